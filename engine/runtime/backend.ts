@@ -1,0 +1,46 @@
+// The one interface every backend implements (js: own kernels; ort: onnxruntime-node).
+// The generator, the worker and the CLI drive a backend only through this, so sampling,
+// prefix reuse and cancellation work unchanged whichever backend runs the model.
+import type { ModelConfig } from '../model/config';
+
+export type BackendName = 'js' | 'ort-cpu' | 'ort-webgpu';
+
+export interface ForwardOptions {
+  /** Return logits for every input position (T, V) instead of the last one only (1, V). */
+  allLogits?: boolean;
+  /** Capture attention probabilities of these positions (JS backend; costs nothing when off). */
+  captureAttention?: boolean;
+}
+
+export interface ForwardResult {
+  /** (T, V) when allLogits, else (1, V): logits of the last input position. */
+  logits: Float32Array;
+  /** With captureAttention: (L, NH, T, pos + T) softmax probabilities of the T new queries over every key so far. */
+  attention?: Float32Array;
+}
+
+export interface InferenceBackend {
+  readonly name: BackendName;
+  readonly config: ModelConfig;
+  /** Positions the KV cache can hold; forward() past it throws a ContextOverflowError. */
+  readonly contextLength: number;
+  /**
+   * Runs `tokens` at positions [pos, pos + T). The KV cache must already hold positions
+   * [0, pos) for this sequence (entries at pos and beyond are overwritten), so a caller reuses
+   * a cached prefix by passing its length as pos.
+   */
+  forward(tokens: Int32Array, pos: number, opts?: ForwardOptions): Promise<ForwardResult>;
+  /** Frees the KV cache (and any native resources); the weights stay loaded. */
+  releaseCache(): void;
+  dispose(): void;
+}
+
+export class ContextOverflowError extends Error {
+  override name = 'ContextOverflowError';
+  constructor(
+    readonly needed: number,
+    readonly capacity: number,
+  ) {
+    super(`The prompt needs ${needed} positions but the model's context holds ${capacity}. Shorten the prompt or lower the prefix/suffix token settings.`);
+  }
+}
