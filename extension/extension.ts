@@ -1,0 +1,63 @@
+// Limelight's entry point: wires settings, the status bar, the log and the commands.
+// Every registration goes into context.subscriptions so deactivation disposes it.
+import * as vscode from 'vscode';
+import { Logger } from './log';
+import { isSettingsSchema, readSettings, type LimelightSettings } from './settings';
+import { StatusBar, type EngineStatus, type StatusState } from './statusBar';
+import { showNotAvailable } from './commands/notAvailable';
+import { showStatusMenu } from './commands/showStatus';
+import { toggleCompletions } from './commands/toggleCompletions';
+
+// Features whose commands exist in the manifest but whose engine work has not landed.
+const NOT_YET: Record<string, string> = {
+  'limelight.summarizeSelection': 'Summarize Selection',
+  'limelight.fineTuneWorkspace': 'Fine-tune on Workspace',
+  'limelight.inspectAttention': 'Inspect Attention',
+  'limelight.selectModel': 'Select Model',
+  'limelight.revertToBaseModel': 'Revert to Base Model',
+  'limelight.explainLastCompletion': 'Explain Last Completion',
+};
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = new Logger();
+  const statusBar = new StatusBar();
+  context.subscriptions.push(log, statusBar);
+
+  const manifest = context.extension.packageJSON as { contributes?: { configuration?: { properties?: unknown } } };
+  const schema = manifest.contributes?.configuration?.properties;
+  if (!isSettingsSchema(schema)) throw new Error('Limelight: package.json contributes.configuration is malformed; reinstall the extension.');
+
+  // The engine client reports here once it exists; this build has none, and says so.
+  const engine: EngineStatus = { kind: 'not-loaded' };
+  let settings: LimelightSettings;
+  const state = (): StatusState => ({ completionsEnabled: settings.completions.enabled, engine });
+
+  const reload = (): void => {
+    const config = vscode.workspace.getConfiguration();
+    const result = readSettings(schema, (key) => config.get(key));
+    settings = result.settings;
+    log.setLevel(settings.logLevel);
+    for (const p of result.problems) log.warn(p);
+    if (result.problems.length > 0) {
+      void vscode.window.showWarningMessage(`Limelight: ${result.problems[0]}${result.problems.length > 1 ? ` (and ${result.problems.length - 1} more in the Limelight log)` : ''}`);
+    }
+    statusBar.update(state());
+  };
+  reload();
+
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('limelight')) reload();
+    }),
+    vscode.commands.registerCommand('limelight.toggleCompletions', toggleCompletions),
+    vscode.commands.registerCommand('limelight.showStatus', () => showStatusMenu(state(), () => log.show())),
+    ...Object.entries(NOT_YET).map(([id, feature]) => vscode.commands.registerCommand(id, () => showNotAvailable(feature))),
+  );
+  log.info(`Limelight ${String((context.extension.packageJSON as { version?: unknown }).version)} activated; engine not loaded in this build.`);
+}
+
+export function deactivate(): Promise<void> {
+  // Registrations are disposed through context.subscriptions; the engine worker, once it
+  // exists, is shut down here and awaited.
+  return Promise.resolve();
+}

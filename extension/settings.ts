@@ -1,0 +1,142 @@
+// Reads Limelight's settings and checks each value against the schema the manifest
+// declares (package.json contributes.configuration), so the bounds live in one place.
+// A value of the wrong type or out of bounds falls back to the default (or is clamped)
+// and is reported, never passed on to the engine.
+
+export type Backend = 'auto' | 'js' | 'ort-cpu' | 'ort-webgpu';
+export type WeightFormat = 'auto' | 'f32' | 'f16' | 'q8_0';
+export type LogLevel = 'off' | 'error' | 'warn' | 'info' | 'debug';
+
+export interface LimelightSettings {
+  completions: {
+    enabled: boolean;
+    languages: Record<string, boolean>; // languageId -> on/off, "*" for the rest
+    debounceMs: number;
+    maxNewTokens: number;
+    prefixTokens: number;
+    suffixTokens: number;
+    contextChunksTokens: number;
+  };
+  modelPath: string; // "" = the bundled starter model
+  backend: Backend;
+  threads: number; // 0 = cores - 1
+  weightFormat: WeightFormat;
+  maxContextTokens: number;
+  kvCacheMemoryMB: number;
+  fineTune: { include: string[]; exclude: string[]; loraRank: number; maxMinutes: number };
+  logLevel: LogLevel;
+}
+
+/** One entry of contributes.configuration.properties, as far as validation needs it. */
+export interface SettingSchema {
+  type: 'boolean' | 'integer' | 'number' | 'string' | 'array' | 'object';
+  default: unknown;
+  minimum?: number;
+  maximum?: number;
+  enum?: string[];
+}
+
+export type SettingsSchema = Record<string, SettingSchema>;
+
+export interface SettingsResult {
+  settings: LimelightSettings;
+  /** One line per value that was ignored or clamped, saying what to change. */
+  problems: string[];
+}
+
+const SECTION = 'limelight.';
+
+export function isSettingsSchema(value: unknown): value is SettingsSchema {
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.values(value).every(
+    (s) => typeof s === 'object' && s !== null && typeof (s as { type?: unknown }).type === 'string' && 'default' in s,
+  );
+}
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+}
+
+function isBooleanRecord(v: unknown): v is Record<string, boolean> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'boolean');
+}
+
+function matchesType(schema: SettingSchema, v: unknown): boolean {
+  switch (schema.type) {
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'integer':
+      return typeof v === 'number' && Number.isInteger(v);
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v);
+    case 'string':
+      return typeof v === 'string' && (schema.enum === undefined || schema.enum.includes(v));
+    case 'array':
+      return isStringArray(v);
+    case 'object':
+      return isBooleanRecord(v);
+  }
+}
+
+/**
+ * Validates every setting the schema declares. `get` returns the user's value for a full
+ * key ("limelight.backend"), or undefined when unset.
+ */
+export function readSettings(schema: SettingsSchema, get: (key: string) => unknown): SettingsResult {
+  const problems: string[] = [];
+  const value = (name: string): unknown => {
+    const key = SECTION + name;
+    const s = schema[key];
+    if (s === undefined) throw new Error(`Setting ${key} is not declared in package.json contributes.configuration.`);
+    const v = get(key);
+    if (v === undefined) return s.default;
+    if (!matchesType(s, v)) {
+      const expected = s.enum ? `one of ${s.enum.join(', ')}` : `a ${s.type}`;
+      problems.push(`${key}: ${JSON.stringify(v)} is not ${expected}; using ${JSON.stringify(s.default)}. Fix it in Settings.`);
+      return s.default;
+    }
+    if (typeof v === 'number') {
+      const lo = s.minimum ?? -Infinity;
+      const hi = s.maximum ?? Infinity;
+      if (v < lo || v > hi) {
+        const clamped = Math.min(hi, Math.max(lo, v));
+        problems.push(`${key}: ${v} is outside [${lo}, ${hi}]; using ${clamped}.`);
+        return clamped;
+      }
+    }
+    return v;
+  };
+  // Each cast below is safe: value() returned either a checked user value or the schema default.
+  const settings: LimelightSettings = {
+    completions: {
+      enabled: value('completions.enabled') as boolean,
+      languages: value('completions.languages') as Record<string, boolean>,
+      debounceMs: value('completions.debounceMs') as number,
+      maxNewTokens: value('completions.maxNewTokens') as number,
+      prefixTokens: value('completions.prefixTokens') as number,
+      suffixTokens: value('completions.suffixTokens') as number,
+      contextChunksTokens: value('completions.contextChunksTokens') as number,
+    },
+    modelPath: value('model.path') as string,
+    backend: value('backend') as Backend,
+    threads: value('threads') as number,
+    weightFormat: value('weightFormat') as WeightFormat,
+    maxContextTokens: value('maxContextTokens') as number,
+    kvCacheMemoryMB: value('kvCacheMemoryMB') as number,
+    fineTune: {
+      include: value('fineTune.include') as string[],
+      exclude: value('fineTune.exclude') as string[],
+      loraRank: value('fineTune.loraRank') as number,
+      maxMinutes: value('fineTune.maxMinutes') as number,
+    },
+    logLevel: value('logLevel') as LogLevel,
+  };
+  return { settings, problems };
+}
+
+/** Whether completions are on for a language, honouring the "*" default. */
+export function completionsEnabledFor(settings: LimelightSettings, languageId: string): boolean {
+  if (!settings.completions.enabled) return false;
+  const langs = settings.completions.languages;
+  return langs[languageId] ?? langs['*'] ?? true;
+}
