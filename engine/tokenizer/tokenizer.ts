@@ -1,0 +1,166 @@
+// Byte-pair tokenizers from gpt-tokenizer, behind the few operations the engine needs.
+//   r50k_base  GPT-2's vocabulary (50257 ids, <|endoftext|> = 50256)
+//   p50k_base  r50k plus tokens for runs of 2..25 spaces, which code is full of
+//   p50k_edit  p50k_base plus the fill-in-the-middle tokens (the starter model's encoding)
+// Text from users and files is always encoded with special tokens as plain text, so a file
+// that contains "<|endoftext|>" cannot end a prompt or forge a FIM marker; special ids are
+// only produced by encodeWithSpecials, which names the tokens it allows.
+// Decoding works on each token's bytes (a token may hold part of a UTF-8 character), with a
+// TextDecoder owned by the call or the stream: gpt-tokenizer's own decode shares one
+// streaming TextDecoder across calls, so a split character would leak into the next call.
+
+import { GptEncoding } from 'gpt-tokenizer/GptEncoding';
+import p50kRanks from 'gpt-tokenizer/bpeRanks/p50k_base';
+import r50kRanks from 'gpt-tokenizer/bpeRanks/r50k_base';
+
+export const SUPPORTED_ENCODINGS = ['r50k_base', 'p50k_base', 'p50k_edit'] as const;
+export type EncodingName = (typeof SUPPORTED_ENCODINGS)[number];
+
+export const EOT_TEXT = '<|endoftext|>';
+export const FIM_PREFIX_TEXT = '<|fim_prefix|>';
+export const FIM_MIDDLE_TEXT = '<|fim_middle|>';
+export const FIM_SUFFIX_TEXT = '<|fim_suffix|>';
+
+/** An error whose message says what was wrong and what to do about it. */
+export class TokenizerError extends Error {
+  override name = 'TokenizerError';
+}
+
+export interface SpecialTokenIds {
+  /** <|endoftext|>: document separator and end of generation. */
+  eot: number;
+  /** FIM markers; null when the encoding has none (r50k_base, p50k_base). */
+  fimPrefix: number | null;
+  fimMiddle: number | null;
+  fimSuffix: number | null;
+}
+
+type RankTable = (string | number[])[];
+
+const RANKS: Record<EncodingName, RankTable> = { r50k_base: r50kRanks, p50k_base: p50kRanks, p50k_edit: p50kRanks };
+
+// The special tokens the engine uses; each encoding defines some of them.
+const KNOWN_SPECIALS = [EOT_TEXT, FIM_PREFIX_TEXT, FIM_MIDDLE_TEXT, FIM_SUFFIX_TEXT];
+
+const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+const utf8 = new TextEncoder();
+
+/** Emits decoded text token by token, holding back bytes of a character not yet complete. */
+export class StreamDecoder {
+  private readonly decoder = new TextDecoder('utf-8');
+
+  constructor(private readonly tokenizer: Tokenizer) {}
+
+  /** Text completed by this token ('' while a multi-byte character is still open). */
+  push(id: number): string {
+    return this.decoder.decode(this.tokenizer.tokenBytes(id), { stream: true });
+  }
+
+  /** Ends the stream: bytes of an unfinished character come out as U+FFFD. */
+  flush(): string {
+    return this.decoder.decode();
+  }
+}
+
+export class Tokenizer {
+  readonly vocabSize: number;
+  readonly special: Readonly<SpecialTokenIds>;
+  private readonly api: GptEncoding;
+  private readonly ranks: RankTable;
+  private readonly specialText: Map<number, string>;
+  private readonly specialIds: Map<string, number>;
+  private readonly bytes: (Uint8Array | undefined)[];
+
+  constructor(readonly encoding: EncodingName) {
+    this.ranks = RANKS[encoding];
+    this.api = GptEncoding.getEncodingApi(encoding, () => this.ranks);
+    this.vocabSize = this.api.vocabularySize;
+    this.specialIds = new Map();
+    for (const s of KNOWN_SPECIALS) {
+      // Allowed, a special token of this encoding encodes to its one id; any other string to several.
+      const ids = this.api.encode(s, { allowedSpecial: new Set([s]), disallowedSpecial: new Set<string>() });
+      if (ids.length === 1) this.specialIds.set(s, ids[0]);
+    }
+    this.specialText = new Map([...this.specialIds].map(([text, id]) => [id, text]));
+    const id = (text: string): number | null => this.specialIds.get(text) ?? null;
+    this.special = { eot: id(EOT_TEXT) as number, fimPrefix: id(FIM_PREFIX_TEXT), fimMiddle: id(FIM_MIDDLE_TEXT), fimSuffix: id(FIM_SUFFIX_TEXT) };
+    this.bytes = new Array(this.vocabSize);
+  }
+
+  /** Encodes untrusted text: special-token strings in it are encoded as ordinary text. */
+  encode(text: string): number[] {
+    return this.api.encode(text, PLAIN_TEXT);
+  }
+
+  /**
+   * Encodes a trusted template in which the listed special-token strings (for example
+   * "<|fim_prefix|>") become their special ids; any other special-token string stays text.
+   */
+  encodeWithSpecials(text: string, allowed: readonly string[]): number[] {
+    for (const s of allowed) {
+      if (!this.specialIds.has(s)) {
+        throw new TokenizerError(`${JSON.stringify(s)} is not a special token of ${this.encoding} (it has ${[...this.specialIds.keys()].join(', ')}).`);
+      }
+    }
+    return this.api.encode(text, { allowedSpecial: new Set(allowed), disallowedSpecial: new Set<string>() });
+  }
+
+  isSpecial(id: number): boolean {
+    return this.specialText.has(id);
+  }
+
+  /** The bytes a token stands for (special tokens: their text). A shared array: do not modify. */
+  tokenBytes(id: number): Uint8Array {
+    const cached = this.bytes[id];
+    if (cached !== undefined) return cached;
+    const rank = Number.isInteger(id) && id >= 0 ? this.ranks[id] : undefined;
+    const text = this.specialText.get(id);
+    let b: Uint8Array;
+    if (typeof rank === 'string') b = utf8.encode(rank);
+    else if (rank !== undefined) b = Uint8Array.from(rank);
+    else if (text !== undefined) b = utf8.encode(text);
+    else {
+      throw new TokenizerError(`token id ${id} is not in ${this.encoding} (ids 0 to ${this.vocabSize - 1}). The model's vocabulary does not match this tokenizer; check the model's encoding.`);
+    }
+    this.bytes[id] = b;
+    return b;
+  }
+
+  /** Text of a token sequence; an incomplete UTF-8 character at the end becomes U+FFFD. */
+  decode(ids: ArrayLike<number>): string {
+    let total = 0;
+    for (let i = 0; i < ids.length; i++) total += this.tokenBytes(ids[i]).length;
+    const all = new Uint8Array(total);
+    let at = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const b = this.tokenBytes(ids[i]);
+      all.set(b, at);
+      at += b.length;
+    }
+    return new TextDecoder('utf-8').decode(all);
+  }
+
+  /** A decoder for generated tokens that only ever emits whole characters. */
+  streamDecoder(): StreamDecoder {
+    return new StreamDecoder(this);
+  }
+}
+
+const cache = new Map<EncodingName, Tokenizer>();
+
+export function isEncodingName(name: string): name is EncodingName {
+  return (SUPPORTED_ENCODINGS as readonly string[]).includes(name);
+}
+
+/** The tokenizer of an encoding, built once per process (building one takes tens of ms). */
+export function getTokenizer(name: string): Tokenizer {
+  if (!isEncodingName(name)) {
+    throw new TokenizerError(`unknown tokenizer encoding ${JSON.stringify(name)}. Supported: ${SUPPORTED_ENCODINGS.join(', ')} (GPT-2 checkpoints use r50k_base).`);
+  }
+  let t = cache.get(name);
+  if (t === undefined) {
+    t = new Tokenizer(name);
+    cache.set(name, t);
+  }
+  return t;
+}
