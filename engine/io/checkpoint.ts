@@ -5,6 +5,7 @@
 
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { TensorSource } from '../model/fromTensors';
 import { SafetensorsError, readSafetensors, type SafetensorsFile, type TensorInfo } from './safetensors';
 
 export const SINGLE_FILE = 'model.safetensors';
@@ -16,7 +17,7 @@ export interface CheckpointTensor {
 }
 
 /** Every tensor of a checkpoint folder by name, whichever shard holds it. */
-export class CheckpointTensors {
+export class CheckpointTensors implements TensorSource {
   constructor(
     readonly dir: string,
     /** The files opened, in the order they were read. */
@@ -34,6 +35,15 @@ export class CheckpointTensors {
 
   get(name: string): CheckpointTensor | undefined {
     return this.byName.get(name);
+  }
+
+  shape(name: string): readonly number[] | undefined {
+    return this.byName.get(name)?.info.shape;
+  }
+
+  /** The tensor converted to float32, into `out` (length numel) or a new array. */
+  toFloat32(name: string, out?: Float32Array): Float32Array {
+    return this.require(name).file.tensorToFloat32(name, out);
   }
 
   /** The tensor or an error naming the folder, the tensor and the file(s) searched. */
