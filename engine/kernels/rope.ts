@@ -49,3 +49,35 @@ export function ropeForward(
     }
   }
 }
+
+/**
+ * Backward of ropeForward, in place on the gradient: a rotation's transpose is the rotation
+ * by the opposite angle.
+ */
+export function ropeBackward(
+  dx: Float32Array, // (T, stride)
+  cos: Float32Array, // (maxPos, HD/2)
+  sin: Float32Array, // (maxPos, HD/2)
+  pos0: number,
+  T: number,
+  stride: number,
+  col: number,
+  nh: number,
+  HD: number,
+): void {
+  const half = HD / 2;
+  for (let t = 0; t < T; t++) {
+    const ti = (pos0 + t) * half;
+    for (let h = 0; h < nh; h++) {
+      const base = t * stride + col + h * HD;
+      for (let i = 0; i < half; i++) {
+        const c = cos[ti + i]!;
+        const s = sin[ti + i]!;
+        const a = dx[base + i]!;
+        const b = dx[base + half + i]!;
+        dx[base + i] = a * c + b * s;
+        dx[base + half + i] = b * c - a * s;
+      }
+    }
+  }
+}
