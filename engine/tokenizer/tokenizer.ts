@@ -102,7 +102,23 @@ export class Tokenizer {
         throw new TokenizerError(`${JSON.stringify(s)} is not a special token of ${this.encoding} (it has ${[...this.specialIds.keys()].join(', ')}).`);
       }
     }
-    return this.api.encode(text, { allowedSpecial: new Set(allowed), disallowedSpecial: new Set<string>() });
+    // Split here rather than pass allowedSpecial to gpt-tokenizer: its 4.0.0 special-token
+    // search is anchored (sticky regex) and misses allowed tokens after the first stretch of text.
+    const out: number[] = [];
+    const append = (ids: number[]): void => {
+      for (const id of ids) out.push(id);
+    };
+    let last = 0;
+    if (allowed.length > 0) {
+      const pattern = new RegExp(allowed.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+      for (const m of text.matchAll(pattern)) {
+        if (m.index > last) append(this.encode(text.slice(last, m.index)));
+        out.push(this.specialIds.get(m[0]) as number);
+        last = m.index + m[0].length;
+      }
+    }
+    if (last < text.length) append(this.encode(text.slice(last)));
+    return out;
   }
 
   isSpecial(id: number): boolean {
