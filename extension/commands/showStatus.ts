@@ -3,14 +3,11 @@ import * as vscode from 'vscode';
 import { describeEngine, type StatusState } from '../statusBar';
 
 interface MenuItem extends vscode.QuickPickItem {
-  run?: () => Thenable<unknown>;
+  run: () => Thenable<unknown>;
 }
 
 export async function showStatusMenu(state: StatusState, showLog: () => void): Promise<void> {
   const items: MenuItem[] = [
-    { label: 'Status', kind: vscode.QuickPickItemKind.Separator },
-    { label: `$(info) ${describeEngine(state.engine)}`, description: `completions ${state.completionsEnabled ? 'on' : 'off'}` },
-    { label: 'Actions', kind: vscode.QuickPickItemKind.Separator },
     {
       label: state.completionsEnabled ? '$(circle-slash) Turn completions off' : '$(sparkle) Turn completions on',
       run: () => vscode.commands.executeCommand('limelight.toggleCompletions'),
@@ -21,6 +18,7 @@ export async function showStatusMenu(state: StatusState, showLog: () => void): P
     { label: '$(gear) Open settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', 'limelight') },
     { label: '$(output) Show log', run: async () => showLog() },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: 'Limelight', placeHolder: 'Limelight: choose an action' });
-  await picked?.run?.();
+  const title = `Limelight: completions ${state.completionsEnabled ? 'on' : 'off'}, ${describeEngine(state.engine)}`;
+  const picked = await vscode.window.showQuickPick(items, { title, placeHolder: 'Choose an action' });
+  await picked?.run();
 }
