@@ -2,7 +2,7 @@
 // with everything that could reach the network turned off, and stops it by killing its
 // whole process group (killing only the main PID leaves the file watcher running).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { codeServerBin } from './paths';
@@ -50,6 +50,23 @@ const OFFLINE_SETTINGS = {
 };
 
 const CLOSED_GALLERY = JSON.stringify({ serviceUrl: 'http://127.0.0.1:9/gallery', itemUrl: 'http://127.0.0.1:9/item' });
+
+// Keeps what the user changed in a reused profile (npm start), forcing only our keys.
+// A settings.json we cannot parse (comments) is left alone rather than overwritten.
+function writeUserSettings(path: string, forced: Record<string, unknown>): void {
+  let existing: Record<string, unknown> = {};
+  if (existsSync(path)) {
+    try {
+      existing = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    } catch {
+      console.warn(`Limelight: left ${path} as it is (not plain JSON); telemetry and update settings may be on in it.`);
+      return;
+    }
+  }
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ ...existing, ...forced }, null, 2));
+  renameSync(tmp, path);
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -102,7 +119,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<RunningC
   const extensionsDir = join(opts.profileDir, 'extensions');
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
-  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...OFFLINE_SETTINGS, ...opts.settings }, null, 2));
+  writeUserSettings(join(userDataDir, 'User', 'settings.json'), { ...OFFLINE_SETTINGS, ...opts.settings });
   const env = {
     ...process.env,
     XDG_CONFIG_HOME: join(opts.profileDir, 'xdg-config'),
