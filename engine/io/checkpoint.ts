@@ -2,11 +2,13 @@
 // `model.safetensors` or are sharded with `model.safetensors.index.json` (its weight_map
 // names, for each tensor, the shard file that holds it). Shard names come from a file the
 // user may have downloaded from anywhere, so each must be a plain file name in the folder.
+// Files are opened header-only (openSafetensors): tensors are read from disk as they are
+// asked for, so a loader that copies them into its parameter buffer holds the weights once.
+// The class has the shape of the model's TensorSource (shape, toFloat32, names).
 
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { TensorSource } from '../model/fromTensors';
-import { SafetensorsError, readSafetensors, type SafetensorsFile, type TensorInfo } from './safetensors';
+import { SafetensorsError, openSafetensors, type SafetensorsFile, type TensorInfo } from './safetensors';
 
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
@@ -17,7 +19,7 @@ export interface CheckpointTensor {
 }
 
 /** Every tensor of a checkpoint folder by name, whichever shard holds it. */
-export class CheckpointTensors implements TensorSource {
+export class CheckpointTensors {
   constructor(
     readonly dir: string,
     /** The files opened, in the order they were read. */
@@ -84,12 +86,12 @@ function readIndex(dir: string, indexPath: string): Map<string, string> {
 
 /**
  * Opens the weights of a checkpoint folder: `model.safetensors` if present, else the shards
- * listed in `model.safetensors.index.json` (each shard read once).
+ * listed in `model.safetensors.index.json`. Every header is validated here; data is read later.
  */
 export function readCheckpointTensors(dir: string): CheckpointTensors {
   const single = join(dir, SINGLE_FILE);
   if (existsSync(single)) {
-    const file = readSafetensors(single);
+    const file = openSafetensors(single);
     return new CheckpointTensors(dir, [file], new Map(file.tensors.map((info) => [info.name, { file, info }])));
   }
   const indexPath = join(dir, INDEX_FILE);
@@ -105,7 +107,7 @@ export function readCheckpointTensors(dir: string): CheckpointTensors {
   }
   const weightMap = readIndex(dir, indexPath);
   const shards = new Map<string, SafetensorsFile>();
-  for (const shard of new Set(weightMap.values())) shards.set(shard, readSafetensors(join(dir, shard)));
+  for (const shard of new Set(weightMap.values())) shards.set(shard, openSafetensors(join(dir, shard)));
   const byName = new Map<string, CheckpointTensor>();
   for (const [tensor, shard] of weightMap) {
     const file = shards.get(shard) as SafetensorsFile;

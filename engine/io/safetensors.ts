@@ -4,8 +4,11 @@
 // relative to the data section) plus an optional "__metadata__" object of strings.
 // Every header field is checked before any tensor byte is looked at, so a truncated or
 // hostile file gives a SafetensorsError naming the file, the tensor and what to do, never
-// a crash, a hang or a huge allocation. Tensor bytes stay where the file put them: views
-// are handed out when alignment allows, a copy is made only when it does not.
+// a crash, a hang or a huge allocation.
+// Two ways to hold the data: readSafetensors/parseSafetensors keep the whole file in memory
+// (views are handed out when alignment allows, a copy only when it does not);
+// openSafetensors keeps only the header and reads each tensor from disk when asked, straight
+// into the caller's array for F32, so loading a checkpoint never holds it twice in memory.
 
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -137,17 +140,69 @@ function parseHeaderJson(source: string, bytes: Uint8Array): unknown {
   }
 }
 
-/** A validated safetensors file held in memory: tensor listing, metadata and typed access. */
+/** Where a file's data section lives: offsets are relative to its start. */
+interface DataSource {
+  /** Bytes [begin, begin + length), starting at a multiple of `align` in their buffer. */
+  bytes(begin: number, length: number, align: number): Uint8Array;
+  /** Copies bytes [begin, begin + target.length) into target. */
+  copyInto(begin: number, target: Uint8Array): void;
+}
+
+class MemorySource implements DataSource {
+  constructor(private readonly data: Uint8Array) {}
+
+  bytes(begin: number, length: number, align: number): Uint8Array {
+    const b = this.data.subarray(begin, begin + length);
+    return b.byteOffset % align === 0 ? b : b.slice();
+  }
+
+  copyInto(begin: number, target: Uint8Array): void {
+    target.set(this.data.subarray(begin, begin + target.length));
+  }
+}
+
+/** Reads the data section from disk on demand; refuses if the file changed since validation. */
+class FileSource implements DataSource {
+  constructor(
+    private readonly path: string,
+    private readonly dataStart: number,
+    private readonly size: number,
+    private readonly mtimeMs: number,
+  ) {}
+
+  bytes(begin: number, length: number): Uint8Array {
+    const b = new Uint8Array(length); // a fresh buffer is aligned for every dtype
+    this.copyInto(begin, b);
+    return b;
+  }
+
+  copyInto(begin: number, target: Uint8Array): void {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch (e) {
+      throw new SafetensorsError(`${this.path}: cannot reopen to read tensor data (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Was the file moved or deleted while loading?`);
+    }
+    try {
+      const st = fstatSync(fd);
+      if (st.size !== this.size || st.mtimeMs !== this.mtimeMs) {
+        fail(this.path, 'the file changed on disk after its header was checked', 'Load the model again once the file is no longer being written.');
+      }
+      readFully(fd, target, this.dataStart + begin, this.path);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** A validated safetensors file: tensor listing, metadata and typed access to the data. */
 export class SafetensorsFile {
   private readonly byName: Map<string, TensorInfo>;
 
-  /**
-   * @param source the path (or a label) used in error messages
-   * @param data the data section: tensor offsets are relative to its start
-   */
+  /** @param source the path (or a label) used in error messages */
   constructor(
     readonly source: string,
-    readonly data: Uint8Array,
+    private readonly data: DataSource,
     readonly tensors: readonly TensorInfo[],
     readonly metadata: Readonly<Record<string, string>>,
   ) {
@@ -173,16 +228,18 @@ export class SafetensorsFile {
     return t;
   }
 
-  /** The tensor's bytes as stored (a view into the file's buffer: do not modify). */
+  /**
+   * The tensor's bytes as stored: for an in-memory file a view into its buffer (do not modify),
+   * for an opened file a fresh copy read from disk.
+   */
   raw(name: string): Uint8Array {
     const t = this.info(name);
-    return this.data.subarray(t.begin, t.begin + t.byteLength);
+    return this.data.bytes(t.begin, t.byteLength, 1);
   }
 
-  /** A view of the bytes as `itemsize`-wide elements when aligned, else an aligned copy. */
+  /** The bytes, starting at a multiple of the element size so typed views can be made. */
   private alignedBytes(t: TensorInfo): Uint8Array {
-    const bytes = this.data.subarray(t.begin, t.begin + t.byteLength);
-    return bytes.byteOffset % DTYPE_SIZE[t.dtype] === 0 ? bytes : bytes.slice();
+    return this.data.bytes(t.begin, t.byteLength, DTYPE_SIZE[t.dtype]);
   }
 
   private checkOut(t: TensorInfo, out: { length: number } | undefined, kind: string): void {
@@ -191,7 +248,7 @@ export class SafetensorsFile {
     }
   }
 
-  /** The F16 or BF16 tensor's raw 16-bit patterns, without conversion (view when aligned). */
+  /** The F16 or BF16 tensor's raw 16-bit patterns, without conversion (as raw() shares or copies). */
   halfBits(name: string): Uint16Array {
     const t = this.info(name);
     if (t.dtype !== 'F16' && t.dtype !== 'BF16') fail(this.source, `tensor "${name}" is ${t.dtype}, not F16 or BF16`, 'Use tensorToFloat32 for other dtypes.');
@@ -204,11 +261,12 @@ export class SafetensorsFile {
     const t = this.info(name);
     this.checkOut(t, out, 'Float32Array');
     const dst = out ?? new Float32Array(t.numel);
+    if (t.dtype === 'F32') {
+      this.data.copyInto(t.begin, new Uint8Array(dst.buffer, dst.byteOffset, t.byteLength));
+      return dst;
+    }
     const b = this.alignedBytes(t);
     switch (t.dtype) {
-      case 'F32':
-        dst.set(new Float32Array(b.buffer, b.byteOffset, t.numel));
-        break;
       case 'F16':
         f16ToF32(dst, new Uint16Array(b.buffer, b.byteOffset, t.numel));
         break;
@@ -292,7 +350,7 @@ export function parseSafetensors(bytes: Uint8Array, source: string): Safetensors
   checkHost();
   const n = readHeaderLength(source, bytes, bytes.length);
   const { tensors, metadata } = validateHeader(source, parseHeaderJson(source, bytes.subarray(8, 8 + n)), bytes.length - 8 - n);
-  return new SafetensorsFile(source, bytes.subarray(8 + n), tensors, metadata);
+  return new SafetensorsFile(source, new MemorySource(bytes.subarray(8 + n)), tensors, metadata);
 }
 
 // Node reads at most about 2 GiB per call; larger data sections are read in pieces.
@@ -307,11 +365,8 @@ function readFully(fd: number, target: Uint8Array, position: number, source: str
   }
 }
 
-/**
- * Opens, validates and loads a safetensors file. The header is read and checked first; the
- * data section is then read once into one buffer that every tensor view points into.
- */
-export function readSafetensors(path: string): SafetensorsFile {
+/** Opens a file and checks its header; returns the open descriptor and what it found. */
+function openAndValidate(path: string): { fd: number; size: number; mtimeMs: number; dataStart: number; tensors: TensorInfo[]; metadata: Record<string, string> } {
   checkHost();
   let fd: number;
   try {
@@ -320,23 +375,49 @@ export function readSafetensors(path: string): SafetensorsFile {
     throw new SafetensorsError(`${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check that the file exists and is readable.`);
   }
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (!st.isFile()) fail(path, 'is not a regular file', 'Point to a .safetensors file.');
     const prefix = new Uint8Array(8);
-    if (size >= 8) readFully(fd, prefix, 0, path);
-    const n = readHeaderLength(path, prefix, size);
+    if (st.size >= 8) readFully(fd, prefix, 0, path);
+    const n = readHeaderLength(path, prefix, st.size);
     const headerBytes = new Uint8Array(n);
     readFully(fd, headerBytes, 8, path);
-    const dataLength = size - 8 - n;
-    const { tensors, metadata } = validateHeader(path, parseHeaderJson(path, headerBytes), dataLength);
+    const { tensors, metadata } = validateHeader(path, parseHeaderJson(path, headerBytes), st.size - 8 - n);
+    return { fd, size: st.size, mtimeMs: st.mtimeMs, dataStart: 8 + n, tensors, metadata };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+/**
+ * Opens, validates and loads a safetensors file. The header is read and checked first; the
+ * data section is then read once into one buffer that every tensor view points into.
+ */
+export function readSafetensors(path: string): SafetensorsFile {
+  const { fd, size, dataStart, tensors, metadata } = openAndValidate(path);
+  try {
+    const dataLength = size - dataStart;
     if (dataLength > bufferConstants.MAX_LENGTH) {
-      fail(path, `the data section is ${dataLength} bytes, more than this Node.js can hold in one buffer (${bufferConstants.MAX_LENGTH})`, 'Re-shard the checkpoint into smaller files (save_pretrained(..., max_shard_size="2GB")).');
+      fail(path, `the data section is ${dataLength} bytes, more than this Node.js can hold in one buffer (${bufferConstants.MAX_LENGTH})`, 'Use openSafetensors, which reads tensors one at a time.');
     }
     const data = new Uint8Array(dataLength);
-    readFully(fd, data, 8 + n, path);
-    return new SafetensorsFile(path, data, tensors, metadata);
+    readFully(fd, data, dataStart, path);
+    return new SafetensorsFile(path, new MemorySource(data), tensors, metadata);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Validates a safetensors file's header and returns it without reading tensor data: each
+ * access reads that tensor from disk (F32 straight into the caller's array). No descriptor is
+ * held between accesses; a file changed after opening is refused rather than misread.
+ */
+export function openSafetensors(path: string): SafetensorsFile {
+  const { fd, size, mtimeMs, dataStart, tensors, metadata } = openAndValidate(path);
+  closeSync(fd);
+  return new SafetensorsFile(path, new FileSource(path, dataStart, size, mtimeMs), tensors, metadata);
 }
 
 export type WritableDtype = 'F32' | 'F16' | 'I64' | 'I32';

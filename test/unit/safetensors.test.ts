@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SafetensorsError, parseSafetensors, readSafetensors, writeSafetensors } from '../../engine/io/safetensors';
+import { SafetensorsError, openSafetensors, parseSafetensors, readSafetensors, writeSafetensors } from '../../engine/io/safetensors';
 import { bf16ToF32, f16BitsToF32Bits, f16ToF32, f32BitsToF16Bits, f32ToF16 } from '../../engine/io/dtype';
 import { readCheckpointTensors } from '../../engine/io/checkpoint';
 
@@ -149,6 +149,38 @@ test('reads the Hugging Face oracle files', () => {
     assert.deepEqual(ref.info('input_ids').dtype, 'I64');
     assert.ok(ids.length > 0 && ids.every((id) => id >= 0 && id < config.vocab_size));
     assert.deepEqual([...ref.tensorToFloat32('input_ids')], [...ids]);
+  }
+});
+
+test('openSafetensors reads tensors on demand, equal to the in-memory reader, and refuses a changed file', () => {
+  const dir = tempDir();
+  try {
+    const path = join(dir, 'lazy.safetensors');
+    const w = new Float32Array([0.5, -1, 3.25, 1e-3]);
+    writeSafetensors(path, [
+      { name: 'w', dtype: 'F32', shape: [2, 2], data: w },
+      { name: 'h', dtype: 'F16', shape: [4], data: w },
+      { name: 'ids', dtype: 'I64', shape: [3], data: [5, -1, 50256] },
+    ]);
+    const lazy = openSafetensors(path);
+    const eager = readSafetensors(path);
+    assert.deepEqual(lazy.tensors, eager.tensors);
+    for (const name of lazy.names()) {
+      assert.deepEqual(lazy.raw(name), eager.raw(name), name);
+      assert.deepEqual(lazy.tensorToFloat32(name), eager.tensorToFloat32(name), name);
+    }
+    const out = new Float32Array(4);
+    lazy.tensorToFloat32('w', out);
+    assert.deepEqual(out, w);
+    assert.deepEqual(lazy.halfBits('h'), eager.halfBits('h'));
+    assert.deepEqual([...lazy.tensorToInt32('ids')], [5, -1, 50256]);
+    writeSafetensors(path, [{ name: 'w', dtype: 'F32', shape: [1], data: new Float32Array(1) }]);
+    assert.throws(() => lazy.tensorToFloat32('w'), (e: unknown) => e instanceof SafetensorsError && /changed on disk after its header was checked/.test(e.message));
+    rmSync(path);
+    assert.throws(() => lazy.raw('w'), (e: unknown) => e instanceof SafetensorsError && /cannot reopen/.test(e.message));
+    assert.throws(() => openSafetensors(dir), (e: unknown) => e instanceof SafetensorsError && /is not a regular file/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
