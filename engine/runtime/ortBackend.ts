@@ -1,0 +1,244 @@
+// The ONNX Runtime backend (ort-cpu, ort-webgpu): the model exported to an ONNX decoder graph
+// (onnx/export.ts) and run by onnxruntime-node, behind the same InferenceBackend interface as
+// the JS backend, so sampling, prefix reuse and cancellation work unchanged.
+//
+// The KV cache lives between steps in one of two ways:
+//   shared   (CPU) one capacity-sized buffer per layer and kind, bound both as the past input and
+//            as the preallocated present output: GroupQueryAttention writes the new keys in place
+//            at [pos, pos + T) and reads [0, pos + T), so no step copies the cache.
+//   chained  (WebGPU) each step's present.* outputs stay on the GPU ('gpu-buffer') and are fed
+//            back as the next step's past_key_values.*; a prefix reuse (pos below the cached
+//            length) downloads and truncates the cache once.
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import type { Model } from '../model/model';
+import type { ModelConfig } from '../model/config';
+import { exportOnnx, kvNames, type OnnxWeightFormat } from '../onnx/export';
+import { exportCached, DATA_FILE, type CachedExport } from '../onnx/cache';
+import { ContextOverflowError, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
+
+export type OrtDevice = 'cpu' | 'webgpu';
+export type KvMode = 'shared' | 'chained';
+
+export interface OrtBackendOptions {
+  device?: OrtDevice;
+  /** Intra-op threads; 0 or absent = CPU cores minus one (at least 1). */
+  threads?: number;
+  /** KV-cache capacity in positions; defaults to (and is capped by) the model's maxPositions. */
+  contextLength?: number;
+  weightFormat?: OnnxWeightFormat;
+  /** Folder of cached exports (onnx/cache.ts); null or absent = export in memory each time. */
+  cacheDir?: string | null;
+  /** How the KV cache is kept between steps; defaults to shared on CPU, chained on WebGPU. */
+  kvMode?: KvMode;
+}
+
+/** Where the graph came from and what it cost, for the log and the status. */
+export interface OrtLoadInfo {
+  device: OrtDevice;
+  threads: number;
+  weightFormat: OnnxWeightFormat;
+  kvMode: KvMode;
+  /** The cache entry used, or null for an in-memory export. */
+  cache: CachedExport | null;
+  exportMs: number;
+  sessionMs: number;
+}
+
+interface KvPair {
+  key: ort.Tensor;
+  value: ort.Tensor;
+}
+
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+export class OrtBackend implements InferenceBackend {
+  readonly name: 'ort-cpu' | 'ort-webgpu';
+  readonly config: ModelConfig;
+  readonly contextLength: number;
+  readonly info: OrtLoadInfo;
+  private readonly session: ort.InferenceSession;
+  private kv: KvPair[] | null = null;
+  /** Positions [0, filled) of the cache hold valid keys and values. */
+  private filled = 0;
+  private readonly logitsToKeep = [new ort.Tensor('int64', BigInt64Array.of(0n), []), new ort.Tensor('int64', BigInt64Array.of(1n), [])] as const;
+
+  private constructor(config: ModelConfig, session: ort.InferenceSession, contextLength: number, info: OrtLoadInfo) {
+    this.config = config;
+    this.session = session;
+    this.contextLength = contextLength;
+    this.info = info;
+    this.name = info.device === 'webgpu' ? 'ort-webgpu' : 'ort-cpu';
+  }
+
+  static async create(model: Model, opts: OrtBackendOptions = {}): Promise<OrtBackend> {
+    const c = model.config;
+    const device = opts.device ?? 'cpu';
+    const weightFormat = opts.weightFormat ?? 'f32';
+    const threads = opts.threads && opts.threads > 0 ? Math.floor(opts.threads) : defaultThreads();
+    const kvMode = opts.kvMode ?? (device === 'cpu' ? 'shared' : 'chained');
+    const contextLength = Math.max(1, Math.min(c.maxPositions, opts.contextLength ?? c.maxPositions));
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      executionProviders: [device],
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    };
+    if (device === 'webgpu' && kvMode === 'chained') {
+      const location: Record<string, ort.Tensor.DataLocation> = {};
+      for (let l = 0; l < c.nLayer; l++) {
+        const n = kvNames(l);
+        location[n.presentKey] = 'gpu-buffer';
+        location[n.presentValue] = 'gpu-buffer';
+      }
+      sessionOptions.preferredOutputLocation = location;
+    }
+    const t0 = performance.now();
+    let cache: CachedExport | null = null;
+    let source: string | Uint8Array;
+    if (opts.cacheDir) {
+      cache = exportCached(model, opts.cacheDir, weightFormat);
+      source = cache.modelPath;
+    } else {
+      const encoded = exportOnnx(model, { weightFormat, dataFile: DATA_FILE });
+      source = encoded.model;
+      if (encoded.dataBytes > 0) sessionOptions.externalData = [{ path: DATA_FILE, data: concat(encoded.data, encoded.dataBytes) }];
+    }
+    const t1 = performance.now();
+    let session: ort.InferenceSession;
+    try {
+      session = typeof source === 'string' ? await ort.InferenceSession.create(source, sessionOptions) : await ort.InferenceSession.create(source, sessionOptions);
+    } catch (e) {
+      throw new Error(`onnxruntime could not load the exported model on ${device} (${(e as Error).message.split('\n')[0]}). Set limelight.backend to "js" to run without onnxruntime.`);
+    }
+    const info: OrtLoadInfo = { device, threads, weightFormat, kvMode, cache, exportMs: t1 - t0, sessionMs: performance.now() - t1 };
+    return new OrtBackend(c, session, contextLength, info);
+  }
+
+  releaseCache(): void {
+    if (this.kv && this.info.kvMode === 'chained') for (const p of this.kv) disposeKv(p);
+    this.kv = null;
+    this.filled = 0;
+  }
+
+  dispose(): void {
+    this.releaseCache();
+    void this.session.release();
+  }
+
+  async forward(tokens: Int32Array, pos: number, opts: ForwardOptions = {}): Promise<ForwardResult> {
+    const c = this.config;
+    const T = tokens.length;
+    if (T === 0) throw new Error('forward: no tokens given');
+    if (!Number.isInteger(pos) || pos < 0 || pos > this.filled) {
+      throw new Error(`forward: position ${pos} is not in the cache (it holds ${this.filled} positions); pass pos <= ${this.filled}`);
+    }
+    if (pos + T > this.contextLength) throw new ContextOverflowError(pos + T, this.contextLength);
+    if (opts.captureAttention) throw new Error(`forward: the ${this.name} backend cannot capture attention; run the inspector on the js backend`);
+    const ids = new BigInt64Array(T);
+    for (let t = 0; t < T; t++) {
+      const id = tokens[t]!;
+      if (!(id >= 0 && id < c.vocabSize)) throw new RangeError(`forward: token id ${id} is outside the vocabulary (0..${c.vocabSize - 1})`);
+      ids[t] = BigInt(id);
+    }
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', ids, [1, T]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(pos + T).fill(1n), [1, pos + T]),
+      logits_to_keep: this.logitsToKeep[opts.allLogits ? 0 : 1],
+    };
+    // Whatever happens below, positions from pos on may be overwritten.
+    this.filled = Math.min(this.filled, pos);
+    const kv = this.info.kvMode === 'shared' ? this.sharedCache() : await this.chainedPast(pos);
+    const fetches: Record<string, ort.Tensor | null> = { logits: null };
+    for (let l = 0; l < c.nLayer; l++) {
+      const n = kvNames(l);
+      feeds[n.pastKey] = kv[l]!.key;
+      feeds[n.pastValue] = kv[l]!.value;
+      fetches[n.presentKey] = this.info.kvMode === 'shared' ? kv[l]!.key : null;
+      fetches[n.presentValue] = this.info.kvMode === 'shared' ? kv[l]!.value : null;
+    }
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await this.session.run(feeds, fetches);
+    } catch (e) {
+      throw new Error(`onnxruntime failed on ${T} tokens at position ${pos} (${(e as Error).message.split('\n')[0]}). Set limelight.backend to "js" if this keeps happening.`);
+    }
+    if (this.info.kvMode === 'chained') {
+      const next: KvPair[] = [];
+      for (let l = 0; l < c.nLayer; l++) {
+        const n = kvNames(l);
+        next.push({ key: out[n.presentKey] as ort.Tensor, value: out[n.presentValue] as ort.Tensor });
+      }
+      for (const p of kv) disposeKv(p);
+      this.kv = next;
+    }
+    this.filled = pos + T;
+    return { logits: (out.logits as ort.Tensor).data as Float32Array };
+  }
+
+  private kvDims(length: number): number[] {
+    return [1, this.config.nKvHead, length, this.config.headDim];
+  }
+
+  private sharedCache(): KvPair[] {
+    if (!this.kv) {
+      const c = this.config;
+      const size = c.nKvHead * this.contextLength * c.headDim;
+      this.kv = Array.from({ length: c.nLayer }, () => ({
+        key: new ort.Tensor('float32', new Float32Array(size), this.kvDims(this.contextLength)),
+        value: new ort.Tensor('float32', new Float32Array(size), this.kvDims(this.contextLength)),
+      }));
+    }
+    return this.kv;
+  }
+
+  /** The past for a step at `pos`: exactly pos positions long (the cache truncated when longer). */
+  private async chainedPast(pos: number): Promise<KvPair[]> {
+    const c = this.config;
+    const length = this.kv ? this.kv[0]!.key.dims[2]! : 0;
+    if (this.kv && length === pos) return this.kv;
+    const truncated: KvPair[] = [];
+    for (let l = 0; l < c.nLayer; l++) {
+      const old = this.kv?.[l];
+      truncated.push({
+        key: old && pos > 0 ? await this.truncate(old.key, pos) : new ort.Tensor('float32', new Float32Array(0), this.kvDims(0)),
+        value: old && pos > 0 ? await this.truncate(old.value, pos) : new ort.Tensor('float32', new Float32Array(0), this.kvDims(0)),
+      });
+    }
+    if (this.kv) for (const p of this.kv) disposeKv(p);
+    this.kv = truncated;
+    return truncated;
+  }
+
+  /** The first `pos` positions of a (1, KVH, S, HD) tensor, as a CPU tensor. */
+  private async truncate(t: ort.Tensor, pos: number): Promise<ort.Tensor> {
+    const { nKvHead: KVH, headDim: HD } = this.config;
+    const S = t.dims[2]!;
+    const src = (await t.getData()) as Float32Array; // (1, KVH, S, HD)
+    const dst = new Float32Array(KVH * pos * HD); // (1, KVH, pos, HD)
+    for (let h = 0; h < KVH; h++) dst.set(src.subarray(h * S * HD, (h * S + pos) * HD), h * pos * HD);
+    return new ort.Tensor('float32', dst, this.kvDims(pos));
+  }
+}
+
+function disposeKv(p: KvPair): void {
+  if (p.key.location === 'gpu-buffer') p.key.dispose();
+  if (p.value.location === 'gpu-buffer') p.value.dispose();
+}
+
+function concat(pieces: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of pieces) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
+}
+
+export function createOrtBackend(model: Model, opts?: OrtBackendOptions): Promise<OrtBackend> {
+  return OrtBackend.create(model, opts);
+}
