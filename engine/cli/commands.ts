@@ -1,0 +1,7 @@
+// Every `limelight` subcommand, in the order `limelight --help` lists them. A new command is
+// a file under cli/commands/ exporting a CliCommand, plus one line here.
+import type { CliCommand } from './command';
+import { forwardCommand } from './commands/forward';
+import { generateCommand } from './commands/generate';
+
+export const COMMANDS: readonly CliCommand[] = [generateCommand, forwardCommand];

@@ -1,0 +1,114 @@
+// `limelight generate`: continue a prompt (token ids or text) on the engine, streaming the
+// new text to stdout, or printing one JSON object with the ids and timings (--json).
+import { Generator, type GenerateResult } from '../../generate/generator';
+import { resolveSampling, SamplingOptionsError, type SamplingOptions } from '../../generate/sampler';
+import { checkStopRules, StopRulesError } from '../../generate/stops';
+import { getTokenizer, type Tokenizer } from '../../tokenizer/tokenizer';
+import { UsageError, type ParsedArgs } from '../args';
+import type { CliCommand } from '../command';
+import { MODEL_OPTIONS, openBackend, openModel } from '../modelOptions';
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** The JSON printed by --json: ids are the prompt ids followed by the new ids. */
+function toJson(r: GenerateResult, seed: number, withText: boolean): Record<string, unknown> {
+  const t = r.timings;
+  // The first new token comes from the prefill's logits; each later one costs one decode step.
+  const steps = Math.max(0, t.new_tokens - 1);
+  return {
+    ids: r.ids,
+    new_ids: r.newIds,
+    ...(withText ? { text: r.text } : {}),
+    stop_reason: r.stopReason,
+    context_limited: r.contextLimited,
+    seed,
+    timings: {
+      ...t,
+      prefill_ms: round2(t.prefill_ms),
+      decode_ms: round2(t.decode_ms),
+      decode_tokens_per_s: steps > 0 && t.decode_ms > 0 ? round2((steps * 1000) / t.decode_ms) : null,
+    },
+  };
+}
+
+export const generateCommand: CliCommand = {
+  name: 'generate',
+  summary: 'Continue a prompt: stream the new text, or print ids and timings as JSON.',
+  usage: '--model DIR (--ids 1,2,3 | --prompt TEXT) [--max-new-tokens N] [--temperature T] [--json] ...',
+  options: [
+    ...MODEL_OPTIONS,
+    { name: 'ids', kind: 'string', value: 'LIST', help: 'prompt token ids, comma-separated' },
+    { name: 'prompt', kind: 'string', value: 'TEXT', help: "prompt text, encoded with the model's tokenizer (config encoding)" },
+    { name: 'max-new-tokens', kind: 'int', value: 'N', help: 'most tokens to generate (default 64; lowered to what the context holds)' },
+    { name: 'temperature', kind: 'number', value: 'T', help: '0 for greedy (default), higher for more varied text' },
+    { name: 'top-k', kind: 'int', value: 'K', help: 'sample among the K most likely tokens (default 0: all)' },
+    { name: 'top-p', kind: 'number', value: 'P', help: 'sample among the most likely tokens holding probability P (default 1: all)' },
+    { name: 'repetition-penalty', kind: 'number', value: 'R', help: 'penalise tokens already seen, as Hugging Face does (default 1: off)' },
+    { name: 'seed', kind: 'int', value: 'S', help: 'sampler seed; the same seed gives the same text (default 0)' },
+    { name: 'stop', kind: 'string', value: 'TEXT', help: 'stop before this text (needs a tokenizer)', repeat: true },
+    { name: 'ignore-eos', kind: 'flag', help: "keep going past the model's end-of-sequence token" },
+    { name: 'max-time-ms', kind: 'number', value: 'MS', help: 'stop after this many milliseconds' },
+    { name: 'context-length', kind: 'int', value: 'N', help: "KV-cache positions (default: the model's maximum)" },
+    { name: 'json', kind: 'flag', help: 'print one JSON object: ids (prompt + new), new_ids, text, stop_reason, timings' },
+  ],
+  async run(args: ParsedArgs): Promise<number> {
+    const idsArg = args.ids('ids');
+    const promptArg = args.string('prompt');
+    if ((idsArg === undefined) === (promptArg === undefined)) throw new UsageError('give exactly one of --ids 1,2,3 or --prompt "text".');
+    const stopStrings = args.list('stop');
+    const maxNewTokens = args.int('max-new-tokens', 64);
+    const maxTimeMs = args.number('max-time-ms', Infinity);
+    let sampling: SamplingOptions;
+    try {
+      sampling = resolveSampling({
+        temperature: args.number('temperature', 0),
+        topK: args.int('top-k', 0),
+        topP: args.number('top-p', 1),
+        repetitionPenalty: args.number('repetition-penalty', 1),
+        seed: args.int('seed', 0),
+      });
+      checkStopRules({ stopTokenIds: [], stopStrings, maxNewTokens, maxTimeMs });
+    } catch (e) {
+      if (e instanceof SamplingOptionsError || e instanceof StopRulesError) throw new UsageError(e.message);
+      throw e;
+    }
+    const contextLength = args.has('context-length') ? args.int('context-length', 0) : undefined;
+    if (contextLength !== undefined && contextLength < 1) throw new UsageError('--context-length must be at least 1.');
+
+    const model = openModel(args);
+    const encoding = model.config.encoding;
+    let tokenizer: Tokenizer | undefined;
+    if (encoding !== null) tokenizer = getTokenizer(encoding);
+    else if (promptArg !== undefined || stopStrings.length > 0) {
+      throw new UsageError(`${model.dir}: the model names no tokenizer encoding, so text cannot be encoded. Pass --ids, or add "limelight_encoding": "r50k_base" (or p50k_base, p50k_edit) to config.json.`);
+    }
+    const promptIds = idsArg ?? (tokenizer as Tokenizer).encode(promptArg as string);
+    const json = args.flag('json');
+
+    const backend = openBackend(args, model, contextLength);
+    const ac = new AbortController();
+    const onSigint = (): void => ac.abort();
+    process.once('SIGINT', onSigint);
+    try {
+      const r = await new Generator(backend).generate(promptIds, {
+        maxNewTokens,
+        sampling,
+        stopTokenIds: args.flag('ignore-eos') ? [] : model.config.eosTokenIds,
+        stopStrings,
+        maxTimeMs,
+        signal: ac.signal,
+        tokenizer,
+        onToken: json || !tokenizer ? undefined : (_id, delta) => process.stdout.write(delta),
+      });
+      if (json) process.stdout.write(JSON.stringify(toJson(r, sampling.seed, tokenizer !== undefined)) + '\n');
+      else process.stdout.write(tokenizer ? '\n' : r.newIds.join(' ') + '\n');
+      if (r.contextLimited) process.stderr.write(`note: the context holds ${backend.contextLength} positions, so at most ${backend.contextLength - promptIds.length + 1} new tokens fit after this prompt.\n`);
+      return r.stopReason === 'cancelled' ? 130 : 0;
+    } finally {
+      process.off('SIGINT', onSigint);
+      backend.dispose();
+    }
+  },
+};
