@@ -8,6 +8,7 @@ import * as esbuild from 'esbuild';
 import { readdirSync, statSync, existsSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWasm } from './build-wasm.mjs';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const args = new Set(process.argv.slice(2));
@@ -41,7 +42,11 @@ const nodeEntries = [
   { in: 'extension/extension.ts', out: 'extension', external: ['vscode', 'onnxruntime-node'] },
   { in: 'engine/worker/main.ts', out: 'worker', external: ['onnxruntime-node'] },
   { in: 'engine/cli.ts', out: 'cli', external: ['onnxruntime-node'], banner: '#!/usr/bin/env node' },
+  // Compute threads of the js backend's pool, started from next to whichever bundle runs it.
+  { in: 'engine/runtime/poolWorker.ts', out: 'poolWorker', external: [] },
 ].filter((e) => existsSync(join(root, e.in)));
+
+await buildWasm();
 
 const builds = nodeEntries.map((e) =>
   esbuild.build({

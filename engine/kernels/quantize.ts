@@ -1,0 +1,83 @@
+// Lower-precision weights: F16 and Q8_0 (llama.cpp's 8-bit format: blocks of 32 int8 values
+// with one f32 scale = max|x| / 127). Also the plain TypeScript references of the quantized
+// matrix products that the WebAssembly kernels are tested against.
+import { f32ToF16, f16ToF32 } from '../io/dtype';
+
+export const Q8_BLOCK = 32;
+
+/** Round half to even, as WebAssembly's f32.nearest. */
+function roundEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Rows of x (N, C) to Q8_0 with the same float32 arithmetic as the kernels: d = max|x| / 127,
+ * q = nearest-even(x * (1 / d)). C must be a multiple of 32.
+ */
+export function quantizeQ8Forward(
+  q: Int8Array | Int16Array, // (N, C)
+  scales: Float32Array, // (N, C / 32)
+  x: Float32Array, // (N, C)
+  N: number,
+  C: number,
+): void {
+  if (C % Q8_BLOCK !== 0) throw new RangeError(`Q8_0 needs rows that are a multiple of ${Q8_BLOCK} wide (got ${C})`);
+  const blocks = (N * C) / Q8_BLOCK;
+  for (let b = 0; b < blocks; b++) {
+    const base = b * Q8_BLOCK;
+    let m = 0;
+    for (let i = 0; i < Q8_BLOCK; i++) m = Math.max(m, Math.abs(x[base + i]!));
+    const d = Math.fround(m / 127);
+    const id = d > 0 ? Math.fround(1 / d) : 0;
+    scales[b] = d;
+    for (let i = 0; i < Q8_BLOCK; i++) q[base + i] = roundEven(Math.fround(x[base + i]! * id));
+  }
+}
+
+export function dequantizeQ8(out: Float32Array, q: Int8Array, scales: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = q[i]! * scales[Math.floor(i / Q8_BLOCK)]!;
+}
+
+export function toF16(w: Float32Array): Uint16Array {
+  const out = new Uint16Array(w.length);
+  f32ToF16(out, w);
+  return out;
+}
+
+export function fromF16(h: Uint16Array): Float32Array {
+  const out = new Float32Array(h.length);
+  f16ToF32(out, h);
+  return out;
+}
+
+/**
+ * Reference Q8_0 x Q8_0 product: out (N, OC) = sum over blocks of ws * xs * (integer dot) + bias.
+ * Integer block sums are exact; the scaling follows the kernel's order.
+ */
+export function matmulQ8Forward(
+  out: Float32Array, // (N, OC)
+  xq: Int16Array | Int8Array, // (N, C)
+  xs: Float32Array, // (N, C / 32)
+  wq: Int8Array, // (OC, C)
+  ws: Float32Array, // (OC, C / 32)
+  bias: Float32Array | null, // (OC)
+  N: number,
+  C: number,
+  OC: number,
+): void {
+  const nb = C / Q8_BLOCK;
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < OC; o++) {
+      let acc = 0;
+      for (let b = 0; b < nb; b++) {
+        let d = 0;
+        const xi = n * C + b * Q8_BLOCK;
+        const wi = o * C + b * Q8_BLOCK;
+        for (let i = 0; i < Q8_BLOCK; i++) d += xq[xi + i]! * wq[wi + i]!;
+        acc += d * Math.fround(ws[o * nb + b]! * xs[n * nb + b]!);
+      }
+      out[n * OC + o] = acc + (bias !== null ? bias[o]! : 0);
+    }
+  }
+}

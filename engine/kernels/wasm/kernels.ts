@@ -1,0 +1,72 @@
+// Loads the WebAssembly SIMD kernels (kernels.wat, assembled into kernelsWasm.ts) over one
+// shared linear memory, and hands out byte offsets in that memory (Arena). Every thread of a
+// compute pool instantiates the same module over the same memory, so weights, activations and
+// the KV cache are shared without copies.
+import { KERNELS_WASM_BASE64 } from './kernelsWasm';
+
+/** Kernel exports; every pointer is a byte offset in the shared memory, 0 meaning "none". */
+export interface WasmKernels {
+  /** out (N, OC) [+]= inp (N, C) . w (OC, C)^T + bias, output columns [a, b). */
+  matmul_f32(out: number, inp: number, w: number, bias: number, N: number, C: number, OC: number, accum: number, a: number, b: number): void;
+  /** As matmul_f32 with w holding f16 bit patterns (OC, C). */
+  matmul_f16(out: number, inp: number, w: number, bias: number, N: number, C: number, OC: number, accum: number, a: number, b: number): void;
+  /** Rows [a, b) of x (N, C) to Q8_0: xq (N, C) int16, xs (N, C/32) f32 scales. */
+  quantize_q8(xq: number, xs: number, x: number, N: number, C: number, a: number, b: number): void;
+  /** out (N, OC) [+]= Q8_0 (xq, xs) . Q8_0 (w int8 (OC, C), ws (OC, C/32))^T + bias, columns [a, b). */
+  matmul_q8(out: number, xq: number, xs: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, accum: number, a: number, b: number): void;
+  /** Fused causal attention over the KV cache for work items [a, b) = t * NH + h. */
+  attention(
+    out: number, qkv: number, kc: number, vc: number, scratch: number, pos: number, NH: number, KVH: number, HD: number,
+    ctx: number, qkvStride: number, window: number, a: number, b: number, tid: number,
+  ): void;
+  /** x[i] = gelu_tanh(x[i]) for i in [a, b). */
+  gelu(x: number, a: number, b: number): void;
+}
+
+/** The kernels a pool can run, by index (the index travels through shared memory). */
+export const KERNEL_OPS = ['matmul_f32', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'attention', 'gelu'] as const;
+export type KernelOp = (typeof KERNEL_OPS)[number];
+
+/** Bytes of per-thread scratch the attention kernel needs for head width HD. */
+export function attentionScratchBytes(HD: number): number {
+  return HD * 4 + 256;
+}
+
+let compiled: WebAssembly.Module | null = null;
+
+/** The compiled module (compiled once per thread; a Module can also be posted to workers). */
+export function kernelsModule(): WebAssembly.Module {
+  if (compiled === null) compiled = new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+  return compiled;
+}
+
+export function instantiateKernels(memory: WebAssembly.Memory, module: WebAssembly.Module = kernelsModule()): WasmKernels {
+  return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as WasmKernels;
+}
+
+const PAGE = 65536;
+const MAX_PAGES = 65536;
+
+/** A shared memory of exactly `bytes` (rounded up to pages); it never grows, so views stay valid. */
+export function createSharedMemory(bytes: number): WebAssembly.Memory {
+  const pages = Math.ceil(bytes / PAGE);
+  if (pages > MAX_PAGES) {
+    throw new RangeError(`The model needs ${(bytes / 2 ** 30).toFixed(2)} GiB of kernel memory; WebAssembly allows 4 GiB. Pick a smaller weight format (limelight.weightFormat: q8_0) or a shorter context.`);
+  }
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+/** Bump allocator of byte offsets; offset 0 is never handed out (it means "none"). */
+export class Arena {
+  private top = 64;
+
+  alloc(bytes: number, align = 64): number {
+    const at = Math.ceil(this.top / align) * align;
+    this.top = at + bytes;
+    return at;
+  }
+
+  get size(): number {
+    return this.top;
+  }
+}

@@ -1,0 +1,545 @@
+;; Hot inference kernels in WebAssembly SIMD (f32x4 / i16x8), assembled at build time by
+;; tools/build-wasm.mjs into kernelsWasm.ts. Every kernel works on one shared linear memory
+;; (weights, activations and KV cache live there), takes byte offsets, and computes only the
+;; work items [a, b) so a pool of threads can split one call. Offset 0 means "none".
+;; Plain TypeScript references: engine/kernels/{matmul,attention,activations,quantize}.ts.
+(module
+  (import "env" "memory" (memory 1 65536 shared))
+
+  ;; e^x in float64: x = n ln2 + r with |r| <= ln2/2 (Cody-Waite), degree-9 Taylor of e^r
+  ;; (error < 1e-11, far below f32 rounding), times 2^n built from the exponent bits.
+  (func $exp (param $x f64) (result f64)
+    (local $n f64) (local $r f64) (local $p f64)
+    (if (f64.lt (local.get $x) (f64.const -708)) (then (return (f64.const 0))))
+    (if (f64.gt (local.get $x) (f64.const 709)) (then (return (f64.const inf))))
+    (local.set $n (f64.nearest (f64.mul (local.get $x) (f64.const 1.4426950408889634))))
+    (local.set $r (f64.sub
+      (f64.sub (local.get $x) (f64.mul (local.get $n) (f64.const 0.6931471803691238)))
+      (f64.mul (local.get $n) (f64.const 1.9082149292705877e-10))))
+    (local.set $p (f64.const 2.7557319223985893e-6))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 2.48015873015873e-5)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 1.984126984126984e-4)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 1.3888888888888889e-3)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 8.333333333333333e-3)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 4.1666666666666664e-2)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 0.16666666666666666)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 0.5)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 1)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 1)))
+    (f64.mul (local.get $p)
+      (f64.reinterpret_i64 (i64.shl
+        (i64.add (i64.trunc_sat_f64_s (local.get $n)) (i64.const 1023))
+        (i64.const 52)))))
+
+  (func $hsum (param $v v128) (result f32)
+    (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
+  ;; dot(x, w) over n floats: two vector accumulators, scalar tail.
+  (func $dot (param $x i32) (param $w i32) (param $n i32) (result f32)
+    (local $i i32) (local $e i32) (local $a v128) (local $b v128) (local $s f32)
+    (local.set $e (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $e)))
+      (local.set $a (f32x4.add (local.get $a) (f32x4.mul
+        (v128.load (i32.add (local.get $x) (local.get $i))) (v128.load (i32.add (local.get $w) (local.get $i))))))
+      (local.set $b (f32x4.add (local.get $b) (f32x4.mul
+        (v128.load offset=16 (i32.add (local.get $x) (local.get $i))) (v128.load offset=16 (i32.add (local.get $w) (local.get $i))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 32)))
+      (br $l)))
+    (local.set $s (call $hsum (f32x4.add (local.get $a) (local.get $b))))
+    (local.set $e (i32.shl (local.get $n) (i32.const 2)))
+    (block $done2 (loop $l2
+      (br_if $done2 (i32.ge_u (local.get $i) (local.get $e)))
+      (local.set $s (f32.add (local.get $s) (f32.mul
+        (f32.load (i32.add (local.get $x) (local.get $i))) (f32.load (i32.add (local.get $w) (local.get $i))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l2)))
+    (local.get $s))
+
+  ;; out[n, o] = v + bias[o] (+ out[n, o] when accumulating into a residual stream).
+  (func $store (param $out i32) (param $v f32) (param $bias i32) (param $o i32) (param $accum i32)
+    (if (local.get $bias) (then
+      (local.set $v (f32.add (local.get $v) (f32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2))))))))
+    (if (local.get $accum) (then (local.set $v (f32.add (f32.load (local.get $out)) (local.get $v)))))
+    (f32.store (local.get $out) (local.get $v)))
+
+  ;; out (N, OC) [+]= inp (N, C) . w (OC, C)^T + bias, for output columns [a, b).
+  ;; Columns go in blocks of 32 weight rows (kept in L2 while every input row passes), inside
+  ;; a block 4 input rows x 2 weight rows per step (8 accumulators), or 1 x 4 for the rows left.
+  (func (export "matmul_f32")
+    (param $out i32) (param $inp i32) (param $w i32) (param $bias i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $accum i32) (param $a i32) (param $b i32)
+    (local $ob i32) (local $oe i32) (local $n i32) (local $o i32) (local $i i32) (local $CB i32)
+    (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32) (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32)
+    (local $wa v128) (local $wb v128) (local $wc v128) (local $wd v128) (local $xv v128)
+    (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
+    (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
+    (local $orow i32)
+    (local.set $CB (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $ob (local.get $a))
+    (block $obDone (loop $obLoop
+      (br_if $obDone (i32.ge_u (local.get $ob) (local.get $b)))
+      (local.set $oe (select (local.get $b) (i32.add (local.get $ob) (i32.const 32))
+        (i32.lt_u (local.get $b) (i32.add (local.get $ob) (i32.const 32)))))
+      (local.set $n (i32.const 0))
+      ;; Tiles need C % 4 == 0; odd widths take the one-dot-at-a-time path below.
+      (if (i32.eqz (i32.and (local.get $C) (i32.const 3))) (then
+        (block $nDone (loop $nLoop
+          (br_if $nDone (i32.gt_u (i32.add (local.get $n) (i32.const 4)) (local.get $N)))
+          (local.set $x0 (i32.add (local.get $inp) (i32.mul (local.get $n) (local.get $CB))))
+          (local.set $x1 (i32.add (local.get $x0) (local.get $CB)))
+          (local.set $x2 (i32.add (local.get $x1) (local.get $CB)))
+          (local.set $x3 (i32.add (local.get $x2) (local.get $CB)))
+          (local.set $o (local.get $ob))
+          (block $oDone (loop $oLoop
+            (br_if $oDone (i32.gt_u (i32.add (local.get $o) (i32.const 2)) (local.get $oe)))
+            (local.set $w0 (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $CB))))
+            (local.set $w1 (i32.add (local.get $w0) (local.get $CB)))
+            (local.set $s00 (v128.const i32x4 0 0 0 0)) (local.set $s01 (v128.const i32x4 0 0 0 0))
+            (local.set $s10 (v128.const i32x4 0 0 0 0)) (local.set $s11 (v128.const i32x4 0 0 0 0))
+            (local.set $s20 (v128.const i32x4 0 0 0 0)) (local.set $s21 (v128.const i32x4 0 0 0 0))
+            (local.set $s30 (v128.const i32x4 0 0 0 0)) (local.set $s31 (v128.const i32x4 0 0 0 0))
+            (local.set $i (i32.const 0))
+            (block $iDone (loop $iLoop
+              (br_if $iDone (i32.ge_u (local.get $i) (local.get $CB)))
+              (local.set $wa (v128.load (i32.add (local.get $w0) (local.get $i))))
+              (local.set $wb (v128.load (i32.add (local.get $w1) (local.get $i))))
+              (local.set $xv (v128.load (i32.add (local.get $x0) (local.get $i))))
+              (local.set $s00 (f32x4.add (local.get $s00) (f32x4.mul (local.get $xv) (local.get $wa))))
+              (local.set $s01 (f32x4.add (local.get $s01) (f32x4.mul (local.get $xv) (local.get $wb))))
+              (local.set $xv (v128.load (i32.add (local.get $x1) (local.get $i))))
+              (local.set $s10 (f32x4.add (local.get $s10) (f32x4.mul (local.get $xv) (local.get $wa))))
+              (local.set $s11 (f32x4.add (local.get $s11) (f32x4.mul (local.get $xv) (local.get $wb))))
+              (local.set $xv (v128.load (i32.add (local.get $x2) (local.get $i))))
+              (local.set $s20 (f32x4.add (local.get $s20) (f32x4.mul (local.get $xv) (local.get $wa))))
+              (local.set $s21 (f32x4.add (local.get $s21) (f32x4.mul (local.get $xv) (local.get $wb))))
+              (local.set $xv (v128.load (i32.add (local.get $x3) (local.get $i))))
+              (local.set $s30 (f32x4.add (local.get $s30) (f32x4.mul (local.get $xv) (local.get $wa))))
+              (local.set $s31 (f32x4.add (local.get $s31) (f32x4.mul (local.get $xv) (local.get $wb))))
+              (local.set $i (i32.add (local.get $i) (i32.const 16)))
+              (br $iLoop)))
+            (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
+            (call $store (local.get $orow) (call $hsum (local.get $s00)) (local.get $bias) (local.get $o) (local.get $accum))
+            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s01)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $accum))
+            (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $OC) (i32.const 2))))
+            (call $store (local.get $orow) (call $hsum (local.get $s10)) (local.get $bias) (local.get $o) (local.get $accum))
+            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s11)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $accum))
+            (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $OC) (i32.const 2))))
+            (call $store (local.get $orow) (call $hsum (local.get $s20)) (local.get $bias) (local.get $o) (local.get $accum))
+            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s21)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $accum))
+            (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $OC) (i32.const 2))))
+            (call $store (local.get $orow) (call $hsum (local.get $s30)) (local.get $bias) (local.get $o) (local.get $accum))
+            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s31)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $accum))
+            (local.set $o (i32.add (local.get $o) (i32.const 2)))
+            (br $oLoop)))
+          ;; An odd last column in the block: one dot per input row of the tile.
+          (if (i32.lt_u (local.get $o) (local.get $oe)) (then
+            (local.set $w0 (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $CB))))
+            (local.set $i (i32.const 0))
+            (block $tDone (loop $tLoop
+              (br_if $tDone (i32.ge_u (local.get $i) (i32.const 4)))
+              (call $store
+                (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (i32.add (local.get $n) (local.get $i)) (local.get $OC)) (local.get $o)) (i32.const 2)))
+                (call $dot (i32.add (local.get $x0) (i32.mul (local.get $i) (local.get $CB))) (local.get $w0) (local.get $C))
+                (local.get $bias) (local.get $o) (local.get $accum))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $tLoop)))))
+          (local.set $n (i32.add (local.get $n) (i32.const 4)))
+          (br $nLoop)))
+        ;; The input rows left over (all of them when decoding one token): 1 x 4 tiles.
+        (block $rDone (loop $rLoop
+          (br_if $rDone (i32.ge_u (local.get $n) (local.get $N)))
+          (local.set $x0 (i32.add (local.get $inp) (i32.mul (local.get $n) (local.get $CB))))
+          (local.set $o (local.get $ob))
+          (block $qDone (loop $qLoop
+            (br_if $qDone (i32.gt_u (i32.add (local.get $o) (i32.const 4)) (local.get $oe)))
+            (local.set $w0 (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $CB))))
+            (local.set $w1 (i32.add (local.get $w0) (local.get $CB)))
+            (local.set $w2 (i32.add (local.get $w1) (local.get $CB)))
+            (local.set $w3 (i32.add (local.get $w2) (local.get $CB)))
+            (local.set $s00 (v128.const i32x4 0 0 0 0)) (local.set $s01 (v128.const i32x4 0 0 0 0))
+            (local.set $s10 (v128.const i32x4 0 0 0 0)) (local.set $s11 (v128.const i32x4 0 0 0 0))
+            (local.set $i (i32.const 0))
+            (block $iDone2 (loop $iLoop2
+              (br_if $iDone2 (i32.ge_u (local.get $i) (local.get $CB)))
+              (local.set $xv (v128.load (i32.add (local.get $x0) (local.get $i))))
+              (local.set $s00 (f32x4.add (local.get $s00) (f32x4.mul (local.get $xv) (v128.load (i32.add (local.get $w0) (local.get $i))))))
+              (local.set $s01 (f32x4.add (local.get $s01) (f32x4.mul (local.get $xv) (v128.load (i32.add (local.get $w1) (local.get $i))))))
+              (local.set $s10 (f32x4.add (local.get $s10) (f32x4.mul (local.get $xv) (v128.load (i32.add (local.get $w2) (local.get $i))))))
+              (local.set $s11 (f32x4.add (local.get $s11) (f32x4.mul (local.get $xv) (v128.load (i32.add (local.get $w3) (local.get $i))))))
+              (local.set $i (i32.add (local.get $i) (i32.const 16)))
+              (br $iLoop2)))
+            (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
+            (call $store (local.get $orow) (call $hsum (local.get $s00)) (local.get $bias) (local.get $o) (local.get $accum))
+            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s01)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $accum))
+            (call $store (i32.add (local.get $orow) (i32.const 8)) (call $hsum (local.get $s10)) (local.get $bias) (i32.add (local.get $o) (i32.const 2)) (local.get $accum))
+            (call $store (i32.add (local.get $orow) (i32.const 12)) (call $hsum (local.get $s11)) (local.get $bias) (i32.add (local.get $o) (i32.const 3)) (local.get $accum))
+            (local.set $o (i32.add (local.get $o) (i32.const 4)))
+            (br $qLoop)))
+          (block $sDone (loop $sLoop
+            (br_if $sDone (i32.ge_u (local.get $o) (local.get $oe)))
+            (call $store
+              (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2)))
+              (call $dot (local.get $x0) (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $CB))) (local.get $C))
+              (local.get $bias) (local.get $o) (local.get $accum))
+            (local.set $o (i32.add (local.get $o) (i32.const 1)))
+            (br $sLoop)))
+          (local.set $n (i32.add (local.get $n) (i32.const 1)))
+          (br $rLoop))))
+      (else
+        (block $gDone (loop $gLoop
+          (br_if $gDone (i32.ge_u (local.get $n) (local.get $N)))
+          (local.set $o (local.get $ob))
+          (block $g2Done (loop $g2Loop
+            (br_if $g2Done (i32.ge_u (local.get $o) (local.get $oe)))
+            (call $store
+              (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2)))
+              (call $dot (i32.add (local.get $inp) (i32.mul (local.get $n) (local.get $CB))) (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $CB))) (local.get $C))
+              (local.get $bias) (local.get $o) (local.get $accum))
+            (local.set $o (i32.add (local.get $o) (i32.const 1)))
+            (br $g2Loop)))
+          (local.set $n (i32.add (local.get $n) (i32.const 1)))
+          (br $gLoop)))))
+      (local.set $ob (local.get $oe))
+      (br $obLoop))))
+
+  ;; Four f16 weights (sign-extended to i32) as f32: shifting left 13 puts exponent and
+  ;; mantissa in the f32 fields (sign bits land in bit 31), the mask drops the rest, and the
+  ;; product with 2^112 rebiases the exponent; zero and subnormals come out exact.
+  (func $f16x4 (param $h v128) (result v128)
+    (f32x4.mul
+      (v128.and (i32x4.shl (local.get $h) (i32.const 13)) (v128.const i32x4 0x8fffe000 0x8fffe000 0x8fffe000 0x8fffe000))
+      (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112)))
+
+  (func $f16 (param $h i32) (result f32)
+    (f32.mul
+      (f32.reinterpret_i32 (i32.and (i32.shl (local.get $h) (i32.const 13)) (i32.const 0x8fffe000)))
+      (f32.const 0x1p112)))
+
+  ;; One row of f16 weights (as u16 halves at w) dotted with n f32 inputs.
+  (func $dotF16 (param $x i32) (param $w i32) (param $n i32) (result f32)
+    (local $i i32) (local $e i32) (local $a v128) (local $s f32)
+    (local.set $e (i32.and (local.get $n) (i32.const -4)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $e)))
+      (local.set $a (f32x4.add (local.get $a) (f32x4.mul
+        (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2))))
+        (call $f16x4 (v128.load16x4_s (i32.add (local.get $w) (i32.shl (local.get $i) (i32.const 1))))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l)))
+    (local.set $s (call $hsum (local.get $a)))
+    (block $done2 (loop $l2
+      (br_if $done2 (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $s (f32.add (local.get $s) (f32.mul
+        (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2))))
+        (call $f16 (i32.load16_s (i32.add (local.get $w) (i32.shl (local.get $i) (i32.const 1))))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l2)))
+    (local.get $s))
+
+  ;; out (N, OC) [+]= inp (N, C) . w (OC, C) f16 ^T + bias, columns [a, b): 1 input row x 2
+  ;; weight rows per step (the input load is shared), blocks of 32 weight rows.
+  (func (export "matmul_f16")
+    (param $out i32) (param $inp i32) (param $w i32) (param $bias i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $accum i32) (param $a i32) (param $b i32)
+    (local $ob i32) (local $oe i32) (local $n i32) (local $o i32) (local $i i32) (local $e i32)
+    (local $x0 i32) (local $w0 i32) (local $w1 i32) (local $xv v128) (local $s0 v128) (local $s1 v128) (local $orow i32)
+    (local.set $ob (local.get $a))
+    (block $obDone (loop $obLoop
+      (br_if $obDone (i32.ge_u (local.get $ob) (local.get $b)))
+      (local.set $oe (select (local.get $b) (i32.add (local.get $ob) (i32.const 32))
+        (i32.lt_u (local.get $b) (i32.add (local.get $ob) (i32.const 32)))))
+      (local.set $n (i32.const 0))
+      (block $nDone (loop $nLoop
+        (br_if $nDone (i32.ge_u (local.get $n) (local.get $N)))
+        (local.set $x0 (i32.add (local.get $inp) (i32.shl (i32.mul (local.get $n) (local.get $C)) (i32.const 2))))
+        (local.set $o (local.get $ob))
+        (if (i32.eqz (i32.and (local.get $C) (i32.const 3))) (then
+          (block $oDone (loop $oLoop
+            (br_if $oDone (i32.gt_u (i32.add (local.get $o) (i32.const 2)) (local.get $oe)))
+            (local.set $w0 (i32.add (local.get $w) (i32.shl (i32.mul (local.get $o) (local.get $C)) (i32.const 1))))
+            (local.set $w1 (i32.add (local.get $w0) (i32.shl (local.get $C) (i32.const 1))))
+            (local.set $s0 (v128.const i32x4 0 0 0 0)) (local.set $s1 (v128.const i32x4 0 0 0 0))
+            (local.set $i (i32.const 0))
+            (local.set $e (i32.shl (local.get $C) (i32.const 1)))
+            (block $iDone (loop $iLoop
+              (br_if $iDone (i32.ge_u (local.get $i) (local.get $e)))
+              (local.set $xv (v128.load (i32.add (local.get $x0) (i32.shl (local.get $i) (i32.const 1)))))
+              (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $xv) (call $f16x4 (v128.load16x4_s (i32.add (local.get $w0) (local.get $i)))))))
+              (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $xv) (call $f16x4 (v128.load16x4_s (i32.add (local.get $w1) (local.get $i)))))))
+              (local.set $i (i32.add (local.get $i) (i32.const 8)))
+              (br $iLoop)))
+            (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
+            (call $store (local.get $orow) (call $hsum (local.get $s0)) (local.get $bias) (local.get $o) (local.get $accum))
+            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s1)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $accum))
+            (local.set $o (i32.add (local.get $o) (i32.const 2)))
+            (br $oLoop)))))
+        (block $sDone (loop $sLoop
+          (br_if $sDone (i32.ge_u (local.get $o) (local.get $oe)))
+          (call $store
+            (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2)))
+            (call $dotF16 (local.get $x0) (i32.add (local.get $w) (i32.shl (i32.mul (local.get $o) (local.get $C)) (i32.const 1))) (local.get $C))
+            (local.get $bias) (local.get $o) (local.get $accum))
+          (local.set $o (i32.add (local.get $o) (i32.const 1)))
+          (br $sLoop)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $nLoop)))
+      (local.set $ob (local.get $oe))
+      (br $obLoop))))
+
+  ;; Rows [a, b) of x (N, C) f32 to Q8_0 blocks of 32: xq (N, C) as i16 in -127..127 (ready
+  ;; for i32x4.dot_i16x8_s) and xs (N, C/32) f32 scales = max|x| / 127. C % 32 == 0.
+  (func (export "quantize_q8")
+    (param $xq i32) (param $xs i32) (param $x i32) (param $N i32) (param $C i32) (param $a i32) (param $b i32)
+    (local $blk i32) (local $nb i32) (local $i i32) (local $src i32) (local $m f32) (local $d f32) (local $id f32)
+    (local.set $nb (i32.mul (local.get $b) (i32.shr_u (local.get $C) (i32.const 5))))
+    (local.set $blk (i32.mul (local.get $a) (i32.shr_u (local.get $C) (i32.const 5))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $blk) (local.get $nb)))
+      (local.set $src (i32.add (local.get $x) (i32.shl (local.get $blk) (i32.const 7))))
+      (local.set $m (f32.const 0))
+      (local.set $i (i32.const 0))
+      (block $d1 (loop $l1
+        (br_if $d1 (i32.ge_u (local.get $i) (i32.const 128)))
+        (local.set $m (f32.max (local.get $m) (f32.abs (f32.load (i32.add (local.get $src) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $l1)))
+      (local.set $d (f32.div (local.get $m) (f32.const 127)))
+      (local.set $id (select (f32.div (f32.const 1) (local.get $d)) (f32.const 0) (f32.gt (local.get $d) (f32.const 0))))
+      (f32.store (i32.add (local.get $xs) (i32.shl (local.get $blk) (i32.const 2))) (local.get $d))
+      (local.set $i (i32.const 0))
+      (block $d2 (loop $l2
+        (br_if $d2 (i32.ge_u (local.get $i) (i32.const 32)))
+        (i32.store16
+          (i32.add (local.get $xq) (i32.shl (i32.add (i32.shl (local.get $blk) (i32.const 5)) (local.get $i)) (i32.const 1)))
+          (i32.trunc_sat_f32_s (f32.nearest (f32.mul (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))) (local.get $id)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l2)))
+      (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+      (br $l)))) 
+
+  ;; Integer dot of one Q8_0 weight row (w: C int8, ws: C/32 f32 scales) with one quantized
+  ;; input row, scaled per block: sum_b ws[b] xs[b] sum_j w[j] x[j].
+  (func $dotQ8 (param $x i32) (param $xs i32) (param $w i32) (param $ws i32) (param $nb i32) (result f32)
+    (local $blk i32) (local $wv v128) (local $d v128) (local $acc v128)
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $blk) (local.get $nb)))
+      (local.set $wv (v128.load (local.get $w)))
+      (local.set $d (i32x4.add
+        (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv)) (v128.load (local.get $x)))
+        (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $wv)) (v128.load offset=16 (local.get $x)))))
+      (local.set $wv (v128.load offset=16 (local.get $w)))
+      (local.set $d (i32x4.add (local.get $d) (i32x4.add
+        (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv)) (v128.load offset=32 (local.get $x)))
+        (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $wv)) (v128.load offset=48 (local.get $x))))))
+      (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d))
+        (f32x4.splat (f32.mul (f32.load (local.get $ws)) (f32.load (local.get $xs)))))))
+      (local.set $x (i32.add (local.get $x) (i32.const 64)))
+      (local.set $xs (i32.add (local.get $xs) (i32.const 4)))
+      (local.set $w (i32.add (local.get $w) (i32.const 32)))
+      (local.set $ws (i32.add (local.get $ws) (i32.const 4)))
+      (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+      (br $l)))
+    (call $hsum (local.get $acc)))
+
+  ;; out (N, OC) [+]= Q8_0 product of quantized input rows (xq, xs) with Q8_0 weights (w, ws)
+  ;; + bias, columns [a, b). Two weight rows per step share the input loads.
+  (func (export "matmul_q8")
+    (param $out i32) (param $xq i32) (param $xs i32) (param $w i32) (param $ws i32) (param $bias i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $accum i32) (param $a i32) (param $b i32)
+    (local $ob i32) (local $oe i32) (local $n i32) (local $o i32) (local $nb i32) (local $blk i32)
+    (local $x i32) (local $xsp i32) (local $w0 i32) (local $w1 i32) (local $ws0 i32) (local $ws1 i32)
+    (local $xa v128) (local $xb v128) (local $xc v128) (local $xd v128) (local $wv v128) (local $d v128)
+    (local $acc0 v128) (local $acc1 v128) (local $xsc f32) (local $orow i32)
+    (local.set $nb (i32.shr_u (local.get $C) (i32.const 5)))
+    (local.set $ob (local.get $a))
+    (block $obDone (loop $obLoop
+      (br_if $obDone (i32.ge_u (local.get $ob) (local.get $b)))
+      (local.set $oe (select (local.get $b) (i32.add (local.get $ob) (i32.const 32))
+        (i32.lt_u (local.get $b) (i32.add (local.get $ob) (i32.const 32)))))
+      (local.set $n (i32.const 0))
+      (block $nDone (loop $nLoop
+        (br_if $nDone (i32.ge_u (local.get $n) (local.get $N)))
+        (local.set $o (local.get $ob))
+        (block $oDone (loop $oLoop
+          (br_if $oDone (i32.gt_u (i32.add (local.get $o) (i32.const 2)) (local.get $oe)))
+          (local.set $x (i32.add (local.get $xq) (i32.shl (i32.mul (local.get $n) (local.get $C)) (i32.const 1))))
+          (local.set $xsp (i32.add (local.get $xs) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 2))))
+          (local.set $w0 (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $C))))
+          (local.set $w1 (i32.add (local.get $w0) (local.get $C)))
+          (local.set $ws0 (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $o) (local.get $nb)) (i32.const 2))))
+          (local.set $ws1 (i32.add (local.get $ws0) (i32.shl (local.get $nb) (i32.const 2))))
+          (local.set $acc0 (v128.const i32x4 0 0 0 0)) (local.set $acc1 (v128.const i32x4 0 0 0 0))
+          (local.set $blk (i32.const 0))
+          (block $bDone (loop $bLoop
+            (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
+            (local.set $xa (v128.load (local.get $x)))
+            (local.set $xb (v128.load offset=16 (local.get $x)))
+            (local.set $xc (v128.load offset=32 (local.get $x)))
+            (local.set $xd (v128.load offset=48 (local.get $x)))
+            (local.set $xsc (f32.load (local.get $xsp)))
+            (local.set $wv (v128.load (local.get $w0)))
+            (local.set $d (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv)) (local.get $xa))
+              (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $wv)) (local.get $xb))))
+            (local.set $wv (v128.load offset=16 (local.get $w0)))
+            (local.set $d (i32x4.add (local.get $d) (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv)) (local.get $xc))
+              (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $wv)) (local.get $xd)))))
+            (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d))
+              (f32x4.splat (f32.mul (f32.load (local.get $ws0)) (local.get $xsc))))))
+            (local.set $wv (v128.load (local.get $w1)))
+            (local.set $d (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv)) (local.get $xa))
+              (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $wv)) (local.get $xb))))
+            (local.set $wv (v128.load offset=16 (local.get $w1)))
+            (local.set $d (i32x4.add (local.get $d) (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv)) (local.get $xc))
+              (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $wv)) (local.get $xd)))))
+            (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d))
+              (f32x4.splat (f32.mul (f32.load (local.get $ws1)) (local.get $xsc))))))
+            (local.set $x (i32.add (local.get $x) (i32.const 64)))
+            (local.set $xsp (i32.add (local.get $xsp) (i32.const 4)))
+            (local.set $w0 (i32.add (local.get $w0) (i32.const 32)))
+            (local.set $w1 (i32.add (local.get $w1) (i32.const 32)))
+            (local.set $ws0 (i32.add (local.get $ws0) (i32.const 4)))
+            (local.set $ws1 (i32.add (local.get $ws1) (i32.const 4)))
+            (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+            (br $bLoop)))
+          (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
+          (call $store (local.get $orow) (call $hsum (local.get $acc0)) (local.get $bias) (local.get $o) (local.get $accum))
+          (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $acc1)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $accum))
+          (local.set $o (i32.add (local.get $o) (i32.const 2)))
+          (br $oLoop)))
+        (if (i32.lt_u (local.get $o) (local.get $oe)) (then
+          (call $store
+            (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2)))
+            (call $dotQ8
+              (i32.add (local.get $xq) (i32.shl (i32.mul (local.get $n) (local.get $C)) (i32.const 1)))
+              (i32.add (local.get $xs) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 2)))
+              (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $C)))
+              (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $o) (local.get $nb)) (i32.const 2)))
+              (local.get $nb))
+            (local.get $bias) (local.get $o) (local.get $accum))))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $nLoop)))
+      (local.set $ob (local.get $oe))
+      (br $obLoop))))
+
+  ;; y += s * x over n floats.
+  (func $axpy (param $y i32) (param $s f32) (param $x i32) (param $n i32)
+    (local $i i32) (local $e i32) (local $sv v128)
+    (local.set $sv (f32x4.splat (local.get $s)))
+    (local.set $e (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $e)))
+      (v128.store (i32.add (local.get $y) (local.get $i)) (f32x4.add
+        (v128.load (i32.add (local.get $y) (local.get $i)))
+        (f32x4.mul (local.get $sv) (v128.load (i32.add (local.get $x) (local.get $i))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $l)))
+    (local.set $e (i32.shl (local.get $n) (i32.const 2)))
+    (block $done2 (loop $l2
+      (br_if $done2 (i32.ge_u (local.get $i) (local.get $e)))
+      (f32.store (i32.add (local.get $y) (local.get $i)) (f32.add
+        (f32.load (i32.add (local.get $y) (local.get $i)))
+        (f32.mul (local.get $s) (f32.load (i32.add (local.get $x) (local.get $i))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l2))))
+
+  ;; Causal attention of T new queries over the KV cache (KVH, ctx, HD), one (t, h) pair per
+  ;; work item in [a, b), item = t * NH + h. Keys go in blocks of 64 with an online softmax:
+  ;; a block's scores are kept, the running max m and sum l rescale the output accumulator when
+  ;; the max grows, so K and V are each read once. scratch: per thread (HD + 64) floats.
+  (func (export "attention")
+    (param $out i32) (param $qkv i32) (param $kc i32) (param $vc i32) (param $scratch i32)
+    (param $pos i32) (param $NH i32) (param $KVH i32) (param $HD i32) (param $ctx i32)
+    (param $qkvStride i32) (param $window i32) (param $a i32) (param $b i32) (param $tid i32)
+    (local $item i32) (local $t i32) (local $h i32) (local $p i32) (local $first i32) (local $q i32)
+    (local $kv i32) (local $acc i32) (local $sc i32) (local $j0 i32) (local $j1 i32) (local $j i32)
+    (local $HDB i32) (local $scale f32) (local $s f32) (local $bm f64) (local $m f64) (local $l f64) (local $f f64) (local $e f64)
+    (local $d i32) (local $o i32)
+    (local.set $HDB (i32.shl (local.get $HD) (i32.const 2)))
+    (local.set $acc (i32.add (local.get $scratch) (i32.mul (local.get $tid) (i32.add (local.get $HDB) (i32.const 256)))))
+    (local.set $sc (i32.add (local.get $acc) (local.get $HDB)))
+    (local.set $scale (f32.div (f32.const 1) (f32.sqrt (f32.convert_i32_u (local.get $HD)))))
+    (local.set $item (local.get $a))
+    (block $itemDone (loop $itemLoop
+      (br_if $itemDone (i32.ge_u (local.get $item) (local.get $b)))
+      (local.set $t (i32.div_u (local.get $item) (local.get $NH)))
+      (local.set $h (i32.rem_u (local.get $item) (local.get $NH)))
+      (local.set $p (i32.add (local.get $pos) (local.get $t)))
+      (local.set $first (i32.const 0))
+      (if (i32.and (local.get $window) (i32.ge_s (i32.sub (local.get $p) (local.get $window)) (i32.const 0))) (then
+        (local.set $first (i32.add (i32.sub (local.get $p) (local.get $window)) (i32.const 1)))))
+      (local.set $q (i32.add (local.get $qkv) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $qkvStride)) (i32.mul (local.get $h) (local.get $HD))) (i32.const 2))))
+      (local.set $kv (i32.mul (i32.mul (i32.div_u (local.get $h) (i32.div_u (local.get $NH) (local.get $KVH))) (local.get $ctx)) (local.get $HDB)))
+      (memory.fill (local.get $acc) (i32.const 0) (local.get $HDB))
+      (local.set $m (f64.const -inf))
+      (local.set $l (f64.const 0))
+      (local.set $j0 (local.get $first))
+      (block $blkDone (loop $blkLoop
+        (br_if $blkDone (i32.gt_s (local.get $j0) (local.get $p)))
+        (local.set $j1 (i32.add (local.get $j0) (i32.const 64)))
+        (if (i32.gt_s (local.get $j1) (i32.add (local.get $p) (i32.const 1))) (then (local.set $j1 (i32.add (local.get $p) (i32.const 1)))))
+        (local.set $bm (f64.const -inf))
+        (local.set $j (local.get $j0))
+        (block $sDone (loop $sLoop
+          (br_if $sDone (i32.ge_s (local.get $j) (local.get $j1)))
+          (local.set $s (f32.mul (local.get $scale)
+            (call $dot (local.get $q) (i32.add (local.get $kc) (i32.add (local.get $kv) (i32.mul (local.get $j) (local.get $HDB)))) (local.get $HD))))
+          (f32.store (i32.add (local.get $sc) (i32.shl (i32.sub (local.get $j) (local.get $j0)) (i32.const 2))) (local.get $s))
+          (local.set $bm (f64.max (local.get $bm) (f64.promote_f32 (local.get $s))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $sLoop)))
+        (if (f64.gt (local.get $bm) (local.get $m)) (then
+          (local.set $f (call $exp (f64.sub (local.get $m) (local.get $bm))))
+          (local.set $l (f64.mul (local.get $l) (local.get $f)))
+          (local.set $d (i32.const 0))
+          (block $rDone (loop $rLoop
+            (br_if $rDone (i32.ge_u (local.get $d) (local.get $HDB)))
+            (f32.store (i32.add (local.get $acc) (local.get $d))
+              (f32.mul (f32.load (i32.add (local.get $acc) (local.get $d))) (f32.demote_f64 (local.get $f))))
+            (local.set $d (i32.add (local.get $d) (i32.const 4)))
+            (br $rLoop)))
+          (local.set $m (local.get $bm))))
+        (local.set $j (local.get $j0))
+        (block $vDone (loop $vLoop
+          (br_if $vDone (i32.ge_s (local.get $j) (local.get $j1)))
+          (local.set $e (call $exp (f64.sub
+            (f64.promote_f32 (f32.load (i32.add (local.get $sc) (i32.shl (i32.sub (local.get $j) (local.get $j0)) (i32.const 2)))))
+            (local.get $m))))
+          (local.set $l (f64.add (local.get $l) (local.get $e)))
+          (call $axpy (local.get $acc) (f32.demote_f64 (local.get $e))
+            (i32.add (local.get $vc) (i32.add (local.get $kv) (i32.mul (local.get $j) (local.get $HDB)))) (local.get $HD))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $vLoop)))
+        (local.set $j0 (local.get $j1))
+        (br $blkLoop)))
+      (local.set $o (i32.add (local.get $out) (i32.shl (i32.mul (i32.add (i32.mul (local.get $t) (local.get $NH)) (local.get $h)) (local.get $HD)) (i32.const 2))))
+      (local.set $s (f32.demote_f64 (f64.div (f64.const 1) (local.get $l))))
+      (local.set $d (i32.const 0))
+      (block $wDone (loop $wLoop
+        (br_if $wDone (i32.ge_u (local.get $d) (local.get $HDB)))
+        (f32.store (i32.add (local.get $o) (local.get $d)) (f32.mul (f32.load (i32.add (local.get $acc) (local.get $d))) (local.get $s)))
+        (local.set $d (i32.add (local.get $d) (i32.const 4)))
+        (br $wLoop)))
+      (local.set $item (i32.add (local.get $item) (i32.const 1)))
+      (br $itemLoop))))
+
+  ;; x[i] = gelu_tanh(x[i]) for i in [a, b), as x / (1 + e^(-2u)) (= 0.5 x (1 + tanh u)).
+  (func (export "gelu") (param $x i32) (param $a i32) (param $b i32)
+    (local $p i32) (local $e i32) (local $v f64)
+    (local.set $p (i32.add (local.get $x) (i32.shl (local.get $a) (i32.const 2))))
+    (local.set $e (i32.add (local.get $x) (i32.shl (local.get $b) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $p) (local.get $e)))
+      (local.set $v (f64.promote_f32 (f32.load (local.get $p))))
+      (f32.store (local.get $p) (f32.demote_f64 (f64.div (local.get $v) (f64.add (f64.const 1)
+        (call $exp (f64.mul (f64.const -1.5957691216057308)
+          (f64.add (local.get $v) (f64.mul (f64.const 0.044715) (f64.mul (local.get $v) (f64.mul (local.get $v) (local.get $v)))))))))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br $l))))
+)

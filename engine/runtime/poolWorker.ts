@@ -1,0 +1,47 @@
+// Entry of one compute thread of the pool (pool.ts): instantiates the kernels over the shared
+// memory, then loops: wait for a job in the control block, run this thread's share, report.
+// Bundled as dist/poolWorker.js; transpiled as out/engine/runtime/poolWorker.js for tests.
+import { parentPort, workerData } from 'node:worker_threads';
+import { instantiateKernels, KERNEL_OPS } from '../kernels/wasm/kernels';
+import { CTL, SPIN, STOP, shareOf } from './poolControl';
+
+interface PoolWorkerData {
+  memory: WebAssembly.Memory;
+  module: WebAssembly.Module;
+  control: SharedArrayBuffer;
+  index: number;
+}
+
+const data = workerData as PoolWorkerData;
+const ctl = new Int32Array(data.control);
+const kernels = instantiateKernels(data.memory, data.module);
+const fns = KERNEL_OPS.map((name) => kernels[name] as (...args: number[]) => void);
+const args: number[] = [];
+
+parentPort!.postMessage({ ready: true });
+let seen = Atomics.load(ctl, CTL.GEN);
+for (;;) {
+  let gen = Atomics.load(ctl, CTL.GEN);
+  for (let s = 0; gen === seen && s < SPIN; s++) gen = Atomics.load(ctl, CTL.GEN);
+  if (gen === seen) {
+    Atomics.wait(ctl, CTL.GEN, seen);
+    continue;
+  }
+  seen = gen;
+  const op = ctl[CTL.OP]!;
+  if (op === STOP) break;
+  try {
+    const [a, b] = shareOf(data.index, ctl[CTL.PER]!, ctl[CTL.ITEMS]!);
+    if (a < b) {
+      const n = ctl[CTL.NARGS]!;
+      args.length = 0;
+      for (let i = 0; i < n; i++) args.push(ctl[CTL.ARGS + i]!);
+      args.push(a, b, data.index);
+      fns[op]!(...args);
+    }
+  } catch (e) {
+    Atomics.store(ctl, CTL.FAILED, 1);
+    parentPort!.postMessage({ error: e instanceof Error ? e.message : String(e) });
+  }
+  if (Atomics.sub(ctl, CTL.PENDING, 1) === 1) Atomics.notify(ctl, CTL.PENDING);
+}

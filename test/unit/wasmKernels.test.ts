@@ -1,0 +1,145 @@
+// The WebAssembly SIMD kernels against the plain TypeScript references, on random shapes
+// (odd widths included), run by 1 thread and by a pool of 3.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Arena, createSharedMemory, attentionScratchBytes } from '../../engine/kernels/wasm/kernels';
+import { ComputePool } from '../../engine/runtime/pool';
+import { matmulForward } from '../../engine/kernels/matmul';
+import { attentionForward } from '../../engine/kernels/attention';
+import { geluForward } from '../../engine/kernels/activations';
+import { quantizeQ8Forward, matmulQ8Forward, toF16, fromF16 } from '../../engine/kernels/quantize';
+import { mulberry32 } from '../../engine/model/init';
+import { maxAbsDiff } from './oracle';
+
+const memory = createSharedMemory(64 << 20);
+const f32 = new Float32Array(memory.buffer);
+const pools: ComputePool[] = [];
+after(async () => {
+  for (const p of pools) await p.dispose();
+});
+
+function randn(n: number, rand: () => number, scale = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * scale;
+  return a;
+}
+
+/** Copies `data` into the shared memory, returning its byte offset. */
+function put(arena: Arena, data: Float32Array | Uint16Array | Int8Array | Int16Array): number {
+  const at = arena.alloc(data.byteLength);
+  new Uint8Array(memory.buffer, at, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  return at;
+}
+
+function read(at: number, n: number): Float32Array {
+  return f32.slice(at / 4, at / 4 + n);
+}
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  let scale = 1e-6;
+  for (const v of b) scale = Math.max(scale, Math.abs(v));
+  return maxAbsDiff(a, b) / scale;
+}
+
+for (const threads of [1, 3]) {
+  const poolReady = ComputePool.create(memory, threads).then((p) => (pools.push(p), p));
+
+  test(`matmul f32 / f16 match the reference (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
+    const pool = await poolReady;
+    const rand = mulberry32(7 + threads);
+    for (const [N, C, OC] of [[1, 64, 70], [5, 37, 33], [9, 128, 67], [4, 8, 2], [7, 96, 131], [1, 3, 1], [13, 768, 40]] as const) {
+      for (const accum of [0, 1]) {
+        const arena = new Arena();
+        const x = randn(N * C, rand);
+        const w = randn(OC * C, rand, 0.1);
+        const bias = randn(OC, rand);
+        const base = randn(N * OC, rand);
+        const xo = put(arena, x);
+        const bo = put(arena, bias);
+        const want = new Float32Array(N * OC);
+        matmulForward(want, x, w, bias, N, C, OC);
+        if (accum) for (let i = 0; i < want.length; i++) want[i] = want[i]! + base[i]!;
+
+        const out = put(arena, base);
+        pool.run('matmul_f32', [out, xo, put(arena, w), bo, N, C, OC, accum], OC, 4);
+        assert.ok(relErr(read(out, N * OC), want) < 1e-5, `f32 N=${N} C=${C} OC=${OC} accum=${accum}`);
+
+        const h = toF16(w);
+        const wantH = new Float32Array(N * OC);
+        matmulForward(wantH, x, fromF16(h), bias, N, C, OC);
+        if (accum) for (let i = 0; i < wantH.length; i++) wantH[i] = wantH[i]! + base[i]!;
+        const outH = put(arena, base);
+        pool.run('matmul_f16', [outH, xo, put(arena, h), bo, N, C, OC, accum], OC, 2);
+        assert.ok(relErr(read(outH, N * OC), wantH) < 1e-5, `f16 N=${N} C=${C} OC=${OC} accum=${accum}`);
+      }
+    }
+  });
+
+  test(`Q8_0 quantization and matmul match the reference (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
+    const pool = await poolReady;
+    const rand = mulberry32(11 + threads);
+    for (const [N, C, OC] of [[1, 32, 3], [5, 64, 33], [8, 96, 70], [3, 768, 131]] as const) {
+      const arena = new Arena();
+      const x = randn(N * C, rand);
+      x[0] = 0;
+      if (C >= 64) x.fill(0, 32, 64); // an all-zero block has scale 0
+      const w = randn(OC * C, rand, 0.1);
+      const bias = randn(OC, rand);
+      const nb = C / 32;
+      const xq = new Int16Array(N * C);
+      const xs = new Float32Array(N * nb);
+      quantizeQ8Forward(xq, xs, x, N, C);
+      const wq = new Int8Array(OC * C);
+      const ws = new Float32Array(OC * nb);
+      quantizeQ8Forward(wq, ws, w, OC, C);
+
+      const xqo = arena.alloc(N * C * 2);
+      const xso = arena.alloc(N * nb * 4);
+      pool.run('quantize_q8', [xqo, xso, put(arena, x), N, C], N);
+      assert.deepEqual(new Int16Array(memory.buffer, xqo, N * C), xq, 'quantized values');
+      assert.deepEqual(read(xso, N * nb), xs, 'scales');
+
+      const want = new Float32Array(N * OC);
+      matmulQ8Forward(want, xq, xs, wq, ws, bias, N, C, OC);
+      const out = arena.alloc(N * OC * 4);
+      pool.run('matmul_q8', [out, xqo, xso, put(arena, wq), put(arena, ws), put(arena, bias), N, C, OC, 0], OC, 2);
+      assert.ok(relErr(read(out, N * OC), want) < 1e-5, `q8 N=${N} C=${C} OC=${OC}`);
+
+      const exact = new Float32Array(N * OC);
+      matmulForward(exact, x, w, bias, N, C, OC);
+      assert.ok(relErr(read(out, N * OC), exact) < 0.05, 'close to the f32 product');
+    }
+  });
+
+  test(`fused attention matches the reference (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
+    const pool = await poolReady;
+    const rand = mulberry32(13 + threads);
+    for (const [pos, T, NH, KVH, HD, window] of [[0, 1, 1, 1, 4, 0], [0, 7, 4, 2, 6, 0], [70, 3, 3, 3, 16, 0], [5, 130, 2, 1, 8, 0], [40, 9, 4, 4, 5, 17], [200, 1, 12, 12, 64, 0]] as const) {
+      const arena = new Arena();
+      const ctx = pos + T + 3;
+      const qkvStride = (NH + 2 * KVH) * HD;
+      const qkv = randn(T * qkvStride, rand, 3);
+      const k = randn(KVH * ctx * HD, rand, 2);
+      const v = randn(KVH * ctx * HD, rand);
+      const want = new Float32Array(T * NH * HD);
+      attentionForward(want, null, qkv, k, v, new Float32Array(ctx), pos, T, NH, KVH, HD, ctx, qkvStride, window === 0 ? null : window);
+      const out = arena.alloc(want.byteLength);
+      const scratch = arena.alloc(attentionScratchBytes(HD) * threads);
+      pool.run('attention', [out, put(arena, qkv), put(arena, k), put(arena, v), scratch, pos, NH, KVH, HD, ctx, qkvStride, window], T * NH);
+      assert.ok(maxAbsDiff(read(out, want.length), want) < 1e-5, `attention pos=${pos} T=${T} NH=${NH} KVH=${KVH} HD=${HD} window=${window}`);
+    }
+  });
+
+  test(`GELU matches the reference (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
+    const pool = await poolReady;
+    const x = randn(1001, mulberry32(17), 8);
+    x[0] = 0;
+    x[1] = -30;
+    x[2] = 30;
+    const want = new Float32Array(x.length);
+    geluForward(want, x, x.length);
+    const at = put(new Arena(), x);
+    pool.run('gelu', [at], x.length);
+    assert.ok(maxAbsDiff(read(at, x.length), want) < 1e-6);
+  });
+}
