@@ -77,7 +77,7 @@ function validateHeader(source: string, header: unknown, dataLength: number): { 
       }
       continue;
     }
-    const where = `tensor "${name}"`;
+    const where = `tensor ${describe(name)}`;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail(source, `${where}: entry must be an object with dtype, shape and data_offsets (got ${describe(entry)})`);
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
     if (!isDtype(dtype)) {
@@ -110,7 +110,7 @@ function validateHeader(source: string, header: unknown, dataLength: number): { 
     const prev = byStart[i - 1];
     const cur = byStart[i];
     if (cur.begin < prev.begin + prev.byteLength) {
-      fail(source, `tensors "${prev.name}" [${prev.begin}, ${prev.begin + prev.byteLength}] and "${cur.name}" [${cur.begin}, ${cur.begin + cur.byteLength}] overlap`);
+      fail(source, `tensors ${describe(prev.name)} [${prev.begin}, ${prev.begin + prev.byteLength}] and ${describe(cur.name)} [${cur.begin}, ${cur.begin + cur.byteLength}] overlap`);
     }
   }
   return { tensors, metadata };
@@ -266,35 +266,12 @@ export class SafetensorsFile {
       return dst;
     }
     const b = this.alignedBytes(t);
-    switch (t.dtype) {
-      case 'F16':
-        f16ToF32(dst, new Uint16Array(b.buffer, b.byteOffset, t.numel));
-        break;
-      case 'BF16':
-        bf16ToF32(dst, new Uint16Array(b.buffer, b.byteOffset, t.numel));
-        break;
-      case 'F64':
-        dst.set(new Float64Array(b.buffer, b.byteOffset, t.numel));
-        break;
-      case 'I64': {
-        const w = new Int32Array(b.buffer, b.byteOffset, 2 * t.numel); // (numel, lo|hi)
-        for (let i = 0; i < t.numel; i++) dst[i] = w[2 * i + 1] * 4294967296 + (w[2 * i] >>> 0);
-        break;
-      }
-      case 'I32':
-        dst.set(new Int32Array(b.buffer, b.byteOffset, t.numel));
-        break;
-      case 'U16':
-        dst.set(new Uint16Array(b.buffer, b.byteOffset, t.numel));
-        break;
-      case 'I8':
-        dst.set(new Int8Array(b.buffer, b.byteOffset, t.numel));
-        break;
-      case 'U8':
-      case 'BOOL':
-        dst.set(b);
-        break;
-    }
+    if (t.dtype === 'F16') f16ToF32(dst, new Uint16Array(b.buffer, b.byteOffset, t.numel));
+    else if (t.dtype === 'BF16') bf16ToF32(dst, new Uint16Array(b.buffer, b.byteOffset, t.numel));
+    else if (t.dtype === 'I64') {
+      const w = new Int32Array(b.buffer, b.byteOffset, 2 * t.numel); // (numel, lo|hi)
+      for (let i = 0; i < t.numel; i++) dst[i] = w[2 * i + 1] * 4294967296 + (w[2 * i] >>> 0);
+    } else dst.set(plainView(t.dtype, b, t.numel));
     return dst;
   }
 
@@ -304,40 +281,46 @@ export class SafetensorsFile {
    */
   tensorToInt32(name: string, out?: Int32Array): Int32Array {
     const t = this.info(name);
+    if (t.dtype === 'F64' || t.dtype === 'F32' || t.dtype === 'F16' || t.dtype === 'BF16') {
+      fail(this.source, `tensor "${name}" is ${t.dtype}, not an integer tensor`, 'Use tensorToFloat32 for floating-point tensors.');
+    }
     this.checkOut(t, out, 'Int32Array');
     const dst = out ?? new Int32Array(t.numel);
     const b = this.alignedBytes(t);
-    switch (t.dtype) {
-      case 'I64': {
-        const w = new Int32Array(b.buffer, b.byteOffset, 2 * t.numel); // (numel, lo|hi)
-        for (let i = 0; i < t.numel; i++) {
-          const lo = w[2 * i];
-          const hi = w[2 * i + 1];
-          if (hi !== lo >> 31) {
-            const value = BigInt(hi) * 4294967296n + BigInt(lo >>> 0);
-            fail(this.source, `tensor "${name}" element ${i} is ${value}, outside the 32-bit range used for token ids`, 'Check that the tensor holds token ids.');
-          }
-          dst[i] = lo;
-        }
-        break;
+    if (t.dtype !== 'I64') {
+      dst.set(plainView(t.dtype, b, t.numel));
+      return dst;
+    }
+    const w = new Int32Array(b.buffer, b.byteOffset, 2 * t.numel); // (numel, lo|hi)
+    for (let i = 0; i < t.numel; i++) {
+      const lo = w[2 * i];
+      const hi = w[2 * i + 1];
+      if (hi !== lo >> 31) {
+        const value = BigInt(hi) * 4294967296n + BigInt(lo >>> 0);
+        fail(this.source, `tensor "${name}" element ${i} is ${value}, outside the 32-bit range used for token ids`, 'Check that the tensor holds token ids.');
       }
-      case 'I32':
-        dst.set(new Int32Array(b.buffer, b.byteOffset, t.numel));
-        break;
-      case 'U16':
-        dst.set(new Uint16Array(b.buffer, b.byteOffset, t.numel));
-        break;
-      case 'I8':
-        dst.set(new Int8Array(b.buffer, b.byteOffset, t.numel));
-        break;
-      case 'U8':
-      case 'BOOL':
-        dst.set(b);
-        break;
-      default:
-        fail(this.source, `tensor "${name}" is ${t.dtype}, not an integer tensor`, 'Use tensorToFloat32 for floating-point tensors.');
+      dst[i] = lo;
     }
     return dst;
+  }
+}
+
+/** A typed view of aligned bytes for the dtypes a JS typed array holds as they are. */
+function plainView(dtype: Exclude<Dtype, 'F16' | 'BF16' | 'I64'>, b: Uint8Array, numel: number): Float64Array | Float32Array | Int32Array | Uint16Array | Int8Array | Uint8Array {
+  switch (dtype) {
+    case 'F64':
+      return new Float64Array(b.buffer, b.byteOffset, numel);
+    case 'F32':
+      return new Float32Array(b.buffer, b.byteOffset, numel);
+    case 'I32':
+      return new Int32Array(b.buffer, b.byteOffset, numel);
+    case 'U16':
+      return new Uint16Array(b.buffer, b.byteOffset, numel);
+    case 'I8':
+      return new Int8Array(b.buffer, b.byteOffset, numel);
+    case 'U8':
+    case 'BOOL':
+      return b;
   }
 }
 

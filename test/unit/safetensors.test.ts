@@ -199,6 +199,43 @@ test('F32 data at an unaligned offset is copied, not misread', () => {
   assert.throws(() => f.info('y'), (e: unknown) => e instanceof SafetensorsError && /no tensor named "y"/.test(e.message));
 });
 
+test('every readable dtype converts to float32, and integer dtypes to int32', () => {
+  const parts: Array<[string, string, ArrayBufferView, number[]]> = [
+    ['f64', 'F64', new Float64Array([1.5, -1e300, 2 ** -30]), [1.5, -Infinity, 2 ** -30]],
+    ['bf16', 'BF16', new Uint16Array([0x3f80, 0xbfc0, 0x7f80]), [1, -1.5, Infinity]],
+    ['i32', 'I32', new Int32Array([-5, -(2 ** 31), 0]), [-5, -(2 ** 31), 0]],
+    ['u16', 'U16', new Uint16Array([0, 65535, 7]), [0, 65535, 7]],
+    ['i8', 'I8', new Int8Array([-128, 127, 0]), [-128, 127, 0]],
+    ['u8', 'U8', new Uint8Array([255, 1, 0]), [255, 1, 0]],
+    ['bool', 'BOOL', new Uint8Array([1, 0, 1]), [1, 0, 1]],
+    ['i64', 'I64', new BigInt64Array([-2n, 2n ** 40n, 9n]), [-2, 2 ** 40, 9]],
+  ];
+  const header: Record<string, unknown> = {};
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, dtype, data] of parts) {
+    header[name] = { dtype, shape: [3], data_offsets: [offset, offset + data.byteLength] };
+    chunks.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    offset += data.byteLength;
+  }
+  const data = new Uint8Array(offset);
+  chunks.reduce((at, c) => (data.set(c, at), at + c.length), 0);
+  for (const pad of ['', ' ']) {
+    const f = parseSafetensors(makeFile(JSON.stringify(header) + pad, data), 'dtypes');
+    for (const [name, dtype, , expected] of parts) {
+      assert.deepEqual([...f.tensorToFloat32(name)], expected, `${name} pad ${pad.length}`);
+      if (dtype === 'F64' || dtype === 'BF16') {
+        assert.throws(() => f.tensorToInt32(name), /not an integer tensor/);
+      } else if (dtype !== 'I64') {
+        assert.deepEqual([...f.tensorToInt32(name)], expected, name);
+      }
+    }
+    assert.throws(() => f.tensorToInt32('i64'), /element 1 is 1099511627776, outside the 32-bit range/);
+    assert.throws(() => f.halfBits('u16'), /is U16, not F16 or BF16/);
+    assert.deepEqual([...f.halfBits('bf16')], [0x3f80, 0xbfc0, 0x7f80]);
+  }
+});
+
 test('malformed files give a SafetensorsError that names the problem', () => {
   const four = new Uint8Array(16);
   const entry = (o: Record<string, unknown>): Record<string, unknown> => ({ dtype: 'F32', shape: [4], data_offsets: [0, 16], ...o });
