@@ -11,6 +11,8 @@ import {
   TokenizerError,
   getTokenizer,
 } from '../../engine/tokenizer/tokenizer';
+import { encode as packageR50k } from 'gpt-tokenizer/encoding/r50k_base';
+import { encode as packageP50kEdit } from 'gpt-tokenizer/encoding/p50k_edit';
 
 const SAMPLES: Record<string, string> = {
   typescript: `export async function load(path: string): Promise<Map<string, number[]>> {\n  const out = new Map<string, number[]>();\n  for (const [k, v] of Object.entries(JSON.parse(await readFile(path, 'utf8')))) {\n    out.set(k, v as number[]); // ünïcödé comment\n  }\n  return out;\n}\n`,
@@ -29,6 +31,13 @@ test('every supported encoding round-trips code in several languages', () => {
       assert.ok(ids.every((id) => Number.isInteger(id) && id >= 0 && id < t.vocabSize && !t.isSpecial(id)), `${enc} ${lang}`);
       assert.equal(t.decode(ids), text, `${enc} ${lang}`);
     }
+  }
+});
+
+test('ids match the r50k_base and p50k_edit encoders of gpt-tokenizer itself', () => {
+  for (const text of Object.values(SAMPLES)) {
+    assert.deepEqual(getTokenizer('r50k_base').encode(text), packageR50k(text));
+    assert.deepEqual(getTokenizer('p50k_edit').encode(text), packageP50kEdit(text));
   }
 });
 
