@@ -7,20 +7,12 @@ import { loadModel } from '../../engine/model/load';
 import { readSafetensors, type SafetensorsFile } from '../../engine/io/safetensors';
 import { copyHFIntoParam, hfMappings } from '../../engine/io/hfNames';
 import type { Model } from '../../engine/model/model';
-import { createActivations, lossAndGrads, IGNORE_INDEX, type TrainBatch } from '../../engine/train/gradients';
+import { createActivations, lossAndGrads } from '../../engine/train/gradients';
 import { AdamW } from '../../engine/train/adamw';
+import { nextTokenBatch } from '../../engine/train/data';
 import { hfTensors } from '../../engine/train/hfExport';
 
 const ORACLE = join(process.cwd(), 'test', 'fixtures', 'oracle');
-
-/** Next-token batch from (B, T + 1) ids: inputs are all T + 1 ids, the last target ignored (labels shifted inside the model, as HF does). */
-function shiftedBatch(ids: Int32Array, B: number, T: number): TrainBatch {
-  const targets = new Int32Array(B * T);
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T; t++) targets[b * T + t] = t + 1 < T ? ids[b * T + t + 1]! : IGNORE_INDEX;
-  }
-  return { B, T, tokens: ids, targets };
-}
 
 /** HF-named tensors (with a name prefix) gathered into one buffer in the model's layout. */
 function layoutFromHF(model: Model, file: SafetensorsFile, prefix: string): Float32Array {
@@ -46,7 +38,7 @@ for (const name of ['gpt2-tiny', 'llama-tiny']) {
       const model = loadModel(dir);
       const ref = readSafetensors(join(dir, 'reference.safetensors'));
       const [B, T] = ref.info('train_batch').shape as [number, number];
-      const batch = shiftedBatch(ref.tensorToInt32('train_batch'), B, T);
+      const batch = nextTokenBatch(ref.tensorToInt32('train_batch'), B, T);
       const acts = createActivations(model.config, B, T, { recompute });
       const grads = new Float32Array(model.layout.total);
       const loss = lossAndGrads(model, batch, acts, grads);

@@ -1,0 +1,140 @@
+// Training checkpoints: everything needed to continue a run exactly where it stopped.
+//   OUT/checkpoints/step-NNNNNN/state.safetensors   trained buffer (model or adapters), AdamW m and v
+//   OUT/checkpoints/step-NNNNNN/trainer_state.json  step, data position, seed, options, loss history
+//   OUT/checkpoints/latest.json                     which step folder is current
+//   OUT/adapter_model.safetensors + adapter_config.json (LoRA, PEFT format)
+//   or OUT/model.safetensors + config.json (full fine-tuning, Hugging Face format)
+// Each file is written atomically and latest.json is switched only once a step folder is
+// complete, so an interrupted save leaves the previous checkpoint in charge. The folder of
+// the base model is never written to.
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readSafetensors, writeSafetensors } from '../io/safetensors';
+import { writeFileAtomic } from './atomicFile';
+import { hfTensors } from './hfExport';
+import { saveAdapter, type LoraOptions } from './lora';
+import type { DataPosition } from './data';
+import type { Trainer, TrainerOptions } from './trainer';
+
+export const CHECKPOINTS = 'checkpoints';
+const LATEST = 'latest.json';
+const STATE = 'state.safetensors';
+const TRAINER_STATE = 'trainer_state.json';
+const FORMAT = 'limelight-trainer-state';
+
+export interface TrainerState {
+  format: typeof FORMAT;
+  version: 1;
+  step: number;
+  position: DataPosition;
+  adamStep: number;
+  options: TrainerOptions;
+  lora: LoraOptions | null;
+  baseModel: string;
+  /** Tokens in the dataset when the run started: a different count means different data. */
+  datasetTokens: number;
+  losses: number[];
+}
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
+function sameDir(a: string, b: string): boolean {
+  const real = (p: string): string => (existsSync(p) ? realpathSync(p) : resolve(p));
+  return real(a) === real(b);
+}
+
+/**
+ * Makes `outDir` ready for a run: refuses the base model's own folder and any folder that
+ * holds a model but no Limelight checkpoints (someone else's checkpoint), creates it otherwise.
+ */
+export function prepareOutDir(outDir: string, baseModelDir: string): void {
+  if (sameDir(outDir, baseModelDir)) throw new CheckpointError(`--out ${outDir} is the base model's folder; the base model is never overwritten. Choose another output folder.`);
+  const looksLikeModel = ['model.safetensors', 'adapter_model.safetensors', 'config.json'].some((f) => existsSync(join(outDir, f)));
+  if (looksLikeModel && !existsSync(join(outDir, CHECKPOINTS, LATEST))) {
+    throw new CheckpointError(`${outDir} already holds a model that this trainer did not write; refusing to overwrite it. Choose an empty or new output folder.`);
+  }
+  mkdirSync(join(outDir, CHECKPOINTS), { recursive: true });
+}
+
+/** Writes the trained weights where users and PEFT look for them: the adapter, or a full HF checkpoint. */
+export function exportWeights(outDir: string, trainer: Trainer, baseModelDir: string): void {
+  const { model, lora } = trainer;
+  if (lora !== null) {
+    saveAdapter(outDir, model.config, lora, baseModelDir);
+    return;
+  }
+  writeSafetensors(join(outDir, 'model.safetensors'), hfTensors(model.config, model.layout, model.params), { format: 'pt' });
+  writeFileAtomic(join(outDir, 'config.json'), readFileSync(join(baseModelDir, 'config.json'), 'utf8'));
+}
+
+/** Saves a checkpoint of the run and the trained weights; returns the step folder. */
+export function saveCheckpoint(outDir: string, trainer: Trainer, baseModelDir: string): string {
+  const name = `step-${String(trainer.step).padStart(6, '0')}`;
+  const root = join(outDir, CHECKPOINTS);
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  const opt = trainer.optimizer;
+  writeSafetensors(join(dir, STATE), [
+    { name: 'trainable', dtype: 'F32', shape: [opt.size], data: trainer.trainable() },
+    { name: 'adamw.m', dtype: 'F32', shape: [opt.size], data: opt.m },
+    { name: 'adamw.v', dtype: 'F32', shape: [opt.size], data: opt.v },
+  ]);
+  const state: TrainerState = {
+    format: FORMAT,
+    version: 1,
+    step: trainer.step,
+    position: trainer.position,
+    adamStep: opt.step,
+    options: trainer.options,
+    lora: trainer.lora?.options ?? null,
+    baseModel: resolve(baseModelDir),
+    datasetTokens: trainer.dataset.stream.length,
+    losses: trainer.losses,
+  };
+  writeFileAtomic(join(dir, TRAINER_STATE), JSON.stringify(state) + '\n');
+  writeFileAtomic(join(root, LATEST), JSON.stringify({ stepDir: name }) + '\n');
+  exportWeights(outDir, trainer, baseModelDir);
+  for (const old of readdirSync(root)) {
+    if (old !== name && /^step-\d+$/.test(old)) rmSync(join(root, old), { recursive: true, force: true });
+  }
+  return dir;
+}
+
+/** The state of the latest checkpoint in `outDir`, or null when there is none. */
+export function readTrainerState(outDir: string): TrainerState | null {
+  const latest = join(outDir, CHECKPOINTS, LATEST);
+  if (!existsSync(latest)) return null;
+  try {
+    const { stepDir } = JSON.parse(readFileSync(latest, 'utf8')) as { stepDir: string };
+    const state = JSON.parse(readFileSync(join(outDir, CHECKPOINTS, stepDir, TRAINER_STATE), 'utf8')) as TrainerState;
+    if (state.format !== FORMAT || state.version !== 1) throw new Error(`unknown format ${JSON.stringify(state.format)} version ${state.version}`);
+    return state;
+  } catch (e) {
+    throw new CheckpointError(`${outDir}: the checkpoint cannot be read (${(e as Error).message}). Start a new run in another folder, or remove ${join(outDir, CHECKPOINTS)}.`);
+  }
+}
+
+/** Restores a trainer (built with the saved options and LoRA layout) to the latest checkpoint. */
+export function restoreCheckpoint(outDir: string, trainer: Trainer): TrainerState {
+  const state = readTrainerState(outDir);
+  if (state === null) throw new CheckpointError(`${outDir} holds no checkpoint to resume; run without --resume to start one.`);
+  if (state.datasetTokens !== trainer.dataset.stream.length) {
+    throw new CheckpointError(`The training data changed since the checkpoint (${state.datasetTokens} tokens then, ${trainer.dataset.stream.length} now); resuming would not repeat the same run. Use the same --data, or start a new run.`);
+  }
+  const { stepDir } = JSON.parse(readFileSync(join(outDir, CHECKPOINTS, LATEST), 'utf8')) as { stepDir: string };
+  const file = readSafetensors(join(outDir, CHECKPOINTS, stepDir, STATE));
+  const opt = trainer.optimizer;
+  for (const name of ['trainable', 'adamw.m', 'adamw.v']) {
+    if (file.info(name).numel !== opt.size) throw new CheckpointError(`${outDir}: the checkpoint's ${name} holds ${file.info(name).numel} values, this run trains ${opt.size}; it belongs to another model or LoRA setting.`);
+  }
+  file.tensorToFloat32('trainable', trainer.trainable());
+  file.tensorToFloat32('adamw.m', opt.m);
+  file.tensorToFloat32('adamw.v', opt.v);
+  opt.step = state.adamStep;
+  trainer.step = state.step;
+  trainer.position = state.position;
+  trainer.losses.splice(0, trainer.losses.length, ...state.losses);
+  return state;
+}
