@@ -1,0 +1,135 @@
+// Choosing a backend from the `limelight.backend` setting (auto | js | ort-cpu | ort-webgpu).
+// Each candidate is created and smoke-tested with one token; one that fails falls through to
+// the next with its reason recorded, so a broken GPU driver or a missing onnxruntime binary
+// costs a notice, never the completions. `auto` tries WebGPU only when an adapter exists and the
+// model is big enough for the GPU to beat the CPU, then ort-cpu, then js.
+import type { Model } from '../model/model';
+import type { OnnxWeightFormat } from '../onnx/export';
+import { JsBackend } from './jsBackend';
+import type { BackendName, InferenceBackend } from './backend';
+
+export type BackendSetting = 'auto' | BackendName;
+export const BACKEND_SETTINGS: readonly BackendSetting[] = ['auto', 'js', 'ort-cpu', 'ort-webgpu'];
+
+/** Below this many parameters, per-kernel dispatch on the GPU costs more than the CPU's whole step. */
+export const WEBGPU_MIN_PARAMS = 20_000_000;
+
+export interface SelectOptions {
+  setting: BackendSetting;
+  /** Intra-op threads for onnxruntime (0 = cores minus one). */
+  threads?: number;
+  contextLength?: number;
+  weightFormat?: OnnxWeightFormat;
+  /** Where ONNX exports are cached (null = in memory). */
+  cacheDir?: string | null;
+  webgpuMinParams?: number;
+}
+
+export interface BackendAttempt {
+  name: BackendName;
+  /** Why it was skipped or why it failed. */
+  reason: string;
+}
+
+export interface BackendChoice {
+  backend: InferenceBackend;
+  name: BackendName;
+  /** One line for the status bar and the log: what runs the model and why. */
+  reason: string;
+  /** Candidates skipped or failed before this one, in order. */
+  fallbacks: BackendAttempt[];
+}
+
+let webgpuProbe: Promise<string | null> | null = null;
+
+/**
+ * Whether onnxruntime's WebGPU provider finds an adapter here: null when it does, else the
+ * reason it does not (no Vulkan/Metal/D3D12 driver, no GPU, no onnxruntime). Probed once per process.
+ */
+export function probeWebGpu(): Promise<string | null> {
+  webgpuProbe ??= (async () => {
+    try {
+      const { runWebGpuProbe } = await import('./ortProbe.js');
+      return await runWebGpuProbe();
+    } catch (e) {
+      return firstLine(e);
+    }
+  })();
+  return webgpuProbe;
+}
+
+function firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
+}
+
+async function create(name: BackendName, model: Model, opts: SelectOptions): Promise<InferenceBackend> {
+  if (name === 'js') return new JsBackend(model, { contextLength: opts.contextLength });
+  const { OrtBackend } = await import('./ortBackend.js');
+  return OrtBackend.create(model, {
+    device: name === 'ort-webgpu' ? 'webgpu' : 'cpu',
+    threads: opts.threads,
+    contextLength: opts.contextLength,
+    weightFormat: opts.weightFormat,
+    cacheDir: opts.cacheDir,
+  });
+}
+
+/** Runs one token and clears the cache: a backend that loads but cannot run is caught here. */
+async function smokeTest(backend: InferenceBackend): Promise<void> {
+  const out = await backend.forward(Int32Array.of(0), 0);
+  backend.releaseCache();
+  if (out.logits.length !== backend.config.vocabSize || !Number.isFinite(out.logits[0])) {
+    throw new Error(`the first forward pass returned ${out.logits.length} logits starting with ${out.logits[0]}; expected ${backend.config.vocabSize} finite values`);
+  }
+}
+
+export async function selectBackend(model: Model, opts: SelectOptions): Promise<BackendChoice> {
+  const fallbacks: BackendAttempt[] = [];
+  const candidates: BackendName[] = [];
+  let why: string;
+  switch (opts.setting) {
+    case 'js':
+      candidates.push('js');
+      why = 'set by limelight.backend';
+      break;
+    case 'ort-cpu':
+    case 'ort-webgpu':
+      candidates.push(...(opts.setting === 'ort-webgpu' ? (['ort-webgpu', 'ort-cpu', 'js'] as const) : (['ort-cpu', 'js'] as const)));
+      why = 'set by limelight.backend';
+      break;
+    case 'auto': {
+      const params = model.params.length;
+      const minParams = opts.webgpuMinParams ?? WEBGPU_MIN_PARAMS;
+      if (params < minParams) {
+        fallbacks.push({ name: 'ort-webgpu', reason: `the model (${millions(params)} parameters) is below ${millions(minParams)}, too small to gain from the GPU` });
+      } else {
+        const noAdapter = await probeWebGpu();
+        if (noAdapter === null) candidates.push('ort-webgpu');
+        else fallbacks.push({ name: 'ort-webgpu', reason: `no WebGPU adapter (${noAdapter})` });
+      }
+      candidates.push('ort-cpu', 'js');
+      why = 'auto';
+      break;
+    }
+    default:
+      throw new Error(`limelight.backend: "${String(opts.setting)}" is not one of ${BACKEND_SETTINGS.join(', ')}`);
+  }
+  for (const name of candidates) {
+    let backend: InferenceBackend | null = null;
+    try {
+      backend = await create(name, model, opts);
+      await smokeTest(backend);
+      const reason = fallbacks.length === 0 ? `${name} (${why})` : `${name} (${why}; ${fallbacks.map((f) => `${f.name}: ${f.reason}`).join('; ')})`;
+      return { backend, name, reason, fallbacks };
+    } catch (e) {
+      backend?.dispose();
+      fallbacks.push({ name, reason: `failed: ${firstLine(e)}` });
+    }
+  }
+  throw new Error(`No backend could run the model: ${fallbacks.map((f) => `${f.name}: ${f.reason}`).join('; ')}`);
+}
+
+function millions(n: number): string {
+  return `${(n / 1e6).toFixed(1)} M`;
+}
