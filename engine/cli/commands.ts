@@ -3,5 +3,7 @@
 import type { CliCommand } from './command';
 import { forwardCommand } from './commands/forward';
 import { generateCommand } from './commands/generate';
+import { trainCommand } from './commands/train';
+import { trainStepCommand } from './commands/trainStep';
 
-export const COMMANDS: readonly CliCommand[] = [generateCommand, forwardCommand];
+export const COMMANDS: readonly CliCommand[] = [generateCommand, forwardCommand, trainCommand, trainStepCommand];
