@@ -3,9 +3,9 @@
 // the JS backend, so sampling, prefix reuse and cancellation work unchanged.
 //
 // The KV cache lives between steps in one of two ways:
-//   shared   (CPU) one capacity-sized buffer per layer and kind, bound both as the past input and
-//            as the preallocated present output: GroupQueryAttention writes the new keys in place
-//            at [pos, pos + T) and reads [0, pos + T), so no step copies the cache.
+//   shared   (CPU) one buffer per layer and kind, bound both as the past input and as the
+//            preallocated present output: GroupQueryAttention writes the new keys in place at
+//            [pos, pos + T) and reads [0, pos + T), so the operator itself copies nothing.
 //   chained  (WebGPU) each step's present.* outputs stay on the GPU ('gpu-buffer') and are fed
 //            back as the next step's past_key_values.*; a prefix reuse (pos below the cached
 //            length) downloads and truncates the cache once.
@@ -31,6 +31,8 @@ export interface OrtBackendOptions {
   cacheDir?: string | null;
   /** How the KV cache is kept between steps; defaults to shared on CPU, chained on WebGPU. */
   kvMode?: KvMode;
+  /** Growth step of the shared KV buffers, in positions (default 128). */
+  kvGrowth?: number;
 }
 
 /** Where the graph came from and what it cost, for the log and the status. */
@@ -39,6 +41,7 @@ export interface OrtLoadInfo {
   threads: number;
   weightFormat: OnnxWeightFormat;
   kvMode: KvMode;
+  kvGrowth: number;
   /** The cache entry used, or null for an in-memory export. */
   cache: CachedExport | null;
   exportMs: number;
@@ -114,7 +117,8 @@ export class OrtBackend implements InferenceBackend {
     } catch (e) {
       throw new Error(`onnxruntime could not load the exported model on ${device} (${(e as Error).message.split('\n')[0]}). Set limelight.backend to "js" to run without onnxruntime.`);
     }
-    const info: OrtLoadInfo = { device, threads, weightFormat, kvMode, cache, exportMs: t1 - t0, sessionMs: performance.now() - t1 };
+    const kvGrowth = Math.max(1, Math.floor(opts.kvGrowth ?? 128));
+    const info: OrtLoadInfo = { device, threads, weightFormat, kvMode, kvGrowth, cache, exportMs: t1 - t0, sessionMs: performance.now() - t1 };
     return new OrtBackend(c, session, contextLength, info);
   }
 
@@ -151,7 +155,7 @@ export class OrtBackend implements InferenceBackend {
     };
     // Whatever happens below, positions from pos on may be overwritten.
     this.filled = Math.min(this.filled, pos);
-    const kv = this.info.kvMode === 'shared' ? this.sharedCache() : await this.chainedPast(pos);
+    const kv = this.info.kvMode === 'shared' ? this.sharedCache(pos + T) : await this.chainedPast(pos);
     const fetches: Record<string, ort.Tensor | null> = { logits: null };
     for (let l = 0; l < c.nLayer; l++) {
       const n = kvNames(l);
@@ -183,15 +187,27 @@ export class OrtBackend implements InferenceBackend {
     return [1, this.config.nKvHead, length, this.config.headDim];
   }
 
-  private sharedCache(): KvPair[] {
-    if (!this.kv) {
-      const c = this.config;
-      const size = c.nKvHead * this.contextLength * c.headDim;
-      this.kv = Array.from({ length: c.nLayer }, () => ({
-        key: new ort.Tensor('float32', new Float32Array(size), this.kvDims(this.contextLength)),
-        value: new ort.Tensor('float32', new Float32Array(size), this.kvDims(this.contextLength)),
-      }));
-    }
+  /**
+   * The shared buffers, grown to hold `needed` positions. onnxruntime-node copies every fetched
+   * output into a new array after a run, so the buffers grow in steps of info.kvGrowth positions
+   * rather than being made contextLength long at once: that copy stays proportional to the
+   * tokens in use, and a regrowth (copying the valid prefix) happens once per kvGrowth tokens.
+   */
+  private sharedCache(needed: number): KvPair[] {
+    const c = this.config;
+    const capacity = this.kv ? this.kv[0]!.key.dims[2]! : 0;
+    if (this.kv && capacity >= needed) return this.kv;
+    const grown = Math.min(this.contextLength, Math.ceil(needed / this.info.kvGrowth) * this.info.kvGrowth);
+    const HD = c.headDim;
+    const regrow = (old: ort.Tensor | undefined): ort.Tensor => {
+      const data = new Float32Array(c.nKvHead * grown * HD); // (1, KVH, grown, HD)
+      if (old) {
+        const src = old.data as Float32Array; // (1, KVH, capacity, HD)
+        for (let h = 0; h < c.nKvHead; h++) data.set(src.subarray(h * capacity * HD, (h * capacity + this.filled) * HD), h * grown * HD);
+      }
+      return new ort.Tensor('float32', data, this.kvDims(grown));
+    };
+    this.kv = Array.from({ length: c.nLayer }, (_, l) => ({ key: regrow(this.kv?.[l]!.key), value: regrow(this.kv?.[l]!.value) }));
     return this.kv;
   }
 

@@ -88,6 +88,25 @@ for (const name of ORACLE_MODELS) {
   });
 }
 
+test('ort-cpu: the shared KV cache grows in steps and keeps every position', async () => {
+  const model = loadModel(oracleDir('llama-tiny'));
+  const ids = Int32Array.from({ length: 40 }, (_, i) => (i * 37) % model.config.vocabSize);
+  const be = await OrtBackend.create(model, { threads: 1, kvGrowth: 8 });
+  const js = new JsBackend(model);
+  try {
+    // Prefill 11 (capacity 16), decode across two regrowths, then reuse a prefix and go on.
+    const steps: Array<[number, number]> = [[0, 11], [11, 1], [12, 5], [17, 9], [10, 3], [13, 14]];
+    for (const [pos, T] of steps) {
+      const got = (await be.forward(ids.subarray(pos, pos + T), pos, { allLogits: true })).logits;
+      const want = js.forwardSync(ids.subarray(pos, pos + T), pos, { allLogits: true }).logits;
+      const d = maxAbsDiff(got, want);
+      assert.ok(d < 1e-4, `tokens [${pos}, ${pos + T}): max diff ${d}`);
+    }
+  } finally {
+    be.dispose();
+  }
+});
+
 test('ort-cpu: context overflow, bad ids, bad positions and attention capture are clear errors', async () => {
   const model = loadModel(oracleDir('gpt2-tiny'));
   const be = await OrtBackend.create(model, { threads: 1, contextLength: 8 });
