@@ -64,7 +64,10 @@ export function matmulBackward(
   }
 }
 
-/** dinp rows [n0, n1) += dout . weight. */
+/**
+ * dinp rows [n0, n1) += dout . weight. Blocks of 4 rows x 4 outputs: each pass over a weight
+ * row segment updates four destination rows, so every load feeds four multiply-adds.
+ */
 export function matmulBackwardInput(
   dinp: Float32Array, // (N, C)
   dout: Float32Array, // (N, OC)
@@ -74,33 +77,64 @@ export function matmulBackwardInput(
   n0: number,
   n1: number,
 ): void {
-  const OC4 = OC - (OC % 4);
-  for (let n = n0; n < n1; n++) {
-    const xi = n * C;
-    const di = n * OC;
+  let n = n0;
+  for (; n + 4 <= n1; n += 4) {
+    const x0 = n * C;
+    const x1 = x0 + C;
+    const x2 = x1 + C;
+    const x3 = x2 + C;
+    const g0 = n * OC;
+    const g1 = g0 + OC;
+    const g2 = g1 + OC;
+    const g3 = g2 + OC;
     let o = 0;
-    for (; o < OC4; o += 4) {
-      const d0 = dout[di + o]!;
-      const d1 = dout[di + o + 1]!;
-      const d2 = dout[di + o + 2]!;
-      const d3 = dout[di + o + 3]!;
+    for (; o + 4 <= OC; o += 4) {
+      const a00 = dout[g0 + o]!, a01 = dout[g0 + o + 1]!, a02 = dout[g0 + o + 2]!, a03 = dout[g0 + o + 3]!;
+      const a10 = dout[g1 + o]!, a11 = dout[g1 + o + 1]!, a12 = dout[g1 + o + 2]!, a13 = dout[g1 + o + 3]!;
+      const a20 = dout[g2 + o]!, a21 = dout[g2 + o + 1]!, a22 = dout[g2 + o + 2]!, a23 = dout[g2 + o + 3]!;
+      const a30 = dout[g3 + o]!, a31 = dout[g3 + o + 1]!, a32 = dout[g3 + o + 2]!, a33 = dout[g3 + o + 3]!;
       const w0 = o * C;
       const w1 = w0 + C;
       const w2 = w1 + C;
       const w3 = w2 + C;
       for (let i = 0; i < C; i++) {
-        dinp[xi + i] += d0 * weight[w0 + i]! + d1 * weight[w1 + i]! + d2 * weight[w2 + i]! + d3 * weight[w3 + i]!;
+        const b0 = weight[w0 + i]!;
+        const b1 = weight[w1 + i]!;
+        const b2 = weight[w2 + i]!;
+        const b3 = weight[w3 + i]!;
+        dinp[x0 + i] += a00 * b0 + a01 * b1 + a02 * b2 + a03 * b3;
+        dinp[x1 + i] += a10 * b0 + a11 * b1 + a12 * b2 + a13 * b3;
+        dinp[x2 + i] += a20 * b0 + a21 * b1 + a22 * b2 + a23 * b3;
+        dinp[x3 + i] += a30 * b0 + a31 * b1 + a32 * b2 + a33 * b3;
       }
     }
     for (; o < OC; o++) {
-      const d = dout[di + o]!;
+      const a0 = dout[g0 + o]!, a1 = dout[g1 + o]!, a2 = dout[g2 + o]!, a3 = dout[g3 + o]!;
       const wi = o * C;
-      for (let i = 0; i < C; i++) dinp[xi + i] += d * weight[wi + i]!;
+      for (let i = 0; i < C; i++) {
+        const b = weight[wi + i]!;
+        dinp[x0 + i] += a0 * b;
+        dinp[x1 + i] += a1 * b;
+        dinp[x2 + i] += a2 * b;
+        dinp[x3 + i] += a3 * b;
+      }
+    }
+  }
+  for (; n < n1; n++) {
+    const xi = n * C;
+    const gi = n * OC;
+    for (let o = 0; o < OC; o++) {
+      const a = dout[gi + o]!;
+      const wi = o * C;
+      for (let i = 0; i < C; i++) dinp[xi + i] += a * weight[wi + i]!;
     }
   }
 }
 
-/** dweight rows [o0, o1) += dout^T . inp. */
+/**
+ * dweight rows [o0, o1) += dout^T . inp. Blocks of 4 outputs x 4 rows, as matmulBackwardInput
+ * with the roles of the operands exchanged.
+ */
 export function matmulBackwardWeight(
   dweight: Float32Array, // (OC, C)
   dout: Float32Array, // (N, OC)
@@ -111,27 +145,56 @@ export function matmulBackwardWeight(
   o0: number,
   o1: number,
 ): void {
-  const N4 = N - (N % 4);
-  for (let o = o0; o < o1; o++) {
-    const wi = o * C;
+  let o = o0;
+  for (; o + 4 <= o1; o += 4) {
+    const w0 = o * C;
+    const w1 = w0 + C;
+    const w2 = w1 + C;
+    const w3 = w2 + C;
     let n = 0;
-    for (; n < N4; n += 4) {
-      const d0 = dout[n * OC + o]!;
-      const d1 = dout[(n + 1) * OC + o]!;
-      const d2 = dout[(n + 2) * OC + o]!;
-      const d3 = dout[(n + 3) * OC + o]!;
+    for (; n + 4 <= N; n += 4) {
+      const g0 = n * OC + o;
+      const g1 = g0 + OC;
+      const g2 = g1 + OC;
+      const g3 = g2 + OC;
+      const a00 = dout[g0]!, a01 = dout[g1]!, a02 = dout[g2]!, a03 = dout[g3]!;
+      const a10 = dout[g0 + 1]!, a11 = dout[g1 + 1]!, a12 = dout[g2 + 1]!, a13 = dout[g3 + 1]!;
+      const a20 = dout[g0 + 2]!, a21 = dout[g1 + 2]!, a22 = dout[g2 + 2]!, a23 = dout[g3 + 2]!;
+      const a30 = dout[g0 + 3]!, a31 = dout[g1 + 3]!, a32 = dout[g2 + 3]!, a33 = dout[g3 + 3]!;
       const x0 = n * C;
       const x1 = x0 + C;
       const x2 = x1 + C;
       const x3 = x2 + C;
       for (let i = 0; i < C; i++) {
-        dweight[wi + i] += d0 * inp[x0 + i]! + d1 * inp[x1 + i]! + d2 * inp[x2 + i]! + d3 * inp[x3 + i]!;
+        const b0 = inp[x0 + i]!;
+        const b1 = inp[x1 + i]!;
+        const b2 = inp[x2 + i]!;
+        const b3 = inp[x3 + i]!;
+        dweight[w0 + i] += a00 * b0 + a01 * b1 + a02 * b2 + a03 * b3;
+        dweight[w1 + i] += a10 * b0 + a11 * b1 + a12 * b2 + a13 * b3;
+        dweight[w2 + i] += a20 * b0 + a21 * b1 + a22 * b2 + a23 * b3;
+        dweight[w3 + i] += a30 * b0 + a31 * b1 + a32 * b2 + a33 * b3;
       }
     }
     for (; n < N; n++) {
-      const d = dout[n * OC + o]!;
+      const g = n * OC + o;
+      const a0 = dout[g]!, a1 = dout[g + 1]!, a2 = dout[g + 2]!, a3 = dout[g + 3]!;
       const xi = n * C;
-      for (let i = 0; i < C; i++) dweight[wi + i] += d * inp[xi + i]!;
+      for (let i = 0; i < C; i++) {
+        const b = inp[xi + i]!;
+        dweight[w0 + i] += a0 * b;
+        dweight[w1 + i] += a1 * b;
+        dweight[w2 + i] += a2 * b;
+        dweight[w3 + i] += a3 * b;
+      }
+    }
+  }
+  for (; o < o1; o++) {
+    const wi = o * C;
+    for (let n = 0; n < N; n++) {
+      const a = dout[n * OC + o]!;
+      const xi = n * C;
+      for (let i = 0; i < C; i++) dweight[wi + i] += a * inp[xi + i]!;
     }
   }
 }
