@@ -77,3 +77,35 @@ export function tokensInRange(ranges: Int32Array, start: number, end: number): n
   }
   return out;
 }
+
+/** A span of the decoded text that sits in the document (see format.ts SourceSegment). */
+interface Segment {
+  textStart: number;
+  length: number;
+  docOffset: number;
+}
+
+/** Document [start, end) of token t, clipped to the segment holding its start; null when no segment does. */
+export function tokenDocRange(ranges: Int32Array, segments: readonly Segment[], t: number): [number, number] | null {
+  const s = ranges[2 * t];
+  const e = ranges[2 * t + 1];
+  if (s === undefined || e === undefined) return null;
+  for (const seg of segments) {
+    const segEnd = seg.textStart + seg.length;
+    if (s >= seg.textStart && s < segEnd) return [seg.docOffset + s - seg.textStart, seg.docOffset + Math.min(e, segEnd) - seg.textStart];
+  }
+  return null;
+}
+
+/** Tokens that cover any of document [start, end) (an empty range: the token under it). */
+export function docRangeTokens(ranges: Int32Array, segments: readonly Segment[], start: number, end: number): number[] {
+  const out = new Set<number>();
+  for (const seg of segments) {
+    const a = Math.max(start, seg.docOffset);
+    const b = Math.min(end, seg.docOffset + seg.length);
+    if (start === end ? !(start >= seg.docOffset && start < seg.docOffset + seg.length) : a >= b) continue;
+    const shift = seg.textStart - seg.docOffset;
+    for (const t of tokensInRange(ranges, a + shift, (start === end ? a : b) + shift)) out.add(t);
+  }
+  return [...out].sort((x, y) => x - y);
+}

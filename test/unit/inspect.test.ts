@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attentionRollout, triMatmul, withResidual } from '../../engine/inspect/rollout';
 import { filterLines, topK } from '../../engine/inspect/filter';
-import { tokenText, tokensInRange } from '../../engine/inspect/tokens';
+import { docRangeTokens, tokenDocRange, tokenText, tokensInRange } from '../../engine/inspect/tokens';
 import { chooseLensPositions, logitLens, logSumExp } from '../../engine/inspect/logitLens';
 import { DEQUANT, quantiseProb, triRow, triSize } from '../../engine/inspect/format';
 import { attentionByDistance, positionSimilarity, ropeProfile } from '../../engine/inspect/positions';
@@ -96,6 +96,21 @@ test('tokenText maps tokens to UTF-16 ranges, even when a token splits a charact
   assert.deepEqual(tokensInRange(ranges, 0, 1), [0]);
   assert.deepEqual(tokensInRange(ranges, 4, 4), [2], 'a caret picks the token under it');
   assert.deepEqual(tokensInRange(ranges, 6, 6), [], 'past the end picks nothing');
+});
+
+test('tokens map to the document through segments, and a document range back to tokens', () => {
+  // Decoded text "<P>ab cd<S>" with "ab cd" at document offset 100; the markers are not in the document.
+  const ranges = Int32Array.from([0, 3, 3, 5, 5, 8, 8, 11]);
+  const segments = [{ textStart: 3, length: 5, docOffset: 100 }];
+  assert.equal(tokenDocRange(ranges, segments, 0), null, 'a marker has no place in the document');
+  assert.deepEqual(tokenDocRange(ranges, segments, 1), [100, 102]);
+  assert.deepEqual(tokenDocRange(ranges, segments, 2), [102, 105]);
+  assert.equal(tokenDocRange(ranges, segments, 3), null);
+  assert.equal(tokenDocRange(ranges, segments, 9), null, 'an unknown token is not an error');
+  assert.deepEqual(docRangeTokens(ranges, segments, 101, 103), [1, 2]);
+  assert.deepEqual(docRangeTokens(ranges, segments, 103, 103), [2], 'a caret picks the token under it');
+  assert.deepEqual(docRangeTokens(ranges, segments, 0, 100), [], 'text before the segment has no tokens');
+  assert.deepEqual(docRangeTokens(ranges, segments, 0, 1000), [1, 2], 'only tokens inside the segment');
 });
 
 test('tokenText agrees with the real tokenizer on code', () => {

@@ -1,0 +1,106 @@
+// The inspection as the webview holds it: packed arrays decoded once, attention read row by
+// row out of the byte-quantised lower triangles (see engine/inspect/format.ts).
+import { DEQUANT, triRow, triSize, type Inspection, type PackedArray } from '../../../../engine/inspect/format';
+import type { InspectionMeta } from '../inspectorProtocol';
+
+export type Meta = Omit<Inspection, 'attention'>;
+
+function isPacked(v: unknown): v is PackedArray {
+  return typeof v === 'object' && v !== null && typeof (v as PackedArray).b64 === 'string' && typeof (v as PackedArray).dtype === 'string';
+}
+
+export function unpackArray(p: PackedArray): Float32Array | Int32Array | Uint8Array {
+  const bin = atob(p.b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  if (p.dtype === 'f32') return new Float32Array(bytes.buffer, 0, p.length);
+  if (p.dtype === 'i32') return new Int32Array(bytes.buffer, 0, p.length);
+  return bytes.subarray(0, p.length);
+}
+
+function unpack(v: unknown): unknown {
+  if (isPacked(v)) return unpackArray(v);
+  if (Array.isArray(v)) return v.map(unpack);
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unpack(x)]));
+  return v;
+}
+
+export class InspectorData {
+  readonly meta: Meta;
+  readonly L: number;
+  readonly NH: number;
+  readonly T: number;
+  /** Floats in one head's lower triangle. */
+  readonly n: number;
+  private readonly layers: (Uint8Array | null)[];
+
+  constructor(meta: InspectionMeta) {
+    this.meta = unpack(meta) as Meta;
+    this.L = this.meta.model.nLayer;
+    this.NH = this.meta.model.nHead;
+    this.T = this.meta.T;
+    this.n = triSize(this.T);
+    this.layers = new Array(this.L).fill(null);
+  }
+
+  setLayer(layer: number, data: PackedArray): void {
+    if (layer >= 0 && layer < this.L) this.layers[layer] = unpackArray(data) as Uint8Array;
+  }
+
+  hasLayer(layer: number): boolean {
+    return this.layers[layer] != null;
+  }
+
+  /** (NH, n) bytes of a layer, or null while it has not arrived. */
+  layerBytes(layer: number): Uint8Array | null {
+    return this.layers[layer] ?? null;
+  }
+
+  /** Bytes of one query row (q + 1 keys) of a head, or null while its layer is missing. */
+  headRow(layer: number, head: number, q: number): Uint8Array | null {
+    const b = this.layers[layer];
+    if (!b) return null;
+    const o = head * this.n + triRow(q);
+    return b.subarray(o, o + q + 1);
+  }
+
+  aggRow(kind: 'mean' | 'rollout', layer: number, q: number): Uint8Array {
+    const src = kind === 'mean' ? this.meta.meanHeads : this.meta.rollout;
+    const o = layer * this.n + triRow(q);
+    return src.subarray(o, o + q + 1);
+  }
+
+  /** The (n) lower triangle of one head, or of an aggregate (head < 0: mean, head = -2: rollout). */
+  matrix(layer: number, head: number): Uint8Array | null {
+    if (head === -1) return this.meta.meanHeads.subarray(layer * this.n, (layer + 1) * this.n);
+    if (head === -2) return this.meta.rollout.subarray(layer * this.n, (layer + 1) * this.n);
+    const b = this.layers[layer];
+    return b ? b.subarray(head * this.n, (head + 1) * this.n) : null;
+  }
+
+  prob(byte: number): number {
+    return DEQUANT[byte]!;
+  }
+
+  piece(t: number): string {
+    return this.meta.pieces[t] ?? '';
+  }
+
+  vocabPiece(id: number): string {
+    return this.meta.vocabPieces[id] ?? `#${id}`;
+  }
+
+  isGenerated(t: number): boolean {
+    return t >= this.meta.promptLength;
+  }
+}
+
+/** A token as shown in a narrow cell: whitespace made visible. */
+export function showPiece(s: string): string {
+  return s
+    .replace(/\n/g, '↵')
+    .replace(/\t/g, '→')
+    .replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)
+    .replace(/^ /, '·')
+    .replace(/ {2,}/g, (m) => '·'.repeat(m.length)) || '∅';
+}

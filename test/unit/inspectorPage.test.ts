@@ -1,0 +1,145 @@
+// The inspector page itself, in headless Chromium, fed with real engine output (the oracle
+// checkpoints through the JS backend): every view renders, hover and clicks reach the host,
+// editor selections highlight tokens, and the state survives a reload. Screenshots go to
+// test-results/inspector/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { inspect } from '../../engine/inspect/inspect';
+import { toWire } from '../../engine/inspect/wire';
+import { loadModel } from '../../engine/model/load';
+import type { InspectorSource, InspectorViewId } from '../../media/src/shared/inspectorProtocol';
+import { CHROMIUM, openInspectorPage, type InspectorPage } from '../harness/inspectorPage';
+import { oracleDir, oracleFile } from './oracle';
+
+const SHOTS = join(__dirname, '..', '..', '..', 'test-results', 'inspector');
+const VIEWS: InspectorViewId[] = ['heads', 'model', 'heatmap', 'aggregate', 'stepper', 'lens', 'positions'];
+const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
+
+function oracleInspection(name: string): { wire: ReturnType<typeof toWire>; source: InspectorSource } {
+  const ids = Array.from(oracleFile(name, 'reference').tensorToInt32('input_ids'));
+  const insp = inspect(loadModel(oracleDir(name)), { ids, promptLength: 16, encoding: 'r50k_base', segments: [{ textStart: 0, length: 10, docOffset: 0 }] });
+  return { wire: toWire(insp), source: { label: name, documentUri: null, ids, promptLength: 16, segments: insp.segments } };
+}
+
+/** Pixels of all canvases in the active view that differ from the first one (blank = 0). */
+async function inkedPixels(p: InspectorPage): Promise<number> {
+  return p.page.evaluate(() => {
+    let n = 0;
+    document.querySelectorAll<HTMLCanvasElement>('.stage canvas').forEach((c) => {
+      if (c.width === 0 || c.height === 0) return;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+    });
+    return n;
+  });
+}
+
+test('every view renders real engine output, and the page talks to the host', { skip }, async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  const { wire, source } = oracleInspection('gpt2-tiny');
+  const p = await openInspectorPage();
+  try {
+    await p.load(wire, source);
+    const { page } = p;
+    for (const view of VIEWS) {
+      await page.click(`#tab-${view}`);
+      await page.waitForSelector(`[role=tabpanel][aria-labelledby=tab-${view}]`);
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+      const explain = await page.textContent('.explain p');
+      assert.ok(explain && explain.length > 80, `${view} carries an explanation`);
+      if (view === 'lens') {
+        const rows = await page.$$eval('.lens-table tr', (r) => r.length);
+        assert.equal(rows, 1 + 3, 'a header, the embedding and one row per layer');
+      } else if (view === 'stepper') {
+        assert.equal(await page.$$eval('.token-flow .tok', (s) => s.length), 24);
+        assert.match((await page.textContent('.step-label')) ?? '', /Step 8 of 8/, 'starts at the last generated token');
+      } else {
+        assert.ok((await inkedPixels(p)) > 500, `${view} draws on its canvas`);
+      }
+      await page.screenshot({ path: join(SHOTS, `${view}.png`) });
+      const saved = await p.state();
+      assert.equal(saved?.ui?.view, view, 'the chosen view is saved with setState');
+    }
+
+    // Head view: hovering a token on the left reports it; clicking reveals it.
+    await page.click('#tab-heads');
+    const box = (await page.locator('.head-view canvas').boundingBox())!;
+    await page.mouse.move(box.x + 40, box.y + 18 * 5 + 9);
+    await page.mouse.click(box.x + 40, box.y + 18 * 5 + 9);
+    const posted = await p.posted();
+    assert.ok(posted.some((m) => m.type === 'hoverToken' && m.token === 5), 'hover reports token 5');
+    assert.ok(posted.some((m) => m.type === 'revealToken' && m.token === 5), 'click reveals token 5');
+    assert.equal((await p.state())?.ui?.token, 5);
+    await page.screenshot({ path: join(SHOTS, 'heads-hover.png') });
+
+    // Head toggles: click hides one head, double-click shows it alone.
+    const toggles = page.locator('.head-toggle:not(.all)');
+    await toggles.nth(1).click();
+    assert.deepEqual((await p.state())?.ui?.heads, [true, false, true, true]);
+    await toggles.nth(2).dblclick();
+    assert.deepEqual((await p.state())?.ui?.heads, [false, false, true, false]);
+
+    // Keyboard: arrows move the token, ']' changes the layer.
+    await page.focus('.head-view .scroller');
+    await page.keyboard.press('ArrowDown');
+    assert.equal((await p.state())?.ui?.token, 6);
+    await page.keyboard.press(']');
+    assert.equal((await p.state())?.ui?.layer, 1);
+
+    // An editor selection highlights its tokens.
+    await p.post({ type: 'highlightTokens', tokens: [2, 3] });
+    await page.click('#tab-stepper');
+    assert.deepEqual(await page.$$eval('.tok.highlighted', (s) => s.map((e) => Number((e as HTMLElement).dataset.t))), [2, 3]);
+
+    // Model view: clicking a cell opens that head's heatmap; hovering the heatmap reads out.
+    await page.click('#tab-model');
+    const grid = (await page.locator('.model-view canvas').boundingBox())!;
+    await page.mouse.click(grid.x + 28 + 3 * 100 + 10, grid.y + 28 + 10);
+    const ui = (await p.state())?.ui;
+    assert.equal(ui?.view, 'heatmap');
+    assert.equal(ui?.layer, 0);
+    const heat = (await page.locator('.heatmap-view canvas').boundingBox())!;
+    await page.mouse.move(heat.x + 90 + 3, heat.y + 70 + 200);
+    assert.match((await page.textContent('.heatmap-view .readout')) ?? '', /→ token 0 .*: \d\.\d{3}/);
+
+    // Logit lens: the temperature slider re-weights the final distribution.
+    await page.click('#tab-lens');
+    const before = await page.textContent('.dist');
+    await page.locator('.lens-view input[type=range]').fill('0.2');
+    assert.notEqual(await page.textContent('.dist'), before);
+    assert.equal((await p.state())?.ui?.temperature, 0.2);
+
+    // Light theme: the page re-reads its colours and redraws.
+    await page.evaluate(() => {
+      document.documentElement.style.setProperty('--vscode-editor-background', '#ffffff');
+      document.documentElement.style.setProperty('--vscode-foreground', '#333333');
+      document.body.classList.replace('vscode-dark', 'vscode-light');
+    });
+    await page.click('#tab-aggregate');
+    await page.click('.heatmap-view button[data-kind=rollout]');
+    await page.screenshot({ path: join(SHOTS, 'rollout-light.png') });
+    assert.equal((await p.state())?.ui?.aggregate, 'rollout');
+  } finally {
+    await p.close();
+  }
+});
+
+test('a reloaded page restores its view from getState; Llama shows rotary positions', { skip }, async () => {
+  const { wire, source } = oracleInspection('llama-tiny');
+  const p = await openInspectorPage({
+    state: { source, ui: { view: 'positions', layer: 1, head: 2, heads: [true, true, true, true], token: 20, threshold: 0.1, topK: 4, aggregate: 'mean', temperature: 1 } },
+  });
+  try {
+    await p.load(wire, source);
+    assert.equal(await p.page.getAttribute('#tab-positions', 'aria-selected'), 'true');
+    assert.match((await p.page.textContent('.positions-view')) ?? '', /RoPE rotates 8 pairs/);
+    assert.ok((await inkedPixels(p)) > 500);
+    await p.page.screenshot({ path: join(SHOTS, 'positions-llama.png') });
+    await p.page.click('#tab-heads');
+    assert.equal(await p.page.inputValue('.toolbar select'), '1', 'the saved layer is kept');
+  } finally {
+    await p.close();
+  }
+});
