@@ -8,15 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../tools/e2e/paths';
 import { startCodeServer, type RunningCodeServer } from '../../tools/e2e/server';
-import { notification, openFile, openWorkbench, runCommand, statusBarItem, type Workbench } from '../../tools/e2e/workbench';
+import { notification, openFile, openWorkbench, requireChromium, runCommand, statusBarItem, type Workbench } from '../../tools/e2e/workbench';
 
 const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
 const results = join(repoRoot, 'test-results');
-let tmp: string;
+let tmp: string | undefined;
 let server: RunningCodeServer | undefined;
 let wb: Workbench | undefined;
 
 before(async () => {
+  requireChromium();
   const vsix = join(repoRoot, `limelight-${version}.vsix`);
   assert.ok(existsSync(vsix), `${vsix} is missing. HINT: run \`npm run package\` (npm run test:e2e does it first).`);
   mkdirSync(results, { recursive: true });
@@ -31,7 +32,7 @@ after(async () => {
   await wb?.close();
   await server?.stop();
   if (server) cpSync(server.logPath, join(results, 'code-server.log'));
-  rmSync(tmp, { recursive: true, force: true });
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 function page() {

@@ -8,10 +8,15 @@ export interface Workbench {
   close(): Promise<void>;
 }
 
-export async function openWorkbench(url: string, browserProfileDir: string): Promise<Workbench> {
+/** Fails early, before the slow code-server start, when there is no browser to drive it. */
+export function requireChromium(): void {
   if (!existsSync(chromiumPath)) {
     throw new Error(`Chromium not found at ${chromiumPath}.\nHINT: apt-get install -y chromium (or set LIMELIGHT_CHROMIUM to a Chromium binary).`);
   }
+}
+
+export async function openWorkbench(url: string, browserProfileDir: string): Promise<Workbench> {
+  requireChromium();
   // Playwright reserves --user-data-dir, hence the persistent context.
   const context: BrowserContext = await chromium.launchPersistentContext(browserProfileDir, {
     executablePath: chromiumPath,
