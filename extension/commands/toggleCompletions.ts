@@ -7,7 +7,8 @@ const KEY = 'completions.enabled';
 export async function toggleCompletions(): Promise<void> {
   const config = vscode.workspace.getConfiguration('limelight');
   const inspected = config.inspect<boolean>(KEY);
-  const next = !config.get<boolean>(KEY, true);
+  // Anything but an explicit false reads as on (the default), as in settings.ts.
+  const next = config.get(KEY) === false;
   const target =
     inspected?.workspaceFolderValue !== undefined
       ? vscode.ConfigurationTarget.WorkspaceFolder
