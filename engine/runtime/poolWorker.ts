@@ -18,8 +18,9 @@ const kernels = instantiateKernels(data.memory, data.module);
 const fns = KERNEL_OPS.map((name) => kernels[name] as (...args: number[]) => void);
 const args: number[] = [];
 
-parentPort!.postMessage({ ready: true });
+// Read before saying ready: the pool may post its first job the moment it hears back.
 let seen = Atomics.load(ctl, CTL.GEN);
+parentPort!.postMessage({ ready: true });
 for (;;) {
   let gen = Atomics.load(ctl, CTL.GEN);
   for (let s = 0; gen === seen && s < SPIN; s++) gen = Atomics.load(ctl, CTL.GEN);

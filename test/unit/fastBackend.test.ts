@@ -1,0 +1,95 @@
+// The fast backend (WebAssembly kernels on a thread pool) against the reference JsBackend:
+// the oracle models and random odd-shaped ones, 1 and 2 threads, chunked prefill, decoding
+// through the KV cache, attention capture, and the F16 / Q8_0 weight formats.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadModel } from '../../engine/model/load';
+import { randomModel } from '../../engine/model/init';
+import { configFromHF } from '../../engine/model/config';
+import { JsBackend } from '../../engine/runtime/jsBackend';
+import { FastBackend } from '../../engine/runtime/fastBackend';
+import { ContextOverflowError } from '../../engine/runtime/backend';
+import { ORACLE_MODELS, oracleDir, oracleFile, maxAbsDiff } from './oracle';
+
+for (const name of ORACLE_MODELS) {
+  const model = loadModel(oracleDir(name));
+  const ids = oracleFile(name, 'reference').tensorToInt32('input_ids');
+  const ref = new JsBackend(model).forwardSync(ids, 0, { allLogits: true, captureAttention: true });
+
+  for (const threads of [1, 2]) {
+    test(`${name}, ${threads} thread(s): logits and attention equal the reference`, async () => {
+      const be = await FastBackend.create(model, { threads, chunk: 5 });
+      try {
+        const r = be.forwardSync(ids, 0, { allLogits: true, captureAttention: true });
+        assert.ok(maxAbsDiff(r.logits, ref.logits) < 1e-5, 'logits within 1e-5');
+        assert.ok(maxAbsDiff(r.attention!, ref.attention!) < 1e-6, 'attention within 1e-6');
+        be.releaseCache();
+        const fused = be.forwardSync(ids, 0, { allLogits: true });
+        assert.ok(maxAbsDiff(fused.logits, ref.logits) < 1e-5, 'fused attention logits within 1e-5');
+        be.releaseCache();
+        const c = model.config;
+        be.forwardSync(ids.subarray(0, 3), 0);
+        for (let t = 3; t < ids.length; t++) {
+          const step = be.forwardSync(ids.subarray(t, t + 1), t).logits;
+          assert.ok(maxAbsDiff(step, ref.logits.subarray(t * c.vocabSize, (t + 1) * c.vocabSize)) < 1e-5, `decode position ${t}`);
+        }
+      } finally {
+        be.dispose();
+      }
+    });
+  }
+}
+
+/** A GPT-2-shaped config with widths that exercise the kernels' tails. */
+function oddConfig(hidden: number, nHead: number, vocab: number) {
+  return configFromHF({ model_type: 'gpt2', n_embd: hidden, n_head: nHead, n_layer: 2, vocab_size: vocab, n_positions: 40 });
+}
+
+function softmax(logits: Float32Array): Float64Array {
+  let m = -Infinity;
+  for (const v of logits) m = Math.max(m, v);
+  const p = Float64Array.from(logits, (v) => Math.exp(v - m));
+  const s = p.reduce((a, b) => a + b, 0);
+  return p.map((v) => v / s);
+}
+
+function kl(ref: Float32Array, got: Float32Array): number {
+  const p = softmax(ref);
+  const q = softmax(got);
+  let d = 0;
+  for (let i = 0; i < p.length; i++) d += p[i]! * Math.log(p[i]! / q[i]!);
+  return d;
+}
+
+test('random odd shapes, 2 threads: f32 equals the reference, f16 and q8_0 stay close', async () => {
+  for (const [hidden, nHead, vocab] of [[30, 3, 97], [64, 4, 101], [96, 2, 77]] as const) {
+    const model = randomModel(oddConfig(hidden, nHead, vocab), 3);
+    const ids = Int32Array.from({ length: 23 }, (_, i) => (i * 37) % vocab);
+    const ref = new JsBackend(model).forwardSync(ids, 0, { allLogits: true }).logits;
+    for (const weightFormat of ['f32', 'f16', 'q8_0'] as const) {
+      const be = await FastBackend.create(model, { threads: 2, weightFormat, chunk: 7 });
+      try {
+        const got = be.forwardSync(ids, 0, { allLogits: true }).logits;
+        const d = maxAbsDiff(got, ref);
+        if (weightFormat === 'f32') assert.ok(d < 1e-5, `f32 width ${hidden}: ${d}`);
+        else assert.ok(kl(ref.subarray(0, vocab), got.subarray(0, vocab)) < 1e-3, `${weightFormat} width ${hidden}: KL`);
+      } finally {
+        be.dispose();
+      }
+    }
+  }
+});
+
+test('the fast backend rejects bad input like the reference', async () => {
+  const be = await FastBackend.create(loadModel(oracleDir('gpt2-tiny')), { threads: 1, contextLength: 8 });
+  try {
+    be.forwardSync(Int32Array.from([1, 2, 3, 4, 5, 6]), 0);
+    assert.throws(() => be.forwardSync(Int32Array.from([1, 2, 3]), 6), ContextOverflowError);
+    assert.equal(be.forwardSync(Int32Array.from([7, 8]), 6).logits.length, be.config.vocabSize);
+    assert.throws(() => be.forwardSync(Int32Array.from([1]), 9), /not in the cache/);
+    assert.throws(() => be.forwardSync(Int32Array.from([-1]), 0), /outside the vocabulary/);
+    await assert.rejects(FastBackend.create(be['model'], { weightFormat: 'q4' as never }), /Unknown weight format/);
+  } finally {
+    be.dispose();
+  }
+});
