@@ -10,6 +10,7 @@ import { configFromHF, type ModelConfig } from '../../engine/model/config';
 import { randomModel } from '../../engine/model/init';
 import { buildLayout } from '../../engine/model/layout';
 import { TokenDataset } from '../../engine/train/data';
+import { createActivations } from '../../engine/train/gradients';
 import { Trainer, TRAINER_DEFAULTS, type TrainerOptions } from '../../engine/train/trainer';
 import { createLora } from '../../engine/train/lora';
 import { clipGradNorm, noDecaySegments } from '../../engine/train/adamw';
@@ -131,4 +132,11 @@ test('noDecaySegments exempts norm weights and biases only', () => {
   const exempt = noDecaySegments(layout).filter((s) => !s.decay).map((s) => layout.specs.find((p) => p.offset === s.start)!.name);
   assert.ok(exempt.includes('h.0.ln1.w') && exempt.includes('h.1.qkv.b') && exempt.includes('lnf.b'));
   assert.ok(!exempt.includes('wte') && !exempt.includes('wpe') && !exempt.includes('h.0.qkv.w'));
+});
+
+test('block recomputation keeps a 30M-parameter model at T=512 (B=8) well within 2 GB', () => {
+  const config = configFromHF({ model_type: 'gpt2', vocab_size: 50284, n_positions: 1024, n_embd: 384, n_layer: 6, n_head: 6 });
+  const weightsAndState = 4 * 4 * buildLayout(config).total; // parameters, gradients, AdamW m and v
+  const acts = createActivations(config, 8, 512, { recompute: true });
+  assert.ok(weightsAndState + acts.bytes < 1.0 * 2 ** 30, `${((weightsAndState + acts.bytes) / 2 ** 20).toFixed(0)} MB`);
 });
