@@ -26,8 +26,6 @@ import { loraUpBackward, loraUpForward } from '../kernels/lora';
 import { dropoutBackward, dropoutForward } from '../kernels/dropout';
 import { adapterA, adapterB, type Lora, type LoraAdapter, type LinearSlot } from './lora';
 
-export { IGNORE_INDEX };
-
 /** Rows of the LM head computed at once: bounds the logits buffer to LOGIT_ROWS * V floats. */
 const LOGIT_ROWS = 64;
 

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { configFromHF, type ModelConfig } from '../../engine/model/config';
 import { randomModel } from '../../engine/model/init';
 import { buildLayout } from '../../engine/model/layout';
-import { TokenDataset } from '../../engine/train/data';
-import { createActivations } from '../../engine/train/gradients';
+import { TokenDataset, nextTokenBatch } from '../../engine/train/data';
+import { createActivations, lossAndGrads } from '../../engine/train/gradients';
+import { IGNORE_INDEX } from '../../engine/kernels/crossEntropy';
 import { Trainer, TRAINER_DEFAULTS, type TrainerOptions } from '../../engine/train/trainer';
 import { createLora } from '../../engine/train/lora';
 import { clipGradNorm, noDecaySegments } from '../../engine/train/adamw';
@@ -139,4 +140,22 @@ test('block recomputation keeps a 30M-parameter model at T=512 (B=8) well within
   const weightsAndState = 4 * 4 * buildLayout(config).total; // parameters, gradients, AdamW m and v
   const acts = createActivations(config, 8, 512, { recompute: true });
   assert.ok(weightsAndState + acts.bytes < 1.0 * 2 ** 30, `${((weightsAndState + acts.bytes) / 2 ** 20).toFixed(0)} MB`);
+});
+
+test('targets equal to the ignore index add no loss and no gradient (a fully ignored row changes nothing)', () => {
+  const config = configFromHF(LLAMA_JSON);
+  const model = randomModel(config, 4);
+  const T = 9;
+  const row = Int32Array.from({ length: T }, (_, i) => (i * 13 + 5) % 128);
+  const one = nextTokenBatch(row, 1, T);
+  const two = nextTokenBatch(Int32Array.from([...row, ...row.map((x) => (x + 1) % 128)]), 2, T);
+  two.targets.fill(IGNORE_INDEX, T);
+  const g1 = new Float32Array(model.layout.total);
+  const g2 = new Float32Array(model.layout.total);
+  const l1 = lossAndGrads(model, one, createActivations(config, 1, T), g1);
+  const l2 = lossAndGrads(model, two, createActivations(config, 2, T), g2);
+  assert.equal(l2, l1);
+  let worst = 0;
+  for (let i = 0; i < g1.length; i++) worst = Math.max(worst, Math.abs(g1[i]! - g2[i]!));
+  assert.ok(worst < 1e-7, `gradients differ by ${worst}`);
 });
