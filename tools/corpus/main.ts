@@ -29,6 +29,8 @@ const VAL_TOKENS_PER_LANGUAGE = 300_000;
 const TEST_CHARS_PER_LANGUAGE = 3_000_000;
 /** No single unit (effect ships 20 MB of TypeScript) may take more than this share of its language. */
 const UNIT_TOKEN_CAP = 1_000_000;
+/** The starter model's context length (tools/pretrain/train.py). */
+const CONTEXT = 1024;
 
 interface Args {
   out: string;
@@ -89,6 +91,9 @@ interface LanguageStats {
   dropped: Record<string, number>;
   tokens: Record<'train' | 'val', { ltr: number; fim: number; summary: number }>;
   summaryPairs: Record<Split, number>;
+  /** FIM documents longer than the model's context (a training window then cuts them). */
+  fimOverContext: number;
+  fimDocuments: number;
 }
 
 function emptyStats(): LanguageStats {
@@ -100,6 +105,8 @@ function emptyStats(): LanguageStats {
     dropped: {},
     tokens: { train: { ltr: 0, fim: 0, summary: 0 }, val: { ltr: 0, fim: 0, summary: 0 } },
     summaryPairs: split(),
+    fimOverContext: 0,
+    fimDocuments: 0,
   };
 }
 
@@ -204,6 +211,10 @@ function main(): void {
       }
       const ex = fileExamples(tok, rng, file.path, text);
       for (const d of ex.docs) {
+        if (ex.kind === 'fim') {
+          st.fimDocuments++;
+          if (d.length > CONTEXT) st.fimOverContext++;
+        }
         writers[s].push(d);
         st.tokens[s][ex.kind] += d.length;
         unitTokens += d.length;
@@ -253,7 +264,7 @@ function main(): void {
     const tr = st.tokens.train;
     console.log(
       `${l.padEnd(10)} seen ${st.filesSeen}, kept train/val/test ${st.filesKept.train}/${st.filesKept.val}/${st.filesKept.test} files; ` +
-        `train tokens ltr ${tr.ltr} fim ${tr.fim} summary ${tr.summary}; pairs ${st.summaryPairs.train}/${st.summaryPairs.val}/${st.summaryPairs.test}; dropped ${JSON.stringify(st.dropped)}`,
+        `train tokens ltr ${tr.ltr} fim ${tr.fim} summary ${tr.summary}; pairs ${st.summaryPairs.train}/${st.summaryPairs.val}/${st.summaryPairs.test}; FIM docs over ${CONTEXT} tokens ${st.fimOverContext}/${st.fimDocuments}; dropped ${JSON.stringify(st.dropped)}`,
     );
   }
   if (rejected.length > 0) console.log(`rejected: ${rejected.map((r) => `${r.package}@${r.version} (${r.license}: ${r.why})`).join('; ')}`);

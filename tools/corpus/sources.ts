@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Language } from './docstrings';
+import { vendoredPath } from './filters';
 
 export const NPM_PACKAGES: Record<string, string> = {
   '@codemirror/autocomplete': '6.20.4',
@@ -278,7 +279,8 @@ export function goUnits(): SourceUnit[] {
   walk(dir, '', all);
   const byUnit = new Map<string, SourceFile[]>();
   for (const f of all) {
-    if (languageOf(f.rel) !== 'go') continue;
+    // Vendored copies and test data are not Go's own packages: leave them out of the split.
+    if (languageOf(f.rel) !== 'go' || vendoredPath(f.rel)) continue;
     const unit = f.rel.includes('/') ? f.rel.slice(0, f.rel.lastIndexOf('/')) : '.';
     const list = byUnit.get(unit) ?? [];
     list.push({ path: f.rel, abs: f.abs, language: 'go' });

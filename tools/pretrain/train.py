@@ -122,8 +122,8 @@ def evaluate(model, val, T, windows, device, B):
     starts = torch.linspace(0, val.numel() - T - 1, n).long()
     total, count = 0.0, 0
     for i in range(0, n, B):
-        rows = starts[i:i + B, None] + torch.arange(T + 1)[None, :]
-        xy = val[rows].to(device)
+        rows = starts[i:i + B, None] + torch.arange(T + 1)[None, :]  # (b, T+1)
+        xy = val[rows.to(val.device)]
         with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16, enabled=device.startswith("cuda")):
             loss = loss_fn(model, xy[:, :-1], xy[:, 1:])
         total += loss.item() * rows.size(0)
