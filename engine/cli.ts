@@ -40,6 +40,12 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// A reader that closes early (`limelight generate ... | head`) is not an error: stop quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -60,6 +60,15 @@ export interface GenerateResult {
 /** Prompts are prefilled in chunks this long, so a cancellation is seen between chunks. */
 const PREFILL_CHUNK = 256;
 
+/**
+ * Lets timers, messages and signals run. A backend's forward() may finish without ever
+ * leaving the microtask queue (the JS backend computes synchronously), so without this a
+ * whole generation would run before an abort() from a message, a timer or Ctrl+C could happen.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export class Generator {
   private readonly cached: number[] = [];
 
@@ -139,6 +148,7 @@ export class Generator {
     let stopReason: StopReason | null = null; // set once, then the loop ends
     const step = new Int32Array(1);
     for (;;) {
+      await yieldToEventLoop();
       if (opts.signal?.aborted) {
         stopReason = 'cancelled';
         break;
@@ -183,11 +193,12 @@ export class Generator {
     while (common < limit && this.cached[common] === ids[common]) common++;
     // The last prompt token's logits are needed even when it is cached: run it again.
     const reused = Math.min(common, n - 1);
-    this.cached.length = reused;
     let logits: Float32Array | null = null;
     for (let start = reused; start < n; start += PREFILL_CHUNK) {
+      await yieldToEventLoop();
       signal?.throwIfAborted();
       const end = Math.min(n, start + PREFILL_CHUNK);
+      this.cached.length = start; // the backend overwrites positions from start on
       logits = (await this.backend.forward(Int32Array.from(ids.slice(start, end)), start)).logits;
       for (let i = start; i < end; i++) this.cached.push(ids[i]);
     }

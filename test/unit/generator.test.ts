@@ -68,6 +68,18 @@ for (const name of ORACLE_MODELS) {
     const next = await g.generate(prompt, greedy);
     assert.deepEqual(next.ids, greedyRef);
 
+    // An abort from outside (a timer here; a worker message or Ctrl+C in use) is seen within a step or two.
+    const timer = new AbortController();
+    let count = 0;
+    const onToken = (): void => {
+      if (++count === 3) setTimeout(() => timer.abort(), 0);
+    };
+    const long = await g.generate(prompt, { maxNewTokens: 56, stopTokenIds: [], signal: timer.signal, onToken });
+    assert.equal(long.stopReason, 'cancelled');
+    assert.ok(long.newIds.length >= 3 && long.newIds.length < 10, `stopped after ${long.newIds.length} tokens`);
+    assert.deepEqual(g.cachedIds, long.ids, 'every sampled token was run before the abort was seen');
+    assert.deepEqual((await g.generate(prompt, greedy)).ids, greedyRef);
+
     const pre = new AbortController();
     pre.abort();
     const none = await g.generate(greedyRef.slice(0, 3), { ...greedy, signal: pre.signal });
