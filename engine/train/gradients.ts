@@ -58,6 +58,8 @@ export interface Activations {
   B: number;
   T: number;
   recompute: boolean;
+  /** The adapters these activations have room for (null: none). */
+  lora: Lora | null;
   residuals: Float32Array[]; // (L + 1) x (BT, C): block inputs, then the last block's output
   blocks: BlockActs[]; // L, or 1 shared when recomputing
   lnf: Float32Array; // (BT, C)
@@ -125,6 +127,7 @@ export function createActivations(config: ModelConfig, B: number, T: number, opt
     B,
     T,
     recompute,
+    lora,
     residuals: Array.from({ length: c.nLayer + 1 }, () => f(N * C)),
     blocks: Array.from({ length: recompute ? 1 : c.nLayer }, (_, l) => block(l)),
     lnf: f(N * C),
@@ -196,6 +199,7 @@ export function lossAndGrads(model: Model, batch: TrainBatch, acts: Activations,
   const c = model.config;
   checkBatch(c, batch, acts);
   const lora = opts.lora ?? null;
+  if (acts.lora !== lora) throw new TrainInputError('These activations were created for other LoRA adapters (or none); create them with the Lora being trained.');
   if (lora?.merged) throw new TrainInputError('The LoRA adapter is merged into the weights; unmerge it before training it.');
   const loraGrads = lora ? (opts.loraGrads ?? null) : null;
   const count = countTargets(batch.targets);
