@@ -1,7 +1,8 @@
 // Typed arrays cross into the webview as base64 (webview messages and saved state must be
 // JSON): a third larger than the bytes, against ten times for JSON number arrays, and
-// decoded with one pass. The attention of each layer travels in its own message so the
-// panel can draw the first layer while the rest arrive.
+// decoded with one pass. Each layer (its heads, their mean and the rollout) travels in its
+// own message, so the panel draws the first layer while the rest arrive and the first
+// message stays small.
 import type { Inspection, Packed, PackedArray } from './format';
 
 export function packArray(a: Float32Array | Int32Array | Uint8Array): PackedArray {
@@ -21,13 +22,29 @@ export function pack<T>(value: T): Packed<T> {
   return value as Packed<T>;
 }
 
-/** The inspection without its attention, then one packed array per layer. */
+export type InspectionMetaWire = Packed<Omit<Inspection, 'attention' | 'meanHeads' | 'rollout'>>;
+
+export interface LayerWire {
+  heads: PackedArray; // (NH, triSize(T))
+  mean: PackedArray; // (triSize(T))
+  rollout: PackedArray; // (triSize(T))
+}
+
+/** The inspection without its attention, then one message's worth per layer. */
 export interface InspectionWire {
-  meta: Packed<Omit<Inspection, 'attention'>>;
-  layers: PackedArray[];
+  meta: InspectionMetaWire;
+  layers: LayerWire[];
 }
 
 export function toWire(insp: Inspection): InspectionWire {
-  const { attention, ...meta } = insp;
-  return { meta: pack(meta), layers: attention.map(packArray) };
+  const { attention, meanHeads, rollout, ...meta } = insp;
+  const n = attention.length > 0 ? meanHeads.length / attention.length : 0;
+  return {
+    meta: pack(meta),
+    layers: attention.map((heads, l) => ({
+      heads: packArray(heads),
+      mean: packArray(meanHeads.subarray(l * n, (l + 1) * n)),
+      rollout: packArray(rollout.subarray(l * n, (l + 1) * n)),
+    })),
+  };
 }

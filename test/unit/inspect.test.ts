@@ -212,7 +212,8 @@ for (const name of ORACLE_MODELS) {
     assert.equal(insp.positions.byDistance.length, c.nLayer * T);
     const wire = toWire(insp);
     assert.equal(wire.layers.length, c.nLayer);
-    assert.equal(wire.layers[0]!.length, c.nHead * n);
+    assert.equal(wire.layers[0]!.heads.length, c.nHead * n);
+    assert.deepEqual(Buffer.from(wire.layers[1]!.rollout.b64, 'base64'), Buffer.from(insp.rollout.subarray(n, 2 * n)), 'each layer carries its own rollout');
     assert.equal(Buffer.from(wire.meta.ids.b64, 'base64').length, 4 * T);
     assert.doesNotThrow(() => JSON.stringify(wire));
   });

@@ -1,6 +1,6 @@
 // Messages between the inspector panel (extension host) and its webview. Both sides import
 // these types, so a renamed field is a compile error on both ends of the channel.
-import type { Inspection, Packed, PackedArray } from '../../../engine/inspect/format';
+import type { InspectionMetaWire, LayerWire } from '../../../engine/inspect/wire';
 
 export type InspectorViewId = 'heads' | 'model' | 'heatmap' | 'aggregate' | 'stepper' | 'lens' | 'positions';
 
@@ -35,12 +35,12 @@ export interface InspectorPersistedState {
   source: InspectorSource | null;
 }
 
-export type InspectionMeta = Packed<Omit<Inspection, 'attention'>>;
+export type InspectionMeta = InspectionMetaWire;
 
 export type HostToWebview =
   | { type: 'status'; message: string; busy: boolean }
   | { type: 'meta'; meta: InspectionMeta; source: InspectorSource }
-  | { type: 'layer'; layer: number; data: PackedArray }
+  | { type: 'layer'; layer: number; data: LayerWire }
   | { type: 'highlightTokens'; tokens: number[] };
 
 export type WebviewToHost =

@@ -2,8 +2,15 @@
 // row out of the byte-quantised lower triangles (see engine/inspect/format.ts).
 import { DEQUANT, triRow, triSize, type Inspection, type PackedArray } from '../../../../engine/inspect/format';
 import type { InspectionMeta } from '../inspectorProtocol';
+import type { LayerWire } from '../../../../engine/inspect/wire';
 
-export type Meta = Omit<Inspection, 'attention'>;
+export type Meta = Omit<Inspection, 'attention' | 'meanHeads' | 'rollout'>;
+
+interface Layer {
+  heads: Uint8Array; // (NH, n)
+  mean: Uint8Array; // (n)
+  rollout: Uint8Array; // (n)
+}
 
 function isPacked(v: unknown): v is PackedArray {
   return typeof v === 'object' && v !== null && typeof (v as PackedArray).b64 === 'string' && typeof (v as PackedArray).dtype === 'string';
@@ -32,7 +39,7 @@ export class InspectorData {
   readonly T: number;
   /** Floats in one head's lower triangle. */
   readonly n: number;
-  private readonly layers: (Uint8Array | null)[];
+  private readonly layers: (Layer | null)[];
 
   constructor(meta: InspectionMeta) {
     this.meta = unpack(meta) as Meta;
@@ -43,17 +50,14 @@ export class InspectorData {
     this.layers = new Array(this.L).fill(null);
   }
 
-  setLayer(layer: number, data: PackedArray): void {
-    if (layer >= 0 && layer < this.L) this.layers[layer] = unpackArray(data) as Uint8Array;
+  setLayer(layer: number, data: LayerWire): void {
+    if (layer >= 0 && layer < this.L) {
+      this.layers[layer] = { heads: unpackArray(data.heads) as Uint8Array, mean: unpackArray(data.mean) as Uint8Array, rollout: unpackArray(data.rollout) as Uint8Array };
+    }
   }
 
   hasLayer(layer: number): boolean {
     return this.layers[layer] != null;
-  }
-
-  /** (NH, n) bytes of a layer, or null while it has not arrived. */
-  layerBytes(layer: number): Uint8Array | null {
-    return this.layers[layer] ?? null;
   }
 
   /** Bytes of one query row (q + 1 keys) of a head, or null while its layer is missing. */
@@ -61,21 +65,24 @@ export class InspectorData {
     const b = this.layers[layer];
     if (!b) return null;
     const o = head * this.n + triRow(q);
-    return b.subarray(o, o + q + 1);
+    return b.heads.subarray(o, o + q + 1);
   }
 
-  aggRow(kind: 'mean' | 'rollout', layer: number, q: number): Uint8Array {
-    const src = kind === 'mean' ? this.meta.meanHeads : this.meta.rollout;
-    const o = layer * this.n + triRow(q);
-    return src.subarray(o, o + q + 1);
+  /** One row of the mean over heads or of the rollout, or null while the layer is missing. */
+  aggRow(kind: 'mean' | 'rollout', layer: number, q: number): Uint8Array | null {
+    const b = this.layers[layer];
+    if (!b) return null;
+    const o = triRow(q);
+    return b[kind].subarray(o, o + q + 1);
   }
 
   /** The (n) lower triangle of one head, or of an aggregate (head < 0: mean, head = -2: rollout). */
   matrix(layer: number, head: number): Uint8Array | null {
-    if (head === -1) return this.meta.meanHeads.subarray(layer * this.n, (layer + 1) * this.n);
-    if (head === -2) return this.meta.rollout.subarray(layer * this.n, (layer + 1) * this.n);
     const b = this.layers[layer];
-    return b ? b.subarray(head * this.n, (head + 1) * this.n) : null;
+    if (!b) return null;
+    if (head === -1) return b.mean;
+    if (head === -2) return b.rollout;
+    return b.heads.subarray(head * this.n, (head + 1) * this.n);
   }
 
   prob(byte: number): number {

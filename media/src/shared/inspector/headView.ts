@@ -114,7 +114,6 @@ export class HeadView implements View {
         const row = this.probs(bytes);
         g.strokeStyle = theme.headColor(h, data.NH);
         for (const k of filterLines(row, ui.threshold, ui.topK)) {
-          if (hover?.side === 'key' && k !== hover.t) continue;
           g.globalAlpha = Math.min(1, row[k]!);
           g.beginPath();
           g.moveTo(leftX + colW, y(q));
@@ -123,8 +122,24 @@ export class HeadView implements View {
         }
       }
     };
+    // Lines into a hovered key: from the visible queries that give it at least the threshold.
+    const drawInto = (k: number): void => {
+      for (let q = Math.max(k, first); q <= last; q++) {
+        for (let h = 0; h < data.NH; h++) {
+          const bytes = ui.heads[h] ? data.headRow(ui.layer, h, q) : null;
+          const p = bytes ? DEQUANT[bytes[k]!]! : 0;
+          if (p <= 0 || p < ui.threshold) continue;
+          g.strokeStyle = theme.headColor(h, data.NH);
+          g.globalAlpha = Math.min(1, p);
+          g.beginPath();
+          g.moveTo(leftX + colW, y(q));
+          g.lineTo(rightX, y(k));
+          g.stroke();
+        }
+      }
+    };
     if (hover?.side === 'query') drawLines(hover.t);
-    else if (hover?.side === 'key') for (let q = hover.t; q < data.T; q++) drawLines(q);
+    else if (hover?.side === 'key') drawInto(hover.t);
     else for (let q = first; q <= last; q++) drawLines(q);
     g.globalAlpha = 1;
     g.font = `12px ${getComputedStyle(document.body).getPropertyValue('--vscode-editor-font-family') || 'monospace'}`;

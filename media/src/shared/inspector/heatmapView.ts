@@ -17,6 +17,8 @@ export class HeatmapView implements View {
   private readonly readout = el('div', { class: 'readout', 'aria-live': 'polite' });
   private cursor: { q: number; k: number } | null = null;
   private size = 0;
+  /** The last matrix drawn, reused while only the cursor moves. */
+  private image: { key: string; img: ImageData } | null = null;
 
   /** aggregate: shows the mean over heads or the rollout instead of one head. */
   constructor(
@@ -75,9 +77,13 @@ export class HeatmapView implements View {
     if (m) {
       const dpr = window.devicePixelRatio || 1;
       const px = Math.round(avail * dpr);
-      const img = g.createImageData(px, px);
-      drawMatrix(img, m, T, theme.heat, 0);
-      g.putImageData(img, Math.round(LABEL_W * dpr), Math.round(LABEL_H * dpr));
+      const key = `${ui.layer},${this.aggregate ? ui.aggregate : ui.head},${px}`;
+      if (this.image?.key !== key) {
+        const img = g.createImageData(px, px);
+        drawMatrix(img, m, T, theme.heat, 0);
+        this.image = { key, img };
+      }
+      g.putImageData(this.image.img, Math.round(LABEL_W * dpr), Math.round(LABEL_H * dpr));
     } else {
       g.fillStyle = theme.muted;
       g.fillText(`layer ${ui.layer} is still arriving…`, LABEL_W + 10, LABEL_H + 20);

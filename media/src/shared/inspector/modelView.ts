@@ -1,10 +1,13 @@
 // Model view: every head of every layer as a small heatmap (rows: layers, columns: heads),
 // drawn on one canvas. Click (or Enter on the focused cell) opens that head's heatmap.
+// Thumbnails are drawn a frame's budget at a time and kept, so the grid appears at once
+// and fills in, and every later redraw is a copy.
 import { el, type Ctx, type View } from './context';
 import { drawMatrix } from './matrix';
 import { fitCanvas } from './theme';
 
 const GAP = 4;
+const FRAME_BUDGET_MS = 25;
 const LABEL = 28;
 
 export class ModelView implements View {
@@ -12,6 +15,10 @@ export class ModelView implements View {
   private readonly canvas = el('canvas', { tabindex: '0', 'aria-label': 'All heads; arrow keys choose one, Enter opens it' });
   private readonly caption = el('div', { class: 'readout', 'aria-live': 'polite' });
   private cell = 48;
+  /** Drawn thumbnails by "layer,head", for the current cell size (the data never changes). */
+  private readonly thumbs = new Map<string, ImageData>();
+  private thumbPx = 0;
+  private pending = 0;
 
   constructor(private readonly ctx: Ctx) {
     this.root.append(this.canvas, this.caption);
@@ -44,6 +51,12 @@ export class ModelView implements View {
   }
 
   render(): void {
+    if (this.pending) {
+      cancelAnimationFrame(this.pending);
+      this.pending = 0;
+    }
+    const started = performance.now();
+    let missing = false;
     const { data, ui, theme } = this.ctx;
     const { L, NH, T } = data;
     this.cell = Math.max(16, Math.min(96, Math.floor((this.root.clientWidth - LABEL - 8) / NH) - GAP));
@@ -53,7 +66,10 @@ export class ModelView implements View {
     g.clearRect(0, 0, W, H);
     const dpr = window.devicePixelRatio || 1;
     const px = Math.round(this.cell * dpr);
-    const img = g.createImageData(px, px);
+    if (px !== this.thumbPx) {
+      this.thumbs.clear();
+      this.thumbPx = px;
+    }
     g.fillStyle = theme.muted;
     g.font = '10px sans-serif';
     g.textAlign = 'center';
@@ -67,8 +83,14 @@ export class ModelView implements View {
         const y = LABEL + l * (this.cell + GAP);
         const m = data.matrix(l, h);
         if (m) {
-          drawMatrix(img, m, T, theme.heat, theme.heat[0]!);
-          g.putImageData(img, Math.round(x * dpr), Math.round(y * dpr));
+          let img = this.thumbs.get(`${l},${h}`);
+          if (!img && performance.now() - started < FRAME_BUDGET_MS) {
+            img = g.createImageData(px, px);
+            drawMatrix(img, m, T, theme.heat, theme.heat[0]!);
+            this.thumbs.set(`${l},${h}`, img);
+          }
+          if (img) g.putImageData(img, Math.round(x * dpr), Math.round(y * dpr));
+          else missing = true;
         } else {
           g.fillText('…', x + this.cell / 2, y + this.cell / 2);
         }
@@ -77,6 +99,12 @@ export class ModelView implements View {
     g.strokeStyle = theme.accent;
     g.lineWidth = 2;
     g.strokeRect(LABEL + ui.head * (this.cell + GAP) - 1, LABEL + ui.layer * (this.cell + GAP) - 1, this.cell + 2, this.cell + 2);
+    if (missing && this.root.isConnected) {
+      this.pending = requestAnimationFrame(() => {
+        this.pending = 0;
+        this.render();
+      });
+    }
   }
 }
 

@@ -70,7 +70,11 @@ export class StepperView implements View {
     const q = t - 1;
     this.slider.max = String(data.T - 1 - first);
     this.slider.value = String(t - first);
-    const bytes = ui.aggregate === 'rollout' ? data.aggRow('rollout', ui.layer, q) : data.aggRow('mean', ui.layer, q);
+    const bytes = data.aggRow(ui.aggregate, ui.layer, q);
+    if (!bytes) {
+      this.label.textContent = `Layer ${ui.layer} is still arriving…`;
+      return;
+    }
     let max = 0;
     for (let k = 0; k <= q; k++) max = Math.max(max, DEQUANT[bytes[k]!]!);
     const generated = data.isGenerated(t);

@@ -1,0 +1,55 @@
+// The attention inspector in a real VS Code (code-server, the packaged .vsix): with code
+// selected, "Limelight: Inspect Attention" opens the inspector panel, whose page loads under
+// its Content-Security-Policy and reports its state. A screenshot goes to test-results/.
+// This build has no engine worker yet, so the panel says the model is not loaded; once the
+// worker answers `inspect`, this test should also wait for the head view's canvas.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../../tools/e2e/paths';
+import { startCodeServer, type RunningCodeServer } from '../../tools/e2e/server';
+import { openFile, openWorkbench, requireChromium, runCommand, type Workbench } from '../../tools/e2e/workbench';
+
+const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+const results = join(repoRoot, 'test-results');
+let tmp: string | undefined;
+let server: RunningCodeServer | undefined;
+let wb: Workbench | undefined;
+
+before(async () => {
+  requireChromium();
+  const vsix = join(repoRoot, `limelight-${version}.vsix`);
+  assert.ok(existsSync(vsix), `${vsix} is missing. HINT: run \`npm run package\` (npm run test:e2e does it first).`);
+  mkdirSync(results, { recursive: true });
+  tmp = mkdtempSync(join(tmpdir(), 'limelight-e2e-inspector-'));
+  const workspace = join(tmp, 'sample-workspace');
+  cpSync(join(repoRoot, 'test', 'fixtures', 'sample-workspace'), workspace, { recursive: true });
+  server = await startCodeServer({ profileDir: join(tmp, 'profile'), workspace, vsix });
+  wb = await openWorkbench(server.url, join(tmp, 'browser'));
+});
+
+after(async () => {
+  await wb?.close();
+  await server?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+test('Inspect Attention on a selection opens the inspector panel', async () => {
+  assert.ok(wb, 'the workbench did not open');
+  const page = wb.page;
+  await openFile(page, 'stack.ts');
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+A');
+  await runCommand(page, 'Limelight: Inspect Attention');
+  await page.locator('.tabs-container .tab', { hasText: 'Limelight: Attention' }).waitFor({ timeout: 20_000 });
+  // VS Code hosts a webview in an iframe that holds the page's own iframe.
+  const view = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  await view.locator('[role=tablist] [role=tab]').first().waitFor({ timeout: 20_000 });
+  await view.locator('.status', { hasText: /model is not loaded|tokens/ }).waitFor({ timeout: 20_000 });
+  await page.screenshot({ path: join(results, 'e2e-inspector.png') });
+  // Running the command again reveals the same panel instead of opening a second one.
+  await runCommand(page, 'Limelight: Inspect Attention');
+  assert.equal(await page.locator('.tabs-container .tab', { hasText: 'Limelight: Attention' }).count(), 1);
+});
