@@ -19,7 +19,7 @@ import { GraphBuilder, type EncodedModel } from './graph';
 import { DataType } from './schema';
 
 /** Bumped whenever the exported graph changes, so cached exports are rebuilt. */
-export const EXPORTER_VERSION = 1;
+export const EXPORTER_VERSION = 2;
 
 /** How linear weights are stored: float32, or 8-bit blocks of 32 with a float scale (MatMulNBits). */
 export type OnnxWeightFormat = 'f32' | 'q8';
@@ -207,13 +207,18 @@ class DecoderExporter {
       normed = s1.normed;
     }
 
-    // Logits of the last `logits_to_keep` positions (all when 0): (1, K, C) -> (K, C) x lm_head^T.
+    // Logits of the last `logits_to_keep` positions (all when 0).
     const start = g.op('Neg', [g.op('Unsqueeze', ['logits_to_keep', g.int64([0])])]);
-    const kept = g.op('Slice', [normed, start, g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]);
-    const rows = g.op('Reshape', [kept, g.int64([-1, C])]);
-    const head = v.lmHead === v.wte ? wte : g.initializer('lm_head', DataType.FLOAT, [c.vocabSize, C], v.lmHead);
-    const logits2d = g.op('Gemm', [rows, head], { transB: 1 });
-    g.node('Unsqueeze', [logits2d, g.int64([0])], ['logits']);
+    const kept = g.op('Slice', [normed, start, g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]); // (1, K, C)
+    if (this.format === 'q8' && C % Q8_BLOCK === 0) {
+      // The head is the largest matrix: quantized too (as llama.cpp's Q8_0 does); wte stays f32 for the lookup.
+      g.node('Identity', [this.linear('lm_head', kept, v.lmHead, null, c.vocabSize, C)], ['logits']);
+    } else {
+      // (K, C) x head^T with transB, so a tied head shares the wte initializer instead of a transposed copy.
+      const head = v.lmHead === v.wte ? wte : g.initializer('lm_head', DataType.FLOAT, [c.vocabSize, C], v.lmHead);
+      const logits2d = g.op('Gemm', [g.op('Reshape', [kept, g.int64([-1, C])]), head], { transB: 1 });
+      g.node('Unsqueeze', [logits2d, g.int64([0])], ['logits']);
+    }
 
     g.output('logits', DataType.FLOAT, [1, 'logits_length', c.vocabSize]);
     for (let l = 0; l < c.nLayer; l++) {

@@ -67,17 +67,24 @@ test('8-bit blocks round-trip within half a step of their scale', () => {
   }
 });
 
-/** The model with every linear weight that q8 export quantizes replaced by its dequantized value. */
+function dequantize(w: Float32Array, K: number): void {
+  const { q, scales } = quantizeQ8(w, w.length / K, K);
+  for (let i = 0; i < w.length; i++) w[i] = (q[i]! - 128) * scales[Math.floor(i / Q8_BLOCK)]!;
+}
+
+/**
+ * What the q8 export computes, as a float model: every linear weight whose input width is a
+ * multiple of the block dequantized, and the head untied (the embedding lookup stays f32).
+ */
 function dequantizedCopy(model: Model): Model {
   const c = model.config;
-  const copy = createModel(c, model.params.slice());
+  const copy = createModel({ ...c, tiedEmbeddings: false });
+  copy.params.set(model.params); // the same layout, plus lm_head at the end
+  copy.views.lmHead.set(model.views.lmHead);
+  dequantize(copy.views.lmHead, c.hidden);
   for (const p of copy.views.layers) {
     const linears: Array<[Float32Array, number]> = [[p.qkvw, c.hidden], [p.attnOutW, c.nHead * c.headDim], [p.fcw, c.hidden], [p.projw, c.ffn]];
-    for (const [w, K] of linears) {
-      if (K % Q8_BLOCK !== 0) continue;
-      const { q, scales } = quantizeQ8(w, w.length / K, K);
-      for (let i = 0; i < w.length; i++) w[i] = (q[i]! - 128) * scales[Math.floor(i / Q8_BLOCK)]!;
-    }
+    for (const [w, K] of linears) if (K % Q8_BLOCK === 0) dequantize(w, K);
   }
   return copy;
 }
