@@ -286,5 +286,5 @@ export function goUnits(): SourceUnit[] {
     list.push({ path: f.rel, abs: f.abs, language: 'go' });
     byUnit.set(unit, list);
   }
-  return [...byUnit].map(([unit, files]) => ({ unit: `go:${unit}`, pool: 'go', origin: 'go' as const, package: `go1.19 ${unit}`, version, license, files }));
+  return [...byUnit].map(([unit, files]) => ({ unit: `go:${unit}`, pool: 'go', origin: 'go' as const, package: `${debPackage} (${unit})`, version, license, files }));
 }

@@ -4,7 +4,7 @@ Runs on the GPU machine (tools/pretrain/run-on-device.sh) with PyTorch and trans
 The model is a Hugging Face LlamaForCausalLM, so the checkpoint has the exact tensor names
 the engine maps (engine/io/hfNames.ts) and loads unchanged.
 
-  python3 tools/pretrain/train.py --data .cache/corpus --out "$OUT" [--time-budget 420]
+  python3 tools/pretrain/train.py --data .cache/corpus --out DIR [--time-budget 360]
 
 Reads   DATA/train.bin, DATA/val.bin (uint16 p50k_edit ids), DATA/index.json,
         DATA/prompts.json (reference prompts), DATA/manifest.json (sources, for the card)
@@ -51,7 +51,7 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="corpus folder (train.bin, val.bin, index.json, prompts.json)")
     p.add_argument("--out", required=True, help="output folder (created)")
-    p.add_argument("--time-budget", type=float, default=420.0, help="seconds of training, excluding setup and export")
+    p.add_argument("--time-budget", type=float, default=360.0, help="seconds of training, excluding setup and export")
     p.add_argument("--batch", type=int, default=32, help="sequences per micro-batch")
     p.add_argument("--accum", type=int, default=4, help="micro-batches per optimizer step")
     p.add_argument("--seq", type=int, default=1024)
@@ -89,7 +89,6 @@ def model_config(tiny):
     return LlamaConfig(
         vocab_size=VOCAB,
         rms_norm_eps=1e-5,
-        rope_theta=10000.0,
         hidden_act="silu",
         attention_bias=False,
         mlp_bias=False,
@@ -109,7 +108,7 @@ def batch(data, B, T, gen):
 
 
 def loss_fn(model, x, y):
-    h = model.model(input_ids=x).last_hidden_state  # (B, T, C)
+    h = model.model(input_ids=x, use_cache=False).last_hidden_state  # (B, T, C)
     logits = model.lm_head(h)  # (B, T, V)
     return F.cross_entropy(logits.float().view(-1, logits.size(-1)), y.reshape(-1))
 
@@ -143,7 +142,7 @@ def export(state, config, out):
     # F16 weights via save_pretrained: HF tensor names, tied lm_head left out.
     model = LlamaForCausalLM(config)
     model.load_state_dict(state)
-    model.to(torch.float16).save_pretrained(out, safe_serialization=True)
+    model.to(torch.float16).save_pretrained(out)
     path = os.path.join(out, "config.json")
     with open(path) as f:
         cfg = json.load(f)
