@@ -7,12 +7,12 @@ import { StatusBar, type EngineStatus, type StatusState } from './statusBar';
 import { showNotAvailable } from './commands/notAvailable';
 import { showStatusMenu } from './commands/showStatus';
 import { toggleCompletions } from './commands/toggleCompletions';
+import { registerInspector } from './inspector/register';
 
 // Features whose commands exist in the manifest but whose engine work has not landed.
 const NOT_YET: Record<string, string> = {
   'limelight.summarizeSelection': 'Summarize Selection',
   'limelight.fineTuneWorkspace': 'Fine-tune on Workspace',
-  'limelight.inspectAttention': 'Inspect Attention',
   'limelight.selectModel': 'Select Model',
   'limelight.revertToBaseModel': 'Revert to Base Model',
   'limelight.explainLastCompletion': 'Explain Last Completion',
@@ -53,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('limelight.showStatus', () => showStatusMenu(state(), () => log.show())),
     ...Object.entries(NOT_YET).map(([id, feature]) => vscode.commands.registerCommand(id, () => showNotAvailable(feature))),
   );
+  registerInspector(context, {});
   log.info(`Limelight ${String((context.extension.packageJSON as { version?: unknown }).version)} activated; engine not loaded in this build.`);
 }
 
