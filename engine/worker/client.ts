@@ -1,0 +1,158 @@
+// EngineClient: the extension's one handle on the engine. It spawns the engine worker, sends
+// typed requests with ids, resolves each with its result (streaming generate tokens to a
+// callback), cancels through AbortSignal, and restarts a crashed worker with back-off,
+// reloading the last model and telling the user once.
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EngineRequest, ForwardRequest, FromWorker, GenerateRequest, LoadRequest, ResultOf, ToWorker } from './protocol';
+
+export interface EngineClientOptions {
+  /** The worker script; default: worker.js beside this bundle (dist/), else main.js (transpiled tests). */
+  workerPath?: string;
+  /** Called once, the first time the worker crashes, with a message for the user. */
+  onNotice?: (message: string) => void;
+  /** First restart delay in ms, doubled per consecutive crash up to 30 s. */
+  restartDelayMs?: number;
+}
+
+/** The request failed inside the engine; `name` is the engine-side error's name. */
+export class EngineError extends Error {
+  constructor(
+    override readonly name: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  onToken?: (tokenId: number, text: string) => void;
+}
+
+const MAX_RESTART_DELAY_MS = 30_000;
+/** A worker that stays up this long resets the back-off. */
+const STABLE_MS = 60_000;
+
+function defaultWorkerPath(): string {
+  const bundled = join(__dirname, 'worker.js');
+  return existsSync(bundled) ? bundled : join(__dirname, 'main.js');
+}
+
+export class EngineClient {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private crashes = 0;
+  private noticeGiven = false;
+  private disposed = false;
+  private lastLoad: LoadRequest | null = null;
+  private startedAt = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private readonly workerPath: string;
+
+  constructor(private readonly opts: EngineClientOptions = {}) {
+    this.workerPath = opts.workerPath ?? defaultWorkerPath();
+    this.start();
+  }
+
+  load(req: Omit<LoadRequest, 'type'>, signal?: AbortSignal): Promise<ResultOf['load']> {
+    const full: LoadRequest = { type: 'load', ...req };
+    this.lastLoad = full;
+    return this.request(full, signal) as Promise<ResultOf['load']>;
+  }
+
+  generate(req: Omit<GenerateRequest, 'type'>, opts: { signal?: AbortSignal; onToken?: (tokenId: number, text: string) => void } = {}): Promise<ResultOf['generate']> {
+    return this.request({ type: 'generate', ...req }, opts.signal, opts.onToken) as Promise<ResultOf['generate']>;
+  }
+
+  forward(req: Omit<ForwardRequest, 'type'>, signal?: AbortSignal): Promise<ResultOf['forward']> {
+    return this.request({ type: 'forward', ...req }, signal) as Promise<ResultOf['forward']>;
+  }
+
+  /** Frees the model and stops the worker; pending requests fail. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.failAll(new Error('The engine was shut down.'));
+    const w = this.worker;
+    this.worker = null;
+    await w?.terminate();
+  }
+
+  private request(request: EngineRequest, signal?: AbortSignal, onToken?: (tokenId: number, text: string) => void): Promise<unknown> {
+    if (this.disposed) return Promise.reject(new Error('The engine was shut down; create a new EngineClient.'));
+    if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('cancelled'));
+    if (!this.worker) return Promise.reject(new EngineError('EngineRestarting', 'The engine is restarting after a crash; try again in a moment.'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => this.post({ kind: 'cancel', id });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const done = (): void => signal?.removeEventListener('abort', onAbort);
+      this.pending.set(id, {
+        resolve: (v) => (done(), resolve(v)),
+        reject: (e) => (done(), reject(e)),
+        onToken,
+      });
+      this.post({ kind: 'request', id, request });
+    });
+  }
+
+  private post(msg: ToWorker): void {
+    // A cancel that arrives after a crash has nothing left to stop.
+    this.worker?.postMessage(msg);
+  }
+
+  private start(): void {
+    const w = new Worker(this.workerPath);
+    this.worker = w;
+    this.startedAt = Date.now();
+    w.on('message', (msg: FromWorker) => this.onMessage(msg));
+    w.on('error', (err) => this.onCrash(w, `the engine failed: ${err.message}`));
+    w.on('exit', (code) => this.onCrash(w, `the engine exited with code ${code}`));
+    if (this.lastLoad) {
+      const reload: LoadRequest = this.lastLoad;
+      this.request(reload).catch((e: Error) => this.opts.onNotice?.(`Limelight could not reload the model after a restart: ${e.message}`));
+    }
+  }
+
+  private onMessage(msg: FromWorker): void {
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    if (msg.kind === 'token') {
+      p.onToken?.(msg.tokenId, msg.text);
+      return;
+    }
+    this.pending.delete(msg.id);
+    if (msg.kind === 'result') p.resolve(msg.result);
+    else p.reject(new EngineError(msg.error.name, msg.error.message));
+  }
+
+  private onCrash(w: Worker, why: string): void {
+    if (this.worker !== w || this.disposed) return;
+    this.worker = null;
+    void w.terminate();
+    this.failAll(new EngineError('EngineCrashed', `${why}; it is being restarted. Try again in a moment.`));
+    if (Date.now() - this.startedAt > STABLE_MS) this.crashes = 0;
+    const delay = Math.min(MAX_RESTART_DELAY_MS, (this.opts.restartDelayMs ?? 500) * 2 ** this.crashes);
+    this.crashes++;
+    if (!this.noticeGiven) {
+      this.noticeGiven = true;
+      this.opts.onNotice?.(`The Limelight engine stopped (${why}) and is being restarted. Completions resume once the model is reloaded.`);
+    }
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (!this.disposed) this.start();
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  private failAll(err: Error): void {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) p.reject(err);
+  }
+}
