@@ -1,9 +1,10 @@
 // Every `limelight` subcommand, in the order `limelight --help` lists them. A new command is
 // a file under cli/commands/ exporting a CliCommand, plus one line here.
 import type { CliCommand } from './command';
+import { exportOnnxCommand } from './commands/exportOnnx';
 import { forwardCommand } from './commands/forward';
 import { generateCommand } from './commands/generate';
 import { trainCommand } from './commands/train';
 import { trainStepCommand } from './commands/trainStep';
 
-export const COMMANDS: readonly CliCommand[] = [generateCommand, forwardCommand, trainCommand, trainStepCommand];
+export const COMMANDS: readonly CliCommand[] = [generateCommand, forwardCommand, trainCommand, trainStepCommand, exportOnnxCommand];

@@ -68,7 +68,8 @@ function hashFile(path: string): { bytes: number; sha256: string } {
   return { bytes, sha256: h.digest('hex') };
 }
 
-function writeFileFrom(path: string, pieces: Uint8Array[]): { bytes: number; sha256: string } {
+/** Writes the pieces in order to `path` (created or truncated), fsyncs it, and returns its size and SHA-256. */
+export function writePieces(path: string, pieces: Uint8Array[]): { bytes: number; sha256: string } {
   const h = createHash('sha256');
   const fd = openSync(path, 'w');
   let bytes = 0;
@@ -137,9 +138,9 @@ export function exportCached(model: Model, cacheDir: string, format: OnnxWeightF
     const manifest: Manifest = {
       key,
       exporterVersion: EXPORTER_VERSION,
-      files: { [DATA_FILE]: writeFileFrom(join(tmp, DATA_FILE), encoded.data), [MODEL_FILE]: writeFileFrom(join(tmp, MODEL_FILE), [encoded.model]) },
+      files: { [DATA_FILE]: writePieces(join(tmp, DATA_FILE), encoded.data), [MODEL_FILE]: writePieces(join(tmp, MODEL_FILE), [encoded.model]) },
     };
-    writeFileFrom(join(tmp, MANIFEST_FILE), [new TextEncoder().encode(JSON.stringify(manifest, null, 1))]);
+    writePieces(join(tmp, MANIFEST_FILE), [new TextEncoder().encode(JSON.stringify(manifest, null, 1))]);
     renameSync(tmp, dir);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });

@@ -133,6 +133,7 @@ export class OrtBackend implements InferenceBackend {
     void this.session.release();
   }
 
+  /** captureAttention is not supported: the result then has no `attention` (the inspector runs on js). */
   async forward(tokens: Int32Array, pos: number, opts: ForwardOptions = {}): Promise<ForwardResult> {
     const c = this.config;
     const T = tokens.length;
@@ -141,7 +142,6 @@ export class OrtBackend implements InferenceBackend {
       throw new Error(`forward: position ${pos} is not in the cache (it holds ${this.filled} positions); pass pos <= ${this.filled}`);
     }
     if (pos + T > this.contextLength) throw new ContextOverflowError(pos + T, this.contextLength);
-    if (opts.captureAttention) throw new Error(`forward: the ${this.name} backend cannot capture attention; run the inspector on the js backend`);
     const ids = new BigInt64Array(T);
     for (let t = 0; t < T; t++) {
       const id = tokens[t]!;

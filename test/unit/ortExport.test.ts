@@ -14,6 +14,9 @@ import { ModelProto } from '../../engine/onnx/schema';
 import { IR_VERSION } from '../../engine/onnx/graph';
 import { OrtBackend } from '../../engine/runtime/ortBackend';
 import { JsBackend } from '../../engine/runtime/jsBackend';
+import { exportOnnxCommand } from '../../engine/cli/commands/exportOnnx';
+import { parseArgs } from '../../engine/cli/args';
+import * as ort from 'onnxruntime-node';
 import { oracleDir, oracleFile, maxAbsDiff } from './oracle';
 
 interface DecodedModel {
@@ -149,4 +152,20 @@ test('exports are cached on disk by weights; a corrupt entry is rebuilt', async 
   tuned.params[0] += 1e-3;
   assert.notEqual(exportKey(tuned, 'f32'), first.key);
   assert.notEqual(exportKey(model, 'q8'), first.key);
+});
+
+test('limelight export-onnx writes FILE.onnx + FILE.onnx.data that onnxruntime loads, and never overwrites', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'limelight-export-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'tiny.onnx');
+  const argv = ['--model', oracleDir('llama-tiny'), '--out', out, '--weights', 'q8'];
+  assert.equal(await exportOnnxCommand.run(parseArgs(argv, exportOnnxCommand.options)), 0);
+  const session = await ort.InferenceSession.create(out);
+  try {
+    assert.deepEqual(session.outputNames.slice(0, 2), ['logits', 'present.0.key']);
+  } finally {
+    await session.release();
+  }
+  await assert.rejects(exportOnnxCommand.run(parseArgs(argv, exportOnnxCommand.options)), /already exists; refusing to overwrite/);
+  await assert.rejects(exportOnnxCommand.run(parseArgs([...argv.slice(0, 3), join(dir, 'b.onnx'), '--weights', 'q4'], exportOnnxCommand.options)), /--weights must be one of f32, q8/);
 });

@@ -1,0 +1,47 @@
+// `limelight export-onnx`: writes a checkpoint's ONNX decoder graph (the one the ort backends
+// run) as FILE.onnx plus its weights FILE.onnx.data, for onnxruntime in other programs.
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
+import { exportOnnx, type OnnxWeightFormat } from '../../onnx/export';
+import { writePieces } from '../../onnx/cache';
+import { UsageError, type ParsedArgs } from '../args';
+import type { CliCommand } from '../command';
+import { openModel } from '../modelOptions';
+
+const FORMATS: readonly OnnxWeightFormat[] = ['f32', 'q8'];
+
+function writeAtomic(path: string, pieces: Uint8Array[]): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writePieces(tmp, pieces);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+export const exportOnnxCommand: CliCommand = {
+  name: 'export-onnx',
+  summary: 'Write the model as an ONNX decoder graph (FILE.onnx + FILE.onnx.data) for onnxruntime.',
+  usage: '--model DIR --out FILE.onnx [--weights f32|q8]',
+  options: [
+    { name: 'model', kind: 'string', value: 'DIR', help: 'Hugging Face checkpoint folder (config.json + model.safetensors); default: the bundled starter model' },
+    { name: 'out', kind: 'string', value: 'FILE', help: 'the .onnx file to write; its weights go beside it in FILE.data (required, must not exist)' },
+    { name: 'weights', kind: 'string', value: 'FORMAT', help: 'f32 (exact) or q8 (8-bit MatMulNBits blocks of 32); default f32' },
+  ],
+  async run(args: ParsedArgs): Promise<number> {
+    const out = args.string('out');
+    if (!out) throw new UsageError('--out is required, e.g. --out model.onnx.');
+    const weights = (args.string('weights') ?? 'f32') as OnnxWeightFormat;
+    if (!FORMATS.includes(weights)) throw new UsageError(`--weights must be one of ${FORMATS.join(', ')} (got "${weights}").`);
+    const dataPath = `${out}.data`;
+    for (const p of [out, dataPath]) if (existsSync(p)) throw new UsageError(`${p} already exists; refusing to overwrite it. Choose another --out path.`);
+    const model = openModel(args);
+    const encoded = exportOnnx(model, { weightFormat: weights, dataFile: basename(dataPath) });
+    writeAtomic(dataPath, encoded.data);
+    writeAtomic(out, [encoded.model]);
+    process.stdout.write(`wrote ${out} (${encoded.model.byteLength} bytes) and ${dataPath} (${encoded.dataBytes} bytes), ${weights} weights\n`);
+    return 0;
+  },
+};
