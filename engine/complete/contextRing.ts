@@ -1,0 +1,72 @@
+// Excerpts of other files the user worked in, given to the model before the FIM prompt.
+//
+// The ring holds one excerpt per file (the lines around where the user last was), newest
+// last, a few files at most. An excerpt is cut when it is noted (the user leaves or edits
+// a file) and not while the user types elsewhere, so the chunks at the very start of the
+// prompt stay the same keystroke after keystroke and the KV cache behind them stays valid.
+
+export interface ContextChunk {
+  path: string;
+  text: string;
+}
+
+/** Lines taken on each side of the noted position. */
+const HALF_LINES = 20;
+
+export function excerptAround(text: string, offset: number, halfLines = HALF_LINES): string {
+  const lines = text.split('\n');
+  const line = text.slice(0, Math.max(0, Math.min(offset, text.length))).split('\n').length - 1;
+  const from = Math.max(0, line - halfLines);
+  return lines
+    .slice(from, line + halfLines + 1)
+    .join('\n')
+    .trimEnd();
+}
+
+export class ContextRing {
+  private chunks: ContextChunk[] = []; // newest last
+
+  constructor(private readonly capacity = 8) {}
+
+  /** Records the user's place in a file (visited, edited or left); it becomes the newest chunk. */
+  note(path: string, text: string, offset: number): void {
+    const excerpt = excerptAround(text, offset);
+    this.chunks = this.chunks.filter((c) => c.path !== path);
+    if (excerpt.trim() === '') return;
+    this.chunks.push({ path, text: excerpt });
+    if (this.chunks.length > this.capacity) this.chunks.shift();
+  }
+
+  forget(path: string): void {
+    this.chunks = this.chunks.filter((c) => c.path !== path);
+  }
+
+  /**
+   * Chunks for a prompt in `path`, oldest first (the newest sits next to the prompt), within
+   * `budget` tokens counted by `count`: the newest chunks are kept, a chunk whose text equals a
+   * newer one's or appears in `ownText` is skipped, and the oldest kept chunk loses lines from
+   * its top until it fits.
+   */
+  select(path: string, budget: number, count: (c: ContextChunk) => number, ownText = ''): ContextChunk[] {
+    const picked: ContextChunk[] = [];
+    const seen = new Set<string>();
+    let left = budget;
+    for (let i = this.chunks.length - 1; i >= 0 && left > 0; i--) {
+      const c = this.chunks[i];
+      if (c.path === path || seen.has(c.text) || ownText.includes(c.text)) continue;
+      seen.add(c.text);
+      let chunk = c;
+      let n = count(chunk);
+      while (n > left) {
+        const nl = chunk.text.indexOf('\n');
+        if (nl < 0) break;
+        chunk = { path: c.path, text: chunk.text.slice(nl + 1) };
+        n = count(chunk);
+      }
+      if (n > left) break;
+      picked.push(chunk);
+      left -= n;
+    }
+    return picked.reverse();
+  }
+}

@@ -1,0 +1,249 @@
+// The completion pipeline below the editor: a cursor in a document in, a suggestion (or
+// the reason there is none) out. The VS Code provider, the latency benchmark and the tests
+// all drive this same class, so what the benchmark measures is what the user gets.
+//
+// Per request: typing-through cache -> policy (ask or not, one line or a block) -> debounce
+// -> wait for the generation in flight to end -> prompt -> generation, streamed through the
+// block-end rule -> post-processing. A newer request aborts the older one at whatever step
+// it is in, so at most one generation runs and a keystroke preempts it within one decode step.
+import type { GenerateTimings } from '../generate/generator';
+import type { StopReason } from '../generate/stops';
+import type { ContextRing } from './contextRing';
+import { AdaptiveDebounce, sleep } from './debounce';
+import { blockEnd, cursorContext, decideMode, postProcess, type CompletionMode, type Trigger } from './policy';
+import { PromptBuilder, type BuiltPrompt, type CompletionDocument } from './prompt';
+import { TypingCache } from './typingCache';
+import type { PromptTokenizer } from '../tokenizer/promptFormats';
+
+/** What the engine is asked: a prompt and the rules that end the answer. */
+export interface EngineRequest {
+  promptIds: number[];
+  maxNewTokens: number;
+  stopStrings: string[];
+  maxTimeMs: number;
+}
+
+export interface EngineResult {
+  text: string;
+  stopReason: StopReason;
+  timings: GenerateTimings;
+}
+
+/**
+ * Runs one generation; `onText` receives the text as it streams. Aborting `signal` ends the
+ * generation within one decode step with stopReason 'cancelled' and the text so far.
+ */
+export interface CompletionEngine {
+  generate(req: EngineRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<EngineResult>;
+}
+
+export type Outcome = 'shown' | 'typed-through' | 'empty' | 'duplicate' | 'cancelled' | 'debounced' | 'timed-out' | 'error' | 'skipped';
+
+export interface CompletionRecord {
+  id: number;
+  trigger: Trigger;
+  path: string;
+  outcome: Outcome;
+  /** The suggestion (shown or typed through), else ''. */
+  text: string;
+  /** Why: the skip or drop reason, the error, or how generation stopped. */
+  reason: string;
+  mode: CompletionMode | null;
+  prompt: BuiltPrompt | null;
+  /** The model's text before post-processing. */
+  raw: string;
+  stopReason: StopReason | null;
+  timings: GenerateTimings | null;
+  /** Wait applied before asking the engine. */
+  debounceMs: number;
+  /** Request to result, debounce included (keystroke to suggestion). */
+  latencyMs: number;
+  /** Prompt sent to engine answered (prefill and decode), or 0 without a generation. */
+  engineMs: number;
+}
+
+export interface CompletionOptions {
+  prefixTokens: number;
+  suffixTokens: number;
+  contextTokens: number;
+  /** Most new tokens of a multi-line suggestion. */
+  maxNewTokens: number;
+  /** Most new tokens of a single-line suggestion (capped by maxNewTokens). */
+  singleLineMaxTokens: number;
+  /** Debounce setting; the wait adapts below it to the measured latency. */
+  debounceMs: number;
+  /** Positions the engine's context holds (prompt plus completion). */
+  contextLength: number;
+  singleLineMaxMs: number;
+  multiLineMaxMs: number;
+}
+
+export const DEFAULT_COMPLETION_OPTIONS: CompletionOptions = {
+  prefixTokens: 768,
+  suffixTokens: 256,
+  contextTokens: 256,
+  maxNewTokens: 64,
+  singleLineMaxTokens: 32,
+  debounceMs: 150,
+  contextLength: 1024,
+  singleLineMaxMs: 1000,
+  multiLineMaxMs: 2500,
+};
+
+/** Characters after the cursor compared by the typing-through cache. */
+const SUFFIX_KEY_CHARS = 256;
+
+export class CompletionSession {
+  readonly cache = new TypingCache();
+  readonly debounce: AdaptiveDebounce;
+  private readonly builder: PromptBuilder;
+  private options: CompletionOptions;
+  private seq = 0;
+  private newest: AbortController | null = null;
+  private running: Promise<void> = Promise.resolve();
+  private readonly listeners: ((r: CompletionRecord) => void)[] = [];
+  private lastRecord: CompletionRecord | null = null;
+
+  constructor(
+    tok: PromptTokenizer,
+    private readonly engine: CompletionEngine,
+    options: Partial<CompletionOptions> = {},
+    private readonly ring?: ContextRing,
+  ) {
+    this.options = { ...DEFAULT_COMPLETION_OPTIONS, ...options };
+    this.builder = new PromptBuilder(tok);
+    this.debounce = new AdaptiveDebounce(this.options.debounceMs);
+  }
+
+  /** Settings changed: applies from the next request on. */
+  setOptions(options: Partial<CompletionOptions>): void {
+    this.options = { ...this.options, ...options };
+    this.debounce.setBase(this.options.debounceMs);
+    this.builder.resetAnchor();
+    this.cache.clear();
+  }
+
+  /** The most recent request that reached a result other than 'skipped'. */
+  get last(): CompletionRecord | null {
+    return this.lastRecord;
+  }
+
+  onRecord(listener: (r: CompletionRecord) => void): { dispose(): void } {
+    this.listeners.push(listener);
+    return { dispose: () => this.listeners.splice(this.listeners.indexOf(listener) >>> 0, 1) };
+  }
+
+  /** Ends whatever request is pending or running (for example when the user turns completions off). */
+  cancelPending(): void {
+    this.newest?.abort();
+  }
+
+  async complete(doc: CompletionDocument, trigger: Trigger, signal?: AbortSignal): Promise<CompletionRecord> {
+    const started = performance.now();
+    this.newest?.abort();
+    const mine = new AbortController();
+    this.newest = mine;
+    const sig = signal ? AbortSignal.any([mine.signal, signal]) : mine.signal;
+    const record: CompletionRecord = {
+      id: ++this.seq,
+      trigger,
+      path: doc.path,
+      outcome: 'skipped',
+      text: '',
+      reason: '',
+      mode: null,
+      prompt: null,
+      raw: '',
+      stopReason: null,
+      timings: null,
+      debounceMs: 0,
+      latencyMs: 0,
+      engineMs: 0,
+    };
+    const finish = (outcome: Outcome, reason = '', text = ''): CompletionRecord => {
+      record.outcome = outcome;
+      record.reason = reason;
+      record.text = text;
+      record.latencyMs = performance.now() - started;
+      if (outcome !== 'skipped') this.lastRecord = record;
+      for (const l of [...this.listeners]) l(record);
+      return record;
+    };
+
+    const offset = Math.max(0, Math.min(doc.offset, doc.text.length));
+    const key = { path: doc.path, prefix: doc.text.slice(0, offset), suffix: doc.text.slice(offset, offset + SUFFIX_KEY_CHARS) };
+    const rest = this.cache.lookup(key);
+    if (rest !== null) return finish('typed-through', 'the user is typing the suggestion shown before', rest);
+
+    const ctx = cursorContext(doc.text, offset);
+    const decision = decideMode(ctx, trigger);
+    if ('skip' in decision) return finish('skipped', decision.skip);
+    record.mode = decision.mode;
+
+    if (trigger === 'auto') {
+      record.debounceMs = this.debounce.delayMs();
+      if (!(await sleep(record.debounceMs, sig))) return finish('debounced', 'a newer request came during the debounce wait');
+    }
+    // At most one generation in flight: the abort above ends the previous one within a step.
+    await this.running;
+    if (sig.aborted) return finish('debounced', 'a newer request came while the previous generation was ending');
+
+    const o = this.options;
+    const single = decision.mode === 'single-line';
+    const maxNewTokens = single ? Math.min(o.singleLineMaxTokens, o.maxNewTokens) : o.maxNewTokens;
+    let prompt: BuiltPrompt;
+    try {
+      prompt = this.builder.build(
+        { ...doc, offset },
+        { prefixTokens: o.prefixTokens, suffixTokens: o.suffixTokens, contextTokens: o.contextTokens, maxPromptTokens: Math.max(1, o.contextLength - maxNewTokens) },
+        this.ring,
+      );
+    } catch (e) {
+      return finish('error', `building the prompt failed: ${(e as Error).message}`);
+    }
+    record.prompt = prompt;
+
+    let streamed = '';
+    let blockDone = false;
+    const stopper = new AbortController();
+    const genSignal = AbortSignal.any([sig, stopper.signal]);
+    const onText = (delta: string): void => {
+      streamed += delta;
+      if (!single && !blockDone && blockEnd(streamed, decision.minIndent) >= 0) {
+        blockDone = true;
+        stopper.abort();
+      }
+    };
+    const engineStart = performance.now();
+    const run = this.engine.generate(
+      { promptIds: prompt.ids, maxNewTokens, stopStrings: single ? ['\n'] : ['\n\n\n'], maxTimeMs: single ? o.singleLineMaxMs : o.multiLineMaxMs },
+      genSignal,
+      onText,
+    );
+    this.running = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    let result: EngineResult;
+    try {
+      result = await run;
+    } catch (e) {
+      return finish('error', (e as Error).message);
+    } finally {
+      record.engineMs = performance.now() - engineStart;
+    }
+    record.timings = result.timings;
+    record.raw = blockDone ? streamed : result.text;
+    record.stopReason = blockDone ? 'stop-string' : result.stopReason;
+    if (result.stopReason === 'cancelled' && !blockDone) return finish('cancelled', 'a newer request preempted the generation');
+    this.debounce.observe(record.engineMs);
+
+    const verdict = postProcess(record.raw, ctx, decision.mode, decision.minIndent);
+    if ('drop' in verdict) {
+      if (verdict.drop === 'empty' && result.stopReason === 'max-time') return finish('timed-out', `no text within ${single ? o.singleLineMaxMs : o.multiLineMaxMs} ms`);
+      return finish(verdict.drop, verdict.drop === 'empty' ? `the model wrote nothing usable (${record.stopReason})` : 'the suggestion repeats the code after the cursor');
+    }
+    this.cache.put(key, verdict.text);
+    return finish('shown', blockDone ? 'end of block' : record.stopReason, verdict.text);
+  }
+}
