@@ -150,8 +150,17 @@ function render(): void {
     if (!firstPaint && data.hasLayer(ui.layer)) {
       firstPaint = true;
       document.body.dataset.firstPaintMs = (performance.now() - metaAt).toFixed(1);
+      warmLayers();
     }
   });
+}
+
+/** After the first paint, decodes the other layers one task at a time, between frames. */
+function warmLayers(): void {
+  const c = ctx;
+  setTimeout(() => {
+    if (c !== null && c === ctx && c.data.warm()) warmLayers();
+  }, 0);
 }
 
 function start(meta: Extract<HostToWebview, { type: 'meta' }>): void {
@@ -191,6 +200,7 @@ window.addEventListener('message', (e: MessageEvent<HostToWebview>) => {
     start(m);
   } else if (m.type === 'layer' && ctx) {
     ctx.data.setLayer(m.layer, m.data);
+    if (firstPaint) warmLayers();
     if (m.layer === ctx.ui.layer || ctx.ui.view === 'model') render();
     else status.textContent = `Receiving attention: layer ${m.layer + 1} of ${ctx.data.L}…`;
     if (m.layer === ctx.data.L - 1) render();

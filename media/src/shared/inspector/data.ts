@@ -1,5 +1,7 @@
 // The inspection as the webview holds it: packed arrays decoded once, attention read row by
-// row out of the byte-quantised lower triangles (see engine/inspect/format.ts).
+// row out of the byte-quantised lower triangles (see engine/inspect/format.ts). A layer is
+// decoded when first read (or by warm() in idle time), so receiving the data costs nothing
+// and the first paint waits for one layer only.
 import { DEQUANT, triRow, triSize, type Inspection, type PackedArray } from '../../../../engine/inspect/format';
 import type { InspectionMeta } from '../inspectorProtocol';
 import type { LayerWire } from '../../../../engine/inspect/wire';
@@ -40,6 +42,7 @@ export class InspectorData {
   /** Floats in one head's lower triangle. */
   readonly n: number;
   private readonly layers: (Layer | null)[];
+  private readonly packed: (LayerWire | null)[];
 
   constructor(meta: InspectionMeta) {
     this.meta = unpack(meta) as Meta;
@@ -48,21 +51,42 @@ export class InspectorData {
     this.T = this.meta.T;
     this.n = triSize(this.T);
     this.layers = new Array(this.L).fill(null);
+    this.packed = new Array(this.L).fill(null);
   }
 
   setLayer(layer: number, data: LayerWire): void {
     if (layer >= 0 && layer < this.L) {
-      this.layers[layer] = { heads: unpackArray(data.heads) as Uint8Array, mean: unpackArray(data.mean) as Uint8Array, rollout: unpackArray(data.rollout) as Uint8Array };
+      this.packed[layer] = data;
+      this.layers[layer] = null;
     }
   }
 
   hasLayer(layer: number): boolean {
-    return this.layers[layer] != null;
+    return this.layers[layer] != null || this.packed[layer] != null;
+  }
+
+  private layer(l: number): Layer | null {
+    let b = this.layers[l];
+    if (b) return b;
+    const p = this.packed[l];
+    if (!p) return null;
+    b = { heads: unpackArray(p.heads) as Uint8Array, mean: unpackArray(p.mean) as Uint8Array, rollout: unpackArray(p.rollout) as Uint8Array };
+    this.layers[l] = b;
+    this.packed[l] = null;
+    return b;
+  }
+
+  /** Decodes one layer that has arrived but not been read; false when none is left. */
+  warm(): boolean {
+    const l = this.packed.findIndex((p) => p !== null);
+    if (l < 0) return false;
+    this.layer(l);
+    return true;
   }
 
   /** Bytes of one query row (q + 1 keys) of a head, or null while its layer is missing. */
   headRow(layer: number, head: number, q: number): Uint8Array | null {
-    const b = this.layers[layer];
+    const b = this.layer(layer);
     if (!b) return null;
     const o = head * this.n + triRow(q);
     return b.heads.subarray(o, o + q + 1);
@@ -70,7 +94,7 @@ export class InspectorData {
 
   /** One row of the mean over heads or of the rollout, or null while the layer is missing. */
   aggRow(kind: 'mean' | 'rollout', layer: number, q: number): Uint8Array | null {
-    const b = this.layers[layer];
+    const b = this.layer(layer);
     if (!b) return null;
     const o = triRow(q);
     return b[kind].subarray(o, o + q + 1);
@@ -78,7 +102,7 @@ export class InspectorData {
 
   /** The (n) lower triangle of one head, or of an aggregate (head < 0: mean, head = -2: rollout). */
   matrix(layer: number, head: number): Uint8Array | null {
-    const b = this.layers[layer];
+    const b = this.layer(layer);
     if (!b) return null;
     if (head === -1) return b.mean;
     if (head === -2) return b.rollout;
