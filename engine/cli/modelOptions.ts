@@ -5,21 +5,21 @@ import { join } from 'node:path';
 import { loadModel } from '../model/load';
 import type { Model } from '../model/model';
 import type { InferenceBackend } from '../runtime/backend';
-import { createJsBackend } from '../runtime/jsBackend';
+import { BACKEND_SETTINGS, selectBackend, type BackendSetting } from '../runtime/select';
 import { UsageError, type OptionSpec, type ParsedArgs } from './args';
 
 /** The starter model's place in the extension package, relative to dist/cli.js. */
 export const STARTER_MODEL_DIR = join(__dirname, '..', 'media', 'models', 'starter');
 
-type BackendFactory = (model: Model, contextLength: number | undefined) => InferenceBackend;
-
-/** Backends the CLI can run, by --backend name; 'auto' takes the first. */
-const BACKENDS: ReadonlyArray<[string, BackendFactory]> = [['js', (model, contextLength) => createJsBackend(model, { contextLength })]];
-
-export const MODEL_OPTIONS: readonly OptionSpec[] = [
-  { name: 'model', kind: 'string', value: 'DIR', help: 'Hugging Face checkpoint folder (config.json + model.safetensors); default: the bundled starter model' },
-  { name: 'backend', kind: 'string', value: 'NAME', help: `inference backend: auto, ${BACKENDS.map(([n]) => n).join(', ')} (default auto)` },
-];
+/** --model and --backend, with the backend used when --backend is not given. */
+export function modelOptions(defaultBackend: BackendSetting): OptionSpec[] {
+  return [
+    { name: 'model', kind: 'string', value: 'DIR', help: 'Hugging Face checkpoint folder (config.json + model.safetensors); default: the bundled starter model' },
+    { name: 'backend', kind: 'string', value: 'NAME', help: `inference backend: ${BACKEND_SETTINGS.join(', ')} (default ${defaultBackend})` },
+  ];
+}
+/** --model and --backend (default auto), for commands that run whichever backend serves best. */
+export const MODEL_OPTIONS: readonly OptionSpec[] = modelOptions('auto');
 
 export function modelDir(args: ParsedArgs): string {
   const dir = args.string('model');
@@ -32,9 +32,17 @@ export function openModel(args: ParsedArgs): Model {
   return loadModel(modelDir(args));
 }
 
-export function openBackend(args: ParsedArgs, model: Model, contextLength?: number): InferenceBackend {
-  const name = args.string('backend') ?? 'auto';
-  const entry = name === 'auto' ? BACKENDS[0] : BACKENDS.find(([n]) => n === name);
-  if (!entry) throw new UsageError(`unknown backend "${name}". Available: auto, ${BACKENDS.map(([n]) => n).join(', ')}.`);
-  return entry[1](model, contextLength);
+/**
+ * The backend named by --backend, through the same selection as the extension: one that
+ * cannot start falls back to the next, and a note on stderr says so (the JSON and the
+ * forward file name the backend that actually ran).
+ */
+export async function openBackend(args: ParsedArgs, model: Model, defaultBackend: BackendSetting, contextLength?: number): Promise<InferenceBackend> {
+  const setting = args.string('backend') ?? defaultBackend;
+  if (!(BACKEND_SETTINGS as readonly string[]).includes(setting)) {
+    throw new UsageError(`unknown backend "${setting}". Available: ${BACKEND_SETTINGS.join(', ')}.`);
+  }
+  const choice = await selectBackend(model, { setting: setting as BackendSetting, contextLength });
+  if (setting !== 'auto' && choice.name !== setting) process.stderr.write(`note: running on ${choice.reason}\n`);
+  return choice.backend;
 }

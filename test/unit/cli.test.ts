@@ -55,8 +55,17 @@ for (const name of ORACLE_MODELS) {
     assert.equal(j.stop_reason, 'max-tokens');
     assert.equal(j.timings.prompt_tokens, 8);
     assert.equal(j.timings.new_tokens, 16);
-    assert.equal(j.timings.backend, 'js');
+    assert.ok(['js', 'ort-cpu', 'ort-webgpu'].includes(j.timings.backend as string), `backend ${String(j.timings.backend)}`);
     for (const k of ['prefill_ms', 'decode_ms']) assert.ok(typeof j.timings[k] === 'number' && (j.timings[k] as number) >= 0, k);
+  });
+
+  test(`${name}: generate on --backend js gives the same greedy ids`, () => {
+    const greedy = Array.from(ref.tensorToInt32('greedy_from_8'));
+    const r = cli('generate', '--model', dir, '--ids', greedy.slice(0, 8).join(','), '--max-new-tokens', '16', '--temperature', '0', '--json', '--backend', 'js');
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { ids: number[]; timings: { backend: string } };
+    assert.deepEqual(j.ids, greedy);
+    assert.equal(j.timings.backend, 'js');
   });
 }
 

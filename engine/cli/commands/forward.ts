@@ -1,11 +1,12 @@
 // `limelight forward`: one forward pass over given token ids, written as a safetensors file
 // of logits (T, V) and attention probabilities attn.<layer> (NH, T, T), for comparing the
-// engine with a reference implementation.
+// engine with a reference implementation. It runs on the js backend unless told otherwise,
+// since only that one captures attention.
 import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { writeSafetensors, type TensorToWrite } from '../../io/safetensors';
 import { UsageError, type ParsedArgs } from '../args';
 import type { CliCommand } from '../command';
-import { MODEL_OPTIONS, openBackend, openModel } from '../modelOptions';
+import { modelOptions, openBackend, openModel } from '../modelOptions';
 
 /** True when `path` is absent, empty or already a safetensors file: the only files --out may replace. */
 function replaceable(path: string): boolean {
@@ -29,7 +30,7 @@ export const forwardCommand: CliCommand = {
   summary: 'Run one forward pass and write the logits and attention probabilities to a safetensors file.',
   usage: '--model DIR --ids 1,2,3 --out FILE.safetensors [--backend NAME]',
   options: [
-    ...MODEL_OPTIONS,
+    ...modelOptions('js'),
     { name: 'ids', kind: 'string', value: 'LIST', help: 'input token ids, comma-separated (required)' },
     { name: 'out', kind: 'string', value: 'FILE', help: 'safetensors file to write: F32 logits (T, V) and attn.<layer> (NH, T, T) (required)' },
   ],
@@ -41,10 +42,12 @@ export const forwardCommand: CliCommand = {
     if (!replaceable(out)) throw new UsageError(`${out} exists and is not a safetensors file; refusing to overwrite it. Choose another --out path.`);
     const model = openModel(args);
     const c = model.config;
-    const backend = openBackend(args, model, ids.length);
+    const backend = await openBackend(args, model, 'js', ids.length);
     try {
       const T = ids.length;
-      const r = await backend.forward(Int32Array.from(ids), 0, { allLogits: true, captureAttention: true });
+      // Only the js backend captures attention probabilities (see runtime/backend.ts).
+      const captureAttention = backend.name === 'js';
+      const r = await backend.forward(Int32Array.from(ids), 0, { allLogits: true, captureAttention });
       const tensors: TensorToWrite[] = [{ name: 'logits', dtype: 'F32', shape: [T, c.vocabSize], data: r.logits }];
       if (r.attention) {
         const per = c.nHead * T * T; // attention is (L, NH, T, T) at pos 0

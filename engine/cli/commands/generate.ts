@@ -6,7 +6,7 @@ import { checkStopRules, StopRulesError } from '../../generate/stops';
 import { getTokenizer, type Tokenizer } from '../../tokenizer/tokenizer';
 import { UsageError, type ParsedArgs } from '../args';
 import type { CliCommand } from '../command';
-import { MODEL_OPTIONS, openBackend, openModel } from '../modelOptions';
+import { modelOptions, openBackend, openModel } from '../modelOptions';
 
 function round2(x: number): number {
   return Math.round(x * 100) / 100;
@@ -38,7 +38,7 @@ export const generateCommand: CliCommand = {
   summary: 'Continue a prompt: stream the new text, or print ids and timings as JSON.',
   usage: '--model DIR (--ids 1,2,3 | --prompt TEXT) [--max-new-tokens N] [--temperature T] [--json] ...',
   options: [
-    ...MODEL_OPTIONS,
+    ...modelOptions('auto'),
     { name: 'ids', kind: 'string', value: 'LIST', help: 'prompt token ids, comma-separated' },
     { name: 'prompt', kind: 'string', value: 'TEXT', help: "prompt text, encoded with the model's tokenizer (config encoding)" },
     { name: 'max-new-tokens', kind: 'int', value: 'N', help: 'most tokens to generate (default 64; lowered to what the context holds)' },
@@ -87,7 +87,7 @@ export const generateCommand: CliCommand = {
     const promptIds = idsArg ?? (tokenizer as Tokenizer).encode(promptArg as string);
     const json = args.flag('json');
 
-    const backend = openBackend(args, model, contextLength);
+    const backend = await openBackend(args, model, 'auto', contextLength);
     const ac = new AbortController();
     const onSigint = (): void => ac.abort();
     process.once('SIGINT', onSigint);
