@@ -14,6 +14,7 @@ export class LocalEngine implements CompletionEngine {
   async generate(req: EngineRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<EngineResult> {
     const r = await this.generator.generate(req.promptIds, {
       maxNewTokens: req.maxNewTokens,
+      stopTokenIds: [...new Set([...this.generator.backend.config.eosTokenIds, ...req.stopTokenIds])],
       stopStrings: req.stopStrings,
       maxTimeMs: req.maxTimeMs,
       signal,

@@ -19,6 +19,8 @@ import type { PromptTokenizer } from '../tokenizer/promptFormats';
 export interface EngineRequest {
   promptIds: number[];
   maxNewTokens: number;
+  /** End of text and the FIM markers: the model ends a middle with one of them. */
+  stopTokenIds: number[];
   stopStrings: string[];
   maxTimeMs: number;
 }
@@ -97,6 +99,7 @@ export class CompletionSession {
   readonly cache = new TypingCache();
   readonly debounce: AdaptiveDebounce;
   private readonly builder: PromptBuilder;
+  private readonly stopTokenIds: number[];
   private options: CompletionOptions;
   private seq = 0;
   private newest: AbortController | null = null;
@@ -112,6 +115,7 @@ export class CompletionSession {
   ) {
     this.options = { ...DEFAULT_COMPLETION_OPTIONS, ...options };
     this.builder = new PromptBuilder(tok);
+    this.stopTokenIds = [tok.eot, tok.fimPrefix, tok.fimMiddle, tok.fimSuffix];
     this.debounce = new AdaptiveDebounce(this.options.debounceMs);
   }
 
@@ -216,7 +220,7 @@ export class CompletionSession {
     };
     const engineStart = performance.now();
     const run = this.engine.generate(
-      { promptIds: prompt.ids, maxNewTokens, stopStrings: single ? ['\n'] : ['\n\n\n'], maxTimeMs: single ? o.singleLineMaxMs : o.multiLineMaxMs },
+      { promptIds: prompt.ids, maxNewTokens, stopTokenIds: this.stopTokenIds, stopStrings: single ? ['\n'] : ['\n\n\n'], maxTimeMs: single ? o.singleLineMaxMs : o.multiLineMaxMs },
       genSignal,
       onText,
     );
