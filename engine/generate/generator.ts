@@ -5,6 +5,9 @@
 // tail through the model, which is what makes completion-as-you-type affordable: each
 // keystroke's prompt mostly repeats the previous one.
 //
+// The generator must be the only user of its backend's KV cache: anything else that runs
+// forward() on the same backend must call reset() before the generator is used again.
+//
 // Invariant: `cached` lists exactly the ids whose keys and values are in the backend's
 // cache. It is shortened to the reused prefix before a forward pass (the backend
 // overwrites positions from there) and extended only after the pass succeeds, so an

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { loadModel } from '../../engine/model/load';
 import { createJsBackend } from '../../engine/runtime/jsBackend';
 import { ContextOverflowError } from '../../engine/runtime/backend';
+import { configFromHF } from '../../engine/model/config';
+import { randomModel } from '../../engine/model/init';
 import { Generator } from '../../engine/generate/generator';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { ORACLE_MODELS, oracleDir, oracleFile, maxAbsDiff } from './oracle';
@@ -167,4 +169,27 @@ test('max time ends generation with max-time', async () => {
   const r = await g.generate([1, 2, 3], { maxNewTokens: 50, stopTokenIds: [], maxTimeMs: 1e-3 });
   assert.equal(r.stopReason, 'max-time');
   assert.equal(r.newIds.length, 1);
+});
+
+test('long prompts are prefilled in chunks: same logits as one pass, and a cancel lands on a chunk boundary', async () => {
+  const config = configFromHF({ model_type: 'gpt2', vocab_size: 97, n_positions: 640, n_embd: 32, n_layer: 2, n_head: 2 });
+  const model = randomModel(config, 7);
+  const prompt = Array.from({ length: 600 }, (_, i) => (i * 31 + 5) % 97);
+  const whole = (await createJsBackend(model).forward(Int32Array.from(prompt), 0)).logits;
+  const g = new Generator(createJsBackend(model));
+  const chunked = await g.prefill(prompt);
+  assert.ok(maxAbsDiff(chunked, whole) < 1e-5, `max diff ${maxAbsDiff(chunked, whole)}`);
+
+  g.reset();
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 0);
+  const r = await g.generate(prompt, { maxNewTokens: 8, stopTokenIds: [], signal: ac.signal });
+  assert.equal(r.stopReason, 'cancelled');
+  const kept = g.cachedIds.length;
+  assert.ok(kept % 256 === 0 && kept < 600, `cached ${kept} ids`);
+  assert.deepEqual(g.cachedIds, prompt.slice(0, kept));
+  const after = await g.generate(prompt, { maxNewTokens: 4, stopTokenIds: [] });
+  assert.equal(after.timings.reused_tokens, kept, 'the chunks done before the cancel are reused');
+  const fresh = await new Generator(createJsBackend(model)).generate(prompt, { maxNewTokens: 4, stopTokenIds: [] });
+  assert.deepEqual(after.ids, fresh.ids);
 });
