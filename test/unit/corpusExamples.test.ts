@@ -182,3 +182,16 @@ test('fileExamples: left-to-right or FIM documents built with the shared layout,
   }
   assert.ok(fim > 10 && fim < 30, `FIM files ${fim} of 40`);
 });
+
+test('fileExamples: FIM windows that encode to more than the context are halved until they fit', () => {
+  // Tab-heavy lines with rare words encode to about one token per two characters.
+  const text = Array.from({ length: 400 }, (_, i) => `\t\t\tx${i} := qzv(${i}, "ψ${i}ω")`).join('\n') + '\n';
+  const rng = new Rng(3);
+  let checked = 0;
+  while (checked < 3) {
+    const ex = fileExamples(tok, rng, 'a.go', text);
+    if (ex.kind !== 'fim') continue;
+    checked++;
+    for (const d of ex.docs) assert.ok(d.length <= 1024, `FIM document of ${d.length} tokens`);
+  }
+});

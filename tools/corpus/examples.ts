@@ -1,7 +1,8 @@
 // Training examples from one kept file, with the prompt layouts of
 // engine/tokenizer/promptFormats.ts. A file becomes either one left-to-right document or,
 // with probability FIM_RATE, fill-in-the-middle examples: one per window of about a
-// context's worth of text, so prefix, suffix and middle fit in the model's 1024 tokens.
+// context's worth of text, so prefix, suffix and middle fit in the model's 1024 tokens
+// (a window that still encodes to more, as tab-indented Go often does, is halved).
 // The middle imitates what the completion provider asks for: the rest of a line, a few
 // lines, or (less often) an arbitrary character span.
 import { type Rng } from '../../engine/generate/rng';
@@ -10,6 +11,8 @@ import { fimExampleTokens, leftToRightTokens, type PromptTokenizer } from '../..
 export const FIM_RATE = 0.5;
 /** About 900 tokens of code at ~3 characters per token, leaving room for the header and markers. */
 export const FIM_WINDOW_CHARS = 2700;
+/** The model's context: a FIM example longer than this is cut by the training windows. */
+export const FIM_MAX_TOKENS = 1024;
 
 export interface FimSplit {
   prefix: string;
@@ -67,9 +70,14 @@ export interface FileExamples {
 
 export function fileExamples(tok: PromptTokenizer, rng: Rng, path: string, text: string): FileExamples {
   if (rng.nextFloat() >= FIM_RATE) return { kind: 'ltr', docs: [leftToRightTokens(tok, path, text)] };
-  const docs = windows(text, FIM_WINDOW_CHARS).map((w) => {
+  const docs: number[][] = [];
+  const add = (w: string): void => {
     const s = fimSplit(rng, w);
-    return fimExampleTokens(tok, { path, prefix: s.prefix, suffix: s.suffix }, s.middle);
-  });
+    const d = fimExampleTokens(tok, { path, prefix: s.prefix, suffix: s.suffix }, s.middle);
+    const halves = d.length > FIM_MAX_TOKENS ? windows(w, Math.ceil(w.length / 2)) : [];
+    if (halves.length > 1) halves.forEach(add);
+    else docs.push(d);
+  };
+  windows(text, FIM_WINDOW_CHARS).forEach(add);
   return { kind: 'fim', docs };
 }

@@ -17,7 +17,7 @@ import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { fimPromptTokens, leftToRightTokens, type PromptTokenizer, promptTokenizer, summaryExampleTokens, summaryPromptTokens } from '../../engine/tokenizer/promptFormats';
 import { Deduplicator } from './dedup';
 import { documentedFunctions, type Language } from './docstrings';
-import { FIM_RATE, FIM_WINDOW_CHARS, fileExamples } from './examples';
+import { FIM_MAX_TOKENS, FIM_RATE, FIM_WINDOW_CHARS, fileExamples } from './examples';
 import { dropReason, MAX_FILE_BYTES } from './filters';
 import { goUnits, installNpm, npmUnits, pythonUnits, type Rejected, type SourceUnit } from './sources';
 import { assignSplits, type Split, unitHash } from './split';
@@ -29,8 +29,6 @@ const VAL_TOKENS_PER_LANGUAGE = 300_000;
 const TEST_CHARS_PER_LANGUAGE = 3_000_000;
 /** No single unit (effect ships 20 MB of TypeScript) may take more than this share of its language. */
 const UNIT_TOKEN_CAP = 1_000_000;
-/** The starter model's context length (tools/pretrain/train.py). */
-const CONTEXT = 1024;
 
 interface Args {
   out: string;
@@ -213,7 +211,7 @@ function main(): void {
       for (const d of ex.docs) {
         if (ex.kind === 'fim') {
           st.fimDocuments++;
-          if (d.length > CONTEXT) st.fimOverContext++;
+          if (d.length > FIM_MAX_TOKENS) st.fimOverContext++;
         }
         writers[s].push(d);
         st.tokens[s][ex.kind] += d.length;
@@ -264,7 +262,7 @@ function main(): void {
     const tr = st.tokens.train;
     console.log(
       `${l.padEnd(10)} seen ${st.filesSeen}, kept train/val/test ${st.filesKept.train}/${st.filesKept.val}/${st.filesKept.test} files; ` +
-        `train tokens ltr ${tr.ltr} fim ${tr.fim} summary ${tr.summary}; pairs ${st.summaryPairs.train}/${st.summaryPairs.val}/${st.summaryPairs.test}; FIM docs over ${CONTEXT} tokens ${st.fimOverContext}/${st.fimDocuments}; dropped ${JSON.stringify(st.dropped)}`,
+        `train tokens ltr ${tr.ltr} fim ${tr.fim} summary ${tr.summary}; pairs ${st.summaryPairs.train}/${st.summaryPairs.val}/${st.summaryPairs.test}; FIM docs over ${FIM_MAX_TOKENS} tokens ${st.fimOverContext}/${st.fimDocuments}; dropped ${JSON.stringify(st.dropped)}`,
     );
   }
   if (rejected.length > 0) console.log(`rejected: ${rejected.map((r) => `${r.package}@${r.version} (${r.license}: ${r.why})`).join('; ')}`);
