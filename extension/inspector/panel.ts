@@ -135,9 +135,9 @@ export class InspectorPanel {
       // A webview that was hidden (and so discarded) or reloaded asks for the data again.
       await this.send();
     } else if (m.type === 'hoverToken') {
-      this.decorate(m.token, false);
+      await this.decorate(m.token, false);
     } else {
-      this.decorate(m.token, true);
+      await this.decorate(m.token, true);
     }
   }
 
@@ -145,14 +145,19 @@ export class InspectorPanel {
     return this.source?.documentUri ? vscode.Uri.parse(this.source.documentUri) : null;
   }
 
-  private decorate(token: number | null, reveal: boolean): void {
+  /** Highlights a token's range in the source document's editor; reveal opens and scrolls to it. */
+  private async decorate(token: number | null, reveal: boolean): Promise<void> {
     const uri = this.sourceDocument();
     if (!uri || !this.source) return;
-    const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
-    if (!editor) {
-      if (reveal && token !== null) void vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, preserveFocus: true }).then(() => this.decorate(token, true));
-      return;
+    let editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+    if (!editor && reveal && token !== null) {
+      try {
+        editor = await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, preserveFocus: true });
+      } catch {
+        return; // the document is gone (deleted or closed remote): nothing to highlight
+      }
     }
+    if (!editor) return;
     const span = token === null ? null : tokenDocRange(this.ranges, this.source.segments, token);
     if (!span) {
       editor.setDecorations(this.decoration, []);

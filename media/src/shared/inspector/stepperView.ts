@@ -10,7 +10,7 @@ export class StepperView implements View {
   private readonly bar = el('div', { class: 'controls' });
   private readonly slider = el('input', { type: 'range', min: '0', 'aria-label': 'Step' });
   private readonly label = el('span', { class: 'step-label', 'aria-live': 'polite' });
-  private readonly flow = el('div', { class: 'token-flow' });
+  private readonly flow = el('div', { class: 'token-flow', tabindex: '0', 'aria-label': 'Text; left and right arrows step through the tokens' });
   private readonly spans: HTMLSpanElement[] = [];
 
   constructor(private readonly ctx: Ctx) {
@@ -22,6 +22,8 @@ export class StepperView implements View {
     this.bar.append(prev, this.slider, next, this.label);
     this.root.append(this.bar, this.flow);
     this.root.addEventListener('keydown', (e) => {
+      // The slider moves itself with the arrow keys.
+      if (e.target === this.slider) return;
       if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
         e.preventDefault();
         this.go(e.key === 'ArrowLeft' ? -1 : 1);
