@@ -21,10 +21,14 @@ export interface WasmKernels {
   ): void;
   /** x[i] = gelu_tanh(x[i]) for i in [a, b). */
   gelu(x: number, a: number, b: number): void;
+  /** Benchmark probe: streams floats [a, b) of x, sum into out[tid]. */
+  stream_sum(out: number, x: number, a: number, b: number, tid: number): void;
+  /** Benchmark probe: (b - a) iterations of 64 register-only flops, result into out[tid]. */
+  flops(out: number, a: number, b: number, tid: number): void;
 }
 
 /** The kernels a pool can run, by index (the index travels through shared memory). */
-export const KERNEL_OPS = ['matmul_f32', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'attention', 'gelu'] as const;
+export const KERNEL_OPS = ['matmul_f32', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'attention', 'gelu', 'stream_sum', 'flops'] as const;
 export type KernelOp = (typeof KERNEL_OPS)[number];
 
 /** Bytes of per-thread scratch the attention kernel needs for head width HD. */

@@ -1,0 +1,101 @@
+// The GGUF writer: header, metadata, tensor table and data read back with a small reader
+// written from the format description (ggml docs/gguf.md); Q8_0 blocks decode to the weights.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeGgufModel } from '../../engine/io/gguf';
+import { loadModel } from '../../engine/model/load';
+import { f16BitsToF32Bits } from '../../engine/io/dtype';
+import { oracleDir } from './oracle';
+
+interface Parsed {
+  meta: Map<string, unknown>;
+  tensors: Map<string, { ne: number[]; type: number; offset: number }>;
+  dataStart: number;
+  buf: Buffer;
+}
+
+function parse(buf: Buffer): Parsed {
+  let p = 0;
+  const u32 = (): number => ((p += 4), buf.readUInt32LE(p - 4));
+  const u64 = (): number => ((p += 8), Number(buf.readBigUInt64LE(p - 8)));
+  const str = (): string => {
+    const n = u64();
+    p += n;
+    return buf.toString('utf8', p - n, p);
+  };
+  const value = (t: number): unknown => {
+    if (t === 4) return u32();
+    if (t === 5) return ((p += 4), buf.readInt32LE(p - 4));
+    if (t === 6) return ((p += 4), buf.readFloatLE(p - 4));
+    if (t === 8) return str();
+    if (t === 9) {
+      const et = u32();
+      return Array.from({ length: u64() }, () => value(et));
+    }
+    throw new Error(`unexpected type ${t}`);
+  };
+  assert.equal(buf.toString('latin1', 0, 4), 'GGUF');
+  p = 4;
+  assert.equal(u32(), 3);
+  const nt = u64();
+  const nk = u64();
+  const meta = new Map<string, unknown>();
+  for (let i = 0; i < nk; i++) {
+    const k = str();
+    meta.set(k, value(u32()));
+  }
+  const tensors = new Map<string, { ne: number[]; type: number; offset: number }>();
+  for (let i = 0; i < nt; i++) {
+    const name = str();
+    const ne = Array.from({ length: u32() }, () => u64());
+    tensors.set(name, { ne, type: u32(), offset: u64() });
+  }
+  return { meta, tensors, dataStart: Math.ceil(p / 32) * 32, buf };
+}
+
+test('GGUF export of a GPT-2 model: metadata, tensors, F32 bytes and Q8_0 blocks', () => {
+  const model = loadModel(oracleDir('gpt2-tiny'));
+  const c = model.config;
+  const dir = mkdtempSync(join(tmpdir(), 'gguf-'));
+  try {
+    for (const weightType of ['F32', 'F16', 'Q8_0'] as const) {
+      const path = join(dir, `m-${weightType}.gguf`);
+      writeGgufModel(path, model, { weightType });
+      const g = parse(readFileSync(path));
+      assert.equal(g.meta.get('general.architecture'), 'gpt2');
+      assert.equal(g.meta.get('gpt2.block_count'), c.nLayer);
+      assert.equal(g.meta.get('gpt2.embedding_length'), c.hidden);
+      assert.equal((g.meta.get('tokenizer.ggml.tokens') as string[]).length, c.vocabSize);
+      assert.ok((g.meta.get('tokenizer.ggml.merges') as string[]).includes('Ġ t'), 'the first GPT-2 merge');
+      assert.equal(g.tensors.size, 4 + 12 * c.nLayer);
+      const qkv = g.tensors.get('blk.0.attn_qkv.weight')!;
+      assert.deepEqual(qkv.ne, [c.hidden, 3 * c.hidden]);
+      assert.equal(qkv.type, { F32: 0, F16: 1, Q8_0: 8 }[weightType]);
+      const w = model.views.layers[0]!.qkvw;
+      const at = g.dataStart + qkv.offset;
+      if (weightType === 'F32') {
+        assert.deepEqual(new Float32Array(g.buf.buffer.slice(g.buf.byteOffset + at, g.buf.byteOffset + at + w.length * 4)), w);
+      } else if (weightType === 'Q8_0') {
+        const f = new Float32Array(1);
+        const bits = new Uint32Array(f.buffer);
+        let maxErr = 0;
+        for (let b = 0; b < w.length / 32; b++) {
+          bits[0] = f16BitsToF32Bits(g.buf.readUInt16LE(at + b * 34));
+          for (let i = 0; i < 32; i++) maxErr = Math.max(maxErr, Math.abs(g.buf.readInt8(at + b * 34 + 2 + i) * f[0]! - w[b * 32 + i]!));
+        }
+        assert.ok(maxErr < 0.01 * Math.max(...w.map(Math.abs)), `Q8_0 decodes within one step: ${maxErr}`);
+      }
+      const bias = g.tensors.get('blk.0.attn_qkv.bias')!;
+      assert.equal(bias.type, 0);
+    }
+    const existing = join(dir, 'user.gguf');
+    writeFileSync(existing, 'mine');
+    assert.throws(() => writeGgufModel(existing, model, { weightType: 'F32' }), /already exists/);
+    assert.equal(readFileSync(existing, 'utf8'), 'mine');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,277 @@
+// Inference benchmark: the js backend (WebAssembly kernels on the thread pool) per weight
+// format and thread count, and llama.cpp (node-llama-cpp) on the same random weights written
+// as GGUF, on the GPT-2 124M shape and the starter shape. Each configuration runs in its own
+// process (so peak RSS is its own) and reports medians over --runs repeats of:
+//   prefill 512 tokens from an empty cache; time to first token of a 128-token prompt;
+//   decode at context 128 (16 steps) and near 1024 (8 steps from position 1000).
+// Beside each row: the bandwidth bound on decode (read bandwidth / weight bytes per token)
+// and the compute bound on prefill (peak flops / 2 x matrix parameters per token), measured
+// in that process with the same thread count.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { configFromHF, type ModelConfig } from '../../engine/model/config';
+import { createModel, type Model } from '../../engine/model/model';
+import { randomModel } from '../../engine/model/init';
+import { FastBackend, WEIGHT_FORMATS, type WeightFormat } from '../../engine/runtime/fastBackend';
+import { writeGgufModel, type GgufWeightType } from '../../engine/io/gguf';
+import { measureMachine, type MachineLimits } from './machine';
+import { ensureLlamaPeer, llamaPeerDir } from './llamaPeer';
+
+export const BENCH_SHAPES: Record<string, ModelConfig> = {
+  'gpt2-124m': configFromHF({ model_type: 'gpt2', vocab_size: 50257, n_positions: 1024, n_embd: 768, n_layer: 12, n_head: 12 }),
+  starter: configFromHF({ model_type: 'gpt2', vocab_size: 50284, n_positions: 1024, n_embd: 384, n_layer: 6, n_head: 6, limelight_encoding: 'p50k_base' }),
+};
+
+const SEED = 1337;
+const PREFILL = 512;
+const TTFT_PROMPT = 128;
+const LONG_CTX = 1000;
+
+export interface InferenceRow {
+  engine: 'limelight-js' | 'llama.cpp (node-llama-cpp)';
+  shape: string;
+  weights: WeightFormat;
+  threads: number;
+  prefillTokPerS: number;
+  ttftMs: number;
+  decode128TokPerS: number;
+  decode1024TokPerS: number;
+  peakRssMB: number;
+  weightMB: number;
+  machine: MachineLimits;
+  /** read bandwidth / weight bytes per token */
+  decodeBoundTokPerS: number;
+  /** peak flops / (2 x matrix parameters per token) */
+  prefillBoundTokPerS: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function promptIds(n: number, V: number): number[] {
+  return Array.from({ length: n }, (_, i) => (i * 7919 + 13) % V);
+}
+
+/** Multiply-adds per token in the matrix products (weights, lm head included). */
+function matrixParams(c: ModelConfig): number {
+  return c.nLayer * (4 * c.hidden * c.hidden + 2 * c.hidden * c.ffn) + c.vocabSize * c.hidden;
+}
+
+/** The shape's deterministic random weights, cached as raw f32 so each process loads them fast. */
+function benchModel(shape: string): Model {
+  const config = BENCH_SHAPES[shape];
+  if (!config) throw new Error(`unknown bench shape "${shape}"; known: ${Object.keys(BENCH_SHAPES).join(', ')}`);
+  const dir = llamaPeerDir();
+  const file = join(dir, `${shape}-seed${SEED}.f32`);
+  if (existsSync(file)) {
+    const bytes = readFileSync(file);
+    return createModel(config, new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
+  }
+  const model = randomModel(config, SEED);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${file}.tmp`, model.params);
+  renameSync(`${file}.tmp`, file);
+  return model;
+}
+
+function ggufType(w: WeightFormat): GgufWeightType {
+  return w === 'f32' ? 'F32' : w === 'f16' ? 'F16' : 'Q8_0';
+}
+
+function ggufPath(shape: string, w: WeightFormat): string {
+  const path = join(llamaPeerDir(), `${shape}-seed${SEED}-${w}.gguf`);
+  if (!existsSync(path)) writeGgufModel(path, benchModel(shape), { weightType: ggufType(w), name: `limelight-bench-${shape}` });
+  return path;
+}
+
+function bounds(c: ModelConfig, weightBytes: number, machine: MachineLimits) {
+  return {
+    decodeBoundTokPerS: machine.readBytesPerS / weightBytes,
+    prefillBoundTokPerS: machine.peakFlopsPerS / (2 * matrixParams(c)),
+  };
+}
+
+async function measureJs(shape: string, weights: WeightFormat, threads: number, runs: number): Promise<InferenceRow> {
+  const machine = await measureMachine(threads);
+  const model = benchModel(shape);
+  const c = model.config;
+  const be = await FastBackend.create(model, { threads, weightFormat: weights });
+  const ids = Int32Array.from(promptIds(LONG_CTX + 16, c.vocabSize));
+  const prefill: number[] = [];
+  const ttft: number[] = [];
+  const d128: number[] = [];
+  const d1024: number[] = [];
+  const argmax = (l: Float32Array): number => l.reduce((best, v, i) => (v > l[best]! ? i : best), 0);
+  be.forwardSync(ids.subarray(0, 8), 0); // warm the kernels up
+  for (let r = 0; r < runs; r++) {
+    let t = performance.now();
+    be.forwardSync(ids.subarray(0, PREFILL), 0);
+    prefill.push(PREFILL / ((performance.now() - t) / 1000));
+    t = performance.now();
+    let next = argmax(be.forwardSync(ids.subarray(0, TTFT_PROMPT), 0).logits);
+    ttft.push(performance.now() - t);
+    t = performance.now();
+    for (let s = 0; s < 16; s++) next = argmax(be.forwardSync(Int32Array.of(next), TTFT_PROMPT + s).logits);
+    d128.push(16 / ((performance.now() - t) / 1000));
+  }
+  be.forwardSync(ids.subarray(0, LONG_CTX), 0);
+  for (let r = 0; r < runs; r++) {
+    let next = 0;
+    const t = performance.now();
+    for (let s = 0; s < 8; s++) next = argmax(be.forwardSync(Int32Array.of(next), LONG_CTX + s).logits);
+    d1024.push(8 / ((performance.now() - t) / 1000));
+  }
+  be.dispose();
+  return {
+    engine: 'limelight-js',
+    shape,
+    weights,
+    threads,
+    prefillTokPerS: median(prefill),
+    ttftMs: median(ttft),
+    decode128TokPerS: median(d128),
+    decode1024TokPerS: median(d1024),
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    weightMB: be.weightBytes / 2 ** 20,
+    machine,
+    ...bounds(c, be.weightBytes, machine),
+  };
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- node-llama-cpp is loaded at run time from the bench cache, without its types */
+async function measurePeer(shape: string, weights: WeightFormat, threads: number, runs: number): Promise<InferenceRow> {
+  const peer = ensureLlamaPeer();
+  if ('error' in peer) throw new Error(peer.error);
+  const machine = await measureMachine(threads);
+  const c = BENCH_SHAPES[shape]!;
+  const path = ggufPath(shape, weights);
+  const lib: any = await import(pathToFileURL(join(peer.dir, 'dist', 'index.js')).href);
+  const llama = await lib.getLlama({ gpu: false, build: 'never', logLevel: 'error' });
+  const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
+  const context = await model.createContext({ contextSize: 1040, batchSize: PREFILL, threads });
+  const seq = context.getSequence();
+  const ids = promptIds(LONG_CTX + 16, c.vocabSize);
+  const prefill: number[] = [];
+  const ttft: number[] = [];
+  const d128: number[] = [];
+  const d1024: number[] = [];
+  await seq.evaluateWithoutGeneratingNewTokens(ids.slice(0, 8));
+  for (let r = 0; r < runs; r++) {
+    await seq.clearHistory();
+    let t = performance.now();
+    await seq.evaluateWithoutGeneratingNewTokens(ids.slice(0, PREFILL));
+    prefill.push(PREFILL / ((performance.now() - t) / 1000));
+    await seq.clearHistory();
+    t = performance.now();
+    const gen = seq.evaluate(ids.slice(0, TTFT_PROMPT), { temperature: 0 });
+    await gen.next();
+    ttft.push(performance.now() - t);
+    t = performance.now();
+    for (let s = 0; s < 16; s++) await gen.next();
+    d128.push(16 / ((performance.now() - t) / 1000));
+    await gen.return(undefined);
+  }
+  for (let r = 0; r < runs; r++) {
+    await seq.clearHistory();
+    await seq.evaluateWithoutGeneratingNewTokens(ids.slice(0, LONG_CTX - 1));
+    const gen = seq.evaluate([ids[LONG_CTX - 1]], { temperature: 0 });
+    await gen.next();
+    const t = performance.now();
+    for (let s = 0; s < 8; s++) await gen.next();
+    d1024.push(8 / ((performance.now() - t) / 1000));
+    await gen.return(undefined);
+  }
+  await context.dispose();
+  await model.dispose();
+  const params = matrixParams(c);
+  const weightBytes = weights === 'f32' ? params * 4 : weights === 'f16' ? params * 2 : params * (34 / 32);
+  return {
+    engine: 'llama.cpp (node-llama-cpp)',
+    shape,
+    weights,
+    threads,
+    prefillTokPerS: median(prefill),
+    ttftMs: median(ttft),
+    decode128TokPerS: median(d128),
+    decode1024TokPerS: median(d1024),
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    weightMB: weightBytes / 2 ** 20,
+    machine,
+    ...bounds(c, weightBytes, machine),
+  };
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+function option(argv: readonly string[], name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+function fmt(n: number, digits = 1): string {
+  return n.toFixed(digits).padStart(8);
+}
+
+/** Runs every configuration in its own process; prints the table (or JSON with --json) and returns the rows. */
+export function runInferenceBench(argv: readonly string[] = []): { rows: InferenceRow[]; skipped: string[] } {
+  const json = argv.includes('--json');
+  const shapes = (option(argv, 'shapes') ?? Object.keys(BENCH_SHAPES).join(',')).split(',');
+  const formats = (option(argv, 'formats') ?? WEIGHT_FORMATS.join(',')).split(',') as WeightFormat[];
+  const threadList = (option(argv, 'threads') ?? '1,2').split(',').map(Number);
+  const runs = Number(option(argv, 'runs') ?? 3);
+  const engines = argv.includes('--no-peer') ? ['js'] : ['js', 'peer'];
+  const rows: InferenceRow[] = [];
+  const skipped: string[] = [];
+  const log = (s: string): void => {
+    if (!json) console.log(s);
+  };
+  log(`inference bench: random weights (seed ${SEED}), medians of ${runs} runs; decode bound = read bandwidth / weight bytes, prefill bound = peak SIMD flops / (2 x matrix params)`);
+  log('engine                      shape      weights thr  prefill512   TTFT128ms  dec@128  dec@1024  bound-dec  bound-pre  RSS MB   GB/s  GFLOP/s');
+  for (const shape of shapes) {
+    for (const weights of formats) {
+      for (const threads of threadList) {
+        for (const engine of engines) {
+          const child = spawnSync(process.execPath, [__filename, '--one', engine, shape, weights, String(threads), String(runs)], { encoding: 'utf8', maxBuffer: 1 << 22 });
+          const last = child.stdout.trim().split('\n').at(-1) ?? '';
+          if (child.status !== 0 || !last.startsWith('{')) {
+            const why = (child.stderr || child.stdout).trim().split('\n').filter((l) => l.trim()).slice(-3).join(' | ');
+            skipped.push(`${engine} ${shape} ${weights} ${threads} threads: ${why || `exit ${child.status}`}`);
+            log(`${(engine === 'js' ? 'limelight-js' : 'llama.cpp (node-llama-cpp)').padEnd(27)} ${shape.padEnd(10)} ${weights.padEnd(7)} ${String(threads).padStart(3)}  failed: ${why}`);
+            continue;
+          }
+          const r = JSON.parse(last) as InferenceRow;
+          rows.push(r);
+          log(
+            `${r.engine.padEnd(27)} ${r.shape.padEnd(10)} ${r.weights.padEnd(7)} ${String(r.threads).padStart(3)} ${fmt(r.prefillTokPerS)}  ${fmt(r.ttftMs)}  ${fmt(r.decode128TokPerS)} ${fmt(r.decode1024TokPerS)}  ${fmt(r.decodeBoundTokPerS)}  ${fmt(r.prefillBoundTokPerS)} ${fmt(r.peakRssMB, 0)} ${fmt(r.machine.readBytesPerS / 1e9)} ${fmt(r.machine.peakFlopsPerS / 1e9)}`,
+          );
+        }
+      }
+    }
+  }
+  if (json) console.log(JSON.stringify({ rows, skipped }, null, 2));
+  return { rows, skipped };
+}
+
+async function one(argv: readonly string[]): Promise<void> {
+  const [, engine, shape, weights, threads, runs] = argv;
+  const measure = engine === 'peer' ? measurePeer : measureJs;
+  const row = await measure(shape!, weights as WeightFormat, Number(threads), Number(runs));
+  console.log(JSON.stringify(row));
+  process.exit(0);
+}
+
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--one') {
+    one(argv).catch((e: unknown) => {
+      console.error(e instanceof Error ? e.message : String(e));
+      process.exit(1);
+    });
+  } else {
+    runInferenceBench(argv);
+  }
+}
