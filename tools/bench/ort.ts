@@ -1,7 +1,7 @@
 // Benchmark rows for the ONNX Runtime backends: prefill and decode speed on the GPT-2 124M shape
 // and the starter shape (6 layers, 6 heads, 384 wide, vocabulary 50284), random weights.
 // benchOrt() returns the rows for the bench dispatcher; run alone with
-//   node out/tools/bench/ort.js [--device cpu|webgpu] [--threads N] [--formats f32,q8] [--shapes gpt2-124m,starter] [--repeats N]
+//   node out/tools/bench/ort.js [--device cpu|webgpu] [--threads N] [--spin] [--formats f32,q8] [--shapes gpt2-124m,starter] [--repeats N]
 import { configFromHF, type ModelConfig } from '../../engine/model/config';
 import { randomModel } from '../../engine/model/init';
 import { OrtBackend, type OrtDevice } from '../../engine/runtime/ortBackend';
@@ -23,6 +23,8 @@ export interface OrtBenchOptions {
   decodeSteps?: number;
   /** Repeats; the median is reported. */
   repeats?: number;
+  /** Let onnxruntime's idle threads spin-wait (see OrtBackendOptions.spin). */
+  spin?: boolean;
 }
 
 export interface OrtBenchRow {
@@ -30,6 +32,7 @@ export interface OrtBenchRow {
   shape: string;
   weights: OnnxWeightFormat;
   threads: number;
+  spin: boolean;
   /** Tokens per second processing a `prompt`-token prompt from an empty cache (median). */
   prefillTokPerS: number;
   prompt: number;
@@ -59,7 +62,7 @@ export async function benchOrt(opts: OrtBenchOptions = {}): Promise<OrtBenchRow[
     const ids = Int32Array.from({ length: prompt + steps }, (_, i) => (i * 7919) % config.vocabSize);
     for (const weights of opts.formats ?? (['f32', 'q8'] as OnnxWeightFormat[])) {
       const t0 = performance.now();
-      const be = await OrtBackend.create(model, { device, threads, weightFormat: weights, contextLength: prompt + steps });
+      const be = await OrtBackend.create(model, { device, threads, weightFormat: weights, contextLength: prompt + steps, spin: opts.spin === true });
       const loadMs = performance.now() - t0;
       try {
         await be.forward(ids.subarray(0, 8), 0); // warm-up: first-run allocations and kernel selection
@@ -74,7 +77,7 @@ export async function benchOrt(opts: OrtBenchOptions = {}): Promise<OrtBenchRow[
           for (let s = 0; s < steps; s++) await be.forward(ids.subarray(prompt + s, prompt + s + 1), prompt + s);
           decode.push((steps * 1000) / (performance.now() - d0));
         }
-        rows.push({ backend: be.name, shape, weights, threads, prefillTokPerS: median(prefill), prompt, decodeTokPerS: median(decode), loadMs });
+        rows.push({ backend: be.name, shape, weights, threads, spin: opts.spin === true, prefillTokPerS: median(prefill), prompt, decodeTokPerS: median(decode), loadMs });
       } finally {
         be.dispose();
       }
@@ -97,10 +100,11 @@ async function main(): Promise<void> {
     formats: list(argValue(args, '--formats')) as OnnxWeightFormat[] | undefined,
     shapes: list(argValue(args, '--shapes')),
     repeats: Number(argValue(args, '--repeats') ?? 3),
+    spin: args.includes('--spin'),
   });
   for (const r of rows) {
     console.log(
-      `${r.backend.padEnd(10)} ${r.shape.padEnd(10)} ${r.weights.padEnd(4)} threads ${r.threads}  prefill ${r.prompt}: ${r.prefillTokPerS.toFixed(0).padStart(6)} tok/s  decode: ${r.decodeTokPerS.toFixed(1).padStart(6)} tok/s  (load ${(r.loadMs / 1000).toFixed(1)} s)`,
+      `${r.backend.padEnd(10)} ${r.shape.padEnd(10)} ${r.weights.padEnd(4)} threads ${r.threads}${r.spin ? ' spin' : ''}  prefill ${r.prompt}: ${r.prefillTokPerS.toFixed(0).padStart(6)} tok/s  decode: ${r.decodeTokPerS.toFixed(1).padStart(6)} tok/s  (load ${(r.loadMs / 1000).toFixed(1)} s)`,
     );
   }
 }
