@@ -29,3 +29,15 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<
   if (text !== undefined) e.textContent = text;
   return e;
 }
+
+/**
+ * Calls redraw when el changes size. The first observation (made when el is attached, just
+ * after the view drew itself) is skipped, so opening a view draws it once, not twice.
+ */
+export function onResize(el: HTMLElement, redraw: () => void): void {
+  let seen = false;
+  new ResizeObserver(() => {
+    if (seen) redraw();
+    seen = true;
+  }).observe(el);
+}

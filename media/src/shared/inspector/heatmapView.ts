@@ -2,7 +2,7 @@
 // rollout). Axis labels name tokens at readable intervals; hovering or moving the cell
 // cursor with the arrow keys reads out the exact weight.
 import { DEQUANT, triRow } from '../../../../engine/inspect/format';
-import { el, type Ctx, type View } from './context';
+import { el, onResize, type Ctx, type View } from './context';
 import { showPiece } from './data';
 import { drawMatrix } from './matrix';
 import { fitCanvas } from './theme';
@@ -53,7 +53,7 @@ export class HeatmapView implements View {
       }
     });
     this.canvas.addEventListener('keydown', (e) => this.onKey(e));
-    new ResizeObserver(() => this.render()).observe(this.root);
+    onResize(this.root, () => this.render());
   }
 
   private matrix(): Uint8Array | null {

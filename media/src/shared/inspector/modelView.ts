@@ -2,7 +2,7 @@
 // drawn on one canvas. Click (or Enter on the focused cell) opens that head's heatmap.
 // Thumbnails are drawn a frame's budget at a time and kept, so the grid appears at once
 // and fills in, and every later redraw is a copy.
-import { el, type Ctx, type View } from './context';
+import { el, onResize, type Ctx, type View } from './context';
 import { drawMatrix } from './matrix';
 import { fitCanvas } from './theme';
 
@@ -39,7 +39,7 @@ export class ModelView implements View {
         this.ctx.set({ layer: clamp(layer + d[e.key]![0], L), head: clamp(head + d[e.key]![1], NH) });
       } else if (e.key === 'Enter') this.ctx.set({ view: 'heatmap' });
     });
-    new ResizeObserver(() => this.render()).observe(this.root);
+    onResize(this.root, () => this.render());
   }
 
   private hit(e: MouseEvent): { layer: number; head: number } | null {

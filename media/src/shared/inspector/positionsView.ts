@@ -1,7 +1,7 @@
 // Position view: how the model encodes order (learned position similarity for GPT-2,
 // rotary frequencies and their decay with distance for Llama), and how attention actually
 // falls off with distance in this run, one curve per layer.
-import { el, type Ctx, type View } from './context';
+import { el, onResize, type Ctx, type View } from './context';
 import { fitCanvas } from './theme';
 
 export class PositionsView implements View {
@@ -17,7 +17,7 @@ export class PositionsView implements View {
     const b = el('figure');
     b.append(this.right, this.captionRight);
     this.root.append(a, b);
-    new ResizeObserver(() => this.render()).observe(this.root);
+    onResize(this.root, () => this.render());
   }
 
   render(): void {
