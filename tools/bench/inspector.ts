@@ -5,7 +5,8 @@
 // that shows it; goal < 500 ms) and the time from an interaction to the frame that shows its
 // result (goal < 50 ms; includes waiting for the next frame, up to 16.7 ms at 60 Hz).
 // runInspectorBench(argv) is the entry for the bench dispatcher (`npm run bench -- inspector`); alone:
-//   node tools/build.mjs --tests && node out/tools/bench/inspector.js [--tokens 1024] [--layers 12] [--heads 12] [--hidden 96] [--repeat 5]
+//   node tools/build.mjs --tests && node out/tools/bench/inspector.js [--tokens 1024] [--layers 12] [--heads 12] [--hidden 96] [--repeat 5] [--json]
+import { cpus, loadavg } from 'node:os';
 import { configFromHF } from '../../engine/model/config';
 import { randomModel } from '../../engine/model/init';
 import { inspect } from '../../engine/inspect/inspect';
@@ -33,9 +34,27 @@ export interface InspectorBenchResult {
   firstPaintMs: number;
   /** Median ms from event to the frame showing its result, per interaction. */
   interactionMs: Record<string, number>;
+  /** 1-minute load average and cores at the end: timings from a busy machine read high. */
+  load: { average: number; cores: number };
 }
 
+/** Measures, prints a report (or JSON with --json) and returns the figures. */
 export async function runInspectorBench(argv: readonly string[] = []): Promise<InspectorBenchResult> {
+  const result = await measure(argv);
+  if (argv.includes('--json')) console.log(JSON.stringify(result));
+  else report(result);
+  return result;
+}
+
+function report(r: InspectorBenchResult): void {
+  console.log(`inspector bench: ${r.tokens} tokens x ${r.layers} layers x ${r.heads} heads (headless Chromium, 1400x900)`);
+  console.log(`  machine: ${r.load.cores} cores, load average ${r.load.average}`);
+  console.log(`  engine: inspect ${r.engineMs.inspect} ms (in the worker), wire encode ${r.engineMs.wire} ms, ${r.wireMB} MB to the webview`);
+  console.log(`  first paint: ${r.firstPaintMs} ms (goal < 500)`);
+  for (const [k, v] of Object.entries(r.interactionMs)) console.log(`  ${k}: ${v} ms${v < 50 ? '' : '  (over the 50 ms goal)'}`);
+}
+
+async function measure(argv: readonly string[]): Promise<InspectorBenchResult> {
   const T = option(argv, 'tokens', 1024);
   const L = option(argv, 'layers', 12);
   const NH = option(argv, 'heads', 12);
@@ -91,7 +110,7 @@ export async function runInspectorBench(argv: readonly string[] = []): Promise<I
       { selector: '#tab-positions', kind: 'mouse', type: 'click' },
       { selector: '#tab-lens', kind: 'mouse', type: 'click' },
     ]);
-    const result: InspectorBenchResult = { tokens: T, layers: L, heads: NH, engineMs: { inspect: Math.round(inspectMs), wire: Math.round(wireMs) }, wireMB: Number(wireMB.toFixed(1)), firstPaintMs, interactionMs };
+    const result: InspectorBenchResult = { tokens: T, layers: L, heads: NH, engineMs: { inspect: Math.round(inspectMs), wire: Math.round(wireMs) }, wireMB: Number(wireMB.toFixed(1)), firstPaintMs, interactionMs, load: { average: Number(loadavg()[0]!.toFixed(1)), cores: cpus().length } };
     return result;
   } finally {
     await p.close();
@@ -99,16 +118,8 @@ export async function runInspectorBench(argv: readonly string[] = []): Promise<I
 }
 
 if (require.main === module) {
-  runInspectorBench(process.argv.slice(2)).then(
-    (r) => {
-      console.log(`inspector bench: ${r.tokens} tokens x ${r.layers} layers x ${r.heads} heads (headless Chromium, 1400x900)`);
-      console.log(`  engine: inspect ${r.engineMs.inspect} ms (in the worker), wire encode ${r.engineMs.wire} ms, ${r.wireMB} MB to the webview`);
-      console.log(`  first paint: ${r.firstPaintMs} ms (goal < 500)`);
-      for (const [k, v] of Object.entries(r.interactionMs)) console.log(`  ${k}: ${v} ms${v < 50 ? '' : '  (over the 50 ms goal)'}`);
-    },
-    (e: unknown) => {
-      console.error(e);
-      process.exitCode = 1;
-    },
-  );
+  runInspectorBench(process.argv.slice(2)).catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
 }
