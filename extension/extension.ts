@@ -3,11 +3,12 @@
 import * as vscode from 'vscode';
 import { Logger } from './log';
 import { isSettingsSchema, readSettings, type LimelightSettings } from './settings';
-import { StatusBar, type EngineStatus, type StatusState } from './statusBar';
+import { StatusBar, type StatusState } from './statusBar';
 import { showNotAvailable } from './commands/notAvailable';
 import { showStatusMenu } from './commands/showStatus';
 import { toggleCompletions } from './commands/toggleCompletions';
 import { registerInspector } from './inspector/register';
+import { registerCompletions } from './completions/register';
 
 // Features whose commands exist in the manifest but whose engine work has not landed.
 const NOT_YET: Record<string, string> = {
@@ -15,7 +16,6 @@ const NOT_YET: Record<string, string> = {
   'limelight.fineTuneWorkspace': 'Fine-tune on Workspace',
   'limelight.selectModel': 'Select Model',
   'limelight.revertToBaseModel': 'Revert to Base Model',
-  'limelight.explainLastCompletion': 'Explain Last Completion',
 };
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -27,10 +27,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const schema = manifest.contributes?.configuration?.properties;
   if (!isSettingsSchema(schema)) throw new Error('Limelight: package.json contributes.configuration is malformed; reinstall the extension.');
 
-  // The engine client reports here once it exists; this build has none, and says so.
-  const engine: EngineStatus = { kind: 'not-loaded' };
   let settings: LimelightSettings;
-  const state = (): StatusState => ({ completionsEnabled: settings.completions.enabled, engine });
+  const completions = registerCompletions(context, { log, settings: () => settings, changed: () => statusBar.update(state()) });
+  const state = (): StatusState => ({ completionsEnabled: settings.completions.enabled, engine: completions.engineStatus(), activity: completions.activity() });
 
   const reload = (): void => {
     const config = vscode.workspace.getConfiguration();
@@ -41,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): void {
     if (result.problems.length > 0) {
       void vscode.window.showWarningMessage(`Limelight: ${result.problems[0]}${result.problems.length > 1 ? ` (and ${result.problems.length - 1} more in the Limelight log)` : ''}`);
     }
+    completions.settingsChanged();
     statusBar.update(state());
   };
   reload();
@@ -54,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...Object.entries(NOT_YET).map(([id, feature]) => vscode.commands.registerCommand(id, () => showNotAvailable(feature))),
   );
   registerInspector(context, {});
-  log.info(`Limelight ${String((context.extension.packageJSON as { version?: unknown }).version)} activated; engine not loaded in this build.`);
+  log.info(`Limelight ${String((context.extension.packageJSON as { version?: unknown }).version)} activated.`);
 }
 
 export function deactivate(): Promise<void> {

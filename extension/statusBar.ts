@@ -12,9 +12,17 @@ export type EngineStatus =
   | { kind: 'ready'; model: string; backend: string }
   | { kind: 'failed'; message: string };
 
+/** What the completion provider is doing (absent until completions are registered). */
+export interface CompletionActivity {
+  thinking: boolean;
+  lastLatencyMs: number | null;
+  tokensPerS: number | null;
+}
+
 export interface StatusState {
   completionsEnabled: boolean;
   engine: EngineStatus;
+  activity?: CompletionActivity;
 }
 
 export function describeEngine(engine: EngineStatus): string {
@@ -30,6 +38,17 @@ export function describeEngine(engine: EngineStatus): string {
   }
 }
 
+/** "idle, last 120 ms, 45.0 tok/s" (or "thinking", or "off"), '' without activity. */
+export function describeActivity(state: StatusState): string {
+  const a = state.activity;
+  if (!a) return '';
+  if (!state.completionsEnabled) return 'off';
+  const parts = [a.thinking ? 'thinking' : 'idle'];
+  if (a.lastLatencyMs !== null) parts.push(`last ${Math.round(a.lastLatencyMs)} ms`);
+  if (a.tokensPerS !== null) parts.push(`${a.tokensPerS.toFixed(1)} tok/s`);
+  return parts.join(', ');
+}
+
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('limelight.status', vscode.StatusBarAlignment.Right, 100);
 
@@ -39,11 +58,15 @@ export class StatusBar implements vscode.Disposable {
   }
 
   update(state: StatusState): void {
-    const icon = state.engine.kind === 'loading' ? '$(loading~spin)' : state.completionsEnabled ? '$(sparkle)' : '$(circle-slash)';
-    this.item.text = `${icon} Limelight`;
+    const busy = state.engine.kind === 'loading' || (state.completionsEnabled && state.activity?.thinking === true);
+    const icon = busy ? '$(loading~spin)' : state.completionsEnabled ? '$(sparkle)' : '$(circle-slash)';
+    const latency = state.completionsEnabled && state.activity?.lastLatencyMs != null ? ` ${Math.round(state.activity.lastLatencyMs)} ms` : '';
+    this.item.text = `${icon} Limelight${latency}`;
     const completions = state.completionsEnabled ? 'completions on' : 'completions off';
-    this.item.tooltip = `Limelight: ${completions}, ${describeEngine(state.engine)}. Click for options.`;
-    this.item.accessibilityInformation = { label: `Limelight, ${completions}, ${describeEngine(state.engine)}` };
+    const activity = describeActivity(state);
+    const details = `${completions}, ${describeEngine(state.engine)}${activity ? `, ${activity}` : ''}`;
+    this.item.tooltip = `Limelight: ${details}. Click for options.`;
+    this.item.accessibilityInformation = { label: `Limelight, ${details}` };
     this.item.backgroundColor = state.engine.kind === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.item.show();
   }

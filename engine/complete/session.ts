@@ -88,8 +88,8 @@ export const DEFAULT_COMPLETION_OPTIONS: CompletionOptions = {
   singleLineMaxTokens: 32,
   debounceMs: 150,
   contextLength: 1024,
-  singleLineMaxMs: 1000,
-  multiLineMaxMs: 2500,
+  singleLineMaxMs: 300,
+  multiLineMaxMs: 800,
 };
 
 /** Characters after the cursor compared by the typing-through cache. */
@@ -194,14 +194,10 @@ export class CompletionSession {
 
     const o = this.options;
     const single = decision.mode === 'single-line';
-    const maxNewTokens = single ? Math.min(o.singleLineMaxTokens, o.maxNewTokens) : o.maxNewTokens;
+    const maxNewTokens = this.maxNewTokens(decision.mode);
     let prompt: BuiltPrompt;
     try {
-      prompt = this.builder.build(
-        { ...doc, offset },
-        { prefixTokens: o.prefixTokens, suffixTokens: o.suffixTokens, contextTokens: o.contextTokens, maxPromptTokens: Math.max(1, o.contextLength - maxNewTokens) },
-        this.ring,
-      );
+      prompt = this.buildPrompt({ ...doc, offset }, maxNewTokens);
     } catch (e) {
       return finish('error', `building the prompt failed: ${(e as Error).message}`);
     }
@@ -219,14 +215,10 @@ export class CompletionSession {
       }
     };
     const engineStart = performance.now();
-    const run = this.engine.generate(
+    const run = this.run(
       { promptIds: prompt.ids, maxNewTokens, stopTokenIds: this.stopTokenIds, stopStrings: single ? ['\n'] : ['\n\n\n'], maxTimeMs: single ? o.singleLineMaxMs : o.multiLineMaxMs },
       genSignal,
       onText,
-    );
-    this.running = run.then(
-      () => undefined,
-      () => undefined,
     );
     let result: EngineResult;
     try {
@@ -249,5 +241,47 @@ export class CompletionSession {
     }
     this.cache.put(key, verdict.text);
     return finish('shown', blockDone ? 'end of block' : record.stopReason, verdict.text);
+  }
+  /**
+   * Prefills the prompt for a cursor the user is about to type at (a file just opened or
+   * focused), so that the first keystroke there prefills only its own tokens. Any request
+   * preempts it; it preempts what is pending (the user has moved on).
+   */
+  async warm(doc: CompletionDocument): Promise<void> {
+    this.newest?.abort();
+    const mine = new AbortController();
+    this.newest = mine;
+    await this.running;
+    if (mine.signal.aborted) return;
+    const offset = Math.max(0, Math.min(doc.offset, doc.text.length));
+    const decision = decideMode(cursorContext(doc.text, offset), 'invoke');
+    if ('skip' in decision) return;
+    let prompt: BuiltPrompt;
+    try {
+      prompt = this.buildPrompt({ ...doc, offset }, this.maxNewTokens(decision.mode));
+    } catch {
+      return; // the request at this place will report it
+    }
+    await this.run({ promptIds: prompt.ids, maxNewTokens: 1, stopTokenIds: this.stopTokenIds, stopStrings: [], maxTimeMs: Infinity }, mine.signal, () => {}).catch(() => undefined);
+  }
+
+  private maxNewTokens(mode: CompletionMode): number {
+    return mode === 'single-line' ? Math.min(this.options.singleLineMaxTokens, this.options.maxNewTokens) : this.options.maxNewTokens;
+  }
+
+  private buildPrompt(doc: CompletionDocument, maxNewTokens: number): BuiltPrompt {
+    const o = this.options;
+    const budget = { prefixTokens: o.prefixTokens, suffixTokens: o.suffixTokens, contextTokens: o.contextTokens, maxPromptTokens: Math.max(1, o.contextLength - maxNewTokens) };
+    return this.builder.build(doc, budget, this.ring);
+  }
+
+  /** Starts a generation; the next one waits for it to end (at most one in flight). */
+  private run(req: EngineRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<EngineResult> {
+    const run = this.engine.generate(req, signal, onText);
+    this.running = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 }

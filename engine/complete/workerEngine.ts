@@ -1,0 +1,37 @@
+// The completion engine behind the engine worker (EngineClient): what the extension uses,
+// so the model never runs on the extension host's thread. Streams the text as it comes and
+// turns a cancellation, whether it lands before or during the generation, into a result
+// with stopReason 'cancelled' (the session treats both alike).
+import type { GenerateTimings } from '../generate/generator';
+import type { EngineClient } from '../worker/client';
+import type { CompletionEngine, EngineRequest, EngineResult } from './session';
+
+export class WorkerEngine implements CompletionEngine {
+  constructor(private readonly client: EngineClient) {}
+
+  async generate(req: EngineRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<EngineResult> {
+    try {
+      const r = await this.client.generate(
+        {
+          promptIds: req.promptIds,
+          maxNewTokens: req.maxNewTokens,
+          stopStrings: req.stopStrings,
+          stopTokenIds: req.stopTokenIds,
+          maxTimeMs: req.maxTimeMs,
+          sampling: { temperature: 0 },
+        },
+        {
+          signal,
+          onToken: (_id, text) => {
+            if (text !== '') onText(text);
+          },
+        },
+      );
+      return { text: r.text, stopReason: r.stopReason, timings: r.timings };
+    } catch (e) {
+      if (!signal.aborted) throw e;
+      const none: GenerateTimings = { prompt_tokens: req.promptIds.length, reused_tokens: 0, prefilled_tokens: 0, new_tokens: 0, prefill_ms: 0, decode_ms: 0, backend: '' };
+      return { text: '', stopReason: 'cancelled', timings: none };
+    }
+  }
+}

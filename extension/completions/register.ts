@@ -1,0 +1,161 @@
+// Inline completions in the extension: the engine host, the completion session on it, the
+// provider for every language, the context ring fed by the editors the user visits, the log
+// line per request, the status-bar activity and "Limelight: Explain Last Completion".
+// extension.ts calls registerCompletions once and settingsChanged() after each settings read.
+import * as vscode from 'vscode';
+import { ContextRing } from '../../engine/complete/contextRing';
+import { decodeRate, explainMarkdown, formatRecordLine } from '../../engine/complete/explain';
+import { CompletionSession, type CompletionOptions } from '../../engine/complete/session';
+import { WorkerEngine } from '../../engine/complete/workerEngine';
+import { getTokenizer } from '../../engine/tokenizer/tokenizer';
+import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
+import type { Logger } from '../log';
+import { completionsEnabledFor, type LimelightSettings } from '../settings';
+import type { CompletionActivity, EngineStatus } from '../statusBar';
+import { EngineHost } from './engineHost';
+import { completionDocument, LimelightInlineProvider } from './provider';
+
+export interface CompletionsDeps {
+  log: Logger;
+  settings: () => LimelightSettings;
+  /** The engine's state or the completion activity changed: redraw the status bar. */
+  changed: () => void;
+}
+
+export interface Completions {
+  engineStatus(): EngineStatus;
+  activity(): CompletionActivity;
+  /** Applies the current settings (reloads the model only when its settings changed). */
+  settingsChanged(): void;
+}
+
+const EXPLAIN_SCHEME = 'limelight-explain';
+const EXPLAIN_URI = vscode.Uri.from({ scheme: EXPLAIN_SCHEME, path: '/Last Completion.md' });
+/** Quiet time after a cursor jump before the cache is warmed at the new place. */
+const WARM_AFTER_MS = 400;
+
+function sessionOptions(s: LimelightSettings, modelContext: number): Partial<CompletionOptions> {
+  const c = s.completions;
+  return {
+    prefixTokens: c.prefixTokens,
+    suffixTokens: c.suffixTokens,
+    contextTokens: c.contextChunksTokens,
+    maxNewTokens: c.maxNewTokens,
+    debounceMs: c.debounceMs,
+    contextLength: Math.min(s.maxContextTokens, modelContext),
+  };
+}
+
+export function registerCompletions(context: vscode.ExtensionContext, deps: CompletionsDeps): Completions {
+  const { log } = deps;
+  const ring = new ContextRing();
+  let session: CompletionSession | null = null;
+  let sessionFor: unknown = null; // the LoadResult the session was made for
+  let inFlight = 0;
+  let lastLatencyMs: number | null = null;
+  let tokensPerS: number | null = null;
+  let warnedEncoding = false;
+
+  const host = new EngineHost(context.extensionPath, log, () => {
+    refreshSession();
+    deps.changed();
+  });
+
+  function refreshSession(): void {
+    const info = host.loaded;
+    const client = host.engineClient;
+    if (info === sessionFor) return;
+    session?.cancelPending();
+    session = null;
+    sessionFor = info;
+    if (info === null || client === null) return;
+    if (info.encoding !== 'p50k_edit') {
+      if (!warnedEncoding) log.warn(`Completions need a model trained with the p50k_edit encoding (fill-in-the-middle tokens); this model's is ${info.encoding ?? 'unknown'}. Completions are off until such a model is loaded.`);
+      warnedEncoding = true;
+      return;
+    }
+    session = new CompletionSession(promptTokenizer(getTokenizer('p50k_edit')), new WorkerEngine(client), sessionOptions(deps.settings(), info.contextLength), ring);
+    session.onRecord((r) => {
+      const line = formatRecordLine(r);
+      if (r.outcome === 'skipped' || r.outcome === 'debounced') log.debug(line);
+      else if (r.outcome === 'error') log.warn(line);
+      else log.info(line);
+      if (r.outcome === 'shown' || r.outcome === 'typed-through') {
+        lastLatencyMs = r.latencyMs;
+        tokensPerS = decodeRate(r) ?? tokensPerS;
+        deps.changed();
+      }
+    });
+  }
+
+  const provider = new LimelightInlineProvider({
+    session: () => session,
+    settings: deps.settings,
+    busy: (delta) => {
+      inFlight += delta;
+      if (inFlight <= 1) deps.changed(); // 0 -> 1 and 1 -> 0 change the state
+    },
+    notReady: () => {
+      const s = host.status;
+      const why = s.kind === 'loading' ? 'the model is still loading' : s.kind === 'failed' ? `the model failed to load (${s.message})` : session === null && host.loaded ? 'the model has no fill-in-the-middle tokens' : 'no model is loaded (set limelight.model.path)';
+      vscode.window.setStatusBarMessage(`Limelight: no completion, ${why}.`, 5000);
+    },
+  });
+
+  // Context chunks: the place the user leaves in a file is noted when they switch editors;
+  // the cache is warmed where they arrive and after a cursor jump.
+  let active = vscode.window.activeTextEditor;
+  let warmTimer: NodeJS.Timeout | undefined;
+  const noteEditor = (e: vscode.TextEditor | undefined): void => {
+    if (!e || e.document.uri.scheme === EXPLAIN_SCHEME) return;
+    const doc = completionDocument(e.document, e.selection.active);
+    ring.note(doc.path || `untitled.${doc.languageId}`, doc.text, doc.offset);
+  };
+  const warmSoon = (e: vscode.TextEditor | undefined): void => {
+    clearTimeout(warmTimer);
+    if (!e || !session || e.document.uri.scheme === EXPLAIN_SCHEME || !completionsEnabledFor(deps.settings(), e.document.languageId)) return;
+    warmTimer = setTimeout(() => {
+      if (session && vscode.window.activeTextEditor === e) void session.warm(completionDocument(e.document, e.selection.active));
+    }, WARM_AFTER_MS);
+  };
+
+  const explainChanged = new vscode.EventEmitter<vscode.Uri>();
+  context.subscriptions.push(
+    host,
+    explainChanged,
+    { dispose: () => clearTimeout(warmTimer) },
+    vscode.languages.registerInlineCompletionItemProvider([{ scheme: 'file' }, { scheme: 'untitled' }], provider),
+    vscode.window.onDidChangeActiveTextEditor((e) => {
+      noteEditor(active);
+      active = e;
+      warmSoon(e);
+    }),
+    vscode.window.onDidChangeTextEditorSelection((e) => {
+      // Typing moves the selection too (kind undefined): only jumps warm the cache.
+      if (e.kind === vscode.TextEditorSelectionChangeKind.Mouse || e.kind === vscode.TextEditorSelectionChangeKind.Keyboard) warmSoon(e.textEditor);
+    }),
+    vscode.workspace.registerTextDocumentContentProvider(EXPLAIN_SCHEME, {
+      onDidChange: explainChanged.event,
+      provideTextDocumentContent: () => explainMarkdown(session?.last ?? null),
+    }),
+    vscode.commands.registerCommand('limelight.explainLastCompletion', async () => {
+      explainChanged.fire(EXPLAIN_URI);
+      const doc = await vscode.workspace.openTextDocument(EXPLAIN_URI);
+      await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
+      await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    }),
+  );
+  for (const e of vscode.window.visibleTextEditors) if (e !== active) noteEditor(e);
+
+  return {
+    engineStatus: () => host.status,
+    activity: () => ({ thinking: inFlight > 0, lastLatencyMs, tokensPerS }),
+    settingsChanged: () => {
+      const s = deps.settings();
+      host.apply(s);
+      const info = host.loaded;
+      if (session && info) session.setOptions(sessionOptions(s, info.contextLength));
+      if (!s.completions.enabled) session?.cancelPending();
+    },
+  };
+}

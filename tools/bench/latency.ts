@@ -1,0 +1,371 @@
+// Completion latency as the user sees it: `npm run bench -- latency [options]`.
+// Replays the typing of held-out source files (the starter corpus's test split, several
+// languages; source files from node_modules where the corpus was not built) character by
+// character at a human rate, through the same pipeline the extension uses below the VS Code
+// API: CompletionSession (cache, policy, debounce, prompt, post-processing) and the engine
+// worker (EngineClient), with a random model of the starter's shape (its text is garbage,
+// its timings are real). Every keystroke asks for a completion as VS Code would.
+// Reported per backend:
+//   keystroke -> suggestion shown (p50, p95), counted where it came before the next keystroke
+//   tokens prefilled per generation (median, p95) and per keystroke (mean), KV reuse share
+//   typing-through cache hit rate, suggestions shown per 100 keystrokes, outcomes
+//   acceptance proxy: share of shown suggestions whose first line is what the user typed next
+// Options: --backends js,ort-cpu  --keystrokes N (per backend)  --ms-per-char N  --threads N
+//          --engine worker|local  --files DIR (a corpus test folder)  --json
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, relative } from 'node:path';
+import { configFromHF } from '../../engine/model/config';
+import { mulberry32, randomModel } from '../../engine/model/init';
+import { loadModel } from '../../engine/model/load';
+import { hfTensors } from '../../engine/train/hfExport';
+import { writeSafetensors } from '../../engine/io/safetensors';
+import { getTokenizer } from '../../engine/tokenizer/tokenizer';
+import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
+import { Generator } from '../../engine/generate/generator';
+import { selectBackend, type BackendSetting } from '../../engine/runtime/select';
+import { FastBackend } from '../../engine/runtime/fastBackend';
+import { EngineClient } from '../../engine/worker/client';
+import { CompletionSession, type CompletionEngine, type CompletionRecord } from '../../engine/complete/session';
+import { LocalEngine } from '../../engine/complete/localEngine';
+import { WorkerEngine } from '../../engine/complete/workerEngine';
+import { sleep } from '../../engine/complete/debounce';
+
+/** config.json of a model with the starter's shape and encoding. */
+export const STARTER_SHAPE_CONFIG = { model_type: 'gpt2', vocab_size: 50284, n_positions: 1024, n_embd: 384, n_layer: 6, n_head: 6, limelight_encoding: 'p50k_edit' };
+
+/** Writes a random model of `hfConfig`'s shape as a checkpoint folder (config.json + model.safetensors). */
+export function writeRandomModel(dir: string, hfConfig: Record<string, unknown>, seed = 1337): void {
+  const model = randomModel(configFromHF(hfConfig), seed);
+  mkdirSync(dir, { recursive: true });
+  writeSafetensors(join(dir, 'model.safetensors'), hfTensors(model.config, model.layout, model.params), { format: 'pt' });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(hfConfig, null, 2));
+}
+
+export interface SourceFile {
+  path: string;
+  language: string;
+  text: string;
+}
+
+const LANGUAGES = ['typescript', 'javascript', 'python', 'go'];
+const EXT_LANGUAGE: Record<string, string> = { '.ts': 'typescript', '.js': 'javascript', '.mjs': 'javascript', '.py': 'python', '.go': 'go' };
+
+function usable(text: string): boolean {
+  const lines = text.split('\n');
+  return text.length > 1500 && text.length < 40_000 && lines.length > 40 && lines.every((l) => l.length < 200);
+}
+
+/** A few held-out files per language, in a fixed order. */
+export function heldOutFiles(perLanguage: number, corpusTest = join('.cache', 'corpus', 'test')): { files: SourceFile[]; origin: string } {
+  const files: SourceFile[] = [];
+  const list = join(corpusTest, 'files.jsonl');
+  if (existsSync(list)) {
+    const entries = readFileSync(list, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as { file: string; path: string; language: string });
+    for (const lang of LANGUAGES) {
+      let n = 0;
+      for (const e of entries) {
+        if (e.language !== lang || n >= perLanguage) continue;
+        const text = readFileSync(join(corpusTest, e.file), 'utf8');
+        if (!usable(text)) continue;
+        files.push({ path: e.path, language: lang, text });
+        n++;
+      }
+    }
+    return { files, origin: `${list} (held-out test split)` };
+  }
+  // No corpus here: permissive sources from node_modules, in a fixed order.
+  const counts = new Map<string, number>();
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) {
+        if (name !== '.bin' && name !== 'test') walk(p);
+        continue;
+      }
+      const lang = EXT_LANGUAGE[extname(name)];
+      if (!lang || name.endsWith('.d.ts') || name.includes('.min.') || (counts.get(lang) ?? 0) >= perLanguage) continue;
+      const text = readFileSync(p, 'utf8');
+      if (!usable(text)) continue;
+      files.push({ path: relative('node_modules', p), language: lang, text });
+      counts.set(lang, (counts.get(lang) ?? 0) + 1);
+    }
+  };
+  walk('node_modules');
+  return { files, origin: 'node_modules (no corpus test split found; run `npm run corpus` for held-out files)' };
+}
+
+/** One simulated keystroke: the document after it, the cursor, and when it happens. */
+interface Keystroke {
+  file: SourceFile;
+  before: string;
+  typed: string;
+  after: string;
+  /** The text the user will type next on from here (for the acceptance proxy). */
+  upcoming: string;
+  atMs: number;
+  /** The first keystroke of a span: the user put the cursor there READ_MS earlier. */
+  spanStart: boolean;
+}
+
+/** The pause before each span, while the user reads and places the cursor. */
+const READ_MS = 1000;
+/** Spans retyped per file before moving to the next file. */
+const SPANS_PER_FILE = 3;
+
+/**
+ * Keystrokes that retype spans of each file (3 lines at a time, the rest of the file in
+ * place, a few spans per file). Enter brings the next line's indentation with it, as the
+ * editor's auto-indent does. A pause follows each line and, now and then, a word.
+ */
+export function typingScript(files: SourceFile[], total: number, msPerChar: number, seed = 7): Keystroke[] {
+  const rand = mulberry32(seed);
+  const out: Keystroke[] = [];
+  let t = READ_MS;
+  for (let round = 0; out.length < total && round < 8; round++) {
+    for (const file of files) {
+      const lines = file.text.split('\n');
+      const lineStart = (i: number): number => lines.slice(0, i).reduce((n, l) => n + l.length + 1, 0);
+      for (let s = 0; s < SPANS_PER_FILE && out.length < total; s++) {
+        let first = Math.floor(lines.length * (0.15 + 0.7 * ((round * SPANS_PER_FILE + s) * 0.29 + rand() * 0.05) % 0.999));
+        while (first < lines.length - 4 && lines[first].trim() === '') first++;
+        first = Math.min(first, lines.length - 4);
+        const indent = lines[first].length - lines[first].trimStart().length;
+        const start = lineStart(first) + indent;
+        const end = lineStart(first + 3) - 1;
+        const span = file.text.slice(start, end);
+        let i = 0;
+        while (i < span.length && out.length < total) {
+          let step = 1;
+          if (span[i] === '\n') while (span[i + step] === ' ' || span[i + step] === '\t') step++;
+          i += step;
+          out.push({ file, before: file.text.slice(0, start), typed: span.slice(0, i), after: file.text.slice(end), upcoming: span.slice(i), atMs: t, spanStart: i === step });
+          const ch = span[i - step];
+          t += msPerChar;
+          if (ch === '\n') t += 300;
+          else if (ch === ' ' && rand() < 0.08) t += 500 + rand() * 500;
+        }
+        t += READ_MS;
+      }
+    }
+  }
+  return out;
+}
+
+function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+}
+
+function firstLine(s: string): string {
+  return (s.split('\n').find((l) => l.trim() !== '') ?? '').trimEnd();
+}
+
+export interface LatencyRow {
+  backend: string;
+  engine: 'worker' | 'local';
+  keystrokes: number;
+  shown: number;
+  shownPer100: number;
+  latencyP50Ms: number;
+  latencyP95Ms: number;
+  prefillPerGenerationMedian: number;
+  prefillPerGenerationP95: number;
+  prefillPerKeystrokeMean: number;
+  kvReuseShare: number;
+  typingCacheHitRate: number;
+  acceptanceProxy: number;
+  newTokensPerGenerationMedian: number;
+  decodeTokPerS: number;
+  outcomes: Record<string, number>;
+}
+
+/** Replays the keystrokes in real time through a session on `engine`. */
+export async function replay(keys: Keystroke[], engine: CompletionEngine, backend: string, kind: 'worker' | 'local'): Promise<LatencyRow> {
+  const tok = promptTokenizer(getTokenizer('p50k_edit'));
+  const session = new CompletionSession(tok, engine);
+  const latencies: number[] = [];
+  const records: CompletionRecord[] = [];
+  let accepted = 0;
+  let latest = -1;
+  const pending: Promise<void>[] = [];
+  const t0 = performance.now();
+  const never = new AbortController().signal;
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k];
+    if (key.spanStart) {
+      // The user places the cursor, reads, then types: the extension warms the cache there.
+      await sleep(t0 + key.atMs - READ_MS - performance.now(), never);
+      void session.warm({ path: key.file.path, languageId: key.file.language, text: key.before + key.after, offset: key.before.length });
+    }
+    await sleep(t0 + key.atMs - performance.now(), never);
+    latest = k;
+    const pressedAt = t0 + key.atMs; // when the user pressed it, even if this loop ran late
+    const text = key.before + key.typed + key.after;
+    const doc = { path: key.file.path, languageId: key.file.language, text, offset: key.before.length + key.typed.length };
+    pending.push(
+      session.complete(doc, 'auto').then((r) => {
+        records.push(r);
+        if ((r.outcome === 'shown' || r.outcome === 'typed-through') && latest === k) {
+          latencies.push(performance.now() - pressedAt);
+          if (firstLine(r.text) !== '' && firstLine(r.text) === firstLine(key.upcoming)) accepted++;
+        }
+      }),
+    );
+  }
+  await Promise.all(pending);
+  const generations = records.filter((r) => r.timings !== null && r.outcome !== 'cancelled');
+  const prefills = generations.map((r) => r.timings!.prefilled_tokens);
+  const allPrefilled = records.reduce((n, r) => n + (r.timings?.prefilled_tokens ?? 0), 0);
+  const prompt = generations.reduce((n, r) => n + r.timings!.prompt_tokens, 0);
+  const reused = generations.reduce((n, r) => n + r.timings!.reused_tokens, 0);
+  const newTokens = generations.reduce((n, r) => n + r.timings!.new_tokens, 0);
+  const decodeMs = generations.reduce((n, r) => n + r.timings!.decode_ms, 0);
+  const outcomes: Record<string, number> = {};
+  for (const r of records) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  return {
+    backend,
+    engine: kind,
+    keystrokes: keys.length,
+    shown: latencies.length,
+    shownPer100: (100 * latencies.length) / keys.length,
+    latencyP50Ms: percentile(latencies, 0.5),
+    latencyP95Ms: percentile(latencies, 0.95),
+    prefillPerGenerationMedian: percentile(prefills, 0.5),
+    prefillPerGenerationP95: percentile(prefills, 0.95),
+    prefillPerKeystrokeMean: allPrefilled / keys.length,
+    kvReuseShare: prompt > 0 ? reused / prompt : 0,
+    typingCacheHitRate: (outcomes['typed-through'] ?? 0) / keys.length,
+    acceptanceProxy: latencies.length > 0 ? accepted / latencies.length : 0,
+    newTokensPerGenerationMedian: percentile(
+      generations.map((r) => r.timings!.new_tokens),
+      0.5,
+    ),
+    decodeTokPerS: decodeMs > 0 ? (1000 * newTokens) / decodeMs : 0,
+    outcomes,
+  };
+}
+
+interface Args {
+  backends: BackendSetting[];
+  keystrokes: number;
+  msPerChar: number;
+  threads: number;
+  engine: 'worker' | 'local';
+  files: string | undefined;
+  json: boolean;
+}
+
+const USAGE = 'Usage: npm run bench -- latency [--backends js,ort-cpu] [--keystrokes N] [--ms-per-char N] [--threads N] [--engine worker|local] [--files CORPUS_TEST_DIR] [--json]';
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { backends: ['js', 'ort-cpu'], keystrokes: 400, msPerChar: 80, threads: 0, engine: 'worker', files: undefined, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const opt = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${opt} needs a value. ${USAGE}`);
+      return v;
+    };
+    const int = (min: number): number => {
+      const v = Number(value());
+      if (!Number.isInteger(v) || v < min) throw new Error(`${opt} must be a whole number >= ${min}. ${USAGE}`);
+      return v;
+    };
+    if (opt === '--backends') a.backends = value().split(',') as BackendSetting[];
+    else if (opt === '--keystrokes') a.keystrokes = int(1);
+    else if (opt === '--ms-per-char') a.msPerChar = int(1);
+    else if (opt === '--threads') a.threads = int(0);
+    else if (opt === '--engine') {
+      const e = value();
+      if (e !== 'worker' && e !== 'local') throw new Error(`--engine must be worker or local. ${USAGE}`);
+      a.engine = e;
+    } else if (opt === '--files') a.files = value();
+    else if (opt === '--json') a.json = true;
+    else throw new Error(`unknown option ${opt}. ${USAGE}`);
+  }
+  for (const b of a.backends) if (!['js', 'ort-cpu', 'ort-webgpu'].includes(b)) throw new Error(`--backends: "${b}" is not js, ort-cpu or ort-webgpu. ${USAGE}`);
+  return a;
+}
+
+async function engineFor(kind: 'worker' | 'local', backend: BackendSetting, modelDir: string, threads: number): Promise<{ engine: CompletionEngine; name: string; close(): Promise<void> }> {
+  if (kind === 'worker') {
+    const client = new EngineClient();
+    try {
+      const info = await client.load({ modelDir, backend, threads, weightFormat: 'auto', contextLength: 1024 });
+      return { engine: new WorkerEngine(client), name: `${info.backend}${info.weightFormat ? ` ${info.weightFormat}` : ''}, ${info.threads} threads`, close: () => client.dispose() };
+    } catch (e) {
+      await client.dispose();
+      throw e;
+    }
+  }
+  const model = loadModel(modelDir);
+  const be = backend === 'js' ? await FastBackend.create(model, { threads, weightFormat: 'f32' }) : (await selectBackend(model, { setting: backend, threads })).backend;
+  if (backend !== 'js' && be.name !== backend) {
+    be.dispose();
+    throw new Error(`${backend} is not available here (it fell back to ${be.name})`);
+  }
+  return { engine: new LocalEngine(new Generator(be), getTokenizer('p50k_edit')), name: be.name, close: async () => be.dispose() };
+}
+
+function fmt(n: number, digits = 0): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-';
+}
+
+export async function runLatencyBench(argv: string[]): Promise<LatencyRow[]> {
+  const args = parseArgs(argv);
+  const { files, origin } = heldOutFiles(2, args.files);
+  if (files.length === 0) throw new Error('no source files to replay: build the corpus (`npm run corpus`) or pass --files.');
+  const keys = typingScript(files, args.keystrokes, args.msPerChar);
+  const dir = mkdtempSync(join(tmpdir(), 'limelight-latency-'));
+  const rows: LatencyRow[] = [];
+  const skipped: { backend: string; reason: string }[] = [];
+  const log = (s: string): void => {
+    if (!args.json) console.log(s);
+  };
+  try {
+    writeRandomModel(dir, STARTER_SHAPE_CONFIG);
+    log(`Replaying ${keys.length} keystrokes (${args.msPerChar} ms/char with pauses) over ${files.length} files from ${origin}:`);
+    log(`  ${[...new Set(files.map((f) => `${f.language}: ${f.path}`))].join('\n  ')}`);
+    log('Model: random weights, starter shape (GPT-2, 6 layers, 6 heads, 384 wide, vocabulary 50284, p50k_edit); default completion settings.');
+    for (const backend of args.backends) {
+      let eng: Awaited<ReturnType<typeof engineFor>>;
+      try {
+        eng = await engineFor(args.engine, backend, dir, args.threads);
+      } catch (e) {
+        skipped.push({ backend, reason: (e as Error).message.split('\n')[0] });
+        log(`\n${backend}: skipped (${(e as Error).message.split('\n')[0]})`);
+        continue;
+      }
+      try {
+        const row = await replay(keys, eng.engine, eng.name, args.engine);
+        rows.push(row);
+        log(`\n${eng.name} (${args.engine} engine)`);
+        log(`  keystroke -> suggestion   p50 ${fmt(row.latencyP50Ms)} ms   p95 ${fmt(row.latencyP95Ms)} ms   (${row.shown} shown, ${fmt(row.shownPer100, 1)} per 100 keystrokes)`);
+        log(`  prefilled tokens          per generation median ${fmt(row.prefillPerGenerationMedian)}  p95 ${fmt(row.prefillPerGenerationP95)};  per keystroke mean ${fmt(row.prefillPerKeystrokeMean, 1)};  KV reuse ${fmt(100 * row.kvReuseShare, 1)}% of prompt tokens`);
+        log(`  typing-through cache      ${fmt(100 * row.typingCacheHitRate, 1)}% of keystrokes`);
+        log(`  new tokens / generation   median ${fmt(row.newTokensPerGenerationMedian)}, decode ${fmt(row.decodeTokPerS, 1)} tok/s`);
+        log(`  acceptance proxy          ${fmt(100 * row.acceptanceProxy, 1)}% (random weights: expect ~0)`);
+        log(`  outcomes                  ${Object.entries(row.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      } finally {
+        await eng.close();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (args.json) console.log(JSON.stringify({ rows, skipped }, null, 2));
+  return rows;
+}
+
+if (require.main === module) {
+  runLatencyBench(process.argv.slice(2)).catch((e: Error) => {
+    console.error(`bench latency: ${e.message}`);
+    process.exitCode = 1;
+  });
+}
