@@ -4,13 +4,14 @@
 //   inputs   input_ids (1, T) int64, attention_mask (1, P + T) int64 (all ones: its length is the
 //            total sequence length), logits_to_keep () int64 (0 = every position, k = the last k),
 //            past_key_values.N.key/value (1, KVH, S, HD) float32
-//   outputs  logits (1, K, V), present.N.key/value (1, KVH, max(S, P + T), HD)
+//   outputs  logits (1, K, V), present.N.key/value (1, KVH, max(S, P + T), HD),
+//            new.N.key/value (1, KVH, T, HD): present[:, :, P:P + T], the rows written this step
 //
 // Attention is onnxruntime's com.microsoft GroupQueryAttention on the fused q|k|v projection,
 // with rotary embeddings inside it for Llama. GQA reads the first P entries of the past and
 // writes the new keys at [P, P + T), where P comes from attention_mask, so a past buffer longer
-// than P (a cache truncated for prefix reuse, or one capacity-sized buffer bound as both past and
-// present) is used as is. Residual adds are fused into Skip(Simplified)LayerNormalization.
+// than P (a cache truncated for prefix reuse, or a buffer with room to grow) is used as is. The
+// new.* outputs let a caller that keeps its own cache fetch T rows instead of the whole present. Residual adds are fused into Skip(Simplified)LayerNormalization.
 import { type ModelConfig, qkvWidth, fcWidth, SUPPORTED_MODEL_TYPES } from '../model/config';
 import type { Model } from '../model/model';
 import type { LayerParams } from '../model/layout';
@@ -19,7 +20,7 @@ import { GraphBuilder, type EncodedModel } from './graph';
 import { DataType } from './schema';
 
 /** Bumped whenever the exported graph changes, so cached exports are rebuilt. */
-export const EXPORTER_VERSION = 2;
+export const EXPORTER_VERSION = 3;
 
 /** How linear weights are stored: float32, or 8-bit blocks of 32 with a float scale (MatMulNBits). */
 export type OnnxWeightFormat = 'f32' | 'q8';
@@ -37,12 +38,14 @@ export class OnnxExportError extends Error {
 }
 
 /** Names of the KV inputs/outputs of layer l. */
-export function kvNames(l: number): { pastKey: string; pastValue: string; presentKey: string; presentValue: string } {
+export function kvNames(l: number): { pastKey: string; pastValue: string; presentKey: string; presentValue: string; newKey: string; newValue: string } {
   return {
     pastKey: `past_key_values.${l}.key`,
     pastValue: `past_key_values.${l}.value`,
     presentKey: `present.${l}.key`,
     presentValue: `present.${l}.value`,
+    newKey: `new.${l}.key`,
+    newValue: `new.${l}.value`,
   };
 }
 
@@ -170,14 +173,13 @@ class DecoderExporter {
     const total = g.op('Shape', ['attention_mask'], { start: 1, end: 2 }); // (1) int64
     const seqlensK = g.op('Cast', [g.op('Sub', [total, g.int64([1])])], { to: DataType.INT32 }); // (1) int32
     const totalScalar = g.op('Cast', [g.op('Squeeze', [total, g.int64([0])])], { to: DataType.INT32 }); // () int32
+    const pastLen = g.op('Sub', [total, g.op('Shape', ['input_ids'], { start: 1, end: 2 })]); // (1) int64: P
 
     // x = wte[ids] (+ wpe[P .. P + T))
     const wte = g.initializer('wte', DataType.FLOAT, [c.vocabSize, C], v.wte);
     let x = g.op('Gather', [wte, 'input_ids'], { axis: 0 }); // (1, T, C)
     if (c.positions === 'learned') {
-      const T = g.op('Shape', ['input_ids'], { start: 1, end: 2 });
-      const past = g.op('Sub', [total, T]);
-      const positions = g.op('Range', [g.op('Squeeze', [past, g.int64([0])]), g.op('Squeeze', [total, g.int64([0])]), g.int64([1], true)]); // (T)
+      const positions = g.op('Range', [g.op('Squeeze', [pastLen, g.int64([0])]), g.op('Squeeze', [total, g.int64([0])]), g.int64([1], true)]); // (T)
       x = g.op('Add', [x, g.op('Gather', [g.initializer('wpe', DataType.FLOAT, [c.maxPositions, C], v.wpe!), positions], { axis: 0 })]);
     }
     const rotary = c.positions === 'rope' ? this.rotaryCaches() : null;
@@ -197,6 +199,8 @@ class DecoderExporter {
         do_rotary: rotary ? 1 : 0,
         rotary_interleaved: 0,
       }, 'com.microsoft');
+      g.node('Slice', [n.presentKey, pastLen, total, g.int64([2])], [n.newKey]);
+      g.node('Slice', [n.presentValue, pastLen, total, g.int64([2])], [n.newValue]);
       const attOut = this.linear(`h.${l}.attn_out`, att!, p.attnOutW, p.attnOutB, C, c.nHead * c.headDim);
       const s2 = this.skipNorm(`h.${l}.ln2`, attOut, x, p.ln2w, p.ln2b);
       x = s2.sum;
@@ -225,6 +229,11 @@ class DecoderExporter {
       const n = kvNames(l);
       g.output(n.presentKey, DataType.FLOAT, [1, c.nKvHead, 'present_sequence_length', c.headDim]);
       g.output(n.presentValue, DataType.FLOAT, [1, c.nKvHead, 'present_sequence_length', c.headDim]);
+    }
+    for (let l = 0; l < c.nLayer; l++) {
+      const n = kvNames(l);
+      g.output(n.newKey, DataType.FLOAT, [1, c.nKvHead, 'sequence_length', c.headDim]);
+      g.output(n.newValue, DataType.FLOAT, [1, c.nKvHead, 'sequence_length', c.headDim]);
     }
     return g;
   }

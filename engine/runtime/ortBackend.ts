@@ -3,9 +3,11 @@
 // the JS backend, so sampling, prefix reuse and cancellation work unchanged.
 //
 // The KV cache lives between steps in one of two ways:
-//   shared   (CPU) one buffer per layer and kind, bound both as the past input and as the
-//            preallocated present output: GroupQueryAttention writes the new keys in place at
-//            [pos, pos + T) and reads [0, pos + T), so the operator itself copies nothing.
+//   delta    (CPU) one buffer per layer and kind, owned here and fed as past_key_values.*;
+//            GroupQueryAttention reads its first pos rows, and only the T rows it adds come
+//            back (new.* outputs), written into the buffer at [pos, pos + T). onnxruntime-node
+//            copies every fetched output into a fresh array, so fetching the whole present.*
+//            (or binding it onto the past buffer) would copy the cache on every token.
 //   chained  (WebGPU) each step's present.* outputs stay on the GPU ('gpu-buffer') and are fed
 //            back as the next step's past_key_values.*; a prefix reuse (pos below the cached
 //            length) downloads and truncates the cache once.
@@ -18,7 +20,7 @@ import { exportCached, DATA_FILE, type CachedExport } from '../onnx/cache';
 import { ContextOverflowError, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 
 export type OrtDevice = 'cpu' | 'webgpu';
-export type KvMode = 'shared' | 'chained';
+export type KvMode = 'delta' | 'chained';
 
 export interface OrtBackendOptions {
   device?: OrtDevice;
@@ -29,9 +31,9 @@ export interface OrtBackendOptions {
   weightFormat?: OnnxWeightFormat;
   /** Folder of cached exports (onnx/cache.ts); null or absent = export in memory each time. */
   cacheDir?: string | null;
-  /** How the KV cache is kept between steps; defaults to shared on CPU, chained on WebGPU. */
+  /** How the KV cache is kept between steps; defaults to delta on CPU, chained on WebGPU. */
   kvMode?: KvMode;
-  /** Growth step of the shared KV buffers, in positions (default 128). */
+  /** Growth step of the delta-mode KV buffers, in positions (default 128). */
   kvGrowth?: number;
   /**
    * Let idle intra-op threads spin-wait (onnxruntime's default). Off by default: beside the editor,
@@ -88,7 +90,7 @@ export class OrtBackend implements InferenceBackend {
     const device = opts.device ?? 'cpu';
     const weightFormat = opts.weightFormat ?? 'f32';
     const threads = opts.threads && opts.threads > 0 ? Math.floor(opts.threads) : defaultThreads();
-    const kvMode = opts.kvMode ?? (device === 'cpu' ? 'shared' : 'chained');
+    const kvMode = opts.kvMode ?? (device === 'cpu' ? 'delta' : 'chained');
     const contextLength = Math.max(1, Math.min(c.maxPositions, opts.contextLength ?? c.maxPositions));
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       executionProviders: [device],
@@ -163,14 +165,20 @@ export class OrtBackend implements InferenceBackend {
     };
     // Whatever happens below, positions from pos on may be overwritten.
     this.filled = Math.min(this.filled, pos);
-    const kv = this.info.kvMode === 'shared' ? this.sharedCache(pos + T) : await this.chainedPast(pos);
-    const fetches: Record<string, ort.Tensor | null> = { logits: null };
+    const delta = this.info.kvMode === 'delta';
+    const kv = delta ? this.ownCache(pos + T) : await this.chainedPast(pos);
+    const fetches: Record<string, null> = { logits: null };
     for (let l = 0; l < c.nLayer; l++) {
       const n = kvNames(l);
       feeds[n.pastKey] = kv[l]!.key;
       feeds[n.pastValue] = kv[l]!.value;
-      fetches[n.presentKey] = this.info.kvMode === 'shared' ? kv[l]!.key : null;
-      fetches[n.presentValue] = this.info.kvMode === 'shared' ? kv[l]!.value : null;
+      if (delta) {
+        fetches[n.newKey] = null;
+        fetches[n.newValue] = null;
+      } else {
+        fetches[n.presentKey] = null;
+        fetches[n.presentValue] = null;
+      }
     }
     let out: ort.InferenceSession.OnnxValueMapType;
     try {
@@ -178,7 +186,13 @@ export class OrtBackend implements InferenceBackend {
     } catch (e) {
       throw new Error(`onnxruntime failed on ${T} tokens at position ${pos} (${(e as Error).message.split('\n')[0]}). Set limelight.backend to "js" if this keeps happening.`);
     }
-    if (this.info.kvMode === 'chained') {
+    if (delta) {
+      for (let l = 0; l < c.nLayer; l++) {
+        const n = kvNames(l);
+        this.storeRows(kv[l]!.key, out[n.newKey] as ort.Tensor, pos, T);
+        this.storeRows(kv[l]!.value, out[n.newValue] as ort.Tensor, pos, T);
+      }
+    } else {
       const next: KvPair[] = [];
       for (let l = 0; l < c.nLayer; l++) {
         const n = kvNames(l);
@@ -195,13 +209,23 @@ export class OrtBackend implements InferenceBackend {
     return [1, this.config.nKvHead, length, this.config.headDim];
   }
 
+  /** Copies the T new rows (1, KVH, T, HD) into the cache buffer (1, KVH, capacity, HD) at [pos, pos + T). */
+  private storeRows(cache: ort.Tensor, rows: ort.Tensor, pos: number, T: number): void {
+    const { nKvHead: KVH, headDim: HD } = this.config;
+    const capacity = cache.dims[2]!;
+    const dst = cache.data as Float32Array;
+    const src = rows.data as Float32Array;
+    for (let h = 0; h < KVH; h++) dst.set(src.subarray(h * T * HD, (h + 1) * T * HD), (h * capacity + pos) * HD);
+  }
+
   /**
-   * The shared buffers, grown to hold `needed` positions. onnxruntime-node copies every fetched
-   * output into a new array after a run, so the buffers grow in steps of info.kvGrowth positions
-   * rather than being made contextLength long at once: that copy stays proportional to the
-   * tokens in use, and a regrowth (copying the valid prefix) happens once per kvGrowth tokens.
+   * The delta-mode buffers, grown to hold `needed` positions. GroupQueryAttention builds a
+   * present as long as the past it is given on every step, so the buffers grow in steps of
+   * info.kvGrowth positions rather than being made contextLength long at once: that work stays
+   * proportional to the tokens in use, and a regrowth (copying the valid prefix) happens once per
+   * kvGrowth tokens.
    */
-  private sharedCache(needed: number): KvPair[] {
+  private ownCache(needed: number): KvPair[] {
     const c = this.config;
     const capacity = this.kv ? this.kv[0]!.key.dims[2]! : 0;
     if (this.kv && capacity >= needed) return this.kv;

@@ -39,7 +39,17 @@ test('the exported ModelProto has IR 10, the ONNX and com.microsoft opsets and t
   const inputs = m.graph.input.map((i) => i.name);
   assert.deepEqual(inputs.slice(0, 3), ['input_ids', 'attention_mask', 'logits_to_keep']);
   assert.deepEqual(inputs.slice(3), ['past_key_values.0.key', 'past_key_values.0.value', 'past_key_values.1.key', 'past_key_values.1.value']);
-  assert.deepEqual(m.graph.output.map((o) => o.name), ['logits', 'present.0.key', 'present.0.value', 'present.1.key', 'present.1.value']);
+  assert.deepEqual(m.graph.output.map((o) => o.name), [
+    'logits',
+    'present.0.key',
+    'present.0.value',
+    'present.1.key',
+    'present.1.value',
+    'new.0.key',
+    'new.0.value',
+    'new.1.key',
+    'new.1.value',
+  ]);
   const ops = m.graph.node.map((n) => `${n.domain}:${n.opType}`);
   assert.equal(ops.filter((o) => o === 'com.microsoft:GroupQueryAttention').length, 2);
   assert.equal(ops.filter((o) => o === 'com.microsoft:SkipSimplifiedLayerNormalization').length, 4);

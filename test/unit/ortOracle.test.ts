@@ -1,5 +1,5 @@
 // The ort-cpu backend against Hugging Face transformers (the oracle fixtures) and against the
-// JS backend, for both KV-cache strategies (shared on CPU; chained is what WebGPU uses).
+// JS backend, for both KV-cache strategies (delta on CPU; chained is what WebGPU uses).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel } from '../../engine/model/load';
@@ -26,7 +26,7 @@ async function greedy(be: InferenceBackend, prompt: Int32Array, steps: number): 
   return out;
 }
 
-const MODES: KvMode[] = ['shared', 'chained'];
+const MODES: KvMode[] = ['delta', 'chained'];
 
 for (const name of ORACLE_MODELS) {
   const model = loadModel(oracleDir(name));
@@ -88,7 +88,7 @@ for (const name of ORACLE_MODELS) {
   });
 }
 
-test('ort-cpu: the shared KV cache grows in steps and keeps every position', async () => {
+test('ort-cpu: the delta-mode KV cache grows in steps and keeps every position', async () => {
   const model = loadModel(oracleDir('llama-tiny'));
   const ids = Int32Array.from({ length: 40 }, (_, i) => (i * 37) % model.config.vocabSize);
   const be = await OrtBackend.create(model, { threads: 1, kvGrowth: 8 });
