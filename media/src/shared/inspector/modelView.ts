@@ -1,13 +1,13 @@
 // Model view: every head of every layer as a small heatmap (rows: layers, columns: heads),
 // drawn on one canvas. Click (or Enter on the focused cell) opens that head's heatmap.
-// Thumbnails are drawn a frame's budget at a time and kept, so the grid appears at once
+// Thumbnails are drawn a few milliseconds' worth per task and kept, so the grid appears at once
 // and fills in, and every later redraw is a copy.
 import { el, onResize, type Ctx, type View } from './context';
 import { drawMatrix } from './matrix';
 import { fitCanvas } from './theme';
 
 const GAP = 4;
-const FRAME_BUDGET_MS = 25;
+const FRAME_BUDGET_MS = 12;
 const LABEL = 28;
 
 export class ModelView implements View {
@@ -52,7 +52,7 @@ export class ModelView implements View {
 
   render(): void {
     if (this.pending) {
-      cancelAnimationFrame(this.pending);
+      clearTimeout(this.pending);
       this.pending = 0;
     }
     const started = performance.now();
@@ -99,11 +99,12 @@ export class ModelView implements View {
     g.strokeStyle = theme.accent;
     g.lineWidth = 2;
     g.strokeRect(LABEL + ui.head * (this.cell + GAP) - 1, LABEL + ui.layer * (this.cell + GAP) - 1, this.cell + 2, this.cell + 2);
+    // The rest in later tasks, so the browser paints in between.
     if (missing && this.root.isConnected) {
-      this.pending = requestAnimationFrame(() => {
+      this.pending = window.setTimeout(() => {
         this.pending = 0;
         this.render();
-      });
+      }, 0);
     }
   }
 }
