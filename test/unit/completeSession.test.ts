@@ -1,12 +1,8 @@
 // The completion pipeline on a real generator and backend: KV-cache reuse across simulated
-// keystrokes, preemption by a newer request, and every outcome. The model is a tiny GPT-2
-// with the p50k_edit vocabulary whose final norm ignores its input and whose head favours
-// one token, so what it writes is known (that token, over and over).
+// keystrokes, preemption by a newer request, and every outcome. The model writes one known
+// token over and over (test/harness/echoModel.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { configFromHF } from '../../engine/model/config';
-import { randomModel } from '../../engine/model/init';
-import type { Model } from '../../engine/model/model';
 import { createJsBackend } from '../../engine/runtime/jsBackend';
 import { Generator } from '../../engine/generate/generator';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
@@ -14,22 +10,10 @@ import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
 import { LocalEngine } from '../../engine/complete/localEngine';
 import { CompletionSession, type CompletionEngine, type CompletionOptions, type EngineRequest } from '../../engine/complete/session';
 import type { CompletionDocument } from '../../engine/complete/prompt';
+import { echoModel } from '../harness/echoModel';
 
 const t = getTokenizer('p50k_edit');
 const tok = promptTokenizer(t);
-
-/** A model that writes `token` after any prompt. */
-function echoModel(token: number): Model {
-  const config = configFromHF({ model_type: 'gpt2', vocab_size: t.vocabSize, n_positions: 1024, n_embd: 32, n_layer: 1, n_head: 2, tie_word_embeddings: false, limelight_encoding: 'p50k_edit' });
-  const model = randomModel(config, 7);
-  const v = model.views;
-  v.lnfw.fill(0);
-  v.lnfb!.fill(0);
-  v.lnfb![0] = 1;
-  v.lmHead.fill(0);
-  v.lmHead[token * config.hidden] = 10;
-  return model;
-}
 
 /** The real engine, counting how many generations run at once. */
 class CountingEngine implements CompletionEngine {

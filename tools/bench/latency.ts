@@ -18,6 +18,7 @@ import { extname, join, relative } from 'node:path';
 import { configFromHF } from '../../engine/model/config';
 import { mulberry32, randomModel } from '../../engine/model/init';
 import { loadModel } from '../../engine/model/load';
+import type { Model } from '../../engine/model/model';
 import { hfTensors } from '../../engine/train/hfExport';
 import { writeSafetensors } from '../../engine/io/safetensors';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
@@ -34,12 +35,16 @@ import { sleep } from '../../engine/complete/debounce';
 /** config.json of a model with the starter's shape and encoding. */
 export const STARTER_SHAPE_CONFIG = { model_type: 'gpt2', vocab_size: 50284, n_positions: 1024, n_embd: 384, n_layer: 6, n_head: 6, limelight_encoding: 'p50k_edit' };
 
-/** Writes a random model of `hfConfig`'s shape as a checkpoint folder (config.json + model.safetensors). */
-export function writeRandomModel(dir: string, hfConfig: Record<string, unknown>, seed = 1337): void {
-  const model = randomModel(configFromHF(hfConfig), seed);
+/** Writes `model` as a checkpoint folder (config.json from `hfConfig`, model.safetensors). */
+export function writeModelFolder(dir: string, hfConfig: Record<string, unknown>, model: Model): void {
   mkdirSync(dir, { recursive: true });
   writeSafetensors(join(dir, 'model.safetensors'), hfTensors(model.config, model.layout, model.params), { format: 'pt' });
   writeFileSync(join(dir, 'config.json'), JSON.stringify(hfConfig, null, 2));
+}
+
+/** Writes a random model of `hfConfig`'s shape as a checkpoint folder. */
+export function writeRandomModel(dir: string, hfConfig: Record<string, unknown>, seed = 1337): void {
+  writeModelFolder(dir, hfConfig, randomModel(configFromHF(hfConfig), seed));
 }
 
 export interface SourceFile {
