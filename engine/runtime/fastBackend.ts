@@ -62,6 +62,12 @@ interface Acts {
 
 const LOGIT_ROWS = 8;
 
+/**
+ * Multiply-adds a thread must get before a job is split: waking a thread and waiting for it
+ * costs microseconds (much more on a busy machine), so small products run on the caller alone.
+ */
+const MIN_MACS_PER_THREAD = 1 << 17;
+
 function bytesPerWeight(format: WeightFormat): number {
   return format === 'f32' ? 4 : format === 'f16' ? 2 : 1;
 }
@@ -189,7 +195,7 @@ export class FastBackend implements InferenceBackend {
         this.captureAttention(attention, l, kL, vL, pos, Tc, t0, T, keys);
       } else {
         const args = [a.att, a.qkv, kL, vL, a.scratch, pos, c.nHead, c.nKvHead, HD, this.contextLength, QKV, c.slidingWindow ?? 0];
-        this.pool.run('attention', args, Tc * c.nHead);
+        this.pool.run('attention', args, Tc * c.nHead, 1, Math.ceil(MIN_MACS_PER_THREAD / (2 * (pos + Tc) * HD)));
       }
       this.linear(a.x, a.att, w.attnOut, Tc, true);
       // x = x + mlp(norm2(x))
@@ -199,7 +205,7 @@ export class FastBackend implements InferenceBackend {
         swigluForward(view(a.act, Tc * c.ffn), view(a.fc, Tc * 2 * c.ffn), Tc, c.ffn);
         this.linear(a.x, a.act, w.proj, Tc, true);
       } else {
-        this.pool.run('gelu', [a.fc], Tc * c.ffn, 4, 4096);
+        this.pool.run('gelu', [a.fc], Tc * c.ffn, 4, MIN_MACS_PER_THREAD / 16);
         this.linear(a.x, a.fc, w.proj, Tc, true);
       }
     }
@@ -220,14 +226,15 @@ export class FastBackend implements InferenceBackend {
   /** out (N, OC) (+)= inp (N, C) . W^T + b on the pool, in the layer's weight format. */
   private linear(out: number, inp: number, L: Linear, N: number, accum: boolean): void {
     const acc = accum ? 1 : 0;
+    const minRows = Math.ceil(MIN_MACS_PER_THREAD / (N * L.C));
     if (L.format === 'f32') {
-      this.pool.run('matmul_f32', [out, inp, L.w, L.bias, N, L.C, L.OC, acc], L.OC, 4, 4);
+      this.pool.run('matmul_f32', [out, inp, L.w, L.bias, N, L.C, L.OC, acc], L.OC, 4, minRows);
     } else if (L.format === 'f16') {
-      this.pool.run('matmul_f16', [out, inp, L.w, L.bias, N, L.C, L.OC, acc], L.OC, 2, 4);
+      this.pool.run('matmul_f16', [out, inp, L.w, L.bias, N, L.C, L.OC, acc], L.OC, 2, minRows);
     } else {
       const { xq, xs } = this.acts;
-      this.pool.run('quantize_q8', [xq, xs, inp, N, L.C], N, 1, 16);
-      this.pool.run('matmul_q8', [out, xq, xs, L.w, L.s, L.bias, N, L.C, L.OC, acc], L.OC, 2, 4);
+      this.pool.run('quantize_q8', [xq, xs, inp, N, L.C], N, 1, Math.ceil(MIN_MACS_PER_THREAD / L.C));
+      this.pool.run('matmul_q8', [out, xq, xs, L.w, L.s, L.bias, N, L.C, L.OC, acc], L.OC, 2, minRows);
     }
   }
 

@@ -63,7 +63,7 @@ function matrixParams(c: ModelConfig): number {
 }
 
 /** The shape's deterministic random weights, cached as raw f32 so each process loads them fast. */
-function benchModel(shape: string): Model {
+export function benchModel(shape: string): Model {
   const config = BENCH_SHAPES[shape];
   if (!config) throw new Error(`unknown bench shape "${shape}"; known: ${Object.keys(BENCH_SHAPES).join(', ')}`);
   const dir = llamaPeerDir();

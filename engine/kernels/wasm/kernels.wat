@@ -245,7 +245,10 @@
     (param $out i32) (param $inp i32) (param $w i32) (param $bias i32)
     (param $N i32) (param $C i32) (param $OC i32) (param $accum i32) (param $a i32) (param $b i32)
     (local $ob i32) (local $oe i32) (local $n i32) (local $o i32) (local $i i32) (local $e i32)
-    (local $x0 i32) (local $w0 i32) (local $w1 i32) (local $xv v128) (local $s0 v128) (local $s1 v128) (local $orow i32)
+    (local $x0 i32) (local $w0 i32) (local $w1 i32) (local $xv v128) (local $xw v128) (local $h v128) (local $s0 v128) (local $s1 v128) (local $orow i32)
+    (local $mask v128) (local $pow v128)
+    (local.set $mask (v128.const i32x4 0x8fffe000 0x8fffe000 0x8fffe000 0x8fffe000))
+    (local.set $pow (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))
     (local.set $ob (local.get $a))
     (block $obDone (loop $obLoop
       (br_if $obDone (i32.ge_u (local.get $ob) (local.get $b)))
@@ -264,13 +267,27 @@
             (local.set $s0 (v128.const i32x4 0 0 0 0)) (local.set $s1 (v128.const i32x4 0 0 0 0))
             (local.set $i (i32.const 0))
             (local.set $e (i32.shl (local.get $C) (i32.const 1)))
+            ;; 8 weights per row per step, converted inline (a call per vector costs more than the maths).
             (block $iDone (loop $iLoop
-              (br_if $iDone (i32.ge_u (local.get $i) (local.get $e)))
+              (br_if $iDone (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $e)))
+              (local.set $xv (v128.load (i32.add (local.get $x0) (i32.shl (local.get $i) (i32.const 1)))))
+              (local.set $xw (v128.load offset=16 (i32.add (local.get $x0) (i32.shl (local.get $i) (i32.const 1)))))
+              (local.set $h (v128.load (i32.add (local.get $w0) (local.get $i))))
+              (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $xv) (f32x4.mul
+                (v128.and (i32x4.shl (i32x4.extend_low_i16x8_s (local.get $h)) (i32.const 13)) (local.get $mask)) (local.get $pow)))))
+              (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $xw) (f32x4.mul
+                (v128.and (i32x4.shl (i32x4.extend_high_i16x8_s (local.get $h)) (i32.const 13)) (local.get $mask)) (local.get $pow)))))
+              (local.set $h (v128.load (i32.add (local.get $w1) (local.get $i))))
+              (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $xv) (f32x4.mul
+                (v128.and (i32x4.shl (i32x4.extend_low_i16x8_s (local.get $h)) (i32.const 13)) (local.get $mask)) (local.get $pow)))))
+              (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $xw) (f32x4.mul
+                (v128.and (i32x4.shl (i32x4.extend_high_i16x8_s (local.get $h)) (i32.const 13)) (local.get $mask)) (local.get $pow)))))
+              (local.set $i (i32.add (local.get $i) (i32.const 16)))
+              (br $iLoop)))
+            (if (i32.lt_u (local.get $i) (local.get $e)) (then
               (local.set $xv (v128.load (i32.add (local.get $x0) (i32.shl (local.get $i) (i32.const 1)))))
               (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $xv) (call $f16x4 (v128.load16x4_s (i32.add (local.get $w0) (local.get $i)))))))
-              (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $xv) (call $f16x4 (v128.load16x4_s (i32.add (local.get $w1) (local.get $i)))))))
-              (local.set $i (i32.add (local.get $i) (i32.const 8)))
-              (br $iLoop)))
+              (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $xv) (call $f16x4 (v128.load16x4_s (i32.add (local.get $w1) (local.get $i)))))))))
             (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
             (call $store (local.get $orow) (call $hsum (local.get $s0)) (local.get $bias) (local.get $o) (local.get $accum))
             (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s1)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $accum))
