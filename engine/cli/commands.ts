@@ -2,9 +2,10 @@
 // a file under cli/commands/ exporting a CliCommand, plus one line here.
 import type { CliCommand } from './command';
 import { exportOnnxCommand } from './commands/exportOnnx';
+import { exportGgufCommand } from './commands/exportGguf';
 import { forwardCommand } from './commands/forward';
 import { generateCommand } from './commands/generate';
 import { trainCommand } from './commands/train';
 import { trainStepCommand } from './commands/trainStep';
 
-export const COMMANDS: readonly CliCommand[] = [generateCommand, forwardCommand, trainCommand, trainStepCommand, exportOnnxCommand];
+export const COMMANDS: readonly CliCommand[] = [generateCommand, forwardCommand, trainCommand, trainStepCommand, exportOnnxCommand, exportGgufCommand];

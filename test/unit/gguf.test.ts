@@ -9,6 +9,8 @@ import { writeGgufModel } from '../../engine/io/gguf';
 import { loadModel } from '../../engine/model/load';
 import { f16BitsToF32Bits } from '../../engine/io/dtype';
 import { oracleDir } from './oracle';
+import { exportGgufCommand } from '../../engine/cli/commands/exportGguf';
+import { parseArgs } from '../../engine/cli/args';
 
 interface Parsed {
   meta: Map<string, unknown>;
@@ -95,6 +97,21 @@ test('GGUF export of a GPT-2 model: metadata, tensors, F32 bytes and Q8_0 blocks
     writeFileSync(existing, 'mine');
     assert.throws(() => writeGgufModel(existing, model, { weightType: 'F32' }), /already exists/);
     assert.equal(readFileSync(existing, 'utf8'), 'mine');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('limelight export-gguf writes the file and rejects a bad type or an existing path', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gguf-cli-'));
+  const out = join(dir, 'tiny.gguf');
+  const run = (argv: string[]): Promise<number> => exportGgufCommand.run(parseArgs(argv, exportGgufCommand.options));
+  try {
+    await assert.rejects(run(['--model', oracleDir('gpt2-tiny'), '--out', out, '--weights', 'q4']), /--weights must be one of/);
+    assert.equal(await run(['--model', oracleDir('gpt2-tiny'), '--out', out, '--weights', 'q8_0']), 0);
+    assert.equal(parse(readFileSync(out)).tensors.get('token_embd.weight')!.type, 8);
+    await assert.rejects(run(['--model', oracleDir('gpt2-tiny'), '--out', out]), /already exists/);
+    await assert.rejects(run(['--model', oracleDir('llama-tiny'), '--out', join(dir, 'llama.gguf')]), /GPT-2 models/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
