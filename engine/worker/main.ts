@@ -38,18 +38,11 @@ async function load(req: LoadRequest): Promise<LoadResult> {
   loaded = null;
   const model = loadModel(req.modelDir);
   const c = model.config;
-  let backend: InferenceBackend;
-  let reason: string;
-  let weightFormat: WeightFormat | null = null;
-  if (req.backend === 'js') {
-    weightFormat = req.weightFormat === 'auto' ? (model.params.length * 4 > AUTO_Q8_BYTES ? 'q8_0' : 'f32') : req.weightFormat;
-    backend = await FastBackend.create(model, { threads: req.threads, weightFormat, contextLength: req.contextLength });
-    reason = `js (set by limelight.backend; ${weightFormat} weights)`;
-  } else {
-    const choice = await selectBackend(model, { setting: req.backend, threads: req.threads, contextLength: req.contextLength });
-    backend = choice.backend;
-    reason = choice.reason;
-  }
+  const weightFormat: WeightFormat = req.weightFormat === 'auto' ? (model.params.length * 4 > AUTO_Q8_BYTES ? 'q8_0' : 'f32') : req.weightFormat;
+  // js runs the pool-backed FastBackend; the other settings fall back to it when they cannot start.
+  const choice = await selectBackend(model, { setting: req.backend, threads: req.threads, contextLength: req.contextLength, weightFormat });
+  const backend = choice.backend;
+  const reason = `${choice.reason}; ${weightFormat} weights`;
   const tokenizer = c.encoding ? getTokenizer(c.encoding) : null;
   const info: LoadResult = {
     modelDir: req.modelDir,
