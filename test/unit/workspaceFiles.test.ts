@@ -4,13 +4,12 @@
 // skip has its reason, and no planted secret reaches the kept text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GitIgnore, globToRegExp } from '../../engine/train/glob';
 import { selectWorkspaceFiles, type WorkspaceSelection } from '../../engine/train/workspaceFiles';
+import { fixtureWorkspace } from '../harness/finetuneWorkspace';
 
-const FIXTURE = join(process.cwd(), 'test', 'fixtures', 'finetune-workspace');
 const manifest = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as {
   contributes: { configuration: { properties: Record<string, { default: string[] }> } };
 };
@@ -18,28 +17,6 @@ const INCLUDE = manifest.contributes.configuration.properties['limelight.fineTun
 const EXCLUDE = manifest.contributes.configuration.properties['limelight.fineTune.exclude']!.default;
 /** What files.exclude holds in the fixture's .vscode/settings.json (the extension passes it in). */
 const FILES_EXCLUDE = ['**/tmp'];
-
-/** The fixture plus what git cannot hold (ignored files, dependencies, a link, a huge file). */
-export function fixtureWorkspace(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'limelight-ws-'));
-  const ws = join(dir, 'ws');
-  cpSync(FIXTURE, ws, { recursive: true });
-  const put = (rel: string, text: string): void => {
-    mkdirSync(join(ws, rel, '..'), { recursive: true });
-    writeFileSync(join(ws, rel), text);
-  };
-  put('scratch/draft.ts', 'export const PLANTED_GITIGNORED = 1;\n');
-  put('debug.log', 'PLANTED_GITIGNORED log\n');
-  put('notes.txt', 'PLANTED_GITIGNORED notes\n');
-  put('lib/notes.txt', 'an unanchored name elsewhere is not ignored by /notes.txt\n');
-  put('node_modules/left-pad/index.js', 'module.exports = function PLANTED_DEPENDENCY(s) { return s; };\n');
-  put('dist/bundle.js', "console.log('PLANTED_BUILD');\n");
-  put('src/huge.ts', `// PLANTED_HUGE\n${'export const x = 1;\n'.repeat(12_000)}`);
-  writeFileSync(join(dir, 'outside.ts'), 'export const PLANTED_OUTSIDE = 1;\n');
-  symlinkSync(join(dir, 'outside.ts'), join(ws, 'src', 'linked.ts'));
-  symlinkSync(dir, join(ws, 'up'));
-  return ws;
-}
 
 const KEPT = ['README.md', 'cmd/main.go', 'lib/stats.py', 'src/circle.ts', 'src/hexagon.ts', 'src/octagon.ts', 'src/shape.ts', 'src/square.ts', 'src/triangle.ts'];
 
@@ -70,7 +47,7 @@ test('only hand-written source is kept; every other file is skipped with its rea
       'package-lock.json': 'excluded',
       'pnpm-lock.yaml': 'lock-file',
       'assets/logo.png': 'binary',
-      'src/blob.ts': 'binary',
+      'src/blob.js': 'binary',
       'src/generated.ts': 'generated',
       'src/vendor.min.js': 'excluded',
       'src/packed.js': 'minified',

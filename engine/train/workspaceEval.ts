@@ -1,0 +1,111 @@
+// How well a model (with or without trained LoRA adapters) knows the held-out files: the mean
+// next-token loss over their left-to-right documents, and the edit similarity of greedy line
+// completions against the real rest of the line. Generation merges the adapters into the
+// weights for the duration of the evaluation and takes them out again.
+import type { Model } from '../model/model';
+import { createJsBackend } from '../runtime/jsBackend';
+import { Generator } from '../generate/generator';
+import type { Tokenizer } from '../tokenizer/tokenizer';
+import { createActivations, countTargets, lossAndGrads, type TrainBatch } from './gradients';
+import { mergeLora, unmergeLora, type Lora } from './lora';
+import { editSimilarity, type LineTask } from './workspaceDataset';
+
+export interface LineSample {
+  path: string;
+  line: number;
+  expected: string;
+  got: string;
+}
+
+export interface EvalResult {
+  /** Mean cross-entropy per held-out token, in nats. */
+  loss: number;
+  /** Tokens the loss was measured on. */
+  tokens: number;
+  /** Mean edit similarity of the completed lines (0..1). */
+  editSimilarity: number;
+  /** Share of lines completed exactly. */
+  exactMatch: number;
+  lines: number;
+  samples: LineSample[];
+}
+
+/** New tokens one line completion may write. */
+export const LINE_MAX_TOKENS = 48;
+
+/** Mean loss over the documents cut into windows of T tokens (at most maxWindows of them, evenly spread). */
+export function heldOutLoss(model: Model, lora: Lora | null, docs: readonly number[][], separator: number, T: number, maxWindows: number, signal?: AbortSignal): { loss: number; tokens: number } {
+  const stream: number[] = [];
+  for (const d of docs) {
+    for (const id of d) stream.push(id);
+    stream.push(separator);
+  }
+  const windows = Math.floor((stream.length - 1) / T);
+  if (windows < 1) return { loss: NaN, tokens: 0 };
+  const n = Math.min(maxWindows, windows);
+  const acts = createActivations(model.config, 1, T, { lora });
+  const batch: TrainBatch = { B: 1, T, tokens: new Int32Array(T), targets: new Int32Array(T) };
+  let total = 0;
+  let tokens = 0;
+  for (let i = 0; i < n; i++) {
+    signal?.throwIfAborted();
+    const start = Math.floor((i * windows) / n) * T;
+    for (let t = 0; t < T; t++) {
+      batch.tokens[t] = stream[start + t]!;
+      batch.targets[t] = stream[start + t + 1]!;
+    }
+    const count = countTargets(batch.targets);
+    total += lossAndGrads(model, batch, acts, null, { lora }) * count;
+    tokens += count;
+  }
+  return { loss: total / Math.max(1, tokens), tokens };
+}
+
+/** Greedy completions of the tasks' lines; a line ends at a newline, end of text or a FIM marker. */
+export async function completeLines(model: Model, lora: Lora | null, tok: Tokenizer, tasks: readonly LineTask[], signal?: AbortSignal): Promise<LineSample[]> {
+  const stops = [tok.special.eot, tok.special.fimPrefix, tok.special.fimMiddle, tok.special.fimSuffix, ...model.config.eosTokenIds].filter((id): id is number => id !== null);
+  if (lora) mergeLora(model, lora);
+  try {
+    const generator = new Generator(createJsBackend(model));
+    const out: LineSample[] = [];
+    for (const task of tasks) {
+      signal?.throwIfAborted();
+      const r = await generator.generate(task.promptIds, {
+        maxNewTokens: LINE_MAX_TOKENS,
+        sampling: { temperature: 0 },
+        stopTokenIds: [...new Set(stops)],
+        stopStrings: ['\n'],
+        tokenizer: tok,
+        signal,
+      });
+      signal?.throwIfAborted();
+      out.push({ path: task.path, line: task.line, expected: task.expected, got: r.text.trimEnd() });
+    }
+    generator.reset();
+    return out;
+  } finally {
+    if (lora) unmergeLora(model, lora);
+  }
+}
+
+export interface EvalInputs {
+  docs: readonly number[][];
+  tasks: readonly LineTask[];
+  T: number;
+  maxWindows: number;
+}
+
+export async function evaluate(model: Model, lora: Lora | null, tok: Tokenizer, inputs: EvalInputs, signal?: AbortSignal): Promise<EvalResult> {
+  const { loss, tokens } = heldOutLoss(model, lora, inputs.docs, tok.special.eot, inputs.T, inputs.maxWindows, signal);
+  const samples = await completeLines(model, lora, tok, inputs.tasks, signal);
+  const sims = samples.map((s) => editSimilarity(s.got, s.expected));
+  const mean = (xs: number[]): number => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
+  return {
+    loss,
+    tokens,
+    editSimilarity: mean(sims),
+    exactMatch: mean(samples.map((s) => (s.got === s.expected ? 1 : 0))),
+    lines: samples.length,
+    samples,
+  };
+}

@@ -1,0 +1,287 @@
+// Fine-tune on Workspace, engine side: from the selected files to trained adapters (or a full
+// checkpoint) in an output folder, with the held-out evaluation before and after and a short
+// markdown report. The engine worker runs it for the extension; tests and the measurement
+// script call it directly. It is cancellable between steps (the latest checkpoint is kept
+// and a later call with `resume` continues exactly), bounded by a time budget (the number of
+// steps comes from the measured speed of one step), and reports progress as it goes.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModel } from '../model/load';
+import type { Model } from '../model/model';
+import { getTokenizer, type Tokenizer } from '../tokenizer/tokenizer';
+import { promptTokenizer } from '../tokenizer/promptFormats';
+import { TokenDataset } from './data';
+import { lossAndGrads } from './gradients';
+import { createLora, defaultLoraOptions, type Lora } from './lora';
+import { Trainer, TRAINER_DEFAULTS, type TrainerOptions } from './trainer';
+import { CheckpointError, prepareOutDir, readTrainerState, restoreCheckpoint, saveCheckpoint } from './checkpoint';
+import { writeFileAtomic } from './atomicFile';
+import { heldOutDocuments, lineTasks, splitByFile, trainingDocuments, type SourceFile } from './workspaceDataset';
+import { evaluate, LINE_MAX_TOKENS, type EvalInputs, type EvalResult } from './workspaceEval';
+
+export interface WorkspaceTrainOptions {
+  /** The base model's checkpoint folder (never written to). */
+  modelDir: string;
+  /** Where checkpoints, the adapter (or model), eval results and the report go. */
+  outDir: string;
+  /** The selected workspace files (paths relative to the workspace). */
+  files: SourceFile[];
+  /** LoRA adapters on the attention projections (default), or every weight. */
+  mode: 'lora' | 'full';
+  loraRank: number;
+  /** Time budget of the whole run (evaluations included), in minutes. */
+  maxMinutes: number;
+  /** Continue the run saved in outDir. */
+  resume: boolean;
+  /** Fixed number of updates instead of what the time budget allows. */
+  steps?: number;
+  seqLen?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  /** Passes over the training data at most (default 4). */
+  maxEpochs?: number;
+  /** Held-out line completions per evaluation (default 40). */
+  evalLines?: number;
+  /** Held-out loss windows per evaluation (default 64). */
+  evalWindows?: number;
+}
+
+export type TrainPhase = 'preparing' | 'evaluating-before' | 'training' | 'evaluating-after' | 'saving';
+
+export interface TrainProgress {
+  phase: TrainPhase;
+  step: number;
+  steps: number;
+  /** Loss of the latest update (null before the first). */
+  loss: number | null;
+  tokensPerSecond: number | null;
+  etaSeconds: number | null;
+}
+
+export type TrainStatus = 'completed' | 'time-limit' | 'cancelled';
+
+export interface WorkspaceTrainResult {
+  status: TrainStatus;
+  step: number;
+  steps: number;
+  mode: 'lora' | 'full';
+  outDir: string;
+  trainFiles: number;
+  heldOutFiles: number;
+  trainTokens: number;
+  before: EvalResult;
+  /** Null when cancelled: the run is incomplete and can be resumed. */
+  after: EvalResult | null;
+  seconds: number;
+  /** The short markdown report (also written to outDir/report.md). */
+  report: string;
+}
+
+export class WorkspaceTrainError extends Error {
+  override name = 'WorkspaceTrainError';
+}
+
+const EVAL_BEFORE = 'eval-before.json';
+const RESULT = 'result.json';
+const REPORT = 'report.md';
+/** Save a checkpoint at least this often, so a crash or a cancel loses little. */
+const CHECKPOINT_SECONDS = 30;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function trainerOptions(o: WorkspaceTrainOptions, model: Model): TrainerOptions {
+  const lr = o.lr ?? (o.mode === 'lora' ? 1e-3 : 1e-4);
+  return {
+    ...TRAINER_DEFAULTS,
+    steps: o.steps ?? 1,
+    batchSize: o.batchSize ?? 4,
+    seqLen: Math.min(o.seqLen ?? 256, model.config.maxPositions),
+    lr,
+    minLr: lr / 10,
+    warmupSteps: 0,
+    weightDecay: o.mode === 'lora' ? 0 : TRAINER_DEFAULTS.weightDecay,
+    seed: o.seed ?? TRAINER_DEFAULTS.seed,
+  };
+}
+
+/** Seconds of one update on this machine, measured on a batch without changing anything. */
+function timeOneStep(trainer: Trainer): number {
+  const { batchSize: B, seqLen: T } = trainer.options;
+  const batch = { B, T, tokens: new Int32Array(B * T), targets: new Int32Array(B * T) };
+  trainer.dataset.fill(batch, { epoch: 0, index: 0 });
+  const started = performance.now();
+  lossAndGrads(trainer.model, batch, trainer.acts, trainer.lora ? null : trainer.grads, { lora: trainer.lora, loraGrads: trainer.lora ? trainer.grads : null });
+  trainer.grads.fill(0);
+  return ((performance.now() - started) / 1000) * trainer.options.gradAccum;
+}
+
+function fmt(x: number, digits: number): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : 'n/a';
+}
+
+function change(before: number, after: number, lowerIsBetter: boolean): string {
+  if (!Number.isFinite(before) || !Number.isFinite(after) || before === 0) return '';
+  const pct = ((after - before) / Math.abs(before)) * 100;
+  const better = lowerIsBetter ? pct < 0 : pct > 0;
+  return `${pct > 0 ? '+' : ''}${pct.toFixed(1)} %${Math.abs(pct) >= 0.05 ? (better ? ' (better)' : ' (worse)') : ''}`;
+}
+
+export function reportMarkdown(r: Omit<WorkspaceTrainResult, 'report'>, modelDir: string): string {
+  const a = r.after;
+  const row = (name: string, b: number, x: number | undefined, digits: number, lower: boolean): string =>
+    `| ${name} | ${fmt(b, digits)} | ${x === undefined ? '—' : fmt(x, digits)} | ${x === undefined ? '' : change(b, x, lower)} |`;
+  const lines = [
+    '# Limelight: fine-tune on workspace',
+    '',
+    `${r.mode === 'lora' ? 'LoRA adapters' : 'Full fine-tune'} of \`${modelDir}\`: ${r.step} of ${r.steps} steps in ${Math.round(r.seconds)} s (${r.status}), on ${r.trainFiles} files (${r.trainTokens.toLocaleString('en-US')} tokens); ${r.heldOutFiles} files held out for the evaluation.`,
+    '',
+    '| held-out metric | before | after | change |',
+    '| --- | --- | --- | --- |',
+    row('loss (nats/token)', r.before.loss, a?.loss, 4, true),
+    row('perplexity', Math.exp(r.before.loss), a ? Math.exp(a.loss) : undefined, 2, true),
+    row(`line completion edit similarity (${r.before.lines} lines)`, r.before.editSimilarity, a?.editSimilarity, 3, false),
+    row('exact lines', r.before.exactMatch, a?.exactMatch, 3, false),
+    '',
+  ];
+  if (a) {
+    const shown = a.samples.slice(0, 3);
+    if (shown.length > 0) {
+      lines.push('Examples of held-out lines (expected / before / after):', '');
+      a.samples.slice(0, 3).forEach((s, i) => {
+        lines.push(`- \`${s.path}:${s.line}\`: \`${s.expected}\` / \`${r.before.samples[i]?.got ?? ''}\` / \`${s.got}\``);
+      });
+      lines.push('');
+    }
+  } else {
+    lines.push('The run was cancelled; its latest checkpoint is kept and can be resumed.', '');
+  }
+  return lines.join('\n');
+}
+
+/** Trains on the workspace files and evaluates before and after; see the file comment. */
+export async function fineTuneWorkspace(o: WorkspaceTrainOptions, onProgress: (p: TrainProgress) => void = () => {}, signal?: AbortSignal): Promise<WorkspaceTrainResult> {
+  const started = performance.now();
+  const elapsed = (): number => (performance.now() - started) / 1000;
+  const budget = o.maxMinutes * 60;
+  onProgress({ phase: 'preparing', step: 0, steps: 0, loss: null, tokensPerSecond: null, etaSeconds: null });
+  const model = loadModel(o.modelDir);
+  if (model.config.encoding === null) throw new WorkspaceTrainError(`${o.modelDir}: the model names no tokenizer encoding; add "limelight_encoding": "p50k_edit" to its config.json.`);
+  const tokenizer: Tokenizer = getTokenizer(model.config.encoding);
+  const tok = promptTokenizer(tokenizer);
+  if (o.files.length < 2) throw new WorkspaceTrainError(`Fine-tuning needs at least 2 files (one is held out to measure the gain); ${o.files.length} selected. Widen limelight.fineTune.include.`);
+
+  prepareOutDir(o.outDir, o.modelDir);
+  const saved = readTrainerState(o.outDir);
+  if (saved !== null && !o.resume) throw new CheckpointError(`${o.outDir} holds a run at step ${saved.step}; resume it or remove the folder first.`);
+  if (saved === null && o.resume) throw new CheckpointError(`${o.outDir} holds no run to resume; start a new one.`);
+
+  let options = trainerOptions(o, model);
+  const mode: 'lora' | 'full' = saved ? (saved.lora ? 'lora' : 'full') : o.mode;
+  let lora: Lora | null;
+  if (saved) {
+    options = saved.options;
+    lora = saved.lora ? createLora(model.config, saved.lora, options.seed) : null;
+  } else {
+    lora = mode === 'lora' ? createLora(model.config, defaultLoraOptions(model.config, o.loraRank), options.seed) : null;
+  }
+  const split = splitByFile(o.files);
+  const dataset = new TokenDataset(trainingDocuments(tok, split.train, options.seed), tok.eot, options.seqLen, options.seed);
+  const evalInputs: EvalInputs = {
+    docs: heldOutDocuments(tok, split.heldOut),
+    tasks: lineTasks(tok, split.heldOut, o.evalLines ?? 40, model.config.maxPositions - LINE_MAX_TOKENS),
+    T: options.seqLen,
+    maxWindows: o.evalWindows ?? 64,
+  };
+  const trainer = new Trainer(model, dataset, options, lora);
+  if (saved) restoreCheckpoint(o.outDir, trainer);
+
+  const beforePath = join(o.outDir, EVAL_BEFORE);
+  let before: EvalResult;
+  const evalStarted = elapsed();
+  if (saved && existsSync(beforePath)) {
+    before = JSON.parse(readFileSync(beforePath, 'utf8')) as EvalResult;
+  } else {
+    onProgress({ phase: 'evaluating-before', step: 0, steps: 0, loss: null, tokensPerSecond: null, etaSeconds: null });
+    // The base model: adapters that were never trained change nothing (B = 0).
+    before = await evaluate(model, null, tokenizer, evalInputs, signal);
+    writeFileAtomic(beforePath, JSON.stringify(before) + '\n');
+  }
+  const evalSeconds = elapsed() - evalStarted;
+
+  if (!saved) {
+    // The step count is fixed before the first update (the schedule depends on it): what the
+    // budget left after both evaluations allows at the measured speed, at most maxEpochs passes.
+    const perEpoch = Math.ceil(dataset.examples / (options.batchSize * options.gradAccum));
+    const maxSteps = Math.max(1, perEpoch * (o.maxEpochs ?? 4));
+    const stepSeconds = timeOneStep(trainer);
+    const affordable = Math.floor((budget - elapsed() - evalSeconds * 1.2) / stepSeconds);
+    options.steps = o.steps ?? Math.max(1, Math.min(maxSteps, affordable));
+    options.warmupSteps = Math.min(10, Math.floor(options.steps / 10));
+  }
+
+  const deadline = budget - evalSeconds * 1.1;
+  const firstStep = trainer.step;
+  const trainStarted = elapsed();
+  let lastSave = elapsed();
+  let lastReport = 0;
+  let tokens = 0;
+  let status: TrainStatus = 'completed';
+  while (trainer.step < options.steps) {
+    if (signal?.aborted) {
+      status = 'cancelled';
+      break;
+    }
+    if (o.steps === undefined && elapsed() > deadline && trainer.step > firstStep) {
+      status = 'time-limit';
+      break;
+    }
+    const r = trainer.trainStep();
+    tokens += r.tokens;
+    const spent = elapsed() - trainStarted;
+    if (elapsed() - lastReport > 0.25 || trainer.step === options.steps) {
+      lastReport = elapsed();
+      const perStep = spent / (trainer.step - firstStep);
+      onProgress({ phase: 'training', step: trainer.step, steps: options.steps, loss: r.loss, tokensPerSecond: tokens / spent, etaSeconds: (options.steps - trainer.step) * perStep + evalSeconds });
+    }
+    if (elapsed() - lastSave > CHECKPOINT_SECONDS && trainer.step < options.steps) {
+      saveCheckpoint(o.outDir, trainer, o.modelDir);
+      lastSave = elapsed();
+    }
+    // Lets a cancel message reach the signal between steps.
+    await yieldToEventLoop();
+  }
+  onProgress({ phase: 'saving', step: trainer.step, steps: options.steps, loss: trainer.losses.at(-1) ?? null, tokensPerSecond: null, etaSeconds: null });
+  saveCheckpoint(o.outDir, trainer, o.modelDir);
+
+  let after: EvalResult | null = null;
+  if (status !== 'cancelled') {
+    onProgress({ phase: 'evaluating-after', step: trainer.step, steps: options.steps, loss: trainer.losses.at(-1) ?? null, tokensPerSecond: null, etaSeconds: evalSeconds });
+    try {
+      after = await evaluate(model, lora, tokenizer, evalInputs, signal);
+    } catch (e) {
+      if (!signal?.aborted) throw e;
+      status = 'cancelled';
+    }
+  }
+  const result: Omit<WorkspaceTrainResult, 'report'> = {
+    status,
+    step: trainer.step,
+    steps: options.steps,
+    mode,
+    outDir: o.outDir,
+    trainFiles: split.train.length,
+    heldOutFiles: split.heldOut.length,
+    trainTokens: dataset.stream.length,
+    before,
+    after,
+    seconds: elapsed(),
+  };
+  const report = reportMarkdown(result, o.modelDir);
+  writeFileAtomic(join(o.outDir, REPORT), report);
+  const full: WorkspaceTrainResult = { ...result, report };
+  writeFileAtomic(join(o.outDir, RESULT), JSON.stringify(full) + '\n');
+  return full;
+}
