@@ -7,7 +7,6 @@ import { runInferenceBench } from './inference';
 import { runTrainBench } from './train';
 import { runLatencyBench } from './latency';
 import { runAccuracyBench } from './accuracy';
-import { runLatencyBench } from './latency';
 
 const [first, ...rest] = process.argv.slice(2);
 if (first === 'accuracy') {
