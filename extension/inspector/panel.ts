@@ -44,6 +44,9 @@ export class InspectorPanel {
   private source: InspectorSource | null = null;
   private ranges: Int32Array = new Int32Array(0);
   private request = 0;
+  /** The page has posted 'ready' since it was last (re)loaded; earlier messages would be lost. */
+  private ready = false;
+  private status: HostToWebview | null = null;
   private readonly decoration = vscode.window.createTextEditorDecorationType({
     backgroundColor: new vscode.ThemeColor('editor.findMatchHighlightBackground'),
     border: '1px solid',
@@ -85,6 +88,10 @@ export class InspectorPanel {
     this.disposables.push(
       this.decoration,
       panel.onDidDispose(() => this.dispose()),
+      // A hidden webview is discarded and reloads when shown; it says 'ready' again then.
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
       panel.webview.onDidReceiveMessage((m: unknown) => {
         if (isWebviewToHost(m)) void this.onMessage(m);
       }),
@@ -126,13 +133,17 @@ export class InspectorPanel {
     await this.post({ type: 'status', message: `${this.source.label}: ready.`, busy: false });
   }
 
-  private post(m: HostToWebview): Thenable<boolean> {
-    return this.panel.webview.postMessage(m);
+  /** Posts to a ready page; before that, keeps the latest status for when it is. */
+  private async post(m: HostToWebview): Promise<void> {
+    if (m.type === 'status') this.status = m;
+    if (this.ready) await this.panel.webview.postMessage(m);
   }
 
   private async onMessage(m: WebviewToHost): Promise<void> {
     if (m.type === 'ready') {
-      // A webview that was hidden (and so discarded) or reloaded asks for the data again.
+      // A new page (first load, or shown again after being hidden) gets the data again.
+      this.ready = true;
+      if (this.status && !this.wire) await this.post(this.status);
       await this.send();
     } else if (m.type === 'hoverToken') {
       await this.decorate(m.token, false);

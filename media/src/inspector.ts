@@ -62,6 +62,9 @@ const topKLabel = el('label', { title: 'Draw at most this many lines per token a
 topKLabel.append(topK);
 toolbar.append(layerLabel, thresholdLabel, topKLabel);
 app.append(tabs, toolbar, explain, stage, status);
+// Until data arrives, the page explains what it will show instead of offering empty controls.
+app.classList.add('waiting');
+explain.replaceChildren(el('summary', {}, 'What this panel shows'), el('p', {}, EXPLAIN.heads.text));
 layerSelect.addEventListener('change', () => ctx?.set({ layer: Number(layerSelect.value) }));
 threshold.addEventListener('input', () => ctx?.set({ threshold: Number(threshold.value) }));
 topK.addEventListener('change', () => ctx?.set({ topK: Math.max(0, Math.floor(Number(topK.value) || 0)) }));
@@ -166,6 +169,7 @@ function warmLayers(): void {
 function start(meta: Extract<HostToWebview, { type: 'meta' }>): void {
   metaAt = performance.now();
   firstPaint = false;
+  app.classList.remove('waiting');
   const data = new InspectorData(meta.meta);
   source = meta.source;
   views.clear();

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../tools/e2e/paths';
 import { startCodeServer, type RunningCodeServer } from '../../tools/e2e/server';
-import { openFile, openWorkbench, requireChromium, runCommand, type Workbench } from '../../tools/e2e/workbench';
+import type { Page } from 'playwright-core';
+import { openFile, openWorkbench, requireChromium, type Workbench } from '../../tools/e2e/workbench';
 
 const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
 const results = join(repoRoot, 'test-results');
@@ -36,13 +37,23 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
+/** Runs a palette command without clicking first (runCommand's click would drop the selection). */
+async function runCommandKeepingSelection(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
 test('Inspect Attention on a selection opens the inspector panel', async () => {
   assert.ok(wb, 'the workbench did not open');
   const page = wb.page;
   await openFile(page, 'stack.ts');
   await page.locator('.monaco-editor .view-lines').first().click();
   await page.keyboard.press('Control+A');
-  await runCommand(page, 'Limelight: Inspect Attention');
+  await runCommandKeepingSelection(page, 'Limelight: Inspect Attention');
   await page.locator('.tabs-container .tab', { hasText: 'Limelight: Attention' }).waitFor({ timeout: 20_000 });
   // VS Code hosts a webview in an iframe that holds the page's own iframe.
   const view = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
@@ -50,6 +61,6 @@ test('Inspect Attention on a selection opens the inspector panel', async () => {
   await view.locator('.status', { hasText: /model is not loaded|tokens/ }).waitFor({ timeout: 20_000 });
   await page.screenshot({ path: join(results, 'e2e-inspector.png') });
   // Running the command again reveals the same panel instead of opening a second one.
-  await runCommand(page, 'Limelight: Inspect Attention');
+  await runCommandKeepingSelection(page, 'Limelight: Inspect Attention');
   assert.equal(await page.locator('.tabs-container .tab', { hasText: 'Limelight: Attention' }).count(), 1);
 });
