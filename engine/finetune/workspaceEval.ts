@@ -6,8 +6,8 @@ import type { Model } from '../model/model';
 import { createJsBackend } from '../runtime/jsBackend';
 import { Generator } from '../generate/generator';
 import type { Tokenizer } from '../tokenizer/tokenizer';
-import { createActivations, countTargets, lossAndGrads, type TrainBatch } from './gradients';
-import { mergeLora, unmergeLora, type Lora } from './lora';
+import { createActivations, countTargets, lossAndGrads, type TrainBatch } from '../train/gradients';
+import { mergeLora, unmergeLora, type Lora } from '../train/lora';
 import { editSimilarity, type LineTask } from './workspaceDataset';
 
 export interface LineSample {

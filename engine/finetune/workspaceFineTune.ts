@@ -10,12 +10,12 @@ import { loadModel } from '../model/load';
 import type { Model } from '../model/model';
 import { getTokenizer, type Tokenizer } from '../tokenizer/tokenizer';
 import { promptTokenizer } from '../tokenizer/promptFormats';
-import { TokenDataset } from './data';
-import { lossAndGrads } from './gradients';
-import { createLora, defaultLoraOptions, type Lora } from './lora';
-import { Trainer, TRAINER_DEFAULTS, type TrainerOptions } from './trainer';
-import { CheckpointError, prepareOutDir, readTrainerState, restoreCheckpoint, saveCheckpoint } from './checkpoint';
-import { writeFileAtomic } from './atomicFile';
+import { TokenDataset } from '../train/data';
+import { lossAndGrads } from '../train/gradients';
+import { createLora, defaultLoraOptions, type Lora } from '../train/lora';
+import { Trainer, TRAINER_DEFAULTS, type TrainerOptions } from '../train/trainer';
+import { CheckpointError, prepareOutDir, readTrainerState, restoreCheckpoint, saveCheckpoint } from '../train/checkpoint';
+import { writeFileAtomic } from '../train/atomicFile';
 import { heldOutDocuments, lineTasks, splitByFile, trainingDocuments, type SourceFile } from './workspaceDataset';
 import { evaluate, LINE_MAX_TOKENS, type EvalInputs, type EvalResult } from './workspaceEval';
 

@@ -5,7 +5,8 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EngineRequest, ForwardRequest, FromWorker, GenerateRequest, LoadRequest, ResultOf, ToWorker } from './protocol';
+import type { EngineRequest, ForwardRequest, FromWorker, GenerateRequest, LoadRequest, ResultOf, ToWorker, TrainRequest } from './protocol';
+import type { TrainProgress } from '../finetune/workspaceFineTune';
 
 export interface EngineClientOptions {
   /** The worker script; default: worker.js beside this bundle (dist/), else main.js (transpiled tests). */
@@ -30,6 +31,7 @@ interface Pending {
   resolve(v: unknown): void;
   reject(e: Error): void;
   onToken?: (tokenId: number, text: string) => void;
+  onProgress?: (progress: TrainProgress) => void;
 }
 
 const MAX_RESTART_DELAY_MS = 30_000;
@@ -72,6 +74,11 @@ export class EngineClient {
     return this.request({ type: 'forward', ...req }, signal) as Promise<ResultOf['forward']>;
   }
 
+  /** Fine-tune on Workspace in this worker (use a client of its own so completions keep running). */
+  train(req: Omit<TrainRequest, 'type'>, opts: { signal?: AbortSignal; onProgress?: (progress: TrainProgress) => void } = {}): Promise<ResultOf['train']> {
+    return this.request({ type: 'train', ...req }, opts.signal, undefined, opts.onProgress) as Promise<ResultOf['train']>;
+  }
+
   /** Frees the model and stops the worker; pending requests fail. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
@@ -83,7 +90,7 @@ export class EngineClient {
     await w?.terminate();
   }
 
-  private request(request: EngineRequest, signal?: AbortSignal, onToken?: (tokenId: number, text: string) => void): Promise<unknown> {
+  private request(request: EngineRequest, signal?: AbortSignal, onToken?: (tokenId: number, text: string) => void, onProgress?: (progress: TrainProgress) => void): Promise<unknown> {
     if (this.disposed) return Promise.reject(new Error('The engine was shut down; create a new EngineClient.'));
     if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('cancelled'));
     if (!this.worker) return Promise.reject(new EngineError('EngineRestarting', 'The engine is restarting after a crash; try again in a moment.'));
@@ -96,6 +103,7 @@ export class EngineClient {
         resolve: (v) => (done(), resolve(v)),
         reject: (e) => (done(), reject(e)),
         onToken,
+        onProgress,
       });
       this.post({ kind: 'request', id, request });
     });
@@ -124,6 +132,10 @@ export class EngineClient {
     if (!p) return;
     if (msg.kind === 'token') {
       p.onToken?.(msg.tokenId, msg.text);
+      return;
+    }
+    if (msg.kind === 'progress') {
+      p.onProgress?.(msg.progress);
       return;
     }
     this.pending.delete(msg.id);

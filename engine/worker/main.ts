@@ -8,6 +8,8 @@ import { FastBackend, type WeightFormat } from '../runtime/fastBackend';
 import type { InferenceBackend } from '../runtime/backend';
 import { Generator } from '../generate/generator';
 import { getTokenizer, type Tokenizer } from '../tokenizer/tokenizer';
+import { loadAdapter, mergeLora } from '../train/lora';
+import { fineTuneWorkspace } from '../finetune/workspaceFineTune';
 import { errorData, type EngineRequest, type FromWorker, type ForwardResultMessage, type GenerateRequest, type LoadRequest, type LoadResult, type ToWorker } from './protocol';
 
 /** Weights above this many bytes in f32 are held as Q8_0 under weightFormat 'auto'. */
@@ -38,6 +40,7 @@ async function load(req: LoadRequest): Promise<LoadResult> {
   loaded = null;
   const model = loadModel(req.modelDir);
   const c = model.config;
+  if (req.adapterDir !== undefined) mergeLora(model, loadAdapter(req.adapterDir, c));
   const weightFormat: WeightFormat = req.weightFormat === 'auto' ? (model.params.length * 4 > AUTO_Q8_BYTES ? 'q8_0' : 'f32') : req.weightFormat;
   // js runs the pool-backed FastBackend; the other settings fall back to it when they cannot start.
   const choice = await selectBackend(model, { setting: req.backend, threads: req.threads, contextLength: req.contextLength, weightFormat });
@@ -101,6 +104,8 @@ async function handle(id: number, req: EngineRequest, signal: AbortSignal) {
       return generate(id, req, signal);
     case 'forward':
       return forward(req);
+    case 'train':
+      return fineTuneWorkspace(req, (progress) => send({ kind: 'progress', id, progress }), signal);
     case 'dispose':
       loaded?.backend.dispose();
       loaded = null;

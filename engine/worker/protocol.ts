@@ -7,6 +7,7 @@ import type { WeightFormat } from '../runtime/fastBackend';
 import type { SamplingOptions } from '../generate/sampler';
 import type { GenerateTimings } from '../generate/generator';
 import type { StopReason } from '../generate/stops';
+import type { TrainProgress, WorkspaceTrainOptions, WorkspaceTrainResult } from '../finetune/workspaceFineTune';
 
 export interface LoadRequest {
   type: 'load';
@@ -19,6 +20,8 @@ export interface LoadRequest {
   weightFormat: WeightFormat | 'auto';
   /** KV-cache capacity in positions (capped by the model). */
   contextLength?: number;
+  /** A PEFT LoRA adapter folder merged into the weights at load (Fine-tune on Workspace's result). */
+  adapterDir?: string;
 }
 
 export interface GenerateRequest {
@@ -42,11 +45,16 @@ export interface ForwardRequest {
   captureAttention?: boolean;
 }
 
+/** Fine-tune on Workspace; streams `progress` messages; a cancel keeps the latest checkpoint. */
+export interface TrainRequest extends WorkspaceTrainOptions {
+  type: 'train';
+}
+
 export interface DisposeRequest {
   type: 'dispose';
 }
 
-export type EngineRequest = LoadRequest | GenerateRequest | ForwardRequest | DisposeRequest;
+export type EngineRequest = LoadRequest | GenerateRequest | ForwardRequest | TrainRequest | DisposeRequest;
 
 export interface LoadResult {
   modelDir: string;
@@ -78,6 +86,7 @@ export interface ResultOf {
   load: LoadResult;
   generate: GenerateResultMessage;
   forward: ForwardResultMessage;
+  train: WorkspaceTrainResult;
   dispose: null;
 }
 
@@ -92,6 +101,7 @@ export interface ErrorData {
 /** Worker -> client. */
 export type FromWorker =
   | { kind: 'token'; id: number; tokenId: number; text: string }
+  | { kind: 'progress'; id: number; progress: TrainProgress }
   | { kind: 'result'; id: number; result: ResultOf[keyof ResultOf] }
   | { kind: 'error'; id: number; error: ErrorData };
 
