@@ -20,6 +20,12 @@ export interface InspectRequest {
   promptLength?: number;
   /** Where spans of the decoded text sit in the editor's document. */
   segments?: SourceSegment[];
+  /**
+   * Document text the prompt holds, located in the decoded text by the engine (its last
+   * occurrence): the easy way for a caller that built the prompt from pieces (a FIM prompt's
+   * prefix and suffix) to tie its tokens to the document.
+   */
+  spans?: { text: string; docOffset: number }[];
   /** Tokenizer for pieces when the model's config names none (e.g. 'r50k_base'). */
   encoding?: string;
   /** Multiply-adds allowed for the logit lens (default 1e9, about a second). */
@@ -107,7 +113,7 @@ export function inspect(model: Model, req: InspectRequest, chunk = CHUNK): Inspe
     pieces,
     ranges,
     text,
-    segments: validSegments(req.segments ?? [], text.length),
+    segments: validSegments([...(req.segments ?? []), ...locateSpans(req.spans ?? [], text)], text.length),
     attention,
     meanHeads: quantiseAll(mean),
     rollout: quantiseAll(rollout),
@@ -152,6 +158,17 @@ function validSegments(segments: SourceSegment[], textLength: number): SourceSeg
   return segments.filter(
     (s) => Number.isInteger(s.textStart) && Number.isInteger(s.length) && Number.isInteger(s.docOffset) && s.textStart >= 0 && s.length > 0 && s.docOffset >= 0 && s.textStart + s.length <= textLength,
   );
+}
+
+/** Segments for the spans found in the decoded text; a span that is not there is skipped. */
+export function locateSpans(spans: readonly { text: string; docOffset: number }[], text: string): SourceSegment[] {
+  const out: SourceSegment[] = [];
+  for (const s of spans) {
+    if (typeof s.text !== 'string' || s.text.length === 0) continue;
+    const at = text.lastIndexOf(s.text);
+    if (at >= 0) out.push({ textStart: at, length: s.text.length, docOffset: s.docOffset });
+  }
+  return out;
 }
 
 function quantiseAll(values: Float32Array): Uint8Array {

@@ -24,7 +24,9 @@ export interface InspectTarget {
   ids?: number[];
   text?: string;
   promptLength?: number;
-  segments: InspectorSource['segments'];
+  /** Where the decoded text sits in the document: exact segments, or text the engine finds. */
+  segments?: InspectorSource['segments'];
+  spans?: { text: string; docOffset: number }[];
 }
 
 export interface InspectorDeps {
@@ -109,7 +111,7 @@ export class InspectorPanel {
     const request = ++this.request;
     await this.post({ type: 'status', message: `Running the model on ${target.label}…`, busy: true });
     try {
-      const req: InspectRequest = { segments: target.segments };
+      const req: InspectRequest = { segments: target.segments ?? [], spans: target.spans ?? [] };
       if (target.ids) req.ids = target.ids;
       if (target.text !== undefined) req.text = target.text;
       if (target.promptLength !== undefined) req.promptLength = target.promptLength;

@@ -8,7 +8,7 @@ import { docRangeTokens, tokenDocRange, tokenText, tokensInRange } from '../../e
 import { chooseLensPositions, logitLens, logSumExp } from '../../engine/inspect/logitLens';
 import { DEQUANT, quantiseProb, triRow, triSize } from '../../engine/inspect/format';
 import { attentionByDistance, positionSimilarity, ropeProfile } from '../../engine/inspect/positions';
-import { inspect, InspectError } from '../../engine/inspect/inspect';
+import { inspect, InspectError, locateSpans } from '../../engine/inspect/inspect';
 import { pack, toWire } from '../../engine/inspect/wire';
 import { loadModel } from '../../engine/model/load';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
@@ -111,6 +111,18 @@ test('tokens map to the document through segments, and a document range back to 
   assert.deepEqual(docRangeTokens(ranges, segments, 103, 103), [2], 'a caret picks the token under it');
   assert.deepEqual(docRangeTokens(ranges, segments, 0, 100), [], 'text before the segment has no tokens');
   assert.deepEqual(docRangeTokens(ranges, segments, 0, 1000), [1, 2], 'only tokens inside the segment');
+});
+
+test('document spans are found in the decoded text (last occurrence), missing ones skipped', () => {
+  const text = '<P>let x = 1;<S>x = 2<M>';
+  assert.deepEqual(locateSpans([{ text: 'let x = 1;', docOffset: 40 }, { text: 'x = 2', docOffset: 51 }, { text: 'nope', docOffset: 0 }, { text: '', docOffset: 0 }], text), [
+    { textStart: 3, length: 10, docOffset: 40 },
+    { textStart: 16, length: 5, docOffset: 51 },
+  ]);
+  const model = loadModel(oracleDir('gpt2-tiny'));
+  const insp = inspect(model, { text: 'a.b', spans: [{ text: '.b', docOffset: 7 }] });
+  assert.deepEqual(insp.segments, [{ textStart: 1, length: 2, docOffset: 7 }]);
+  assert.deepEqual(tokenDocRange(insp.ranges, insp.segments, 2), [8, 9], 'token "b" is at document offset 8');
 });
 
 test('tokenText agrees with the real tokenizer on code', () => {
