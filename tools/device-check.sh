@@ -74,7 +74,7 @@ run() {
     s=0
     echo "== ort-webgpu"
     "$node" out/tools/bench/ort.js --device webgpu --formats f32 || s=1
-    "$node" out/tools/bench/ort.js --device webgpu --formats q8 || s=1
+    "$node" out/tools/bench/ort.js --device webgpu --formats q8_0 || s=1
     echo "== ort-cpu, 2 threads (this machine's cores, not the 2-core reference machine)"
     "$node" out/tools/bench/ort.js --device cpu --threads 2 || s=1
     if [ -n "${PEER_BENCH:-}" ]; then

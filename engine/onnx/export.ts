@@ -23,7 +23,7 @@ import { DataType } from './schema';
 export const EXPORTER_VERSION = 3;
 
 /** How linear weights are stored: float32, or 8-bit blocks of 32 with a float scale (MatMulNBits). */
-export type OnnxWeightFormat = 'f32' | 'q8';
+export type OnnxWeightFormat = 'f32' | 'q8_0';
 
 export const Q8_BLOCK = 32;
 
@@ -111,7 +111,7 @@ class DecoderExporter {
   /** y = x W^T (+ b) for a weight stored (out, in); x is (1, T, in). */
   private linear(name: string, x: string, w: Float32Array, b: Float32Array | null, out: number, inp: number): string {
     let y: string;
-    if (this.format === 'q8' && inp % Q8_BLOCK === 0) {
+    if (this.format === 'q8_0' && inp % Q8_BLOCK === 0) {
       const { q, scales } = quantizeQ8(w, out, inp);
       const qb = this.g.initializer(`${name}.q8`, DataType.UINT8, [out, inp / Q8_BLOCK, Q8_BLOCK], q);
       const sc = this.g.initializer(`${name}.scales`, DataType.FLOAT, [out * (inp / Q8_BLOCK)], scales);
@@ -214,7 +214,7 @@ class DecoderExporter {
     // Logits of the last `logits_to_keep` positions (all when 0).
     const start = g.op('Neg', [g.op('Unsqueeze', ['logits_to_keep', g.int64([0])])]);
     const kept = g.op('Slice', [normed, start, g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]); // (1, K, C)
-    if (this.format === 'q8' && C % Q8_BLOCK === 0) {
+    if (this.format === 'q8_0' && C % Q8_BLOCK === 0) {
       // The head is the largest matrix: quantized too (as llama.cpp's Q8_0 does); wte stays f32 for the lookup.
       g.node('Identity', [this.linear('lm_head', kept, v.lmHead, null, c.vocabSize, C)], ['logits']);
     } else {

@@ -4,8 +4,7 @@
 // costs a notice, never the completions. `auto` tries WebGPU only when an adapter exists and the
 // model is big enough for the GPU to beat the CPU, then ort-cpu, then js.
 import type { Model } from '../model/model';
-import type { OnnxWeightFormat } from '../onnx/export';
-import { JsBackend } from './jsBackend';
+import { FastBackend, type WeightFormat } from './fastBackend';
 import type { BackendName, InferenceBackend } from './backend';
 
 export type BackendSetting = 'auto' | BackendName;
@@ -16,10 +15,11 @@ export const WEBGPU_MIN_PARAMS = 20_000_000;
 
 export interface SelectOptions {
   setting: BackendSetting;
-  /** Intra-op threads for onnxruntime (0 = cores minus one). */
+  /** Compute threads of the js backend and intra-op threads of onnxruntime (0 = cores minus one). */
   threads?: number;
   contextLength?: number;
-  weightFormat?: OnnxWeightFormat;
+  /** How the matrices are held (default f32). onnxruntime runs f32 and q8_0; f16 runs as f32 there. */
+  weightFormat?: WeightFormat;
   /** Where ONNX exports are cached (null = in memory). */
   cacheDir?: string | null;
   webgpuMinParams?: number;
@@ -64,13 +64,14 @@ function firstLine(e: unknown): string {
 }
 
 async function create(name: BackendName, model: Model, opts: SelectOptions): Promise<InferenceBackend> {
-  if (name === 'js') return new JsBackend(model, { contextLength: opts.contextLength });
+  const weightFormat = opts.weightFormat ?? 'f32';
+  if (name === 'js') return FastBackend.create(model, { threads: opts.threads, contextLength: opts.contextLength, weightFormat });
   const { OrtBackend } = await import('./ortBackend.js');
   return OrtBackend.create(model, {
     device: name === 'ort-webgpu' ? 'webgpu' : 'cpu',
     threads: opts.threads,
     contextLength: opts.contextLength,
-    weightFormat: opts.weightFormat,
+    weightFormat: weightFormat === 'q8_0' ? 'q8_0' : 'f32',
     cacheDir: opts.cacheDir,
   });
 }
@@ -120,7 +121,9 @@ export async function selectBackend(model: Model, opts: SelectOptions): Promise<
     try {
       backend = await create(name, model, opts);
       await smokeTest(backend);
-      const reason = fallbacks.length === 0 ? `${name} (${why})` : `${name} (${why}; ${fallbacks.map((f) => `${f.name}: ${f.reason}`).join('; ')})`;
+      const notes = [why, ...fallbacks.map((f) => `${f.name}: ${f.reason}`)];
+      if (name !== 'js' && opts.weightFormat === 'f16') notes.push('f16 weights run as f32 on onnxruntime');
+      const reason = `${name} (${notes.join('; ')})`;
       return { backend, name, reason, fallbacks };
     } catch (e) {
       backend?.dispose();

@@ -105,7 +105,7 @@ function dequantizedCopy(model: Model): Model {
 test('q8 weights (MatMulNBits) compute what the dequantized weights compute, up to 8-bit activations', async () => {
   const model = loadModel(oracleDir('gpt2-tiny'));
   const ids = oracleFile('gpt2-tiny', 'reference').tensorToInt32('input_ids');
-  const be = await OrtBackend.create(model, { threads: 1, weightFormat: 'q8' });
+  const be = await OrtBackend.create(model, { threads: 1, weightFormat: 'q8_0' });
   try {
     const got = (await be.forward(ids, 0, { allLogits: true })).logits;
     const want = new JsBackend(dequantizedCopy(model)).forwardSync(ids, 0, { allLogits: true }).logits;
@@ -161,14 +161,14 @@ test('exports are cached on disk by weights; a corrupt entry is rebuilt', async 
   const tuned = createModel(model.config, model.params.slice());
   tuned.params[0] += 1e-3;
   assert.notEqual(exportKey(tuned, 'f32'), first.key);
-  assert.notEqual(exportKey(model, 'q8'), first.key);
+  assert.notEqual(exportKey(model, 'q8_0'), first.key);
 });
 
 test('limelight export-onnx writes FILE.onnx + FILE.onnx.data that onnxruntime loads, and never overwrites', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'limelight-export-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'tiny.onnx');
-  const argv = ['--model', oracleDir('llama-tiny'), '--out', out, '--weights', 'q8'];
+  const argv = ['--model', oracleDir('llama-tiny'), '--out', out, '--weights', 'q8_0'];
   assert.equal(await exportOnnxCommand.run(parseArgs(argv, exportOnnxCommand.options)), 0);
   const session = await ort.InferenceSession.create(out);
   try {
@@ -177,5 +177,5 @@ test('limelight export-onnx writes FILE.onnx + FILE.onnx.data that onnxruntime l
     await session.release();
   }
   await assert.rejects(exportOnnxCommand.run(parseArgs(argv, exportOnnxCommand.options)), /already exists; refusing to overwrite/);
-  await assert.rejects(exportOnnxCommand.run(parseArgs([...argv.slice(0, 3), join(dir, 'b.onnx'), '--weights', 'q4'], exportOnnxCommand.options)), /--weights must be one of f32, q8/);
+  await assert.rejects(exportOnnxCommand.run(parseArgs([...argv.slice(0, 3), join(dir, 'b.onnx'), '--weights', 'q4'], exportOnnxCommand.options)), /--weights must be one of f32, q8_0/);
 });

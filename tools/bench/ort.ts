@@ -1,7 +1,7 @@
 // Benchmark rows for the ONNX Runtime backends: prefill and decode speed on the GPT-2 124M shape
 // and the starter shape (6 layers, 6 heads, 384 wide, vocabulary 50284), random weights.
 // benchOrt() returns the rows for the bench dispatcher; run alone with
-//   node out/tools/bench/ort.js [--device cpu|webgpu] [--threads N] [--spin] [--formats f32,q8] [--shapes gpt2-124m,starter] [--repeats N]
+//   node out/tools/bench/ort.js [--device cpu|webgpu] [--threads N] [--spin] [--formats f32,q8_0] [--shapes gpt2-124m,starter] [--repeats N]
 import { configFromHF, type ModelConfig } from '../../engine/model/config';
 import { randomModel } from '../../engine/model/init';
 import { OrtBackend, type OrtDevice } from '../../engine/runtime/ortBackend';
@@ -60,7 +60,7 @@ export async function benchOrt(opts: OrtBenchOptions = {}): Promise<OrtBenchRow[
     if (!config) throw new Error(`unknown bench shape "${shape}"; known: ${Object.keys(ORT_BENCH_SHAPES).join(', ')}`);
     const model = randomModel(config);
     const ids = Int32Array.from({ length: prompt + steps }, (_, i) => (i * 7919) % config.vocabSize);
-    for (const weights of opts.formats ?? (['f32', 'q8'] as OnnxWeightFormat[])) {
+    for (const weights of opts.formats ?? (['f32', 'q8_0'] as OnnxWeightFormat[])) {
       const t0 = performance.now();
       const be = await OrtBackend.create(model, { device, threads, weightFormat: weights, contextLength: prompt + steps, spin: opts.spin === true });
       const loadMs = performance.now() - t0;

@@ -8,7 +8,7 @@ import { UsageError, type ParsedArgs } from '../args';
 import type { CliCommand } from '../command';
 import { openModel } from '../modelOptions';
 
-const FORMATS: readonly OnnxWeightFormat[] = ['f32', 'q8'];
+const FORMATS: readonly OnnxWeightFormat[] = ['f32', 'q8_0'];
 
 function writeAtomic(path: string, pieces: Uint8Array[]): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -24,11 +24,11 @@ function writeAtomic(path: string, pieces: Uint8Array[]): void {
 export const exportOnnxCommand: CliCommand = {
   name: 'export-onnx',
   summary: 'Write the model as an ONNX decoder graph (FILE.onnx + FILE.onnx.data) for onnxruntime.',
-  usage: '--model DIR --out FILE.onnx [--weights f32|q8]',
+  usage: '--model DIR --out FILE.onnx [--weights f32|q8_0]',
   options: [
     { name: 'model', kind: 'string', value: 'DIR', help: 'Hugging Face checkpoint folder (config.json + model.safetensors); default: the bundled starter model' },
     { name: 'out', kind: 'string', value: 'FILE', help: 'the .onnx file to write; its weights go beside it in FILE.data (required, must not exist)' },
-    { name: 'weights', kind: 'string', value: 'FORMAT', help: 'f32 (exact) or q8 (8-bit MatMulNBits blocks of 32); default f32' },
+    { name: 'weights', kind: 'string', value: 'FORMAT', help: 'f32 (exact) or q8_0 (8-bit blocks of 32 with a scale, like llama.cpp Q8_0; MatMulNBits); default f32' },
   ],
   async run(args: ParsedArgs): Promise<number> {
     const out = args.string('out');
