@@ -103,6 +103,8 @@ export class CompletionSession {
   private options: CompletionOptions;
   private seq = 0;
   private newest: AbortController | null = null;
+  /** complete() calls not yet answered. */
+  private requests = 0;
   private running: Promise<void> = Promise.resolve();
   private readonly listeners: ((r: CompletionRecord) => void)[] = [];
   private lastRecord: CompletionRecord | null = null;
@@ -143,6 +145,15 @@ export class CompletionSession {
   }
 
   async complete(doc: CompletionDocument, trigger: Trigger, signal?: AbortSignal): Promise<CompletionRecord> {
+    this.requests++;
+    try {
+      return await this.request(doc, trigger, signal);
+    } finally {
+      this.requests--;
+    }
+  }
+
+  private async request(doc: CompletionDocument, trigger: Trigger, signal?: AbortSignal): Promise<CompletionRecord> {
     const started = performance.now();
     this.newest?.abort();
     const mine = new AbortController();
@@ -245,9 +256,10 @@ export class CompletionSession {
   /**
    * Prefills the prompt for a cursor the user is about to type at (a file just opened or
    * focused), so that the first keystroke there prefills only its own tokens. Any request
-   * preempts it; it preempts what is pending (the user has moved on).
+   * preempts it; it does nothing while a request is pending (that request is the user's).
    */
   async warm(doc: CompletionDocument): Promise<void> {
+    if (this.requests > 0) return;
     this.newest?.abort();
     const mine = new AbortController();
     this.newest = mine;

@@ -23,6 +23,8 @@ export interface CompletionsDeps {
 }
 
 export interface Completions {
+  /** The engine worker host, shared with Summarize Selection and Fine-tune on Workspace. */
+  engine: EngineHost;
   engineStatus(): EngineStatus;
   activity(): CompletionActivity;
   /** Applies the current settings (reloads the model only when its settings changed). */
@@ -103,7 +105,7 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
   });
 
   // Context chunks: the place the user leaves in a file is noted when they switch editors;
-  // the cache is warmed where they arrive and after a cursor jump.
+  // the cache is warmed where they arrive and where they click (never over a pending request).
   let active = vscode.window.activeTextEditor;
   let warmTimer: NodeJS.Timeout | undefined;
   const noteEditor = (e: vscode.TextEditor | undefined): void => {
@@ -131,8 +133,8 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
       warmSoon(e);
     }),
     vscode.window.onDidChangeTextEditorSelection((e) => {
-      // Typing moves the selection too (kind undefined): only jumps warm the cache.
-      if (e.kind === vscode.TextEditorSelectionChangeKind.Mouse || e.kind === vscode.TextEditorSelectionChangeKind.Keyboard) warmSoon(e.textEditor);
+      // Typing moves the cursor with kind Keyboard too: only a click is surely a jump.
+      if (e.kind === vscode.TextEditorSelectionChangeKind.Mouse) warmSoon(e.textEditor);
     }),
     vscode.workspace.registerTextDocumentContentProvider(EXPLAIN_SCHEME, {
       onDidChange: explainChanged.event,
@@ -148,6 +150,7 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
   for (const e of vscode.window.visibleTextEditors) if (e !== active) noteEditor(e);
 
   return {
+    engine: host,
     engineStatus: () => host.status,
     activity: () => ({ thinking: inFlight > 0, lastLatencyMs, tokensPerS }),
     settingsChanged: () => {

@@ -171,3 +171,17 @@ test('an engine error is reported as an outcome, not thrown', async () => {
   assert.equal(r.outcome, 'error');
   assert.match(r.reason, /context/);
 });
+
+test('warming prefills the place the user is about to type at; it never preempts a pending request', async () => {
+  const { session, engine } = setup('x', { maxNewTokens: 2, debounceMs: 100 });
+  const at = FILE.indexOf('  \n}') + 2;
+  await session.warm(doc(FILE, at));
+  assert.equal(engine.calls, 1);
+  const typed = FILE.slice(0, at) + 'r' + FILE.slice(at);
+  const pending = session.complete(doc(typed, at + 1), 'auto');
+  await session.warm(doc(FILE, 10));
+  const r = await pending;
+  assert.equal(r.outcome, 'shown');
+  assert.ok(r.timings!.prefilled_tokens <= 3, `prefilled ${r.timings!.prefilled_tokens}`);
+  assert.equal(engine.calls, 2);
+});
