@@ -15,7 +15,6 @@
 import { qkvWidth, fcWidth, type ModelConfig } from '../model/config';
 import type { Model } from '../model/model';
 import { paramViews, type LayerParams, type ParamViews } from '../model/layout';
-import { matmulBackward, matmulForward } from '../kernels/matmul';
 import { layernormBackward, layernormForward, rmsnormBackward, rmsnormForward } from '../kernels/norms';
 import { geluBackward, geluForward, swigluBackward, swigluForward } from '../kernels/activations';
 import { ropeBackward, ropeForward, ropeTables } from '../kernels/rope';
@@ -25,9 +24,10 @@ import { attentionTrainBackward, attentionTrainForward } from '../kernels/attent
 import { loraUpBackward, loraUpForward } from '../kernels/lora';
 import { dropoutBackward, dropoutForward } from '../kernels/dropout';
 import { adapterA, adapterB, type Lora, type LoraAdapter, type LinearSlot } from './lora';
+import { REFERENCE_MATMUL, type TrainMatmul } from './trainPool';
 
-/** Rows of the LM head computed at once: bounds the logits buffer to LOGIT_ROWS * V floats. */
-const LOGIT_ROWS = 64;
+/** Rows of the LM head computed at once by default: bounds the logits buffer to LOGIT_ROWS * V floats. */
+export const LOGIT_ROWS = 64;
 
 /** A (B, T) batch: targets[b, t] is the token to predict after tokens[b, t], or IGNORE_INDEX. */
 export interface TrainBatch {
@@ -66,7 +66,7 @@ export interface Activations {
   lnfMean: Float32Array; // (BT)
   lnfRstd: Float32Array; // (BT)
   losses: Float32Array; // (BT) per-token loss, 0 where ignored
-  logits: Float32Array; // (LOGIT_ROWS, V), also their gradient in place
+  logits: Float32Array; // (logit rows, V), also their gradient in place
   rope: { cos: Float32Array; sin: Float32Array } | null;
   // Gradient scratch, shared by every layer.
   dresidual: Float32Array; // (BT, C)
@@ -89,6 +89,11 @@ export interface ActivationOptions {
   recompute?: boolean;
   /** Adapters that will be trained with these activations. */
   lora?: Lora | null;
+  /**
+   * Rows of the LM head per chunk (default LOGIT_ROWS). More rows cost rows * V floats but let
+   * a TrainPool stage the head's weight fewer times per pass.
+   */
+  logitRows?: number;
 }
 
 export function createActivations(config: ModelConfig, B: number, T: number, opts: ActivationOptions = {}): Activations {
@@ -134,7 +139,7 @@ export function createActivations(config: ModelConfig, B: number, T: number, opt
     lnfMean: f(N),
     lnfRstd: f(N),
     losses: f(N),
-    logits: f(Math.min(LOGIT_ROWS, N) * c.vocabSize),
+    logits: f(Math.min(Math.max(1, Math.floor(opts.logitRows ?? LOGIT_ROWS)), N) * c.vocabSize),
     rope: c.positions === 'rope' ? ropeTables(T, c.headDim, c.ropeTheta) : null,
     dresidual: f(N * C),
     dln: f(N * C),
@@ -164,6 +169,8 @@ export interface LossAndGradsOptions {
   dloss?: number;
   /** Seeds LoRA dropout masks; change it every step. */
   dropoutSeed?: number;
+  /** Where the linear layers' products run (default: the TypeScript reference kernels). */
+  matmul?: TrainMatmul;
 }
 
 export class TrainInputError extends Error {
@@ -203,7 +210,7 @@ export function lossAndGrads(model: Model, batch: TrainBatch, acts: Activations,
   if (lora?.merged) throw new TrainInputError('The LoRA adapter is merged into the weights; unmerge it before training it.');
   const loraGrads = lora ? (opts.loraGrads ?? null) : null;
   const count = countTargets(batch.targets);
-  const run = new Pass(model, batch, acts, lora, opts.dropoutSeed ?? 0);
+  const run = new Pass(model, batch, acts, lora, opts.dropoutSeed ?? 0, opts.matmul ?? REFERENCE_MATMUL);
   run.embed();
   for (let l = 0; l < c.nLayer; l++) run.blockForward(l);
   const backward = grads !== null || loraGrads !== null;
@@ -233,6 +240,7 @@ class Pass {
     private readonly a: Activations,
     private readonly lora: Lora | null,
     private readonly dropoutSeed: number,
+    private readonly mm: TrainMatmul,
   ) {
     this.c = model.config;
     this.v = model.views;
@@ -262,7 +270,7 @@ class Pass {
 
   /** out (N, OC) = inp (N, IC) . W^T + b, plus this layer's adapters on that slot. */
   private linear(l: number, slot: LinearSlot, out: Float32Array, inp: Float32Array, w: Float32Array, b: Float32Array | null, IC: number, OC: number): void {
-    matmulForward(out, inp, w, b, this.N, IC, OC);
+    this.mm.matmulForward(out, inp, w, b, this.N, IC, OC);
     if (this.lora === null) return;
     const adapters = this.lora.byLayer[l]!;
     for (let i = 0; i < adapters.length; i++) {
@@ -270,7 +278,7 @@ class Pass {
       if (ad.slot !== slot) continue;
       const x = this.dropped(ad, l, i, inp);
       const u = this.block(l).loraU[i]!;
-      matmulForward(u, x, adapterA(this.lora, this.lora.params, ad), null, this.N, IC, this.lora.options.rank);
+      this.mm.matmulForward(u, x, adapterA(this.lora, this.lora.params, ad), null, this.N, IC, this.lora.options.rank);
       loraUpForward(out, u, adapterB(this.lora, this.lora.params, ad), this.lora.scale, this.N, this.lora.options.rank, ad.rows, OC, ad.rowOffset);
     }
   }
@@ -293,7 +301,7 @@ class Pass {
    * (when dinp is given) accumulate, and so do the adapters' gradients.
    */
   private linearBackward(l: number, slot: LinearSlot, dinp: Float32Array | null, dw: Float32Array | null, db: Float32Array | null, dout: Float32Array, inp: Float32Array, w: Float32Array, IC: number, OC: number, loraGrads: Float32Array | null): void {
-    matmulBackward(dinp, dw, db, dout, inp, w, this.N, IC, OC);
+    this.mm.matmulBackward(dinp, dw, db, dout, inp, w, this.N, IC, OC);
     if (this.lora === null) return;
     const lora = this.lora;
     const r = lora.options.rank;
@@ -308,10 +316,10 @@ class Pass {
       const A = adapterA(lora, lora.params, ad);
       const dA = loraGrads ? adapterA(lora, loraGrads, ad) : null;
       if (lora.options.dropout === 0 || dinp === null) {
-        matmulBackward(dinp, dA, null, du, x, A, this.N, IC, r);
+        this.mm.matmulBackward(dinp, dA, null, du, x, A, this.N, IC, r);
       } else {
         const dx = this.a.dxDrop.subarray(0, this.N * IC).fill(0);
-        matmulBackward(dx, dA, null, du, x, A, this.N, IC, r);
+        this.mm.matmulBackward(dx, dA, null, du, x, A, this.N, IC, r);
         dropoutBackward(dinp, dx, lora.options.dropout, this.maskSeed(l, i), this.N * IC);
       }
     }
@@ -365,18 +373,19 @@ class Pass {
     this.norm(a.lnf, a.lnfMean, a.lnfRstd, a.residuals[L]!, this.v.lnfw, this.v.lnfb);
     if (dloss !== null) a.dln.fill(0);
     let total = 0;
-    for (let r0 = 0; r0 < this.N; r0 += LOGIT_ROWS) {
-      const rows = Math.min(LOGIT_ROWS, this.N - r0);
+    const chunk = a.logits.length / V;
+    for (let r0 = 0; r0 < this.N; r0 += chunk) {
+      const rows = Math.min(chunk, this.N - r0);
       const logits = a.logits.subarray(0, rows * V);
       const x = a.lnf.subarray(r0 * C, (r0 + rows) * C);
       const targets = this.batch.targets.subarray(r0, r0 + rows);
       const losses = a.losses.subarray(r0, r0 + rows);
-      matmulForward(logits, x, this.v.lmHead, null, rows, C, V);
+      this.mm.matmulForward(logits, x, this.v.lmHead, null, rows, C, V);
       crossEntropyForward(losses, logits, targets, rows, V);
       for (let i = 0; i < rows; i++) total += losses[i]!;
       if (dloss === null) continue;
       crossEntropyBackward(logits, logits, targets, dloss, rows, V);
-      matmulBackward(a.dln.subarray(r0 * C, (r0 + rows) * C), dlmHead, null, logits, x, this.v.lmHead, rows, C, V);
+      this.mm.matmulBackward(a.dln.subarray(r0 * C, (r0 + rows) * C), dlmHead, null, logits, x, this.v.lmHead, rows, C, V);
     }
     return total;
   }

@@ -10,6 +10,7 @@ import { AdamW, clipGradNorm, noDecaySegments } from './adamw';
 import { lrAt } from './schedule';
 import type { DataPosition, TokenDataset } from './data';
 import type { Lora } from './lora';
+import { POOL_LOGIT_ROWS, type TrainPool } from './trainPool';
 
 export interface TrainerOptions {
   steps: number;
@@ -77,6 +78,8 @@ export class Trainer {
     readonly dataset: TokenDataset,
     readonly options: TrainerOptions,
     readonly lora: Lora | null = null,
+    /** Runs the linear layers' products on SIMD kernels and threads (null: the reference kernels). */
+    readonly pool: TrainPool | null = null,
   ) {
     const { batchSize: B, seqLen: T } = options;
     if (dataset.T !== T) throw new Error(`Trainer: the dataset cuts windows of ${dataset.T} tokens but seqLen is ${T}`);
@@ -84,7 +87,7 @@ export class Trainer {
     const segments = lora === null && options.noDecayNormsAndBiases ? noDecaySegments(model.layout) : undefined;
     this.optimizer = new AdamW(size, { lr: options.lr, beta1: options.beta1, beta2: options.beta2, eps: options.eps, weightDecay: options.weightDecay }, segments);
     this.grads = new Float32Array(size);
-    this.acts = createActivations(model.config, B, T, { recompute: options.recompute, lora });
+    this.acts = createActivations(model.config, B, T, { recompute: options.recompute, lora, logitRows: pool !== null ? POOL_LOGIT_ROWS : undefined });
     this.batches = Array.from({ length: options.gradAccum }, () => ({ B, T, tokens: new Int32Array(B * T), targets: new Int32Array(B * T) }));
   }
 
@@ -107,6 +110,7 @@ export class Trainer {
         loraGrads: this.lora ? this.grads : null,
         dloss: 1 / Math.max(1, tokens),
         dropoutSeed: (o.seed ^ Math.imul(this.step * o.gradAccum + micro + 1, 0x2545f491)) >>> 0,
+        matmul: this.pool ?? undefined,
       });
       loss += (mean * count) / Math.max(1, tokens);
     });

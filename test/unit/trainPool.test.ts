@@ -1,0 +1,126 @@
+// Training matmuls on the compute pool (engine/train/trainPool.ts) against the TypeScript
+// reference kernels on random odd shapes, run by 1 thread and by 3; then whole training
+// passes on the pool against PyTorch's gradients (the oracle checkpoints), full and LoRA.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { matmulBackward, matmulForward } from '../../engine/kernels/matmul';
+import { mulberry32 } from '../../engine/model/init';
+import { loadModel } from '../../engine/model/load';
+import { createActivations, lossAndGrads } from '../../engine/train/gradients';
+import { nextTokenBatch } from '../../engine/train/data';
+import { hfTensors } from '../../engine/train/hfExport';
+import { createLora, defaultLoraOptions } from '../../engine/train/lora';
+import { POOL_LOGIT_ROWS, TrainPool, largest, productCapacity, trainPoolCapacity } from '../../engine/train/trainPool';
+import { ORACLE_MODELS, maxAbsDiff, oracleDir, oracleFile } from './oracle';
+
+const pools: TrainPool[] = [];
+after(async () => {
+  for (const p of pools) await p.dispose();
+});
+
+function randn(n: number, rand: () => number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rand() * 2 - 1;
+  return a;
+}
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  let scale = 1e-6;
+  for (const v of b) scale = Math.max(scale, Math.abs(v));
+  return maxAbsDiff(a, b) / scale;
+}
+
+// (N, C, OC): odd widths on every side, one row, rows not a multiple of 4, wide products.
+const SHAPES = [[1, 3, 1], [5, 37, 33], [7, 96, 131], [4, 8, 2], [13, 768, 40], [33, 64, 257], [64, 130, 9], [3, 1, 5]] as const;
+const capacity = SHAPES.map(([N, C, OC]) => productCapacity(N, C, OC)).reduce(largest);
+
+for (const threads of [1, 3]) {
+  const poolReady = TrainPool.create(capacity, { threads }).then((p) => (pools.push(p), p));
+  const label = `${threads} thread${threads > 1 ? 's' : ''}`;
+
+  test(`forward and every backward product match the reference kernels (${label})`, async () => {
+    const pool = await poolReady;
+    assert.equal(pool.threads, threads);
+    const rand = mulberry32(11 + threads);
+    for (const [N, C, OC] of SHAPES) {
+      const inp = randn(N * C, rand);
+      const w = randn(OC * C, rand);
+      for (const bias of [null, randn(OC, rand)]) {
+        const want = new Float32Array(N * OC);
+        const got = new Float32Array(N * OC).fill(7); // the forward writes, it does not add
+        matmulForward(want, inp, w, bias, N, C, OC);
+        pool.matmulForward(got, inp, w, bias, N, C, OC);
+        assert.ok(relErr(got, want) < 1e-5, `forward (${N}, ${C}, ${OC}) bias=${bias !== null}: ${relErr(got, want)}`);
+      }
+      const dout = randn(N * OC, rand);
+      // Gradients start non-zero: both sides must accumulate.
+      const start = [randn(N * C, rand), randn(OC * C, rand), randn(OC, rand)];
+      const want = start.map((s) => s.slice());
+      const got = start.map((s) => s.slice());
+      matmulBackward(want[0]!, want[1]!, want[2]!, dout, inp, w, N, C, OC);
+      pool.matmulBackward(got[0]!, got[1]!, got[2]!, dout, inp, w, N, C, OC);
+      ['dinp', 'dweight', 'dbias'].forEach((name, i) => assert.ok(relErr(got[i]!, want[i]!) < 1e-5, `${name} (${N}, ${C}, ${OC}): ${relErr(got[i]!, want[i]!)}`));
+      // A null gradient is skipped and leaves the others as they would be alone.
+      const onlyW = start[1]!.slice();
+      pool.matmulBackward(null, onlyW, null, dout, inp, w, N, C, OC);
+      assert.ok(relErr(onlyW, want[1]!) < 1e-5);
+    }
+  });
+
+  test(`a product larger than the pool's room runs on the reference kernel (${label})`, async () => {
+    const pool = await poolReady;
+    const rand = mulberry32(3);
+    const [N, C, OC] = [2, capacity.weight, 3];
+    const inp = randn(N * C, rand);
+    const w = randn(OC * C, rand);
+    const want = new Float32Array(N * OC);
+    const got = new Float32Array(N * OC);
+    matmulForward(want, inp, w, null, N, C, OC);
+    pool.matmulForward(got, inp, w, null, N, C, OC);
+    assert.deepEqual(got, want);
+  });
+}
+
+for (const name of ORACLE_MODELS) {
+  for (const recompute of [false, true]) {
+    test(`${name}${recompute ? ' (recomputing blocks)' : ''}: loss and gradients on a 2-thread pool match PyTorch`, async () => {
+      const model = loadModel(oracleDir(name));
+      const ref = oracleFile(name, 'reference');
+      const [B, T] = ref.info('train_batch').shape as [number, number];
+      const batch = nextTokenBatch(ref.tensorToInt32('train_batch'), B, T);
+      // Head chunks smaller than the batch: the chunked LM head path runs more than once.
+      const rows = Math.max(1, Math.floor((B * T) / 3));
+      const pool = await TrainPool.create(trainPoolCapacity(model.config, B * T, rows), { threads: 2 });
+      pools.push(pool);
+      const acts = createActivations(model.config, B, T, { recompute, logitRows: rows });
+      const grads = new Float32Array(model.layout.total);
+      const loss = lossAndGrads(model, batch, acts, grads, { matmul: pool });
+      const expected = ref.tensorToFloat32('train_loss')[0]!;
+      assert.ok(Math.abs(loss - expected) / expected < 1e-5, `loss ${loss} vs PyTorch ${expected}`);
+      const refGrads = oracleFile(name, 'grads');
+      for (const t of hfTensors(model.config, model.layout, grads, 'grad.')) {
+        const d = maxAbsDiff(t.data as Float32Array, refGrads.tensorToFloat32(t.name));
+        assert.ok(d < 1e-4, `${t.name}: max abs diff ${d.toExponential(2)}`);
+      }
+    });
+  }
+
+  test(`${name}: LoRA gradients on the pool match the reference kernels`, async () => {
+    const model = loadModel(oracleDir(name));
+    const ref = oracleFile(name, 'reference');
+    const [B, T] = ref.info('train_batch').shape as [number, number];
+    const batch = nextTokenBatch(ref.tensorToInt32('train_batch'), B, T);
+    const lora = createLora(model.config, { ...defaultLoraOptions(model.config, 4), dropout: 0.1 });
+    // B starts at zero; a non-zero B makes every adapter gradient non-trivial.
+    const rand = mulberry32(5);
+    for (let i = 0; i < lora.params.length; i++) lora.params[i] = (rand() * 2 - 1) * 0.05;
+    const pool = await TrainPool.forTraining(model.config, B, T, lora, { threads: 2 });
+    pools.push(pool);
+    const want = new Float32Array(lora.params.length);
+    const got = new Float32Array(lora.params.length);
+    const l1 = lossAndGrads(model, batch, createActivations(model.config, B, T, { lora }), null, { lora, loraGrads: want, dropoutSeed: 9 });
+    const l2 = lossAndGrads(model, batch, createActivations(model.config, B, T, { lora, logitRows: POOL_LOGIT_ROWS }), null, { lora, loraGrads: got, dropoutSeed: 9, matmul: pool });
+    assert.ok(Math.abs(l1 - l2) < 1e-5 * Math.abs(l1), `loss ${l2} vs ${l1}`);
+    assert.ok(relErr(got, want) < 1e-4, `adapter gradients: ${relErr(got, want)}`);
+  });
+}
