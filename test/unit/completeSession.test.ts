@@ -152,9 +152,14 @@ test('an immediate end of text is empty; whitespace cut off by the time budget i
   const spaces = new CompletionSession(tok, new LocalEngine(new Generator(createJsBackend(echoModel(t.encode(' ')[0]))), t), {
     debounceMs: 0,
     singleLineMaxMs: 1,
+    maxNewTokens: 512,
+    singleLineMaxTokens: 512,
   });
   const slow = await spaces.complete(doc('let a = ', 8), 'invoke');
   assert.equal(slow.outcome, 'timed-out');
+  assert.match(slow.reason, /1 ms budget/);
+  // The engine still got its minimum time (50 ms), not the 1 ms left of the budget.
+  assert.ok(slow.engineMs >= 45, `engine ran ${slow.engineMs} ms`);
 });
 
 test('a suggestion equal to the code after the cursor is filtered as a duplicate', async () => {

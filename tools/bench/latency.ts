@@ -10,10 +10,11 @@
 //   tokens prefilled per generation (median, p95) and per keystroke (mean), KV reuse share
 //   typing-through cache hit rate, suggestions shown per 100 keystrokes, outcomes
 //   acceptance proxy: share of shown suggestions whose first line is what the user typed next
-// Options: --backends js,ort-cpu  --keystrokes N (per backend)  --ms-per-char N  --threads N
+// Options: --backends js,js:q8_0,ort-cpu (js takes :f32, :f16 or :q8_0 weights)  --keystrokes N (per backend)
+//          --ms-per-char N  --threads N
 //          --engine worker|local  --files DIR (a corpus test folder)  --json
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { extname, join, relative } from 'node:path';
 import { configFromHF } from '../../engine/model/config';
 import { mulberry32, randomModel } from '../../engine/model/init';
@@ -25,7 +26,7 @@ import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
 import { Generator } from '../../engine/generate/generator';
 import { selectBackend, type BackendSetting } from '../../engine/runtime/select';
-import { FastBackend } from '../../engine/runtime/fastBackend';
+import { FastBackend, WEIGHT_FORMATS, type WeightFormat } from '../../engine/runtime/fastBackend';
 import { EngineClient } from '../../engine/worker/client';
 import { CompletionSession, type CompletionEngine, type CompletionRecord } from '../../engine/complete/session';
 import { LocalEngine } from '../../engine/complete/localEngine';
@@ -257,7 +258,8 @@ export async function replay(keys: Keystroke[], engine: CompletionEngine, backen
 }
 
 interface Args {
-  backends: BackendSetting[];
+  /** A backend setting, for js optionally with a weight format: js:q8_0. */
+  backends: { setting: BackendSetting; weights: WeightFormat | 'auto' }[];
   keystrokes: number;
   msPerChar: number;
   threads: number;
@@ -266,10 +268,10 @@ interface Args {
   json: boolean;
 }
 
-const USAGE = 'Usage: npm run bench -- latency [--backends js,ort-cpu] [--keystrokes N] [--ms-per-char N] [--threads N] [--engine worker|local] [--files CORPUS_TEST_DIR] [--json]';
+const USAGE = 'Usage: npm run bench -- latency [--backends js,js:q8_0,ort-cpu] [--keystrokes N] [--ms-per-char N] [--threads N] [--engine worker|local] [--files CORPUS_TEST_DIR] [--json]';
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { backends: ['js', 'ort-cpu'], keystrokes: 400, msPerChar: 80, threads: 0, engine: 'worker', files: undefined, json: false };
+  const a: Args = { backends: [{ setting: 'js', weights: 'auto' }, { setting: 'js', weights: 'q8_0' }, { setting: 'ort-cpu', weights: 'auto' }], keystrokes: 400, msPerChar: 80, threads: 0, engine: 'worker', files: undefined, json: false };
   for (let i = 0; i < argv.length; i++) {
     const opt = argv[i];
     const value = (): string => {
@@ -282,7 +284,16 @@ function parseArgs(argv: string[]): Args {
       if (!Number.isInteger(v) || v < min) throw new Error(`${opt} must be a whole number >= ${min}. ${USAGE}`);
       return v;
     };
-    if (opt === '--backends') a.backends = value().split(',') as BackendSetting[];
+    if (opt === '--backends') {
+      a.backends = value()
+        .split(',')
+        .map((spec) => {
+          const [setting, weights = 'auto'] = spec.split(':');
+          if (!['js', 'ort-cpu', 'ort-webgpu'].includes(setting)) throw new Error(`--backends: "${setting}" is not js, ort-cpu or ort-webgpu. ${USAGE}`);
+          if (weights !== 'auto' && (setting !== 'js' || !(WEIGHT_FORMATS as readonly string[]).includes(weights))) throw new Error(`--backends: "${spec}": only js takes a weight format (${WEIGHT_FORMATS.join(', ')}). ${USAGE}`);
+          return { setting: setting as BackendSetting, weights: weights as WeightFormat | 'auto' };
+        });
+    }
     else if (opt === '--keystrokes') a.keystrokes = int(1);
     else if (opt === '--ms-per-char') a.msPerChar = int(1);
     else if (opt === '--threads') a.threads = int(0);
@@ -294,15 +305,14 @@ function parseArgs(argv: string[]): Args {
     else if (opt === '--json') a.json = true;
     else throw new Error(`unknown option ${opt}. ${USAGE}`);
   }
-  for (const b of a.backends) if (!['js', 'ort-cpu', 'ort-webgpu'].includes(b)) throw new Error(`--backends: "${b}" is not js, ort-cpu or ort-webgpu. ${USAGE}`);
   return a;
 }
 
-async function engineFor(kind: 'worker' | 'local', backend: BackendSetting, modelDir: string, threads: number): Promise<{ engine: CompletionEngine; name: string; close(): Promise<void> }> {
+async function engineFor(kind: 'worker' | 'local', backend: BackendSetting, weights: WeightFormat | 'auto', modelDir: string, threads: number): Promise<{ engine: CompletionEngine; name: string; close(): Promise<void> }> {
   if (kind === 'worker') {
     const client = new EngineClient();
     try {
-      const info = await client.load({ modelDir, backend, threads, weightFormat: 'auto', contextLength: 1024 });
+      const info = await client.load({ modelDir, backend, threads, weightFormat: weights, contextLength: 1024 });
       return { engine: new WorkerEngine(client), name: `${info.backend}${info.weightFormat ? ` ${info.weightFormat}` : ''}, ${info.threads} threads`, close: () => client.dispose() };
     } catch (e) {
       await client.dispose();
@@ -310,7 +320,7 @@ async function engineFor(kind: 'worker' | 'local', backend: BackendSetting, mode
     }
   }
   const model = loadModel(modelDir);
-  const be = backend === 'js' ? await FastBackend.create(model, { threads, weightFormat: 'f32' }) : (await selectBackend(model, { setting: backend, threads })).backend;
+  const be = backend === 'js' ? await FastBackend.create(model, { threads, weightFormat: weights === 'auto' ? 'f32' : weights }) : (await selectBackend(model, { setting: backend, threads })).backend;
   if (backend !== 'js' && be.name !== backend) {
     be.dispose();
     throw new Error(`${backend} is not available here (it fell back to ${be.name})`);
@@ -337,11 +347,13 @@ export async function runLatencyBench(argv: string[]): Promise<LatencyRow[]> {
     writeRandomModel(dir, STARTER_SHAPE_CONFIG);
     log(`Replaying ${keys.length} keystrokes (${args.msPerChar} ms/char with pauses) over ${files.length} files from ${origin}:`);
     log(`  ${[...new Set(files.map((f) => `${f.language}: ${f.path}`))].join('\n  ')}`);
+    log(`Machine: ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at the start (timings are wall-clock: other load slows them).`);
     log('Model: random weights, starter shape (GPT-2, 6 layers, 6 heads, 384 wide, vocabulary 50284, p50k_edit); default completion settings.');
-    for (const backend of args.backends) {
+    for (const { setting, weights } of args.backends) {
+      const backend = weights === 'auto' ? setting : `${setting}:${weights}`;
       let eng: Awaited<ReturnType<typeof engineFor>>;
       try {
-        eng = await engineFor(args.engine, backend, dir, args.threads);
+        eng = await engineFor(args.engine, setting, weights, dir, args.threads);
       } catch (e) {
         skipped.push({ backend, reason: (e as Error).message.split('\n')[0] });
         log(`\n${backend}: skipped (${(e as Error).message.split('\n')[0]})`);
@@ -364,6 +376,7 @@ export async function runLatencyBench(argv: string[]): Promise<LatencyRow[]> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  log(`\nLoad average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}.`);
   if (args.json) console.log(JSON.stringify({ rows, skipped }, null, 2));
   return rows;
 }
