@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EngineRequest, ForwardRequest, FromWorker, GenerateRequest, LoadRequest, ResultOf, ToWorker, TrainRequest } from './protocol';
+import type { EngineRequest, ForwardRequest, FromWorker, GenerateRequest, InspectRequest, LoadRequest, ResultOf, ToWorker, TrainRequest } from './protocol';
 import type { TrainProgress } from '../finetune/workspaceFineTune';
 
 export interface EngineClientOptions {
@@ -77,6 +77,11 @@ export class EngineClient {
   /** Fine-tune on Workspace in this worker (use a client of its own so completions keep running). */
   train(req: Omit<TrainRequest, 'type'>, opts: { signal?: AbortSignal; onProgress?: (progress: TrainProgress) => void } = {}): Promise<ResultOf['train']> {
     return this.request({ type: 'train', ...req }, opts.signal, undefined, opts.onProgress) as Promise<ResultOf['train']>;
+  }
+
+  /** Attention, rollout, logit lens and position data for the inspector. */
+  inspect(req: Omit<InspectRequest, 'type'>, signal?: AbortSignal): Promise<ResultOf['inspect']> {
+    return this.request({ type: 'inspect', ...req }, signal) as Promise<ResultOf['inspect']>;
   }
 
   /** Frees the model and stops the worker; pending requests fail. */

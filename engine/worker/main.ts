@@ -3,6 +3,7 @@
 // between forward passes (the generator yields to the event loop between steps).
 import { parentPort } from 'node:worker_threads';
 import { loadModel } from '../model/load';
+import type { Model } from '../model/model';
 import { selectBackend } from '../runtime/select';
 import { FastBackend, type WeightFormat } from '../runtime/fastBackend';
 import type { InferenceBackend } from '../runtime/backend';
@@ -10,12 +11,15 @@ import { Generator } from '../generate/generator';
 import { getTokenizer, type Tokenizer } from '../tokenizer/tokenizer';
 import { loadAdapter, mergeLora } from '../train/lora';
 import { fineTuneWorkspace } from '../finetune/workspaceFineTune';
+import { inspect } from '../inspect/inspect';
+import { toWire } from '../inspect/wire';
 import { errorData, type EngineRequest, type FromWorker, type ForwardResultMessage, type GenerateRequest, type LoadRequest, type LoadResult, type ToWorker } from './protocol';
 
 /** Weights above this many bytes in f32 are held as Q8_0 under weightFormat 'auto'. */
 const AUTO_Q8_BYTES = 1 << 30;
 
 interface Loaded {
+  request: LoadRequest;
   backend: InferenceBackend;
   generator: Generator;
   tokenizer: Tokenizer | null;
@@ -35,12 +39,18 @@ function send(msg: FromWorker): void {
   parentPort!.postMessage(msg, transfer);
 }
 
+/** The model's full-precision weights, with the fine-tuned adapter merged when there is one. */
+function loadWeights(req: LoadRequest): Model {
+  const model = loadModel(req.modelDir);
+  if (req.adapterDir !== undefined) mergeLora(model, loadAdapter(req.adapterDir, model.config));
+  return model;
+}
+
 async function load(req: LoadRequest): Promise<LoadResult> {
   loaded?.backend.dispose();
   loaded = null;
-  const model = loadModel(req.modelDir);
+  const model = loadWeights(req);
   const c = model.config;
-  if (req.adapterDir !== undefined) mergeLora(model, loadAdapter(req.adapterDir, c));
   const weightFormat: WeightFormat = req.weightFormat === 'auto' ? (model.params.length * 4 > AUTO_Q8_BYTES ? 'q8_0' : 'f32') : req.weightFormat;
   // js runs the pool-backed FastBackend; the other settings fall back to it when they cannot start.
   const choice = await selectBackend(model, { setting: req.backend, threads: req.threads, contextLength: req.contextLength, weightFormat });
@@ -57,7 +67,7 @@ async function load(req: LoadRequest): Promise<LoadResult> {
     vocabSize: c.vocabSize,
     encoding: c.encoding,
   };
-  loaded = { backend, generator: new Generator(backend), tokenizer, info };
+  loaded = { request: req, backend, generator: new Generator(backend), tokenizer, info };
   return info;
 }
 
@@ -104,6 +114,10 @@ async function handle(id: number, req: EngineRequest, signal: AbortSignal) {
       return generate(id, req, signal);
     case 'forward':
       return forward(req);
+    case 'inspect':
+      // The inspector reads full-precision weights and its own KV cache, so the packed
+      // weights and the generator's cached prefix stay as they are.
+      return toWire(inspect(loadWeights(needLoaded().request), req));
     case 'train':
       return fineTuneWorkspace(req, (progress) => send({ kind: 'progress', id, progress }), signal);
     case 'dispose':

@@ -8,6 +8,8 @@ import type { SamplingOptions } from '../generate/sampler';
 import type { GenerateTimings } from '../generate/generator';
 import type { StopReason } from '../generate/stops';
 import type { TrainProgress, WorkspaceTrainOptions, WorkspaceTrainResult } from '../finetune/workspaceFineTune';
+import type { InspectRequest as InspectOptions } from '../inspect/inspect';
+import type { InspectionWire } from '../inspect/wire';
 
 export interface LoadRequest {
   type: 'load';
@@ -50,11 +52,16 @@ export interface TrainRequest extends WorkspaceTrainOptions {
   type: 'train';
 }
 
+/** Attention inspector data for ids or text, computed on the loaded model's own weights. */
+export interface InspectRequest extends InspectOptions {
+  type: 'inspect';
+}
+
 export interface DisposeRequest {
   type: 'dispose';
 }
 
-export type EngineRequest = LoadRequest | GenerateRequest | ForwardRequest | TrainRequest | DisposeRequest;
+export type EngineRequest = LoadRequest | GenerateRequest | ForwardRequest | TrainRequest | InspectRequest | DisposeRequest;
 
 export interface LoadResult {
   modelDir: string;
@@ -87,6 +94,7 @@ export interface ResultOf {
   generate: GenerateResultMessage;
   forward: ForwardResultMessage;
   train: WorkspaceTrainResult;
+  inspect: InspectionWire;
   dispose: null;
 }
 

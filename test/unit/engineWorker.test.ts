@@ -7,6 +7,8 @@ import { loadModel } from '../../engine/model/load';
 import { JsBackend } from '../../engine/runtime/jsBackend';
 import { Generator } from '../../engine/generate/generator';
 import { oracleDir, maxAbsDiff } from './oracle';
+import { inspect } from '../../engine/inspect/inspect';
+import { toWire } from '../../engine/inspect/wire';
 
 const dir = oracleDir('gpt2-tiny');
 const prompt = [10, 20, 30, 40, 50];
@@ -69,6 +71,24 @@ test('a crashed worker is restarted with the model reloaded, and the user is tol
     }
     assert.equal(notices.length, 1);
     assert.match(notices[0]!, /restarted/);
+  } finally {
+    await client.dispose();
+  }
+});
+
+test('inspect runs in the worker on the loaded weights and leaves the generator cache intact', async () => {
+  const client = new EngineClient();
+  try {
+    await assert.rejects(client.inspect({ ids: prompt }), /load request first/);
+    await client.load({ modelDir: dir, backend: 'js', threads: 1, weightFormat: 'f32' });
+    const before = await client.generate({ promptIds: prompt, maxNewTokens: 4, stopTokenIds: [] });
+    const wire = await client.inspect({ ids: [...prompt, ...before.newIds], promptLength: prompt.length });
+    const want = toWire(inspect(loadModel(dir), { ids: [...prompt, ...before.newIds], promptLength: prompt.length }));
+    assert.equal(wire.layers.length, loadModel(dir).config.nLayer);
+    assert.deepEqual(wire, want);
+    const again = await client.generate({ promptIds: prompt, maxNewTokens: 4, stopTokenIds: [] });
+    assert.equal(again.timings.reused_tokens, prompt.length - 1, 'the prompt is still cached after an inspection');
+    assert.deepEqual(again.newIds, before.newIds);
   } finally {
     await client.dispose();
   }
