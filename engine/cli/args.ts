@@ -1,5 +1,5 @@
 // The CLI's argument parser: `--name value`, `--name=value`, `--flag`, repeatable options,
-// and typed getters that name the option in every error. Commands declare their options
+// list options (`--data a b c`), and typed getters that name the option in every error. Commands declare their options
 // once (OptionSpec) and the same list drives parsing, checking and --help.
 
 export type OptionKind = 'string' | 'number' | 'int' | 'flag';
@@ -12,6 +12,8 @@ export interface OptionSpec {
   help: string;
   /** May be given several times (values are collected in order). */
   repeat?: boolean;
+  /** Takes every value up to the next option (`--data a b c`); may also be given several times. */
+  many?: boolean;
 }
 
 /** A mistake in how the command was called: printed with a pointer to --help, exit code 2. */
@@ -108,16 +110,20 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
       value = next;
       i++;
     }
+    const given = [value];
+    if (spec.many && eq < 0) {
+      while (i + 1 < argv.length && !argv[i + 1]!.startsWith('--') && argv[i + 1] !== '-h') given.push(argv[++i]!);
+    }
     const seen = values.get(name);
-    if (seen && !spec.repeat) throw new UsageError(`--${name} is given more than once.`);
-    values.set(name, [...(seen ?? []), value]);
+    if (seen && !spec.repeat && !spec.many) throw new UsageError(`--${name} is given more than once.`);
+    values.set(name, [...(seen ?? []), ...given]);
   }
   return new ParsedArgs(values, [...specs, { name: 'help', kind: 'flag', help: 'show this help' }]);
 }
 
 /** The --help text of a command. */
 export function formatHelp(command: string, summary: string, usage: string, specs: readonly OptionSpec[]): string {
-  const rows = specs.map((o) => [`--${o.name}${o.value ? ` ${o.value}` : ''}`, o.help + (o.repeat ? ' (repeatable)' : '')]);
+  const rows = specs.map((o) => [`--${o.name}${o.value ? ` ${o.value}` : ''}`, o.help + (o.many ? ' (one or more)' : o.repeat ? ' (repeatable)' : '')]);
   rows.push(['-h, --help', 'show this help']);
   const width = Math.max(...rows.map((r) => r[0].length));
   return `${summary}\n\nUsage: limelight ${command} ${usage}\n\nOptions:\n${rows.map(([a, b]) => `  ${a.padEnd(width)}  ${b}`).join('\n')}\n`;

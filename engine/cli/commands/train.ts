@@ -81,10 +81,10 @@ function optionsFrom(args: ParsedArgs): TrainerOptions {
 export const trainCommand: CliCommand = {
   name: 'train',
   summary: 'Fine-tune a model on text files (fully, or LoRA adapters with --lora); Ctrl+C saves a checkpoint, --resume continues.',
-  usage: '--model DIR --data PATH [--data PATH ...] --out DIR [--lora R] [--steps N] [--batch-size B] [--seq-len T] [--lr LR] [--resume]',
+  usage: '--model DIR --data PATHS... --out DIR [--lora R] [--steps N] [--batch-size B] [--seq-len T] [--lr LR] [--resume]',
   options: [
     ...MODEL_OPTIONS.filter((o) => o.name === 'model'),
-    { name: 'data', kind: 'string', value: 'PATH', repeat: true, help: 'text file or folder to train on (required)' },
+    { name: 'data', kind: 'string', value: 'PATHS...', many: true, help: 'text files or folders to train on (required)' },
     { name: 'out', kind: 'string', value: 'DIR', help: 'output folder: adapter or model, and checkpoints (required; never the model folder)' },
     { name: 'lora', kind: 'int', value: 'R', help: 'train rank-R LoRA adapters on the attention projections instead of every weight' },
     { name: 'lora-alpha', kind: 'number', value: 'A', help: 'LoRA alpha (default 2R)' },
