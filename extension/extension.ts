@@ -9,13 +9,12 @@ import { showStatusMenu } from './commands/showStatus';
 import { toggleCompletions } from './commands/toggleCompletions';
 import { registerInspector } from './inspector/register';
 import { registerCompletions } from './completions/register';
+import { registerSummarize } from './summarize/register';
+import { registerFineTune } from './fineTune/register';
 
 // Features whose commands exist in the manifest but whose engine work has not landed.
 const NOT_YET: Record<string, string> = {
-  'limelight.summarizeSelection': 'Summarize Selection',
-  'limelight.fineTuneWorkspace': 'Fine-tune on Workspace',
   'limelight.selectModel': 'Select Model',
-  'limelight.revertToBaseModel': 'Revert to Base Model',
 };
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -54,6 +53,8 @@ export function activate(context: vscode.ExtensionContext): void {
     ...Object.entries(NOT_YET).map(([id, feature]) => vscode.commands.registerCommand(id, () => showNotAvailable(feature))),
   );
   registerInspector(context, {});
+  registerSummarize(context, completions.engine, log);
+  registerFineTune(context, { host: completions.engine, log, settings: () => settings });
   log.info(`Limelight ${String((context.extension.packageJSON as { version?: unknown }).version)} activated.`);
 }
 

@@ -12,6 +12,7 @@ import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
 import { editDistance, editSimilarity, heldOutDocuments, lineTasks, splitByFile, trainingDocuments } from '../../engine/finetune/workspaceDataset';
 import { fineTuneWorkspace, type TrainProgress, type WorkspaceTrainOptions } from '../../engine/finetune/workspaceFineTune';
 import { selectWorkspaceFiles } from '../../engine/train/workspaceFiles';
+import { exportTrainingData } from '../../engine/finetune/workspaceExport';
 import { writeTinyModel } from '../harness/tinyModel';
 import { fixtureWorkspace } from '../harness/finetuneWorkspace';
 
@@ -99,6 +100,24 @@ test('LoRA: lowers the held-out loss and writes a PEFT adapter; cancel keeps the
     assert.equal(resumed.step, 6);
     assert.deepEqual(readFileSync(join(dir, 'cut', 'adapter_model.safetensors')), readFileSync(join(dir, 'whole', 'adapter_model.safetensors')));
     assert.equal(resumed.after?.loss, whole.after?.loss);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Export Training Data: HF datasets JSONL (train/test by the same split), a README, never overwriting', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'limelight-export-'));
+  try {
+    const files = await fixtureFiles();
+    const out = exportTrainingData(dir, files);
+    const rows = (name: string): { path: string; text: string; language: string }[] => readFileSync(join(dir, 'data', name), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const split = splitByFile(files);
+    assert.deepEqual(rows('train.jsonl').map((r) => r.path), split.train.map((f) => f.path));
+    assert.deepEqual(rows('test.jsonl').map((r) => r.path), split.heldOut.map((f) => f.path));
+    assert.equal(out.train + out.test, files.length);
+    assert.match(readFileSync(join(dir, 'README.md'), 'utf8'), /path: data\/train\.jsonl[\s\S]*get_peft_model/);
+    assert.ok(!readFileSync(join(dir, 'data', 'train.jsonl'), 'utf8').includes('PLANTED'));
+    assert.throws(() => exportTrainingData(dir, files), /never overwrites/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,267 @@
+// Fine-tune on Workspace in the editor: pick the files (trusted workspaces only), show what
+// will be used and skipped, train in a worker of its own (completions keep running on the
+// current model) under a cancellable progress notification mirrored in the status bar, then
+// report the held-out gain and use the adapter from then on. Also: Revert to Base Model,
+// Export Adapter, Import Adapter and Export Training Data.
+import * as vscode from 'vscode';
+import { existsSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { EngineClient } from '../../engine/worker/client';
+import { exportTrainingData } from '../../engine/finetune/workspaceExport';
+import type { TrainProgress, WorkspaceTrainResult } from '../../engine/finetune/workspaceFineTune';
+import { readTrainerState } from '../../engine/train/checkpoint';
+import { loadAdapter } from '../../engine/train/lora';
+import { readModelConfig } from '../../engine/model/load';
+import { selectWorkspaceFiles, type WorkspaceSelection } from '../../engine/train/workspaceFiles';
+import { getTokenizer } from '../../engine/tokenizer/tokenizer';
+import type { EngineHost } from '../completions/engineHost';
+import type { Logger } from '../log';
+import type { LimelightSettings } from '../settings';
+import { AdapterStore } from './adapterStore';
+import { skippedMarkdown, summarizeSelection, summaryDetail, summaryHeadline } from './summary';
+
+export interface FineTuneDeps {
+  host: EngineHost;
+  log: Logger;
+  settings: () => LimelightSettings;
+}
+
+const UNTRUSTED = 'Limelight: Fine-tune on Workspace is disabled in Restricted Mode. Training reads every file of the workspace and runs for minutes; trust the workspace first (Manage Workspace Trust) if you know where its files come from.';
+
+function duration(s: number | null): string {
+  if (s === null || !Number.isFinite(s)) return '…';
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
+}
+
+export function progressLine(p: TrainProgress): string {
+  switch (p.phase) {
+    case 'preparing':
+      return 'Preparing the data…';
+    case 'evaluating-before':
+      return 'Measuring the base model on held-out files…';
+    case 'training':
+      return `Step ${p.step}/${p.steps} · loss ${p.loss?.toFixed(3) ?? '…'} · ${p.tokensPerSecond ? Math.round(p.tokensPerSecond) : '…'} tok/s · ETA ${duration(p.etaSeconds)}`;
+    case 'saving':
+      return `Saving the checkpoint (step ${p.step})…`;
+    case 'evaluating-after':
+      return 'Measuring the fine-tuned model on held-out files…';
+  }
+}
+
+function excludeGlobs(folder: vscode.WorkspaceFolder, settings: LimelightSettings): string[] {
+  const filesExclude = vscode.workspace.getConfiguration('files', folder.uri).get<Record<string, unknown>>('exclude') ?? {};
+  return [...settings.fineTune.exclude, ...Object.entries(filesExclude).filter(([, on]) => on === true).map(([g]) => g)];
+}
+
+async function selectFiles(settings: LimelightSettings): Promise<WorkspaceSelection | null> {
+  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
+  if (folders.length === 0) {
+    void vscode.window.showInformationMessage('Limelight: open a folder first; fine-tuning learns from the files of the workspace.');
+    return null;
+  }
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Limelight: scanning the workspace' }, () =>
+    selectWorkspaceFiles(
+      folders.map((f) => ({ name: f.name, path: f.uri.fsPath })),
+      { include: settings.fineTune.include, exclude: folders.flatMap((f) => excludeGlobs(f, settings)) },
+    ),
+  );
+}
+
+export function registerFineTune(context: vscode.ExtensionContext, deps: FineTuneDeps): void {
+  const { host, log } = deps;
+  const storage = context.storageUri?.fsPath ?? null;
+  const store = storage ? new AdapterStore(storage) : null;
+  const status = vscode.window.createStatusBarItem('limelight.fineTune', vscode.StatusBarAlignment.Right, 99);
+  status.name = 'Limelight Fine-tune';
+  let running: AbortController | null = null;
+
+  const baseModel = (): string => host.modelDir(deps.settings());
+
+  // The stored adapter is used whenever its base model is the one loaded.
+  const applyStored = (): void => {
+    const base = baseModel();
+    host.setAdapter(store && base !== '' ? store.adapterFor(base) : null);
+  };
+
+  const showReport = async (path: string): Promise<void> => {
+    await vscode.commands.executeCommand('markdown.showPreviewToSide', vscode.Uri.file(path)).then(undefined, async () => {
+      await vscode.window.showTextDocument(vscode.Uri.file(path), { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    });
+  };
+
+  const train = async (resume: boolean): Promise<void> => {
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage(UNTRUSTED);
+      return;
+    }
+    if (running) {
+      void vscode.window.showInformationMessage('Limelight: a fine-tuning run is already in progress (see the status bar).');
+      return;
+    }
+    if (!store) return;
+    const settings = deps.settings();
+    const base = baseModel();
+    if (base === '') {
+      void vscode.window.showWarningMessage('Limelight: no model to fine-tune. Set limelight.model.path to a checkpoint folder (config.json + model.safetensors).');
+      return;
+    }
+    const sel = await selectFiles(settings);
+    if (!sel) return;
+    const saved = (() => {
+      try {
+        return readTrainerState(store.runDir);
+      } catch {
+        return null;
+      }
+    })();
+    if (sel.files.length < 2) {
+      void vscode.window.showWarningMessage(`Limelight: only ${sel.files.length} workspace file can be used for fine-tuning; it needs at least 2 (one is held out). Check limelight.fineTune.include.`);
+      return;
+    }
+    const tok = getTokenizer('p50k_edit');
+    const summary = summarizeSelection(sel, (t) => tok.encode(t).length);
+    const canResume = saved !== null && resolve(saved.baseModel) === resolve(base);
+    const actions = canResume || resume ? ['Resume', 'Start Over', 'Show Skipped Files'] : ['Start Fine-tuning', 'Show Skipped Files'];
+    let choice: string | undefined;
+    for (;;) {
+      choice = await vscode.window.showInformationMessage(summaryHeadline(summary), { modal: true, detail: summaryDetail(summary, settings.fineTune.maxMinutes) + (canResume ? `\n\nA cancelled run stopped at step ${saved!.step} of ${saved!.options.steps}.` : '') }, ...actions);
+      if (choice !== 'Show Skipped Files') break;
+      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: skippedMarkdown(sel) });
+      await vscode.window.showTextDocument(doc, { preview: true });
+    }
+    if (choice === undefined) return;
+    const doResume = choice === 'Resume' && canResume;
+    if (!doResume) rmSync(store.runDir, { recursive: true, force: true });
+    log.info(`Fine-tune: ${summary.files} files, ${summary.tokens} tokens, ${sel.skipped.length} skipped; ${doResume ? 'resuming' : 'starting'} in ${store.runDir}.`);
+
+    const ac = new AbortController();
+    running = ac;
+    const trainer = new EngineClient({ onNotice: (m) => log.warn(m) });
+    status.text = '$(beaker~spin) Fine-tune: starting';
+    status.tooltip = 'Limelight is fine-tuning on this workspace. Click to cancel.';
+    status.command = 'limelight.cancelFineTune';
+    status.show();
+    let result: WorkspaceTrainResult | null = null;
+    try {
+      result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Limelight: fine-tuning on the workspace', cancellable: true },
+        async (progress, token) => {
+          token.onCancellationRequested(() => ac.abort());
+          let lastPct = 0;
+          return trainer.train(
+            { modelDir: base, outDir: store.runDir, files: sel.files.map((f) => ({ path: f.path, text: f.text })), mode: 'lora', loraRank: settings.fineTune.loraRank, maxMinutes: settings.fineTune.maxMinutes, resume: doResume },
+            {
+              signal: ac.signal,
+              onProgress: (p) => {
+                const line = progressLine(p);
+                const pct = p.phase === 'training' && p.steps > 0 ? Math.round((100 * p.step) / p.steps) : lastPct;
+                progress.report({ message: line, increment: pct - lastPct });
+                lastPct = pct;
+                status.text = `$(beaker~spin) ${p.phase === 'training' ? `Fine-tune ${p.step}/${p.steps} · loss ${p.loss?.toFixed(2) ?? '…'}` : 'Fine-tune: ' + p.phase.replace('-', ' ')}`;
+                log.debug(`Fine-tune: ${line}`);
+              },
+            },
+          );
+        },
+      );
+    } catch (e) {
+      const message = (e as Error).message;
+      log.error(`Fine-tune failed: ${message}`);
+      void vscode.window.showErrorMessage(`Limelight: fine-tuning failed: ${message}`);
+    } finally {
+      running = null;
+      status.hide();
+      void trainer.dispose();
+    }
+    if (!result) return;
+    log.info(`Fine-tune ${result.status} at step ${result.step}/${result.steps}: held-out loss ${result.before.loss.toFixed(4)} -> ${result.after?.loss.toFixed(4) ?? 'n/a'}.`);
+    if (result.status === 'cancelled') {
+      const again = await vscode.window.showInformationMessage(`Limelight: fine-tuning cancelled at step ${result.step} of ${result.steps}; the checkpoint is kept.`, 'Resume');
+      if (again === 'Resume') await train(true);
+      return;
+    }
+    const dir = store.install(store.runDir, { baseModel: resolve(base), created: new Date().toISOString(), source: 'fine-tune' });
+    host.setAdapter(dir);
+    const a = result.after!;
+    void vscode.window.showInformationMessage(
+      `Limelight: fine-tuned. Held-out loss ${result.before.loss.toFixed(3)} → ${a.loss.toFixed(3)}, line edit similarity ${result.before.editSimilarity.toFixed(2)} → ${a.editSimilarity.toFixed(2)}. The adapter is in use; "Revert to Base Model" removes it.`,
+    );
+    await showReport(join(dir, 'report.md'));
+  };
+
+  const needStore = (): AdapterStore | null => {
+    if (!store) void vscode.window.showInformationMessage('Limelight: open a folder first; adapters are kept per workspace.');
+    return store;
+  };
+
+  context.subscriptions.push(
+    status,
+    { dispose: () => running?.abort() },
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('limelight.model.path')) applyStored();
+    }),
+    vscode.commands.registerCommand('limelight.fineTuneWorkspace', () => train(false)),
+    vscode.commands.registerCommand('limelight.cancelFineTune', () => running?.abort()),
+    vscode.commands.registerCommand('limelight.revertToBaseModel', () => {
+      const s = needStore();
+      if (!s) return;
+      const had = s.remove();
+      host.setAdapter(null);
+      void vscode.window.showInformationMessage(had ? 'Limelight: the workspace adapter is removed; the base model is in use.' : 'Limelight: the base model is already in use (no workspace adapter).');
+    }),
+    vscode.commands.registerCommand('limelight.exportAdapter', async () => {
+      const s = needStore();
+      if (!s) return;
+      if (!s.meta()) {
+        void vscode.window.showInformationMessage('Limelight: there is no workspace adapter to export; run Fine-tune on Workspace first.');
+        return;
+      }
+      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Export the adapter (PEFT format) into this folder', openLabel: 'Export Here' });
+      if (!picked?.[0]) return;
+      try {
+        const files = s.exportTo(picked[0].fsPath);
+        void vscode.window.showInformationMessage(`Limelight: adapter exported (${files.length} files) to ${picked[0].fsPath}. Load it in Python with peft.PeftModel.from_pretrained(base, folder).`);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Limelight: ${(e as Error).message}`);
+      }
+    }),
+    vscode.commands.registerCommand('limelight.importAdapter', async () => {
+      const s = needStore();
+      const base = baseModel();
+      if (!s) return;
+      if (base === '') {
+        void vscode.window.showWarningMessage('Limelight: set limelight.model.path to the base model the adapter was trained for, then import it.');
+        return;
+      }
+      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'A PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors)', openLabel: 'Import' });
+      if (!picked?.[0]) return;
+      try {
+        // Checks the adapter against the base model's shapes before anything is installed.
+        loadAdapter(picked[0].fsPath, readModelConfig(base));
+        host.setAdapter(s.install(picked[0].fsPath, { baseModel: resolve(base), created: new Date().toISOString(), source: 'import' }));
+        void vscode.window.showInformationMessage('Limelight: adapter imported and in use; "Revert to Base Model" removes it.');
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Limelight: the adapter cannot be imported: ${(e as Error).message}`);
+      }
+    }),
+    vscode.commands.registerCommand('limelight.exportTrainingData', async () => {
+      if (!vscode.workspace.isTrusted) {
+        void vscode.window.showWarningMessage(UNTRUSTED);
+        return;
+      }
+      const sel = await selectFiles(deps.settings());
+      if (!sel) return;
+      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Export the training data (JSONL, Hugging Face datasets layout) into this folder', openLabel: 'Export Here' });
+      if (!picked?.[0]) return;
+      try {
+        const out = exportTrainingData(picked[0].fsPath, sel.files);
+        const open = await vscode.window.showInformationMessage(`Limelight: ${out.train} training and ${out.test} held-out files exported to ${out.dir}.`, 'Open README');
+        if (open) await showReport(join(out.dir, 'README.md'));
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Limelight: ${(e as Error).message}`);
+      }
+    }),
+  );
+  if (store && existsSync(store.adapterDir)) applyStored();
+}

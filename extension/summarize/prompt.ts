@@ -1,0 +1,45 @@
+// The summarization prompt. A model trained on Limelight's layout (p50k_edit, the starter
+// model's encoding) gets the template it was trained with (promptFormats.summaryPromptTokens);
+// any other model gets plain text it can continue. Code longer than the context allows is cut
+// at a line end, keeping its start, and the caller says so to the user.
+import { summaryPromptTokens, type PromptTokenizer } from '../../engine/tokenizer/promptFormats';
+
+export interface SummaryPrompt {
+  ids: number[];
+  /** The template the starter model was trained with (else the plain-text prompt). */
+  templated: boolean;
+  /** Lines of code kept, and in the selection. */
+  keptLines: number;
+  totalLines: number;
+}
+
+export interface PlainEncoder {
+  encode(text: string): number[];
+}
+
+/** Plain text for models without Limelight's template. */
+export function plainSummaryText(code: string): string {
+  return `Code:\n${code.endsWith('\n') ? code : `${code}\n`}\nA one-sentence summary of what the code above does:`;
+}
+
+/**
+ * The prompt for `code`, cut to at most `maxPromptTokens`: lines are dropped from the end
+ * (halving the excess each round) until it fits.
+ */
+export function summaryPrompt(tok: PromptTokenizer | null, plain: PlainEncoder, path: string, code: string, maxPromptTokens: number): SummaryPrompt {
+  const lines = code.split('\n');
+  const build = (n: number): number[] => {
+    const part = lines.slice(0, n).join('\n');
+    return tok ? summaryPromptTokens(tok, path, part) : plain.encode(plainSummaryText(part));
+  };
+  let kept = lines.length;
+  let ids = build(kept);
+  while (ids.length > maxPromptTokens && kept > 1) {
+    const over = ids.length - maxPromptTokens;
+    const perLine = ids.length / kept;
+    kept = Math.max(1, Math.min(kept - 1, kept - Math.ceil(over / Math.max(1, perLine))));
+    ids = build(kept);
+  }
+  if (ids.length > maxPromptTokens) ids = ids.slice(ids.length - maxPromptTokens);
+  return { ids, templated: tok !== null, keptLines: kept, totalLines: lines.length };
+}

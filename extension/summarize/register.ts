@@ -1,0 +1,134 @@
+// "Limelight: Summarize Selection": the selection (or, with none, the function around the
+// cursor) summarized by the loaded model, streamed into the Summary panel, with "Insert as
+// comment" above the code and "Copy". A new request cancels the one before; code longer than
+// the context is cut with a notice in the panel.
+import * as vscode from 'vscode';
+import { getTokenizer } from '../../engine/tokenizer/tokenizer';
+import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
+import type { EngineHost } from '../completions/engineHost';
+import type { Logger } from '../log';
+import { commentEdit } from './comment';
+import { enclosingBlock, INDENT_LANGUAGES, type LineRange } from './enclosing';
+import { SummaryPanel } from './panel';
+import { summaryPrompt } from './prompt';
+
+/** New tokens a summary may take: one sentence. */
+const MAX_SUMMARY_TOKENS = 80;
+const FUNCTION_KINDS = new Set([vscode.SymbolKind.Function, vscode.SymbolKind.Method, vscode.SymbolKind.Constructor, vscode.SymbolKind.Class, vscode.SymbolKind.Interface, vscode.SymbolKind.Enum, vscode.SymbolKind.Struct]);
+
+function innermostSymbol(symbols: readonly vscode.DocumentSymbol[], pos: vscode.Position): vscode.DocumentSymbol | null {
+  for (const s of symbols) {
+    if (!s.range.contains(pos)) continue;
+    const inner = innermostSymbol(s.children, pos);
+    if (inner) return inner;
+    if (FUNCTION_KINDS.has(s.kind)) return s;
+  }
+  return null;
+}
+
+/** The selected lines, or the function around the cursor (symbols first, then the text heuristic). */
+async function codeRange(editor: vscode.TextEditor): Promise<vscode.Range | null> {
+  const doc = editor.document;
+  if (!editor.selection.isEmpty) return editor.selection;
+  const pos = editor.selection.active;
+  const symbols = await Promise.resolve(vscode.commands.executeCommand<vscode.DocumentSymbol[] | undefined>('vscode.executeDocumentSymbolProvider', doc.uri)).catch(() => undefined);
+  const sym = Array.isArray(symbols) && symbols.length > 0 && 'children' in symbols[0]! ? innermostSymbol(symbols, pos) : null;
+  if (sym) return new vscode.Range(sym.range.start.line, 0, sym.range.end.line, doc.lineAt(sym.range.end.line).text.length);
+  const lines = doc.getText().split(/\r?\n/);
+  const block: LineRange | null = enclosingBlock(lines, pos.line, INDENT_LANGUAGES.has(doc.languageId));
+  return block ? new vscode.Range(block.start, 0, block.end, lines[block.end]!.length) : null;
+}
+
+function firstSentence(text: string): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  const m = /^(.+?[.!?])(\s|$)/.exec(t);
+  return m ? m[1]! : t;
+}
+
+export function registerSummarize(context: vscode.ExtensionContext, host: EngineHost, log: Logger): void {
+  let current: AbortController | null = null;
+
+  const summarize = async (): Promise<void> => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage('Limelight: open a file and select some code, then run Summarize Selection.');
+      return;
+    }
+    const info = host.loaded;
+    const client = host.engineClient;
+    if (!info || !client || info.encoding === null) {
+      const s = host.status;
+      const why = s.kind === 'loading' ? 'the model is still loading; try again in a moment' : s.kind === 'failed' ? `the model failed to load (${s.message})` : info ? "the model names no tokenizer encoding (add limelight_encoding to its config.json)" : 'no model is loaded; set limelight.model.path to a checkpoint folder';
+      void vscode.window.showWarningMessage(`Limelight cannot summarize: ${why}.`);
+      return;
+    }
+    const range = await codeRange(editor);
+    if (!range || editor.document.getText(range).trim() === '') {
+      void vscode.window.showInformationMessage('Limelight: select the code to summarize (the cursor is not inside a function).');
+      return;
+    }
+    current?.abort();
+    const ac = new AbortController();
+    current = ac;
+    const doc = editor.document;
+    const code = doc.getText(range);
+    const path = vscode.workspace.asRelativePath(doc.uri, false);
+    const tokenizer = getTokenizer(info.encoding);
+    const templated = info.encoding === 'p50k_edit' ? promptTokenizer(tokenizer) : null;
+    const prompt = summaryPrompt(templated, tokenizer, path, code, info.contextLength - MAX_SUMMARY_TOKENS);
+    const startLine = range.start.line;
+    const name = path.split('/').pop() ?? path;
+    const panel = SummaryPanel.createOrShow();
+    const notice = prompt.keptLines < prompt.totalLines ? `The code is longer than the model's context (${info.contextLength} tokens): only its first ${prompt.keptLines} of ${prompt.totalLines} lines were summarized.` : '';
+    panel.update({ title: `${name}, lines ${startLine + 1}–${range.end.line + 1}`, text: '', notice, phase: 'running', error: '' });
+    panel.onAction(async (m) => {
+      if (m.type === 'cancel') ac.abort();
+      else if (m.type === 'copy') {
+        await vscode.env.clipboard.writeText(panel.state.text);
+        void vscode.window.setStatusBarMessage('Limelight: summary copied.', 3000);
+      } else if (m.type === 'insert') {
+        const target = await vscode.workspace.openTextDocument(doc.uri);
+        const lines = target.getText().split(/\r?\n/);
+        const edit = commentEdit(target.languageId, panel.state.text, lines, Math.min(startLine, lines.length - 1));
+        const eol = target.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
+        const we = new vscode.WorkspaceEdit();
+        we.insert(target.uri, new vscode.Position(edit.line, 0), edit.lines.join(eol) + eol);
+        await vscode.workspace.applyEdit(we);
+        await vscode.window.showTextDocument(target, { viewColumn: editor.viewColumn, preserveFocus: false });
+      }
+    });
+    let text = '';
+    try {
+      const eot = tokenizer.special.eot;
+      const r = await client.generate(
+        { promptIds: prompt.ids, maxNewTokens: MAX_SUMMARY_TOKENS, sampling: { temperature: 0 }, stopTokenIds: [eot], stopStrings: prompt.templated ? ['\n\n'] : ['\n'] },
+        {
+          signal: ac.signal,
+          onToken: (_id, delta) => {
+            if (current !== ac) return;
+            text += delta;
+            panel.update({ text: text.trimStart() });
+          },
+        },
+      );
+      if (current !== ac) return;
+      const done = firstSentence(r.text);
+      panel.update({ text: done, phase: r.stopReason === 'cancelled' ? 'cancelled' : 'done' });
+      log.info(`Summarized ${path} lines ${startLine + 1}-${range.end.line + 1} (${prompt.ids.length} prompt tokens${prompt.templated ? '' : ', plain-text prompt'}): ${r.stopReason}, ${r.newIds.length} tokens.`);
+    } catch (e) {
+      if (current !== ac) return;
+      const cancelled = ac.signal.aborted;
+      panel.update({ phase: cancelled ? 'cancelled' : 'failed', error: (e as Error).message });
+      if (!cancelled) log.warn(`Summarize failed: ${(e as Error).message}`);
+    } finally {
+      if (current === ac) current = null;
+    }
+  };
+
+  context.subscriptions.push(vscode.commands.registerCommand('limelight.summarizeSelection', summarize), {
+    dispose: () => {
+      current?.abort();
+      SummaryPanel.current?.dispose();
+    },
+  });
+}
