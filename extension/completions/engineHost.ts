@@ -16,6 +16,8 @@ interface LoadPlan {
   threads: number;
   weightFormat: LimelightSettings['weightFormat'];
   contextLength: number;
+  /** LoRA adapter merged at load (Fine-tune on Workspace), if any. */
+  adapterDir?: string;
 }
 
 export class EngineHost implements vscode.Disposable {
@@ -24,6 +26,8 @@ export class EngineHost implements vscode.Disposable {
   private loadSeq = 0;
   private state: EngineStatus = { kind: 'not-loaded' };
   private info: LoadResult | null = null;
+  private adapterDir: string | null = null;
+  private settings: LimelightSettings | null = null;
 
   constructor(
     private readonly extensionPath: string,
@@ -49,9 +53,21 @@ export class EngineHost implements vscode.Disposable {
     return join(this.extensionPath, 'media', 'models', 'starter');
   }
 
+  /** The folder of the model the settings name ('' when there is none). */
+  modelDir(settings: LimelightSettings): string {
+    return settings.modelPath.trim() !== '' ? settings.modelPath.trim() : existsSync(join(this.starterDir(), 'config.json')) ? this.starterDir() : '';
+  }
+
+  /** Merges a LoRA adapter into the model from now on (null: the base model alone); reloads. */
+  setAdapter(dir: string | null): void {
+    this.adapterDir = dir;
+    if (this.settings) this.apply(this.settings);
+  }
+
   /** Loads the model the settings name, unless it is the one already loaded or loading. */
   apply(settings: LimelightSettings): void {
-    const modelDir = settings.modelPath.trim() !== '' ? settings.modelPath.trim() : existsSync(join(this.starterDir(), 'config.json')) ? this.starterDir() : '';
+    this.settings = settings;
+    const modelDir = this.modelDir(settings);
     if (modelDir === '') {
       if (this.plan !== '') this.log.warn('No model to load: this build has no bundled starter model. Set limelight.model.path to a checkpoint folder (config.json + model.safetensors).');
       this.plan = '';
@@ -59,6 +75,7 @@ export class EngineHost implements vscode.Disposable {
       return;
     }
     const plan: LoadPlan = { modelDir, backend: settings.backend, threads: settings.threads, weightFormat: settings.weightFormat, contextLength: settings.maxContextTokens };
+    if (this.adapterDir !== null) plan.adapterDir = this.adapterDir;
     const key = JSON.stringify(plan);
     if (key === this.plan) return;
     this.plan = key;
@@ -67,7 +84,7 @@ export class EngineHost implements vscode.Disposable {
 
   private async load(plan: LoadPlan): Promise<void> {
     const seq = ++this.loadSeq;
-    const name = plan.modelDir === this.starterDir() ? 'starter' : basename(plan.modelDir);
+    const name = `${plan.modelDir === this.starterDir() ? 'starter' : basename(plan.modelDir)}${plan.adapterDir ? ' + workspace adapter' : ''}`;
     this.setState({ kind: 'loading', model: name });
     this.client ??= new EngineClient({ onNotice: (m) => this.log.warn(m) });
     const t0 = Date.now();
