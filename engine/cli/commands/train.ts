@@ -2,6 +2,7 @@
 // progress line (step, loss, tokens/s, ETA). Ctrl+C saves a checkpoint and stops; --resume
 // continues from the output folder's latest checkpoint exactly as if never interrupted.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Model } from '../../model/model';
 import { getTokenizer } from '../../tokenizer/tokenizer';
@@ -9,6 +10,7 @@ import { TokenDataset } from '../../train/data';
 import { Trainer, TRAINER_DEFAULTS, type TrainerOptions } from '../../train/trainer';
 import { createLora, defaultLoraOptions, type Lora } from '../../train/lora';
 import { prepareOutDir, readTrainerState, restoreCheckpoint, saveCheckpoint } from '../../train/checkpoint';
+import { TrainPool } from '../../train/trainPool';
 import { UsageError, type ParsedArgs } from '../args';
 import type { CliCommand } from '../command';
 import { MODEL_OPTIONS, modelDir, openModel } from '../modelOptions';
@@ -100,6 +102,7 @@ export const trainCommand: CliCommand = {
     { name: 'weight-decay', kind: 'number', value: 'WD', help: `AdamW weight decay; norms and biases exempt (default ${TRAINER_DEFAULTS.weightDecay})` },
     { name: 'clip', kind: 'number', value: 'NORM', help: 'clip the global gradient norm (default 1; 0 = off)' },
     { name: 'seed', kind: 'int', value: 'N', help: 'seed of the data order and adapter init (default 1337)' },
+    { name: 'threads', kind: 'int', value: 'N', help: `compute threads for the SIMD kernels (default: every core, ${availableParallelism()} here)` },
     { name: 'recompute', kind: 'flag', help: 'recompute activations in the backward pass (less memory, about 30% slower)' },
     { name: 'checkpoint-every', kind: 'int', value: 'N', help: 'save a checkpoint every N steps (default 50)' },
     { name: 'resume', kind: 'flag', help: "continue the run saved in --out (its options are reused; --steps may extend it)" },
@@ -138,46 +141,63 @@ export const trainCommand: CliCommand = {
     if (options.seqLen > model.config.maxPositions) throw new UsageError(`--seq-len ${options.seqLen} is longer than the model's context (${model.config.maxPositions}).`);
     const { docs, eot } = tokenize(model, data);
     const dataset = new TokenDataset(docs, eot, options.seqLen, options.seed);
-    const trainer = new Trainer(model, dataset, options, lora);
-    if (saved !== null) restoreCheckpoint(out, trainer);
-    const every = Math.max(1, args.int('checkpoint-every', 50));
-    const trained = trainer.trainable().length;
-    process.stderr.write(
-      `training ${lora ? `LoRA r=${lora.options.rank} on ${lora.options.targetModules.join(',')}` : 'every weight'} (${trained.toLocaleString('en-US')} parameters) on ${dataset.stream.length.toLocaleString('en-US')} tokens from ${docs.length} files, ` +
-        `B=${options.batchSize} T=${options.seqLen}${options.gradAccum > 1 ? ` x${options.gradAccum}` : ''}, ${options.steps} steps${saved ? `, resuming at step ${trainer.step}` : ''}\n`,
-    );
-    let interrupted = false;
-    const onSigint = (): void => {
-      interrupted = true;
-    };
-    process.on('SIGINT', onSigint);
-    const tty = process.stderr.isTTY === true;
-    const started = Date.now();
-    const firstStep = trainer.step;
-    let tokens = 0;
+    const threads = args.int('threads', availableParallelism());
+    if (threads < 1) throw new UsageError(`--threads takes a number of threads >= 1 (got ${threads}).`);
+    let pool: TrainPool | null = null;
     try {
-      while (trainer.step < options.steps && !interrupted) {
-        const r = trainer.trainStep();
-        tokens += options.batchSize * options.seqLen * options.gradAccum;
-        const elapsed = (Date.now() - started) / 1000;
-        const eta = ((options.steps - trainer.step) * elapsed) / (trainer.step - firstStep);
-        const line = `step ${r.step}/${options.steps}  loss ${r.loss.toFixed(4)}  lr ${r.lr.toExponential(2)}  ${Math.round(tokens / elapsed)} tok/s  ETA ${duration(eta)}`;
-        process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
-        if (trainer.step % every === 0 && trainer.step < options.steps) saveCheckpoint(out, trainer, base);
-        // Let a pending Ctrl+C run its handler between steps.
-        await new Promise((done) => setImmediate(done));
-      }
+      pool = await TrainPool.forTraining(model.config, options.batchSize, options.seqLen, lora, { threads });
+    } catch (e) {
+      process.stderr.write(`note: training on the plain TypeScript kernels, one thread (${(e as Error).message})\n`);
+    }
+    try {
+      return await train(args, out, base, options, model, dataset, lora, saved !== null, docs.length, pool);
     } finally {
-      process.off('SIGINT', onSigint);
-      if (tty) process.stderr.write('\n');
+      await pool?.dispose();
     }
-    saveCheckpoint(out, trainer, base);
-    const what = lora ? 'adapter_model.safetensors + adapter_config.json' : 'model.safetensors + config.json';
-    if (interrupted) {
-      process.stderr.write(`interrupted at step ${trainer.step}: checkpoint saved in ${out}; continue with --resume.\n`);
-      return 130;
-    }
-    process.stdout.write(JSON.stringify({ step: trainer.step, loss: trainer.losses.at(-1) ?? null, out, files: what }) + '\n');
-    return 0;
   },
 };
+
+/** The training loop of `limelight train`, on `pool` when there is one. */
+async function train(args: ParsedArgs, out: string, base: string, options: TrainerOptions, model: Model, dataset: TokenDataset, lora: Lora | null, resume: boolean, files: number, pool: TrainPool | null): Promise<number> {
+  const trainer = new Trainer(model, dataset, options, lora, pool);
+  if (resume) restoreCheckpoint(out, trainer);
+  const every = Math.max(1, args.int('checkpoint-every', 50));
+  const trained = trainer.trainable().length;
+  process.stderr.write(
+    `training ${lora ? `LoRA r=${lora.options.rank} on ${lora.options.targetModules.join(',')}` : 'every weight'} (${trained.toLocaleString('en-US')} parameters) on ${dataset.stream.length.toLocaleString('en-US')} tokens from ${files} files${pool ? ` on ${pool.threads} thread${pool.threads > 1 ? 's' : ''}` : ''}, ` +
+      `B=${options.batchSize} T=${options.seqLen}${options.gradAccum > 1 ? ` x${options.gradAccum}` : ''}, ${options.steps} steps${resume ? `, resuming at step ${trainer.step}` : ''}\n`,
+  );
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+  };
+  process.on('SIGINT', onSigint);
+  const tty = process.stderr.isTTY === true;
+  const started = Date.now();
+  const firstStep = trainer.step;
+  let tokens = 0;
+  try {
+    while (trainer.step < options.steps && !interrupted) {
+      const r = trainer.trainStep();
+      tokens += options.batchSize * options.seqLen * options.gradAccum;
+      const elapsed = (Date.now() - started) / 1000;
+      const eta = ((options.steps - trainer.step) * elapsed) / (trainer.step - firstStep);
+      const line = `step ${r.step}/${options.steps}  loss ${r.loss.toFixed(4)}  lr ${r.lr.toExponential(2)}  ${Math.round(tokens / elapsed)} tok/s  ETA ${duration(eta)}`;
+      process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+      if (trainer.step % every === 0 && trainer.step < options.steps) saveCheckpoint(out, trainer, base);
+      // Let a pending Ctrl+C run its handler between steps.
+      await new Promise((done) => setImmediate(done));
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    if (tty) process.stderr.write('\n');
+  }
+  saveCheckpoint(out, trainer, base);
+  const what = lora ? 'adapter_model.safetensors + adapter_config.json' : 'model.safetensors + config.json';
+  if (interrupted) {
+    process.stderr.write(`interrupted at step ${trainer.step}: checkpoint saved in ${out}; continue with --resume.\n`);
+    return 130;
+  }
+  process.stdout.write(JSON.stringify({ step: trainer.step, loss: trainer.losses.at(-1) ?? null, out, files: what }) + '\n');
+  return 0;
+}
