@@ -29,6 +29,7 @@ pack() {
   # shellcheck disable=SC2064
   trap "rm -rf '$stage'" EXIT
   mkdir -p "$dc" "$stage/$dc" "$stage/node_modules"
+  chmod 755 "$stage" "$stage/$dc" # apt-get download fetches as the _apt user
   grep -qx "/$dc/" .git/info/exclude 2>/dev/null || echo "/$dc/" >> .git/info/exclude
   cp "$(command -v node)" "$stage/$dc/node"
   # The engine loads onnxruntime-node (+ its common API) and protobufjs (+ long); nothing else.
