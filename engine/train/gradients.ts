@@ -20,11 +20,10 @@ import { geluBackward, geluForward, swigluBackward, swigluForward } from '../ker
 import { ropeBackward, ropeForward, ropeTables } from '../kernels/rope';
 import { embeddingBackward, embeddingForward } from '../kernels/embedding';
 import { IGNORE_INDEX, crossEntropyBackward, crossEntropyForward } from '../kernels/crossEntropy';
-import { attentionTrainBackward, attentionTrainForward } from '../kernels/attentionTrain';
 import { loraUpBackward, loraUpForward } from '../kernels/lora';
 import { dropoutBackward, dropoutForward } from '../kernels/dropout';
 import { adapterA, adapterB, type Lora, type LoraAdapter, type LinearSlot } from './lora';
-import { REFERENCE_MATMUL, type TrainMatmul } from './trainPool';
+import { REFERENCE_KERNELS, type TrainKernels } from './trainPool';
 
 /** Rows of the LM head computed at once by default: bounds the logits buffer to LOGIT_ROWS * V floats. */
 export const LOGIT_ROWS = 64;
@@ -169,8 +168,8 @@ export interface LossAndGradsOptions {
   dloss?: number;
   /** Seeds LoRA dropout masks; change it every step. */
   dropoutSeed?: number;
-  /** Where the linear layers' products run (default: the TypeScript reference kernels). */
-  matmul?: TrainMatmul;
+  /** Where the linear layers' products and attention run (default: the TypeScript reference kernels). */
+  kernels?: TrainKernels;
 }
 
 export class TrainInputError extends Error {
@@ -210,7 +209,7 @@ export function lossAndGrads(model: Model, batch: TrainBatch, acts: Activations,
   if (lora?.merged) throw new TrainInputError('The LoRA adapter is merged into the weights; unmerge it before training it.');
   const loraGrads = lora ? (opts.loraGrads ?? null) : null;
   const count = countTargets(batch.targets);
-  const run = new Pass(model, batch, acts, lora, opts.dropoutSeed ?? 0, opts.matmul ?? REFERENCE_MATMUL);
+  const run = new Pass(model, batch, acts, lora, opts.dropoutSeed ?? 0, opts.kernels ?? REFERENCE_KERNELS);
   run.embed();
   for (let l = 0; l < c.nLayer; l++) run.blockForward(l);
   const backward = grads !== null || loraGrads !== null;
@@ -240,7 +239,7 @@ class Pass {
     private readonly a: Activations,
     private readonly lora: Lora | null,
     private readonly dropoutSeed: number,
-    private readonly mm: TrainMatmul,
+    private readonly k: TrainKernels,
   ) {
     this.c = model.config;
     this.v = model.views;
@@ -270,7 +269,7 @@ class Pass {
 
   /** out (N, OC) = inp (N, IC) . W^T + b, plus this layer's adapters on that slot. */
   private linear(l: number, slot: LinearSlot, out: Float32Array, inp: Float32Array, w: Float32Array, b: Float32Array | null, IC: number, OC: number): void {
-    this.mm.matmulForward(out, inp, w, b, this.N, IC, OC);
+    this.k.matmulForward(out, inp, w, b, this.N, IC, OC);
     if (this.lora === null) return;
     const adapters = this.lora.byLayer[l]!;
     for (let i = 0; i < adapters.length; i++) {
@@ -278,7 +277,7 @@ class Pass {
       if (ad.slot !== slot) continue;
       const x = this.dropped(ad, l, i, inp);
       const u = this.block(l).loraU[i]!;
-      this.mm.matmulForward(u, x, adapterA(this.lora, this.lora.params, ad), null, this.N, IC, this.lora.options.rank);
+      this.k.matmulForward(u, x, adapterA(this.lora, this.lora.params, ad), null, this.N, IC, this.lora.options.rank);
       loraUpForward(out, u, adapterB(this.lora, this.lora.params, ad), this.lora.scale, this.N, this.lora.options.rank, ad.rows, OC, ad.rowOffset);
     }
   }
@@ -301,7 +300,7 @@ class Pass {
    * (when dinp is given) accumulate, and so do the adapters' gradients.
    */
   private linearBackward(l: number, slot: LinearSlot, dinp: Float32Array | null, dw: Float32Array | null, db: Float32Array | null, dout: Float32Array, inp: Float32Array, w: Float32Array, IC: number, OC: number, loraGrads: Float32Array | null): void {
-    this.mm.matmulBackward(dinp, dw, db, dout, inp, w, this.N, IC, OC);
+    this.k.matmulBackward(dinp, dw, db, dout, inp, w, this.N, IC, OC);
     if (this.lora === null) return;
     const lora = this.lora;
     const r = lora.options.rank;
@@ -316,10 +315,10 @@ class Pass {
       const A = adapterA(lora, lora.params, ad);
       const dA = loraGrads ? adapterA(lora, loraGrads, ad) : null;
       if (lora.options.dropout === 0 || dinp === null) {
-        this.mm.matmulBackward(dinp, dA, null, du, x, A, this.N, IC, r);
+        this.k.matmulBackward(dinp, dA, null, du, x, A, this.N, IC, r);
       } else {
         const dx = this.a.dxDrop.subarray(0, this.N * IC).fill(0);
-        this.mm.matmulBackward(dx, dA, null, du, x, A, this.N, IC, r);
+        this.k.matmulBackward(dx, dA, null, du, x, A, this.N, IC, r);
         dropoutBackward(dinp, dx, lora.options.dropout, this.maskSeed(l, i), this.N * IC);
       }
     }
@@ -351,7 +350,7 @@ class Pass {
     this.norm(a.ln1, a.ln1Mean, a.ln1Rstd, x, p.ln1w, p.ln1b);
     this.linear(l, 'qkv', a.qkv, a.ln1, p.qkvw, p.qkvb, C, qkvWidth(c));
     if (this.a.rope !== null) this.rope(a.qkv, false);
-    attentionTrainForward(a.atty, a.probs, a.qkv, B, T, c.nHead, c.nKvHead, c.headDim, c.slidingWindow);
+    this.k.attentionTrainForward(a.atty, a.probs, a.qkv, B, T, c.nHead, c.nKvHead, c.headDim, c.slidingWindow);
     this.linear(l, 'attnOut', a.res2, a.atty, p.attnOutW, p.attnOutB, ATT, C);
     addInPlace(a.res2, x, this.N * C);
     // x = x + mlp(norm2(x))
@@ -380,12 +379,12 @@ class Pass {
       const x = a.lnf.subarray(r0 * C, (r0 + rows) * C);
       const targets = this.batch.targets.subarray(r0, r0 + rows);
       const losses = a.losses.subarray(r0, r0 + rows);
-      this.mm.matmulForward(logits, x, this.v.lmHead, null, rows, C, V);
+      this.k.matmulForward(logits, x, this.v.lmHead, null, rows, C, V);
       crossEntropyForward(losses, logits, targets, rows, V);
       for (let i = 0; i < rows; i++) total += losses[i]!;
       if (dloss === null) continue;
       crossEntropyBackward(logits, logits, targets, dloss, rows, V);
-      this.mm.matmulBackward(a.dln.subarray(r0 * C, (r0 + rows) * C), dlmHead, null, logits, x, this.v.lmHead, rows, C, V);
+      this.k.matmulBackward(a.dln.subarray(r0 * C, (r0 + rows) * C), dlmHead, null, logits, x, this.v.lmHead, rows, C, V);
     }
     return total;
   }
@@ -421,7 +420,7 @@ class Pass {
     s.datty.fill(0);
     this.linearBackward(l, 'attnOut', s.datty, gp?.attnOutW ?? null, gp?.attnOutB ?? null, dres, a.atty, p.attnOutW, ATT, C, loraGrads);
     s.dqkv.fill(0);
-    attentionTrainBackward(s.dqkv, s.dscores, s.datty, a.qkv, a.probs, B, T, c.nHead, c.nKvHead, c.headDim, c.slidingWindow);
+    this.k.attentionTrainBackward(s.dqkv, s.dscores, s.datty, a.qkv, a.probs, B, T, c.nHead, c.nKvHead, c.headDim, c.slidingWindow);
     if (s.rope !== null) this.rope(s.dqkv, true);
     // The first block's input gradient only feeds the embeddings: skip it when they are frozen.
     const needInput = g !== null || l > 0;

@@ -8,20 +8,27 @@
 // that costs O(operand size) against O(N OC C) multiply-adds, so under 1% of a step at the
 // benchmark shapes, and it leaves the training buffers plain Float32Arrays. Reduction widths
 // are zero-padded to a multiple of 4, the width the kernel's SIMD tiles need.
-// Plain TypeScript references (what the tests compare against): kernels/matmul.ts.
+// Causal attention runs on the same kernel, one (sequence, head) pair at a time: the scores
+// S = Q K^T, out = P V and, backward, dP = dO V^T, dQ = dS K, dK = dS^T Q, dV = P^T dO, with
+// the softmax and its backward (O(T^2), no head width) in TypeScript between the products.
+// Plain TypeScript references (what the tests compare against): kernels/matmul.ts and
+// kernels/attentionTrain.ts.
 import { fcWidth, qkvWidth, type ModelConfig } from '../model/config';
 import { matmulBackward, matmulForward } from '../kernels/matmul';
+import { attentionTrainBackward, attentionTrainForward } from '../kernels/attentionTrain';
 import { Arena, createSharedMemory } from '../kernels/wasm/kernels';
 import { ComputePool, poolThreads } from '../runtime/pool';
 import type { Lora } from './lora';
 
-/** The matmul kernels a training pass runs: the references, or a TrainPool. */
-export interface TrainMatmul {
+/** The kernels a training pass runs: the references, or a TrainPool. */
+export interface TrainKernels {
   matmulForward: typeof matmulForward;
   matmulBackward: typeof matmulBackward;
+  attentionTrainForward: typeof attentionTrainForward;
+  attentionTrainBackward: typeof attentionTrainBackward;
 }
 
-export const REFERENCE_MATMUL: TrainMatmul = { matmulForward, matmulBackward };
+export const REFERENCE_KERNELS: TrainKernels = { matmulForward, matmulBackward, attentionTrainForward, attentionTrainBackward };
 
 /** Floats of staging room: the largest weight, the largest activation, the widest bias. */
 export interface TrainPoolCapacity {
@@ -38,9 +45,10 @@ const MIN_MACS_PER_THREAD = 1 << 17;
 
 const up4 = (n: number): number => (n + 3) & ~3;
 
-/** Staging room for every linear layer of `config` over N rows, the LM head over `headRows` rows, and LoRA's A products. */
-export function trainPoolCapacity(config: ModelConfig, N: number, headRows: number, lora: Lora | null = null): TrainPoolCapacity {
+/** Staging room for every linear layer of `config` over (B, T) batches, the LM head over `headRows` rows, LoRA's A products and attention. */
+export function trainPoolCapacity(config: ModelConfig, B: number, T: number, headRows: number, lora: Lora | null = null): TrainPoolCapacity {
   const c = config;
+  const N = B * T;
   const C = c.hidden;
   const ATT = c.nHead * c.headDim;
   const products: Array<[rows: number, IC: number, OC: number]> = [
@@ -51,7 +59,12 @@ export function trainPoolCapacity(config: ModelConfig, N: number, headRows: numb
     [headRows, C, c.vocabSize],
     ...(lora ? lora.adapters.map((a): [number, number, number] => [N, a.inDim, lora.options.rank]) : []),
   ];
-  return products.map(([rows, IC, OC]) => productCapacity(rows, IC, OC)).reduce(largest);
+  return products.map(([rows, IC, OC]) => productCapacity(rows, IC, OC)).reduce(largest, attentionCapacity(T, c.headDim));
+}
+
+/** Room the attention of one (T, HD) head needs: its backward's operands in each activation region. */
+export function attentionCapacity(T: number, HD: number): TrainPoolCapacity {
+  return { weight: 0, act: Math.max(2 * T * up4(HD) + 3 * HD * up4(T) + T * HD, 4 * T * up4(T)), bias: 0 };
 }
 
 /** The room that covers both. */
@@ -73,7 +86,7 @@ export interface TrainPoolOptions {
   threads?: number;
 }
 
-export class TrainPool implements TrainMatmul {
+export class TrainPool implements TrainKernels {
   private readonly f32: Float32Array;
 
   private constructor(
@@ -91,7 +104,7 @@ export class TrainPool implements TrainMatmul {
   /** A pool with room for training `config` on (B, T) batches with the Trainer's head chunks. */
   static async forTraining(config: ModelConfig, B: number, T: number, lora: Lora | null, opts: TrainPoolOptions = {}): Promise<TrainPool> {
     const N = B * T;
-    return TrainPool.create(trainPoolCapacity(config, N, Math.min(POOL_LOGIT_ROWS, N), lora), opts);
+    return TrainPool.create(trainPoolCapacity(config, B, T, Math.min(POOL_LOGIT_ROWS, N), lora), opts);
   }
 
   static async create(capacity: TrainPoolCapacity, opts: TrainPoolOptions = {}): Promise<TrainPool> {
@@ -183,6 +196,144 @@ export class TrainPool implements TrainMatmul {
     }
   }
 
+  /** As kernels/attentionTrain.ts attentionTrainForward (same arguments, same probs). */
+  attentionTrainForward(
+    out: Float32Array, // (B, T, NH HD)
+    probs: Float32Array, // (B, NH, T, T) softmax probabilities; only j <= t is written
+    qkv: Float32Array, // (B, T, QKV), q and k already rotated
+    B: number,
+    T: number,
+    NH: number,
+    KVH: number,
+    HD: number,
+    window: number | null,
+  ): void {
+    if (attentionCapacity(T, HD).act > this.capacity.act) {
+      attentionTrainForward(out, probs, qkv, B, T, NH, KVH, HD, window);
+      return;
+    }
+    const f = this.f32;
+    const QKV = (NH + 2 * KVH) * HD;
+    const group = NH / KVH;
+    const scale = 1 / Math.sqrt(HD);
+    const outStride = NH * HD;
+    const [HD4, T4] = [up4(HD), up4(T)];
+    // Byte offsets: Q (T, HD4), K (T, HD4), V^T (HD, T4), O (T, HD); S (T, T), P (T, T4).
+    const q = this.x;
+    const k = q + 4 * T * HD4;
+    const vt = k + 4 * T * HD4;
+    const o = vt + 4 * HD * T4;
+    const sc = this.y;
+    const pr = sc + 4 * T * T4;
+    for (let b = 0; b < B; b++) {
+      const rowBase = b * T * QKV;
+      for (let h = 0; h < NH; h++) {
+        const kCol = (NH + Math.floor(h / group)) * HD;
+        const vCol = kCol + KVH * HD;
+        stageStrided(f, q >> 2, qkv, rowBase + h * HD, QKV, T, HD, HD4);
+        stageStrided(f, k >> 2, qkv, rowBase + kCol, QKV, T, HD, HD4);
+        stageStridedTransposed(f, vt >> 2, qkv, rowBase + vCol, QKV, T, HD, T4);
+        this.product(sc, q, k, 0, T, HD4, T, false);
+        for (let t = 0; t < T; t++) {
+          const first = window !== null ? Math.max(0, t - window + 1) : 0;
+          const si = (sc >> 2) + t * T;
+          const pi = ((b * NH + h) * T + t) * T;
+          let max = -Infinity;
+          for (let j = first; j <= t; j++) max = Math.max(max, f[si + j]! * scale);
+          let sum = 0;
+          for (let j = first; j <= t; j++) {
+            const e = Math.exp(f[si + j]! * scale - max);
+            probs[pi + j] = e;
+            sum += e;
+          }
+          const inv = 1 / sum;
+          const row = (pr >> 2) + t * T4;
+          f.fill(0, row, row + T4);
+          for (let j = first; j <= t; j++) {
+            const w = probs[pi + j]! * inv;
+            probs[pi + j] = w;
+            f[row + j] = probs[pi + j]!;
+          }
+        }
+        this.product(o, pr, vt, 0, T, T4, HD, false);
+        for (let t = 0; t < T; t++) out.set(f.subarray((o >> 2) + t * HD, (o >> 2) + (t + 1) * HD), (b * T + t) * outStride + h * HD);
+      }
+    }
+  }
+
+  /** As kernels/attentionTrain.ts attentionTrainBackward: accumulates (+=) into dqkv; needs no dscores scratch. */
+  attentionTrainBackward(
+    dqkv: Float32Array, // (B, T, QKV)
+    _dscores: Float32Array, // (T)
+    dout: Float32Array, // (B, T, NH HD)
+    qkv: Float32Array, // (B, T, QKV)
+    probs: Float32Array, // (B, NH, T, T)
+    B: number,
+    T: number,
+    NH: number,
+    KVH: number,
+    HD: number,
+    window: number | null,
+  ): void {
+    if (attentionCapacity(T, HD).act > this.capacity.act) {
+      attentionTrainBackward(dqkv, _dscores, dout, qkv, probs, B, T, NH, KVH, HD, window);
+      return;
+    }
+    const f = this.f32;
+    const QKV = (NH + 2 * KVH) * HD;
+    const group = NH / KVH;
+    const scale = 1 / Math.sqrt(HD);
+    const outStride = NH * HD;
+    const [HD4, T4] = [up4(HD), up4(T)];
+    // Byte offsets: dO (T, HD4), V (T, HD4), K^T, Q^T, dO^T (HD, T4), G (T, HD) each result in turn;
+    // dP (T, T), dS (T, T4), dS^T (T, T4), P^T (T, T4).
+    const dO = this.x;
+    const v = dO + 4 * T * HD4;
+    const kt = v + 4 * T * HD4;
+    const qt = kt + 4 * HD * T4;
+    const dOt = qt + 4 * HD * T4;
+    const g = dOt + 4 * HD * T4;
+    const dP = this.y;
+    const dS = dP + 4 * T * T4;
+    const dSt = dS + 4 * T * T4;
+    const pt = dSt + 4 * T * T4;
+    for (let b = 0; b < B; b++) {
+      const rowBase = b * T * QKV;
+      for (let h = 0; h < NH; h++) {
+        const kCol = (NH + Math.floor(h / group)) * HD;
+        const vCol = kCol + KVH * HD;
+        const oBase = b * T * outStride + h * HD;
+        stageStrided(f, dO >> 2, dout, oBase, outStride, T, HD, HD4);
+        stageStrided(f, v >> 2, qkv, rowBase + vCol, QKV, T, HD, HD4);
+        stageStridedTransposed(f, kt >> 2, qkv, rowBase + kCol, QKV, T, HD, T4);
+        stageStridedTransposed(f, qt >> 2, qkv, rowBase + h * HD, QKV, T, HD, T4);
+        stageStridedTransposed(f, dOt >> 2, dout, oBase, outStride, T, HD, T4);
+        this.product(dP, dO, v, 0, T, HD4, T, false);
+        f.fill(0, dS >> 2, (pt >> 2) + T * T4);
+        for (let t = 0; t < T; t++) {
+          const first = window !== null ? Math.max(0, t - window + 1) : 0;
+          const pi = ((b * NH + h) * T + t) * T;
+          const di = (dP >> 2) + t * T;
+          let weighted = 0;
+          for (let j = first; j <= t; j++) weighted += probs[pi + j]! * f[di + j]!;
+          for (let j = first; j <= t; j++) {
+            const p = probs[pi + j]!;
+            const ds = p * (f[di + j]! - weighted) * scale;
+            f[(dS >> 2) + t * T4 + j] = ds;
+            f[(dSt >> 2) + j * T4 + t] = ds;
+            f[(pt >> 2) + j * T4 + t] = p;
+          }
+        }
+        this.product(g, dS, kt, 0, T, T4, HD, false);
+        addStrided(dqkv, rowBase + h * HD, QKV, f, g >> 2, T, HD);
+        this.product(g, dSt, qt, 0, T, T4, HD, false);
+        addStrided(dqkv, rowBase + kCol, QKV, f, g >> 2, T, HD);
+        this.product(g, pt, dOt, 0, T, T4, HD, false);
+        addStrided(dqkv, rowBase + vCol, QKV, f, g >> 2, T, HD);
+      }
+    }
+  }
+
   async dispose(): Promise<void> {
     await this.pool.dispose();
   }
@@ -214,4 +365,30 @@ function stageTransposed(dst: Float32Array, at: number, src: Float32Array, R: nu
     }
   }
   if (R4 > R) for (let k = 0; k < K; k++) dst.fill(0, at + k * R4 + R, at + (k + 1) * R4);
+}
+
+/** dst (R, K4) from R rows of K floats at src[at + r * stride]: the K values, then zeros. */
+function stageStrided(dst: Float32Array, to: number, src: Float32Array, at: number, stride: number, R: number, K: number, K4: number): void {
+  for (let r = 0; r < R; r++) {
+    dst.set(src.subarray(at + r * stride, at + r * stride + K), to + r * K4);
+    if (K4 > K) dst.fill(0, to + r * K4 + K, to + (r + 1) * K4);
+  }
+}
+
+/** dst (K, R4) = the transpose of R rows of K floats at src[at + r * stride], zeros for r >= R. */
+function stageStridedTransposed(dst: Float32Array, to: number, src: Float32Array, at: number, stride: number, R: number, K: number, R4: number): void {
+  for (let r = 0; r < R; r++) {
+    const si = at + r * stride;
+    for (let k = 0; k < K; k++) dst[to + k * R4 + r] = src[si + k]!;
+  }
+  if (R4 > R) for (let k = 0; k < K; k++) dst.fill(0, to + k * R4 + R, to + (k + 1) * R4);
+}
+
+/** R rows of K floats at dst[at + r * stride] += src (R, K) at `from`. */
+function addStrided(dst: Float32Array, at: number, stride: number, src: Float32Array, from: number, R: number, K: number): void {
+  for (let r = 0; r < R; r++) {
+    const di = at + r * stride;
+    const si = from + r * K;
+    for (let k = 0; k < K; k++) dst[di + k] += src[si + k]!;
+  }
 }

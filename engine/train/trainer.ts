@@ -78,7 +78,7 @@ export class Trainer {
     readonly dataset: TokenDataset,
     readonly options: TrainerOptions,
     readonly lora: Lora | null = null,
-    /** Runs the linear layers' products on SIMD kernels and threads (null: the reference kernels). */
+    /** Runs the linear layers' products and attention on SIMD kernels and threads (null: the reference kernels). */
     readonly pool: TrainPool | null = null,
   ) {
     const { batchSize: B, seqLen: T } = options;
@@ -110,7 +110,7 @@ export class Trainer {
         loraGrads: this.lora ? this.grads : null,
         dloss: 1 / Math.max(1, tokens),
         dropoutSeed: (o.seed ^ Math.imul(this.step * o.gradAccum + micro + 1, 0x2545f491)) >>> 0,
-        matmul: this.pool ?? undefined,
+        kernels: this.pool ?? undefined,
       });
       loss += (mean * count) / Math.max(1, tokens);
     });

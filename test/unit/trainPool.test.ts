@@ -4,13 +4,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { matmulBackward, matmulForward } from '../../engine/kernels/matmul';
+import { attentionTrainBackward, attentionTrainForward } from '../../engine/kernels/attentionTrain';
 import { mulberry32 } from '../../engine/model/init';
 import { loadModel } from '../../engine/model/load';
 import { createActivations, lossAndGrads } from '../../engine/train/gradients';
 import { nextTokenBatch } from '../../engine/train/data';
 import { hfTensors } from '../../engine/train/hfExport';
 import { createLora, defaultLoraOptions } from '../../engine/train/lora';
-import { POOL_LOGIT_ROWS, TrainPool, largest, productCapacity, trainPoolCapacity } from '../../engine/train/trainPool';
+import { POOL_LOGIT_ROWS, TrainPool, attentionCapacity, largest, productCapacity, trainPoolCapacity } from '../../engine/train/trainPool';
 import { ORACLE_MODELS, maxAbsDiff, oracleDir, oracleFile } from './oracle';
 
 const pools: TrainPool[] = [];
@@ -32,7 +33,9 @@ function relErr(a: Float32Array, b: Float32Array): number {
 
 // (N, C, OC): odd widths on every side, one row, rows not a multiple of 4, wide products.
 const SHAPES = [[1, 3, 1], [5, 37, 33], [7, 96, 131], [4, 8, 2], [13, 768, 40], [33, 64, 257], [64, 130, 9], [3, 1, 5]] as const;
-const capacity = SHAPES.map(([N, C, OC]) => productCapacity(N, C, OC)).reduce(largest);
+// (B, T, NH, KVH, HD, window): multi-head, grouped-query, odd lengths and widths, a sliding window.
+const HEADS = [[2, 5, 2, 2, 8, null], [1, 17, 4, 2, 6, null], [3, 9, 3, 1, 5, 4], [2, 33, 2, 1, 16, null], [1, 1, 1, 1, 3, null]] as const;
+const capacity = [...SHAPES.map(([N, C, OC]) => productCapacity(N, C, OC)), ...HEADS.map(([, T, , , HD]) => attentionCapacity(T, HD))].reduce(largest);
 
 for (const threads of [1, 3]) {
   const poolReady = TrainPool.create(capacity, { threads }).then((p) => (pools.push(p), p));
@@ -67,6 +70,29 @@ for (const threads of [1, 3]) {
     }
   });
 
+  test(`attention forward and backward match the reference kernels (${label})`, async () => {
+    const pool = await poolReady;
+    const rand = mulberry32(21 + threads);
+    for (const [B, T, NH, KVH, HD, window] of HEADS) {
+      const QKV = (NH + 2 * KVH) * HD;
+      const qkv = randn(B * T * QKV, rand);
+      const want = { out: new Float32Array(B * T * NH * HD), probs: new Float32Array(B * NH * T * T) };
+      const got = { out: new Float32Array(B * T * NH * HD).fill(3), probs: new Float32Array(B * NH * T * T) };
+      attentionTrainForward(want.out, want.probs, qkv, B, T, NH, KVH, HD, window);
+      pool.attentionTrainForward(got.out, got.probs, qkv, B, T, NH, KVH, HD, window);
+      const shape = `(B ${B}, T ${T}, NH ${NH}, KVH ${KVH}, HD ${HD}, window ${window})`;
+      assert.ok(relErr(got.out, want.out) < 1e-5, `out ${shape}: ${relErr(got.out, want.out)}`);
+      assert.ok(maxAbsDiff(got.probs, want.probs) < 1e-6, `probs ${shape}: ${maxAbsDiff(got.probs, want.probs)}`);
+      const dout = randn(B * T * NH * HD, rand);
+      const start = randn(B * T * QKV, rand);
+      const dWant = start.slice();
+      const dGot = start.slice();
+      attentionTrainBackward(dWant, new Float32Array(T), dout, qkv, want.probs, B, T, NH, KVH, HD, window);
+      pool.attentionTrainBackward(dGot, new Float32Array(T), dout, qkv, want.probs, B, T, NH, KVH, HD, window);
+      assert.ok(relErr(dGot, dWant) < 1e-5, `dqkv ${shape}: ${relErr(dGot, dWant)}`);
+    }
+  });
+
   test(`a product larger than the pool's room runs on the reference kernel (${label})`, async () => {
     const pool = await poolReady;
     const rand = mulberry32(3);
@@ -90,11 +116,11 @@ for (const name of ORACLE_MODELS) {
       const batch = nextTokenBatch(ref.tensorToInt32('train_batch'), B, T);
       // Head chunks smaller than the batch: the chunked LM head path runs more than once.
       const rows = Math.max(1, Math.floor((B * T) / 3));
-      const pool = await TrainPool.create(trainPoolCapacity(model.config, B * T, rows), { threads: 2 });
+      const pool = await TrainPool.create(trainPoolCapacity(model.config, B, T, rows), { threads: 2 });
       pools.push(pool);
       const acts = createActivations(model.config, B, T, { recompute, logitRows: rows });
       const grads = new Float32Array(model.layout.total);
-      const loss = lossAndGrads(model, batch, acts, grads, { matmul: pool });
+      const loss = lossAndGrads(model, batch, acts, grads, { kernels: pool });
       const expected = ref.tensorToFloat32('train_loss')[0]!;
       assert.ok(Math.abs(loss - expected) / expected < 1e-5, `loss ${loss} vs PyTorch ${expected}`);
       const refGrads = oracleFile(name, 'grads');
@@ -119,7 +145,7 @@ for (const name of ORACLE_MODELS) {
     const want = new Float32Array(lora.params.length);
     const got = new Float32Array(lora.params.length);
     const l1 = lossAndGrads(model, batch, createActivations(model.config, B, T, { lora }), null, { lora, loraGrads: want, dropoutSeed: 9 });
-    const l2 = lossAndGrads(model, batch, createActivations(model.config, B, T, { lora, logitRows: POOL_LOGIT_ROWS }), null, { lora, loraGrads: got, dropoutSeed: 9, matmul: pool });
+    const l2 = lossAndGrads(model, batch, createActivations(model.config, B, T, { lora, logitRows: POOL_LOGIT_ROWS }), null, { lora, loraGrads: got, dropoutSeed: 9, kernels: pool });
     assert.ok(Math.abs(l1 - l2) < 1e-5 * Math.abs(l1), `loss ${l2} vs ${l1}`);
     assert.ok(relErr(got, want) < 1e-4, `adapter gradients: ${relErr(got, want)}`);
   });
