@@ -5,6 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { loadModel } from '../model/load';
 import type { Model } from '../model/model';
 import { selectBackend } from '../runtime/select';
+import { defaultOnnxCacheDir } from '../onnx/cache';
 import { FastBackend, type WeightFormat } from '../runtime/fastBackend';
 import type { InferenceBackend } from '../runtime/backend';
 import { Generator } from '../generate/generator';
@@ -53,7 +54,9 @@ async function load(req: LoadRequest): Promise<LoadResult> {
   const c = model.config;
   const weightFormat: WeightFormat = req.weightFormat === 'auto' ? (model.params.length * 4 > AUTO_Q8_BYTES ? 'q8_0' : 'f32') : req.weightFormat;
   // js runs the pool-backed FastBackend; the other settings fall back to it when they cannot start.
-  const choice = await selectBackend(model, { setting: req.backend, threads: req.threads, contextLength: req.contextLength, weightFormat });
+  // ONNX exports are cached on disk: exporting in memory on every load would peak at 2-3x the weights.
+  const cacheDir = req.onnxCacheDir ?? defaultOnnxCacheDir();
+  const choice = await selectBackend(model, { setting: req.backend, threads: req.threads, contextLength: req.contextLength, weightFormat, cacheDir });
   const backend = choice.backend;
   const reason = `${choice.reason}; ${weightFormat} weights`;
   const tokenizer = c.encoding ? getTokenizer(c.encoding) : null;

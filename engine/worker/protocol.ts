@@ -22,6 +22,8 @@ export interface LoadRequest {
   weightFormat: WeightFormat | 'auto';
   /** KV-cache capacity in positions (capped by the model). */
   contextLength?: number;
+  /** Where ONNX exports of the model are cached for the ort backends (default: the user's cache folder). */
+  onnxCacheDir?: string;
   /** A PEFT LoRA adapter folder merged into the weights at load (Fine-tune on Workspace's result). */
   adapterDir?: string;
 }
