@@ -3,8 +3,8 @@
 // all drive this same class, so what the benchmark measures is what the user gets.
 //
 // Per request: typing-through cache -> policy (ask or not, one line or a block) -> debounce
-// -> wait for the generation in flight to end -> prompt -> generation, streamed through the
-// block-end rule -> post-processing. A newer request aborts the older one at whatever step
+// (the keystroke's tokens are prefilled meanwhile) -> wait for the generation in flight to
+// end -> prompt -> generation, streamed through the block-end rule -> post-processing. A newer request aborts the older one at whatever step
 // it is in, so at most one generation runs and a keystroke preempts it within one decode step.
 import type { GenerateTimings } from '../generate/generator';
 import type { StopReason } from '../generate/stops';
@@ -109,6 +109,8 @@ export class CompletionSession {
   private newest: AbortController | null = null;
   /** complete() calls not yet answered. */
   private requests = 0;
+  /** A generation (or prefill) is running in the engine. */
+  private engineBusy = false;
   private running: Promise<void> = Promise.resolve();
   private readonly listeners: ((r: CompletionRecord) => void)[] = [];
   private lastRecord: CompletionRecord | null = null;
@@ -201,6 +203,14 @@ export class CompletionSession {
 
     if (trigger === 'auto') {
       record.debounceMs = this.debounce.delayMs();
+      // The keystroke's own tokens are prefilled during the wait (once the engine is free),
+      // so typing keeps the cache current and the answer after a pause is mostly decoding.
+      if (record.debounceMs > 0) {
+        const ahead = { ...doc, offset };
+        void this.running.then(() => {
+          if (!sig.aborted && !this.engineBusy) return this.prefillOnly(ahead, decision.mode, sig);
+        });
+      }
       if (!(await sleep(record.debounceMs, sig))) return finish('debounced', 'a newer request came during the debounce wait');
     }
     // At most one generation in flight: the abort above ends the previous one within a step.
@@ -275,13 +285,18 @@ export class CompletionSession {
     const offset = Math.max(0, Math.min(doc.offset, doc.text.length));
     const decision = decideMode(cursorContext(doc.text, offset), 'invoke');
     if ('skip' in decision) return;
+    await this.prefillOnly({ ...doc, offset }, decision.mode, mine.signal);
+  }
+
+  /** Runs the prompt for `doc` through the engine without keeping an answer (one token). */
+  private async prefillOnly(doc: CompletionDocument, mode: CompletionMode, signal: AbortSignal): Promise<void> {
     let prompt: BuiltPrompt;
     try {
-      prompt = this.buildPrompt({ ...doc, offset }, this.maxNewTokens(decision.mode));
+      prompt = this.buildPrompt(doc, this.maxNewTokens(mode));
     } catch {
-      return; // the request at this place will report it
+      return; // the request at this place reports it
     }
-    await this.run({ promptIds: prompt.ids, maxNewTokens: 1, stopTokenIds: this.stopTokenIds, stopStrings: [], maxTimeMs: Infinity }, mine.signal, () => {}).catch(() => undefined);
+    await this.run({ promptIds: prompt.ids, maxNewTokens: 1, stopTokenIds: this.stopTokenIds, stopStrings: [], maxTimeMs: Infinity }, signal, () => {}).catch(() => undefined);
   }
 
   private maxNewTokens(mode: CompletionMode): number {
@@ -296,11 +311,16 @@ export class CompletionSession {
 
   /** Starts a generation; the next one waits for it to end (at most one in flight). */
   private run(req: EngineRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<EngineResult> {
+    this.engineBusy = true;
     const run = this.engine.generate(req, signal, onText);
-    this.running = run.then(
+    const settled = run.then(
       () => undefined,
       () => undefined,
     );
+    this.running = settled;
+    void settled.then(() => {
+      if (this.running === settled) this.engineBusy = false;
+    });
     return run;
   }
 }

@@ -20,9 +20,12 @@ class CountingEngine implements CompletionEngine {
   running = 0;
   maxRunning = 0;
   calls = 0;
+  /** Calls that ask for an answer (more than the one token of a prefill-only run). */
+  answers = 0;
   constructor(readonly inner: LocalEngine) {}
   async generate(req: EngineRequest, signal: AbortSignal, onText: (d: string) => void) {
     this.calls++;
+    if (req.maxNewTokens > 1) this.answers++;
     this.running++;
     this.maxRunning = Math.max(this.maxRunning, this.running);
     try {
@@ -102,7 +105,9 @@ test('automatic requests wait for the debounce; a newer keystroke during it wins
   assert.equal(r2.outcome, 'shown');
   assert.equal(r2.debounceMs, 200);
   assert.ok(r2.latencyMs >= 190);
-  assert.equal(engine.calls, 1);
+  assert.equal(engine.answers, 1);
+  // The second keystroke's tokens were prefilled during its wait: the answer reran one.
+  assert.equal(r2.timings!.prefilled_tokens, 1);
   // Measured latency shortens the next wait.
   assert.ok(session.debounce.delayMs() < 200);
 });
@@ -188,5 +193,7 @@ test('warming prefills the place the user is about to type at; it never preempts
   const r = await pending;
   assert.equal(r.outcome, 'shown');
   assert.ok(r.timings!.prefilled_tokens <= 3, `prefilled ${r.timings!.prefilled_tokens}`);
-  assert.equal(engine.calls, 2);
+  // The warm, the prefill during the request's debounce, its answer; no warm at offset 10.
+  assert.equal(engine.calls, 3);
+  assert.equal(engine.answers, 1);
 });

@@ -12,7 +12,7 @@
 //   acceptance proxy: share of shown suggestions whose first line is what the user typed next
 // Options: --backends js,js:q8_0,ort-cpu (js takes :f32, :f16 or :q8_0 weights)  --keystrokes N (per backend)
 //          --ms-per-char N  --threads N
-//          --engine worker|local  --files DIR (a corpus test folder)  --json
+//          --engine worker|local  --files DIR (a corpus test folder)  --json  --trace (a line per request)
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { extname, join, relative } from 'node:path';
@@ -32,6 +32,7 @@ import { CompletionSession, type CompletionEngine, type CompletionRecord } from 
 import { LocalEngine } from '../../engine/complete/localEngine';
 import { WorkerEngine } from '../../engine/complete/workerEngine';
 import { sleep } from '../../engine/complete/debounce';
+import { formatRecordLine } from '../../engine/complete/explain';
 
 /** config.json of a model with the starter's shape and encoding. */
 export const STARTER_SHAPE_CONFIG = { model_type: 'gpt2', vocab_size: 50284, n_positions: 1024, n_embd: 384, n_layer: 6, n_head: 6, limelight_encoding: 'p50k_edit' };
@@ -122,9 +123,11 @@ interface Keystroke {
 const READ_MS = 1000;
 /** Spans retyped per file before moving to the next file. */
 const SPANS_PER_FILE = 3;
+/** Lines retyped in one place. */
+const SPAN_LINES = 6;
 
 /**
- * Keystrokes that retype spans of each file (3 lines at a time, the rest of the file in
+ * Keystrokes that retype spans of each file (SPAN_LINES lines at a time, the rest of the file in
  * place, a few spans per file). Enter brings the next line's indentation with it, as the
  * editor's auto-indent does. A pause follows each line and, now and then, a word.
  */
@@ -138,11 +141,11 @@ export function typingScript(files: SourceFile[], total: number, msPerChar: numb
       const lineStart = (i: number): number => lines.slice(0, i).reduce((n, l) => n + l.length + 1, 0);
       for (let s = 0; s < SPANS_PER_FILE && out.length < total; s++) {
         let first = Math.floor(lines.length * (0.15 + 0.7 * ((round * SPANS_PER_FILE + s) * 0.29 + rand() * 0.05) % 0.999));
-        while (first < lines.length - 4 && lines[first].trim() === '') first++;
-        first = Math.min(first, lines.length - 4);
+        while (first < lines.length - SPAN_LINES - 1 && lines[first].trim() === '') first++;
+        first = Math.min(first, lines.length - SPAN_LINES - 1);
         const indent = lines[first].length - lines[first].trimStart().length;
         const start = lineStart(first) + indent;
-        const end = lineStart(first + 3) - 1;
+        const end = lineStart(first + SPAN_LINES) - 1;
         const span = file.text.slice(start, end);
         let i = 0;
         while (i < span.length && out.length < total) {
@@ -192,7 +195,7 @@ export interface LatencyRow {
 }
 
 /** Replays the keystrokes in real time through a session on `engine`. */
-export async function replay(keys: Keystroke[], engine: CompletionEngine, backend: string, kind: 'worker' | 'local'): Promise<LatencyRow> {
+export async function replay(keys: Keystroke[], engine: CompletionEngine, backend: string, kind: 'worker' | 'local', trace = false): Promise<LatencyRow> {
   const tok = promptTokenizer(getTokenizer('p50k_edit'));
   const session = new CompletionSession(tok, engine);
   const latencies: number[] = [];
@@ -202,27 +205,35 @@ export async function replay(keys: Keystroke[], engine: CompletionEngine, backen
   const pending: Promise<void>[] = [];
   const t0 = performance.now();
   const never = new AbortController().signal;
+  // VS Code cancels the pending request when the text or the cursor changes.
+  let editorToken = new AbortController();
+  let last: Promise<void> = Promise.resolve();
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k];
     if (key.spanStart) {
-      // The user places the cursor, reads, then types: the extension warms the cache there.
+      // The user clicks elsewhere, reads, then types: the extension warms the cache there.
       await sleep(t0 + key.atMs - READ_MS - performance.now(), never);
-      void session.warm({ path: key.file.path, languageId: key.file.language, text: key.before + key.after, offset: key.before.length });
+      editorToken.abort();
+      latest = -1;
+      const warmDoc = { path: key.file.path, languageId: key.file.language, text: key.before + key.after, offset: key.before.length };
+      void last.then(() => session.warm(warmDoc));
     }
     await sleep(t0 + key.atMs - performance.now(), never);
+    editorToken.abort();
+    editorToken = new AbortController();
     latest = k;
     const pressedAt = t0 + key.atMs; // when the user pressed it, even if this loop ran late
     const text = key.before + key.typed + key.after;
     const doc = { path: key.file.path, languageId: key.file.language, text, offset: key.before.length + key.typed.length };
-    pending.push(
-      session.complete(doc, 'auto').then((r) => {
-        records.push(r);
-        if ((r.outcome === 'shown' || r.outcome === 'typed-through') && latest === k) {
-          latencies.push(performance.now() - pressedAt);
-          if (firstLine(r.text) !== '' && firstLine(r.text) === firstLine(key.upcoming)) accepted++;
-        }
-      }),
-    );
+    last = session.complete(doc, 'auto', editorToken.signal).then((r) => {
+      records.push(r);
+      if (trace) console.log(`  key ${k} at ${Math.round(key.atMs)} ms${key.spanStart ? ' (after a jump)' : ''}: ${formatRecordLine(r)}`);
+      if ((r.outcome === 'shown' || r.outcome === 'typed-through') && latest === k) {
+        latencies.push(performance.now() - pressedAt);
+        if (firstLine(r.text) !== '' && firstLine(r.text) === firstLine(key.upcoming)) accepted++;
+      }
+    });
+    pending.push(last);
   }
   await Promise.all(pending);
   const generations = records.filter((r) => r.timings !== null && r.outcome !== 'cancelled');
@@ -266,12 +277,13 @@ interface Args {
   engine: 'worker' | 'local';
   files: string | undefined;
   json: boolean;
+  trace: boolean;
 }
 
-const USAGE = 'Usage: npm run bench -- latency [--backends js,js:q8_0,ort-cpu] [--keystrokes N] [--ms-per-char N] [--threads N] [--engine worker|local] [--files CORPUS_TEST_DIR] [--json]';
+const USAGE = 'Usage: npm run bench -- latency [--backends js,js:q8_0,ort-cpu] [--keystrokes N] [--ms-per-char N] [--threads N] [--engine worker|local] [--files CORPUS_TEST_DIR] [--json] [--trace]';
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { backends: [{ setting: 'js', weights: 'auto' }, { setting: 'js', weights: 'q8_0' }, { setting: 'ort-cpu', weights: 'auto' }], keystrokes: 400, msPerChar: 80, threads: 0, engine: 'worker', files: undefined, json: false };
+  const a: Args = { backends: [{ setting: 'js', weights: 'auto' }, { setting: 'js', weights: 'q8_0' }, { setting: 'ort-cpu', weights: 'auto' }], keystrokes: 400, msPerChar: 80, threads: 0, engine: 'worker', files: undefined, json: false, trace: false };
   for (let i = 0; i < argv.length; i++) {
     const opt = argv[i];
     const value = (): string => {
@@ -303,6 +315,7 @@ function parseArgs(argv: string[]): Args {
       a.engine = e;
     } else if (opt === '--files') a.files = value();
     else if (opt === '--json') a.json = true;
+    else if (opt === '--trace') a.trace = true;
     else throw new Error(`unknown option ${opt}. ${USAGE}`);
   }
   return a;
@@ -360,7 +373,7 @@ export async function runLatencyBench(argv: string[]): Promise<LatencyRow[]> {
         continue;
       }
       try {
-        const row = await replay(keys, eng.engine, eng.name, args.engine);
+        const row = await replay(keys, eng.engine, eng.name, args.engine, args.trace && !args.json);
         rows.push(row);
         log(`\n${eng.name} (${args.engine} engine)`);
         log(`  keystroke -> suggestion   p50 ${fmt(row.latencyP50Ms)} ms   p95 ${fmt(row.latencyP95Ms)} ms   (${row.shown} shown, ${fmt(row.shownPer100, 1)} per 100 keystrokes)`);
