@@ -33,15 +33,17 @@ export interface EvalResult {
 /** New tokens one line completion may write. */
 export const LINE_MAX_TOKENS = 48;
 
-/** Mean loss over the documents cut into windows of T tokens (at most maxWindows of them, evenly spread). */
+/** Mean loss over the documents cut into windows of T tokens (at most maxWindows of them, evenly spread; one shorter window when there is less). */
 export function heldOutLoss(model: Model, lora: Lora | null, docs: readonly number[][], separator: number, T: number, maxWindows: number, signal?: AbortSignal): { loss: number; tokens: number } {
   const stream: number[] = [];
   for (const d of docs) {
     for (const id of d) stream.push(id);
     stream.push(separator);
   }
+  // Held-out text shorter than one window is measured in one shorter window.
+  T = Math.min(T, stream.length - 1);
+  if (T < 1) return { loss: NaN, tokens: 0 };
   const windows = Math.floor((stream.length - 1) / T);
-  if (windows < 1) return { loss: NaN, tokens: 0 };
   const n = Math.min(maxWindows, windows);
   const acts = createActivations(model.config, 1, T, { lora });
   const batch: TrainBatch = { B: 1, T, tokens: new Int32Array(T), targets: new Int32Array(T) };

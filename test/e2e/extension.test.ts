@@ -48,8 +48,8 @@ test('the extension activates and shows its status bar item', async () => {
 
 test('a command whose feature has not landed says so from the command palette', async () => {
   await openFile(page(), 'stack.ts');
-  await runCommand(page(), 'Limelight: Fine-tune on Workspace');
-  const toast = notification(page(), 'Fine-tune on Workspace is not available yet in this build');
+  await runCommand(page(), 'Limelight: Select Model');
+  const toast = notification(page(), 'Select Model is not available yet in this build');
   await toast.waitFor({ timeout: 15_000 });
   await page().screenshot({ path: join(results, 'e2e-workbench.png') });
 });

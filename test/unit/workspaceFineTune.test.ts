@@ -13,6 +13,8 @@ import { editDistance, editSimilarity, heldOutDocuments, lineTasks, splitByFile,
 import { fineTuneWorkspace, type TrainProgress, type WorkspaceTrainOptions } from '../../engine/finetune/workspaceFineTune';
 import { selectWorkspaceFiles } from '../../engine/train/workspaceFiles';
 import { exportTrainingData } from '../../engine/finetune/workspaceExport';
+import { heldOutLoss } from '../../engine/finetune/workspaceEval';
+import { loadModel } from '../../engine/model/load';
 import { writeTinyModel } from '../harness/tinyModel';
 import { fixtureWorkspace } from '../harness/finetuneWorkspace';
 
@@ -118,6 +120,19 @@ test('Export Training Data: HF datasets JSONL (train/test by the same split), a 
     assert.match(readFileSync(join(dir, 'README.md'), 'utf8'), /path: data\/train\.jsonl[\s\S]*get_peft_model/);
     assert.ok(!readFileSync(join(dir, 'data', 'train.jsonl'), 'utf8').includes('PLANTED'));
     assert.throws(() => exportTrainingData(dir, files), /never overwrites/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('held-out text shorter than one training window is still measured', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'limelight-short-'));
+  try {
+    const model = loadModel(writeTinyModel(join(dir, 'model')));
+    const docs = heldOutDocuments(ptok, [{ path: 'README.md', text: '# Shapes\n' }]);
+    const r = heldOutLoss(model, null, docs, tok.special.eot, 256, 8);
+    assert.ok(Number.isFinite(r.loss) && r.loss > 0, `${r.loss}`);
+    assert.equal(r.tokens, docs[0]!.length);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
