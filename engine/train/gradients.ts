@@ -26,7 +26,7 @@ import { adapterA, adapterB, type Lora, type LoraAdapter, type LinearSlot } from
 import { REFERENCE_KERNELS, type TrainKernels } from './trainPool';
 
 /** Rows of the LM head computed at once by default: bounds the logits buffer to LOGIT_ROWS * V floats. */
-export const LOGIT_ROWS = 64;
+const LOGIT_ROWS = 64;
 
 /** A (B, T) batch: targets[b, t] is the token to predict after tokens[b, t], or IGNORE_INDEX. */
 export interface TrainBatch {
