@@ -33,14 +33,14 @@ async function main(): Promise<void> {
   if (!existsSync(join(baseRun, 'result.json'))) {
     const init = writeTinyModel(join(out, 'init'), { nEmbd: Number(arg('n-embd', '64')), nLayer: Number(arg('n-layer', '2')), nHead: 4, nPositions: 256 });
     const base = await fineTuneWorkspace(
-      { modelDir: init, outDir: baseRun, files: await files(arg('base-data')), mode: 'full', loraRank: 8, maxMinutes: Number(arg('base-minutes', '6')), resume: false, seqLen: 128, batchSize: 4, lr: 3e-3, maxEpochs: 20, evalLines: 20 },
+      { modelDir: init, outDir: baseRun, files: await files(arg('base-data')), mode: 'full', loraRank: 8, maxMinutes: Number(arg('base-minutes', '6')), resume: false, seqLen: 128, batchSize: 4, lr: 3e-3, maxEpochs: 20, evalLines: 8, evalWindows: 8 },
       (p) => process.stderr.write(`\rbase ${p.phase} ${p.step}/${p.steps} loss ${p.loss?.toFixed(3) ?? '-'}   `),
     );
     process.stderr.write(`\nbase model: ${base.step} steps, held-out loss ${base.before.loss.toFixed(3)} -> ${base.after?.loss.toFixed(3)}\n`);
   }
   const started = Date.now();
   const r = await fineTuneWorkspace(
-    { modelDir: baseRun, outDir: join(out, `lora-${Date.now()}`), files: await files(arg('data')), mode: 'lora', loraRank: Number(arg('rank', '8')), maxMinutes: Number(arg('minutes', '10')), resume: false, seqLen: 128, batchSize: 4, lr: Number(arg('lr', '2e-3')), maxEpochs: 20, evalLines: 40 },
+    { modelDir: baseRun, outDir: join(out, `lora-${Date.now()}`), files: await files(arg('data')), mode: 'lora', loraRank: Number(arg('rank', '8')), maxMinutes: Number(arg('minutes', '10')), resume: false, seqLen: Number(arg('seq-len', '128')), batchSize: 4, lr: Number(arg('lr', '2e-3')), maxEpochs: 20, evalLines: 32, evalWindows: 24 },
     (p) => process.stderr.write(`\rlora ${p.phase} ${p.step}/${p.steps} loss ${p.loss?.toFixed(3) ?? '-'} ${p.tokensPerSecond ? Math.round(p.tokensPerSecond) + ' tok/s' : ''}   `),
   );
   process.stderr.write('\n');
