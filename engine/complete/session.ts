@@ -208,7 +208,7 @@ export class CompletionSession {
       if (record.debounceMs > 0) {
         const ahead = { ...doc, offset };
         void this.running.then(() => {
-          if (!sig.aborted && !this.engineBusy) return this.prefillOnly(ahead, decision.mode, sig);
+          if (!sig.aborted && !this.engineBusy) return this.prefillOnly(ahead, sig);
         });
       }
       if (!(await sleep(record.debounceMs, sig))) return finish('debounced', 'a newer request came during the debounce wait');
@@ -222,7 +222,7 @@ export class CompletionSession {
     const maxNewTokens = this.maxNewTokens(decision.mode);
     let prompt: BuiltPrompt;
     try {
-      prompt = this.buildPrompt({ ...doc, offset }, maxNewTokens);
+      prompt = this.buildPrompt({ ...doc, offset });
     } catch (e) {
       return finish('error', `building the prompt failed: ${(e as Error).message}`);
     }
@@ -285,14 +285,14 @@ export class CompletionSession {
     const offset = Math.max(0, Math.min(doc.offset, doc.text.length));
     const decision = decideMode(cursorContext(doc.text, offset), 'invoke');
     if ('skip' in decision) return;
-    await this.prefillOnly({ ...doc, offset }, decision.mode, mine.signal);
+    await this.prefillOnly({ ...doc, offset }, mine.signal);
   }
 
   /** Runs the prompt for `doc` through the engine without keeping an answer (one token). */
-  private async prefillOnly(doc: CompletionDocument, mode: CompletionMode, signal: AbortSignal): Promise<void> {
+  private async prefillOnly(doc: CompletionDocument, signal: AbortSignal): Promise<void> {
     let prompt: BuiltPrompt;
     try {
-      prompt = this.buildPrompt(doc, this.maxNewTokens(mode));
+      prompt = this.buildPrompt(doc);
     } catch {
       return; // the request at this place reports it
     }
@@ -303,9 +303,13 @@ export class CompletionSession {
     return mode === 'single-line' ? Math.min(this.options.singleLineMaxTokens, this.options.maxNewTokens) : this.options.maxNewTokens;
   }
 
-  private buildPrompt(doc: CompletionDocument, maxNewTokens: number): BuiltPrompt {
+  /**
+   * The prompt leaves room for the larger (multi-line) budget whatever the mode: windows
+   * sized by the mode would change with it (an empty line, then text) and void the cache.
+   */
+  private buildPrompt(doc: CompletionDocument): BuiltPrompt {
     const o = this.options;
-    const budget = { prefixTokens: o.prefixTokens, suffixTokens: o.suffixTokens, contextTokens: o.contextTokens, maxPromptTokens: Math.max(1, o.contextLength - maxNewTokens) };
+    const budget = { prefixTokens: o.prefixTokens, suffixTokens: o.suffixTokens, contextTokens: o.contextTokens, maxPromptTokens: Math.max(1, o.contextLength - o.maxNewTokens) };
     return this.builder.build(doc, budget, this.ring);
   }
 

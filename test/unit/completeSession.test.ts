@@ -197,3 +197,16 @@ test('warming prefills the place the user is about to type at; it never preempts
   assert.equal(engine.calls, 3);
   assert.equal(engine.answers, 1);
 });
+
+test('switching between block and line suggestions keeps the prompt, so the cache survives', async () => {
+  const { session } = setup('x', { maxNewTokens: 64, singleLineMaxTokens: 8, contextLength: 300, prefixTokens: 400, suffixTokens: 200 });
+  // Longer than the windows on both sides, so a change of budget would move them.
+  const big = 'let a = 1;\n'.repeat(150) + FILE + 'let b = 2;\n'.repeat(150);
+  const at = big.indexOf('  \n}') + 2;
+  const block = await session.complete(doc(big, at), 'invoke');
+  assert.equal(block.mode, 'multi-line');
+  const text = big.slice(0, at) + 'r' + big.slice(at);
+  const line = await session.complete(doc(text, at + 1), 'invoke');
+  assert.equal(line.mode, 'single-line');
+  assert.ok(line.timings!.prefilled_tokens <= 3, `prefilled ${line.timings!.prefilled_tokens} after the mode changed`);
+});
