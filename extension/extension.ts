@@ -8,6 +8,7 @@ import { showNotAvailable } from './commands/notAvailable';
 import { showStatusMenu } from './commands/showStatus';
 import { toggleCompletions } from './commands/toggleCompletions';
 import { registerInspector } from './inspector/register';
+import { completionTarget } from './inspector/completionTarget';
 import { registerCompletions } from './completions/register';
 import { registerSummarize } from './summarize/register';
 import { registerFineTune } from './fineTune/register';
@@ -52,7 +53,16 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('limelight.showStatus', () => showStatusMenu(state(), () => log.show())),
     ...Object.entries(NOT_YET).map(([id, feature]) => vscode.commands.registerCommand(id, () => showNotAvailable(feature))),
   );
-  registerInspector(context, {});
+  registerInspector(context, {
+    engine: () => {
+      const client = completions.engine.engineClient;
+      return completions.engine.loaded && client ? { inspect: (request) => client.inspect(request) } : undefined;
+    },
+    lastCompletion: () => {
+      const last = completions.lastShown();
+      return last ? completionTarget(last.record, last.uri) : undefined;
+    },
+  });
   registerSummarize(context, completions.engine, log);
   registerFineTune(context, { host: completions.engine, log, settings: () => settings });
   log.info(`Limelight ${String((context.extension.packageJSON as { version?: unknown }).version)} activated.`);

@@ -24,6 +24,6 @@ export class LocalEngine implements CompletionEngine {
         if (delta !== '') onText(delta);
       },
     });
-    return { text: r.text, stopReason: r.stopReason, timings: r.timings };
+    return { text: r.text, newIds: r.newIds, stopReason: r.stopReason, timings: r.timings };
   }
 }

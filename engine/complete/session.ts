@@ -27,6 +27,8 @@ export interface EngineRequest {
 
 export interface EngineResult {
   text: string;
+  /** The generated token ids (what the attention inspector replays). */
+  newIds: number[];
   stopReason: StopReason;
   timings: GenerateTimings;
 }
@@ -54,6 +56,8 @@ export interface CompletionRecord {
   prompt: BuiltPrompt | null;
   /** The model's text before post-processing. */
   raw: string;
+  /** Token ids the model generated (before post-processing), [] without a generation. */
+  newIds: number[];
   stopReason: StopReason | null;
   timings: GenerateTimings | null;
   /** Wait applied before asking the engine. */
@@ -175,6 +179,7 @@ export class CompletionSession {
       mode: null,
       prompt: null,
       raw: '',
+      newIds: [],
       stopReason: null,
       timings: null,
       debounceMs: 0,
@@ -257,6 +262,7 @@ export class CompletionSession {
       record.engineMs = performance.now() - engineStart;
     }
     record.timings = result.timings;
+    record.newIds = result.newIds;
     record.raw = blockDone ? streamed : result.text;
     record.stopReason = blockDone ? 'stop-string' : result.stopReason;
     if (result.stopReason === 'cancelled' && !blockDone) return finish('cancelled', 'a newer request preempted the generation');

@@ -27,11 +27,11 @@ export class WorkerEngine implements CompletionEngine {
           },
         },
       );
-      return { text: r.text, stopReason: r.stopReason, timings: r.timings };
+      return { text: r.text, newIds: r.newIds, stopReason: r.stopReason, timings: r.timings };
     } catch (e) {
       if (!signal.aborted) throw e;
       const none: GenerateTimings = { prompt_tokens: req.promptIds.length, reused_tokens: 0, prefilled_tokens: 0, new_tokens: 0, prefill_ms: 0, decode_ms: 0, backend: '' };
-      return { text: '', stopReason: 'cancelled', timings: none };
+      return { text: '', newIds: [], stopReason: 'cancelled', timings: none };
     }
   }
 }

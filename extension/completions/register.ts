@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { ContextRing } from '../../engine/complete/contextRing';
 import { decodeRate, explainMarkdown, formatRecordLine } from '../../engine/complete/explain';
-import { CompletionSession, type CompletionOptions } from '../../engine/complete/session';
+import { CompletionSession, type CompletionOptions, type CompletionRecord } from '../../engine/complete/session';
 import { WorkerEngine } from '../../engine/complete/workerEngine';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
@@ -22,11 +22,19 @@ export interface CompletionsDeps {
   changed: () => void;
 }
 
+/** The last suggestion shown, and the document it was shown in. */
+export interface LastShown {
+  record: CompletionRecord;
+  uri: vscode.Uri;
+}
+
 export interface Completions {
   /** The engine worker host, shared with Summarize Selection and Fine-tune on Workspace. */
   engine: EngineHost;
   engineStatus(): EngineStatus;
   activity(): CompletionActivity;
+  /** The last suggestion shown, for the attention inspector. */
+  lastShown(): LastShown | null;
   /** Applies the current settings (reloads the model only when its settings changed). */
   settingsChanged(): void;
 }
@@ -57,6 +65,7 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
   let lastLatencyMs: number | null = null;
   let tokensPerS: number | null = null;
   let warnedEncoding = false;
+  let lastShown: LastShown | null = null;
 
   const host = new EngineHost(context.extensionPath, log, () => {
     refreshSession();
@@ -83,6 +92,8 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
       else if (r.outcome === 'error') log.warn(line);
       else log.info(line);
       if (r.outcome === 'shown' || r.outcome === 'typed-through') {
+        const uri = vscode.window.activeTextEditor?.document.uri;
+        if (r.outcome === 'shown' && uri) lastShown = { record: r, uri };
         lastLatencyMs = r.latencyMs;
         tokensPerS = decodeRate(r) ?? tokensPerS;
         deps.changed();
@@ -152,6 +163,7 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
   return {
     engine: host,
     engineStatus: () => host.status,
+    lastShown: () => lastShown,
     activity: () => ({ thinking: inFlight > 0, lastLatencyMs, tokensPerS }),
     settingsChanged: () => {
       const s = deps.settings();

@@ -1,8 +1,8 @@
 // The attention inspector in a real VS Code (code-server, the packaged .vsix): with code
 // selected, "Limelight: Inspect Attention" opens the inspector panel, whose page loads under
 // its Content-Security-Policy and reports its state. A screenshot goes to test-results/.
-// This build has no engine worker yet, so the panel says the model is not loaded; once the
-// worker answers `inspect`, this test should also wait for the head view's canvas.
+// The engine worker computes the inspection on a tiny model the test writes, so the panel
+// shows the selection's tokens and draws the head view.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,6 +12,9 @@ import { repoRoot } from '../../tools/e2e/paths';
 import { startCodeServer, type RunningCodeServer } from '../../tools/e2e/server';
 import type { Page } from 'playwright-core';
 import { openFile, openWorkbench, requireChromium, type Workbench } from '../../tools/e2e/workbench';
+import { writeModelFolder } from '../../tools/bench/latency';
+import { getTokenizer } from '../../engine/tokenizer/tokenizer';
+import { ECHO_MODEL_CONFIG, echoModel } from '../harness/echoModel';
 
 const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
 const results = join(repoRoot, 'test-results');
@@ -27,7 +30,14 @@ before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'limelight-e2e-inspector-'));
   const workspace = join(tmp, 'sample-workspace');
   cpSync(join(repoRoot, 'test', 'fixtures', 'sample-workspace'), workspace, { recursive: true });
-  server = await startCodeServer({ profileDir: join(tmp, 'profile'), workspace, vsix });
+  const modelDir = join(tmp, 'echo-model');
+  writeModelFolder(modelDir, ECHO_MODEL_CONFIG, echoModel(getTokenizer('p50k_edit').encode('foo')[0]));
+  server = await startCodeServer({
+    profileDir: join(tmp, 'profile'),
+    workspace,
+    vsix,
+    settings: { 'limelight.model.path': modelDir, 'limelight.backend': 'js', 'limelight.threads': 1 },
+  });
   wb = await openWorkbench(server.url, join(tmp, 'browser'));
 });
 
@@ -50,6 +60,7 @@ async function runCommandKeepingSelection(page: Page, title: string): Promise<vo
 test('Inspect Attention on a selection opens the inspector panel', async () => {
   assert.ok(wb, 'the workbench did not open');
   const page = wb.page;
+  await page.locator('.statusbar-item[aria-label*="engine: echo-model on js"]').waitFor({ timeout: 60_000 });
   await openFile(page, 'stack.ts');
   await page.locator('.monaco-editor .view-lines').first().click();
   await page.keyboard.press('Control+A');
@@ -58,7 +69,9 @@ test('Inspect Attention on a selection opens the inspector panel', async () => {
   // VS Code hosts a webview in an iframe that holds the page's own iframe.
   const view = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
   await view.locator('[role=tablist] [role=tab]').first().waitFor({ timeout: 20_000 });
-  await view.locator('.status', { hasText: /model is not loaded|tokens/ }).waitFor({ timeout: 20_000 });
+  // The host says ready only after it has sent the inspection's every layer.
+  await view.locator('.status', { hasText: /: ready\./ }).waitFor({ timeout: 60_000 });
+  await view.locator('canvas').first().waitFor({ timeout: 20_000 });
   await page.screenshot({ path: join(results, 'e2e-inspector.png') });
   // Running the command again reveals the same panel instead of opening a second one.
   await runCommandKeepingSelection(page, 'Limelight: Inspect Attention');

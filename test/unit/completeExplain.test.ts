@@ -24,6 +24,7 @@ function record(over: Partial<CompletionRecord> = {}): CompletionRecord {
       budget: { prefix: 500, suffix: 100, context: 100 },
     },
     raw: 'return x;   ',
+    newIds: [7, 8, 9, 10],
     stopReason: 'eos',
     timings: { prompt_tokens: 33, reused_tokens: 30, prefilled_tokens: 3, new_tokens: 4, prefill_ms: 5, decode_ms: 40, backend: 'js' },
     debounceMs: 20,
