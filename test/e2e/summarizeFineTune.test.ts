@@ -75,7 +75,8 @@ test('Summarize Selection (keybinding) streams a summary into its panel; Insert 
   await page().locator('.tabs-container .tab', { hasText: 'shape.ts' }).click();
   await page().keyboard.press('Control+S');
   const deadline = Date.now() + 15_000;
-  while (!readFileSync(join(workspace, 'src', 'shape.ts'), 'utf8').startsWith('/**') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  // The file already starts with a JSDoc comment: wait until the saved file has one more.
+  while (readFileSync(join(workspace, 'src', 'shape.ts'), 'utf8').startsWith('/** Anything') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
   const saved = readFileSync(join(workspace, 'src', 'shape.ts'), 'utf8');
   assert.match(saved, /^\/\*\*[^\n]*\n(( \*[^\n]*\n)* \*\/\n)?\/\*\* Anything with an area/, saved.slice(0, 300));
 });
