@@ -41,9 +41,9 @@ export interface WorkspaceTrainOptions {
   seed?: number;
   /** Passes over the training data at most (default 4). */
   maxEpochs?: number;
-  /** Held-out line completions per evaluation (default 40). */
+  /** Held-out line completions per evaluation (default 32). */
   evalLines?: number;
-  /** Held-out loss windows per evaluation (default 64). */
+  /** Held-out loss windows per evaluation (default 24). */
   evalWindows?: number;
 }
 
@@ -191,9 +191,9 @@ export async function fineTuneWorkspace(o: WorkspaceTrainOptions, onProgress: (p
   const dataset = new TokenDataset(trainingDocuments(tok, split.train, options.seed), tok.eot, options.seqLen, options.seed);
   const evalInputs: EvalInputs = {
     docs: heldOutDocuments(tok, split.heldOut),
-    tasks: lineTasks(tok, split.heldOut, o.evalLines ?? 40, model.config.maxPositions - LINE_MAX_TOKENS),
+    tasks: lineTasks(tok, split.heldOut, o.evalLines ?? 32, model.config.maxPositions - LINE_MAX_TOKENS),
     T: options.seqLen,
-    maxWindows: o.evalWindows ?? 64,
+    maxWindows: o.evalWindows ?? 24,
   };
   const trainer = new Trainer(model, dataset, options, lora);
   if (saved) restoreCheckpoint(o.outDir, trainer);
