@@ -1,5 +1,5 @@
 // Training examples from one kept file, in the starter model's layouts
-// (engine/tokenizer/promptFormats.ts), as the starter corpus builds them (tools/corpus/examples.ts).
+// (engine/tokenizer/promptFormats.ts); the starter corpus (tools/corpus) and Fine-tune on Workspace share them.
 // A file becomes either one left-to-right document or, with probability FIM_RATE,
 // fill-in-the-middle examples: one per window of about a context's worth of text, so prefix,
 // suffix and middle fit in the model's context. The middle imitates what the completion

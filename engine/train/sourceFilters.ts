@@ -1,7 +1,7 @@
 // Which source files are fit to train on. Each check is a pure function of a path or
 // a text and returns the reason a file is dropped (or null), so callers can count drops
-// per reason. Fine-tune on Workspace applies the starter corpus's rules (the same checks as
-// tools/corpus/filters.ts, which the engine may not import), so both keep the same files.
+// per reason. The starter corpus (tools/corpus) and Fine-tune on Workspace both use these
+// rules, so both keep the same files.
 
 export const MAX_FILE_BYTES = 200 * 1024;
 

@@ -17,8 +17,8 @@ import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { fimPromptTokens, leftToRightTokens, type PromptTokenizer, promptTokenizer, summaryExampleTokens, summaryPromptTokens } from '../../engine/tokenizer/promptFormats';
 import { Deduplicator } from './dedup';
 import { documentedFunctions, type Language } from './docstrings';
-import { FIM_MAX_TOKENS, FIM_RATE, FIM_WINDOW_CHARS, fileExamples } from './examples';
-import { dropReason, MAX_FILE_BYTES } from './filters';
+import { FIM_MAX_TOKENS, FIM_RATE, FIM_WINDOW_CHARS, fileExamples } from '../../engine/finetune/sourceExamples';
+import { dropReason, MAX_FILE_BYTES } from '../../engine/train/sourceFilters';
 import { goUnits, installNpm, npmUnits, pythonUnits, type Rejected, type SourceUnit } from './sources';
 import { assignSplits, type Split, unitHash } from './split';
 
