@@ -5,7 +5,7 @@
 // Nothing is overwritten: the export refuses a folder that already holds a dataset.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../train/atomicFile';
+import { writeFileAtomic } from '../io/atomicFile';
 import { splitByFile, type SourceFile } from './workspaceDataset';
 import { FIM_RATE } from './sourceExamples';
 

@@ -15,7 +15,7 @@ import { lossAndGrads } from '../train/gradients';
 import { createLora, defaultLoraOptions, type Lora } from '../train/lora';
 import { Trainer, TRAINER_DEFAULTS, type TrainerOptions } from '../train/trainer';
 import { CheckpointError, prepareOutDir, readTrainerState, restoreCheckpoint, saveCheckpoint } from '../train/checkpoint';
-import { writeFileAtomic } from '../train/atomicFile';
+import { writeFileAtomic } from '../io/atomicFile';
 import { heldOutDocuments, lineTasks, splitByFile, trainingDocuments, type SourceFile } from './workspaceDataset';
 import { evaluate, LINE_MAX_TOKENS, type EvalInputs, type EvalResult } from './workspaceEval';
 

@@ -10,10 +10,9 @@
 // openSafetensors keeps only the header and reads each tensor from disk when asked, straight
 // into the caller's array for F32, so loading a checkpoint never holds it twice in memory.
 
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
+import { writeAtomic } from './atomicFile';
 import { DTYPE_SIZE, HOST_IS_LITTLE_ENDIAN, SUPPORTED_DTYPES, bf16ToF32, f16ToF32, f32ToF16, isDtype, type Dtype } from './dtype';
 
 /** An error whose message says which file and tensor were wrong and what to do. */
@@ -509,30 +508,13 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
   const prefix = new Uint8Array(8);
   new DataView(prefix.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
 
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number;
-  try {
-    fd = openSync(tmp, 'wx');
-  } catch (e) {
-    throw new SafetensorsError(`${path}: cannot create a file in ${dirname(path)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check that the folder exists and is writable.`);
-  }
-  try {
-    try {
+  writeAtomic(
+    path,
+    (fd) => {
       writeAll(fd, prefix);
       writeAll(fd, headerBytes);
       for (const t of ordered) writeTensor(fd, t);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // the temporary file is already gone; the original error is the one to report
-    }
-    if (e instanceof SafetensorsError) throw e;
-    throw new SafetensorsError(`${path}: writing failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the previous file, if any, is unchanged. Check free disk space and permissions.`);
-  }
+    },
+    (message) => new SafetensorsError(message),
+  );
 }

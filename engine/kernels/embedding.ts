@@ -1,5 +1,5 @@
 // Token embedding plus, for GPT-2, a learned position embedding. Every row of a (B, T) batch
-// starts at position 0.
+// starts at position pos0 (0 in training; the cached prefix length when decoding).
 
 export function embeddingForward(
   out: Float32Array, // (B, T, C)
@@ -9,13 +9,14 @@ export function embeddingForward(
   B: number,
   T: number,
   C: number,
+  pos0 = 0,
 ): void {
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const oi = (b * T + t) * C;
       const ei = tokens[b * T + t]! * C;
       if (wpe !== null) {
-        const pi = t * C;
+        const pi = (pos0 + t) * C;
         for (let i = 0; i < C; i++) out[oi + i] = wte[ei + i]! + wpe[pi + i]!;
       } else {
         for (let i = 0; i < C; i++) out[oi + i] = wte[ei + i]!;

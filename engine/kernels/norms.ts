@@ -32,6 +32,21 @@ export function layernormForward(
   }
 }
 
+/** The model's norm by kind: LayerNorm (with its optional bias) or RMSNorm (bias ignored). */
+export function normForward(
+  kind: 'layernorm' | 'rmsnorm',
+  out: Float32Array, // (N, C)
+  inp: Float32Array, // (N, C)
+  weight: Float32Array, // (C)
+  bias: Float32Array | null, // (C)
+  N: number,
+  C: number,
+  eps: number,
+): void {
+  if (kind === 'layernorm') layernormForward(out, null, null, inp, weight, bias, N, C, eps);
+  else rmsnormForward(out, null, inp, weight, N, C, eps);
+}
+
 export function rmsnormForward(
   out: Float32Array, // (N, C)
   rstd: Float32Array | null, // (N)

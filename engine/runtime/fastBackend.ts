@@ -5,7 +5,8 @@
 // Norms, embeddings, RoPE and SwiGLU stay in TypeScript (O(T C) work, read in place).
 import { qkvWidth, fcWidth, type ModelConfig } from '../model/config';
 import type { Model } from '../model/model';
-import { layernormForward, rmsnormForward } from '../kernels/norms';
+import { normForward } from '../kernels/norms';
+import { embeddingForward } from '../kernels/embedding';
 import { swigluForward } from '../kernels/activations';
 import { ropeForward, ropeTables } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
@@ -177,14 +178,14 @@ export class FastBackend implements InferenceBackend {
     const xn = view(a.xn, Tc * C);
     const qkv = view(a.qkv, Tc * QKV);
     const perLayer = c.nKvHead * this.contextLength * HD * 4;
-    this.embed(x, tokens, pos);
+    embeddingForward(x, tokens, this.model.views.wte, this.model.views.wpe, 1, tokens.length, this.config.hidden, pos);
     for (let l = 0; l < c.nLayer; l++) {
       const p = this.model.views.layers[l]!;
       const w = this.layers[l]!;
       const kL = this.kCache + l * perLayer;
       const vL = this.vCache + l * perLayer;
       // x = x + attn(norm1(x))
-      this.norm(xn, x, p.ln1w, p.ln1b, Tc);
+      normForward(this.config.norm, xn, x, p.ln1w, p.ln1b, Tc, this.config.hidden, this.config.normEps);
       this.linear(a.qkv, a.xn, w.qkv, Tc, false);
       if (this.rope) {
         ropeForward(qkv, this.rope.cos, this.rope.sin, pos, Tc, QKV, 0, c.nHead, HD);
@@ -199,7 +200,7 @@ export class FastBackend implements InferenceBackend {
       }
       this.linear(a.x, a.att, w.attnOut, Tc, true);
       // x = x + mlp(norm2(x))
-      this.norm(xn, x, p.ln2w, p.ln2b, Tc);
+      normForward(this.config.norm, xn, x, p.ln2w, p.ln2b, Tc, this.config.hidden, this.config.normEps);
       this.linear(a.fc, a.xn, w.fc, Tc, false);
       if (c.mlp === 'swiglu') {
         swigluForward(view(a.act, Tc * c.ffn), view(a.fc, Tc * 2 * c.ffn), Tc, c.ffn);
@@ -209,7 +210,7 @@ export class FastBackend implements InferenceBackend {
         this.linear(a.x, a.fc, w.proj, Tc, true);
       }
     }
-    this.norm(xn, x, this.model.views.lnfw, this.model.views.lnfb, Tc);
+    normForward(this.config.norm, xn, x, this.model.views.lnfw, this.model.views.lnfb, Tc, this.config.hidden, this.config.normEps);
   }
 
   /** Logits of rows [r0, r0 + n) of the chunk's normalised states into out rows [o0, o0 + n). */
@@ -258,26 +259,7 @@ export class FastBackend implements InferenceBackend {
     }
   }
 
-  private embed(x: Float32Array, tokens: Int32Array, pos: number): void {
-    const C = this.config.hidden;
-    const { wte, wpe } = this.model.views;
-    for (let t = 0; t < tokens.length; t++) {
-      const ei = tokens[t]! * C;
-      const xi = t * C;
-      if (wpe) {
-        const pi = (pos + t) * C;
-        for (let i = 0; i < C; i++) x[xi + i] = wte[ei + i]! + wpe[pi + i]!;
-      } else {
-        x.set(wte.subarray(ei, ei + C), xi);
-      }
-    }
-  }
 
-  private norm(out: Float32Array, inp: Float32Array, w: Float32Array, b: Float32Array | null, T: number): void {
-    const c = this.config;
-    if (c.norm === 'layernorm') layernormForward(out, null, null, inp, w, b, T, c.hidden, c.normEps);
-    else rmsnormForward(out, null, inp, w, T, c.hidden, c.normEps);
-  }
 
   /** Copies the new keys and values (already rotated) into the cache at positions [pos, pos + T). */
   private storeKV(kL: number, vL: number, qkv: Float32Array, pos: number, T: number): void {

@@ -5,7 +5,8 @@ import { qkvWidth, fcWidth, type ModelConfig } from '../model/config';
 import type { Model } from '../model/model';
 import type { LayerParams } from '../model/layout';
 import { matmulForward } from '../kernels/matmul';
-import { layernormForward, rmsnormForward } from '../kernels/norms';
+import { normForward } from '../kernels/norms';
+import { embeddingForward } from '../kernels/embedding';
 import { geluForward, swigluForward } from '../kernels/activations';
 import { ropeForward, ropeTables } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
@@ -98,14 +99,14 @@ export class JsBackend implements InferenceBackend {
     const probs = opts.captureAttention ? new Float32Array(L * c.nHead * T * keys) : null;
     const hidden = opts.captureHidden ? new Float32Array((L + 1) * T * C) : null;
 
-    this.embed(s.x, tokens, pos);
+    embeddingForward(s.x, tokens, this.model.views.wte, this.model.views.wpe, 1, tokens.length, this.config.hidden, pos);
     hidden?.set(s.x.subarray(0, T * C), 0);
     for (let l = 0; l < L; l++) {
       const p = v.layers[l]!;
       const kL = kCache.subarray(l * perLayer, (l + 1) * perLayer);
       const vL = vCache.subarray(l * perLayer, (l + 1) * perLayer);
       // x = x + attn(norm1(x))
-      this.norm(s.xn, s.x, p.ln1w, p.ln1b, T);
+      normForward(this.config.norm, s.xn, s.x, p.ln1w, p.ln1b, T, this.config.hidden, this.config.normEps);
       matmulForward(s.qkv, s.xn, p.qkvw, p.qkvb, T, C, QKV);
       if (this.rope) {
         ropeForward(s.qkv, this.rope.cos, this.rope.sin, pos, T, QKV, 0, c.nHead, c.headDim);
@@ -117,13 +118,13 @@ export class JsBackend implements InferenceBackend {
       matmulForward(s.tmp, s.att, p.attnOutW, p.attnOutB, T, c.nHead * c.headDim, C);
       addInPlace(s.x, s.tmp, T * C);
       // x = x + mlp(norm2(x))
-      this.norm(s.xn, s.x, p.ln2w, p.ln2b, T);
+      normForward(this.config.norm, s.xn, s.x, p.ln2w, p.ln2b, T, this.config.hidden, this.config.normEps);
       this.mlp(s, p, T, FCW);
       addInPlace(s.x, s.tmp, T * C);
       if (hidden && l < L - 1) hidden.set(s.x.subarray(0, T * C), (l + 1) * T * C);
     }
     this.filled = pos + T;
-    this.norm(s.xn, s.x, v.lnfw, v.lnfb, T);
+    normForward(this.config.norm, s.xn, s.x, v.lnfw, v.lnfb, T, this.config.hidden, this.config.normEps);
     hidden?.set(s.xn.subarray(0, T * C), L * T * C);
     const first = opts.allLogits ? 0 : T - 1;
     const rows = T - first;
@@ -135,26 +136,7 @@ export class JsBackend implements InferenceBackend {
     return result;
   }
 
-  private embed(x: Float32Array, tokens: Int32Array, pos: number): void {
-    const C = this.config.hidden;
-    const { wte, wpe } = this.model.views;
-    for (let t = 0; t < tokens.length; t++) {
-      const ei = tokens[t]! * C;
-      const xi = t * C;
-      if (wpe) {
-        const pi = (pos + t) * C;
-        for (let i = 0; i < C; i++) x[xi + i] = wte[ei + i]! + wpe[pi + i]!;
-      } else {
-        x.set(wte.subarray(ei, ei + C), xi);
-      }
-    }
-  }
 
-  private norm(out: Float32Array, inp: Float32Array, w: Float32Array, b: Float32Array | null, T: number): void {
-    const c = this.config;
-    if (c.norm === 'layernorm') layernormForward(out, null, null, inp, w, b, T, c.hidden, c.normEps);
-    else rmsnormForward(out, null, inp, w, T, c.hidden, c.normEps);
-  }
 
   /** Leaves mlp(xn) in s.tmp. */
   private mlp(s: Scratch, p: LayerParams, T: number, FCW: number): void {

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
-import { writeFileAtomic } from './atomicFile';
+import { writeFileAtomic } from '../io/atomicFile';
 import { hfTensors } from './hfExport';
 import { saveAdapter, type LoraOptions } from './lora';
 import type { DataPosition } from './data';

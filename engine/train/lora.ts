@@ -15,7 +15,7 @@ import type { LayerParams } from '../model/layout';
 import { mulberry32 } from '../model/init';
 import { hfMappings } from '../io/hfNames';
 import { readSafetensors, writeSafetensors, type TensorToWrite } from '../io/safetensors';
-import { writeFileAtomic } from './atomicFile';
+import { writeFileAtomic } from '../io/atomicFile';
 
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 export const ADAPTER_CONFIG = 'adapter_config.json';

@@ -8,7 +8,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../../engine/train/lora';
-import { writeFileAtomic } from '../../engine/train/atomicFile';
+import { writeFileAtomic } from '../../engine/io/atomicFile';
 
 const META = 'limelight-adapter.json';
 const REPORT = 'report.md';
