@@ -118,3 +118,15 @@ test('Explain Last Completion shows the prompt, the cache reuse and the outcome'
   await page().locator('.view-line', { hasText: '# Last completion' }).waitFor({ timeout: 10_000 });
   await page().screenshot({ path: join(results, 'e2e-explain-completion.png') });
 });
+
+test('Inspect Attention with nothing selected shows the last completion: its prompt and generated tokens', async () => {
+  await openFile(page(), 'stack.ts');
+  await page().locator('.monaco-editor .view-lines').first().click();
+  await runCommand(page(), 'Limelight: Inspect Attention');
+  await page().locator('.tabs-container .tab', { hasText: 'Limelight: Attention' }).waitFor({ timeout: 20_000 });
+  const view = page().frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  // The host says ready only after it has sent the inspection's every layer.
+  await view.locator('.status', { hasText: /the last completion in stack\.ts \(\d+ generated tokens\): ready\./ }).waitFor({ timeout: 60_000 });
+  await view.locator('canvas').first().waitFor({ timeout: 20_000 });
+  await page().screenshot({ path: join(results, 'e2e-inspector-completion.png') });
+});
