@@ -44,3 +44,20 @@ export class ContextOverflowError extends Error {
     super(`The prompt needs ${needed} positions but the model's context holds ${capacity}. Shorten the prompt or lower the prefix/suffix token settings.`);
   }
 }
+
+/**
+ * The checks every backend makes before touching its cache: tokens given, `pos` within what
+ * the cache holds, the context not overflowed, every id inside the vocabulary.
+ */
+export function checkForwardInputs(tokens: Int32Array, pos: number, filled: number, contextLength: number, vocabSize: number): void {
+  const T = tokens.length;
+  if (T === 0) throw new Error('forward: no tokens given');
+  if (!Number.isInteger(pos) || pos < 0 || pos > filled) {
+    throw new Error(`forward: position ${pos} is not in the cache (it holds ${filled} positions); pass pos <= ${filled}`);
+  }
+  if (pos + T > contextLength) throw new ContextOverflowError(pos + T, contextLength);
+  for (let t = 0; t < T; t++) {
+    const id = tokens[t]!;
+    if (!(id >= 0 && id < vocabSize)) throw new RangeError(`forward: token id ${id} is outside the vocabulary (0..${vocabSize - 1})`);
+  }
+}

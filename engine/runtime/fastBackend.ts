@@ -14,7 +14,7 @@ import { quantizeQ8Forward, Q8_BLOCK } from '../kernels/quantize';
 import { f32ToF16 } from '../io/dtype';
 import { Arena, createSharedMemory, attentionScratchBytes } from '../kernels/wasm/kernels';
 import { ComputePool, poolThreads } from './pool';
-import { ContextOverflowError, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
+import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 
 export type WeightFormat = 'f32' | 'f16' | 'q8_0';
 export const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'f16', 'q8_0'];
@@ -139,15 +139,7 @@ export class FastBackend implements InferenceBackend {
   forwardSync(tokens: Int32Array, pos: number, opts: ForwardOptions = {}): ForwardResult {
     const c = this.config;
     const T = tokens.length;
-    if (T === 0) throw new Error('forward: no tokens given');
-    if (!Number.isInteger(pos) || pos < 0 || pos > this.filled) {
-      throw new Error(`forward: position ${pos} is not in the cache (it holds ${this.filled} positions); pass pos <= ${this.filled}`);
-    }
-    if (pos + T > this.contextLength) throw new ContextOverflowError(pos + T, this.contextLength);
-    for (let t = 0; t < T; t++) {
-      const id = tokens[t]!;
-      if (!(id >= 0 && id < c.vocabSize)) throw new RangeError(`forward: token id ${id} is outside the vocabulary (0..${c.vocabSize - 1})`);
-    }
+    checkForwardInputs(tokens, pos, this.filled, this.contextLength, c.vocabSize);
     const V = c.vocabSize;
     const keys = pos + T;
     const logits = new Float32Array((opts.allLogits ? T : 1) * V);

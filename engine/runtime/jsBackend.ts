@@ -10,7 +10,7 @@ import { embeddingForward } from '../kernels/embedding';
 import { geluForward, swigluForward } from '../kernels/activations';
 import { ropeForward, ropeTables } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
-import { ContextOverflowError, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
+import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 
 export interface JsBackendOptions {
   /** KV-cache capacity in positions; defaults to (and is capped by) the model's maxPositions. */
@@ -78,15 +78,7 @@ export class JsBackend implements InferenceBackend {
   forwardSync(tokens: Int32Array, pos: number, opts: JsForwardOptions = {}): JsForwardResult {
     const c = this.config;
     const T = tokens.length;
-    if (T === 0) throw new Error('forward: no tokens given');
-    if (!Number.isInteger(pos) || pos < 0 || pos > this.filled) {
-      throw new Error(`forward: position ${pos} is not in the cache (it holds ${this.filled} positions); pass pos <= ${this.filled}`);
-    }
-    if (pos + T > this.contextLength) throw new ContextOverflowError(pos + T, this.contextLength);
-    for (let t = 0; t < T; t++) {
-      const id = tokens[t]!;
-      if (!(id >= 0 && id < c.vocabSize)) throw new RangeError(`forward: token id ${id} is outside the vocabulary (0..${c.vocabSize - 1})`);
-    }
+    checkForwardInputs(tokens, pos, this.filled, this.contextLength, c.vocabSize);
     const s = this.ensureScratch(T);
     const C = c.hidden;
     const L = c.nLayer;

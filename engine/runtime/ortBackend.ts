@@ -17,7 +17,7 @@ import type { Model } from '../model/model';
 import type { ModelConfig } from '../model/config';
 import { exportOnnx, kvNames, type OnnxWeightFormat } from '../onnx/export';
 import { exportCached, DATA_FILE, type CachedExport } from '../onnx/cache';
-import { ContextOverflowError, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
+import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 
 export type OrtDevice = 'cpu' | 'webgpu';
 export type KvMode = 'delta' | 'chained';
@@ -147,17 +147,9 @@ export class OrtBackend implements InferenceBackend {
   async forward(tokens: Int32Array, pos: number, opts: ForwardOptions = {}): Promise<ForwardResult> {
     const c = this.config;
     const T = tokens.length;
-    if (T === 0) throw new Error('forward: no tokens given');
-    if (!Number.isInteger(pos) || pos < 0 || pos > this.filled) {
-      throw new Error(`forward: position ${pos} is not in the cache (it holds ${this.filled} positions); pass pos <= ${this.filled}`);
-    }
-    if (pos + T > this.contextLength) throw new ContextOverflowError(pos + T, this.contextLength);
+    checkForwardInputs(tokens, pos, this.filled, this.contextLength, c.vocabSize);
     const ids = new BigInt64Array(T);
-    for (let t = 0; t < T; t++) {
-      const id = tokens[t]!;
-      if (!(id >= 0 && id < c.vocabSize)) throw new RangeError(`forward: token id ${id} is outside the vocabulary (0..${c.vocabSize - 1})`);
-      ids[t] = BigInt(id);
-    }
+    for (let t = 0; t < T; t++) ids[t] = BigInt(tokens[t]!);
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', ids, [1, T]),
       attention_mask: new ort.Tensor('int64', new BigInt64Array(pos + T).fill(1n), [1, pos + T]),
