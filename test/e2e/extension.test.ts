@@ -3,24 +3,21 @@
 // from the command palette. Screenshots go to test-results/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../tools/e2e/paths';
+import { packagedVsix, repoRoot, resultsDir } from '../../tools/e2e/paths';
 import { startCodeServer, type RunningCodeServer } from '../../tools/e2e/server';
 import { notification, openFile, openWorkbench, requireChromium, runCommand, statusBarItem, type Workbench } from '../../tools/e2e/workbench';
 
-const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
-const results = join(repoRoot, 'test-results');
+const results = resultsDir();
 let tmp: string | undefined;
 let server: RunningCodeServer | undefined;
 let wb: Workbench | undefined;
 
 before(async () => {
   requireChromium();
-  const vsix = join(repoRoot, `limelight-${version}.vsix`);
-  assert.ok(existsSync(vsix), `${vsix} is missing. HINT: run \`npm run package\` (npm run test:e2e does it first).`);
-  mkdirSync(results, { recursive: true });
+  const vsix = packagedVsix();
   tmp = mkdtempSync(join(tmpdir(), 'limelight-e2e-'));
   const workspace = join(tmp, 'sample-workspace');
   cpSync(join(repoRoot, 'test', 'fixtures', 'sample-workspace'), workspace, { recursive: true });

@@ -5,10 +5,10 @@
 // shows the selection's tokens and draws the head view.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../tools/e2e/paths';
+import { packagedVsix, repoRoot, resultsDir } from '../../tools/e2e/paths';
 import { startCodeServer, type RunningCodeServer } from '../../tools/e2e/server';
 import type { Page } from 'playwright-core';
 import { openFile, openWorkbench, requireChromium, type Workbench } from '../../tools/e2e/workbench';
@@ -16,17 +16,14 @@ import { writeModelFolder } from '../../tools/bench/latency';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { ECHO_MODEL_CONFIG, echoModel } from '../harness/echoModel';
 
-const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
-const results = join(repoRoot, 'test-results');
+const results = resultsDir();
 let tmp: string | undefined;
 let server: RunningCodeServer | undefined;
 let wb: Workbench | undefined;
 
 before(async () => {
   requireChromium();
-  const vsix = join(repoRoot, `limelight-${version}.vsix`);
-  assert.ok(existsSync(vsix), `${vsix} is missing. HINT: run \`npm run package\` (npm run test:e2e does it first).`);
-  mkdirSync(results, { recursive: true });
+  const vsix = packagedVsix();
   tmp = mkdtempSync(join(tmpdir(), 'limelight-e2e-inspector-'));
   const workspace = join(tmp, 'sample-workspace');
   cpSync(join(repoRoot, 'test', 'fixtures', 'sample-workspace'), workspace, { recursive: true });

@@ -6,16 +6,15 @@
 // ends with the adapter in use. Screenshots go to test-results/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../tools/e2e/paths';
+import { packagedVsix, resultsDir } from '../../tools/e2e/paths';
 import { startCodeServer, type RunningCodeServer } from '../../tools/e2e/server';
 import { notification, openFile, openWorkbench, requireChromium, runCommand, statusBarItem, type Workbench } from '../../tools/e2e/workbench';
 import { writeTinyModel } from '../harness/tinyModel';
 import { fixtureWorkspace } from '../harness/finetuneWorkspace';
 
-const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
-const results = join(repoRoot, 'test-results');
+const results = resultsDir();
 let tmp: string | undefined;
 let server: RunningCodeServer | undefined;
 let wb: Workbench | undefined;
@@ -23,9 +22,7 @@ let workspace = '';
 
 before(async () => {
   requireChromium();
-  const vsix = join(repoRoot, `limelight-${version}.vsix`);
-  assert.ok(existsSync(vsix), `${vsix} is missing. HINT: run \`npm run package\` (npm run test:e2e does it first).`);
-  mkdirSync(results, { recursive: true });
+  const vsix = packagedVsix();
   workspace = fixtureWorkspace();
   tmp = join(workspace, '..');
   const modelDir = writeTinyModel(join(tmp, 'tiny-model'));

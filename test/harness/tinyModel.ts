@@ -1,12 +1,7 @@
 // A tiny GPT-2-family checkpoint with Limelight's p50k_edit encoding, written as a Hugging Face
 // folder (config.json + model.safetensors), for tests that need a real model folder: the
 // fine-tune tests and the end-to-end suite. Random weights, seeded, so every run gets the same model.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { configFromHF } from '../../engine/model/config';
-import { randomModel } from '../../engine/model/init';
-import { hfTensors } from '../../engine/train/hfExport';
-import { writeSafetensors } from '../../engine/io/safetensors';
+import { writeRandomModel } from '../../tools/bench/latency';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 
 export interface TinyModelShape {
@@ -31,10 +26,6 @@ export function writeTinyModel(dir: string, shape: TinyModelShape = {}): string 
     eos_token_id: tok.special.eot,
     limelight_encoding: 'p50k_edit',
   };
-  const config = configFromHF(json);
-  const model = randomModel(config, shape.seed ?? 7);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(json, null, 2) + '\n');
-  writeSafetensors(join(dir, 'model.safetensors'), hfTensors(config, model.layout, model.params), { format: 'pt' });
+  writeRandomModel(dir, json, shape.seed ?? 7);
   return dir;
 }

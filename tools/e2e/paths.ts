@@ -1,5 +1,6 @@
 // Where the end-to-end tools keep the real VS Code (code-server) and the browser.
 // The install lives outside the repository so that every clone and every run reuses it.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,3 +26,18 @@ export function codeServerBin(): string {
 }
 
 export const chromiumPath = process.env.LIMELIGHT_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Screenshots and logs of the e2e runs (gitignored); made on first use. */
+export function resultsDir(): string {
+  const dir = join(repoRoot, 'test-results');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** The packaged .vsix the e2e suite installs; `npm run test:e2e` packages it first. */
+export function packagedVsix(): string {
+  const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  const vsix = join(repoRoot, `limelight-${version}.vsix`);
+  if (!existsSync(vsix)) throw new Error(`${vsix} is missing. HINT: run \`npm run package\` (npm run test:e2e does it first).`);
+  return vsix;
+}
