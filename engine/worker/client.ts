@@ -1,7 +1,7 @@
 // EngineClient: the extension's one handle on the engine. It spawns the engine worker, sends
 // typed requests with ids, resolves each with its result (streaming generate tokens to a
 // callback), cancels through AbortSignal, and restarts a crashed worker with back-off,
-// reloading the last model and telling the user once.
+// reloading the last model and telling the user once per crash streak.
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,10 +11,15 @@ import type { TrainProgress } from '../finetune/workspaceFineTune';
 export interface EngineClientOptions {
   /** The worker script; default: worker.js beside this bundle (dist/), else main.js (transpiled tests). */
   workerPath?: string;
-  /** Called once, the first time the worker crashes, with a message for the user. */
+  /**
+   * Called with a message for the user once per crash streak: at the first crash, and again
+   * only after the worker had stayed up long enough to reset the back-off.
+   */
   onNotice?: (message: string) => void;
   /** First restart delay in ms, doubled per consecutive crash up to 30 s. */
   restartDelayMs?: number;
+  /** A worker that stays up this long ends the crash streak (default 60 s). */
+  stableMs?: number;
 }
 
 /** The request failed inside the engine; `name` is the engine-side error's name. */
@@ -35,7 +40,7 @@ interface Pending {
 }
 
 const MAX_RESTART_DELAY_MS = 30_000;
-/** A worker that stays up this long resets the back-off. */
+/** A worker that stays up this long resets the back-off and the notice. */
 const STABLE_MS = 60_000;
 
 function defaultWorkerPath(): string {
@@ -49,6 +54,7 @@ export class EngineClient {
   private nextId = 1;
   private crashes = 0;
   private noticeGiven = false;
+  private reloadNoticeGiven = false;
   private disposed = false;
   private lastLoad: LoadRequest | null = null;
   private startedAt = 0;
@@ -128,7 +134,12 @@ export class EngineClient {
     w.on('exit', (code) => this.onCrash(w, `the engine exited with code ${code}`));
     if (this.lastLoad) {
       const reload: LoadRequest = this.lastLoad;
-      this.request(reload).catch((e: Error) => this.opts.onNotice?.(`Limelight could not reload the model after a restart: ${e.message}`));
+      this.request(reload).catch((e: Error) => {
+        // Another crash during the reload is told by the crash notice.
+        if (this.reloadNoticeGiven || (e instanceof EngineError && e.name === 'EngineCrashed')) return;
+        this.reloadNoticeGiven = true;
+        this.opts.onNotice?.(`Limelight could not reload the model after a restart: ${e.message}`);
+      });
     }
   }
 
@@ -153,7 +164,11 @@ export class EngineClient {
     this.worker = null;
     void w.terminate();
     this.failAll(new EngineError('EngineCrashed', `${why}; it is being restarted. Try again in a moment.`));
-    if (Date.now() - this.startedAt > STABLE_MS) this.crashes = 0;
+    if (Date.now() - this.startedAt > (this.opts.stableMs ?? STABLE_MS)) {
+      this.crashes = 0;
+      this.noticeGiven = false;
+      this.reloadNoticeGiven = false;
+    }
     const delay = Math.min(MAX_RESTART_DELAY_MS, (this.opts.restartDelayMs ?? 500) * 2 ** this.crashes);
     this.crashes++;
     if (!this.noticeGiven) {

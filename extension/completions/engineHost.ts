@@ -1,6 +1,8 @@
 // The engine worker as the extension holds it: one EngineClient, the model the settings name
 // loaded into it (limelight.model.path, else the bundled starter model), reloaded when a
-// setting that shapes it changes, and its state told to the status bar.
+// setting that shapes it changes, and its state told to the status bar. A user model that
+// fails to load falls back to the starter model, and the user is told why; a crashed worker
+// is told once per crash streak.
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type * as vscode from 'vscode';
@@ -20,6 +22,16 @@ interface LoadPlan {
   adapterDir?: string;
 }
 
+/** How the host speaks to the user: vscode.window in the extension, a recorder in tests. */
+export interface HostNotices {
+  /** A warning notification with buttons; resolves to the button chosen. */
+  warn(message: string, ...actions: string[]): PromiseLike<string | undefined>;
+  /** Opens the Settings editor at a setting. */
+  openSettings(settingId: string): void;
+}
+
+const OPEN_SETTINGS = 'Open Settings';
+
 export class EngineHost implements vscode.Disposable {
   private client: EngineClient | null = null;
   private plan: string | null = null;
@@ -31,8 +43,9 @@ export class EngineHost implements vscode.Disposable {
 
   constructor(
     private readonly extensionPath: string,
-    private readonly log: Logger,
+    private readonly log: Pick<Logger, 'info' | 'warn' | 'error'>,
     private readonly changed: () => void,
+    private readonly notices: HostNotices,
   ) {}
 
   get status(): EngineStatus {
@@ -84,22 +97,60 @@ export class EngineHost implements vscode.Disposable {
 
   private async load(plan: LoadPlan): Promise<void> {
     const seq = ++this.loadSeq;
+    const failure = await this.tryLoad(plan, seq);
+    if (failure === null || seq !== this.loadSeq) return;
+    const starter = this.starterDir();
+    if (plan.modelDir === starter) return;
+    // The user's model is missing or broken: fall back to the starter model, without the
+    // workspace adapter (it was trained on the user's model).
+    const hasStarter = existsSync(join(starter, 'config.json'));
+    const why = `Limelight could not load the model at ${plan.modelDir} (limelight.model.path): ${failure}`;
+    if (!hasStarter) {
+      this.notify(`${why} This build has no bundled starter model to fall back to, so completions are off until limelight.model.path names a model folder (config.json + model.safetensors).`);
+      return;
+    }
+    const fallback: LoadPlan = { ...plan, modelDir: starter };
+    delete fallback.adapterDir;
+    if ((await this.tryLoad(fallback, seq)) === null && seq === this.loadSeq) {
+      this.notify(`${why} Using the bundled starter model instead; fix or clear limelight.model.path to change it.`);
+    } else if (seq === this.loadSeq) {
+      this.notify(`${why} The bundled starter model did not load either, so completions are off; reinstalling the extension restores it.`);
+    }
+  }
+
+  /** Loads `plan`; returns null once loaded (or when a newer load took over), else why it failed. */
+  private async tryLoad(plan: LoadPlan, seq: number): Promise<string | null> {
     const name = `${plan.modelDir === this.starterDir() ? 'starter' : basename(plan.modelDir)}${plan.adapterDir ? ' + workspace adapter' : ''}`;
     this.setState({ kind: 'loading', model: name });
-    this.client ??= new EngineClient({ onNotice: (m) => this.log.warn(m) });
+    this.client ??= new EngineClient({
+      onNotice: (m) => {
+        this.log.warn(m);
+        void this.notices.warn(m);
+      },
+    });
     const t0 = Date.now();
     try {
       const info = await this.client.load({ ...plan, weightFormat: plan.weightFormat });
-      if (seq !== this.loadSeq) return; // a newer load took over
+      if (seq !== this.loadSeq) return null; // a newer load took over
       this.info = info;
       this.log.info(`Model ${plan.modelDir} loaded in ${Date.now() - t0} ms on ${info.reason}; context ${info.contextLength} tokens, encoding ${info.encoding ?? 'unknown'}.`);
       this.setState({ kind: 'ready', model: name, backend: info.backend });
+      return null;
     } catch (e) {
-      if (seq !== this.loadSeq) return;
+      if (seq !== this.loadSeq) return null;
       const message = (e as Error).message;
       this.log.error(`Loading the model from ${plan.modelDir} failed: ${message}`);
       this.setState({ kind: 'failed', message });
+      return message;
     }
+  }
+
+  /** A warning with an "Open Settings" button that opens limelight.model.path. */
+  private notify(message: string): void {
+    this.log.warn(message);
+    void Promise.resolve(this.notices.warn(message, OPEN_SETTINGS)).then((choice) => {
+      if (choice === OPEN_SETTINGS) this.notices.openSettings('limelight.model.path');
+    });
   }
 
   private setState(s: EngineStatus): void {

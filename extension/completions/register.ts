@@ -67,10 +67,18 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
   let warnedEncoding = false;
   let lastShown: LastShown | null = null;
 
-  const host = new EngineHost(context.extensionPath, log, () => {
-    refreshSession();
-    deps.changed();
-  });
+  const host = new EngineHost(
+    context.extensionPath,
+    log,
+    () => {
+      refreshSession();
+      deps.changed();
+    },
+    {
+      warn: (message, ...actions) => vscode.window.showWarningMessage(message, ...actions),
+      openSettings: (id) => void vscode.commands.executeCommand('workbench.action.openSettings', id),
+    },
+  );
 
   function refreshSession(): void {
     const info = host.loaded;

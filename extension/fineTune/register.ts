@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EngineClient } from '../../engine/worker/client';
+import { EngineClient, EngineError } from '../../engine/worker/client';
 import { exportTrainingData } from '../../engine/finetune/workspaceExport';
 import type { TrainProgress, WorkspaceTrainResult } from '../../engine/finetune/workspaceFineTune';
 import { readTrainerState } from '../../engine/train/checkpoint';
@@ -137,7 +137,10 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
 
     const ac = new AbortController();
     running = ac;
+    // A crash fails the train request, and this client lives for one run: the catch below is
+    // the one notification (with Resume), the client's own notice goes to the log.
     const trainer = new EngineClient({ onNotice: (m) => log.warn(m) });
+    let crashed = false;
     status.text = '$(beaker~spin) Fine-tune: starting';
     status.tooltip = 'Limelight is fine-tuning on this workspace. Click to cancel.';
     status.command = 'limelight.cancelFineTune';
@@ -168,11 +171,17 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
     } catch (e) {
       const message = (e as Error).message;
       log.error(`Fine-tune failed: ${message}`);
-      void vscode.window.showErrorMessage(`Limelight: fine-tuning failed: ${message}`);
+      crashed = e instanceof EngineError && e.name === 'EngineCrashed';
+      if (!crashed) void vscode.window.showErrorMessage(`Limelight: fine-tuning failed: ${message}`);
     } finally {
       running = null;
       status.hide();
       void trainer.dispose();
+    }
+    if (crashed) {
+      const again = await vscode.window.showWarningMessage('Limelight: fine-tuning stopped because the engine crashed (see the Limelight log); the last checkpoint is kept.', 'Resume');
+      if (again === 'Resume') await train(true);
+      return;
     }
     if (!result) return;
     log.info(`Fine-tune ${result.status} at step ${result.step}/${result.steps}: held-out loss ${result.before.loss.toFixed(4)} -> ${result.after?.loss.toFixed(4) ?? 'n/a'}.`);
