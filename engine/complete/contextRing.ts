@@ -4,10 +4,20 @@
 // last, a few files at most. An excerpt is cut when it is noted (the user leaves or edits
 // a file) and not while the user types elsewhere, so the chunks at the very start of the
 // prompt stay the same keystroke after keystroke and the KV cache behind them stays valid.
+// Files that Fine-tune on Workspace would refuse as secrets (credential files by name, or
+// text that holds a key or token) are never excerpted: the prompt reaches the Explain Last
+// Completion page, and a secret must not travel from one file into another's suggestions.
+import { nameSkipReason } from '../train/workspaceFiles';
+import { findSecret } from '../train/sourceFilters';
 
 export interface ContextChunk {
   path: string;
   text: string;
+}
+
+/** Whether a file must stay out of the ring: the secret rules of the training data. */
+export function holdsSecret(path: string, text: string): boolean {
+  return nameSkipReason(path) === 'secret-file' || findSecret(text) !== null;
 }
 
 /** Lines taken on each side of the noted position. */
@@ -30,8 +40,9 @@ export class ContextRing {
 
   /** Records the user's place in a file (visited, edited or left); it becomes the newest chunk. */
   note(path: string, text: string, offset: number): void {
-    const excerpt = excerptAround(text, offset);
     this.chunks = this.chunks.filter((c) => c.path !== path);
+    if (holdsSecret(path, text)) return;
+    const excerpt = excerptAround(text, offset);
     if (excerpt.trim() === '') return;
     this.chunks.push({ path, text: excerpt });
     if (this.chunks.length > this.capacity) this.chunks.shift();

@@ -21,6 +21,11 @@ export interface CodeServerOptions {
   port?: number;
   /** User settings added to the defaults below. */
   settings?: Record<string, unknown>;
+  /**
+   * Deny every outbound connection in code-server and all its processes and worker threads
+   * (noNetwork.ts, preloaded through NODE_OPTIONS) and record each attempt in this file.
+   */
+  netLog?: string;
 }
 
 export interface RunningCodeServer {
@@ -125,6 +130,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<RunningC
     XDG_CONFIG_HOME: join(opts.profileDir, 'xdg-config'),
     XDG_DATA_HOME: join(opts.profileDir, 'xdg-data'),
     EXTENSIONS_GALLERY: CLOSED_GALLERY,
+    ...(opts.netLog !== undefined ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require "${join(__dirname, 'noNetwork.js')}"`.trim(), LIMELIGHT_NET_LOG: opts.netLog } : {}),
   };
   const dirs = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
