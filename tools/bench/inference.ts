@@ -1,13 +1,15 @@
 // Inference benchmark: the js backend (WebAssembly kernels on the thread pool) per weight
-// format and thread count, and llama.cpp (node-llama-cpp) on the same random weights written
-// as GGUF, on the GPT-2 124M shape and the starter shape. Each configuration runs in its own
-// process (so peak RSS is its own) and reports medians over --runs repeats of:
+// format and thread count, onnxruntime on the CPU and WebGPU (tools/bench/ort.ts), and
+// llama.cpp (node-llama-cpp) on the same random weights written as GGUF, on the GPT-2 124M
+// shape and the starter shape. Each configuration runs in its own process (so peak RSS is its
+// own) and reports medians over --runs repeats of:
 //   prefill 512 tokens from an empty cache; time to first token of a 128-token prompt;
 //   decode at context 128 (16 steps) and near 1024 (8 steps from position 1000).
 // Beside each row: the bandwidth bound on decode (read bandwidth / weight bytes per token)
 // and the compute bound on prefill (peak flops / 2 x matrix parameters per token), measured
-// in that process with the same thread count.
-import { spawnSync } from 'node:child_process';
+// in that process with the same thread count, and the ratios to llama.cpp's row of the same
+// shape, weights and threads and to the decode bound.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,9 +30,16 @@ const SEED = 1337;
 const PREFILL = 512;
 const TTFT_PROMPT = 128;
 const LONG_CTX = 1000;
+/** KV-cache positions the measurements need. */
+export const BENCH_CONTEXT = LONG_CTX + 16;
+
+/** Backends the table can hold, in the order each configuration runs them (the peer first, for the ratios). */
+export const BENCH_ENGINES = ['llama.cpp', 'js', 'ort-cpu', 'ort-webgpu'] as const;
+export type BenchEngine = (typeof BENCH_ENGINES)[number];
+const ENGINE_LABEL: Record<BenchEngine, InferenceRow['engine']> = { 'llama.cpp': 'llama.cpp (node-llama-cpp)', js: 'limelight-js', 'ort-cpu': 'onnxruntime ort-cpu', 'ort-webgpu': 'onnxruntime ort-webgpu' };
 
 export interface InferenceRow {
-  engine: 'limelight-js' | 'llama.cpp (node-llama-cpp)';
+  engine: 'limelight-js' | 'llama.cpp (node-llama-cpp)' | 'onnxruntime ort-cpu' | 'onnxruntime ort-webgpu';
   shape: string;
   weights: WeightFormat;
   threads: number;
@@ -45,6 +54,12 @@ export interface InferenceRow {
   decodeBoundTokPerS: number;
   /** peak flops / (2 x matrix parameters per token) */
   prefillBoundTokPerS: number;
+  /** Ratios to llama.cpp's row of the same shape, weights and threads (absent without one). */
+  prefillVsPeer?: number;
+  decode128VsPeer?: number;
+  decode1024VsPeer?: number;
+  /** decode at 128 / decodeBoundTokPerS */
+  decodeVsBound?: number;
 }
 
 function median(xs: number[]): number {
@@ -58,7 +73,7 @@ function promptIds(n: number, V: number): number[] {
 }
 
 /** Multiply-adds per token in the matrix products (weights, lm head included). */
-function matrixParams(c: ModelConfig): number {
+export function matrixParams(c: ModelConfig): number {
   return c.nLayer * (4 * c.hidden * c.hidden + 2 * c.hidden * c.ffn) + c.vocabSize * c.hidden;
 }
 
@@ -89,11 +104,55 @@ function ggufPath(shape: string, w: WeightFormat): string {
   return path;
 }
 
-function bounds(c: ModelConfig, weightBytes: number, machine: MachineLimits) {
+export function bounds(c: ModelConfig, weightBytes: number, machine: MachineLimits) {
   return {
     decodeBoundTokPerS: machine.readBytesPerS / weightBytes,
     prefillBoundTokPerS: machine.peakFlopsPerS / (2 * matrixParams(c)),
   };
+}
+
+/** One forward step of a backend under test: logits of the last position (1, V). */
+export type BenchForward = (tokens: Int32Array, pos: number) => Float32Array | Promise<Float32Array>;
+
+export interface DecoderTimings {
+  prefillTokPerS: number;
+  ttftMs: number;
+  decode128TokPerS: number;
+  decode1024TokPerS: number;
+}
+
+/**
+ * The measurements every in-process backend gets (medians of `runs`): prefill 512 tokens from
+ * an empty cache; time to first token of a 128-token prompt; decode at context 128 (16 steps)
+ * and near 1024 (8 steps from position 1000).
+ */
+export async function timeDecoder(forward: BenchForward, vocabSize: number, runs: number): Promise<DecoderTimings> {
+  const ids = Int32Array.from(promptIds(BENCH_CONTEXT, vocabSize));
+  const prefill: number[] = [];
+  const ttft: number[] = [];
+  const d128: number[] = [];
+  const d1024: number[] = [];
+  const argmax = (l: Float32Array): number => l.reduce((best, v, i) => (v > l[best]! ? i : best), 0);
+  await forward(ids.subarray(0, 8), 0); // warm the kernels up
+  for (let r = 0; r < runs; r++) {
+    let t = performance.now();
+    await forward(ids.subarray(0, PREFILL), 0);
+    prefill.push(PREFILL / ((performance.now() - t) / 1000));
+    t = performance.now();
+    let next = argmax(await forward(ids.subarray(0, TTFT_PROMPT), 0));
+    ttft.push(performance.now() - t);
+    t = performance.now();
+    for (let s = 0; s < 16; s++) next = argmax(await forward(Int32Array.of(next), TTFT_PROMPT + s));
+    d128.push(16 / ((performance.now() - t) / 1000));
+  }
+  await forward(ids.subarray(0, LONG_CTX), 0);
+  for (let r = 0; r < runs; r++) {
+    let next = 0;
+    const t = performance.now();
+    for (let s = 0; s < 8; s++) next = argmax(await forward(Int32Array.of(next), LONG_CTX + s));
+    d1024.push(8 / ((performance.now() - t) / 1000));
+  }
+  return { prefillTokPerS: median(prefill), ttftMs: median(ttft), decode128TokPerS: median(d128), decode1024TokPerS: median(d1024) };
 }
 
 async function measureJs(shape: string, weights: WeightFormat, threads: number, runs: number): Promise<InferenceRow> {
@@ -101,41 +160,14 @@ async function measureJs(shape: string, weights: WeightFormat, threads: number, 
   const model = benchModel(shape);
   const c = model.config;
   const be = await FastBackend.create(model, { threads, weightFormat: weights });
-  const ids = Int32Array.from(promptIds(LONG_CTX + 16, c.vocabSize));
-  const prefill: number[] = [];
-  const ttft: number[] = [];
-  const d128: number[] = [];
-  const d1024: number[] = [];
-  const argmax = (l: Float32Array): number => l.reduce((best, v, i) => (v > l[best]! ? i : best), 0);
-  be.forwardSync(ids.subarray(0, 8), 0); // warm the kernels up
-  for (let r = 0; r < runs; r++) {
-    let t = performance.now();
-    be.forwardSync(ids.subarray(0, PREFILL), 0);
-    prefill.push(PREFILL / ((performance.now() - t) / 1000));
-    t = performance.now();
-    let next = argmax(be.forwardSync(ids.subarray(0, TTFT_PROMPT), 0).logits);
-    ttft.push(performance.now() - t);
-    t = performance.now();
-    for (let s = 0; s < 16; s++) next = argmax(be.forwardSync(Int32Array.of(next), TTFT_PROMPT + s).logits);
-    d128.push(16 / ((performance.now() - t) / 1000));
-  }
-  be.forwardSync(ids.subarray(0, LONG_CTX), 0);
-  for (let r = 0; r < runs; r++) {
-    let next = 0;
-    const t = performance.now();
-    for (let s = 0; s < 8; s++) next = argmax(be.forwardSync(Int32Array.of(next), LONG_CTX + s).logits);
-    d1024.push(8 / ((performance.now() - t) / 1000));
-  }
+  const timings = await timeDecoder((tokens, pos) => be.forwardSync(tokens, pos).logits, c.vocabSize, runs);
   be.dispose();
   return {
     engine: 'limelight-js',
     shape,
     weights,
     threads,
-    prefillTokPerS: median(prefill),
-    ttftMs: median(ttft),
-    decode128TokPerS: median(d128),
-    decode1024TokPerS: median(d1024),
+    ...timings,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
     weightMB: be.weightBytes / 2 ** 20,
     machine,
@@ -216,6 +248,37 @@ function fmt(n: number, digits = 1): string {
   return n.toFixed(digits).padStart(8);
 }
 
+/** What `npm run bench -- --help` prints for the inference table. */
+export const INFERENCE_OPTIONS = `  --shapes a,b        model shapes (${Object.keys(BENCH_SHAPES).join(', ')}; default all)
+  --formats a,b       weight formats (${WEIGHT_FORMATS.join(', ')}; default all; onnxruntime has f32 and q8_0)
+  --threads a,b       thread counts (default 1,2)
+  --runs N            repeats per measurement, medians reported (default 3)
+  --engines a,b       backends (${BENCH_ENGINES.join(', ')}; default all); ort-webgpu is skipped with the reason when there is no WebGPU adapter
+  --no-peer           leave llama.cpp out
+  --json              the rows as JSON instead of the table`;
+
+function childArgs(engine: BenchEngine): string[] {
+  return engine === 'ort-cpu' || engine === 'ort-webgpu' ? [join(__dirname, 'ort.js'), '--one', engine] : [__filename, '--one', engine];
+}
+
+/** The last line of a child's stdout as JSON, or why there is none. */
+function childResult(child: SpawnSyncReturns<string>): { value: unknown } | { error: string } {
+  const last = child.stdout.trim().split('\n').at(-1) ?? '';
+  if (child.status === 0 && last.startsWith('{')) return { value: JSON.parse(last) as unknown };
+  const why = (child.stderr || child.stdout).trim().split('\n').filter((l) => l.trim()).slice(-3).join(' | ');
+  return { error: why || `exit ${child.status}` };
+}
+
+/** Null when onnxruntime's WebGPU provider finds an adapter here, else why not (asked in a child process). */
+function webGpuUnavailable(): string | null {
+  const res = childResult(spawnSync(process.execPath, [join(__dirname, 'ort.js'), '--probe'], { encoding: 'utf8' }));
+  return 'error' in res ? res.error : (res.value as { reason: string | null }).reason;
+}
+
+function ratio(a: number | undefined): string {
+  return a === undefined ? '       -' : a.toFixed(2).padStart(8);
+}
+
 /** Runs every configuration in its own process; prints the table (or JSON with --json) and returns the rows. */
 export function runInferenceBench(argv: readonly string[] = []): { rows: InferenceRow[]; skipped: string[] } {
   const json = argv.includes('--json');
@@ -223,30 +286,49 @@ export function runInferenceBench(argv: readonly string[] = []): { rows: Inferen
   const formats = (option(argv, 'formats') ?? WEIGHT_FORMATS.join(',')).split(',') as WeightFormat[];
   const threadList = (option(argv, 'threads') ?? '1,2').split(',').map(Number);
   const runs = Number(option(argv, 'runs') ?? 3);
-  const engines = argv.includes('--no-peer') ? ['js'] : ['js', 'peer'];
+  const asked = (option(argv, 'engines') ?? BENCH_ENGINES.join(',')).split(',');
+  const unknown = asked.filter((e) => !(BENCH_ENGINES as readonly string[]).includes(e));
+  if (unknown.length > 0) throw new Error(`unknown engine ${unknown.join(', ')}; known: ${BENCH_ENGINES.join(', ')}`);
+  let engines = BENCH_ENGINES.filter((e) => asked.includes(e) && !(e === 'llama.cpp' && argv.includes('--no-peer')));
   const rows: InferenceRow[] = [];
   const skipped: string[] = [];
   const log = (s: string): void => {
     if (!json) console.log(s);
   };
-  log(`inference bench: random weights (seed ${SEED}), medians of ${runs} runs; decode bound = read bandwidth / weight bytes, prefill bound = peak SIMD flops / (2 x matrix params)`);
-  log('engine                      shape      weights thr  prefill512   TTFT128ms  dec@128  dec@1024  bound-dec  bound-pre  RSS MB   GB/s  GFLOP/s');
+  log(`inference bench: random weights (seed ${SEED}), medians of ${runs} runs; decode bound = read bandwidth / weight bytes, prefill bound = peak SIMD flops / (2 x matrix params); ratios to llama.cpp's row (x peer) and of dec@128 to its bound`);
+  if (engines.includes('ort-webgpu')) {
+    const reason = webGpuUnavailable();
+    if (reason !== null) {
+      skipped.push(`ort-webgpu: no WebGPU adapter: ${reason}`);
+      log(`ort-webgpu: skipped (no WebGPU adapter: ${reason})`);
+      engines = engines.filter((e) => e !== 'ort-webgpu');
+    }
+  }
+  log('engine                      shape      weights thr  prefill512   TTFT128ms  dec@128  dec@1024  bound-dec  bound-pre  RSS MB   GB/s  GFLOP/s  pre/peer dec/peer d1k/peer dec/bound');
   for (const shape of shapes) {
     for (const weights of formats) {
       for (const threads of threadList) {
+        let peer: InferenceRow | null = null;
         for (const engine of engines) {
-          const child = spawnSync(process.execPath, [__filename, '--one', engine, shape, weights, String(threads), String(runs)], { encoding: 'utf8', maxBuffer: 1 << 22 });
-          const last = child.stdout.trim().split('\n').at(-1) ?? '';
-          if (child.status !== 0 || !last.startsWith('{')) {
-            const why = (child.stderr || child.stdout).trim().split('\n').filter((l) => l.trim()).slice(-3).join(' | ');
-            skipped.push(`${engine} ${shape} ${weights} ${threads} threads: ${why || `exit ${child.status}`}`);
-            log(`${(engine === 'js' ? 'limelight-js' : 'llama.cpp (node-llama-cpp)').padEnd(27)} ${shape.padEnd(10)} ${weights.padEnd(7)} ${String(threads).padStart(3)}  failed: ${why}`);
+          const head = `${ENGINE_LABEL[engine].padEnd(27)} ${shape.padEnd(10)} ${weights.padEnd(7)} ${String(threads).padStart(3)}`;
+          const res = childResult(spawnSync(process.execPath, [...childArgs(engine), shape, weights, String(threads), String(runs)], { encoding: 'utf8', maxBuffer: 1 << 22 }));
+          if ('error' in res || 'skip' in (res.value as object)) {
+            const why = 'error' in res ? res.error : (res.value as { skip: string }).skip;
+            skipped.push(`${engine} ${shape} ${weights} ${threads} threads: ${why}`);
+            log(`${head}  ${'error' in res ? 'failed' : 'skipped'}: ${why}`);
             continue;
           }
-          const r = JSON.parse(last) as InferenceRow;
+          const r = res.value as InferenceRow;
+          r.decodeVsBound = r.decode128TokPerS / r.decodeBoundTokPerS;
+          if (engine === 'llama.cpp') peer = r;
+          if (peer) {
+            r.prefillVsPeer = r.prefillTokPerS / peer.prefillTokPerS;
+            r.decode128VsPeer = r.decode128TokPerS / peer.decode128TokPerS;
+            r.decode1024VsPeer = r.decode1024TokPerS / peer.decode1024TokPerS;
+          }
           rows.push(r);
           log(
-            `${r.engine.padEnd(27)} ${r.shape.padEnd(10)} ${r.weights.padEnd(7)} ${String(r.threads).padStart(3)} ${fmt(r.prefillTokPerS)}  ${fmt(r.ttftMs)}  ${fmt(r.decode128TokPerS)} ${fmt(r.decode1024TokPerS)}  ${fmt(r.decodeBoundTokPerS)}  ${fmt(r.prefillBoundTokPerS)} ${fmt(r.peakRssMB, 0)} ${fmt(r.machine.readBytesPerS / 1e9)} ${fmt(r.machine.peakFlopsPerS / 1e9)}`,
+            `${head} ${fmt(r.prefillTokPerS)}  ${fmt(r.ttftMs)}  ${fmt(r.decode128TokPerS)} ${fmt(r.decode1024TokPerS)}  ${fmt(r.decodeBoundTokPerS)}  ${fmt(r.prefillBoundTokPerS)} ${fmt(r.peakRssMB, 0)} ${fmt(r.machine.readBytesPerS / 1e9)} ${fmt(r.machine.peakFlopsPerS / 1e9)}  ${ratio(r.prefillVsPeer)} ${ratio(r.decode128VsPeer)} ${ratio(r.decode1024VsPeer)} ${ratio(r.decodeVsBound)}`,
           );
         }
       }
@@ -258,7 +340,7 @@ export function runInferenceBench(argv: readonly string[] = []): { rows: Inferen
 
 async function one(argv: readonly string[]): Promise<void> {
   const [, engine, shape, weights, threads, runs] = argv;
-  const measure = engine === 'peer' ? measurePeer : measureJs;
+  const measure = engine === 'llama.cpp' ? measurePeer : measureJs;
   const row = await measure(shape!, weights as WeightFormat, Number(threads), Number(runs));
   console.log(JSON.stringify(row));
   process.exit(0);

@@ -1,117 +1,97 @@
-// Benchmark rows for the ONNX Runtime backends: prefill and decode speed on the GPT-2 124M shape
-// and the starter shape (6 layers, 6 heads, 384 wide, vocabulary 50284), random weights.
-// benchOrt() returns the rows for the bench dispatcher; run alone with
-//   node out/tools/bench/ort.js [--device cpu|webgpu] [--threads N] [--spin] [--formats f32,q8_0] [--shapes gpt2-124m,starter] [--repeats N]
-import { configFromHF, type ModelConfig } from '../../engine/model/config';
-import { randomModel } from '../../engine/model/init';
+// Benchmark rows for the ONNX Runtime backends (ort-cpu, ort-webgpu): the same shapes, seeded
+// random weights and measurements as the js and llama.cpp rows (tools/bench/inference.ts
+// runs this file once per configuration with --one and puts the row in its table). Run alone:
+//   node out/tools/bench/ort.js [--device cpu|webgpu] [--threads N] [--spin] [--formats f32,q8_0] [--shapes gpt2-124m,starter] [--runs N] [--json]
+//   node out/tools/bench/ort.js --probe      {"reason": null} when a WebGPU adapter exists, else why not
+import { join } from 'node:path';
 import { OrtBackend, type OrtDevice } from '../../engine/runtime/ortBackend';
+import { runWebGpuProbe } from '../../engine/runtime/ortProbe';
 import type { OnnxWeightFormat } from '../../engine/onnx/export';
+import type { WeightFormat } from '../../engine/runtime/fastBackend';
+import { BENCH_CONTEXT, BENCH_SHAPES, benchModel, bounds, matrixParams, timeDecoder, type InferenceRow } from './inference';
+import { measureMachine } from './machine';
+import { llamaPeerDir } from './llamaPeer';
 
-export const ORT_BENCH_SHAPES: Record<string, ModelConfig> = {
-  'gpt2-124m': configFromHF({ model_type: 'gpt2', vocab_size: 50257, n_positions: 1024, n_embd: 768, n_layer: 12, n_head: 12 }),
-  starter: configFromHF({ model_type: 'gpt2', vocab_size: 50284, n_positions: 1024, n_embd: 384, n_layer: 6, n_head: 6 }),
-};
+/** Weight formats the ONNX export has (MatMulNBits 8-bit blocks of 32 with a float scale for q8_0). */
+export const ORT_FORMATS: readonly OnnxWeightFormat[] = ['f32', 'q8_0'];
 
-export interface OrtBenchOptions {
-  device?: OrtDevice;
-  threads?: number;
-  formats?: OnnxWeightFormat[];
-  shapes?: string[];
-  /** Prompt length of the prefill measurement, also the context the decode steps run after. */
-  prompt?: number;
-  /** Decode steps timed per repeat. */
-  decodeSteps?: number;
-  /** Repeats; the median is reported. */
-  repeats?: number;
-  /** Let onnxruntime's idle threads spin-wait (see OrtBackendOptions.spin). */
-  spin?: boolean;
+function isOrtFormat(w: string): w is OnnxWeightFormat {
+  return (ORT_FORMATS as readonly string[]).includes(w);
 }
 
-export interface OrtBenchRow {
-  backend: string;
-  shape: string;
-  weights: OnnxWeightFormat;
-  threads: number;
-  spin: boolean;
-  /** Tokens per second processing a `prompt`-token prompt from an empty cache (median). */
-  prefillTokPerS: number;
-  prompt: number;
-  /** Tokens per second decoding one token at a time after the prompt (median of per-repeat rates). */
-  decodeTokPerS: number;
-  /** Export plus session creation, milliseconds. */
-  loadMs: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-export async function benchOrt(opts: OrtBenchOptions = {}): Promise<OrtBenchRow[]> {
-  const device = opts.device ?? 'cpu';
-  const threads = opts.threads ?? 2;
-  const prompt = opts.prompt ?? 512;
-  const steps = opts.decodeSteps ?? 32;
-  const repeats = opts.repeats ?? 3;
-  const rows: OrtBenchRow[] = [];
-  for (const shape of opts.shapes ?? Object.keys(ORT_BENCH_SHAPES)) {
-    const config = ORT_BENCH_SHAPES[shape];
-    if (!config) throw new Error(`unknown bench shape "${shape}"; known: ${Object.keys(ORT_BENCH_SHAPES).join(', ')}`);
-    const model = randomModel(config);
-    const ids = Int32Array.from({ length: prompt + steps }, (_, i) => (i * 7919) % config.vocabSize);
-    for (const weights of opts.formats ?? (['f32', 'q8_0'] as OnnxWeightFormat[])) {
-      const t0 = performance.now();
-      const be = await OrtBackend.create(model, { device, threads, weightFormat: weights, contextLength: prompt + steps, spin: opts.spin === true });
-      const loadMs = performance.now() - t0;
-      try {
-        await be.forward(ids.subarray(0, 8), 0); // warm-up: first-run allocations and kernel selection
-        const prefill: number[] = [];
-        const decode: number[] = [];
-        for (let r = 0; r < repeats; r++) {
-          be.releaseCache();
-          const p0 = performance.now();
-          await be.forward(ids.subarray(0, prompt), 0);
-          prefill.push((prompt * 1000) / (performance.now() - p0));
-          const d0 = performance.now();
-          for (let s = 0; s < steps; s++) await be.forward(ids.subarray(prompt + s, prompt + s + 1), prompt + s);
-          decode.push((steps * 1000) / (performance.now() - d0));
-        }
-        rows.push({ backend: be.name, shape, weights, threads, spin: opts.spin === true, prefillTokPerS: median(prefill), prompt, decodeTokPerS: median(decode), loadMs });
-      } finally {
-        be.dispose();
-      }
-    }
+/** One table row for onnxruntime on `device`; the export is cached beside the bench's other files. */
+export async function measureOrt(device: OrtDevice, shape: string, weights: OnnxWeightFormat, threads: number, runs: number, spin = false): Promise<InferenceRow> {
+  const machine = await measureMachine(threads);
+  const model = benchModel(shape);
+  const c = model.config;
+  const be = await OrtBackend.create(model, { device, threads, weightFormat: weights, contextLength: BENCH_CONTEXT, cacheDir: join(llamaPeerDir(), 'onnx'), spin });
+  try {
+    const timings = await timeDecoder(async (tokens, pos) => (await be.forward(tokens, pos)).logits, c.vocabSize, runs);
+    // Bytes a decode step reads: the matrices (lm head included), as the llama.cpp row counts them.
+    const weightBytes = matrixParams(c) * (weights === 'f32' ? 4 : 36 / 32);
+    return {
+      engine: device === 'webgpu' ? 'onnxruntime ort-webgpu' : 'onnxruntime ort-cpu',
+      shape,
+      weights,
+      threads,
+      ...timings,
+      peakRssMB: process.resourceUsage().maxRSS / 1024,
+      weightMB: weightBytes / 2 ** 20,
+      machine,
+      ...bounds(c, weightBytes, machine),
+    };
+  } finally {
+    be.dispose();
   }
-  return rows;
 }
 
-function argValue(args: string[], name: string): string | undefined {
+function argValue(args: readonly string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const list = (s: string | undefined): string[] | undefined => s?.split(',').filter((x) => x !== '');
-  const rows = await benchOrt({
-    device: (argValue(args, '--device') as OrtDevice | undefined) ?? 'cpu',
-    threads: Number(argValue(args, '--threads') ?? 2),
-    formats: list(argValue(args, '--formats')) as OnnxWeightFormat[] | undefined,
-    shapes: list(argValue(args, '--shapes')),
-    repeats: Number(argValue(args, '--repeats') ?? 3),
-    spin: args.includes('--spin'),
-  });
-  for (const r of rows) {
-    console.log(
-      `${r.backend.padEnd(10)} ${r.shape.padEnd(10)} ${r.weights.padEnd(4)} threads ${r.threads}${r.spin ? ' spin' : ''}  prefill ${r.prompt}: ${r.prefillTokPerS.toFixed(0).padStart(6)} tok/s  decode: ${r.decodeTokPerS.toFixed(1).padStart(6)} tok/s  (load ${(r.loadMs / 1000).toFixed(1)} s)`,
-    );
+/** `--one ort-cpu|ort-webgpu shape weights threads runs`: one row as JSON (or {"skip": why}) for the main table. */
+async function one(args: readonly string[]): Promise<void> {
+  const [, engine, shape, weights, threads, runs] = args;
+  if (!isOrtFormat(weights!)) {
+    console.log(JSON.stringify({ skip: `the ONNX export has no ${weights} weights (${ORT_FORMATS.join(', ')})` }));
+  } else {
+    console.log(JSON.stringify(await measureOrt(engine === 'ort-webgpu' ? 'webgpu' : 'cpu', shape!, weights, Number(threads), Number(runs))));
   }
 }
 
+async function alone(args: readonly string[]): Promise<void> {
+  const list = (s: string | undefined): string[] | undefined => s?.split(',').filter((x) => x !== '');
+  const device = (argValue(args, '--device') ?? 'cpu') as OrtDevice;
+  const threads = Number(argValue(args, '--threads') ?? 2);
+  const runs = Number(argValue(args, '--runs') ?? 3);
+  const spin = args.includes('--spin');
+  const formats = (list(argValue(args, '--formats')) ?? [...ORT_FORMATS]) as WeightFormat[];
+  const bad = formats.filter((w) => !isOrtFormat(w));
+  if (bad.length > 0) throw new Error(`the ONNX export has no ${bad.join(', ')} weights; use --formats ${ORT_FORMATS.join(',')}`);
+  const rows: InferenceRow[] = [];
+  for (const shape of list(argValue(args, '--shapes')) ?? Object.keys(BENCH_SHAPES)) {
+    for (const weights of formats as OnnxWeightFormat[]) {
+      const r = await measureOrt(device, shape, weights, threads, runs, spin);
+      rows.push(r);
+      if (!args.includes('--json')) {
+        console.log(
+          `${r.engine} ${r.shape.padEnd(10)} ${r.weights.padEnd(4)} threads ${r.threads}${spin ? ' spin' : ''}  prefill 512: ${r.prefillTokPerS.toFixed(0).padStart(6)} tok/s  TTFT 128: ${r.ttftMs.toFixed(1).padStart(7)} ms  decode@128: ${r.decode128TokPerS.toFixed(1).padStart(6)}  decode@1024: ${r.decode1024TokPerS.toFixed(1).padStart(6)} tok/s  RSS ${r.peakRssMB.toFixed(0)} MB`,
+        );
+      }
+    }
+  }
+  if (args.includes('--json')) console.log(JSON.stringify(rows, null, 2));
+}
+
 if (require.main === module) {
-  main().catch((e: unknown) => {
-    console.error((e as Error).message);
-    process.exitCode = 1;
-  });
+  const args = process.argv.slice(2);
+  const run = args[0] === '--probe' ? runWebGpuProbe().then((reason) => console.log(JSON.stringify({ reason }))) : args[0] === '--one' ? one(args) : alone(args);
+  run.then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e instanceof Error ? e.message : String(e));
+      process.exit(1);
+    },
+  );
 }
