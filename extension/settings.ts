@@ -16,6 +16,12 @@ export interface LimelightSettings {
     prefixTokens: number;
     suffixTokens: number;
     contextChunksTokens: number;
+    adaptiveDebounce: boolean;
+    multiLine: boolean;
+    singleLineMaxTokens: number;
+    singleLineMaxMs: number;
+    multiLineMaxMs: number;
+    maxFollowingChars: number;
   };
   modelPath: string; // "" = the bundled starter model
   backend: Backend;
@@ -116,6 +122,12 @@ export function readSettings(schema: SettingsSchema, get: (key: string) => unkno
       prefixTokens: value('completions.prefixTokens') as number,
       suffixTokens: value('completions.suffixTokens') as number,
       contextChunksTokens: value('completions.contextChunksTokens') as number,
+      adaptiveDebounce: value('completions.adaptiveDebounce') as boolean,
+      multiLine: value('completions.multiLine') as boolean,
+      singleLineMaxTokens: value('completions.singleLineMaxTokens') as number,
+      singleLineMaxMs: value('completions.singleLineMaxMs') as number,
+      multiLineMaxMs: value('completions.multiLineMaxMs') as number,
+      maxFollowingChars: value('completions.maxFollowingChars') as number,
     },
     modelPath: value('model.path') as string,
     backend: value('backend') as Backend,
