@@ -4,7 +4,7 @@
 // Tokens hovered or clicked in the panel are highlighted in the editor, and an editor
 // selection highlights its tokens in the panel.
 import * as vscode from 'vscode';
-import { randomBytes } from 'node:crypto';
+import { newNonce } from '../webviewCsp';
 import type { InspectRequest } from '../../engine/inspect/inspect';
 import type { InspectionWire } from '../../engine/inspect/wire';
 import { docRangeTokens, tokenDocRange } from '../../engine/inspect/tokens';
@@ -198,7 +198,7 @@ export class InspectorPanel {
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'media', 'inspector.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'inspector.css')).toString(),
       cspSource: webview.cspSource,
-      nonce: randomBytes(16).toString('base64'),
+      nonce: newNonce(),
     });
   }
 

@@ -1,7 +1,8 @@
 // The Summary panel's page: the streamed summary, a notice when the code was cut to fit the
-// context, and the actions. One inline script and one inline style, both allowed only by this
-// load's nonce; nothing else may load. Messages: host -> page `state`; page -> host `insert`,
-// `copy`, `cancel`.
+// context, and the actions. One inline script, allowed only by this load's nonce, and the
+// stylesheet media/summary.css from the extension; nothing else may load (the policy is
+// extension/webviewCsp.ts). Messages: host -> page `state`; page -> host `insert`, `copy`, `cancel`.
+import { escapeAttr, webviewCsp } from '../webviewCsp';
 
 export interface SummaryView {
   title: string;
@@ -39,24 +40,22 @@ window.addEventListener('message', (e) => {
 vscode.postMessage({ type: 'ready' });
 `;
 
-const STYLE = `
-body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 12px; }
-#text { font-size: 1.1em; line-height: 1.5; white-space: pre-wrap; margin: 12px 0; }
-#notice { color: var(--vscode-editorWarning-foreground); }
-#status { color: var(--vscode-descriptionForeground); }
-button { background: var(--vscode-button-background); color: var(--vscode-button-foreground); border: none; padding: 4px 12px; margin-right: 6px; cursor: pointer; }
-button:disabled { opacity: 0.5; cursor: default; }
-`;
+export interface SummaryHtmlParts {
+  /** URI of media/summary.css as the webview sees it. */
+  styleUri: string;
+  /** webview.cspSource: the origin the webview loads extension resources from. */
+  cspSource: string;
+  nonce: string;
+}
 
-export function summaryHtml(cspSource: string, nonce: string): string {
-  const csp = [`default-src 'none'`, `style-src 'nonce-${nonce}'`, `font-src ${cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
+export function summaryHtml(p: SummaryHtmlParts): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta http-equiv="Content-Security-Policy" content="${escapeAttr(webviewCsp(p.cspSource, p.nonce))}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<style nonce="${nonce}">${STYLE}</style>
+<link href="${escapeAttr(p.styleUri)}" rel="stylesheet">
 <title>Limelight: Summary</title>
 </head>
 <body>
@@ -65,7 +64,7 @@ export function summaryHtml(cspSource: string, nonce: string): string {
 <div id="text" aria-live="polite"></div>
 <p id="status" role="status"></p>
 <button id="insert" disabled>Insert as comment</button><button id="copy" disabled>Copy</button><button id="cancel" hidden>Cancel</button>
-<script nonce="${nonce}">${SCRIPT}</script>
+<script nonce="${escapeAttr(p.nonce)}">${SCRIPT}</script>
 </body>
 </html>`;
 }

@@ -2,7 +2,7 @@
 // the summary as it streams in with "Insert as comment", "Copy" and "Cancel". The panel keeps
 // the latest state and re-sends it whenever the page asks (after it loads or is shown again).
 import * as vscode from 'vscode';
-import { randomBytes } from 'node:crypto';
+import { newNonce } from '../webviewCsp';
 import { isSummaryPageMessage, summaryHtml, type SummaryPageMessage, type SummaryView } from './html';
 
 export const SUMMARY_VIEW_TYPE = 'limelight.summary';
@@ -14,18 +14,22 @@ export class SummaryPanel {
   private view: SummaryView = { title: '', text: '', notice: '', phase: 'done', error: '' };
   private handler: (m: SummaryPageMessage) => void = () => {};
 
-  static createOrShow(): SummaryPanel {
+  static createOrShow(extensionUri: vscode.Uri): SummaryPanel {
     if (SummaryPanel.current) {
       SummaryPanel.current.panel.reveal(vscode.ViewColumn.Beside, true);
       return SummaryPanel.current;
     }
-    const panel = vscode.window.createWebviewPanel(SUMMARY_VIEW_TYPE, 'Limelight: Summary', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, localResourceRoots: [] });
-    SummaryPanel.current = new SummaryPanel(panel);
+    const panel = vscode.window.createWebviewPanel(SUMMARY_VIEW_TYPE, 'Limelight: Summary', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')] });
+    SummaryPanel.current = new SummaryPanel(panel, extensionUri);
     return SummaryPanel.current;
   }
 
-  private constructor(private readonly panel: vscode.WebviewPanel) {
-    panel.webview.html = summaryHtml(panel.webview.cspSource, randomBytes(16).toString('base64'));
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+  ) {
+    const webview = panel.webview;
+    webview.html = summaryHtml({ styleUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'summary.css')).toString(), cspSource: webview.cspSource, nonce: newNonce() });
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m: unknown) => {

@@ -78,7 +78,7 @@ export function registerSummarize(context: vscode.ExtensionContext, host: Engine
     const prompt = summaryPrompt(templated, tokenizer, path, code, info.contextLength - MAX_SUMMARY_TOKENS);
     const startLine = range.start.line;
     const name = path.split('/').pop() ?? path;
-    const panel = SummaryPanel.createOrShow();
+    const panel = SummaryPanel.createOrShow(context.extensionUri);
     const notice = prompt.keptLines < prompt.totalLines ? `The code is longer than the model's context (${info.contextLength} tokens): only its first ${prompt.keptLines} of ${prompt.totalLines} lines were summarized.` : '';
     panel.update({ title: `${name}, lines ${startLine + 1}–${range.end.line + 1}`, text: '', notice, phase: 'running', error: '' });
     panel.onAction(async (m) => {
