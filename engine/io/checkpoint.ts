@@ -76,7 +76,7 @@ function readIndex(dir: string, indexPath: string): Map<string, string> {
   const map = new Map<string, string>();
   for (const [tensor, shard] of Object.entries(weightMap as Record<string, unknown>)) {
     if (typeof shard !== 'string' || !isPlainFileName(shard)) {
-      throw new SafetensorsError(`${indexPath}: tensor "${tensor}" maps to ${JSON.stringify(shard)}; shard names must be plain file names inside ${dir} (no folders, no "..").`);
+      throw new SafetensorsError(`${indexPath}: tensor "${tensor}" maps to ${JSON.stringify(shard)}; shard names must be plain file names inside ${dir} (no folders, no ".."). Download or export the checkpoint again.`);
     }
     map.set(tensor, shard);
   }

@@ -37,6 +37,7 @@ export interface TensorInfo {
 }
 
 const CORRUPT = 'The file is truncated or corrupt: export or download it again.';
+const NOT_SAFETENSORS = 'This is not a safetensors file, or it is corrupt: export or download it again.';
 
 function fail(source: string, what: string, hint: string = CORRUPT): never {
   throw new SafetensorsError(`${source}: ${what}. ${hint}`);
@@ -44,7 +45,7 @@ function fail(source: string, what: string, hint: string = CORRUPT): never {
 
 function describe(v: unknown): string {
   const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  return s === undefined ? 'nothing' : s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 /** Assigns without the `__proto__` setter, so any string is a safe key. */
@@ -119,7 +120,7 @@ function readHeaderLength(source: string, prefix: Uint8Array, fileLength: number
   if (fileLength < 8) fail(source, `the file is ${fileLength} bytes long, too short for a safetensors header (at least 8)`);
   const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (n < 2n || n > BigInt(MAX_HEADER_BYTES)) {
-    fail(source, `the header length field says ${n} bytes (allowed: 2 to ${MAX_HEADER_BYTES})`, 'This is not a safetensors file, or it is corrupt.');
+    fail(source, `the header length field says ${n} bytes (allowed: 2 to ${MAX_HEADER_BYTES})`, NOT_SAFETENSORS);
   }
   if (Number(n) > fileLength - 8) fail(source, `the header length field says ${n} bytes but only ${fileLength - 8} follow it`);
   return Number(n);
@@ -130,12 +131,12 @@ function parseHeaderJson(source: string, bytes: Uint8Array): unknown {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    fail(source, 'the header is not valid UTF-8', 'This is not a safetensors file, or it is corrupt.');
+    fail(source, 'the header is not valid UTF-8', NOT_SAFETENSORS);
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    fail(source, `the header is not valid JSON (${(e as Error).message})`, 'This is not a safetensors file, or it is corrupt.');
+    fail(source, `the header is not valid JSON (${(e as Error).message})`, NOT_SAFETENSORS);
   }
 }
 
@@ -221,7 +222,7 @@ export class SafetensorsFile {
     const t = this.byName.get(name);
     if (t === undefined) {
       const near = this.names().filter((n) => n.endsWith(name.split('.').slice(-2).join('.'))).slice(0, 5);
-      const hint = near.length > 0 ? `Similar names: ${near.join(', ')}.` : `It holds ${this.tensors.length} tensors; check the checkpoint's layout.`;
+      const hint = `${near.length > 0 ? `Similar names: ${near.join(', ')}` : `It holds ${this.tensors.length} tensors`}. Check that the file belongs to this model, or export it again.`;
       fail(this.source, `no tensor named "${name}"`, hint);
     }
     return t;

@@ -58,22 +58,30 @@ export class ModelConfigError extends Error {
 
 type Json = Record<string, unknown>;
 
+const FIX = 'Fix config.json, or use the one that came with the checkpoint.';
+
+/** A config value as JSON, cut short: a damaged file may hold anything. */
+function shown(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
 function num(json: Json, keys: string[], what: string, fallback?: number): number {
   for (const k of keys) {
     const v = json[k];
     if (v === undefined || v === null) continue;
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new ModelConfigError(`config.json: "${k}" must be a number (got ${JSON.stringify(v)}). Fix or regenerate config.json.`);
+      throw new ModelConfigError(`config.json: "${k}" must be a number (got ${shown(v)}). ${FIX}`);
     }
     return v;
   }
   if (fallback !== undefined) return fallback;
-  throw new ModelConfigError(`config.json: missing ${what} (expected one of ${keys.map((k) => `"${k}"`).join(', ')}).`);
+  throw new ModelConfigError(`config.json: missing ${what} (expected one of ${keys.map((k) => `"${k}"`).join(', ')}). ${FIX}`);
 }
 
 function positiveInt(value: number, key: string, max: number): number {
   if (!Number.isInteger(value) || value <= 0 || value > max) {
-    throw new ModelConfigError(`config.json: "${key}" must be a whole number from 1 to ${max} (got ${value}).`);
+    throw new ModelConfigError(`config.json: "${key}" must be a whole number from 1 to ${max} (got ${value}). ${FIX}`);
   }
   return value;
 }
@@ -96,16 +104,16 @@ export function configFromHF(json: unknown): ModelConfig {
   const j = json as Json;
   const modelType = j.model_type;
   if (typeof modelType !== 'string') {
-    throw new ModelConfigError(`config.json has no "model_type". Supported: ${SUPPORTED_MODEL_TYPES.join(', ')}.`);
+    throw new ModelConfigError(`config.json has no "model_type" (got ${shown(modelType)}). Supported: ${SUPPORTED_MODEL_TYPES.join(', ')}. ${FIX}`);
   }
   const encoding = typeof j.limelight_encoding === 'string' ? j.limelight_encoding : null;
   if (modelType === 'gpt2') {
     const hidden = positiveInt(num(j, ['n_embd', 'hidden_size'], 'the hidden width'), 'n_embd', LIMIT.width);
     const nHead = positiveInt(num(j, ['n_head', 'num_attention_heads'], 'the head count'), 'n_head', LIMIT.heads);
-    if (hidden % nHead !== 0) throw new ModelConfigError(`config.json: n_embd (${hidden}) must be divisible by n_head (${nHead}).`);
+    if (hidden % nHead !== 0) throw new ModelConfigError(`config.json: n_embd (${hidden}) must be divisible by n_head (${nHead}). ${FIX}`);
     const act = typeof j.activation_function === 'string' ? j.activation_function : 'gelu_new';
     if (!['gelu_new', 'gelu_pytorch_tanh', 'gelu_fast'].includes(act)) {
-      throw new ModelConfigError(`config.json: activation_function "${act}" is not supported; Limelight runs the tanh form of GELU (gelu_new).`);
+      throw new ModelConfigError(`config.json: activation_function ${shown(act)} is not supported; Limelight runs the tanh form of GELU (gelu_new). Use a GPT-2 checkpoint trained with gelu_new.`);
     }
     const inner = j.n_inner;
     const eos = idList(j.eos_token_id);
@@ -141,16 +149,16 @@ export function configFromHF(json: unknown): ModelConfig {
     const nHead = positiveInt(num(j, ['num_attention_heads'], 'the head count'), 'num_attention_heads', LIMIT.heads);
     const nKvHead = positiveInt(num(j, ['num_key_value_heads'], 'the key/value head count', nHead), 'num_key_value_heads', LIMIT.heads);
     if (nHead % nKvHead !== 0) {
-      throw new ModelConfigError(`config.json: num_attention_heads (${nHead}) must be a multiple of num_key_value_heads (${nKvHead}).`);
+      throw new ModelConfigError(`config.json: num_attention_heads (${nHead}) must be a multiple of num_key_value_heads (${nKvHead}). ${FIX}`);
     }
     const headDim = positiveInt(num(j, ['head_dim'], 'the head width', hidden / nHead), 'head_dim', LIMIT.width);
-    if (headDim % 2 !== 0) throw new ModelConfigError(`config.json: head_dim (${headDim}) must be even for rotary embeddings.`);
+    if (headDim % 2 !== 0) throw new ModelConfigError(`config.json: head_dim (${headDim}) must be even for rotary embeddings. ${FIX}`);
     const act = typeof j.hidden_act === 'string' ? j.hidden_act : 'silu';
-    if (act !== 'silu') throw new ModelConfigError(`config.json: hidden_act "${act}" is not supported; Llama models use "silu".`);
+    if (act !== 'silu') throw new ModelConfigError(`config.json: hidden_act ${shown(act)} is not supported; Llama models use "silu". ${FIX}`);
     const rope = (typeof j.rope_parameters === 'object' && j.rope_parameters !== null ? j.rope_parameters : {}) as Json;
     const ropeType = rope.rope_type ?? (j.rope_scaling as Json | null | undefined)?.rope_type ?? 'default';
     if (ropeType !== 'default') {
-      throw new ModelConfigError(`config.json: rope_type "${String(ropeType)}" is not supported yet; Limelight runs default rotary embeddings.`);
+      throw new ModelConfigError(`config.json: rope_type ${shown(ropeType)} is not supported yet; Limelight runs default rotary embeddings. Use a model without RoPE scaling.`);
     }
     const ropeTheta = num(rope, ['rope_theta'], 'rope_theta', num(j, ['rope_theta'], 'rope_theta', 10000));
     const attentionBias = j.attention_bias === true;
@@ -181,7 +189,7 @@ export function configFromHF(json: unknown): ModelConfig {
       encoding,
     };
   }
-  throw new ModelConfigError(`config.json: model_type "${modelType}" is not supported. Supported: ${SUPPORTED_MODEL_TYPES.join(', ')} (Hugging Face GPT-2 or Llama layout).`);
+  throw new ModelConfigError(`config.json: model_type ${shown(modelType)} is not supported. Supported: ${SUPPORTED_MODEL_TYPES.join(', ')} (Hugging Face GPT-2 or Llama layout). Use a model of one of these families.`);
 }
 
 /** Width of the fused q|k|v projection output: (NH + 2 KVH) * HD. */

@@ -27,7 +27,7 @@ export function modelFromTensors(config: ModelConfig, source: TensorSource, dir:
     if (shape === undefined) missing.push(m.hfName);
     else if (!sameShape(shape, m.hfShape)) wrong.push(`${m.hfName}: has [${shape.join(', ')}], expected [${m.hfShape.join(', ')}]`);
   }
-  if (missing.length > 0 || wrong.length > 0) throw tensorError(config, missing, wrong, source, mappings);
+  if (missing.length > 0 || wrong.length > 0) throw tensorError(config, missing, wrong, source, mappings, dir);
   const model = createModel(config, undefined, dir);
   for (const m of mappings) {
     const spec = model.layout.byName.get(m.param)!;
@@ -40,8 +40,8 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-function tensorError(config: ModelConfig, missing: string[], wrong: string[], source: TensorSource, all: HFTensorMapping[]): ModelConfigError {
-  const lines = [`The checkpoint does not match its config.json (${config.modelType}, ${config.nLayer} layers, width ${config.hidden}).`];
+function tensorError(config: ModelConfig, missing: string[], wrong: string[], source: TensorSource, all: HFTensorMapping[], dir: string | null): ModelConfigError {
+  const lines = [`${dir === null ? 'The checkpoint' : `The checkpoint in ${dir}`} does not match its config.json (${config.modelType}, ${config.nLayer} layers, width ${config.hidden}).`];
   const list = (title: string, items: string[]): void => {
     if (items.length === 0) return;
     lines.push(`${title} (${items.length}):`, ...items.slice(0, 12).map((s) => `  ${s}`));

@@ -17,7 +17,7 @@ export function readModelConfig(dir: string): ModelConfig {
     if (e instanceof ModelConfigError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     const what = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (e as Error).message})`;
-    throw new ModelConfigError(`${path} ${what}. The model path must be a Hugging Face checkpoint folder holding config.json and model.safetensors.`);
+    throw new ModelConfigError(`${path} ${what}. Choose a Hugging Face checkpoint folder holding config.json and model.safetensors as the model path.`);
   }
   let json: unknown;
   try {
