@@ -14,7 +14,7 @@ import type { Model } from '../model/model';
 import type { LayerParams } from '../model/layout';
 import { mulberry32 } from '../model/init';
 import { hfMappings } from '../io/hfNames';
-import { readSafetensors, writeSafetensors, type TensorToWrite } from '../io/safetensors';
+import { openSafetensors, writeSafetensors, type TensorToWrite } from '../io/safetensors';
 import { writeFileAtomic } from '../io/atomicFile';
 
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
@@ -215,10 +215,13 @@ export function adapterConfigJson(config: ModelConfig, lora: Lora, baseModel: st
   };
 }
 
-/** Writes adapter_model.safetensors and adapter_config.json into `dir` (each atomically). */
+/**
+ * Writes adapter_config.json and adapter_model.safetensors into `dir` (each atomically), the
+ * config first: a write cut short between them never leaves weights without their config.
+ */
 export function saveAdapter(dir: string, config: ModelConfig, lora: Lora, baseModel: string): void {
-  writeSafetensors(join(dir, ADAPTER_WEIGHTS), loraTensors(lora), { format: 'pt' });
   writeFileAtomic(join(dir, ADAPTER_CONFIG), JSON.stringify(adapterConfigJson(config, lora, baseModel), null, 2) + '\n');
+  writeSafetensors(join(dir, ADAPTER_WEIGHTS), loraTensors(lora), { format: 'pt' });
 }
 
 /** Reads a PEFT LoRA adapter folder for this model's config. */
@@ -229,24 +232,41 @@ export function loadAdapter(dir: string, config: ModelConfig): Lora {
   try {
     json = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
   } catch (e) {
-    throw new LoraError(`${configPath} is not valid JSON (${(e as Error).message}). Save the adapter again.`);
+    throw new LoraError(`${configPath} is not valid JSON (${(e as Error).message.slice(0, 120)}). Save the adapter again.`);
   }
-  if (json.peft_type !== 'LORA') throw new LoraError(`${configPath}: peft_type is ${JSON.stringify(json.peft_type)}; only LORA adapters are supported.`);
+  const bad = (what: string): LoraError => new LoraError(`${configPath}: ${what}. Save the adapter again, or point at the adapter trained for this model.`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw bad('must hold a JSON object');
+  if (json.peft_type !== 'LORA') throw bad(`peft_type is ${shown(json.peft_type)}; only LORA adapters are supported`);
   const targets = typeof json.target_modules === 'string' ? [json.target_modules] : json.target_modules;
-  if (!Array.isArray(targets) || !targets.every((t) => typeof t === 'string')) throw new LoraError(`${configPath}: target_modules must be a list of module names.`);
-  const lora = layoutLora(config, {
-    rank: Number(json.r),
-    alpha: Number(json.lora_alpha ?? json.r),
-    dropout: Number(json.lora_dropout ?? 0),
-    targetModules: targets as string[],
-  });
-  const file = readSafetensors(join(dir, ADAPTER_WEIGHTS));
+  if (!Array.isArray(targets) || !targets.every((t) => typeof t === 'string' && t.length <= 200)) throw bad(`target_modules must be a list of module names (got ${shown(json.target_modules)})`);
+  const number = (key: string, fallback?: unknown): number => {
+    const v = json[key] ?? fallback;
+    if (typeof v !== 'number') throw bad(`"${key}" must be a number (got ${shown(v)})`);
+    return v;
+  };
+  const rank = number('r');
+  // The weights file decides how much the adapter may allocate: its rank must be the stated one.
+  const file = openSafetensors(join(dir, ADAPTER_WEIGHTS));
+  const a0 = file.tensors.find((t) => t.name.endsWith('.lora_A.weight'));
+  if (a0 !== undefined && a0.shape[0] !== rank) throw bad(`r is ${rank} but ${a0.name} in ${ADAPTER_WEIGHTS} has rank ${a0.shape[0] ?? 'none'}`);
+  let lora: Lora;
+  try {
+    lora = layoutLora(config, { rank, alpha: number('lora_alpha', rank), dropout: number('lora_dropout', 0), targetModules: targets as string[] });
+  } catch (e) {
+    if (e instanceof LoraError) throw bad(e.message.replace(/\.$/, ''));
+    throw e;
+  }
   for (const t of loraTensors(lora)) {
     const info = file.info(t.name);
     if (info.shape.join(',') !== t.shape.join(',')) {
-      throw new LoraError(`${dir}: ${t.name} has shape [${info.shape.join(', ')}], expected [${t.shape.join(', ')}]; the adapter was trained for another model.`);
+      throw new LoraError(`${dir}: ${t.name} has shape [${info.shape.join(', ')}], expected [${t.shape.join(', ')}]; the adapter was trained for another model. Load it with the model it was trained on, or train it again.`);
     }
     file.tensorToFloat32(t.name, t.data as Float32Array);
   }
   return lora;
+}
+
+function shown(v: unknown): string {
+  const s = JSON.stringify(v) ?? 'nothing';
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
