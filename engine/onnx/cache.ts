@@ -28,6 +28,11 @@ export interface CachedExport {
   rebuiltBecause?: string;
 }
 
+/** The cache folder cannot be written: the message says which folder and what to check. */
+export class OnnxCacheError extends Error {
+  override name = 'OnnxCacheError';
+}
+
 interface Manifest {
   key: string;
   exporterVersion: number;
@@ -90,21 +95,26 @@ export function writePieces(path: string, pieces: Uint8Array[]): { bytes: number
 function checkEntry(dir: string, key: string): string | null {
   const manifestPath = join(dir, MANIFEST_FILE);
   if (!existsSync(manifestPath)) return 'its manifest is missing';
-  let manifest: Manifest;
+  let manifest: Partial<Manifest> | null;
   try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Partial<Manifest> | null;
   } catch {
     return 'its manifest is not valid JSON';
   }
-  if (manifest.key !== key || manifest.exporterVersion !== EXPORTER_VERSION || typeof manifest.files !== 'object' || manifest.files === null) {
+  if (manifest?.key !== key || manifest.exporterVersion !== EXPORTER_VERSION || typeof manifest.files !== 'object' || manifest.files === null) {
     return 'its manifest belongs to another export';
   }
   for (const name of [MODEL_FILE, DATA_FILE]) {
-    const want = manifest.files[name];
-    if (!want) return `its manifest does not list ${name}`;
+    const want = (manifest.files as Record<string, unknown>)[name] as Partial<Manifest['files'][string]> | undefined;
+    if (typeof want?.bytes !== 'number' || typeof want.sha256 !== 'string') return `its manifest does not list ${name}`;
     const path = join(dir, name);
     if (!existsSync(path)) return `${name} is missing`;
-    const got = hashFile(path);
+    let got: { bytes: number; sha256: string };
+    try {
+      got = hashFile(path);
+    } catch (e) {
+      return `${name} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    }
     if (got.bytes !== want.bytes) return `${name} has ${got.bytes} bytes, expected ${want.bytes}`;
     if (got.sha256 !== want.sha256) return `${name} does not match its checksum`;
   }
@@ -124,12 +134,16 @@ export function exportCached(model: Model, cacheDir: string, format: OnnxWeightF
     const problem = checkEntry(dir, key);
     if (problem === null) return { key, dir, modelPath, reused: true };
     rebuiltBecause = `the cached export in ${dir} was unusable (${problem})`;
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      throw new OnnxCacheError(`The cached ONNX export in ${dir} is unusable (${problem}) and cannot be removed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Delete that folder, or check its permissions.`);
+    }
   }
   try {
     mkdirSync(cacheDir, { recursive: true });
   } catch (e) {
-    throw new Error(`Cannot create the ONNX cache folder ${cacheDir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check its permissions or free disk space.`);
+    throw new OnnxCacheError(`Cannot create the ONNX cache folder ${cacheDir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check its permissions or free disk space.`);
   }
   const encoded = exportOnnx(model, { weightFormat: format, dataFile: DATA_FILE });
   const tmp = join(cacheDir, `${key}.tmp-${randomBytes(6).toString('hex')}`);
@@ -146,7 +160,7 @@ export function exportCached(model: Model, cacheDir: string, format: OnnxWeightF
     rmSync(tmp, { recursive: true, force: true });
     // Another process may have finished the same export first: use theirs if it is intact.
     if (existsSync(dir) && checkEntry(dir, key) === null) return { key, dir, modelPath, reused: true };
-    throw new Error(`Cannot write the ONNX export to ${cacheDir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check free disk space and permissions.`);
+    throw new OnnxCacheError(`Cannot write the ONNX export to ${cacheDir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check free disk space and permissions.`);
   }
   const result: CachedExport = { key, dir, modelPath, reused: false };
   if (rebuiltBecause) result.rebuiltBecause = rebuiltBecause;
