@@ -13,6 +13,7 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import { writeFileAtomic } from '../io/atomicFile';
 import { hfTensors } from './hfExport';
 import { saveAdapter, type LoraOptions } from './lora';
+import { checkLatest, checkTrainerState, readCheckpointJson } from './checkpointState';
 import type { DataPosition } from './data';
 import type { Trainer, TrainerOptions } from './trainer';
 
@@ -102,18 +103,28 @@ export function saveCheckpoint(outDir: string, trainer: Trainer, baseModelDir: s
   return dir;
 }
 
-/** The state of the latest checkpoint in `outDir`, or null when there is none. */
-export function readTrainerState(outDir: string): TrainerState | null {
+/** The error for a checkpoint whose files are damaged: what was wrong and how to go on. */
+function damaged(outDir: string): (what: string) => CheckpointError {
+  return (what) => new CheckpointError(`${outDir}: the checkpoint cannot be read (${what}). Start a new run in another folder, or remove ${join(outDir, CHECKPOINTS)}.`);
+}
+
+/** The current step folder's name from latest.json, or null when there is no checkpoint. */
+function latestStepDir(outDir: string): string | null {
   const latest = join(outDir, CHECKPOINTS, LATEST);
   if (!existsSync(latest)) return null;
-  try {
-    const { stepDir } = JSON.parse(readFileSync(latest, 'utf8')) as { stepDir: string };
-    const state = JSON.parse(readFileSync(join(outDir, CHECKPOINTS, stepDir, TRAINER_STATE), 'utf8')) as TrainerState;
-    if (state.format !== FORMAT || state.version !== 1) throw new Error(`unknown format ${JSON.stringify(state.format)} version ${state.version}`);
-    return state;
-  } catch (e) {
-    throw new CheckpointError(`${outDir}: the checkpoint cannot be read (${(e as Error).message}). Start a new run in another folder, or remove ${join(outDir, CHECKPOINTS)}.`);
+  return checkLatest(readCheckpointJson(latest, damaged(outDir)), latest, damaged(outDir));
+}
+
+/** The state of the latest checkpoint in `outDir`, or null when there is none; every field is checked. */
+export function readTrainerState(outDir: string): TrainerState | null {
+  const stepDir = latestStepDir(outDir);
+  if (stepDir === null) return null;
+  const path = join(outDir, CHECKPOINTS, stepDir, TRAINER_STATE);
+  const json = readCheckpointJson(path, damaged(outDir)) as Partial<TrainerState> | null;
+  if (json?.format !== FORMAT || json.version !== 1) {
+    throw damaged(outDir)(`${path} is not a ${FORMAT} version 1 file (format ${String(JSON.stringify(json?.format ?? null)).slice(0, 40)}, version ${String(JSON.stringify(json?.version ?? null)).slice(0, 40)})`);
   }
+  return checkTrainerState(json, path, damaged(outDir));
 }
 
 /** Restores a trainer (built with the saved options and LoRA layout) to the latest checkpoint. */
@@ -123,8 +134,7 @@ export function restoreCheckpoint(outDir: string, trainer: Trainer): TrainerStat
   if (state.datasetTokens !== trainer.dataset.stream.length) {
     throw new CheckpointError(`The training data changed since the checkpoint (${state.datasetTokens} tokens then, ${trainer.dataset.stream.length} now); resuming would not repeat the same run. Use the same --data, or start a new run.`);
   }
-  const { stepDir } = JSON.parse(readFileSync(join(outDir, CHECKPOINTS, LATEST), 'utf8')) as { stepDir: string };
-  const file = readSafetensors(join(outDir, CHECKPOINTS, stepDir, STATE));
+  const file = readSafetensors(join(outDir, CHECKPOINTS, latestStepDir(outDir)!, STATE));
   const opt = trainer.optimizer;
   for (const name of ['trainable', 'adamw.m', 'adamw.v']) {
     if (file.info(name).numel !== opt.size) throw new CheckpointError(`${outDir}: the checkpoint's ${name} holds ${file.info(name).numel} values, this run trains ${opt.size}; it belongs to another model or LoRA setting.`);
@@ -135,6 +145,7 @@ export function restoreCheckpoint(outDir: string, trainer: Trainer): TrainerStat
   opt.step = state.adamStep;
   trainer.step = state.step;
   trainer.position = state.position;
-  trainer.losses.splice(0, trainer.losses.length, ...state.losses);
+  trainer.losses.length = 0;
+  for (const l of state.losses) trainer.losses.push(l); // a spread of a long run's losses would overflow the stack
   return state;
 }
