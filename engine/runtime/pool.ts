@@ -1,6 +1,8 @@
 // A pool of compute threads over one shared WebAssembly memory. The calling thread is one of
 // the pool's threads: `threads` = 1 runs everything in the caller; N spawns N - 1 workers.
 // A job is split by work items (rows, heads, elements) and synchronised with Atomics only.
+// The kernels are the inference module's (kernels.wat) unless a KernelSet names another
+// (training's products, train.wat).
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +15,15 @@ export function poolThreads(setting?: number): number {
   return Math.max(1, availableParallelism() - 1);
 }
 
-export class ComputePool {
+/** A WebAssembly module over one imported shared memory ("env", "memory") and the exports a pool may run. */
+export interface KernelSet<Op extends string> {
+  module: () => WebAssembly.Module;
+  ops: readonly Op[];
+}
+
+export const INFERENCE_KERNELS: KernelSet<KernelOp> = { module: kernelsModule, ops: KERNEL_OPS };
+
+export class ComputePool<Op extends string = KernelOp> {
   private readonly ctl = new Int32Array(new SharedArrayBuffer(CTL.SIZE * 4));
   private readonly fns: Array<(...args: number[]) => void>;
   private readonly workers: Worker[] = [];
@@ -23,18 +33,20 @@ export class ComputePool {
   private constructor(
     readonly memory: WebAssembly.Memory,
     readonly threads: number,
+    private readonly set: KernelSet<Op>,
   ) {
-    const kernels = instantiateKernels(memory);
-    this.fns = KERNEL_OPS.map((name) => kernels[name] as (...args: number[]) => void);
+    const kernels = instantiateKernels(memory, set.module()) as unknown as Record<string, (...args: number[]) => void>;
+    this.fns = set.ops.map((name) => kernels[name]!);
   }
 
   /** Starts `threads - 1` workers over `memory` and resolves once they all listen. */
-  static async create(memory: WebAssembly.Memory, threads: number): Promise<ComputePool> {
-    const pool = new ComputePool(memory, Math.max(1, Math.floor(threads)));
-    const module = kernelsModule();
+  static async create<Op extends string = KernelOp>(memory: WebAssembly.Memory, threads: number, set?: KernelSet<Op>): Promise<ComputePool<Op>> {
+    const pool = new ComputePool<Op>(memory, Math.max(1, Math.floor(threads)), set ?? (INFERENCE_KERNELS as unknown as KernelSet<Op>));
+    const module = pool.set.module();
+    const ops = pool.set.ops;
     const started: Array<Promise<void>> = [];
     for (let index = 1; index < pool.threads; index++) {
-      const worker = new Worker(join(__dirname, 'poolWorker.js'), { workerData: { memory, module, control: pool.ctl.buffer, index } });
+      const worker = new Worker(join(__dirname, 'poolWorker.js'), { workerData: { memory, module, ops, control: pool.ctl.buffer, index } });
       worker.unref();
       pool.workers.push(worker);
       started.push(
@@ -60,16 +72,17 @@ export class ComputePool {
    * Runs kernel `op` with `args` over `items` work items, split in shares that are multiples of
    * `align`; a job smaller than `minShare` items per thread runs in the caller alone.
    */
-  run(op: KernelOp, args: readonly number[], items: number, align = 1, minShare = 1): void {
+  run(op: Op, args: readonly number[], items: number, align = 1, minShare = 1): void {
     if (this.disposed) throw new Error('The compute pool was disposed; create a new backend.');
-    const fn = this.fns[KERNEL_OPS.indexOf(op)]!;
+    const index = this.set.ops.indexOf(op);
+    const fn = this.fns[index]!;
     if (this.threads === 1 || items < minShare * this.threads) {
       fn(...args, 0, items, 0);
       return;
     }
     const ctl = this.ctl;
     const per = Math.ceil(items / this.threads / align) * align;
-    ctl[CTL.OP] = KERNEL_OPS.indexOf(op);
+    ctl[CTL.OP] = index;
     ctl[CTL.NARGS] = args.length;
     for (let i = 0; i < args.length; i++) ctl[CTL.ARGS + i] = args[i]!;
     ctl[CTL.ITEMS] = items;

@@ -2,20 +2,22 @@
 // memory, then loops: wait for a job in the control block, run this thread's share, report.
 // Bundled as dist/poolWorker.js; transpiled as out/engine/runtime/poolWorker.js for tests.
 import { parentPort, workerData } from 'node:worker_threads';
-import { instantiateKernels, KERNEL_OPS } from '../kernels/wasm/kernels';
+import { instantiateKernels } from '../kernels/wasm/kernels';
 import { CTL, SPIN, STOP, shareOf } from './poolControl';
 
 interface PoolWorkerData {
   memory: WebAssembly.Memory;
   module: WebAssembly.Module;
+  /** The exports jobs name by index (the pool's KernelSet). */
+  ops: readonly string[];
   control: SharedArrayBuffer;
   index: number;
 }
 
 const data = workerData as PoolWorkerData;
 const ctl = new Int32Array(data.control);
-const kernels = instantiateKernels(data.memory, data.module);
-const fns = KERNEL_OPS.map((name) => kernels[name] as (...args: number[]) => void);
+const kernels = instantiateKernels(data.memory, data.module) as unknown as Record<string, (...args: number[]) => void>;
+const fns = data.ops.map((name) => kernels[name]!);
 const args: number[] = [];
 
 // Read before saying ready: the pool may post its first job the moment it hears back.

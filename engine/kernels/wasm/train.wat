@@ -1,0 +1,205 @@
+;; Training's matrix products in WebAssembly SIMD (f32x4), assembled at build time by
+;; tools/build-wasm.mjs into trainWasm.ts. Like kernels.wat, every kernel works on one shared
+;; linear memory, takes byte offsets and computes only the work items [p0, p1) so a pool of
+;; threads can split one call; unlike it, the products here are built for many rows (B T of
+;; them), where the inference kernels are built for one.
+;; One product serves the three of a linear layer: out (R, J) [+]= a (R, K) . b (J, K)^T, with
+;; both operands packed beforehand, k-major, so the inner loop reads them in order: a in tiles
+;; of 4 rows (pack_a), b in panels of 8 rows (pack_b). The packers read through strides, so a
+;; row-major matrix and a transposed one pack alike. Plain TypeScript references:
+;; engine/kernels/matmul.ts.
+(module
+  (import "env" "memory" (memory 1 65536 shared))
+
+  ;; Panels [p0, p1) of b (J, K), element (j, k) at src + 4 (j sj + k sk), into dst: panel p
+  ;; is (K, 8) floats, dst[p, k, c] = b[8 p + c, k], zeros for 8 p + c >= J.
+  (func (export "pack_b")
+    (param $dst i32) (param $src i32) (param $J i32) (param $K i32) (param $sj i32) (param $sk i32) (param $p0 i32) (param $p1 i32)
+    (local $p i32) (local $c i32) (local $j i32) (local $k i32) (local $s i32) (local $d i32) (local $skB i32) (local $end i32)
+    (local.set $skB (i32.shl (local.get $sk) (i32.const 2)))
+    (local.set $p (local.get $p0))
+    (block $pDone (loop $pLoop
+      (br_if $pDone (i32.ge_u (local.get $p) (local.get $p1)))
+      (local.set $d (i32.add (local.get $dst) (i32.mul (local.get $p) (i32.shl (local.get $K) (i32.const 5)))))
+      (local.set $end (i32.add (local.get $d) (i32.shl (local.get $K) (i32.const 5))))
+      (if (i32.and (i32.eq (local.get $sj) (i32.const 1)) (i32.le_u (i32.shl (i32.add (local.get $p) (i32.const 1)) (i32.const 3)) (local.get $J)))
+        (then
+          ;; Eight contiguous floats per k: two vector copies.
+          (local.set $s (i32.add (local.get $src) (i32.shl (local.get $p) (i32.const 5))))
+          (block $kDone (loop $kLoop
+            (br_if $kDone (i32.ge_u (local.get $d) (local.get $end)))
+            (v128.store (local.get $d) (v128.load (local.get $s)))
+            (v128.store offset=16 (local.get $d) (v128.load offset=16 (local.get $s)))
+            (local.set $s (i32.add (local.get $s) (local.get $skB)))
+            (local.set $d (i32.add (local.get $d) (i32.const 32)))
+            (br $kLoop))))
+        (else
+          ;; One row of b at a time (in order along k when sk = 1), zeros past J.
+          (local.set $c (i32.const 0))
+          (block $cDone (loop $cLoop
+            (br_if $cDone (i32.ge_u (local.get $c) (i32.const 8)))
+            (local.set $j (i32.add (i32.shl (local.get $p) (i32.const 3)) (local.get $c)))
+            (local.set $s (i32.add (local.get $src) (i32.shl (i32.mul (local.get $j) (local.get $sj)) (i32.const 2))))
+            (local.set $k (i32.add (local.get $d) (i32.shl (local.get $c) (i32.const 2))))
+            (block $kDone2 (loop $kLoop2
+              (br_if $kDone2 (i32.ge_u (local.get $k) (local.get $end)))
+              (f32.store (local.get $k) (select (f32.load (local.get $s)) (f32.const 0) (i32.lt_u (local.get $j) (local.get $J))))
+              (local.set $s (i32.add (local.get $s) (local.get $skB)))
+              (local.set $k (i32.add (local.get $k) (i32.const 32)))
+              (br $kLoop2)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $cLoop)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $pLoop))))
+
+  ;; v, plus the bias (0: none) and the old value (accum) of the 4 floats at p.
+  (func $final (param $p i32) (param $v v128) (param $bias i32) (param $accum i32) (result v128)
+    (if (local.get $bias) (then (local.set $v (f32x4.add (local.get $v) (v128.load (local.get $bias))))))
+    (if (local.get $accum) (then (local.set $v (f32x4.add (local.get $v) (v128.load (local.get $p))))))
+    (local.get $v))
+
+  ;; Stores the first n (0..4) lanes of $final's value: the last panel's columns past J stay untouched.
+  (func $storeN (param $p i32) (param $v v128) (param $n i32) (param $bias i32) (param $accum i32)
+    (local $i i32) (local $x f32)
+    (block $done (loop $l
+      (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+      (local.set $x (f32x4.extract_lane 0 (local.get $v)))
+      (if (local.get $bias) (then (local.set $x (f32.add (local.get $x) (f32.load (i32.add (local.get $bias) (i32.shl (local.get $i) (i32.const 2))))))))
+      (if (local.get $accum) (then (local.set $x (f32.add (local.get $x) (f32.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))))))))
+      (f32.store (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))) (local.get $x))
+      (local.set $v (i8x16.shuffle 4 5 6 7 8 9 10 11 12 13 14 15 0 1 2 3 (local.get $v) (local.get $v)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))))
+
+  ;; Eight columns (n of them real) of one output row.
+  (func $store8 (param $p i32) (param $lo v128) (param $hi v128) (param $n i32) (param $bias i32) (param $accum i32)
+    (if (i32.eq (local.get $n) (i32.const 8))
+      (then
+        (v128.store (local.get $p) (call $final (local.get $p) (local.get $lo) (local.get $bias) (local.get $accum)))
+        (v128.store offset=16 (local.get $p)
+          (call $final (i32.add (local.get $p) (i32.const 16)) (local.get $hi)
+            (select (i32.add (local.get $bias) (i32.const 16)) (i32.const 0) (local.get $bias)) (local.get $accum))))
+      (else
+        (call $storeN (local.get $p) (local.get $lo) (select (local.get $n) (i32.const 4) (i32.lt_s (local.get $n) (i32.const 4))) (local.get $bias) (local.get $accum))
+        (call $storeN (i32.add (local.get $p) (i32.const 16)) (local.get $hi) (i32.sub (local.get $n) (i32.const 4))
+          (select (i32.add (local.get $bias) (i32.const 16)) (i32.const 0) (local.get $bias)) (local.get $accum)))))
+
+  ;; Tiles [t0, t1) of 4 rows of a (R, K), element (r, k) at src + 4 (r sr + k sk), into dst:
+  ;; tile t is (K, 4) floats, dst[t, k, i] = a[4 t + i, k], zeros for 4 t + i >= R.
+  (func (export "pack_a")
+    (param $dst i32) (param $src i32) (param $R i32) (param $K i32) (param $sr i32) (param $sk i32) (param $t0 i32) (param $t1 i32)
+    (local $t i32) (local $i i32) (local $r i32) (local $s i32) (local $d i32) (local $skB i32) (local $end i32)
+    (local.set $skB (i32.shl (local.get $sk) (i32.const 2)))
+    (local.set $t (local.get $t0))
+    (block $tDone (loop $tLoop
+      (br_if $tDone (i32.ge_u (local.get $t) (local.get $t1)))
+      (local.set $d (i32.add (local.get $dst) (i32.mul (local.get $t) (i32.shl (local.get $K) (i32.const 4)))))
+      (local.set $end (i32.add (local.get $d) (i32.shl (local.get $K) (i32.const 4))))
+      (if (i32.and (i32.eq (local.get $sr) (i32.const 1)) (i32.le_u (i32.shl (i32.add (local.get $t) (i32.const 1)) (i32.const 2)) (local.get $R)))
+        (then
+          ;; Four contiguous floats per k (a transposed gradient): one vector copy.
+          (local.set $s (i32.add (local.get $src) (i32.shl (local.get $t) (i32.const 4))))
+          (block $kDone (loop $kLoop
+            (br_if $kDone (i32.ge_u (local.get $d) (local.get $end)))
+            (v128.store (local.get $d) (v128.load (local.get $s)))
+            (local.set $s (i32.add (local.get $s) (local.get $skB)))
+            (local.set $d (i32.add (local.get $d) (i32.const 16)))
+            (br $kLoop))))
+        (else
+          (local.set $i (i32.const 0))
+          (block $iDone (loop $iLoop
+            (br_if $iDone (i32.ge_u (local.get $i) (i32.const 4)))
+            (local.set $r (i32.add (i32.shl (local.get $t) (i32.const 2)) (local.get $i)))
+            (local.set $s (i32.add (local.get $src) (i32.shl (i32.mul (local.get $r) (local.get $sr)) (i32.const 2))))
+            (local.set $d (i32.add (i32.add (local.get $dst) (i32.mul (local.get $t) (i32.shl (local.get $K) (i32.const 4)))) (i32.shl (local.get $i) (i32.const 2))))
+            (block $kDone2 (loop $kLoop2
+              (br_if $kDone2 (i32.ge_u (local.get $d) (local.get $end)))
+              (f32.store (local.get $d) (select (f32.load (local.get $s)) (f32.const 0) (i32.lt_u (local.get $r) (local.get $R))))
+              (local.set $s (i32.add (local.get $s) (local.get $skB)))
+              (local.set $d (i32.add (local.get $d) (i32.const 16)))
+              (br $kLoop2)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $iLoop)))))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $tLoop))))
+
+  ;; out (R, J) [+]= a (R, K) . b (J, K)^T + bias over b's panels [p0, p1) (columns 8 p0 ..),
+  ;; a packed by pack_a, b by pack_b; out rows ldo floats apart; bias (J) or 0.
+  ;; Panels go in blocks that fit L2 (256 KiB); for each block every tile of 4 rows passes over
+  ;; its panels: 4 x 8 outputs in 8 vector accumulators, one broadcast per row and k.
+  (func (export "gemm")
+    (param $out i32) (param $ap i32) (param $bp i32) (param $bias i32)
+    (param $R i32) (param $K i32) (param $J i32) (param $ldo i32) (param $accum i32)
+    (param $p0 i32) (param $p1 i32)
+    (local $ldoB i32) (local $panelB i32) (local $tileB i32) (local $nb i32)
+    (local $q0 i32) (local $q1 i32) (local $r i32) (local $p i32) (local $n i32) (local $o i32) (local $bb i32)
+    (local $at i32) (local $ak i32) (local $bk i32) (local $end i32)
+    (local $b0 v128) (local $b1 v128) (local $x v128)
+    (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
+    (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
+    (local.set $ldoB (i32.shl (local.get $ldo) (i32.const 2)))
+    (local.set $panelB (i32.shl (local.get $K) (i32.const 5)))
+    (local.set $tileB (i32.shl (local.get $K) (i32.const 4)))
+    (local.set $nb (i32.div_u (i32.const 262144) (select (local.get $panelB) (i32.const 1) (local.get $panelB))))
+    (if (i32.eqz (local.get $nb)) (then (local.set $nb (i32.const 1))))
+    (local.set $q0 (local.get $p0))
+    (block $qDone (loop $qLoop
+      (br_if $qDone (i32.ge_u (local.get $q0) (local.get $p1)))
+      (local.set $q1 (select (local.get $p1) (i32.add (local.get $q0) (local.get $nb))
+        (i32.lt_u (local.get $p1) (i32.add (local.get $q0) (local.get $nb)))))
+      (local.set $r (i32.const 0))
+      (local.set $at (local.get $ap))
+      (block $rDone (loop $rLoop
+        (br_if $rDone (i32.ge_u (local.get $r) (local.get $R)))
+        (local.set $p (local.get $q0))
+        (block $pDone (loop $pLoop
+          (br_if $pDone (i32.ge_u (local.get $p) (local.get $q1)))
+          (local.set $s00 (v128.const i32x4 0 0 0 0)) (local.set $s01 (v128.const i32x4 0 0 0 0))
+          (local.set $s10 (v128.const i32x4 0 0 0 0)) (local.set $s11 (v128.const i32x4 0 0 0 0))
+          (local.set $s20 (v128.const i32x4 0 0 0 0)) (local.set $s21 (v128.const i32x4 0 0 0 0))
+          (local.set $s30 (v128.const i32x4 0 0 0 0)) (local.set $s31 (v128.const i32x4 0 0 0 0))
+          (local.set $bk (i32.add (local.get $bp) (i32.mul (local.get $p) (local.get $panelB))))
+          (local.set $end (i32.add (local.get $bk) (local.get $panelB)))
+          (local.set $ak (local.get $at))
+          (block $kDone (loop $kLoop
+            (br_if $kDone (i32.ge_u (local.get $bk) (local.get $end)))
+            (local.set $b0 (v128.load (local.get $bk)))
+            (local.set $b1 (v128.load offset=16 (local.get $bk)))
+            (local.set $x (v128.load32_splat (local.get $ak)))
+            (local.set $s00 (f32x4.add (local.get $s00) (f32x4.mul (local.get $x) (local.get $b0))))
+            (local.set $s01 (f32x4.add (local.get $s01) (f32x4.mul (local.get $x) (local.get $b1))))
+            (local.set $x (v128.load32_splat offset=4 (local.get $ak)))
+            (local.set $s10 (f32x4.add (local.get $s10) (f32x4.mul (local.get $x) (local.get $b0))))
+            (local.set $s11 (f32x4.add (local.get $s11) (f32x4.mul (local.get $x) (local.get $b1))))
+            (local.set $x (v128.load32_splat offset=8 (local.get $ak)))
+            (local.set $s20 (f32x4.add (local.get $s20) (f32x4.mul (local.get $x) (local.get $b0))))
+            (local.set $s21 (f32x4.add (local.get $s21) (f32x4.mul (local.get $x) (local.get $b1))))
+            (local.set $x (v128.load32_splat offset=12 (local.get $ak)))
+            (local.set $s30 (f32x4.add (local.get $s30) (f32x4.mul (local.get $x) (local.get $b0))))
+            (local.set $s31 (f32x4.add (local.get $s31) (f32x4.mul (local.get $x) (local.get $b1))))
+            (local.set $ak (i32.add (local.get $ak) (i32.const 16)))
+            (local.set $bk (i32.add (local.get $bk) (i32.const 32)))
+            (br $kLoop)))
+          (local.set $n (i32.sub (local.get $J) (i32.shl (local.get $p) (i32.const 3))))
+          (if (i32.gt_s (local.get $n) (i32.const 8)) (then (local.set $n (i32.const 8))))
+          (local.set $bb (select (i32.add (local.get $bias) (i32.shl (local.get $p) (i32.const 5))) (i32.const 0) (local.get $bias)))
+          ;; Rows past R are padding of the last tile: not stored.
+          (local.set $o (i32.add (local.get $out) (i32.add (i32.mul (local.get $r) (local.get $ldoB)) (i32.shl (local.get $p) (i32.const 5)))))
+          (call $store8 (local.get $o) (local.get $s00) (local.get $s01) (local.get $n) (local.get $bb) (local.get $accum))
+          (if (i32.lt_u (i32.add (local.get $r) (i32.const 1)) (local.get $R)) (then
+            (local.set $o (i32.add (local.get $o) (local.get $ldoB)))
+            (call $store8 (local.get $o) (local.get $s10) (local.get $s11) (local.get $n) (local.get $bb) (local.get $accum))))
+          (if (i32.lt_u (i32.add (local.get $r) (i32.const 2)) (local.get $R)) (then
+            (local.set $o (i32.add (local.get $o) (local.get $ldoB)))
+            (call $store8 (local.get $o) (local.get $s20) (local.get $s21) (local.get $n) (local.get $bb) (local.get $accum))))
+          (if (i32.lt_u (i32.add (local.get $r) (i32.const 3)) (local.get $R)) (then
+            (local.set $o (i32.add (local.get $o) (local.get $ldoB)))
+            (call $store8 (local.get $o) (local.get $s30) (local.get $s31) (local.get $n) (local.get $bb) (local.get $accum))))
+          (local.set $p (i32.add (local.get $p) (i32.const 1)))
+          (br $pLoop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (local.set $at (i32.add (local.get $at) (local.get $tileB)))
+        (br $rLoop)))
+      (local.set $q0 (local.get $q1))
+      (br $qLoop))))
+)
