@@ -4,13 +4,18 @@
 //   OUT/checkpoints/latest.json                     which step folder is current
 //   OUT/adapter_model.safetensors + adapter_config.json (LoRA, PEFT format)
 //   or OUT/model.safetensors + config.json (full fine-tuning, Hugging Face format)
-// Each file is written atomically and latest.json is switched only once a step folder is
-// complete, so an interrupted save leaves the previous checkpoint in charge. The folder of
-// the base model is never written to.
-import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+// A step folder is written whole under a temporary name and renamed into place, then
+// latest.json (one atomic file) switches to it: a save killed at any moment leaves the
+// previous checkpoint in charge, never a mix of two. A step saved twice (a cancel right after
+// a periodic save) gets a new folder name (step-NNNNNN-1) rather than overwriting the current
+// one. The exported weights are written, each file atomically, just before the switch: after
+// a kill they are those of the current checkpoint or of the save that was cut short (which a
+// resumed run repeats exactly), never older. Temporary files a killed save left are removed
+// by the next save. The folder of the base model is never written to.
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
-import { writeFileAtomic } from '../io/atomicFile';
+import { removeStaleTemps, tempPathFor, writeAdvice, writeFileAtomic } from '../io/atomicFile';
 import { hfTensors } from './hfExport';
 import { saveAdapter, type LoraOptions } from './lora';
 import { checkLatest, checkTrainerState, readCheckpointJson } from './checkpointState';
@@ -53,35 +58,38 @@ function sameDir(a: string, b: string): boolean {
 export function prepareOutDir(outDir: string, baseModelDir: string): void {
   if (sameDir(outDir, baseModelDir)) throw new CheckpointError(`--out ${outDir} is the base model's folder; the base model is never overwritten. Choose another output folder.`);
   const looksLikeModel = ['model.safetensors', 'adapter_model.safetensors', 'config.json'].some((f) => existsSync(join(outDir, f)));
-  if (looksLikeModel && !existsSync(join(outDir, CHECKPOINTS, LATEST))) {
+  // checkpoints/ is made before anything is exported, so a first save that was cut short
+  // (weights written, latest.json not yet) still marks the folder as ours.
+  if (looksLikeModel && !existsSync(join(outDir, CHECKPOINTS))) {
     throw new CheckpointError(`${outDir} already holds a model that this trainer did not write; refusing to overwrite it. Choose an empty or new output folder.`);
   }
   mkdirSync(join(outDir, CHECKPOINTS), { recursive: true });
 }
 
-/** Writes the trained weights where users and PEFT look for them: the adapter, or a full HF checkpoint. */
+/**
+ * Writes the trained weights where users and PEFT look for them: the adapter, or a full HF
+ * checkpoint. The config goes first, so that weights are never there without it.
+ */
 export function exportWeights(outDir: string, trainer: Trainer, baseModelDir: string): void {
   const { model, lora } = trainer;
   if (lora !== null) {
     saveAdapter(outDir, model.config, lora, baseModelDir);
     return;
   }
-  writeSafetensors(join(outDir, 'model.safetensors'), hfTensors(model.config, model.layout, model.params), { format: 'pt' });
   writeFileAtomic(join(outDir, 'config.json'), readFileSync(join(baseModelDir, 'config.json'), 'utf8'));
+  writeSafetensors(join(outDir, 'model.safetensors'), hfTensors(model.config, model.layout, model.params), { format: 'pt' });
 }
+
+const STEP_DIR = /^step-\d+(-\d+)?$/;
 
 /** Saves a checkpoint of the run and the trained weights; returns the step folder. */
 export function saveCheckpoint(outDir: string, trainer: Trainer, baseModelDir: string): string {
-  const name = `step-${String(trainer.step).padStart(6, '0')}`;
   const root = join(outDir, CHECKPOINTS);
-  const dir = join(root, name);
-  mkdirSync(dir, { recursive: true });
+  const failed = (e: unknown): CheckpointError => {
+    const why = (e as NodeJS.ErrnoException).code === undefined ? (e as Error).message : `${writeAdvice(e)}.`;
+    return new CheckpointError(`Saving the checkpoint at step ${trainer.step} in ${outDir} failed: ${why} The previous checkpoint is kept.`);
+  };
   const opt = trainer.optimizer;
-  writeSafetensors(join(dir, STATE), [
-    { name: 'trainable', dtype: 'F32', shape: [opt.size], data: trainer.trainable() },
-    { name: 'adamw.m', dtype: 'F32', shape: [opt.size], data: opt.m },
-    { name: 'adamw.v', dtype: 'F32', shape: [opt.size], data: opt.v },
-  ]);
   const state: TrainerState = {
     format: FORMAT,
     version: 1,
@@ -94,11 +102,41 @@ export function saveCheckpoint(outDir: string, trainer: Trainer, baseModelDir: s
     datasetTokens: trainer.dataset.stream.length,
     losses: trainer.losses,
   };
-  writeFileAtomic(join(dir, TRAINER_STATE), JSON.stringify(state) + '\n');
-  writeFileAtomic(join(root, LATEST), JSON.stringify({ stepDir: name }) + '\n');
-  exportWeights(outDir, trainer, baseModelDir);
+  const stepName = `step-${String(trainer.step).padStart(6, '0')}`;
+  let name = stepName;
+  let tmp = '';
+  try {
+    mkdirSync(root, { recursive: true });
+    removeStaleTemps(root);
+    removeStaleTemps(outDir);
+    for (let k = 1; existsSync(join(root, name)); k++) name = `${stepName}-${k}`;
+    tmp = tempPathFor(join(root, name));
+    mkdirSync(tmp);
+    writeSafetensors(join(tmp, STATE), [
+      { name: 'trainable', dtype: 'F32', shape: [opt.size], data: trainer.trainable() },
+      { name: 'adamw.m', dtype: 'F32', shape: [opt.size], data: opt.m },
+      { name: 'adamw.v', dtype: 'F32', shape: [opt.size], data: opt.v },
+    ]);
+    writeFileAtomic(join(tmp, TRAINER_STATE), JSON.stringify(state) + '\n');
+    renameSync(tmp, join(root, name));
+  } catch (e) {
+    if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
+    throw failed(e);
+  }
+  const dir = join(root, name);
+  try {
+    exportWeights(outDir, trainer, baseModelDir);
+    writeFileAtomic(join(root, LATEST), JSON.stringify({ stepDir: name }) + '\n');
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw failed(e);
+  }
   for (const old of readdirSync(root)) {
-    if (old !== name && /^step-\d+$/.test(old)) rmSync(join(root, old), { recursive: true, force: true });
+    if (old === name || !STEP_DIR.test(old)) continue;
+    // Renamed first: a kill while it is being deleted leaves a temp for the next save to remove.
+    const doomed = tempPathFor(join(root, old));
+    renameSync(join(root, old), doomed);
+    rmSync(doomed, { recursive: true, force: true });
   }
   return dir;
 }
