@@ -62,7 +62,7 @@ const FIX = 'Fix config.json, or use the one that came with the checkpoint.';
 
 /** A config value as JSON, cut short: a damaged file may hold anything. */
 function shown(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
+  const s = JSON.stringify(v) ?? 'nothing';
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 

@@ -32,7 +32,7 @@ export function readCheckpointJson(path: string, fail: Fail): unknown {
 /** The step folder named by latest.json: a plain folder name, never a path out of the checkpoints folder. */
 export function checkLatest(json: unknown, path: string, fail: Fail): string {
   const stepDir = (json as { stepDir?: unknown } | null)?.stepDir;
-  if (typeof stepDir !== 'string' || stepDir === '' || stepDir === '.' || stepDir === '..' || basename(stepDir) !== stepDir || /[\\/\0]/.test(stepDir)) {
+  if (typeof stepDir !== 'string' || stepDir === '' || stepDir.length > 255 || stepDir === '.' || stepDir === '..' || basename(stepDir) !== stepDir || /[\\/\0]/.test(stepDir)) {
     throw fail(`${path} must name the current step folder as {"stepDir": "step-NNNNNN"} (got ${shown(stepDir)})`);
   }
   return stepDir;
@@ -98,7 +98,7 @@ export function checkTrainerState(json: unknown, path: string, fail: Fail): Trai
   }
   const losses = json.losses;
   if (!Array.isArray(losses) || losses.length > MAX.losses || !losses.every((l) => l === null || (typeof l === 'number' && Number.isFinite(l)))) {
-    throw bad('losses', 'a list of numbers (null for a NaN loss)', Array.isArray(losses) ? `a list of ${losses.length} with ${shown(losses.find((l) => l !== null && typeof l !== 'number'))}` : losses);
+    throw bad('losses', 'a list of numbers (null where a loss was not a number)', Array.isArray(losses) ? `a list of ${losses.length} with ${shown(losses.find((l) => l !== null && typeof l !== 'number'))}` : losses);
   }
   const state = json as unknown as TrainerState;
   return { ...state, losses: losses.map((l: number | null) => (l === null ? NaN : l)) };
