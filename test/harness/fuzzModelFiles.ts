@@ -1,0 +1,469 @@
+// A seeded mutation fuzzer for every model file the engine reads. It starts from real files
+// (the harness's tiny model, the oracle fixtures and a sharded copy, LoRA adapters saved by
+// engine/train/lora.ts, an ONNX export cached by engine/onnx/cache.ts, training checkpoints
+// saved by engine/train/checkpoint.ts), corrupts one file per case (fuzzMutations.ts) and
+// runs the loading path the worker, the fine-tune command and the CLI use:
+//   model       loadModel(dir)
+//   adapter     loadModel(base) + loadAdapter(dir) + mergeLora
+//   onnx        exportCached(model, cacheDir): a corrupt entry must be rebuilt, never used
+//   checkpoint  readTrainerState + createLora + TokenDataset + Trainer + restoreCheckpoint + one step
+// Every case must end in success or in a clear error (judgeError), within a time limit and
+// without allocating far more than the files hold. Cases run in a worker thread that a
+// watchdog terminates on a hang; a worker that dies (crash, heap exhaustion) is replaced and
+// the case recorded as a failure.
+import { Worker } from 'node:worker_threads';
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { loadModel } from '../../engine/model/load';
+import type { Model } from '../../engine/model/model';
+import { mulberry32 } from '../../engine/model/init';
+import { createLora, defaultLoraOptions, loadAdapter, mergeLora, saveAdapter } from '../../engine/train/lora';
+import { exportCached, MODEL_FILE, DATA_FILE } from '../../engine/onnx/cache';
+import { prepareOutDir, readTrainerState, restoreCheckpoint, saveCheckpoint } from '../../engine/train/checkpoint';
+import { TokenDataset } from '../../engine/train/data';
+import { Trainer, TRAINER_DEFAULTS } from '../../engine/train/trainer';
+import { writeTinyModel } from './tinyModel';
+import { decodeTensors, encodeTensors, mutateBinary, mutateJson, mutateSafetensors, pick, type Mutated, type Rng } from './fuzzMutations';
+
+export type Group = 'model' | 'adapter' | 'onnx' | 'checkpoint';
+
+/** One file of one seed that a case may corrupt. */
+interface Target {
+  group: Group;
+  seed: string;
+  /** Folder copied into the case (the model, adapter, cache or run folder). */
+  dir: string;
+  /** The corrupted file, relative to dir. */
+  file: string;
+  format: 'safetensors' | 'json' | 'binary';
+  /** Fields the loaders read: mutated more often. */
+  hot: readonly string[];
+  /** Base model folder (adapter, onnx, checkpoint). */
+  base?: string;
+}
+
+export interface Seeds {
+  root: string;
+  targets: Target[];
+}
+
+const GPT2_HOT = ['model_type', 'vocab_size', 'n_positions', 'n_embd', 'n_layer', 'n_head', 'n_inner', 'layer_norm_epsilon', 'activation_function', 'tie_word_embeddings', 'eos_token_id', 'bos_token_id', 'limelight_encoding'];
+const LLAMA_HOT = ['model_type', 'vocab_size', 'max_position_embeddings', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'head_dim', 'intermediate_size', 'hidden_act', 'rms_norm_eps', 'rope_parameters', 'rope_parameters.rope_theta', 'rope_parameters.rope_type', 'tie_word_embeddings', 'attention_bias', 'mlp_bias'];
+const ADAPTER_HOT = ['peft_type', 'r', 'lora_alpha', 'lora_dropout', 'target_modules', 'target_modules.0', 'fan_in_fan_out', 'use_dora', 'bias'];
+const STATE_HOT = ['format', 'version', 'step', 'adamStep', 'position', 'position.epoch', 'position.index', 'options', 'options.steps', 'options.batchSize', 'options.seqLen', 'options.gradAccum', 'options.lr', 'options.minLr', 'options.warmupSteps', 'options.beta1', 'options.beta2', 'options.eps', 'options.clipNorm', 'options.recompute', 'options.seed', 'lora', 'lora.rank', 'lora.alpha', 'lora.dropout', 'lora.targetModules', 'datasetTokens', 'losses', 'losses.0'];
+const MANIFEST_HOT = ['key', 'exporterVersion', 'files'];
+
+/** The token documents the seed checkpoints were trained on: a resumed run must see the same. */
+export function checkpointDocs(): Int32Array[] {
+  const rand = mulberry32(99);
+  return Array.from({ length: 6 }, (_, d) => Int32Array.from({ length: 40 + 7 * d }, () => Math.floor(rand() * 500)));
+}
+
+const CKPT_OPTIONS = { ...TRAINER_DEFAULTS, steps: 4, batchSize: 1, seqLen: 8, warmupSteps: 1, seed: 5 };
+
+function copyFolder(from: string, to: string, link: boolean): void {
+  mkdirSync(to, { recursive: true });
+  for (const e of readdirSync(from, { withFileTypes: true })) {
+    const a = join(from, e.name);
+    const b = join(to, e.name);
+    if (e.isDirectory()) copyFolder(a, b, link);
+    else if (link) linkSync(a, b);
+    else copyFileSync(a, b);
+  }
+}
+
+/** Writes every seed file under `root` (a few seconds) and lists what the cases corrupt. */
+export function buildSeeds(root: string): Seeds {
+  const targets: Target[] = [];
+  const models = join(root, 'models');
+  const tiny = writeTinyModel(join(models, 'tiny'), { nEmbd: 16, nLayer: 2, nHead: 2, nPositions: 64 });
+  const oracle = join(process.cwd(), 'test', 'fixtures', 'oracle');
+  const gpt2 = join(models, 'gpt2-oracle');
+  const llama = join(models, 'llama-oracle');
+  for (const [from, to] of [[join(oracle, 'gpt2-tiny'), gpt2], [join(oracle, 'llama-tiny'), llama]] as const) {
+    mkdirSync(to, { recursive: true });
+    for (const f of ['config.json', 'model.safetensors']) writeFileSync(join(to, f), readFileSync(join(from, f)));
+  }
+  // A sharded copy of the Llama model: two shards and model.safetensors.index.json.
+  const sharded = join(models, 'llama-sharded');
+  mkdirSync(sharded, { recursive: true });
+  copyFileSync(join(llama, 'config.json'), join(sharded, 'config.json'));
+  const { tensors } = decodeTensors(readFileSync(join(llama, 'model.safetensors')));
+  const half = Math.ceil(tensors.length / 2);
+  const shardNames = ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'];
+  const weightMap: Record<string, string> = {};
+  [tensors.slice(0, half), tensors.slice(half)].forEach((part, i) => {
+    writeFileSync(join(sharded, shardNames[i]!), encodeTensors(part, { format: 'pt' }));
+    for (const t of part) weightMap[t.name] = shardNames[i]!;
+  });
+  writeFileSync(join(sharded, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }));
+
+  for (const [seed, dir, hot] of [['tiny', tiny, GPT2_HOT], ['gpt2-oracle', gpt2, GPT2_HOT], ['llama-oracle', llama, LLAMA_HOT]] as const) {
+    targets.push({ group: 'model', seed, dir, file: 'config.json', format: 'json', hot });
+    targets.push({ group: 'model', seed, dir, file: 'model.safetensors', format: 'safetensors', hot: [] });
+  }
+  targets.push({ group: 'model', seed: 'llama-sharded', dir: sharded, file: 'model.safetensors.index.json', format: 'json', hot: ['weight_map', ...Object.keys(weightMap).slice(0, 6).map((k) => `weight_map.${k}`)] });
+  for (const s of shardNames) targets.push({ group: 'model', seed: 'llama-sharded', dir: sharded, file: s, format: 'safetensors', hot: [] });
+
+  // LoRA adapters as training saves them, with trained (nonzero) weights.
+  for (const [seed, base, modules] of [['gpt2-lora', gpt2, ['c_attn', 'c_proj']], ['llama-lora', llama, ['q_proj', 'v_proj', 'down_proj']]] as const) {
+    const model = loadModel(base);
+    const lora = createLora(model.config, { ...defaultLoraOptions(model.config, 4), targetModules: [...modules] }, 3);
+    const rand = mulberry32(4);
+    for (let i = 0; i < lora.params.length; i++) lora.params[i] = (rand() - 0.5) * 0.02;
+    const dir = join(root, 'adapters', seed);
+    mkdirSync(dir, { recursive: true });
+    saveAdapter(dir, model.config, lora, base);
+    targets.push({ group: 'adapter', seed, dir, file: 'adapter_config.json', format: 'json', hot: ADAPTER_HOT, base });
+    targets.push({ group: 'adapter', seed, dir, file: 'adapter_model.safetensors', format: 'safetensors', hot: [], base });
+  }
+
+  // An ONNX export in its cache folder.
+  const cacheDir = join(root, 'onnx');
+  const entry = exportCached(loadModel(gpt2), cacheDir);
+  for (const [file, format] of [[MODEL_FILE, 'binary'], [DATA_FILE, 'binary'], ['manifest.json', 'json']] as const) {
+    targets.push({ group: 'onnx', seed: 'gpt2-onnx', dir: cacheDir, file: join(entry.key, file), format, hot: MANIFEST_HOT, base: gpt2 });
+  }
+
+  // Training checkpoints: LoRA on Llama, full fine-tuning on GPT-2, one step each.
+  for (const [seed, base, mode] of [['llama-lora-run', llama, 'lora'], ['gpt2-full-run', gpt2, 'full']] as const) {
+    const model = loadModel(base);
+    const lora = mode === 'lora' ? createLora(model.config, defaultLoraOptions(model.config, 4), CKPT_OPTIONS.seed) : null;
+    const trainer = new Trainer(model, new TokenDataset(checkpointDocs(), 0, CKPT_OPTIONS.seqLen, CKPT_OPTIONS.seed), CKPT_OPTIONS, lora);
+    const out = join(root, 'runs', seed);
+    prepareOutDir(out, base);
+    trainer.trainStep();
+    const stepDir = basename(saveCheckpoint(out, trainer, base));
+    targets.push({ group: 'checkpoint', seed, dir: out, file: join('checkpoints', 'latest.json'), format: 'json', hot: ['stepDir'], base });
+    targets.push({ group: 'checkpoint', seed, dir: out, file: join('checkpoints', stepDir, 'trainer_state.json'), format: 'json', hot: STATE_HOT, base });
+    targets.push({ group: 'checkpoint', seed, dir: out, file: join('checkpoints', stepDir, 'state.safetensors'), format: 'safetensors', hot: [], base });
+  }
+  return { root, targets };
+}
+
+// ---------------------------------------------------------------- judging outcomes
+
+/** The engine's error classes: each message says which file was wrong and what to do. */
+export const CLEAR_ERRORS = ['SafetensorsError', 'ModelConfigError', 'LoraError', 'CheckpointError', 'OnnxCacheError'];
+
+/** Signs that a JavaScript value or a runtime failure leaked into the message instead of a sentence for the user. */
+const LEAKS: readonly RegExp[] = [
+  /\bundefined\b/,
+  /\bNaN\b/,
+  /\[object Object\]/,
+  /Cannot read propert/,
+  /Cannot set propert/,
+  /is not a function/,
+  /is not iterable/,
+  /Maximum call stack/,
+  /Invalid (typed )?array length/,
+  /Array buffer allocation failed/,
+  /out of memory/i,
+  /Cannot convert/,
+  /The "\w+" argument must be/,
+  /\n\s+at .+:\d+:\d+/,
+];
+
+/** At least one sentence that tells the user what to do. */
+const ADVICE = /\b(check|export|download|save|fix|restore|regenerate|convert|use|point|choose|start|remove|delete|add|lower|pass|train|load|run|set|make|reinstall)\b/i;
+
+const MAX_MESSAGE = 4000;
+
+/**
+ * The rule for a clear error: an engine error class, a message that names the folder (or a
+ * file in it) given to the loader, says what to do, leaks no JavaScript internals, and is short
+ * enough to show. Returns why the error is not clear, or null when it is.
+ */
+export function judgeError(e: unknown, folder: string): string | null {
+  if (!(e instanceof Error)) return `threw a non-Error ${typeof e}: ${String(e).slice(0, 100)}`;
+  const head = `${e.name}: ${e.message.slice(0, 160)}`;
+  if (!CLEAR_ERRORS.includes(e.name)) return `not an engine error (${head})`;
+  if (!e.message.includes(folder)) return `the message does not name ${folder} (${head})`;
+  const leak = LEAKS.find((r) => r.test(e.message));
+  if (leak) return `the message leaks ${leak} (${head})`;
+  if (!ADVICE.test(e.message)) return `the message says nothing to do (${head})`;
+  if (e.message.length > MAX_MESSAGE) return `the message is ${e.message.length} characters long (${head})`;
+  return null;
+}
+
+// ---------------------------------------------------------------- one case
+
+export interface CaseResult {
+  index: number;
+  group: Group;
+  seed: string;
+  /** The kind of file corrupted (its name; shards and step folders folded). */
+  kind: string;
+  what: string;
+  /** 'ok' or the error's class name. */
+  outcome: string;
+  /** Why the case failed (unclear error, crash, hang, memory, corrupt cache used), or null. */
+  failure: string | null;
+  message?: string;
+  ms: number;
+  /** Growth of resident memory or ArrayBuffer memory across the case, bytes. */
+  memDelta: number;
+  /** Resident memory of the process after the case, bytes. */
+  rss: number;
+}
+
+function kindOf(t: Target): string {
+  const name = basename(t.file);
+  if (t.group === 'onnx') return `onnx cache ${name}`;
+  if (/^model-\d+-of-\d+\.safetensors$/.test(name)) return 'model shard .safetensors';
+  return `${t.group === 'adapter' || t.group === 'model' ? '' : t.group + ' '}${name}`;
+}
+
+function caseRng(seed: number, index: number): Rng {
+  return mulberry32(Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b));
+}
+
+function folderBytes(dir: string): number {
+  let n = 0;
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) n += e.isDirectory() ? folderBytes(join(dir, e.name)) : e.isFile() ? statSync(join(dir, e.name)).size : 0;
+  } catch {
+    // a mutation may have replaced the folder by a file
+  }
+  return n;
+}
+
+interface Prepared {
+  target: Target;
+  /** The case's copy of target.dir. */
+  dir: string;
+  what: string;
+  /** Whether the bytes of an ONNX graph or weights file changed (the entry must then be rebuilt). */
+  onnxChanged: boolean;
+}
+
+/** Writes the case's folder: the seed folder hard-linked, the target file replaced by its mutation. */
+function prepare(seeds: Seeds, index: number, seed: number, caseRoot: string): Prepared {
+  const rng = caseRng(seed, index);
+  const target = pick(rng, seeds.targets);
+  rmSync(caseRoot, { recursive: true, force: true });
+  const dir = join(caseRoot, basename(target.dir));
+  copyFolder(target.dir, dir, true);
+  const path = join(dir, target.file);
+  const original = new Uint8Array(readFileSync(path)); // a copy: Buffer's slice() would share memory with it
+  unlinkSync(path); // never write through the link into the seed
+  const r = rng();
+  let m: Mutated;
+  if (r < 0.03) return { target, dir, what: 'file deleted', onnxChanged: target.group === 'onnx' && target.format === 'binary' };
+  if (r < 0.05) {
+    mkdirSync(path);
+    return { target, dir, what: 'file replaced by a folder', onnxChanged: target.group === 'onnx' && target.format === 'binary' };
+  }
+  if (r < 0.06 && target.group === 'onnx') {
+    rmSync(dir, { recursive: true, force: true });
+    writeFileSync(dir, 'not a folder');
+    return { target, dir, what: 'cache folder replaced by a file', onnxChanged: true };
+  }
+  if (target.format === 'safetensors') m = mutateSafetensors(rng, original);
+  else if (target.format === 'json') m = mutateJson(rng, original, target.hot);
+  else m = mutateBinary(rng, original);
+  writeFileSync(path, m.bytes);
+  const changed = m.bytes.length !== original.length || !Buffer.from(m.bytes).equals(original);
+  return { target, dir, what: m.what, onnxChanged: target.group === 'onnx' && target.format === 'binary' && changed };
+}
+
+/** The base models cases share (read-only: each loading path loads its own copy when it changes it). */
+const baseModels = new Map<string, Model>();
+
+function sharedBase(dir: string): Model {
+  let m = baseModels.get(dir);
+  if (m === undefined) {
+    m = loadModel(dir);
+    baseModels.set(dir, m);
+  }
+  return m;
+}
+
+/** Runs the loading path of the case's group; returns a note on success or a failure that is not an error. */
+function load(p: Prepared): { note: string; failure: string | null } {
+  const { target, dir } = p;
+  switch (target.group) {
+    case 'model': {
+      const m = loadModel(dir);
+      return { note: `${m.params.length} parameters`, failure: null };
+    }
+    case 'adapter': {
+      const model = loadModel(target.base!);
+      mergeLora(model, loadAdapter(dir, model.config));
+      return { note: 'adapter merged', failure: null };
+    }
+    case 'onnx': {
+      const r = exportCached(sharedBase(target.base!), dir);
+      if (r.reused && p.onnxChanged) return { note: '', failure: `a corrupt cache entry was used (${p.what})` };
+      const seedEntry = join(target.dir, dirname(target.file));
+      for (const f of [MODEL_FILE, DATA_FILE]) {
+        if (!readFileSync(join(r.dir, f)).equals(readFileSync(join(seedEntry, f)))) return { note: '', failure: `the rebuilt entry's ${f} differs from a fresh export` };
+      }
+      return { note: r.reused ? 'entry reused' : `rebuilt: ${r.rebuiltBecause ?? 'no entry'}`, failure: null };
+    }
+    case 'checkpoint': {
+      const model = loadModel(target.base!);
+      const saved = readTrainerState(dir);
+      if (saved === null) return { note: 'no checkpoint: a new run would start', failure: null };
+      const options = saved.options;
+      const lora = saved.lora !== null ? createLora(model.config, saved.lora, options.seed) : null;
+      const trainer = new Trainer(model, new TokenDataset(checkpointDocs(), 0, options.seqLen, options.seed), options, lora);
+      restoreCheckpoint(dir, trainer);
+      const step = trainer.trainStep();
+      return { note: `resumed at step ${step.step - 1}, loss ${step.loss.toFixed(3)}`, failure: null };
+    }
+  }
+}
+
+/** Memory a case may add beyond the files it reads: a few copies of them plus a fixed allowance. */
+const MEM_FIXED = 160 << 20;
+const MEM_PER_BYTE = 6;
+
+/**
+ * Runs case `index` of the seeded sequence in this thread. Memory is measured without a forced
+ * collection (one per case cost more than the cases): what a case allocates stays counted
+ * unless a collection runs during it, and allocations far over budget cannot hide that way.
+ */
+export function runCase(seeds: Seeds, index: number, seed: number, caseRoot: string): CaseResult {
+  const p = prepare(seeds, index, seed, caseRoot);
+  const { target } = p;
+  const inputBytes = folderBytes(p.dir) + (target.base ? folderBytes(target.base) : 0);
+  const before = process.memoryUsage();
+  const t0 = performance.now();
+  let outcome = 'ok';
+  let failure: string | null = null;
+  let message: string | undefined;
+  try {
+    const r = load(p);
+    failure = r.failure;
+    message = r.note;
+  } catch (e) {
+    outcome = e instanceof Error ? e.name : typeof e;
+    message = e instanceof Error ? e.message : String(e);
+    failure = judgeError(e, p.dir);
+  }
+  const ms = performance.now() - t0;
+  const after = process.memoryUsage();
+  const memDelta = Math.max(after.rss - before.rss, after.arrayBuffers - before.arrayBuffers);
+  const budget = MEM_FIXED + MEM_PER_BYTE * inputBytes;
+  if (failure === null && memDelta > budget) failure = `allocated ${(memDelta / 2 ** 20).toFixed(0)} MiB for ${(inputBytes / 2 ** 20).toFixed(1)} MiB of files (budget ${(budget / 2 ** 20).toFixed(0)} MiB)`;
+  return { index, group: target.group, seed: target.seed, kind: kindOf(target), what: p.what, outcome, failure, message, ms, memDelta, rss: after.rss };
+}
+
+// ---------------------------------------------------------------- the run
+
+export interface FuzzOptions {
+  cases: number;
+  seed: number;
+  /** A case running longer than this is a hang: its worker is terminated. */
+  caseTimeoutMs: number;
+  /** Heap limit of the worker that runs the cases. */
+  heapMb?: number;
+}
+
+export interface FuzzSummary {
+  cases: number;
+  results: CaseResult[];
+  failures: CaseResult[];
+  seconds: number;
+  peakRss: number;
+}
+
+/** Messages between the fuzz worker and runFuzz. */
+export type WorkerMessage = { kind: 'result'; result: CaseResult } | { kind: 'done' };
+
+export interface WorkerInput {
+  seeds: Seeds;
+  seed: number;
+  start: number;
+  end: number;
+  caseRoot: string;
+}
+
+/** Builds the seeds, then runs cases [0, cases) in a worker thread under a watchdog. */
+export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
+  const t0 = performance.now();
+  const root = mkdtempSync(join(tmpdir(), 'limelight-fuzz-'));
+  try {
+    const seeds = buildSeeds(join(root, 'seeds'));
+    const results: CaseResult[] = [];
+    let next = 0;
+    while (next < o.cases) {
+      const input: WorkerInput = { seeds, seed: o.seed, start: next, end: o.cases, caseRoot: join(root, 'case') };
+      const lost = await runWorker(input, o, (r) => {
+        results.push(r);
+        next = r.index + 1;
+      });
+      if (lost !== null) {
+        results.push({ index: next, group: 'model', seed: '?', kind: '?', what: '?', outcome: lost.outcome, failure: lost.failure, ms: lost.ms, memDelta: 0, rss: 0 });
+        next++;
+      }
+    }
+    const failures = results.filter((r) => r.failure !== null);
+    return { cases: results.length, results, failures, seconds: (performance.now() - t0) / 1000, peakRss: Math.max(0, ...results.map((r) => r.rss)) };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** Runs one worker until it finishes (null) or loses the case it was on (a hang or a crash). */
+function runWorker(input: WorkerInput, o: FuzzOptions, onResult: (r: CaseResult) => void): Promise<{ outcome: string; failure: string; ms: number } | null> {
+  return new Promise((resolve) => {
+    const worker = new Worker(join(__dirname, 'fuzzModelFilesWorker.js'), {
+      workerData: input,
+      resourceLimits: { maxOldGenerationSizeMb: o.heapMb ?? 1024 },
+    });
+    let settled = false;
+    let caseStart = performance.now();
+    const finish = (v: { outcome: string; failure: string; ms: number } | null): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      resolve(v);
+    };
+    // The first case also loads the engine's modules in the worker.
+    let timer = setTimeout(onTimeout, o.caseTimeoutMs + 20_000);
+    function onTimeout(): void {
+      const ms = performance.now() - caseStart;
+      finish({ outcome: 'hang', failure: `no result after ${ms.toFixed(0)} ms (case limit ${o.caseTimeoutMs} ms)`, ms });
+    }
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.kind === 'done') return finish(null);
+      onResult(m.result);
+      caseStart = performance.now();
+      clearTimeout(timer);
+      timer = setTimeout(onTimeout, o.caseTimeoutMs);
+    });
+    worker.on('error', (e) => finish({ outcome: 'crash', failure: `the worker died: ${e.name}: ${e.message.slice(0, 200)}`, ms: performance.now() - caseStart }));
+    worker.on('exit', (code) => finish({ outcome: 'crash', failure: `the worker exited with code ${code}`, ms: performance.now() - caseStart }));
+  });
+}
+
+/** The printed summary: cases per file kind, outcomes per error class, slowest case, peak memory, failures. */
+export function formatSummary(s: FuzzSummary): string {
+  const count = (key: (r: CaseResult) => string): string[] => {
+    const m = new Map<string, number>();
+    for (const r of s.results) m.set(key(r), (m.get(key(r)) ?? 0) + 1);
+    return [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `  ${String(n).padStart(6)}  ${k}`);
+  };
+  const slowest = s.results.reduce<CaseResult | null>((a, r) => (a === null || r.ms > a.ms ? r : a), null);
+  const maxMem = s.results.reduce<CaseResult | null>((a, r) => (a === null || r.memDelta > a.memDelta ? r : a), null);
+  const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  const lines = [
+    `model-file fuzz: ${s.cases} cases in ${s.seconds.toFixed(1)} s, ${s.failures.length} failures`,
+    'cases per file kind:',
+    ...count((r) => r.kind),
+    'outcomes (ok / error class):',
+    ...count((r) => (r.failure !== null ? `FAILED (${r.outcome})` : r.outcome)),
+    'outcomes per loading path:',
+    ...count((r) => `${r.group}: ${r.failure !== null ? 'FAILED' : r.outcome}`),
+  ];
+  if (slowest) lines.push(`slowest case: #${slowest.index} ${slowest.ms.toFixed(0)} ms (${slowest.kind}: ${slowest.what} -> ${slowest.outcome})`);
+  if (maxMem) lines.push(`largest memory growth in a case: ${mib(maxMem.memDelta)} (#${maxMem.index} ${maxMem.kind}: ${maxMem.what})`);
+  lines.push(`peak RSS: ${mib(s.peakRss)}`);
+  for (const f of s.failures.slice(0, 30)) lines.push(`FAIL #${f.index} ${f.kind} [${f.seed}] ${f.what}: ${f.failure}`);
+  if (s.failures.length > 30) lines.push(`... and ${s.failures.length - 30} more failures`);
+  return lines.join('\n');
+}

@@ -1,0 +1,381 @@
+// Seeded mutations of model files for the fuzzer (fuzzModelFiles.ts): each takes the bytes of
+// a real file and returns corrupted bytes plus a short description of what was done. Three
+// levels for safetensors: the raw bytes (length prefix, bit flips, NaN/Inf, truncation), the
+// header JSON re-encoded with a correct length (wrong dtypes, shapes, offsets, entries), and
+// whole files that are valid safetensors but hold the wrong tensors (shapes, names, dtypes).
+// JSON files (config.json, adapter_config.json, trainer state, manifests) get type-level and
+// value-level mutations of their fields, biased towards the fields the loaders read.
+import { parseSafetensors } from '../../engine/io/safetensors';
+import { DTYPE_SIZE, SUPPORTED_DTYPES, f32ToF16, type Dtype } from '../../engine/io/dtype';
+
+export type Rng = () => number;
+
+export interface Mutated {
+  bytes: Uint8Array;
+  what: string;
+}
+
+export function pick<T>(rng: Rng, items: readonly T[]): T {
+  return items[Math.floor(rng() * items.length)]!;
+}
+
+function int(rng: Rng, n: number): number {
+  return Math.floor(rng() * n);
+}
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+/** Values no loader should take for a count, a size, a name or a flag. */
+const ABSURD: readonly unknown[] = [
+  0, -1, -0, 1, 2, 3, 7, 0.5, 1.5, -2.5, 1e9, 1e12, 1e308, -1e308, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, 4096, 65536, 1 << 20,
+  '', '12', 'abc', 'nan', '__proto__', '..', '../../..', '/', 'x'.repeat(5000), null, true, false, [], [null], [1, 2], {}, { a: null }, { a: { b: null } },
+];
+
+function absurd(rng: Rng): unknown {
+  return pick(rng, ABSURD);
+}
+
+// ---------------------------------------------------------------- JSON
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function setOwn(obj: JsonObject, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Every path to a value in the document (objects and arrays walked), up to `depth` levels. */
+function paths(v: unknown, depth: number, prefix: (string | number)[] = []): (string | number)[][] {
+  if (depth === 0) return [];
+  const out: (string | number)[][] = [];
+  if (Array.isArray(v)) {
+    v.slice(0, 8).forEach((x, i) => {
+      out.push([...prefix, i], ...paths(x, depth - 1, [...prefix, i]));
+    });
+  } else if (isObject(v)) {
+    for (const [k, x] of Object.entries(v)) out.push([...prefix, k], ...paths(x, depth - 1, [...prefix, k]));
+  }
+  return out;
+}
+
+function parentOf(doc: unknown, path: (string | number)[]): { parent: JsonObject | unknown[]; key: string | number } {
+  let cur = doc as JsonObject | unknown[];
+  for (const p of path.slice(0, -1)) cur = (cur as Record<string | number, unknown>)[p] as JsonObject | unknown[];
+  return { parent: cur, key: path[path.length - 1]! };
+}
+
+function scaled(rng: Rng, v: unknown): unknown {
+  if (typeof v !== 'number') return absurd(rng);
+  return pick(rng, [v * 2, v * 1e6, v + 1, v - 1, -v, v / 3, 0, Math.round(v * 1e9)]);
+}
+
+/** Mutates one field of a parsed document in place; `hot` paths (the fields loaders read) are chosen more often. */
+function mutateField(rng: Rng, doc: unknown, hot: readonly string[]): string {
+  const all = paths(doc, 4);
+  const hotPaths = all.filter((p) => hot.includes(p.join('.')));
+  const path = hotPaths.length > 0 && rng() < 0.7 ? pick(rng, hotPaths) : all.length > 0 ? pick(rng, all) : null;
+  if (path === null) return 'no field to mutate';
+  const { parent, key } = parentOf(doc, path);
+  const name = path.join('.');
+  const old = (parent as Record<string | number, unknown>)[key];
+  const r = rng();
+  if (r < 0.2) {
+    if (Array.isArray(parent)) parent.splice(key as number, 1);
+    else delete parent[key as string];
+    return `deleted ${name}`;
+  }
+  const value = r < 0.45 ? scaled(rng, old) : absurd(rng);
+  if (Array.isArray(parent)) parent[key as number] = value;
+  else setOwn(parent, key as string, value);
+  return `${name} = ${JSON.stringify(value)?.slice(0, 40)}`;
+}
+
+/** A JSON document mutated at the text level or at one of its fields. */
+export function mutateJson(rng: Rng, bytes: Uint8Array, hot: readonly string[]): Mutated {
+  const text = utf8Decoder.decode(bytes);
+  const r = rng();
+  if (r < 0.08) {
+    const cut = int(rng, text.length);
+    return { bytes: utf8.encode(text.slice(0, cut)), what: `truncated at ${cut} of ${text.length} chars` };
+  }
+  if (r < 0.14) {
+    const garbage = pick(rng, ['', 'nan', 'Infinity', '{', '\u0000\u0001', '\ufeff' + text, 'null', '[]', '42', '"x"', 'true', '['.repeat(200_000), '{"a":'.repeat(50_000)]);
+    return { bytes: utf8.encode(garbage), what: `replaced by ${JSON.stringify(garbage.slice(0, 12))}${garbage.length > 12 ? '...' : ''}` };
+  }
+  if (r < 0.18) {
+    const b = bytes.slice();
+    for (let i = 0, n = 1 + int(rng, 8); i < n && b.length > 0; i++) b[int(rng, b.length)] ^= 1 << int(rng, 8);
+    return { bytes: b, what: 'bit flips in the text' };
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return { bytes, what: 'unchanged (seed is not JSON)' };
+  }
+  const whats: string[] = [];
+  for (let i = 0, n = 1 + (rng() < 0.3 ? int(rng, 3) : 0); i < n; i++) {
+    if (rng() < 0.1 && isObject(doc)) {
+      const key = pick(rng, ['__proto__', 'constructor', 'extra', 'toString', ...hot.map((h) => h.split('.')[0]!)]);
+      setOwn(doc, key, absurd(rng));
+      whats.push(`set ${key}`);
+    } else whats.push(mutateField(rng, doc, hot));
+  }
+  return { bytes: utf8.encode(JSON.stringify(doc)), what: whats.join('; ') };
+}
+
+// ---------------------------------------------------------------- safetensors
+
+export interface RawTensor {
+  name: string;
+  dtype: string;
+  shape: number[];
+  data: Uint8Array;
+}
+
+/** The tensors of a valid file, in file order, with their raw bytes. */
+export function decodeTensors(bytes: Uint8Array): { tensors: RawTensor[]; metadata: Record<string, string> } {
+  const f = parseSafetensors(bytes, 'seed');
+  return { tensors: f.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape.slice(), data: new Uint8Array(f.raw(t.name)) })), metadata: { ...f.metadata } };
+}
+
+/** A file from a header object (any JSON) and a data section, with a correct length prefix. */
+export function encodeRaw(header: unknown, data: Uint8Array, lengthOverride?: bigint): Uint8Array {
+  const json = utf8.encode(JSON.stringify(header) ?? 'null');
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, lengthOverride ?? BigInt(json.length), true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
+/** A valid file holding these tensors in order (each data_offsets exactly its bytes). */
+export function encodeTensors(tensors: readonly RawTensor[], metadata?: Record<string, string>): Uint8Array {
+  const header: JsonObject = {};
+  if (metadata !== undefined) setOwn(header, '__metadata__', metadata);
+  let offset = 0;
+  for (const t of tensors) {
+    setOwn(header, t.name, { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.data.length] });
+    offset += t.data.length;
+  }
+  const data = new Uint8Array(offset);
+  offset = 0;
+  for (const t of tensors) {
+    data.set(t.data, offset);
+    offset += t.data.length;
+  }
+  return encodeRaw(header, data);
+}
+
+function splitFile(bytes: Uint8Array): { header: JsonObject; data: Uint8Array } {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  return { header: JSON.parse(utf8Decoder.decode(bytes.subarray(8, 8 + n))) as JsonObject, data: bytes.subarray(8 + n) };
+}
+
+function lengthPrefix(rng: Rng, bytes: Uint8Array): Mutated {
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  const size = BigInt(bytes.length);
+  const value = pick(rng, [0n, 1n, 2n, 7n, n - 1n, n + 1n, n + 8n, size, size - 8n, size + 1000n, 2n ** 32n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n, 100_000_001n, BigInt(int(rng, 2 ** 30))]);
+  const out = bytes.slice();
+  new DataView(out.buffer).setBigUint64(0, value, true);
+  return { bytes: out, what: `header length ${n} -> ${value}` };
+}
+
+function headerText(rng: Rng, bytes: Uint8Array): Mutated {
+  const { header, data } = splitFile(bytes);
+  const json = utf8.encode(JSON.stringify(header));
+  const r = rng();
+  let text: Uint8Array;
+  let what: string;
+  if (r < 0.4) {
+    const cut = int(rng, json.length);
+    text = json.slice(0, cut);
+    what = `header JSON truncated at ${cut} of ${json.length}`;
+  } else if (r < 0.6) {
+    text = json.slice();
+    for (let i = 0, k = 1 + int(rng, 6); i < k; i++) text[int(rng, text.length)] = pick(rng, [0x00, 0x22, 0x7b, 0x7d, 0xff, 0xc3, 0x5c, int(rng, 256)]);
+    what = 'header JSON bytes overwritten';
+  } else {
+    const s = pick(rng, ['', ' ', 'null', '[]', '"F32"', '123', '{}', 'nan', '{"a":{"dtype":"F32"}}', '['.repeat(100_000), '\ufeff{}']);
+    text = utf8.encode(s);
+    what = `header JSON replaced by ${JSON.stringify(s.slice(0, 16))}`;
+  }
+  const out = new Uint8Array(8 + text.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);
+  out.set(text, 8);
+  out.set(data, 8 + text.length);
+  return { bytes: out, what };
+}
+
+const BAD_DTYPES: readonly unknown[] = [...SUPPORTED_DTYPES, 'F8_E4M3', 'I16', 'U64', 'f32', 'float32', '', null, 4, ['F32'], { F32: 1 }];
+
+function headerField(rng: Rng, bytes: Uint8Array): Mutated {
+  const { header, data } = splitFile(bytes);
+  const names = Object.keys(header).filter((k) => k !== '__metadata__');
+  const name = pick(rng, names);
+  const entry = header[name] as { dtype: string; shape: number[]; data_offsets: [number, number] };
+  const [b, e] = entry.data_offsets;
+  const other = header[pick(rng, names)] as { data_offsets: [number, number] };
+  const r = rng();
+  let what: string;
+  if (r < 0.15) {
+    entry.dtype = pick(rng, BAD_DTYPES) as string;
+    what = `${name}.dtype = ${JSON.stringify(entry.dtype)}`;
+  } else if (r < 0.4) {
+    const s = entry.shape;
+    const shapes: unknown[] = [[], [0], [-1, 4], [2 ** 53, 2 ** 53], [1e12], [1e6, 1e6, 1e6], [1e12, 0], [1.5], ['4'], null, 'x', Array(100).fill(1), Array(65).fill(1), [...s, 1], s.map((d) => d * 2), [...s].reverse(), [s.reduce((a, x) => a * x, 1) * 4], [2 ** 32, 2 ** 32, 0], [-0], [Infinity]];
+    entry.shape = pick(rng, shapes) as number[];
+    what = `${name}.shape = ${JSON.stringify(entry.shape)?.slice(0, 40)}`;
+  } else if (r < 0.65) {
+    const offs: unknown[] = [[e, b], [0, 2 ** 53], [b, data.length + 1], [-1, e], [b, e, 0], null, [b + 1, e + 1], other.data_offsets, [1e20, 1e20 + 4], [b, e + 4], [b - 4, e - 4], [b, b], [b.toString(), e], [b + 0.5, e], [data.length, data.length + (e - b)]];
+    entry.data_offsets = pick(rng, offs) as [number, number];
+    what = `${name}.data_offsets = ${JSON.stringify(entry.data_offsets)}`;
+  } else if (r < 0.75) {
+    delete header[name];
+    what = `entry ${name} deleted`;
+  } else if (r < 0.82) {
+    const extra = pick(rng, ['extra.weight', name + '.copy', '', '__proto__', 'lm_head.weight']);
+    setOwn(header, extra, rng() < 0.5 ? { ...entry } : { dtype: 'F32', shape: [0], data_offsets: [0, 0] });
+    what = `extra entry ${JSON.stringify(extra)}`;
+  } else if (r < 0.9) {
+    setOwn(header, name, absurd(rng));
+    what = `entry ${name} = ${JSON.stringify(header[name])?.slice(0, 30)}`;
+  } else {
+    setOwn(header, '__metadata__', pick(rng, [1, [], null, { a: 1 }, { a: { b: null } }, 'str', { format: null }, JSON.parse('{"__proto__":"x"}')]));
+    what = `__metadata__ = ${JSON.stringify(header.__metadata__)}`;
+  }
+  return { bytes: encodeRaw(header, data), what };
+}
+
+function dataBytes(rng: Rng, bytes: Uint8Array): Mutated {
+  const { header } = splitFile(bytes);
+  const dataStart = bytes.length - Math.max(0, ...Object.values(header).map((v) => (v as { data_offsets?: number[] }).data_offsets?.[1] ?? 0));
+  const r = rng();
+  if (r < 0.3) {
+    const out = bytes.slice();
+    const k = 1 + int(rng, 64);
+    for (let i = 0; i < k; i++) {
+      const at = dataStart + int(rng, bytes.length - dataStart);
+      out[at] ^= 1 << int(rng, 8);
+    }
+    return { bytes: out, what: `${k} bit flips in the data` };
+  }
+  if (r < 0.5) {
+    const out = bytes.slice();
+    const f = new DataView(out.buffer);
+    const k = 1 + int(rng, 32);
+    for (let i = 0; i < k; i++) {
+      const at = dataStart + 4 * int(rng, (bytes.length - dataStart) >> 2);
+      if (at + 4 <= out.length) f.setFloat32(at, pick(rng, [NaN, Infinity, -Infinity, 3e38, -0]), true);
+    }
+    return { bytes: out, what: `${k} values set to NaN/Inf/extremes` };
+  }
+  if (r < 0.8) {
+    const cut = pick(rng, [0, 1, 7, 8, 9, int(rng, dataStart), dataStart, dataStart + int(rng, bytes.length - dataStart), bytes.length - 1]);
+    return { bytes: bytes.slice(0, cut), what: `truncated to ${cut} of ${bytes.length} bytes` };
+  }
+  const extra = new Uint8Array(1 + int(rng, 4096)).map(() => int(rng, 256));
+  const out = new Uint8Array(bytes.length + extra.length);
+  out.set(bytes);
+  out.set(extra, bytes.length);
+  return { bytes: out, what: `${extra.length} garbage bytes appended` };
+}
+
+function convert(t: RawTensor, dtype: Dtype): RawTensor {
+  const n = t.data.length / DTYPE_SIZE[t.dtype as Dtype];
+  const src = t.dtype === 'F32' ? new Float32Array(t.data.buffer, t.data.byteOffset, n) : new Float32Array(n);
+  const out = new Uint8Array(n * DTYPE_SIZE[dtype]);
+  const dv = new DataView(out.buffer);
+  for (let i = 0; i < n; i++) {
+    const v = src[i]!;
+    if (dtype === 'F64') dv.setFloat64(8 * i, v, true);
+    else if (dtype === 'F32') dv.setFloat32(4 * i, v, true);
+    else if (dtype === 'I64') dv.setBigInt64(8 * i, BigInt(Math.round(v * 1000)), true);
+    else if (dtype === 'I32') dv.setInt32(4 * i, Math.round(v * 1000), true);
+    else if (dtype === 'BF16') dv.setUint16(2 * i, new Uint32Array(Float32Array.of(v).buffer)[0]! >>> 16, true);
+    else if (dtype === 'F16') {
+      const h = new Uint16Array(1);
+      f32ToF16(h, Float32Array.of(v));
+      dv.setUint16(2 * i, h[0]!, true);
+    } else if (dtype === 'U16') dv.setUint16(2 * i, Math.abs(Math.round(v * 1000)) & 0xffff, true);
+    else out[i] = Math.round(v * 100) & 0xff;
+  }
+  return { ...t, dtype, data: out };
+}
+
+function resized(rng: Rng, t: RawTensor): RawTensor {
+  const shape = pick(rng, [t.shape.map((d) => d + 1), t.shape.map((d, i) => (i === 0 ? Math.max(0, d - 1) : d)), [...t.shape].reverse(), [...t.shape, 1], t.shape.slice(1), [0, ...t.shape.slice(1)], t.shape.map((d) => d * 2)]);
+  const numel = shape.reduce((a, d) => a * d, 1);
+  const size = DTYPE_SIZE[t.dtype as Dtype];
+  const data = new Uint8Array(numel * size);
+  data.set(t.data.subarray(0, Math.min(t.data.length, data.length)));
+  return { ...t, shape, data };
+}
+
+/** Valid safetensors files holding the wrong tensors: shapes, names, dtypes, a missing or extra one. */
+function semantic(rng: Rng, bytes: Uint8Array): Mutated {
+  const { tensors, metadata } = decodeTensors(bytes);
+  const i = int(rng, tensors.length);
+  const t = tensors[i]!;
+  const r = rng();
+  let what: string;
+  if (r < 0.3) {
+    tensors[i] = resized(rng, t);
+    what = `${t.name} reshaped [${t.shape.join(',')}] -> [${tensors[i]!.shape.join(',')}]`;
+  } else if (r < 0.5) {
+    const dtype = pick(rng, SUPPORTED_DTYPES.filter((d) => d !== t.dtype));
+    tensors[i] = convert(t, dtype);
+    what = `${t.name} stored as ${dtype}`;
+  } else if (r < 0.65) {
+    tensors.splice(i, 1);
+    what = `${t.name} left out`;
+  } else if (r < 0.8) {
+    const name = pick(rng, [t.name.replace(/\.weight$/, '.bias'), t.name.replace(/\d+/, '99'), t.name.toUpperCase(), 'base_model.model.' + t.name, t.name.replace('lora_A', 'lora_B'), t.name.replace(/^[^.]*\./, '')]);
+    if (!tensors.some((x) => x.name === name)) tensors[i] = { ...t, name };
+    what = `${t.name} renamed ${name}`;
+  } else if (r < 0.9) {
+    tensors.push({ ...t, name: t.name + '_extra' });
+    what = `extra tensor ${t.name}_extra`;
+  } else {
+    tensors.push(tensors.shift()!);
+    what = 'tensor order rotated';
+  }
+  return { bytes: encodeTensors(tensors, metadata), what };
+}
+
+/** A safetensors file mutated at one of the levels above. */
+export function mutateSafetensors(rng: Rng, bytes: Uint8Array): Mutated {
+  const r = rng();
+  if (r < 0.15) return lengthPrefix(rng, bytes);
+  if (r < 0.27) return headerText(rng, bytes);
+  if (r < 0.6) return headerField(rng, bytes);
+  if (r < 0.82) return dataBytes(rng, bytes);
+  return semantic(rng, bytes);
+}
+
+/** A binary file (ONNX graph or its weights) truncated, bit-flipped, emptied or grown. */
+export function mutateBinary(rng: Rng, bytes: Uint8Array): Mutated {
+  const r = rng();
+  if (r < 0.35) {
+    const out = bytes.slice();
+    const k = 1 + int(rng, 16);
+    for (let i = 0; i < k && out.length > 0; i++) out[int(rng, out.length)] ^= 1 << int(rng, 8);
+    return { bytes: out, what: `${k} bit flips` };
+  }
+  if (r < 0.7) {
+    const cut = pick(rng, [0, 1, int(rng, bytes.length), bytes.length - 1]);
+    return { bytes: bytes.slice(0, cut), what: `truncated to ${cut} of ${bytes.length} bytes` };
+  }
+  if (r < 0.85) {
+    const out = new Uint8Array(bytes.length + 1 + int(rng, 64));
+    out.set(bytes);
+    return { bytes: out, what: 'zero bytes appended' };
+  }
+  const out = bytes.slice();
+  out.fill(0, int(rng, out.length));
+  return { bytes: out, what: 'tail zeroed' };
+}

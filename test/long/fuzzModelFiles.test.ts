@@ -1,0 +1,13 @@
+// The nightly-style model-file fuzz: at least 10,000 seeded cases (FUZZ_CASES to change, FUZZ_SEED
+// for another sequence) across every file kind; prints cases per kind, outcomes per error class,
+// the slowest case and peak memory. Every case must end in success or a clear error.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatSummary, runFuzz } from '../harness/fuzzModelFiles';
+
+test('10,000 corrupted model files each end in success or a clear error, within time and memory limits', async () => {
+  const s = await runFuzz({ cases: Number(process.env.FUZZ_CASES ?? 10_000), seed: Number(process.env.FUZZ_SEED ?? 20261125), caseTimeoutMs: 15_000 });
+  const summary = formatSummary(s);
+  console.log(summary);
+  assert.equal(s.failures.length, 0, summary);
+});

@@ -1,0 +1,26 @@
+// Corrupt model files never crash, hang or exhaust memory: a few hundred seeded cases across
+// every file kind the engine reads (test/harness/fuzzModelFiles.ts), each ending in success or
+// a clear error. test/long/fuzzModelFiles.test.ts runs the same fuzzer with 10,000 cases.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatSummary, judgeError, runFuzz } from '../harness/fuzzModelFiles';
+import { SafetensorsError } from '../../engine/io/safetensors';
+
+test('the clear-error rule refuses raw runtime errors, messages without the file or advice, and leaked values', () => {
+  const dir = '/models/m';
+  assert.equal(judgeError(new SafetensorsError(`${dir}/model.safetensors: the header is not valid JSON. Export or download it again.`), dir), null);
+  assert.match(judgeError(new TypeError(`Cannot read properties of undefined (reading 'shape')`), dir)!, /not an engine error/);
+  assert.match(judgeError(new SafetensorsError('the header is not valid JSON. Export it again.'), dir)!, /does not name/);
+  assert.match(judgeError(new SafetensorsError(`${dir}: shape is undefined. Export it again.`), dir)!, /leaks/);
+  assert.match(judgeError(new SafetensorsError(`${dir}: rank must be a whole number (got NaN). Export it again.`), dir)!, /leaks/);
+  assert.match(judgeError(new SafetensorsError(`${dir}: the header is wrong.`), dir)!, /nothing to do/);
+  assert.match(judgeError('a string', dir)!, /non-Error/);
+});
+
+test('300 corrupted model, adapter, ONNX cache and checkpoint files each end in success or a clear error', async () => {
+  const s = await runFuzz({ cases: Number(process.env.FUZZ_CASES ?? 300), seed: Number(process.env.FUZZ_SEED ?? 1), caseTimeoutMs: 10_000 });
+  const summary = formatSummary(s);
+  console.log(summary);
+  assert.equal(s.failures.length, 0, summary);
+  for (const group of ['model', 'adapter', 'onnx', 'checkpoint']) assert.ok(s.results.some((r) => r.group === group), `no ${group} case ran`);
+});
