@@ -37,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): void {
     settings = result.settings;
     log.setLevel(settings.logLevel);
     for (const p of result.problems) log.warn(p);
+    for (const n of result.notes) log.info(n);
     if (result.problems.length > 0) {
       void vscode.window.showWarningMessage(`Limelight: ${result.problems[0]}${result.problems.length > 1 ? ` (and ${result.problems.length - 1} more in the Limelight log)` : ''}`);
     }

@@ -1,7 +1,9 @@
 // Reads Limelight's settings and checks each value against the schema the manifest
 // declares (package.json contributes.configuration), so the bounds live in one place.
 // A value of the wrong type or out of bounds falls back to the default (or is clamped)
-// and is reported, never passed on to the engine.
+// and is reported, never passed on to the engine. limelight.model.path must name an existing
+// local folder (folderPath.ts); it is passed on as its real path.
+import { checkFolder } from './folderPath';
 
 export type Backend = 'auto' | 'js' | 'ort-cpu' | 'ort-webgpu';
 export type WeightFormat = 'auto' | 'f32' | 'f16' | 'q8_0';
@@ -48,6 +50,8 @@ export interface SettingsResult {
   settings: LimelightSettings;
   /** One line per value that was ignored or clamped, saying what to change. */
   problems: string[];
+  /** Facts worth a log line: the real folder behind a model path given through a link, ~ or `..`. */
+  notes: string[];
 }
 
 const SECTION = 'limelight.';
@@ -90,6 +94,7 @@ function matchesType(schema: SettingSchema, v: unknown): boolean {
  */
 export function readSettings(schema: SettingsSchema, get: (key: string) => unknown): SettingsResult {
   const problems: string[] = [];
+  const notes: string[] = [];
   const value = (name: string): unknown => {
     const key = SECTION + name;
     const s = schema[key];
@@ -129,7 +134,7 @@ export function readSettings(schema: SettingsSchema, get: (key: string) => unkno
       multiLineMaxMs: value('completions.multiLineMaxMs') as number,
       maxFollowingChars: value('completions.maxFollowingChars') as number,
     },
-    modelPath: value('model.path') as string,
+    modelPath: checkedModelPath(value('model.path') as string, problems, notes),
     backend: value('backend') as Backend,
     threads: value('threads') as number,
     weightFormat: value('weightFormat') as WeightFormat,
@@ -143,7 +148,19 @@ export function readSettings(schema: SettingsSchema, get: (key: string) => unkno
     },
     logLevel: value('logLevel') as LogLevel,
   };
-  return { settings, problems };
+  return { settings, problems, notes };
+}
+
+/** limelight.model.path as its real folder, or '' (the starter model) when unset or unfit. */
+function checkedModelPath(raw: string, problems: string[], notes: string[]): string {
+  if (raw.trim() === '') return '';
+  const c = checkFolder(raw, 'limelight.model.path');
+  if (!c.ok) {
+    problems.push(`${c.problem} Until then the bundled starter model is used.`);
+    return '';
+  }
+  if (c.note) notes.push(c.note);
+  return c.path;
 }
 
 /** Whether completions are on for a language, honouring the "*" default. */
