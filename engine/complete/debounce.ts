@@ -3,7 +3,8 @@
 // The wait exists so that a fast typist does not start a generation per character. With
 // KV-cache reuse a generation that a newer keystroke cancels costs little (its prefill
 // stays in the cache), so when the engine answers fast the wait is cut down to half its
-// recent answer time, never below a floor; a slow engine waits the full setting.
+// recent answer time, never below a floor; a slow engine waits the full setting. With
+// adaptation off (limelight.completions.adaptiveDebounce) the wait is always the setting.
 
 /** Weight of the newest measurement in the moving average of engine latency. */
 const ALPHA = 0.3;
@@ -12,10 +13,14 @@ const FLOOR_MS = 15;
 export class AdaptiveDebounce {
   private avgMs: number | null = null;
 
-  constructor(private baseMs: number) {}
+  constructor(
+    private baseMs: number,
+    private adaptive = true,
+  ) {}
 
-  setBase(ms: number): void {
+  setBase(ms: number, adaptive = this.adaptive): void {
     this.baseMs = ms;
+    this.adaptive = adaptive;
   }
 
   /** Records how long the engine took to answer one request (prompt to suggestion). */
@@ -30,7 +35,7 @@ export class AdaptiveDebounce {
 
   delayMs(): number {
     if (this.baseMs <= 0) return 0;
-    if (this.avgMs === null) return this.baseMs;
+    if (this.avgMs === null || !this.adaptive) return this.baseMs;
     return Math.round(Math.min(this.baseMs, Math.max(FLOOR_MS, this.avgMs / 2)));
   }
 }

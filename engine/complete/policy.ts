@@ -26,11 +26,21 @@ export type ModeDecision = { mode: CompletionMode; minIndent: number } | { skip:
 const CLOSERS = /^[)\]}>'"`;,.:\s]*$/;
 /** Line endings after which the next line begins a block (braces, Python, Ruby/Lua, arrows). */
 const BLOCK_OPENER = /(?:[{([:]|=>|\bdo|\bthen|\bbegin)\s*$/;
-/** Text after the cursor (closers aside) longer than this gets no automatic request. */
+/** Text after the cursor (closers aside) longer than this gets no automatic request (the default). */
 export const MAX_FOLLOWING_CHARS = 8;
 /** Lines after the cursor kept for the duplicate checks. */
 const NEXT_LINES = 8;
 const TAB_WIDTH = 4;
+
+/** The user's settings of the policy. */
+export interface ModePolicy {
+  /** Multi-line suggestions where a block begins; false: one line everywhere. */
+  multiLine: boolean;
+  /** Text after the cursor (closers aside) longer than this gets no automatic request. */
+  maxFollowingChars: number;
+}
+
+export const DEFAULT_MODE_POLICY: ModePolicy = { multiLine: true, maxFollowingChars: MAX_FOLLOWING_CHARS };
 
 export function cursorContext(text: string, offset: number): CursorContext {
   const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
@@ -62,12 +72,13 @@ export function indentWidth(line: string): number {
  * What to ask for at this cursor, or why not to ask. `minIndent`: lines of a multi-line
  * suggestion (after its first) that start left of this column end it.
  */
-export function decideMode(ctx: CursorContext, trigger: Trigger): ModeDecision {
+export function decideMode(ctx: CursorContext, trigger: Trigger, policy: ModePolicy = DEFAULT_MODE_POLICY): ModeDecision {
   const following = ctx.lineSuffix.trim();
   if (trigger === 'auto') {
     if (/^[\p{L}\p{N}_$]/u.test(ctx.lineSuffix) && /[\p{L}\p{N}_$]$/u.test(ctx.linePrefix)) return { skip: 'the cursor is inside a word' };
-    if (!CLOSERS.test(following) && following.length > MAX_FOLLOWING_CHARS) return { skip: `${following.length} characters follow the cursor on its line` };
+    if (!CLOSERS.test(following) && following.length > policy.maxFollowingChars) return { skip: `${following.length} characters follow the cursor on its line` };
   }
+  if (!policy.multiLine) return { mode: 'single-line', minIndent: 0 };
   const closersOnly = CLOSERS.test(following);
   if (closersOnly && ctx.linePrefix.trim() === '') return { mode: 'multi-line', minIndent: indentWidth(ctx.linePrefix) };
   if (closersOnly && following === '' && BLOCK_OPENER.test(ctx.linePrefix)) return { mode: 'multi-line', minIndent: indentWidth(ctx.linePrefix) + 1 };

@@ -10,7 +10,7 @@ import type { GenerateTimings } from '../generate/generator';
 import type { StopReason } from '../generate/stops';
 import type { ContextRing } from './contextRing';
 import { AdaptiveDebounce, sleep } from './debounce';
-import { blockEnd, cursorContext, decideMode, postProcess, type CompletionMode, type Trigger } from './policy';
+import { blockEnd, cursorContext, decideMode, MAX_FOLLOWING_CHARS, postProcess, type CompletionMode, type Trigger } from './policy';
 import { PromptBuilder, type BuiltPrompt, type CompletionDocument } from './prompt';
 import { TypingCache } from './typingCache';
 import type { PromptTokenizer } from '../tokenizer/promptFormats';
@@ -76,8 +76,13 @@ export interface CompletionOptions {
   maxNewTokens: number;
   /** Most new tokens of a single-line suggestion (capped by maxNewTokens). */
   singleLineMaxTokens: number;
-  /** Debounce setting; the wait adapts below it to the measured latency. */
+  /** Debounce setting; the wait adapts below it to the measured latency when adaptiveDebounce. */
   debounceMs: number;
+  adaptiveDebounce: boolean;
+  /** Multi-line suggestions where a block begins; false: one line everywhere. */
+  multiLine: boolean;
+  /** Text after the cursor (closers aside) longer than this gets no automatic request. */
+  maxFollowingChars: number;
   /** Positions the engine's context holds (prompt plus completion). */
   contextLength: number;
   /** Time budget of a single-line suggestion, keystroke to answer (debounce included). */
@@ -93,6 +98,9 @@ export const DEFAULT_COMPLETION_OPTIONS: CompletionOptions = {
   maxNewTokens: 64,
   singleLineMaxTokens: 32,
   debounceMs: 150,
+  adaptiveDebounce: true,
+  multiLine: true,
+  maxFollowingChars: MAX_FOLLOWING_CHARS,
   contextLength: 1024,
   singleLineMaxMs: 350,
   multiLineMaxMs: 800,
@@ -128,13 +136,13 @@ export class CompletionSession {
     this.options = { ...DEFAULT_COMPLETION_OPTIONS, ...options };
     this.builder = new PromptBuilder(tok);
     this.stopTokenIds = [tok.eot, tok.fimPrefix, tok.fimMiddle, tok.fimSuffix];
-    this.debounce = new AdaptiveDebounce(this.options.debounceMs);
+    this.debounce = new AdaptiveDebounce(this.options.debounceMs, this.options.adaptiveDebounce);
   }
 
   /** Settings changed: applies from the next request on. */
   setOptions(options: Partial<CompletionOptions>): void {
     this.options = { ...this.options, ...options };
-    this.debounce.setBase(this.options.debounceMs);
+    this.debounce.setBase(this.options.debounceMs, this.options.adaptiveDebounce);
     this.builder.resetAnchor();
     this.cache.clear();
   }
@@ -202,7 +210,7 @@ export class CompletionSession {
     if (rest !== null) return finish('typed-through', 'the user is typing the suggestion shown before', rest);
 
     const ctx = cursorContext(doc.text, offset);
-    const decision = decideMode(ctx, trigger);
+    const decision = decideMode(ctx, trigger, this.options);
     if ('skip' in decision) return finish('skipped', decision.skip);
     record.mode = decision.mode;
 
@@ -289,7 +297,7 @@ export class CompletionSession {
     await this.running;
     if (mine.signal.aborted) return;
     const offset = Math.max(0, Math.min(doc.offset, doc.text.length));
-    const decision = decideMode(cursorContext(doc.text, offset), 'invoke');
+    const decision = decideMode(cursorContext(doc.text, offset), 'invoke', this.options);
     if ('skip' in decision) return;
     await this.prefillOnly({ ...doc, offset }, mine.signal);
   }

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { ContextRing } from '../../engine/complete/contextRing';
 import { decodeRate, explainMarkdown, formatRecordLine } from '../../engine/complete/explain';
-import { CompletionSession, type CompletionOptions, type CompletionRecord } from '../../engine/complete/session';
+import { CompletionSession, type CompletionRecord } from '../../engine/complete/session';
 import { WorkerEngine } from '../../engine/complete/workerEngine';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
@@ -13,6 +13,7 @@ import type { Logger } from '../log';
 import { completionsEnabledFor, type LimelightSettings } from '../settings';
 import type { CompletionActivity, EngineStatus } from '../statusBar';
 import { EngineHost } from './engineHost';
+import { completionOptions } from './options';
 import { completionDocument, LimelightInlineProvider } from './provider';
 
 export interface CompletionsDeps {
@@ -43,18 +44,6 @@ const EXPLAIN_SCHEME = 'limelight-explain';
 const EXPLAIN_URI = vscode.Uri.from({ scheme: EXPLAIN_SCHEME, path: '/Last Completion.md' });
 /** Quiet time after a cursor jump before the cache is warmed at the new place. */
 const WARM_AFTER_MS = 400;
-
-function sessionOptions(s: LimelightSettings, modelContext: number): Partial<CompletionOptions> {
-  const c = s.completions;
-  return {
-    prefixTokens: c.prefixTokens,
-    suffixTokens: c.suffixTokens,
-    contextTokens: c.contextChunksTokens,
-    maxNewTokens: c.maxNewTokens,
-    debounceMs: c.debounceMs,
-    contextLength: Math.min(s.maxContextTokens, modelContext),
-  };
-}
 
 export function registerCompletions(context: vscode.ExtensionContext, deps: CompletionsDeps): Completions {
   const { log } = deps;
@@ -93,7 +82,7 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
       warnedEncoding = true;
       return;
     }
-    session = new CompletionSession(promptTokenizer(getTokenizer('p50k_edit')), new WorkerEngine(client), sessionOptions(deps.settings(), info.contextLength), ring);
+    session = new CompletionSession(promptTokenizer(getTokenizer('p50k_edit')), new WorkerEngine(client), completionOptions(deps.settings(), info.contextLength), ring);
     session.onRecord((r) => {
       const line = formatRecordLine(r);
       if (r.outcome === 'skipped' || r.outcome === 'debounced') log.debug(line);
@@ -177,7 +166,7 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
       const s = deps.settings();
       host.apply(s);
       const info = host.loaded;
-      if (session && info) session.setOptions(sessionOptions(s, info.contextLength));
+      if (session && info) session.setOptions(completionOptions(s, info.contextLength));
       if (!s.completions.enabled) session?.cancelPending();
     },
   };
