@@ -1,23 +1,25 @@
-// Training's matmuls and attention on the compute pool (runtime/pool.ts): the WebAssembly SIMD kernel
-// matmul_f32 (kernels/wasm), split by output columns across threads. The three products of a
-// linear layer all become that one kernel, out (R, J) += a (R, K) . b (J, K)^T:
+// Training's matmuls and attention on a compute pool (runtime/pool.ts) running train.wat's
+// packed SIMD product, out (R, J) [+]= a (R, K) . b (J, K)^T, split by panels of 8 columns
+// across threads. The three products of a linear layer are that one product read through
+// different strides:
 //   forward          out  (N, OC) =  inp    (N, C)   . W     (OC, C)^T  + bias
 //   input gradient   dinp (N, C)  += dout   (N, OC)  . W^T   (C, OC)^T
 //   weight gradient  dW   (OC, C) += dout^T (OC, N)  . inp^T (C, N)^T
-// The operands are staged (copied, or transposed) into the pool's shared memory per call:
-// that costs O(operand size) against O(N OC C) multiply-adds (about 7% of a step's CPU time on
-// the starter shape, profiled), and it leaves the training buffers plain Float32Arrays. Reduction widths
-// are zero-padded to a multiple of 4, the width the kernel's SIMD tiles need.
-// Causal attention runs on the same kernel, one (sequence, head) pair at a time: the scores
-// S = Q K^T, out = P V and, backward, dP = dO V^T, dQ = dS K, dK = dS^T Q, dV = P^T dO, with
-// the softmax and its backward (O(T^2), no head width) in TypeScript between the products.
+// Each operand is copied into the pool's shared memory (staging: a memcpy, the training buffers
+// stay plain Float32Arrays), then packed there by the threads, k-major, transposed or not as
+// its strides say; both cost O(operand) against O(R K J) multiply-adds.
+// Causal attention runs on the same product, one (sequence, head) pair at a time, packing Q, K
+// and V straight out of the staged qkv rows: the scores S = Q K^T, out = P V and, backward,
+// dP = dO V^T, dQ = dS K, dK = dS^T Q, dV = P^T dO, with the softmax and its backward (O(T^2),
+// no head width) in TypeScript between the products.
 // Plain TypeScript references (what the tests compare against): kernels/matmul.ts and
 // kernels/attentionTrain.ts.
 import { fcWidth, qkvWidth, type ModelConfig } from '../model/config';
 import { matmulBackward, matmulForward } from '../kernels/matmul';
 import { attentionTrainBackward, attentionTrainForward } from '../kernels/attentionTrain';
 import { Arena, createSharedMemory } from '../kernels/wasm/kernels';
-import { ComputePool, poolThreads } from '../runtime/pool';
+import { TRAIN_OPS, trainKernelsModule, type TrainOp } from '../kernels/wasm/trainKernels';
+import { ComputePool, poolThreads, type KernelSet } from '../runtime/pool';
 import type { Lora } from './lora';
 
 /** The kernels a training pass runs: the references, or a TrainPool. */
@@ -30,12 +32,25 @@ export interface TrainKernels {
 
 export const REFERENCE_KERNELS: TrainKernels = { matmulForward, matmulBackward, attentionTrainForward, attentionTrainBackward };
 
-/** Floats of staging room: the largest weight, the largest activation, the widest bias. */
+const TRAIN_KERNELS: KernelSet<TrainOp> = { module: trainKernelsModule, ops: TRAIN_OPS };
+
+/**
+ * Floats of each shared-memory region: staged operands (src, and src2 for attention's output
+ * gradient), packed operands (ap, bp), the product (out), attention's probabilities and score
+ * gradients (scratch, scratch2), the bias.
+ */
 export interface TrainPoolCapacity {
-  weight: number;
-  act: number;
+  src: number;
+  src2: number;
+  ap: number;
+  bp: number;
+  out: number;
+  scratch: number;
+  scratch2: number;
   bias: number;
 }
+
+const REGIONS = ['src', 'src2', 'ap', 'bp', 'out', 'scratch', 'scratch2', 'bias'] as const;
 
 /** LM head rows per chunk when training on a pool: the head's weight is staged once per 256 rows. */
 export const POOL_LOGIT_ROWS = 256;
@@ -43,7 +58,11 @@ export const POOL_LOGIT_ROWS = 256;
 /** Below this many multiply-adds per thread a product runs in the calling thread alone. */
 const MIN_MACS_PER_THREAD = 1 << 17;
 
+/** Below this many floats per thread packing runs in the calling thread alone. */
+const MIN_PACK_PER_THREAD = 1 << 14;
+
 const up4 = (n: number): number => (n + 3) & ~3;
+const up8 = (n: number): number => (n + 7) & ~7;
 
 /** Staging room for every linear layer of `config` over (B, T) batches, the LM head over `headRows` rows, LoRA's A products and attention. */
 export function trainPoolCapacity(config: ModelConfig, B: number, T: number, headRows: number, lora: Lora | null = null): TrainPoolCapacity {
@@ -59,26 +78,35 @@ export function trainPoolCapacity(config: ModelConfig, B: number, T: number, hea
     [headRows, C, c.vocabSize],
     ...(lora ? lora.adapters.map((a): [number, number, number] => [N, a.inDim, lora.options.rank]) : []),
   ];
-  return products.map(([rows, IC, OC]) => productCapacity(rows, IC, OC)).reduce(largest, attentionCapacity(T, c.headDim));
+  return products.map(([rows, IC, OC]) => productCapacity(rows, IC, OC)).reduce(largest, attentionCapacity(T, c.nHead, c.nKvHead, c.headDim));
 }
 
-/** Room the attention of one (T, HD) head needs: its backward's operands in each activation region. */
-export function attentionCapacity(T: number, HD: number): TrainPoolCapacity {
-  return { weight: 0, act: Math.max(2 * T * up4(HD) + 3 * HD * up4(T) + T * HD, 4 * T * up4(T)), bias: 0 };
+/** Room the attention of (T)-token sequences with NH query and KVH key/value heads of width HD needs. */
+export function attentionCapacity(T: number, NH: number, KVH: number, HD: number): TrainPoolCapacity {
+  return {
+    ...largest(gemmCapacity(T, HD, T), gemmCapacity(T, T, HD)),
+    src: T * (NH + 2 * KVH) * HD,
+    src2: T * NH * HD,
+    scratch: T * T,
+    scratch2: T * T,
+  };
 }
 
 /** The room that covers both. */
 export function largest(a: TrainPoolCapacity, b: TrainPoolCapacity): TrainPoolCapacity {
-  return { weight: Math.max(a.weight, b.weight), act: Math.max(a.act, b.act), bias: Math.max(a.bias, b.bias) };
+  const r = { ...a };
+  for (const k of REGIONS) r[k] = Math.max(a[k], b[k]);
+  return r;
 }
 
-/** Room one product (rows, IC) x (IC, OC) needs, padding included, in each of its three uses. */
+/** Room of one packed product out (R, J) = a (R, K) . b (J, K)^T whose operands are staged one at a time. */
+function gemmCapacity(R: number, K: number, J: number): TrainPoolCapacity {
+  return { src: Math.max(R * K, J * K), src2: 0, ap: up4(R) * K, bp: up8(J) * K, out: R * J, scratch: 0, scratch2: 0, bias: J };
+}
+
+/** Room one linear layer (rows, IC) -> (rows, OC) needs in each of its three products. */
 export function productCapacity(rows: number, IC: number, OC: number): TrainPoolCapacity {
-  return {
-    weight: Math.max(OC * up4(IC), IC * up4(OC)),
-    act: Math.max(rows * up4(IC), rows * up4(OC), IC * up4(rows), OC * up4(rows)),
-    bias: OC,
-  };
+  return [gemmCapacity(rows, IC, OC), gemmCapacity(rows, OC, IC), gemmCapacity(OC, rows, IC)].reduce(largest);
 }
 
 export interface TrainPoolOptions {
@@ -86,17 +114,22 @@ export interface TrainPoolOptions {
   threads?: number;
 }
 
+/** One operand of a product: element (i, k) at data[at + i * si + k * sk] (floats). */
+interface Operand {
+  data: Float32Array;
+  at: number;
+  si: number;
+  sk: number;
+}
+
 export class TrainPool implements TrainKernels {
   private readonly f32: Float32Array;
 
   private constructor(
-    private readonly pool: ComputePool,
+    private readonly pool: ComputePool<TrainOp>,
     readonly capacity: TrainPoolCapacity,
-    // Byte offsets of the staging regions: a weight-sized one, two activation-sized ones, the bias.
-    private readonly w: number,
-    private readonly x: number,
-    private readonly y: number,
-    private readonly b: number,
+    // Byte offsets of the regions (TrainPoolCapacity).
+    private readonly at: Record<(typeof REGIONS)[number], number>,
   ) {
     this.f32 = new Float32Array(pool.memory.buffer);
   }
@@ -109,28 +142,54 @@ export class TrainPool implements TrainKernels {
 
   static async create(capacity: TrainPoolCapacity, opts: TrainPoolOptions = {}): Promise<TrainPool> {
     const arena = new Arena();
-    const w = arena.alloc(4 * capacity.weight);
-    const x = arena.alloc(4 * capacity.act);
-    const y = arena.alloc(4 * capacity.act);
-    const b = arena.alloc(4 * Math.max(1, capacity.bias));
-    const pool = await ComputePool.create(createSharedMemory(arena.size), poolThreads(opts.threads));
-    return new TrainPool(pool, capacity, w, x, y, b);
+    // 32 spare bytes per region: the kernels read whole vectors of the bias past its end.
+    const at = Object.fromEntries(REGIONS.map((k) => [k, arena.alloc(4 * Math.max(1, capacity[k]) + 32)])) as Record<(typeof REGIONS)[number], number>;
+    const pool = await ComputePool.create(createSharedMemory(arena.size), poolThreads(opts.threads), TRAIN_KERNELS);
+    return new TrainPool(pool, capacity, at);
   }
 
   get threads(): number {
     return this.pool.threads;
   }
 
-  private fits(rows: number, IC: number, OC: number): boolean {
-    const n = productCapacity(rows, IC, OC);
-    const c = this.capacity;
-    return n.weight <= c.weight && n.act <= c.act && n.bias <= c.bias;
+  private fits(need: TrainPoolCapacity): boolean {
+    return REGIONS.every((k) => need[k] <= this.capacity[k]);
   }
 
-  /** out (R, J) [+]= a (R, K4) . b (J, K4)^T + bias over the pool, every operand already staged. */
-  private product(out: number, a: number, b: number, bias: number, R: number, K4: number, J: number, accum: boolean): void {
-    const minShare = Math.ceil(MIN_MACS_PER_THREAD / (R * K4));
-    this.pool.run('matmul_f32', [out, a, b, bias, R, K4, J, accum ? 1 : 0], J, 4, minShare);
+  /** Packs a (R, K) from shared memory at byte offset `src` with strides (sr, sk) into the ap region. */
+  private packA(src: number, R: number, K: number, sr: number, sk: number): void {
+    const tiles = (R + 3) >> 2;
+    this.pool.run('pack_a', [this.at.ap, src, R, K, sr, sk], tiles, 1, Math.ceil(MIN_PACK_PER_THREAD / (4 * K)));
+  }
+
+  /** Packs b (J, K) from shared memory at byte offset `src` with strides (sj, sk) into the bp region. */
+  private packB(src: number, J: number, K: number, sj: number, sk: number): void {
+    const panels = (J + 7) >> 3;
+    this.pool.run('pack_b', [this.at.bp, src, J, K, sj, sk], panels, 1, Math.ceil(MIN_PACK_PER_THREAD / (8 * K)));
+  }
+
+  /** The out region (R, J) [+]= packed a . packed b^T + bias (byte offset, 0: none). */
+  private gemm(bias: number, R: number, K: number, J: number, accum: boolean): void {
+    const panels = (J + 7) >> 3;
+    this.pool.run('gemm', [this.at.out, this.at.ap, this.at.bp, bias, R, K, J, J, accum ? 1 : 0], panels, 1, Math.ceil(MIN_MACS_PER_THREAD / (8 * R * K)));
+  }
+
+  /** Copies the floats of `op` that (R, K) reaches into the src region; returns its byte offset there (same strides). */
+  private stage(op: Operand, R: number, K: number): number {
+    const extent = (R - 1) * op.si + (K - 1) * op.sk + 1;
+    this.f32.set(op.data.subarray(op.at, op.at + extent), this.at.src >> 2);
+    return this.at.src;
+  }
+
+  /** out (R, J) [+]= a (R, K) . b (J, K)^T + bias, with `out` a plain (R, J) array. */
+  private product(out: Float32Array, a: Operand, b: Operand, bias: Float32Array | null, R: number, K: number, J: number, accum: boolean): void {
+    const f = this.f32;
+    this.packA(this.stage(a, R, K), R, K, a.si, a.sk);
+    this.packB(this.stage(b, J, K), J, K, b.si, b.sk);
+    if (bias !== null) f.set(bias.subarray(0, J), this.at.bias >> 2);
+    if (accum) f.set(out.subarray(0, R * J), this.at.out >> 2);
+    this.gemm(bias !== null ? this.at.bias : 0, R, K, J, accum);
+    out.set(f.subarray(this.at.out >> 2, (this.at.out >> 2) + R * J));
   }
 
   matmulForward(
@@ -142,17 +201,11 @@ export class TrainPool implements TrainKernels {
     C: number,
     OC: number,
   ): void {
-    if (!this.fits(N, C, OC)) {
+    if (!this.fits(productCapacity(N, C, OC))) {
       matmulForward(out, inp, weight, bias, N, C, OC);
       return;
     }
-    const f = this.f32;
-    const C4 = up4(C);
-    stageRows(f, this.x >> 2, inp, N, C, C4);
-    stageRows(f, this.w >> 2, weight, OC, C, C4);
-    if (bias !== null) f.set(bias.subarray(0, OC), this.b >> 2);
-    this.product(this.y, this.x, this.w, bias !== null ? this.b : 0, N, C4, OC, false);
-    out.set(f.subarray(this.y >> 2, (this.y >> 2) + N * OC));
+    this.product(out, { data: inp, at: 0, si: C, sk: 1 }, { data: weight, at: 0, si: C, sk: 1 }, bias, N, C, OC, false);
   }
 
   /** As kernels/matmul.ts matmulBackward: accumulates (+=) into whichever gradients are given. */
@@ -167,33 +220,32 @@ export class TrainPool implements TrainKernels {
     C: number,
     OC: number,
   ): void {
-    if (!this.fits(N, C, OC)) {
+    if (!this.fits(productCapacity(N, C, OC))) {
       matmulBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC);
       return;
     }
-    const f = this.f32;
-    if (dinp !== null) {
-      const OC4 = up4(OC);
-      stageRows(f, this.x >> 2, dout, N, OC, OC4);
-      stageTransposed(f, this.w >> 2, weight, OC, C, OC4);
-      f.set(dinp.subarray(0, N * C), this.y >> 2);
-      this.product(this.y, this.x, this.w, 0, N, OC4, C, true);
-      dinp.set(f.subarray(this.y >> 2, (this.y >> 2) + N * C));
-    }
-    if (dweight !== null) {
-      const N4 = up4(N);
-      stageTransposed(f, this.y >> 2, dout, N, OC, N4);
-      stageTransposed(f, this.x >> 2, inp, N, C, N4);
-      f.set(dweight.subarray(0, OC * C), this.w >> 2);
-      this.product(this.w, this.y, this.x, 0, OC, N4, C, true);
-      dweight.set(f.subarray(this.w >> 2, (this.w >> 2) + OC * C));
-    }
+    // dinp (N, C) += dout (N, OC) . b, b (c, o) = W[o, c]
+    if (dinp !== null) this.product(dinp, { data: dout, at: 0, si: OC, sk: 1 }, { data: weight, at: 0, si: 1, sk: C }, null, N, OC, C, true);
+    // dW (OC, C) += a . b^T, a (o, n) = dout[n, o], b (c, n) = inp[n, c]
+    if (dweight !== null) this.product(dweight, { data: dout, at: 0, si: 1, sk: OC }, { data: inp, at: 0, si: 1, sk: C }, null, OC, N, C, true);
     if (dbias !== null) {
       for (let n = 0; n < N; n++) {
         const di = n * OC;
         for (let o = 0; o < OC; o++) dbias[o] += dout[di + o]!;
       }
     }
+  }
+
+  /** Room check for attention over (T, NH, KVH, HD). */
+  private attentionFits(T: number, NH: number, KVH: number, HD: number): boolean {
+    return this.fits(attentionCapacity(T, NH, KVH, HD));
+  }
+
+  /** The out region (T, J) = a . b^T with a and b packed from shared memory (byte offset, strides). */
+  private headProduct(a: number, sar: number, sak: number, b: number, sbj: number, sbk: number, R: number, K: number, J: number): void {
+    this.packA(a, R, K, sar, sak);
+    this.packB(b, J, K, sbj, sbk);
+    this.gemm(0, R, K, J, false);
   }
 
   /** As kernels/attentionTrain.ts attentionTrainForward (same arguments, same probs). */
@@ -208,7 +260,7 @@ export class TrainPool implements TrainKernels {
     HD: number,
     window: number | null,
   ): void {
-    if (attentionCapacity(T, HD).act > this.capacity.act) {
+    if (!this.attentionFits(T, NH, KVH, HD)) {
       attentionTrainForward(out, probs, qkv, B, T, NH, KVH, HD, window);
       return;
     }
@@ -217,26 +269,19 @@ export class TrainPool implements TrainKernels {
     const group = NH / KVH;
     const scale = 1 / Math.sqrt(HD);
     const outStride = NH * HD;
-    const [HD4, T4] = [up4(HD), up4(T)];
-    // Byte offsets: Q (T, HD4), K (T, HD4), V^T (HD, T4), O (T, HD); S (T, T), P (T, T4).
-    const q = this.x;
-    const k = q + 4 * T * HD4;
-    const vt = k + 4 * T * HD4;
-    const o = vt + 4 * HD * T4;
-    const sc = this.y;
-    const pr = sc + 4 * T * T4;
+    const { src, out: o, scratch: pr } = this.at;
     for (let b = 0; b < B; b++) {
-      const rowBase = b * T * QKV;
+      f.set(qkv.subarray(b * T * QKV, (b + 1) * T * QKV), src >> 2);
       for (let h = 0; h < NH; h++) {
         const kCol = (NH + Math.floor(h / group)) * HD;
         const vCol = kCol + KVH * HD;
-        stageStrided(f, q >> 2, qkv, rowBase + h * HD, QKV, T, HD, HD4);
-        stageStrided(f, k >> 2, qkv, rowBase + kCol, QKV, T, HD, HD4);
-        stageStridedTransposed(f, vt >> 2, qkv, rowBase + vCol, QKV, T, HD, T4);
-        this.product(sc, q, k, 0, T, HD4, T, false);
+        // S (T, T) = Q K^T
+        this.headProduct(src + 4 * h * HD, QKV, 1, src + 4 * kCol, QKV, 1, T, HD, T);
+        const p0 = pr >> 2;
+        f.fill(0, p0, p0 + T * T);
         for (let t = 0; t < T; t++) {
           const first = window !== null ? Math.max(0, t - window + 1) : 0;
-          const si = (sc >> 2) + t * T;
+          const si = (o >> 2) + t * T;
           const pi = ((b * NH + h) * T + t) * T;
           let max = -Infinity;
           for (let j = first; j <= t; j++) max = Math.max(max, f[si + j]! * scale);
@@ -247,15 +292,13 @@ export class TrainPool implements TrainKernels {
             sum += e;
           }
           const inv = 1 / sum;
-          const row = (pr >> 2) + t * T4;
-          f.fill(0, row, row + T4);
           for (let j = first; j <= t; j++) {
-            const w = probs[pi + j]! * inv;
-            probs[pi + j] = w;
-            f[row + j] = probs[pi + j]!;
+            probs[pi + j] = probs[pi + j]! * inv;
+            f[p0 + t * T + j] = probs[pi + j]!;
           }
         }
-        this.product(o, pr, vt, 0, T, T4, HD, false);
+        // O (T, HD) = P V, b (d, t) = V[t, d]
+        this.headProduct(pr, T, 1, src + 4 * vCol, 1, QKV, T, T, HD);
         for (let t = 0; t < T; t++) out.set(f.subarray((o >> 2) + t * HD, (o >> 2) + (t + 1) * HD), (b * T + t) * outStride + h * HD);
       }
     }
@@ -275,7 +318,7 @@ export class TrainPool implements TrainKernels {
     HD: number,
     window: number | null,
   ): void {
-    if (attentionCapacity(T, HD).act > this.capacity.act) {
+    if (!this.attentionFits(T, NH, KVH, HD)) {
       attentionTrainBackward(dqkv, _dscores, dout, qkv, probs, B, T, NH, KVH, HD, window);
       return;
     }
@@ -283,53 +326,41 @@ export class TrainPool implements TrainKernels {
     const QKV = (NH + 2 * KVH) * HD;
     const group = NH / KVH;
     const scale = 1 / Math.sqrt(HD);
-    const outStride = NH * HD;
-    const [HD4, T4] = [up4(HD), up4(T)];
-    // Byte offsets: dO (T, HD4), V (T, HD4), K^T, Q^T, dO^T (HD, T4), G (T, HD) each result in turn;
-    // dP (T, T), dS (T, T4), dS^T (T, T4), P^T (T, T4).
-    const dO = this.x;
-    const v = dO + 4 * T * HD4;
-    const kt = v + 4 * T * HD4;
-    const qt = kt + 4 * HD * T4;
-    const dOt = qt + 4 * HD * T4;
-    const g = dOt + 4 * HD * T4;
-    const dP = this.y;
-    const dS = dP + 4 * T * T4;
-    const dSt = dS + 4 * T * T4;
-    const pt = dSt + 4 * T * T4;
+    const ATT = NH * HD;
+    const { src, src2, out: o, scratch: ds, scratch2: pt } = this.at;
+    const [o0, ds0, p0] = [o >> 2, ds >> 2, pt >> 2];
     for (let b = 0; b < B; b++) {
       const rowBase = b * T * QKV;
+      f.set(qkv.subarray(rowBase, rowBase + T * QKV), src >> 2);
+      f.set(dout.subarray(b * T * ATT, (b + 1) * T * ATT), src2 >> 2);
       for (let h = 0; h < NH; h++) {
         const kCol = (NH + Math.floor(h / group)) * HD;
         const vCol = kCol + KVH * HD;
-        const oBase = b * T * outStride + h * HD;
-        stageStrided(f, dO >> 2, dout, oBase, outStride, T, HD, HD4);
-        stageStrided(f, v >> 2, qkv, rowBase + vCol, QKV, T, HD, HD4);
-        stageStridedTransposed(f, kt >> 2, qkv, rowBase + kCol, QKV, T, HD, T4);
-        stageStridedTransposed(f, qt >> 2, qkv, rowBase + h * HD, QKV, T, HD, T4);
-        stageStridedTransposed(f, dOt >> 2, dout, oBase, outStride, T, HD, T4);
-        this.product(dP, dO, v, 0, T, HD4, T, false);
-        f.fill(0, dS >> 2, (pt >> 2) + T * T4);
+        // dP (T, T) = dO V^T
+        this.headProduct(src2 + 4 * h * HD, ATT, 1, src + 4 * vCol, QKV, 1, T, HD, T);
+        f.fill(0, ds0, ds0 + T * T);
+        f.fill(0, p0, p0 + T * T);
         for (let t = 0; t < T; t++) {
           const first = window !== null ? Math.max(0, t - window + 1) : 0;
           const pi = ((b * NH + h) * T + t) * T;
-          const di = (dP >> 2) + t * T;
+          const di = o0 + t * T;
           let weighted = 0;
           for (let j = first; j <= t; j++) weighted += probs[pi + j]! * f[di + j]!;
           for (let j = first; j <= t; j++) {
             const p = probs[pi + j]!;
-            const ds = p * (f[di + j]! - weighted) * scale;
-            f[(dS >> 2) + t * T4 + j] = ds;
-            f[(dSt >> 2) + j * T4 + t] = ds;
-            f[(pt >> 2) + j * T4 + t] = p;
+            f[ds0 + t * T + j] = p * (f[di + j]! - weighted) * scale;
+            f[p0 + t * T + j] = p;
           }
         }
-        this.product(g, dS, kt, 0, T, T4, HD, false);
-        addStrided(dqkv, rowBase + h * HD, QKV, f, g >> 2, T, HD);
-        this.product(g, dSt, qt, 0, T, T4, HD, false);
-        addStrided(dqkv, rowBase + kCol, QKV, f, g >> 2, T, HD);
-        this.product(g, pt, dOt, 0, T, T4, HD, false);
-        addStrided(dqkv, rowBase + vCol, QKV, f, g >> 2, T, HD);
+        // dQ (T, HD) = dS K, b (d, t') = K[t', d]
+        this.headProduct(ds, T, 1, src + 4 * kCol, 1, QKV, T, T, HD);
+        addStrided(dqkv, rowBase + h * HD, QKV, f, o0, T, HD);
+        // dK (T, HD) = dS^T Q, a (t', t) = dS[t, t']
+        this.headProduct(ds, 1, T, src + 4 * h * HD, 1, QKV, T, T, HD);
+        addStrided(dqkv, rowBase + kCol, QKV, f, o0, T, HD);
+        // dV (T, HD) = P^T dO
+        this.headProduct(pt, 1, T, src2 + 4 * h * HD, 1, ATT, T, T, HD);
+        addStrided(dqkv, rowBase + vCol, QKV, f, o0, T, HD);
       }
     }
   }
@@ -337,51 +368,6 @@ export class TrainPool implements TrainKernels {
   async dispose(): Promise<void> {
     await this.pool.dispose();
   }
-}
-
-/** dst rows of K4 floats from src (R, K): the K values, then zeros. */
-function stageRows(dst: Float32Array, at: number, src: Float32Array, R: number, K: number, K4: number): void {
-  if (K4 === K) {
-    dst.set(src.subarray(0, R * K), at);
-    return;
-  }
-  for (let r = 0; r < R; r++) {
-    dst.set(src.subarray(r * K, (r + 1) * K), at + r * K4);
-    dst.fill(0, at + r * K4 + K, at + (r + 1) * K4);
-  }
-}
-
-/** src (R, K) transposed into dst (K, R4): dst[k, r] = src[r, k], zeros for r >= R. Tiles of 32 x 32 keep both sides in cache. */
-function stageTransposed(dst: Float32Array, at: number, src: Float32Array, R: number, K: number, R4: number): void {
-  const TILE = 32;
-  for (let r0 = 0; r0 < R; r0 += TILE) {
-    const r1 = Math.min(R, r0 + TILE);
-    for (let k0 = 0; k0 < K; k0 += TILE) {
-      const k1 = Math.min(K, k0 + TILE);
-      for (let r = r0; r < r1; r++) {
-        const si = r * K;
-        for (let k = k0; k < k1; k++) dst[at + k * R4 + r] = src[si + k]!;
-      }
-    }
-  }
-  if (R4 > R) for (let k = 0; k < K; k++) dst.fill(0, at + k * R4 + R, at + (k + 1) * R4);
-}
-
-/** dst (R, K4) from R rows of K floats at src[at + r * stride]: the K values, then zeros. */
-function stageStrided(dst: Float32Array, to: number, src: Float32Array, at: number, stride: number, R: number, K: number, K4: number): void {
-  for (let r = 0; r < R; r++) {
-    dst.set(src.subarray(at + r * stride, at + r * stride + K), to + r * K4);
-    if (K4 > K) dst.fill(0, to + r * K4 + K, to + (r + 1) * K4);
-  }
-}
-
-/** dst (K, R4) = the transpose of R rows of K floats at src[at + r * stride], zeros for r >= R. */
-function stageStridedTransposed(dst: Float32Array, to: number, src: Float32Array, at: number, stride: number, R: number, K: number, R4: number): void {
-  for (let r = 0; r < R; r++) {
-    const si = at + r * stride;
-    for (let k = 0; k < K; k++) dst[to + k * R4 + r] = src[si + k]!;
-  }
-  if (R4 > R) for (let k = 0; k < K; k++) dst.fill(0, to + k * R4 + R, to + (k + 1) * R4);
 }
 
 /** R rows of K floats at dst[at + r * stride] += src (R, K) at `from`. */

@@ -35,7 +35,7 @@ function relErr(a: Float32Array, b: Float32Array): number {
 const SHAPES = [[1, 3, 1], [5, 37, 33], [7, 96, 131], [4, 8, 2], [13, 768, 40], [33, 64, 257], [64, 130, 9], [3, 1, 5]] as const;
 // (B, T, NH, KVH, HD, window): multi-head, grouped-query, odd lengths and widths, a sliding window.
 const HEADS = [[2, 5, 2, 2, 8, null], [1, 17, 4, 2, 6, null], [3, 9, 3, 1, 5, 4], [2, 33, 2, 1, 16, null], [1, 1, 1, 1, 3, null]] as const;
-const capacity = [...SHAPES.map(([N, C, OC]) => productCapacity(N, C, OC)), ...HEADS.map(([, T, , , HD]) => attentionCapacity(T, HD))].reduce(largest);
+const capacity = [...SHAPES.map(([N, C, OC]) => productCapacity(N, C, OC)), ...HEADS.map(([, T, NH, KVH, HD]) => attentionCapacity(T, NH, KVH, HD))].reduce(largest);
 
 for (const threads of [1, 3]) {
   const poolReady = TrainPool.create(capacity, { threads }).then((p) => (pools.push(p), p));
@@ -96,7 +96,7 @@ for (const threads of [1, 3]) {
   test(`a product larger than the pool's room runs on the reference kernel (${label})`, async () => {
     const pool = await poolReady;
     const rand = mulberry32(3);
-    const [N, C, OC] = [2, capacity.weight, 3];
+    const [N, C, OC] = [2, capacity.bp, 3];
     const inp = randn(N * C, rand);
     const w = randn(OC * C, rand);
     const want = new Float32Array(N * OC);

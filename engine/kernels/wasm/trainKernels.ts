@@ -1,0 +1,25 @@
+// Loads training's WebAssembly SIMD products (train.wat, assembled into trainWasm.ts) over a
+// shared linear memory, as kernels.ts does for the inference kernels; engine/train/trainPool.ts
+// runs them on a compute pool.
+import { TRAIN_WASM_BASE64 } from './trainWasm';
+
+/** Training kernel exports; every pointer is a byte offset in the shared memory, 0 meaning "none". */
+export interface TrainWasmKernels {
+  /** Tiles [t0, t1) of 4 rows of a (R, K), element (r, k) at src + 4 (r sr + k sk), packed k-major into dst. */
+  pack_a(dst: number, src: number, R: number, K: number, sr: number, sk: number, t0: number, t1: number): void;
+  /** Panels [p0, p1) of 8 rows of b (J, K), element (j, k) at src + 4 (j sj + k sk), packed k-major into dst. */
+  pack_b(dst: number, src: number, J: number, K: number, sj: number, sk: number, p0: number, p1: number): void;
+  /** out (R, J) [+]= a . b^T + bias over b's panels [p0, p1); a, b packed; out rows ldo floats apart. */
+  gemm(out: number, ap: number, bp: number, bias: number, R: number, K: number, J: number, ldo: number, accum: number, p0: number, p1: number): void;
+}
+
+export const TRAIN_OPS = ['pack_a', 'pack_b', 'gemm'] as const;
+export type TrainOp = (typeof TRAIN_OPS)[number];
+
+let compiled: WebAssembly.Module | null = null;
+
+/** The compiled module (compiled once per thread; a Module can also be posted to workers). */
+export function trainKernelsModule(): WebAssembly.Module {
+  if (compiled === null) compiled = new WebAssembly.Module(Buffer.from(TRAIN_WASM_BASE64, 'base64'));
+  return compiled;
+}
