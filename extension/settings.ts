@@ -8,6 +8,7 @@ import { checkFolder } from './folderPath';
 export type Backend = 'auto' | 'js' | 'ort-cpu' | 'ort-webgpu';
 export type WeightFormat = 'auto' | 'f32' | 'f16' | 'q8_0';
 export type LogLevel = 'off' | 'error' | 'warn' | 'info' | 'debug';
+export type FineTuneMethod = 'lora' | 'full';
 
 export interface LimelightSettings {
   completions: {
@@ -31,7 +32,7 @@ export interface LimelightSettings {
   weightFormat: WeightFormat;
   maxContextTokens: number;
   kvCacheMemoryMB: number;
-  fineTune: { include: string[]; exclude: string[]; loraRank: number; maxMinutes: number };
+  fineTune: { include: string[]; exclude: string[]; loraRank: number; maxMinutes: number; method: FineTuneMethod };
   logLevel: LogLevel;
 }
 
@@ -145,6 +146,7 @@ export function readSettings(schema: SettingsSchema, get: (key: string) => unkno
       exclude: value('fineTune.exclude') as string[],
       loraRank: value('fineTune.loraRank') as number,
       maxMinutes: value('fineTune.maxMinutes') as number,
+      method: value('fineTune.method') as FineTuneMethod,
     },
     logLevel: value('logLevel') as LogLevel,
   };
