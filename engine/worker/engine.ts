@@ -1,0 +1,240 @@
+// What the engine worker holds and does, apart from the message loop (main.ts): the loaded
+// model, its backend and generator, and the guard-rails on them:
+//   - threads are capped to the machine's cores, the context to the model's positions and to
+//     the KV-cache memory the settings allow (the LoadResult says which limit applied);
+//   - after idleReleaseSeconds without a request the KV cache is freed (the js backend's whole
+//     kernel memory: WebAssembly memory cannot shrink, so its packed weights go too and are
+//     packed again on the next request, which then prefills its whole prompt).
+import { availableParallelism } from 'node:os';
+import { loadModel } from '../model/load';
+import type { Model } from '../model/model';
+import type { ModelConfig } from '../model/config';
+import { selectBackend } from '../runtime/select';
+import { defaultOnnxCacheDir } from '../onnx/cache';
+import { FastBackend, type WeightFormat } from '../runtime/fastBackend';
+import type { InferenceBackend } from '../runtime/backend';
+import { Generator } from '../generate/generator';
+import { getTokenizer, type Tokenizer } from '../tokenizer/tokenizer';
+import { loadAdapter, mergeLora } from '../train/lora';
+import { fineTuneWorkspace } from '../finetune/workspaceFineTune';
+import { inspect } from '../inspect/inspect';
+import { toWire } from '../inspect/wire';
+import type { EngineRequest, FromWorker, ForwardResultMessage, GenerateRequest, GenerateResultMessage, LoadRequest, LoadResult, ResultOf } from './protocol';
+
+/** Weights above this many bytes in f32 are held as Q8_0 under weightFormat 'auto'. */
+const AUTO_Q8_BYTES = 1 << 30;
+/** The KV cache holds f32 keys and values on every backend. */
+const KV_BYTES_PER_VALUE = 4;
+
+/** Bytes of keys and values one position takes in the cache: 2 x layers x kv width x 4. */
+export function kvBytesPerPosition(c: ModelConfig): number {
+  return 2 * c.nLayer * c.nKvHead * c.headDim * KV_BYTES_PER_VALUE;
+}
+
+/** The context a load gets: the least of the setting, the model's positions and what the KV-cache memory holds. */
+export function contextPlan(c: ModelConfig, asked: number | undefined, kvCacheMemoryMB: number | undefined): { positions: number; reason: string } {
+  const perPos = kvBytesPerPosition(c);
+  const wanted = Math.min(asked ?? c.maxPositions, c.maxPositions);
+  const wantedWhy = asked === undefined ? `the model's ${c.maxPositions} positions` : asked > c.maxPositions ? `the model's ${c.maxPositions} positions (limelight.maxContextTokens asks ${asked})` : 'limelight.maxContextTokens';
+  if (kvCacheMemoryMB === undefined) return { positions: wanted, reason: wantedWhy };
+  const fits = Math.max(1, Math.floor((kvCacheMemoryMB * 2 ** 20) / perPos));
+  const kib = (perPos / 1024).toFixed(perPos < 10240 ? 1 : 0);
+  if (fits >= wanted) return { positions: wanted, reason: `${wantedWhy}; the KV cache takes ${mib(wanted * perPos)} of the ${kvCacheMemoryMB} MB allowed` };
+  return {
+    positions: fits,
+    reason: `limelight.kvCacheMemoryMB (${kvCacheMemoryMB} MB at ${kib} KiB per position) holds ${fits} of the ${wanted} positions asked; raise it for longer prompts`,
+  };
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MB`;
+}
+
+/** Threads for a setting, at most the machine's cores (0 stays 0: cores minus one, chosen by the pool). */
+export function cappedThreads(asked: number, cores = availableParallelism()): { threads: number; note: string | null } {
+  if (asked <= cores) return { threads: asked, note: null };
+  return { threads: cores, note: `limelight.threads ${asked} capped to the ${cores} cores of this machine` };
+}
+
+interface Loaded {
+  request: LoadRequest;
+  /** null while released for idleness: created again by the next request that needs it. */
+  backend: InferenceBackend | null;
+  generator: Generator | null;
+  tokenizer: Tokenizer | null;
+  info: LoadResult;
+  /** The js backend's weights and options, to create it again after an idle release. */
+  recreate: { model: Model; threads: number; contextLength: number; weightFormat: WeightFormat } | null;
+}
+
+export class WorkerEngine {
+  private loaded: Loaded | null = null;
+  private active = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private releases = 0;
+
+  constructor(private readonly send: (msg: FromWorker) => void) {}
+
+  /** How many times the cache was released for idleness (for the status and the tests). */
+  get idleReleases(): number {
+    return this.releases;
+  }
+
+  /** Whether the backend's memory is currently released (the next request allocates it again). */
+  get released(): boolean {
+    return this.loaded !== null && this.loaded.backend === null;
+  }
+
+  async handle(id: number, req: EngineRequest, signal: AbortSignal): Promise<ResultOf[keyof ResultOf]> {
+    this.active++;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    try {
+      return await this.dispatch(id, req, signal);
+    } finally {
+      this.active--;
+      this.armIdleRelease();
+    }
+  }
+
+  private async dispatch(id: number, req: EngineRequest, signal: AbortSignal): Promise<ResultOf[keyof ResultOf]> {
+    switch (req.type) {
+      case 'load':
+        return this.load(req);
+      case 'generate':
+        return this.generate(id, req, signal);
+      case 'forward':
+        return this.forward(req);
+      case 'inspect':
+        // The inspector reads full-precision weights and its own KV cache, so the packed
+        // weights and the generator's cached prefix stay as they are.
+        return toWire(inspect(loadWeights(this.needLoaded().request), req));
+      case 'train':
+        return fineTuneWorkspace(req, (progress) => this.send({ kind: 'progress', id, progress }), signal);
+      case 'dispose':
+        this.dispose();
+        return null;
+      default:
+        throw new Error(`Unknown request type "${(req as { type: unknown }).type}"; the extension and the engine are out of step: reinstall Limelight.`);
+    }
+  }
+
+  dispose(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    this.loaded?.backend?.dispose();
+    this.loaded = null;
+  }
+
+  private async load(req: LoadRequest): Promise<LoadResult> {
+    this.dispose();
+    const model = loadWeights(req);
+    const c = model.config;
+    const weightFormat: WeightFormat = req.weightFormat === 'auto' ? (model.params.length * 4 > AUTO_Q8_BYTES ? 'q8_0' : 'f32') : req.weightFormat;
+    const ctx = contextPlan(c, req.contextLength, req.kvCacheMemoryMB);
+    const cap = cappedThreads(req.threads);
+    // js runs the pool-backed FastBackend; the other settings fall back to it when they cannot start.
+    // ONNX exports are cached on disk: exporting in memory on every load would peak at 2-3x the weights.
+    const cacheDir = req.onnxCacheDir ?? defaultOnnxCacheDir();
+    const choice = await selectBackend(model, { setting: req.backend, threads: cap.threads, contextLength: ctx.positions, weightFormat, cacheDir });
+    const backend = choice.backend;
+    const reason = [choice.reason, `${weightFormat} weights`, ...(cap.note ? [cap.note] : [])].join('; ');
+    const tokenizer = c.encoding ? getTokenizer(c.encoding) : null;
+    const info: LoadResult = {
+      modelDir: req.modelDir,
+      backend: backend.name,
+      reason,
+      weightFormat,
+      threads: backend instanceof FastBackend ? backend.threads : cap.threads,
+      contextLength: backend.contextLength,
+      contextReason: ctx.reason,
+      kvBytesPerPosition: kvBytesPerPosition(c),
+      vocabSize: c.vocabSize,
+      encoding: c.encoding,
+    };
+    const recreate = backend instanceof FastBackend ? { model, threads: backend.threads, contextLength: backend.contextLength, weightFormat: backend.weightFormat } : null;
+    this.loaded = { request: req, backend, generator: new Generator(backend), tokenizer, info, recreate };
+    return info;
+  }
+
+  private needLoaded(): Loaded {
+    if (!this.loaded) throw new Error('No model is loaded in the engine: send a load request first.');
+    return this.loaded;
+  }
+
+  /** The backend and generator, created again when an idle release freed them. */
+  private async ready(): Promise<{ backend: InferenceBackend; generator: Generator; tokenizer: Tokenizer | null }> {
+    const l = this.needLoaded();
+    if (l.backend === null || l.generator === null) {
+      const r = l.recreate!;
+      const backend = await FastBackend.create(r.model, { threads: r.threads, contextLength: r.contextLength, weightFormat: r.weightFormat });
+      if (this.loaded !== l) {
+        backend.dispose();
+        throw new Error('The model was unloaded while its memory was being allocated again; try again.');
+      }
+      l.backend = backend;
+      l.generator = new Generator(backend);
+    }
+    return { backend: l.backend, generator: l.generator, tokenizer: l.tokenizer };
+  }
+
+  private async generate(id: number, req: GenerateRequest, signal: AbortSignal): Promise<GenerateResultMessage> {
+    const { generator, tokenizer } = await this.ready();
+    let promptIds = req.promptIds;
+    if (promptIds === undefined) {
+      if (req.prompt === undefined) throw new Error('generate: give promptIds or prompt.');
+      if (!tokenizer) throw new Error('generate: this model names no tokenizer encoding; send promptIds instead of prompt.');
+      promptIds = tokenizer.encode(req.prompt);
+    }
+    const r = await generator.generate(promptIds, {
+      maxNewTokens: req.maxNewTokens,
+      sampling: req.sampling,
+      stopStrings: req.stopStrings,
+      stopTokenIds: req.stopTokenIds,
+      maxTimeMs: req.maxTimeMs,
+      signal,
+      tokenizer: tokenizer ?? undefined,
+      onToken: (tokenId, text) => this.send({ kind: 'token', id, tokenId, text }),
+    });
+    return { ids: r.ids, newIds: r.newIds, text: r.text, stopReason: r.stopReason, contextLimited: r.contextLimited, timings: r.timings };
+  }
+
+  private async forward(req: Extract<EngineRequest, { type: 'forward' }>): Promise<ForwardResultMessage> {
+    const { backend, generator } = await this.ready();
+    // A raw forward pass rewrites the cache behind the generator's back: forget its prefix.
+    generator.reset();
+    const r = await backend.forward(Int32Array.from(req.ids), req.pos, { allLogits: req.allLogits, captureAttention: req.captureAttention });
+    generator.reset();
+    return r.attention ? { logits: r.logits, attention: r.attention } : { logits: r.logits };
+  }
+
+  private armIdleRelease(): void {
+    const seconds = this.loaded?.request.idleReleaseSeconds ?? 0;
+    if (this.active > 0 || this.loaded === null || this.loaded.backend === null || !(seconds > 0)) return;
+    // Timers hold at most 2^31 - 1 ms (about 24 days); longer is as good as never.
+    if (seconds * 1000 >= 2 ** 31) return;
+    this.idleTimer = setTimeout(() => this.releaseIdle(), seconds * 1000);
+  }
+
+  /** Frees the KV cache of an engine that nobody used for idleReleaseSeconds. */
+  private releaseIdle(): void {
+    this.idleTimer = null;
+    const l = this.loaded;
+    if (this.active > 0 || l === null || l.backend === null || l.generator === null) return;
+    this.releases++;
+    if (l.recreate !== null) {
+      l.backend.dispose();
+      l.backend = null;
+      l.generator = null;
+    } else {
+      l.generator.reset();
+    }
+  }
+}
+
+/** The model's full-precision weights, with the fine-tuned adapter merged when there is one. */
+function loadWeights(req: LoadRequest): Model {
+  const model = loadModel(req.modelDir);
+  if (req.adapterDir !== undefined) mergeLora(model, loadAdapter(req.adapterDir, model.config));
+  return model;
+}
