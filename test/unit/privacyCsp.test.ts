@@ -108,6 +108,9 @@ test('the policy text: default-src none, one nonce, the resource origin for the 
   const csp = parseCsp(webviewCsp(CSP_SOURCE, nonce));
   assert.deepEqual([...csp.keys()].sort(), ['default-src', 'font-src', 'img-src', 'script-src', 'style-src']);
   assert.deepEqual(csp.get('script-src'), [`'nonce-${nonce}'`]);
+  // code-server's cspSource is two sources; each directive takes it whole.
+  const codeServer = "'self' https://*.vscode-cdn.net";
+  assert.deepEqual(cspProblems({ policies: [webviewCsp(codeServer, nonce)], scriptNonces: [nonce], title: '' }, codeServer).problems, []);
   // The checker itself catches a page that falls short.
   const bad = cspProblems({ policies: [`default-src 'none'; script-src 'nonce-${nonce}' 'unsafe-inline' https://cdn.example.com; style-src 'unsafe-inline'`], scriptNonces: [nonce, ''], title: '' }, CSP_SOURCE).problems;
   assert.ok(bad.some((p) => p.includes("'unsafe-inline'")));

@@ -15,7 +15,11 @@ export function requireChromium(): void {
   }
 }
 
-export async function openWorkbench(url: string, browserProfileDir: string): Promise<Workbench> {
+/**
+ * Opens the workbench. With `remoteRequests`, every request of the browser (workbench,
+ * webviews, workers) to a host other than this machine is aborted and its URL pushed there.
+ */
+export async function openWorkbench(url: string, browserProfileDir: string, remoteRequests?: string[]): Promise<Workbench> {
   requireChromium();
   // Playwright reserves --user-data-dir, hence the persistent context.
   const context: BrowserContext = await chromium.launchPersistentContext(browserProfileDir, {
@@ -24,6 +28,15 @@ export async function openWorkbench(url: string, browserProfileDir: string): Pro
     viewport: { width: 1280, height: 800 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  if (remoteRequests) {
+    await context.route(
+      (u) => /^(https?|wss?):$/.test(u.protocol) && !/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(u.hostname),
+      (route) => {
+        remoteRequests.push(route.request().url());
+        return route.abort('blockedbyclient');
+      },
+    );
+  }
   const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(url);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
