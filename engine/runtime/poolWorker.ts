@@ -1,9 +1,9 @@
 // Entry of one compute thread of the pool (pool.ts): instantiates the kernels over the shared
-// memory, then loops: wait for a job in the control block, run this thread's share, report.
+// memory, then loops: wait for a job in the control block, claim and run its chunks.
 // Bundled as dist/poolWorker.js; transpiled as out/engine/runtime/poolWorker.js for tests.
 import { parentPort, workerData } from 'node:worker_threads';
 import { instantiateKernels } from '../kernels/wasm/kernels';
-import { CTL, SPIN, STOP, shareOf } from './poolControl';
+import { CTL, SPIN, STOP, runChunks } from './poolControl';
 
 interface PoolWorkerData {
   memory: WebAssembly.Memory;
@@ -19,6 +19,7 @@ const ctl = new Int32Array(data.control);
 const kernels = instantiateKernels(data.memory, data.module) as unknown as Record<string, (...args: number[]) => void>;
 const fns = data.ops.map((name) => kernels[name]!);
 const args: number[] = [];
+const fail = (e: unknown): void => parentPort!.postMessage({ error: e instanceof Error ? e.message : String(e) });
 
 // Read before saying ready: the pool may post its first job the moment it hears back.
 let seen = Atomics.load(ctl, CTL.GEN);
@@ -33,18 +34,15 @@ for (;;) {
   seen = gen;
   const op = ctl[CTL.OP]!;
   if (op === STOP) break;
-  try {
-    const [a, b] = shareOf(data.index, ctl[CTL.PER]!, ctl[CTL.ITEMS]!);
-    if (a < b) {
-      const n = ctl[CTL.NARGS]!;
-      args.length = 0;
-      for (let i = 0; i < n; i++) args.push(ctl[CTL.ARGS + i]!);
-      args.push(a, b, data.index);
-      fns[op]!(...args);
-    }
-  } catch (e) {
-    Atomics.store(ctl, CTL.FAILED, 1);
-    parentPort!.postMessage({ error: e instanceof Error ? e.message : String(e) });
-  }
-  if (Atomics.sub(ctl, CTL.PENDING, 1) === 1) Atomics.notify(ctl, CTL.PENDING);
+  const fn = fns[op];
+  if (fn === undefined) continue;
+  const n = ctl[CTL.NARGS]!;
+  args.length = 0;
+  for (let i = 0; i < n; i++) args.push(ctl[CTL.ARGS + i]!);
+  args.push(0, 0, data.index);
+  runChunks(ctl, gen, (a, b) => {
+    args[n] = a;
+    args[n + 1] = b;
+    fn(...args);
+  }, fail);
 }

@@ -143,3 +143,21 @@ for (const threads of [1, 3]) {
     assert.ok(maxAbsDiff(read(at, x.length), want) < 1e-6);
   });
 }
+
+test('the pool runs every chunk of every job exactly once, back to back and after its threads fall asleep', async () => {
+  const pool = await ComputePool.create(memory, 3);
+  pools.push(pool);
+  const arena = new Arena();
+  const OC = 67; // 23 chunks of 3 columns on 3 threads
+  const out = put(arena, new Float32Array(OC));
+  const w = put(arena, new Float32Array(OC * 4));
+  const bias = put(arena, new Float32Array(OC).fill(1));
+  const x = put(arena, new Float32Array(4));
+  const jobs = 3000;
+  // out += 0 . x + 1 per job: a chunk run twice or skipped shows as a column off by one.
+  for (let j = 0; j < jobs; j++) {
+    pool.run('matmul_f32', [out, x, w, bias, 1, 4, OC, 1], OC);
+    if (j === 100) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); // let the workers fall asleep
+  }
+  assert.deepEqual(Array.from(read(out, OC)), new Array<number>(OC).fill(jobs));
+});
