@@ -32,6 +32,7 @@ export interface LimelightSettings {
   weightFormat: WeightFormat;
   maxContextTokens: number;
   kvCacheMemoryMB: number;
+  idleReleaseSeconds: number; // 0 = never
   fineTune: { include: string[]; exclude: string[]; loraRank: number; maxMinutes: number; method: FineTuneMethod };
   logLevel: LogLevel;
 }
@@ -141,6 +142,7 @@ export function readSettings(schema: SettingsSchema, get: (key: string) => unkno
     weightFormat: value('weightFormat') as WeightFormat,
     maxContextTokens: value('maxContextTokens') as number,
     kvCacheMemoryMB: value('kvCacheMemoryMB') as number,
+    idleReleaseSeconds: value('idleReleaseSeconds') as number,
     fineTune: {
       include: value('fineTune.include') as string[],
       exclude: value('fineTune.exclude') as string[],
