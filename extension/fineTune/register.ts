@@ -17,6 +17,7 @@ import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import type { EngineHost } from '../completions/engineHost';
 import type { Logger } from '../log';
 import type { LimelightSettings } from '../settings';
+import { checkFolder } from '../folderPath';
 import { AdapterStore } from './adapterStore';
 import { skippedMarkdown, summarizeSelection, summaryDetail, summaryHeadline } from './summary';
 
@@ -27,6 +28,18 @@ export interface FineTuneDeps {
 }
 
 const UNTRUSTED = 'Limelight: Fine-tune on Workspace is disabled in Restricted Mode. Training reads every file of the workspace and runs for minutes; trust the workspace first (Manage Workspace Trust) if you know where its files come from.';
+
+/** The folder the user picked as its real path, or null (nothing picked, or told what is wrong with it). */
+function pickedFolder(picked: vscode.Uri[] | undefined): string | null {
+  const first = picked?.at(0);
+  if (first === undefined) return null;
+  const c = checkFolder(first.fsPath, 'The chosen folder');
+  if (!c.ok) {
+    void vscode.window.showErrorMessage(`Limelight: ${c.problem}`);
+    return null;
+  }
+  return c.path;
+}
 
 function duration(s: number | null): string {
   if (s === null || !Number.isFinite(s)) return '…';
@@ -227,10 +240,11 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
         return;
       }
       const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Export the adapter (PEFT format) into this folder', openLabel: 'Export Here' });
-      if (!picked?.[0]) return;
+      const folder = pickedFolder(picked);
+      if (folder === null) return;
       try {
-        const files = s.exportTo(picked[0].fsPath);
-        void vscode.window.showInformationMessage(`Limelight: adapter exported (${files.length} files) to ${picked[0].fsPath}. Load it in Python with peft.PeftModel.from_pretrained(base, folder).`);
+        const files = s.exportTo(folder);
+        void vscode.window.showInformationMessage(`Limelight: adapter exported (${files.length} files) to ${folder}. Load it in Python with peft.PeftModel.from_pretrained(base, folder).`);
       } catch (e) {
         void vscode.window.showErrorMessage(`Limelight: ${(e as Error).message}`);
       }
@@ -244,11 +258,12 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
         return;
       }
       const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'A PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors)', openLabel: 'Import' });
-      if (!picked?.[0]) return;
+      const folder = pickedFolder(picked);
+      if (folder === null) return;
       try {
         // Checks the adapter against the base model's shapes before anything is installed.
-        loadAdapter(picked[0].fsPath, readModelConfig(base));
-        host.setAdapter(s.install(picked[0].fsPath, { baseModel: resolve(base), created: new Date().toISOString(), source: 'import' }));
+        loadAdapter(folder, readModelConfig(base));
+        host.setAdapter(s.install(folder, { baseModel: resolve(base), created: new Date().toISOString(), source: 'import' }));
         void vscode.window.showInformationMessage('Limelight: adapter imported and in use; "Revert to Base Model" removes it.');
       } catch (e) {
         void vscode.window.showErrorMessage(`Limelight: the adapter cannot be imported: ${(e as Error).message}`);
@@ -262,9 +277,10 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
       const sel = await selectFiles(deps.settings());
       if (!sel) return;
       const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Export the training data (JSONL, Hugging Face datasets layout) into this folder', openLabel: 'Export Here' });
-      if (!picked?.[0]) return;
+      const folder = pickedFolder(picked);
+      if (folder === null) return;
       try {
-        const out = exportTrainingData(picked[0].fsPath, sel.files);
+        const out = exportTrainingData(folder, sel.files);
         const open = await vscode.window.showInformationMessage(`Limelight: ${out.train} training and ${out.test} held-out files exported to ${out.dir}.`, 'Open README');
         if (open) await showReport(join(out.dir, 'README.md'));
       } catch (e) {
