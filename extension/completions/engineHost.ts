@@ -18,6 +18,8 @@ interface LoadPlan {
   threads: number;
   weightFormat: LimelightSettings['weightFormat'];
   contextLength: number;
+  kvCacheMemoryMB: number;
+  idleReleaseSeconds: number;
   /** LoRA adapter merged at load (Fine-tune on Workspace), if any. */
   adapterDir?: string;
 }
@@ -87,7 +89,7 @@ export class EngineHost implements vscode.Disposable {
       this.setState({ kind: 'not-loaded' });
       return;
     }
-    const plan: LoadPlan = { modelDir, backend: settings.backend, threads: settings.threads, weightFormat: settings.weightFormat, contextLength: settings.maxContextTokens };
+    const plan: LoadPlan = { modelDir, backend: settings.backend, threads: settings.threads, weightFormat: settings.weightFormat, contextLength: settings.maxContextTokens, kvCacheMemoryMB: settings.kvCacheMemoryMB, idleReleaseSeconds: settings.idleReleaseSeconds };
     if (this.adapterDir !== null) plan.adapterDir = this.adapterDir;
     const key = JSON.stringify(plan);
     if (key === this.plan) return;
@@ -133,7 +135,7 @@ export class EngineHost implements vscode.Disposable {
       const info = await this.client.load({ ...plan, weightFormat: plan.weightFormat });
       if (seq !== this.loadSeq) return null; // a newer load took over
       this.info = info;
-      this.log.info(`Model ${plan.modelDir} loaded in ${Date.now() - t0} ms on ${info.reason}; context ${info.contextLength} tokens, encoding ${info.encoding ?? 'unknown'}.`);
+      this.log.info(`Model ${plan.modelDir} loaded in ${Date.now() - t0} ms on ${info.reason}; context ${info.contextLength} tokens (${info.contextReason}), encoding ${info.encoding ?? 'unknown'}.`);
       this.setState({ kind: 'ready', model: name, backend: info.backend });
       return null;
     } catch (e) {
