@@ -170,12 +170,15 @@ export function restoreCheckpoint(outDir: string, trainer: Trainer): TrainerStat
   const state = readTrainerState(outDir);
   if (state === null) throw new CheckpointError(`${outDir} holds no checkpoint to resume; run without --resume to start one.`);
   if (state.datasetTokens !== trainer.dataset.stream.length) {
-    throw new CheckpointError(`The training data changed since the checkpoint (${state.datasetTokens} tokens then, ${trainer.dataset.stream.length} now); resuming would not repeat the same run. Use the same --data, or start a new run.`);
+    throw new CheckpointError(`${outDir}: the training data changed since the checkpoint (${state.datasetTokens} tokens then, ${trainer.dataset.stream.length} now); resuming would not repeat the same run. Use the same --data, or start a new run.`);
+  }
+  if (trainer.options.seqLen > trainer.model.config.maxPositions) {
+    throw new CheckpointError(`${outDir}: the checkpoint trains sequences of ${trainer.options.seqLen} tokens, longer than this model's context (${trainer.model.config.maxPositions}); it belongs to another model. Resume it with its own base model, or start a new run.`);
   }
   const file = readSafetensors(join(outDir, CHECKPOINTS, latestStepDir(outDir)!, STATE));
   const opt = trainer.optimizer;
   for (const name of ['trainable', 'adamw.m', 'adamw.v']) {
-    if (file.info(name).numel !== opt.size) throw new CheckpointError(`${outDir}: the checkpoint's ${name} holds ${file.info(name).numel} values, this run trains ${opt.size}; it belongs to another model or LoRA setting.`);
+    if (file.info(name).numel !== opt.size) throw new CheckpointError(`${outDir}: the checkpoint's ${name} holds ${file.info(name).numel} values, this run trains ${opt.size}; it belongs to another model or LoRA setting. Resume it with its own base model, or start a new run.`);
   }
   file.tensorToFloat32('trainable', trainer.trainable());
   file.tensorToFloat32('adamw.m', opt.m);
