@@ -78,7 +78,7 @@ for (const threads of [1, 3]) {
   test(`Q8_0 quantization and matmul match the reference (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
     const pool = await poolReady;
     const rand = mulberry32(11 + threads);
-    for (const [N, C, OC] of [[1, 32, 3], [5, 64, 33], [8, 96, 70], [3, 768, 131]] as const) {
+    for (const [N, C, OC] of [[1, 32, 3], [5, 64, 33], [8, 96, 70], [3, 768, 131], [13, 160, 45]] as const) {
       const arena = new Arena();
       const x = randn(N * C, rand);
       x[0] = 0;
