@@ -26,6 +26,8 @@ export interface CodeServerOptions {
    * (noNetwork.ts, preloaded through NODE_OPTIONS) and record each attempt in this file.
    */
   netLog?: string;
+  /** Leave workspace trust on, so the folder opens in Restricted Mode until trusted. */
+  workspaceTrust?: boolean;
 }
 
 export interface RunningCodeServer {
@@ -124,7 +126,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<RunningC
   const extensionsDir = join(opts.profileDir, 'extensions');
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
-  writeUserSettings(join(userDataDir, 'User', 'settings.json'), { ...OFFLINE_SETTINGS, ...opts.settings });
+  writeUserSettings(join(userDataDir, 'User', 'settings.json'), { ...OFFLINE_SETTINGS, ...(opts.workspaceTrust ? { 'security.workspace.trust.enabled': true } : {}), ...opts.settings });
   const env = {
     ...process.env,
     XDG_CONFIG_HOME: join(opts.profileDir, 'xdg-config'),
@@ -156,7 +158,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<RunningC
     '--auth', 'none',
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     opts.workspace,
   ];
