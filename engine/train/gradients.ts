@@ -19,7 +19,7 @@ import { layernormBackward, layernormForward, rmsnormBackward, rmsnormForward } 
 import { geluBackward, geluForward, swigluBackward, swigluForward } from '../kernels/activations';
 import { ropeBackward, ropeForward, ropeTables } from '../kernels/rope';
 import { embeddingBackward, embeddingForward } from '../kernels/embedding';
-import { IGNORE_INDEX, crossEntropyBackward, crossEntropyForward } from '../kernels/crossEntropy';
+import { IGNORE_INDEX } from '../kernels/crossEntropy';
 import { loraUpBackward, loraUpForward } from '../kernels/lora';
 import { dropoutBackward, dropoutForward } from '../kernels/dropout';
 import { adapterA, adapterB, type Lora, type LoraAdapter, type LinearSlot } from './lora';
@@ -379,12 +379,8 @@ class Pass {
       const x = a.lnf.subarray(r0 * C, (r0 + rows) * C);
       const targets = this.batch.targets.subarray(r0, r0 + rows);
       const losses = a.losses.subarray(r0, r0 + rows);
-      this.k.matmulForward(logits, x, this.v.lmHead, null, rows, C, V);
-      crossEntropyForward(losses, logits, targets, rows, V);
-      for (let i = 0; i < rows; i++) total += losses[i]!;
-      if (dloss === null) continue;
-      crossEntropyBackward(logits, logits, targets, dloss, rows, V);
-      this.k.matmulBackward(a.dln.subarray(r0 * C, (r0 + rows) * C), dlmHead, null, logits, x, this.v.lmHead, rows, C, V);
+      const dx = dloss !== null ? a.dln.subarray(r0 * C, (r0 + rows) * C) : null;
+      total += this.k.lmHead(losses, dx, dloss !== null ? dlmHead : null, x, this.v.lmHead, targets, dloss, logits, rows, C, V, r0 === 0);
     }
     return total;
   }

@@ -8,6 +8,9 @@
 // Each operand is copied into the pool's shared memory (staging: a memcpy, the training buffers
 // stay plain Float32Arrays), then packed there by the threads, k-major, transposed or not as
 // its strides say; both cost O(operand) against O(R K J) multiply-adds.
+// The LM head and the cross-entropy are fused per chunk of rows: the logits stay in shared
+// memory, where the threads turn them into their gradient in place (f32 SIMD exp, f64 sums)
+// and the two backward products pack them from there; the head's weight is packed once per pass.
 // Causal attention runs on the same product, one (sequence, head) pair at a time, packing Q, K
 // and V straight out of the staged qkv rows: the scores S = Q K^T, out = P V and, backward,
 // dP = dO V^T, dQ = dS K, dK = dS^T Q, dV = P^T dO, with the softmax and its backward (O(T^2),
@@ -17,10 +20,33 @@
 import { fcWidth, qkvWidth, type ModelConfig } from '../model/config';
 import { matmulBackward, matmulForward } from '../kernels/matmul';
 import { attentionTrainBackward, attentionTrainForward } from '../kernels/attentionTrain';
+import { IGNORE_INDEX, crossEntropyBackward, crossEntropyForward } from '../kernels/crossEntropy';
 import { Arena, createSharedMemory } from '../kernels/wasm/kernels';
 import { TRAIN_OPS, trainKernelsModule, type TrainOp } from '../kernels/wasm/trainKernels';
 import { ComputePool, poolThreads, type KernelSet } from '../runtime/pool';
 import type { Lora } from './lora';
+
+/**
+ * One chunk of rows of the LM head with the cross-entropy: logits (rows, V) = x . W^T and
+ * losses (rows); with dloss (d objective / d each row's loss), dx (rows, C) += dlogits . W and
+ * dW (V, C), when given, += dlogits^T . x. `logits` is scratch. A pass gives its chunks in
+ * order, `first` on the first one: a TrainPool packs W then and reuses it for the others.
+ * Returns the summed loss of the chunk.
+ */
+export type LmHeadChunk = (
+  losses: Float32Array, // (rows)
+  dx: Float32Array | null, // (rows, C)
+  dW: Float32Array | null, // (V, C)
+  x: Float32Array, // (rows, C)
+  W: Float32Array, // (V, C)
+  targets: Int32Array, // (rows)
+  dloss: number | null,
+  logits: Float32Array, // (rows, V)
+  rows: number,
+  C: number,
+  V: number,
+  first: boolean,
+) => number;
 
 /** The kernels a training pass runs: the references, or a TrainPool. */
 export interface TrainKernels {
@@ -28,16 +54,37 @@ export interface TrainKernels {
   matmulBackward: typeof matmulBackward;
   attentionTrainForward: typeof attentionTrainForward;
   attentionTrainBackward: typeof attentionTrainBackward;
+  lmHead: LmHeadChunk;
 }
 
-export const REFERENCE_KERNELS: TrainKernels = { matmulForward, matmulBackward, attentionTrainForward, attentionTrainBackward };
+/** LmHeadChunk as its three steps: the products of `k`, then the cross-entropy kernels. */
+function lmHeadWith(k: Pick<TrainKernels, 'matmulForward' | 'matmulBackward'>, ...[losses, dx, dW, x, W, targets, dloss, logits, rows, C, V]: Parameters<LmHeadChunk>): number {
+  const l = logits.subarray(0, rows * V);
+  k.matmulForward(l, x, W, null, rows, C, V);
+  crossEntropyForward(losses, l, targets, rows, V);
+  let total = 0;
+  for (let i = 0; i < rows; i++) total += losses[i]!;
+  if (dloss === null) return total;
+  crossEntropyBackward(l, l, targets, dloss, rows, V);
+  if (dx !== null || dW !== null) k.matmulBackward(dx, dW, null, l, x, W, rows, C, V);
+  return total;
+}
+
+export const REFERENCE_KERNELS: TrainKernels = {
+  matmulForward,
+  matmulBackward,
+  attentionTrainForward,
+  attentionTrainBackward,
+  lmHead: (...args) => lmHeadWith({ matmulForward, matmulBackward }, ...args),
+};
 
 const TRAIN_KERNELS: KernelSet<TrainOp> = { module: trainKernelsModule, ops: TRAIN_OPS };
 
 /**
  * Floats of each shared-memory region: staged operands (src, and src2 for attention's output
  * gradient), packed operands (ap, bp), the product (out), attention's probabilities and score
- * gradients (scratch, scratch2), the bias.
+ * gradients (scratch, scratch2), the bias; for the LM head its logits, their per-row
+ * statistics (2 f64 a row) and its weight packed for the forward (headW) and for dx (headWt).
  */
 export interface TrainPoolCapacity {
   src: number;
@@ -48,9 +95,16 @@ export interface TrainPoolCapacity {
   scratch: number;
   scratch2: number;
   bias: number;
+  logits: number;
+  stats: number;
+  headW: number;
+  headWt: number;
 }
 
-const REGIONS = ['src', 'src2', 'ap', 'bp', 'out', 'scratch', 'scratch2', 'bias'] as const;
+const REGIONS = ['src', 'src2', 'ap', 'bp', 'out', 'scratch', 'scratch2', 'bias', 'logits', 'stats', 'headW', 'headWt'] as const;
+type Region = (typeof REGIONS)[number];
+
+const NONE: TrainPoolCapacity = { src: 0, src2: 0, ap: 0, bp: 0, out: 0, scratch: 0, scratch2: 0, bias: 0, logits: 0, stats: 0, headW: 0, headWt: 0 };
 
 /** LM head rows per chunk when training on a pool: the head's weight is staged once per 256 rows. */
 export const POOL_LOGIT_ROWS = 256;
@@ -78,7 +132,12 @@ export function trainPoolCapacity(config: ModelConfig, B: number, T: number, hea
     [headRows, C, c.vocabSize],
     ...(lora ? lora.adapters.map((a): [number, number, number] => [N, a.inDim, lora.options.rank]) : []),
   ];
-  return products.map(([rows, IC, OC]) => productCapacity(rows, IC, OC)).reduce(largest, attentionCapacity(T, c.nHead, c.nKvHead, c.headDim));
+  return products.map(([rows, IC, OC]) => productCapacity(rows, IC, OC)).reduce(largest, largest(attentionCapacity(T, c.nHead, c.nKvHead, c.headDim), headCapacity(headRows, C, c.vocabSize)));
+}
+
+/** Room the fused LM head and cross-entropy over chunks of `rows` rows need (its products included). */
+export function headCapacity(rows: number, C: number, V: number): TrainPoolCapacity {
+  return largest(productCapacity(rows, C, V), { ...NONE, logits: rows * V, stats: 4 * rows, headW: up8(V) * C, headWt: up8(C) * V });
 }
 
 /** Room the attention of (T)-token sequences with NH query and KVH key/value heads of width HD needs. */
@@ -101,7 +160,7 @@ export function largest(a: TrainPoolCapacity, b: TrainPoolCapacity): TrainPoolCa
 
 /** Room of one packed product out (R, J) = a (R, K) . b (J, K)^T whose operands are staged one at a time. */
 function gemmCapacity(R: number, K: number, J: number): TrainPoolCapacity {
-  return { src: Math.max(R * K, J * K), src2: 0, ap: up4(R) * K, bp: up8(J) * K, out: R * J, scratch: 0, scratch2: 0, bias: J };
+  return { ...NONE, src: Math.max(R * K, J * K), ap: up4(R) * K, bp: up8(J) * K, out: R * J, bias: J };
 }
 
 /** Room one linear layer (rows, IC) -> (rows, OC) needs in each of its three products. */
@@ -124,14 +183,16 @@ interface Operand {
 
 export class TrainPool implements TrainKernels {
   private readonly f32: Float32Array;
+  private readonly f64: Float64Array;
 
   private constructor(
     private readonly pool: ComputePool<TrainOp>,
     readonly capacity: TrainPoolCapacity,
     // Byte offsets of the regions (TrainPoolCapacity).
-    private readonly at: Record<(typeof REGIONS)[number], number>,
+    private readonly at: Record<Region, number>,
   ) {
     this.f32 = new Float32Array(pool.memory.buffer);
+    this.f64 = new Float64Array(pool.memory.buffer);
   }
 
   /** A pool with room for training `config` on (B, T) batches with the Trainer's head chunks. */
@@ -143,7 +204,7 @@ export class TrainPool implements TrainKernels {
   static async create(capacity: TrainPoolCapacity, opts: TrainPoolOptions = {}): Promise<TrainPool> {
     const arena = new Arena();
     // 32 spare bytes per region: the kernels read whole vectors of the bias past its end.
-    const at = Object.fromEntries(REGIONS.map((k) => [k, arena.alloc(4 * Math.max(1, capacity[k]) + 32)])) as Record<(typeof REGIONS)[number], number>;
+    const at = Object.fromEntries(REGIONS.map((k) => [k, arena.alloc(4 * Math.max(1, capacity[k]) + 32)])) as Record<Region, number>;
     const pool = await ComputePool.create(createSharedMemory(arena.size), poolThreads(opts.threads), TRAIN_KERNELS);
     return new TrainPool(pool, capacity, at);
   }
@@ -156,22 +217,22 @@ export class TrainPool implements TrainKernels {
     return REGIONS.every((k) => need[k] <= this.capacity[k]);
   }
 
-  /** Packs a (R, K) from shared memory at byte offset `src` with strides (sr, sk) into the ap region. */
-  private packA(src: number, R: number, K: number, sr: number, sk: number): void {
+  /** Packs a (R, K) from shared memory at byte offset `src` with strides (sr, sk) into `dst`. */
+  private packA(dst: number, src: number, R: number, K: number, sr: number, sk: number): void {
     const tiles = (R + 3) >> 2;
-    this.pool.run('pack_a', [this.at.ap, src, R, K, sr, sk], tiles, 1, Math.ceil(MIN_PACK_PER_THREAD / (4 * K)));
+    this.pool.run('pack_a', [dst, src, R, K, sr, sk], tiles, 1, Math.ceil(MIN_PACK_PER_THREAD / (4 * K)));
   }
 
-  /** Packs b (J, K) from shared memory at byte offset `src` with strides (sj, sk) into the bp region. */
-  private packB(src: number, J: number, K: number, sj: number, sk: number): void {
+  /** Packs b (J, K) from shared memory at byte offset `src` with strides (sj, sk) into `dst`. */
+  private packB(dst: number, src: number, J: number, K: number, sj: number, sk: number): void {
     const panels = (J + 7) >> 3;
-    this.pool.run('pack_b', [this.at.bp, src, J, K, sj, sk], panels, 1, Math.ceil(MIN_PACK_PER_THREAD / (8 * K)));
+    this.pool.run('pack_b', [dst, src, J, K, sj, sk], panels, 1, Math.ceil(MIN_PACK_PER_THREAD / (8 * K)));
   }
 
-  /** The out region (R, J) [+]= packed a . packed b^T + bias (byte offset, 0: none). */
-  private gemm(bias: number, R: number, K: number, J: number, accum: boolean): void {
+  /** out (R, J) [+]= packed a . packed b^T + bias (byte offsets, bias 0: none). */
+  private gemm(out: number, ap: number, bp: number, bias: number, R: number, K: number, J: number, accum: boolean): void {
     const panels = (J + 7) >> 3;
-    this.pool.run('gemm', [this.at.out, this.at.ap, this.at.bp, bias, R, K, J, J, accum ? 1 : 0], panels, 1, Math.ceil(MIN_MACS_PER_THREAD / (8 * R * K)));
+    this.pool.run('gemm', [out, ap, bp, bias, R, K, J, J, accum ? 1 : 0], panels, 1, Math.ceil(MIN_MACS_PER_THREAD / (8 * R * K)));
   }
 
   /** Copies the floats of `op` that (R, K) reaches into the src region; returns its byte offset there (same strides). */
@@ -184,12 +245,62 @@ export class TrainPool implements TrainKernels {
   /** out (R, J) [+]= a (R, K) . b (J, K)^T + bias, with `out` a plain (R, J) array. */
   private product(out: Float32Array, a: Operand, b: Operand, bias: Float32Array | null, R: number, K: number, J: number, accum: boolean): void {
     const f = this.f32;
-    this.packA(this.stage(a, R, K), R, K, a.si, a.sk);
-    this.packB(this.stage(b, J, K), J, K, b.si, b.sk);
-    if (bias !== null) f.set(bias.subarray(0, J), this.at.bias >> 2);
-    if (accum) f.set(out.subarray(0, R * J), this.at.out >> 2);
-    this.gemm(bias !== null ? this.at.bias : 0, R, K, J, accum);
-    out.set(f.subarray(this.at.out >> 2, (this.at.out >> 2) + R * J));
+    const at = this.at;
+    this.packA(at.ap, this.stage(a, R, K), R, K, a.si, a.sk);
+    this.packB(at.bp, this.stage(b, J, K), J, K, b.si, b.sk);
+    if (bias !== null) f.set(bias.subarray(0, J), at.bias >> 2);
+    this.gemmInto(out, at.ap, at.bp, bias !== null ? at.bias : 0, R, K, J, accum);
+  }
+
+  /** As gemm into the out region, then copied to `out` (R, J); accumulating starts from `out`. */
+  private gemmInto(out: Float32Array, ap: number, bp: number, bias: number, R: number, K: number, J: number, accum: boolean): void {
+    const f = this.f32;
+    const o = this.at.out >> 2;
+    if (accum) f.set(out.subarray(0, R * J), o);
+    this.gemm(this.at.out, ap, bp, bias, R, K, J, accum);
+    out.set(f.subarray(o, o + R * J));
+  }
+
+  /** LmHeadChunk with the logits in shared memory (see the file's comment). */
+  lmHead(...args: Parameters<LmHeadChunk>): number {
+    const [losses, dx, dW, x, W, targets, dloss, , rows, C, V, first] = args;
+    if (!this.fits(headCapacity(rows, C, V))) return lmHeadWith(this, ...args);
+    const { f32: f, f64: st, at } = this;
+    if (first) {
+      const w = this.stage({ data: W, at: 0, si: C, sk: 1 }, V, C);
+      this.packB(at.headW, w, V, C, C, 1); // forward: b (v, c) = W[v, c]
+      this.packB(at.headWt, w, C, V, 1, C); // input gradient: b (c, v) = W[v, c]
+    }
+    this.packA(at.ap, this.stage({ data: x, at: 0, si: C, sk: 1 }, rows, C), rows, C, C, 1);
+    this.gemm(at.logits, at.ap, at.headW, 0, rows, C, V, false);
+    this.pool.run('ce_stats', [at.logits, at.stats, V], rows);
+    // Per row: (max, sum) -> (lse, scale) for ce_grad; the loss as crossEntropyForward gives it.
+    const lg = at.logits >> 2;
+    const s0 = at.stats >> 3;
+    let total = 0;
+    for (let i = 0; i < rows; i++) {
+      const t = targets[i]!;
+      const lse = st[s0 + 2 * i]! + Math.log(st[s0 + 2 * i + 1]!);
+      st[s0 + 2 * i] = lse;
+      st[s0 + 2 * i + 1] = t === IGNORE_INDEX ? 0 : (dloss ?? 0);
+      losses[i] = t === IGNORE_INDEX ? 0 : lse - f[lg + i * V + t]!;
+      total += losses[i]!;
+    }
+    if (dloss === null) return total;
+    this.pool.run('ce_grad', [at.logits, at.stats, V], rows);
+    for (let i = 0; i < rows; i++) if (targets[i] !== IGNORE_INDEX) f[lg + i * V + targets[i]!] -= dloss;
+    // dx (rows, C) += dlogits (rows, V) . W
+    if (dx !== null) {
+      this.packA(at.ap, at.logits, rows, V, V, 1);
+      this.gemmInto(dx, at.ap, at.headWt, 0, rows, V, C, true);
+    }
+    // dW (V, C) += a . b^T, a (v, r) = dlogits[r, v], b (c, r) = x[r, c]
+    if (dW !== null) {
+      this.packA(at.ap, at.logits, V, rows, 1, V);
+      this.packB(at.bp, this.stage({ data: x, at: 0, si: C, sk: 1 }, rows, C), C, rows, 1, C);
+      this.gemmInto(dW, at.ap, at.bp, 0, V, rows, C, true);
+    }
+    return total;
   }
 
   matmulForward(
@@ -243,9 +354,10 @@ export class TrainPool implements TrainKernels {
 
   /** The out region (T, J) = a . b^T with a and b packed from shared memory (byte offset, strides). */
   private headProduct(a: number, sar: number, sak: number, b: number, sbj: number, sbk: number, R: number, K: number, J: number): void {
-    this.packA(a, R, K, sar, sak);
-    this.packB(b, J, K, sbj, sbk);
-    this.gemm(0, R, K, J, false);
+    const at = this.at;
+    this.packA(at.ap, a, R, K, sar, sak);
+    this.packB(at.bp, b, J, K, sbj, sbk);
+    this.gemm(at.out, at.ap, at.bp, 0, R, K, J, false);
   }
 
   /** As kernels/attentionTrain.ts attentionTrainForward (same arguments, same probs). */

@@ -11,7 +11,8 @@ import { createActivations, lossAndGrads } from '../../engine/train/gradients';
 import { nextTokenBatch } from '../../engine/train/data';
 import { hfTensors } from '../../engine/train/hfExport';
 import { createLora, defaultLoraOptions } from '../../engine/train/lora';
-import { POOL_LOGIT_ROWS, TrainPool, attentionCapacity, largest, productCapacity, trainPoolCapacity } from '../../engine/train/trainPool';
+import { POOL_LOGIT_ROWS, REFERENCE_KERNELS, TrainPool, attentionCapacity, headCapacity, largest, productCapacity, trainPoolCapacity } from '../../engine/train/trainPool';
+import { IGNORE_INDEX } from '../../engine/kernels/crossEntropy';
 import { ORACLE_MODELS, maxAbsDiff, oracleDir, oracleFile } from './oracle';
 
 const pools: TrainPool[] = [];
@@ -35,7 +36,13 @@ function relErr(a: Float32Array, b: Float32Array): number {
 const SHAPES = [[1, 3, 1], [5, 37, 33], [7, 96, 131], [4, 8, 2], [13, 768, 40], [33, 64, 257], [64, 130, 9], [3, 1, 5]] as const;
 // (B, T, NH, KVH, HD, window): multi-head, grouped-query, odd lengths and widths, a sliding window.
 const HEADS = [[2, 5, 2, 2, 8, null], [1, 17, 4, 2, 6, null], [3, 9, 3, 1, 5, 4], [2, 33, 2, 1, 16, null], [1, 1, 1, 1, 3, null]] as const;
-const capacity = [...SHAPES.map(([N, C, OC]) => productCapacity(N, C, OC)), ...HEADS.map(([, T, NH, KVH, HD]) => attentionCapacity(T, NH, KVH, HD))].reduce(largest);
+// LM head chunks (rows, C, V): odd vocabularies, one row, a vocabulary under one SIMD panel.
+const LM_HEADS = [[5, 7, 37], [1, 3, 9], [9, 16, 130], [6, 5, 3]] as const;
+const capacity = [
+  ...SHAPES.map(([N, C, OC]) => productCapacity(N, C, OC)),
+  ...HEADS.map(([, T, NH, KVH, HD]) => attentionCapacity(T, NH, KVH, HD)),
+  ...LM_HEADS.map(([rows, C, V]) => headCapacity(rows, C, V)),
+].reduce(largest);
 
 for (const threads of [1, 3]) {
   const poolReady = TrainPool.create(capacity, { threads }).then((p) => (pools.push(p), p));
@@ -90,6 +97,33 @@ for (const threads of [1, 3]) {
       attentionTrainBackward(dWant, new Float32Array(T), dout, qkv, want.probs, B, T, NH, KVH, HD, window);
       pool.attentionTrainBackward(dGot, new Float32Array(T), dout, qkv, want.probs, B, T, NH, KVH, HD, window);
       assert.ok(relErr(dGot, dWant) < 1e-5, `dqkv ${shape}: ${relErr(dGot, dWant)}`);
+    }
+  });
+
+  test(`LM head with cross-entropy matches the reference, chunk after chunk on one packed weight (${label})`, async () => {
+    const pool = await poolReady;
+    const rand = mulberry32(31 + threads);
+    for (const [rows, C, V] of LM_HEADS) {
+      const W = randn(V * C, rand).map((v) => 3 * v); // large logits: the softmax must not overflow
+      const wantW = randn(V * C, rand);
+      const gotW = wantW.slice();
+      for (let chunk = 0; chunk < 3; chunk++) {
+        const x = randn(rows * C, rand);
+        const targets = Int32Array.from({ length: rows }, (_, i) => (i === 1 ? IGNORE_INDEX : Math.floor(rand() * V)));
+        const dloss = chunk === 2 ? null : 0.37;
+        const start = randn(rows * C, rand);
+        const [wantX, gotX] = [start.slice(), start.slice()];
+        const [wantL, gotL] = [new Float32Array(rows), new Float32Array(rows).fill(9)];
+        const logits = new Float32Array(rows * V);
+        const want = REFERENCE_KERNELS.lmHead(wantL, wantX, wantW, x, W, targets, dloss, logits, rows, C, V, chunk === 0);
+        const got = pool.lmHead(gotL, gotX, gotW, x, W, targets, dloss, logits, rows, C, V, chunk === 0);
+        const shape = `(${rows}, ${C}, ${V}) chunk ${chunk}`;
+        assert.ok(Math.abs(got - want) <= 1e-5 * Math.abs(want), `summed loss ${shape}: ${got} vs ${want}`);
+        assert.ok(maxAbsDiff(gotL, wantL) <= 1e-5 * Math.max(...wantL), `losses ${shape}`);
+        if (rows > 1) assert.equal(gotL[1], 0, 'an ignored target has no loss');
+        assert.ok(relErr(gotX, wantX) < 1e-5, `dx ${shape}: ${relErr(gotX, wantX)}`);
+        assert.ok(relErr(gotW, wantW) < 1e-5, `dW ${shape}: ${relErr(gotW, wantW)}`);
+      }
     }
   });
 

@@ -202,4 +202,97 @@
         (br $rLoop)))
       (local.set $q0 (local.get $q1))
       (br $qLoop))))
+;; e^x in f32, four lanes (Cephes expf: x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial;
+  ;; relative error about 1e-7); inputs are clamped to [-87, 88], where the result stays finite.
+  (func $exp4 (param $x v128) (result v128)
+    (local $n v128) (local $r v128) (local $p v128)
+    (local.set $x (f32x4.min (f32x4.max (local.get $x) (v128.const f32x4 -87 -87 -87 -87)) (v128.const f32x4 88 88 88 88)))
+    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
+    (local.set $r (f32x4.sub (f32x4.sub (local.get $x)
+      (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
+      (f32x4.mul (local.get $n) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+    (local.set $p (f32x4.add (f32x4.add
+      (f32x4.mul (f32x4.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r)) (v128.const f32x4 1 1 1 1)))
+    (f32x4.mul (local.get $p)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+
+  ;; Softmax statistics of rows [r0, r1) of logits (R, V): stats (R, 2) f64 = (max, sum of
+  ;; e^(x - max)), the sum accumulated in f64 over the whole vocabulary.
+  (func (export "ce_stats") (param $logits i32) (param $stats i32) (param $V i32) (param $r0 i32) (param $r1 i32)
+    (local $r i32) (local $x i32) (local $end4 i32) (local $end i32) (local $m v128) (local $max f32)
+    (local $e v128) (local $s0 v128) (local $s1 v128) (local $sum f64)
+    (local.set $r (local.get $r0))
+    (block $rDone (loop $rLoop
+      (br_if $rDone (i32.ge_u (local.get $r) (local.get $r1)))
+      (local.set $x (i32.add (local.get $logits) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
+      (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $V) (i32.const -4)) (i32.const 2))))
+      (local.set $end (i32.add (local.get $x) (i32.shl (local.get $V) (i32.const 2))))
+      (local.set $m (v128.const f32x4 -inf -inf -inf -inf))
+      (block $mDone (loop $mLoop
+        (br_if $mDone (i32.ge_u (local.get $x) (local.get $end4)))
+        (local.set $m (f32x4.max (local.get $m) (v128.load (local.get $x))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $mLoop)))
+      (local.set $max (f32.max (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
+        (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m)))))
+      (block $tDone (loop $tLoop
+        (br_if $tDone (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $max (f32.max (local.get $max) (f32.load (local.get $x))))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (br $tLoop)))
+      (local.set $m (f32x4.splat (local.get $max)))
+      (local.set $x (i32.add (local.get $logits) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
+      (local.set $s0 (v128.const i32x4 0 0 0 0)) (local.set $s1 (v128.const i32x4 0 0 0 0))
+      (block $sDone (loop $sLoop
+        (br_if $sDone (i32.ge_u (local.get $x) (local.get $end4)))
+        (local.set $e (call $exp4 (f32x4.sub (v128.load (local.get $x)) (local.get $m))))
+        (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $e))))
+        (local.set $s1 (f64x2.add (local.get $s1) (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e) (local.get $e)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $sLoop)))
+      (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
+      (local.set $sum (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
+      (block $uDone (loop $uLoop
+        (br_if $uDone (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (f32x4.extract_lane 0
+          (call $exp4 (f32x4.sub (v128.load32_splat (local.get $x)) (local.get $m)))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (br $uLoop)))
+      (f64.store (i32.add (local.get $stats) (i32.shl (local.get $r) (i32.const 4))) (f64.promote_f32 (local.get $max)))
+      (f64.store offset=8 (i32.add (local.get $stats) (i32.shl (local.get $r) (i32.const 4))) (local.get $sum))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rLoop))))
+
+  ;; Rows [r0, r1) of logits (R, V) become scale * softmax: x = scale * e^(x - lse), with
+  ;; stats (R, 2) f64 holding (lse, scale) per row (scale 0 clears an ignored row).
+  (func (export "ce_grad") (param $logits i32) (param $stats i32) (param $V i32) (param $r0 i32) (param $r1 i32)
+    (local $r i32) (local $x i32) (local $end4 i32) (local $end i32) (local $lse v128) (local $scale v128)
+    (local.set $r (local.get $r0))
+    (block $rDone (loop $rLoop
+      (br_if $rDone (i32.ge_u (local.get $r) (local.get $r1)))
+      (local.set $x (i32.add (local.get $logits) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
+      (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $V) (i32.const -4)) (i32.const 2))))
+      (local.set $end (i32.add (local.get $x) (i32.shl (local.get $V) (i32.const 2))))
+      (local.set $lse (f32x4.splat (f32.demote_f64 (f64.load (i32.add (local.get $stats) (i32.shl (local.get $r) (i32.const 4)))))))
+      (local.set $scale (f32x4.splat (f32.demote_f64 (f64.load offset=8 (i32.add (local.get $stats) (i32.shl (local.get $r) (i32.const 4)))))))
+      (block $gDone (loop $gLoop
+        (br_if $gDone (i32.ge_u (local.get $x) (local.get $end4)))
+        (v128.store (local.get $x) (f32x4.mul (local.get $scale) (call $exp4 (f32x4.sub (v128.load (local.get $x)) (local.get $lse)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $gLoop)))
+      (block $tDone (loop $tLoop
+        (br_if $tDone (i32.ge_u (local.get $x) (local.get $end)))
+        (f32.store (local.get $x) (f32x4.extract_lane 0 (f32x4.mul (local.get $scale)
+          (call $exp4 (f32x4.sub (v128.load32_splat (local.get $x)) (local.get $lse))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (br $tLoop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rLoop))))
 )

@@ -11,9 +11,13 @@ export interface TrainWasmKernels {
   pack_b(dst: number, src: number, J: number, K: number, sj: number, sk: number, p0: number, p1: number): void;
   /** out (R, J) [+]= a . b^T + bias over b's panels [p0, p1); a, b packed; out rows ldo floats apart. */
   gemm(out: number, ap: number, bp: number, bias: number, R: number, K: number, J: number, ldo: number, accum: number, p0: number, p1: number): void;
+  /** Rows [r0, r1) of logits (R, V): stats (R, 2) f64 = (row max, sum of e^(x - max)). */
+  ce_stats(logits: number, stats: number, V: number, r0: number, r1: number): void;
+  /** Rows [r0, r1) of logits (R, V) in place: x = scale * e^(x - lse), stats (R, 2) f64 = (lse, scale). */
+  ce_grad(logits: number, stats: number, V: number, r0: number, r1: number): void;
 }
 
-export const TRAIN_OPS = ['pack_a', 'pack_b', 'gemm'] as const;
+export const TRAIN_OPS = ['pack_a', 'pack_b', 'gemm', 'ce_stats', 'ce_grad'] as const;
 export type TrainOp = (typeof TRAIN_OPS)[number];
 
 let compiled: WebAssembly.Module | null = null;
