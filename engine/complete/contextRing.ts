@@ -8,7 +8,7 @@
 // text that holds a key or token) are never excerpted: the prompt reaches the Explain Last
 // Completion page, and a secret must not travel from one file into another's suggestions.
 import { nameSkipReason } from '../train/workspaceFiles';
-import { findSecret } from '../train/sourceFilters';
+import { findSecret, MAX_FILE_BYTES } from '../train/sourceFilters';
 
 export interface ContextChunk {
   path: string;
@@ -41,9 +41,13 @@ export class ContextRing {
   /** Records the user's place in a file (visited, edited or left); it becomes the newest chunk. */
   note(path: string, text: string, offset: number): void {
     this.chunks = this.chunks.filter((c) => c.path !== path);
-    if (holdsSecret(path, text)) return;
     const excerpt = excerptAround(text, offset);
     if (excerpt.trim() === '') return;
+    // The whole file when it is small enough to train on (a key's header may lie outside the
+    // excerpt), else the excerpt, the only part that could reach a prompt; an excerpt that big
+    // (a minified line) is over any context budget and too long to scan while the user waits.
+    const checked = text.length <= MAX_FILE_BYTES ? text : excerpt;
+    if (checked.length > MAX_FILE_BYTES || holdsSecret(path, checked)) return;
     this.chunks.push({ path, text: excerpt });
     if (this.chunks.length > this.capacity) this.chunks.shift();
   }

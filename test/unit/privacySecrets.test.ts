@@ -97,3 +97,22 @@ test('a completion with secret-bearing files open carries no secret into its pro
     rmSync(join(ws, '..'), { recursive: true, force: true });
   }
 });
+
+test('the ring judges a large file by its excerpt, and leaves out a line too long to scan', () => {
+  const ring = new ContextRing();
+  const filler = 'export const x = 1;\n'.repeat(20_000); // ~400 KB, over the training size cap
+  const key = 'const k = "AKIA' + 'ABCDEFGHIJKLMNOP";\n';
+  ring.note('big-near.ts', filler + key + filler, filler.length + 5);
+  ring.note('big-far.ts', key + filler + filler, key.length + filler.length);
+  // A key's body in the excerpt while its header is 30 lines up, in a small file: the whole file is checked.
+  const pem = '-----BEGIN RSA PRIVATE KEY-----\n' + 'PLANTED_SECRET_BODY\n'.repeat(30) + '-----END RSA PRIVATE KEY-----\n';
+  ring.note('small-key.ts', pem, pem.length - 40);
+  assert.doesNotThrow(() => ring.note('minified.js', 'x'.repeat(10 * 1024 * 1024), 5_000_000));
+  const chunks = ring.select('other.ts', 1e9, (c) => c.text.length);
+  assert.deepEqual(
+    chunks.map((c) => c.path),
+    ['big-far.ts'],
+  );
+  assert.equal(plantedSecretIn(chunks.map((c) => c.text).join('\n')), null);
+  assert.doesNotMatch(chunks[0]!.text, /AKIA/);
+});
