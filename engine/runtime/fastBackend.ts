@@ -1,5 +1,6 @@
 // The fast JS backend: the same forward pass as JsBackend (the reference), with the matrix
-// products, attention and GELU in WebAssembly SIMD kernels split across a pool of threads.
+// products (GELU fused into the MLP's first) and attention in WebAssembly SIMD kernels split
+// across a pool of threads.
 // Weights are packed once at load into one shared memory, in f32, f16 or Q8_0; activations
 // and the KV cache (layer, kv_head, position, head_dim) live there too, so no thread copies.
 // Norms, embeddings, RoPE and SwiGLU stay in TypeScript (O(T C) work, read in place).
@@ -12,7 +13,7 @@ import { ropeForward, ropeTables } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
 import { quantizeQ8Forward, Q8_BLOCK } from '../kernels/quantize';
 import { f32ToF16 } from '../io/dtype';
-import { Arena, createSharedMemory, attentionScratchBytes } from '../kernels/wasm/kernels';
+import { Arena, createSharedMemory, attentionScratchBytes, MatmulMode } from '../kernels/wasm/kernels';
 import { ComputePool, poolThreads } from './pool';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 
@@ -178,7 +179,7 @@ export class FastBackend implements InferenceBackend {
       const vL = this.vCache + l * perLayer;
       // x = x + attn(norm1(x))
       normForward(this.config.norm, xn, x, p.ln1w, p.ln1b, Tc, this.config.hidden, this.config.normEps);
-      this.linear(a.qkv, a.xn, w.qkv, Tc, false);
+      this.linear(a.qkv, a.xn, w.qkv, Tc, MatmulMode.STORE);
       if (this.rope) {
         ropeForward(qkv, this.rope.cos, this.rope.sin, pos, Tc, QKV, 0, c.nHead, HD);
         ropeForward(qkv, this.rope.cos, this.rope.sin, pos, Tc, QKV, c.nHead * HD, c.nKvHead, HD);
@@ -190,16 +191,16 @@ export class FastBackend implements InferenceBackend {
         const args = [a.att, a.qkv, kL, vL, a.scratch, pos, c.nHead, c.nKvHead, HD, this.contextLength, QKV, c.slidingWindow ?? 0];
         this.pool.run('attention', args, Tc * c.nHead, 1, Math.ceil(MIN_MACS_PER_THREAD / (2 * (pos + Tc) * HD)));
       }
-      this.linear(a.x, a.att, w.attnOut, Tc, true);
+      this.linear(a.x, a.att, w.attnOut, Tc, MatmulMode.ACCUMULATE);
       // x = x + mlp(norm2(x))
       normForward(this.config.norm, xn, x, p.ln2w, p.ln2b, Tc, this.config.hidden, this.config.normEps);
-      this.linear(a.fc, a.xn, w.fc, Tc, false);
       if (c.mlp === 'swiglu') {
+        this.linear(a.fc, a.xn, w.fc, Tc, MatmulMode.STORE);
         swigluForward(view(a.act, Tc * c.ffn), view(a.fc, Tc * 2 * c.ffn), Tc, c.ffn);
-        this.linear(a.x, a.act, w.proj, Tc, true);
+        this.linear(a.x, a.act, w.proj, Tc, MatmulMode.ACCUMULATE);
       } else {
-        this.pool.run('gelu', [a.fc], Tc * c.ffn, 4, MIN_MACS_PER_THREAD / 16);
-        this.linear(a.x, a.fc, w.proj, Tc, true);
+        this.linear(a.fc, a.xn, w.fc, Tc, MatmulMode.GELU);
+        this.linear(a.x, a.fc, w.proj, Tc, MatmulMode.ACCUMULATE);
       }
     }
     normForward(this.config.norm, xn, x, this.model.views.lnfw, this.model.views.lnfb, Tc, this.config.hidden, this.config.normEps);
@@ -211,23 +212,22 @@ export class FastBackend implements InferenceBackend {
     const C = this.config.hidden;
     for (let r = 0; r < n; r += LOGIT_ROWS) {
       const m = Math.min(LOGIT_ROWS, n - r);
-      this.linear(this.acts.logits, this.acts.xn + (r0 + r) * C * 4, this.lmHead, m, false);
+      this.linear(this.acts.logits, this.acts.xn + (r0 + r) * C * 4, this.lmHead, m, MatmulMode.STORE);
       out.set(this.f32.subarray(this.acts.logits / 4, this.acts.logits / 4 + m * V), (o0 + r) * V);
     }
   }
 
-  /** out (N, OC) (+)= inp (N, C) . W^T + b on the pool, in the layer's weight format. */
-  private linear(out: number, inp: number, L: Linear, N: number, accum: boolean): void {
-    const acc = accum ? 1 : 0;
+  /** out (N, OC) = inp (N, C) . W^T + b on the pool, in the layer's weight format, stored by `mode` (MatmulMode). */
+  private linear(out: number, inp: number, L: Linear, N: number, mode: number): void {
     const minRows = Math.ceil(MIN_MACS_PER_THREAD / (N * L.C));
     if (L.format === 'f32') {
-      this.pool.run('matmul_f32', [out, inp, L.w, L.bias, N, L.C, L.OC, acc], L.OC, 4, minRows);
+      this.pool.run('matmul_f32', [out, inp, L.w, L.bias, N, L.C, L.OC, mode], L.OC, 4, minRows);
     } else if (L.format === 'f16') {
-      this.pool.run('matmul_f16', [out, inp, L.w, L.bias, N, L.C, L.OC, acc], L.OC, 2, minRows);
+      this.pool.run('matmul_f16', [out, inp, L.w, L.bias, N, L.C, L.OC, mode], L.OC, 2, minRows);
     } else {
       const { xq, xs } = this.acts;
       this.pool.run('quantize_q8', [xq, xs, inp, N, L.C], N, 1, Math.ceil(MIN_MACS_PER_THREAD / L.C));
-      this.pool.run('matmul_q8', [out, xq, xs, L.w, L.s, L.bias, N, L.C, L.OC, acc], L.OC, 2, minRows);
+      this.pool.run('matmul_q8', [out, xq, xs, L.w, L.s, L.bias, N, L.C, L.OC, mode], L.OC, 2, minRows);
     }
   }
 

@@ -2,7 +2,7 @@
 // (odd widths included), run by 1 thread and by a pool of 3.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Arena, createSharedMemory, attentionScratchBytes } from '../../engine/kernels/wasm/kernels';
+import { Arena, createSharedMemory, attentionScratchBytes, MatmulMode } from '../../engine/kernels/wasm/kernels';
 import { ComputePool } from '../../engine/runtime/pool';
 import { matmulForward } from '../../engine/kernels/matmul';
 import { attentionForward } from '../../engine/kernels/attention';
@@ -130,17 +130,44 @@ for (const threads of [1, 3]) {
     }
   });
 
-  test(`GELU matches the reference (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
+  test(`matmul through GELU (every weight format) matches the reference (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
     const pool = await poolReady;
-    const x = randn(1001, mulberry32(17), 8);
-    x[0] = 0;
-    x[1] = -30;
-    x[2] = 30;
-    const want = new Float32Array(x.length);
-    geluForward(want, x, x.length);
-    const at = put(new Arena(), x);
-    pool.run('gelu', [at], x.length);
-    assert.ok(maxAbsDiff(read(at, x.length), want) < 1e-6);
+    const rand = mulberry32(17 + threads);
+    for (const [N, C, OC] of [[1, 64, 70], [7, 96, 131], [5, 32, 9]] as const) {
+      const arena = new Arena();
+      const x = randn(N * C, rand, 3);
+      const w = randn(OC * C, rand, 0.5);
+      const bias = randn(OC, rand);
+      bias[0] = 30; // saturates: GELU(x) = x
+      if (OC > 1) bias[1] = -30; // GELU(x) = 0
+      const lin = new Float32Array(N * OC);
+      const want = new Float32Array(N * OC);
+      const xo = put(arena, x);
+      const bo = put(arena, bias);
+      matmulForward(lin, x, w, bias, N, C, OC);
+      geluForward(want, lin, lin.length);
+      const out = arena.alloc(N * OC * 4);
+      pool.run('matmul_f32', [out, xo, put(arena, w), bo, N, C, OC, MatmulMode.GELU], OC, 4);
+      assert.ok(relErr(read(out, N * OC), want) < 1e-5, `f32 GELU N=${N} C=${C} OC=${OC}`);
+
+      const h = toF16(w);
+      matmulForward(lin, x, fromF16(h), bias, N, C, OC);
+      geluForward(want, lin, lin.length);
+      pool.run('matmul_f16', [out, xo, put(arena, h), bo, N, C, OC, MatmulMode.GELU], OC, 2);
+      assert.ok(relErr(read(out, N * OC), want) < 1e-5, `f16 GELU N=${N} C=${C} OC=${OC}`);
+
+      const nb = C / 32;
+      const xq = new Int16Array(N * C);
+      const xs = new Float32Array(N * nb);
+      quantizeQ8Forward(xq, xs, x, N, C);
+      const wq = new Int8Array(OC * C);
+      const ws = new Float32Array(OC * nb);
+      quantizeQ8Forward(wq, ws, w, OC, C);
+      matmulQ8Forward(lin, xq, xs, wq, ws, bias, N, C, OC);
+      geluForward(want, lin, lin.length);
+      pool.run('matmul_q8', [out, put(arena, xq), put(arena, xs), put(arena, wq), put(arena, ws), bo, N, C, OC, MatmulMode.GELU], OC, 2);
+      assert.ok(relErr(read(out, N * OC), want) < 1e-5, `q8 GELU N=${N} C=${C} OC=${OC}`);
+    }
   });
 }
 

@@ -6,29 +6,33 @@ import { KERNELS_WASM_BASE64 } from './kernelsWasm';
 
 /** Kernel exports; every pointer is a byte offset in the shared memory, 0 meaning "none". */
 export interface WasmKernels {
-  /** out (N, OC) [+]= inp (N, C) . w (OC, C)^T + bias, output columns [a, b). */
-  matmul_f32(out: number, inp: number, w: number, bias: number, N: number, C: number, OC: number, accum: number, a: number, b: number): void;
+  /**
+   * out (N, OC) = inp (N, C) . w (OC, C)^T + bias, output columns [a, b); by `mode`
+   * (MatmulMode): stored, added to out, or stored through GELU.
+   */
+  matmul_f32(out: number, inp: number, w: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
   /** As matmul_f32 with w holding f16 bit patterns (OC, C). */
-  matmul_f16(out: number, inp: number, w: number, bias: number, N: number, C: number, OC: number, accum: number, a: number, b: number): void;
+  matmul_f16(out: number, inp: number, w: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
   /** Rows [a, b) of x (N, C) to Q8_0: xq (N, C) int16, xs (N, C/32) f32 scales. */
   quantize_q8(xq: number, xs: number, x: number, N: number, C: number, a: number, b: number): void;
-  /** out (N, OC) [+]= Q8_0 (xq, xs) . Q8_0 (w int8 (OC, C), ws (OC, C/32))^T + bias, columns [a, b). */
-  matmul_q8(out: number, xq: number, xs: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, accum: number, a: number, b: number): void;
+  /** out (N, OC) = Q8_0 (xq, xs) . Q8_0 (w int8 (OC, C), ws (OC, C/32))^T + bias, columns [a, b), by `mode`. */
+  matmul_q8(out: number, xq: number, xs: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
   /** Fused causal attention over the KV cache for work items [a, b) = t * NH + h. */
   attention(
     out: number, qkv: number, kc: number, vc: number, scratch: number, pos: number, NH: number, KVH: number, HD: number,
     ctx: number, qkvStride: number, window: number, a: number, b: number, tid: number,
   ): void;
-  /** x[i] = gelu_tanh(x[i]) for i in [a, b). */
-  gelu(x: number, a: number, b: number): void;
   /** Benchmark probe: streams floats [a, b) of x, sum into out[tid]. */
   stream_sum(out: number, x: number, a: number, b: number, tid: number): void;
   /** Benchmark probe: (b - a) iterations of 64 register-only flops, result into out[tid]. */
   flops(out: number, a: number, b: number, tid: number): void;
 }
 
+/** What the matmul kernels do with each result: store it, add it to out (residual), store its GELU. */
+export const MatmulMode = { STORE: 0, ACCUMULATE: 1, GELU: 2 } as const;
+
 /** The kernels a pool can run, by index (the index travels through shared memory). */
-export const KERNEL_OPS = ['matmul_f32', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'attention', 'gelu', 'stream_sum', 'flops'] as const;
+export const KERNEL_OPS = ['matmul_f32', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'attention', 'stream_sum', 'flops'] as const;
 export type KernelOp = (typeof KERNEL_OPS)[number];
 
 /** Bytes of per-thread scratch the attention kernel needs for head width HD. */

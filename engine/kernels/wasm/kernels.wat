@@ -58,11 +58,19 @@
       (br $l2)))
     (local.get $s))
 
-  ;; out[n, o] = v + bias[o] (+ out[n, o] when accumulating into a residual stream).
-  (func $store (param $out i32) (param $v f32) (param $bias i32) (param $o i32) (param $accum i32)
+  ;; gelu_tanh(v) as v / (1 + e^(-2u)) (= 0.5 v (1 + tanh u)).
+  (func $gelu (param $v f64) (result f64)
+    (f64.div (local.get $v) (f64.add (f64.const 1)
+      (call $exp (f64.mul (f64.const -1.5957691216057308)
+        (f64.add (local.get $v) (f64.mul (f64.const 0.044715) (f64.mul (local.get $v) (f64.mul (local.get $v) (local.get $v))))))))))
+
+  ;; out[n, o] = v + bias[o], then by mode: 0 stored, 1 added to out[n, o] (a residual
+  ;; stream), 2 stored through GELU (the MLP's first product, saving a pass over its output).
+  (func $store (param $out i32) (param $v f32) (param $bias i32) (param $o i32) (param $mode i32)
     (if (local.get $bias) (then
       (local.set $v (f32.add (local.get $v) (f32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2))))))))
-    (if (local.get $accum) (then (local.set $v (f32.add (f32.load (local.get $out)) (local.get $v)))))
+    (if (i32.eq (local.get $mode) (i32.const 1)) (then (local.set $v (f32.add (f32.load (local.get $out)) (local.get $v)))))
+    (if (i32.eq (local.get $mode) (i32.const 2)) (then (local.set $v (f32.demote_f64 (call $gelu (f64.promote_f32 (local.get $v)))))))
     (f32.store (local.get $out) (local.get $v)))
 
   ;; out (N, OC) [+]= inp (N, C) . w (OC, C)^T + bias, for output columns [a, b).
@@ -70,7 +78,7 @@
   ;; a block 4 input rows x 2 weight rows per step (8 accumulators), or 1 x 4 for the rows left.
   (func (export "matmul_f32")
     (param $out i32) (param $inp i32) (param $w i32) (param $bias i32)
-    (param $N i32) (param $C i32) (param $OC i32) (param $accum i32) (param $a i32) (param $b i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32)
     (local $ob i32) (local $oe i32) (local $n i32) (local $o i32) (local $i i32) (local $CB i32)
     (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32) (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32)
     (local $wa v128) (local $wb v128) (local $wc v128) (local $wd v128) (local $xv v128)
@@ -121,17 +129,17 @@
               (local.set $i (i32.add (local.get $i) (i32.const 16)))
               (br $iLoop)))
             (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
-            (call $store (local.get $orow) (call $hsum (local.get $s00)) (local.get $bias) (local.get $o) (local.get $accum))
-            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s01)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $accum))
+            (call $store (local.get $orow) (call $hsum (local.get $s00)) (local.get $bias) (local.get $o) (local.get $mode))
+            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s01)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $mode))
             (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $OC) (i32.const 2))))
-            (call $store (local.get $orow) (call $hsum (local.get $s10)) (local.get $bias) (local.get $o) (local.get $accum))
-            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s11)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $accum))
+            (call $store (local.get $orow) (call $hsum (local.get $s10)) (local.get $bias) (local.get $o) (local.get $mode))
+            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s11)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $mode))
             (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $OC) (i32.const 2))))
-            (call $store (local.get $orow) (call $hsum (local.get $s20)) (local.get $bias) (local.get $o) (local.get $accum))
-            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s21)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $accum))
+            (call $store (local.get $orow) (call $hsum (local.get $s20)) (local.get $bias) (local.get $o) (local.get $mode))
+            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s21)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $mode))
             (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $OC) (i32.const 2))))
-            (call $store (local.get $orow) (call $hsum (local.get $s30)) (local.get $bias) (local.get $o) (local.get $accum))
-            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s31)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $accum))
+            (call $store (local.get $orow) (call $hsum (local.get $s30)) (local.get $bias) (local.get $o) (local.get $mode))
+            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s31)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $mode))
             (local.set $o (i32.add (local.get $o) (i32.const 2)))
             (br $oLoop)))
           ;; An odd last column in the block: one dot per input row of the tile.
@@ -143,7 +151,7 @@
               (call $store
                 (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (i32.add (local.get $n) (local.get $i)) (local.get $OC)) (local.get $o)) (i32.const 2)))
                 (call $dot (i32.add (local.get $x0) (i32.mul (local.get $i) (local.get $CB))) (local.get $w0) (local.get $C))
-                (local.get $bias) (local.get $o) (local.get $accum))
+                (local.get $bias) (local.get $o) (local.get $mode))
               (local.set $i (i32.add (local.get $i) (i32.const 1)))
               (br $tLoop)))))
           (local.set $n (i32.add (local.get $n) (i32.const 4)))
@@ -172,10 +180,10 @@
               (local.set $i (i32.add (local.get $i) (i32.const 16)))
               (br $iLoop2)))
             (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
-            (call $store (local.get $orow) (call $hsum (local.get $s00)) (local.get $bias) (local.get $o) (local.get $accum))
-            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s01)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $accum))
-            (call $store (i32.add (local.get $orow) (i32.const 8)) (call $hsum (local.get $s10)) (local.get $bias) (i32.add (local.get $o) (i32.const 2)) (local.get $accum))
-            (call $store (i32.add (local.get $orow) (i32.const 12)) (call $hsum (local.get $s11)) (local.get $bias) (i32.add (local.get $o) (i32.const 3)) (local.get $accum))
+            (call $store (local.get $orow) (call $hsum (local.get $s00)) (local.get $bias) (local.get $o) (local.get $mode))
+            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s01)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $mode))
+            (call $store (i32.add (local.get $orow) (i32.const 8)) (call $hsum (local.get $s10)) (local.get $bias) (i32.add (local.get $o) (i32.const 2)) (local.get $mode))
+            (call $store (i32.add (local.get $orow) (i32.const 12)) (call $hsum (local.get $s11)) (local.get $bias) (i32.add (local.get $o) (i32.const 3)) (local.get $mode))
             (local.set $o (i32.add (local.get $o) (i32.const 4)))
             (br $qLoop)))
           (block $sDone (loop $sLoop
@@ -183,7 +191,7 @@
             (call $store
               (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2)))
               (call $dot (local.get $x0) (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $CB))) (local.get $C))
-              (local.get $bias) (local.get $o) (local.get $accum))
+              (local.get $bias) (local.get $o) (local.get $mode))
             (local.set $o (i32.add (local.get $o) (i32.const 1)))
             (br $sLoop)))
           (local.set $n (i32.add (local.get $n) (i32.const 1)))
@@ -197,7 +205,7 @@
             (call $store
               (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2)))
               (call $dot (i32.add (local.get $inp) (i32.mul (local.get $n) (local.get $CB))) (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $CB))) (local.get $C))
-              (local.get $bias) (local.get $o) (local.get $accum))
+              (local.get $bias) (local.get $o) (local.get $mode))
             (local.set $o (i32.add (local.get $o) (i32.const 1)))
             (br $g2Loop)))
           (local.set $n (i32.add (local.get $n) (i32.const 1)))
@@ -243,7 +251,7 @@
   ;; weight rows per step (the input load is shared), blocks of 32 weight rows.
   (func (export "matmul_f16")
     (param $out i32) (param $inp i32) (param $w i32) (param $bias i32)
-    (param $N i32) (param $C i32) (param $OC i32) (param $accum i32) (param $a i32) (param $b i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32)
     (local $ob i32) (local $oe i32) (local $n i32) (local $o i32) (local $i i32) (local $e i32)
     (local $x0 i32) (local $w0 i32) (local $w1 i32) (local $xv v128) (local $xw v128) (local $h v128) (local $s0 v128) (local $s1 v128) (local $orow i32)
     (local $mask v128) (local $pow v128)
@@ -289,8 +297,8 @@
               (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $xv) (call $f16x4 (v128.load16x4_s (i32.add (local.get $w0) (local.get $i)))))))
               (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $xv) (call $f16x4 (v128.load16x4_s (i32.add (local.get $w1) (local.get $i)))))))))
             (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
-            (call $store (local.get $orow) (call $hsum (local.get $s0)) (local.get $bias) (local.get $o) (local.get $accum))
-            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s1)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $accum))
+            (call $store (local.get $orow) (call $hsum (local.get $s0)) (local.get $bias) (local.get $o) (local.get $mode))
+            (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $s1)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $mode))
             (local.set $o (i32.add (local.get $o) (i32.const 2)))
             (br $oLoop)))))
         (block $sDone (loop $sLoop
@@ -298,7 +306,7 @@
           (call $store
             (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2)))
             (call $dotF16 (local.get $x0) (i32.add (local.get $w) (i32.shl (i32.mul (local.get $o) (local.get $C)) (i32.const 1))) (local.get $C))
-            (local.get $bias) (local.get $o) (local.get $accum))
+            (local.get $bias) (local.get $o) (local.get $mode))
           (local.set $o (i32.add (local.get $o) (i32.const 1)))
           (br $sLoop)))
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
@@ -365,7 +373,7 @@
   ;; + bias, columns [a, b). Two weight rows per step share the input loads.
   (func (export "matmul_q8")
     (param $out i32) (param $xq i32) (param $xs i32) (param $w i32) (param $ws i32) (param $bias i32)
-    (param $N i32) (param $C i32) (param $OC i32) (param $accum i32) (param $a i32) (param $b i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32)
     (local $ob i32) (local $oe i32) (local $n i32) (local $o i32) (local $nb i32) (local $blk i32)
     (local $x i32) (local $xsp i32) (local $w0 i32) (local $w1 i32) (local $ws0 i32) (local $ws1 i32)
     (local $xa v128) (local $xb v128) (local $xc v128) (local $xd v128) (local $wv v128) (local $d v128)
@@ -426,8 +434,8 @@
             (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
             (br $bLoop)))
           (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
-          (call $store (local.get $orow) (call $hsum (local.get $acc0)) (local.get $bias) (local.get $o) (local.get $accum))
-          (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $acc1)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $accum))
+          (call $store (local.get $orow) (call $hsum (local.get $acc0)) (local.get $bias) (local.get $o) (local.get $mode))
+          (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $acc1)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $mode))
           (local.set $o (i32.add (local.get $o) (i32.const 2)))
           (br $oLoop)))
         (if (i32.lt_u (local.get $o) (local.get $oe)) (then
@@ -439,7 +447,7 @@
               (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $C)))
               (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $o) (local.get $nb)) (i32.const 2)))
               (local.get $nb))
-            (local.get $bias) (local.get $o) (local.get $accum))))
+            (local.get $bias) (local.get $o) (local.get $mode))))
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
         (br $nLoop)))
       (local.set $ob (local.get $oe))
@@ -546,19 +554,6 @@
       (local.set $item (i32.add (local.get $item) (i32.const 1)))
       (br $itemLoop))))
 
-  ;; x[i] = gelu_tanh(x[i]) for i in [a, b), as x / (1 + e^(-2u)) (= 0.5 x (1 + tanh u)).
-  (func (export "gelu") (param $x i32) (param $a i32) (param $b i32)
-    (local $p i32) (local $e i32) (local $v f64)
-    (local.set $p (i32.add (local.get $x) (i32.shl (local.get $a) (i32.const 2))))
-    (local.set $e (i32.add (local.get $x) (i32.shl (local.get $b) (i32.const 2))))
-    (block $done (loop $l
-      (br_if $done (i32.ge_u (local.get $p) (local.get $e)))
-      (local.set $v (f64.promote_f32 (f32.load (local.get $p))))
-      (f32.store (local.get $p) (f32.demote_f64 (f64.div (local.get $v) (f64.add (f64.const 1)
-        (call $exp (f64.mul (f64.const -1.5957691216057308)
-          (f64.add (local.get $v) (f64.mul (f64.const 0.044715) (f64.mul (local.get $v) (f64.mul (local.get $v) (local.get $v)))))))))))
-      (local.set $p (i32.add (local.get $p) (i32.const 4)))
-      (br $l))))
   ;; Benchmark probes (tools/bench): a read stream over floats [a, b) of x, its sum left in
   ;; out[tid] so the loads cannot be dropped; and register-only f32x4 multiply-adds, 8
   ;; independent chains (64 flops per iteration), for the machine's peak arithmetic rate.
