@@ -34,13 +34,19 @@ export interface HostNotices {
 
 const OPEN_SETTINGS = 'Open Settings';
 
+/** Fine-tune on Workspace's result: a LoRA adapter merged into the base model, or a whole model loaded instead of it. */
+export interface FineTuned {
+  kind: 'lora' | 'full';
+  dir: string;
+}
+
 export class EngineHost implements vscode.Disposable {
   private client: EngineClient | null = null;
   private plan: string | null = null;
   private loadSeq = 0;
   private state: EngineStatus = { kind: 'not-loaded' };
   private info: LoadResult | null = null;
-  private adapterDir: string | null = null;
+  private fineTuned: FineTuned | null = null;
   private settings: LimelightSettings | null = null;
 
   constructor(
@@ -73,9 +79,9 @@ export class EngineHost implements vscode.Disposable {
     return settings.modelPath.trim() !== '' ? settings.modelPath.trim() : existsSync(join(this.starterDir(), 'config.json')) ? this.starterDir() : '';
   }
 
-  /** Merges a LoRA adapter into the model from now on (null: the base model alone); reloads. */
-  setAdapter(dir: string | null): void {
-    this.adapterDir = dir;
+  /** Uses the workspace's fine-tuned adapter or model from now on (null: the base model alone); reloads. */
+  setFineTuned(t: FineTuned | null): void {
+    this.fineTuned = t;
     if (this.settings) this.apply(this.settings);
   }
 
@@ -89,8 +95,9 @@ export class EngineHost implements vscode.Disposable {
       this.setState({ kind: 'not-loaded' });
       return;
     }
-    const plan: LoadPlan = { modelDir, backend: settings.backend, threads: settings.threads, weightFormat: settings.weightFormat, contextLength: settings.maxContextTokens, kvCacheMemoryMB: settings.kvCacheMemoryMB, idleReleaseSeconds: settings.idleReleaseSeconds };
-    if (this.adapterDir !== null) plan.adapterDir = this.adapterDir;
+    const t = this.fineTuned;
+    const plan: LoadPlan = { modelDir: t?.kind === 'full' ? t.dir : modelDir, backend: settings.backend, threads: settings.threads, weightFormat: settings.weightFormat, contextLength: settings.maxContextTokens, kvCacheMemoryMB: settings.kvCacheMemoryMB, idleReleaseSeconds: settings.idleReleaseSeconds };
+    if (t?.kind === 'lora') plan.adapterDir = t.dir;
     const key = JSON.stringify(plan);
     if (key === this.plan) return;
     this.plan = key;
@@ -122,7 +129,7 @@ export class EngineHost implements vscode.Disposable {
 
   /** Loads `plan`; returns null once loaded (or when a newer load took over), else why it failed. */
   private async tryLoad(plan: LoadPlan, seq: number): Promise<string | null> {
-    const name = `${plan.modelDir === this.starterDir() ? 'starter' : basename(plan.modelDir)}${plan.adapterDir ? ' + workspace adapter' : ''}`;
+    const name = `${plan.modelDir === this.starterDir() ? 'starter' : plan.modelDir === this.fineTuned?.dir ? 'workspace fine-tune' : basename(plan.modelDir)}${plan.adapterDir ? ' + workspace adapter' : ''}`;
     this.setState({ kind: 'loading', model: name });
     this.client ??= new EngineClient({
       onNotice: (m) => {

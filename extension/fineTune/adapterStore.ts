@@ -1,10 +1,13 @@
 // Where Fine-tune on Workspace keeps its work, inside the extension's storage for this
 // workspace (context.storageUri), never in the workspace itself:
-//   <storage>/run/       the training run: checkpoints, adapter, eval results, report
-//   <storage>/adapter/   the adapter in use: adapter_config.json, adapter_model.safetensors,
-//                        report.md and limelight-adapter.json (the base model it was made for)
-// The adapter folder is replaced whole (copied beside it, then renamed), so a crash never
-// leaves half an adapter in use.
+//   <storage>/run/       the training run: checkpoints, adapter or model, eval results, report
+//   <storage>/adapter/   the result in use, with report.md and limelight-adapter.json (the base
+//                        model it was made for, and its kind):
+//                          lora  adapter_config.json, adapter_model.safetensors (PEFT)
+//                          full  config.json, model.safetensors and the base model's tokenizer
+//                                files: a whole Hugging Face checkpoint
+// The folder is replaced whole (copied beside it, then renamed), so a crash never leaves half
+// a result in use.
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../../engine/train/lora';
@@ -12,12 +15,25 @@ import { writeFileAtomic } from '../../engine/io/atomicFile';
 
 const META = 'limelight-adapter.json';
 const REPORT = 'report.md';
+const MODEL_CONFIG = 'config.json';
+const MODEL_WEIGHTS = 'model.safetensors';
+/** Files of a Hugging Face checkpoint besides the weights, copied from the base model when it has them. */
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'vocab.json', 'merges.txt', 'special_tokens_map.json', 'generation_config.json'];
+
+export type FineTuneKind = 'lora' | 'full';
 
 export interface AdapterMeta {
-  /** Absolute folder of the base model the adapter was trained for. */
+  /** Absolute folder of the base model the result was trained for. */
   baseModel: string;
   created: string;
   source: 'fine-tune' | 'import';
+  /** What the folder holds; absent in folders written before full fine-tuning = lora. */
+  kind?: FineTuneKind;
+}
+
+/** The files of a result of this kind that come from the run (or the imported folder). */
+function resultFiles(kind: FineTuneKind): string[] {
+  return kind === 'full' ? [MODEL_CONFIG, MODEL_WEIGHTS] : [ADAPTER_CONFIG, ADAPTER_WEIGHTS];
 }
 
 export class AdapterStore {
@@ -33,18 +49,20 @@ export class AdapterStore {
 
   meta(): AdapterMeta | null {
     const p = join(this.adapterDir, META);
-    if (!existsSync(p) || !existsSync(join(this.adapterDir, ADAPTER_WEIGHTS))) return null;
+    if (!existsSync(p)) return null;
+    let m: AdapterMeta;
     try {
-      return JSON.parse(readFileSync(p, 'utf8')) as AdapterMeta;
+      m = JSON.parse(readFileSync(p, 'utf8')) as AdapterMeta;
     } catch {
       return null;
     }
+    return resultFiles(m.kind ?? 'lora').every((f) => existsSync(join(this.adapterDir, f))) ? m : null;
   }
 
-  /** The adapter folder when one is stored for this base model, else null. */
-  adapterFor(baseModel: string): string | null {
+  /** The stored result and its kind when one is stored for this base model, else null. */
+  tunedFor(baseModel: string): { kind: FineTuneKind; dir: string } | null {
     const m = this.meta();
-    return m !== null && resolve(m.baseModel) === resolve(baseModel) ? this.adapterDir : null;
+    return m !== null && resolve(m.baseModel) === resolve(baseModel) ? { kind: m.kind ?? 'lora', dir: this.adapterDir } : null;
   }
 
   reportPath(): string | null {
@@ -52,13 +70,20 @@ export class AdapterStore {
     return existsSync(p) ? p : null;
   }
 
-  /** Makes the adapter in `from` (a run or an imported folder) the one in use. */
+  /**
+   * Makes the result in `from` (a run or an imported adapter folder) the one in use. A full
+   * model takes the base model's tokenizer files along, so that it is a whole checkpoint.
+   */
   install(from: string, meta: AdapterMeta): string {
+    const kind = meta.kind ?? 'lora';
+    const missing = resultFiles(kind).filter((f) => !existsSync(join(from, f)));
+    if (missing.length > 0) throw new Error(`${from} has no ${missing.join(', ')}: it holds no ${kind === 'full' ? 'fine-tuned model' : 'LoRA adapter'}.`);
     mkdirSync(this.storage, { recursive: true });
     const next = join(this.storage, `adapter.${process.pid}.${Date.now()}.tmp`);
     mkdirSync(next);
-    for (const f of [ADAPTER_CONFIG, ADAPTER_WEIGHTS, REPORT]) if (existsSync(join(from, f))) cpSync(join(from, f), join(next, f));
-    writeFileAtomic(join(next, META), JSON.stringify(meta, null, 2) + '\n');
+    for (const f of [...resultFiles(kind), REPORT]) if (existsSync(join(from, f))) cpSync(join(from, f), join(next, f));
+    if (kind === 'full') for (const f of TOKENIZER_FILES) if (existsSync(join(meta.baseModel, f))) cpSync(join(meta.baseModel, f), join(next, f));
+    writeFileAtomic(join(next, META), JSON.stringify({ ...meta, kind }, null, 2) + '\n');
     const old = `${this.adapterDir}.old`;
     rmSync(old, { recursive: true, force: true });
     if (existsSync(this.adapterDir)) renameSync(this.adapterDir, old);
@@ -73,9 +98,13 @@ export class AdapterStore {
     return had;
   }
 
-  /** Copies the adapter in use into `dir` (PEFT layout); refuses to overwrite files there. */
+  /**
+   * Copies the result in use into `dir`: a PEFT adapter folder, or a Hugging Face checkpoint
+   * folder for a full fine-tune. Refuses to overwrite files there.
+   */
   exportTo(dir: string): string[] {
-    const files = [ADAPTER_CONFIG, ADAPTER_WEIGHTS, REPORT].filter((f) => existsSync(join(this.adapterDir, f)));
+    const kind = this.meta()?.kind ?? 'lora';
+    const files = [...resultFiles(kind), ...(kind === 'full' ? TOKENIZER_FILES : []), REPORT].filter((f) => existsSync(join(this.adapterDir, f)));
     const clash = files.find((f) => existsSync(join(dir, f)));
     if (clash) throw new Error(`${join(dir, clash)} already exists; Limelight never overwrites files. Choose an empty folder.`);
     mkdirSync(dir, { recursive: true });

@@ -1,8 +1,10 @@
 // Fine-tune on Workspace in the editor: pick the files (trusted workspaces only), show what
 // will be used and skipped, train in a worker of its own (completions keep running on the
 // current model) under a cancellable progress notification mirrored in the status bar, then
-// report the held-out gain and use the adapter from then on. Also: Revert to Base Model,
-// Export Adapter, Import Adapter and Export Training Data.
+// report the held-out gain and use the result from then on: LoRA adapters merged into the
+// base model, or (limelight.fineTune.method "full") a whole fine-tuned model loaded instead of
+// it. Also: Revert to Base Model, Export Adapter (a PEFT adapter, or a Hugging Face checkpoint
+// for a full fine-tune), Import Adapter and Export Training Data.
 import * as vscode from 'vscode';
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -19,6 +21,7 @@ import type { Logger } from '../log';
 import type { LimelightSettings } from '../settings';
 import { checkFolder } from '../folderPath';
 import { AdapterStore } from './adapterStore';
+import { chosenRun, confirmActions, methodNote, SHOW_SKIPPED } from './method';
 import { skippedMarkdown, summarizeSelection, summaryDetail, summaryHeadline } from './summary';
 
 export interface FineTuneDeps {
@@ -91,10 +94,10 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
 
   const baseModel = (): string => host.modelDir(deps.settings());
 
-  // The stored adapter is used whenever its base model is the one loaded.
+  // The stored adapter or model is used whenever its base model is the one set.
   const applyStored = (): void => {
     const base = baseModel();
-    host.setAdapter(store && base !== '' ? store.adapterFor(base) : null);
+    host.setFineTuned(store && base !== '' ? store.tunedFor(base) : null);
   };
 
   const showReport = async (path: string): Promise<void> => {
@@ -135,18 +138,29 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
     const tok = getTokenizer('p50k_edit');
     const summary = summarizeSelection(sel, (t) => tok.encode(t).length);
     const canResume = saved !== null && resolve(saved.baseModel) === resolve(base);
-    const actions = canResume || resume ? ['Resume', 'Start Over', 'Show Skipped Files'] : ['Start Fine-tuning', 'Show Skipped Files'];
-    let choice: string | undefined;
-    for (;;) {
-      choice = await vscode.window.showInformationMessage(summaryHeadline(summary), { modal: true, detail: summaryDetail(summary, settings.fineTune.maxMinutes) + (canResume ? `\n\nA cancelled run stopped at step ${saved!.step} of ${saved!.options.steps}.` : '') }, ...actions);
-      if (choice !== 'Show Skipped Files') break;
+    const actions = confirmActions(settings.fineTune.method, canResume);
+    const detail = [
+      summaryDetail(summary, settings.fineTune.maxMinutes),
+      methodNote(settings.fineTune.method),
+      ...(canResume ? [`A cancelled ${saved!.lora ? 'LoRA' : 'full'} fine-tune stopped at step ${saved!.step} of ${saved!.options.steps}.`] : []),
+    ].join('\n\n');
+    // "Resume" chosen where the cancel was reported needs no second confirmation.
+    let run: ReturnType<typeof chosenRun> = resume && canResume ? { resume: true } : null;
+    while (run === null) {
+      const choice = await vscode.window.showInformationMessage(summaryHeadline(summary), { modal: true, detail }, ...actions);
+      if (choice !== SHOW_SKIPPED) {
+        run = chosenRun(choice, canResume);
+        if (run === null) return;
+        break;
+      }
       const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: skippedMarkdown(sel) });
       await vscode.window.showTextDocument(doc, { preview: true });
     }
-    if (choice === undefined) return;
-    const doResume = choice === 'Resume' && canResume;
+    const doResume = run.resume;
+    // A resumed run keeps the method it was started with (the checkpoint says which).
+    const mode = run.resume ? (saved!.lora ? 'lora' : 'full') : run.mode;
     if (!doResume) rmSync(store.runDir, { recursive: true, force: true });
-    log.info(`Fine-tune: ${summary.files} files, ${summary.tokens} tokens, ${sel.skipped.length} skipped; ${doResume ? 'resuming' : 'starting'} in ${store.runDir}.`);
+    log.info(`Fine-tune (${mode}): ${summary.files} files, ${summary.tokens} tokens, ${sel.skipped.length} skipped; ${doResume ? 'resuming' : 'starting'} in ${store.runDir}.`);
 
     const ac = new AbortController();
     running = ac;
@@ -166,7 +180,7 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
           token.onCancellationRequested(() => ac.abort());
           let lastPct = 0;
           return trainer.train(
-            { modelDir: base, outDir: store.runDir, files: sel.files.map((f) => ({ path: f.path, text: f.text })), mode: 'lora', loraRank: settings.fineTune.loraRank, maxMinutes: settings.fineTune.maxMinutes, resume: doResume },
+            { modelDir: base, outDir: store.runDir, files: sel.files.map((f) => ({ path: f.path, text: f.text })), mode, loraRank: settings.fineTune.loraRank, maxMinutes: settings.fineTune.maxMinutes, resume: doResume },
             {
               signal: ac.signal,
               onProgress: (p) => {
@@ -203,11 +217,18 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
       if (again === 'Resume') await train(true);
       return;
     }
-    const dir = store.install(store.runDir, { baseModel: resolve(base), created: new Date().toISOString(), source: 'fine-tune' });
-    host.setAdapter(dir);
+    let dir: string;
+    try {
+      dir = store.install(store.runDir, { baseModel: resolve(base), created: new Date().toISOString(), source: 'fine-tune', kind: result.mode });
+    } catch (e) {
+      log.error(`Fine-tune: keeping the result failed: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(`Limelight: the fine-tuned ${result.mode === 'full' ? 'model' : 'adapter'} could not be kept: ${(e as Error).message}`);
+      return;
+    }
+    host.setFineTuned({ kind: result.mode, dir });
     const a = result.after!;
     void vscode.window.showInformationMessage(
-      `Limelight: fine-tuned. Held-out loss ${result.before.loss.toFixed(3)} → ${a.loss.toFixed(3)}, line edit similarity ${result.before.editSimilarity.toFixed(2)} → ${a.editSimilarity.toFixed(2)}. The adapter is in use; "Revert to Base Model" removes it.`,
+      `Limelight: fine-tuned. Held-out loss ${result.before.loss.toFixed(3)} → ${a.loss.toFixed(3)}, line edit similarity ${result.before.editSimilarity.toFixed(2)} → ${a.editSimilarity.toFixed(2)}. The ${result.mode === 'full' ? 'fine-tuned model' : 'adapter'} is in use; "Revert to Base Model" removes it.`,
     );
     await showReport(join(dir, 'report.md'));
   };
@@ -229,22 +250,26 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
       const s = needStore();
       if (!s) return;
       const had = s.remove();
-      host.setAdapter(null);
-      void vscode.window.showInformationMessage(had ? 'Limelight: the workspace adapter is removed; the base model is in use.' : 'Limelight: the base model is already in use (no workspace adapter).');
+      host.setFineTuned(null);
+      void vscode.window.showInformationMessage(had ? 'Limelight: the workspace fine-tune is removed; the base model is in use.' : 'Limelight: the base model is already in use (no workspace fine-tune).');
     }),
     vscode.commands.registerCommand('limelight.exportAdapter', async () => {
       const s = needStore();
       if (!s) return;
-      if (!s.meta()) {
-        void vscode.window.showInformationMessage('Limelight: there is no workspace adapter to export; run Fine-tune on Workspace first.');
+      const meta = s.meta();
+      if (!meta) {
+        void vscode.window.showInformationMessage('Limelight: there is no workspace adapter or fine-tuned model to export; run Fine-tune on Workspace first.');
         return;
       }
-      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Export the adapter (PEFT format) into this folder', openLabel: 'Export Here' });
+      const full = meta.kind === 'full';
+      const title = full ? 'Export the fine-tuned model (Hugging Face checkpoint) into this folder' : 'Export the adapter (PEFT format) into this folder';
+      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title, openLabel: 'Export Here' });
       const folder = pickedFolder(picked);
       if (folder === null) return;
       try {
         const files = s.exportTo(folder);
-        void vscode.window.showInformationMessage(`Limelight: adapter exported (${files.length} files) to ${folder}. Load it in Python with peft.PeftModel.from_pretrained(base, folder).`);
+        const how = full ? 'Load it in Python with transformers.AutoModelForCausalLM.from_pretrained(folder), or set limelight.model.path to it.' : 'Load it in Python with peft.PeftModel.from_pretrained(base, folder).';
+        void vscode.window.showInformationMessage(`Limelight: ${full ? 'fine-tuned model' : 'adapter'} exported (${files.length} files) to ${folder}. ${how}`);
       } catch (e) {
         void vscode.window.showErrorMessage(`Limelight: ${(e as Error).message}`);
       }
@@ -263,7 +288,7 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
       try {
         // Checks the adapter against the base model's shapes before anything is installed.
         loadAdapter(folder, readModelConfig(base));
-        host.setAdapter(s.install(folder, { baseModel: resolve(base), created: new Date().toISOString(), source: 'import' }));
+        host.setFineTuned({ kind: 'lora', dir: s.install(folder, { baseModel: resolve(base), created: new Date().toISOString(), source: 'import', kind: 'lora' }) });
         void vscode.window.showInformationMessage('Limelight: adapter imported and in use; "Revert to Base Model" removes it.');
       } catch (e) {
         void vscode.window.showErrorMessage(`Limelight: the adapter cannot be imported: ${(e as Error).message}`);
