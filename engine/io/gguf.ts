@@ -3,7 +3,8 @@
 // vocabulary with its merges, and tensors in F32, F16 or Q8_0 (blocks of 32 int8 values
 // after one f16 scale, 34 bytes). Tensor dims are written innermost first (ggml's ne), so an
 // (out, in) row-major weight is ne = [in, out] with its bytes unchanged.
-import { openSync, writeSync, closeSync, renameSync, existsSync, unlinkSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { writeAll, writeAtomic } from './atomicFile';
 import type { Model } from '../model/model';
 import { f32ToF16, f32BitsToF16Bits } from './dtype';
 import { quantizeQ8Forward, Q8_BLOCK } from '../kernels/quantize';
@@ -256,24 +257,14 @@ export function writeGgufModel(path: string, model: Model, opts: GgufExportOptio
   }
   h.pad(ALIGN);
 
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'wx');
-  let open = true;
-  try {
-    writeSync(fd, h.bytes());
+  writeAtomic(path, (fd) => {
+    writeAll(fd, h.bytes());
     const zeros = Buffer.alloc(ALIGN);
     for (const t of tensors) {
       const data = encodeTensor(t);
-      writeSync(fd, data);
+      writeAll(fd, data);
       const pad = (ALIGN - (data.length % ALIGN)) % ALIGN;
-      if (pad) writeSync(fd, zeros, 0, pad);
+      if (pad) writeAll(fd, zeros.subarray(0, pad));
     }
-    closeSync(fd);
-    open = false;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (open) closeSync(fd);
-    if (existsSync(tmp)) unlinkSync(tmp);
-    throw e;
-  }
+  });
 }

@@ -12,6 +12,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Model } from '../model/model';
+import { writeAdvice } from '../io/atomicFile';
 import { exportOnnx, EXPORTER_VERSION, type OnnxWeightFormat } from './export';
 
 export const MODEL_FILE = 'model.onnx';
@@ -143,7 +144,7 @@ export function exportCached(model: Model, cacheDir: string, format: OnnxWeightF
   try {
     mkdirSync(cacheDir, { recursive: true });
   } catch (e) {
-    throw new OnnxCacheError(`Cannot create the ONNX cache folder ${cacheDir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check its permissions or free disk space.`);
+    throw new OnnxCacheError(`Cannot create the ONNX cache folder ${cacheDir} (${writeAdvice(e)}).`);
   }
   const encoded = exportOnnx(model, { weightFormat: format, dataFile: DATA_FILE });
   const tmp = join(cacheDir, `${key}.tmp-${randomBytes(6).toString('hex')}`);
@@ -160,7 +161,7 @@ export function exportCached(model: Model, cacheDir: string, format: OnnxWeightF
     rmSync(tmp, { recursive: true, force: true });
     // Another process may have finished the same export first: use theirs if it is intact.
     if (existsSync(dir) && checkEntry(dir, key) === null) return { key, dir, modelPath, reused: true };
-    throw new OnnxCacheError(`Cannot write the ONNX export to ${cacheDir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check free disk space and permissions.`);
+    throw new OnnxCacheError(`Cannot write the ONNX export to ${cacheDir} (${writeAdvice(e)}); nothing was cached.`);
   }
   const result: CachedExport = { key, dir, modelPath, reused: false };
   if (rebuiltBecause) result.rebuiltBecause = rebuiltBecause;

@@ -1,24 +1,20 @@
 // `limelight export-onnx`: writes a checkpoint's ONNX decoder graph (the one the ort backends
 // run) as FILE.onnx plus its weights FILE.onnx.data, for onnxruntime in other programs.
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { exportOnnx, type OnnxWeightFormat } from '../../onnx/export';
-import { writePieces } from '../../onnx/cache';
+import { writeAll, writeAtomic } from '../../io/atomicFile';
 import { UsageError, type ParsedArgs } from '../args';
 import type { CliCommand } from '../command';
 import { openModel } from '../modelOptions';
 
 const FORMATS: readonly OnnxWeightFormat[] = ['f32', 'q8_0'];
 
-function writeAtomic(path: string, pieces: Uint8Array[]): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writePieces(tmp, pieces);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+/** Temp file + rename; a full disk or a read-only folder is an error that says so. */
+function writePiecesAtomic(path: string, pieces: Uint8Array[]): void {
+  writeAtomic(path, (fd) => {
+    for (const p of pieces) writeAll(fd, p);
+  });
 }
 
 export const exportOnnxCommand: CliCommand = {
@@ -39,8 +35,8 @@ export const exportOnnxCommand: CliCommand = {
     for (const p of [out, dataPath]) if (existsSync(p)) throw new UsageError(`${p} already exists; refusing to overwrite it. Choose another --out path.`);
     const model = openModel(args);
     const encoded = exportOnnx(model, { weightFormat: weights, dataFile: basename(dataPath) });
-    writeAtomic(dataPath, encoded.data);
-    writeAtomic(out, [encoded.model]);
+    writePiecesAtomic(dataPath, encoded.data);
+    writePiecesAtomic(out, [encoded.model]);
     process.stdout.write(`wrote ${out} (${encoded.model.byteLength} bytes) and ${dataPath} (${encoded.dataBytes} bytes), ${weights} weights\n`);
     return 0;
   },
