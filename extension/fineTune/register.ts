@@ -225,6 +225,9 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
       void vscode.window.showErrorMessage(`Limelight: the fine-tuned ${result.mode === 'full' ? 'model' : 'adapter'} could not be kept: ${(e as Error).message}`);
       return;
     }
+    // The run's checkpoints (for a full fine-tune, the model again with its optimizer state:
+    // about 4 times its size) serve no purpose once the result is in use.
+    rmSync(store.runDir, { recursive: true, force: true });
     host.setFineTuned({ kind: result.mode, dir });
     const a = result.after!;
     void vscode.window.showInformationMessage(
