@@ -73,7 +73,7 @@
     (if (i32.eq (local.get $mode) (i32.const 2)) (then (local.set $v (f32.demote_f64 (call $gelu (f64.promote_f32 (local.get $v)))))))
     (f32.store (local.get $out) (local.get $v)))
 
-  ;; out (N, OC) [+]= inp (N, C) . w (OC, C)^T + bias, for output columns [a, b).
+  ;; out (N, OC) (by mode, $store) = inp (N, C) . w (OC, C)^T + bias, for output columns [a, b).
   ;; Columns go in blocks of 32 weight rows (kept in L2 while every input row passes), inside
   ;; a block 4 input rows x 2 weight rows per step (8 accumulators), or 1 x 4 for the rows left.
   (func (export "matmul_f32")
@@ -247,7 +247,7 @@
       (br $l2)))
     (local.get $s))
 
-  ;; out (N, OC) [+]= inp (N, C) . w (OC, C) f16 ^T + bias, columns [a, b): 1 input row x 2
+  ;; out (N, OC) (by mode, $store) = inp (N, C) . w (OC, C) f16 ^T + bias, columns [a, b): 1 input row x 2
   ;; weight rows per step (the input load is shared), blocks of 32 weight rows.
   (func (export "matmul_f16")
     (param $out i32) (param $inp i32) (param $w i32) (param $bias i32)
@@ -369,15 +369,16 @@
       (br $l)))
     (call $hsum (local.get $acc)))
 
-  ;; out (N, OC) [+]= Q8_0 product of quantized input rows (xq, xs) with Q8_0 weights (w, ws)
-  ;; + bias, columns [a, b). Two weight rows per step share the input loads.
+  ;; out (N, OC) (by mode, $store) = Q8_0 product of quantized input rows (xq, xs) with Q8_0 weights (w, ws)
+  ;; + bias, columns [a, b). Two weight rows per step share the input loads. (The rows 4 ahead
+  ;; are touched so they are on their way from memory.)
   (func (export "matmul_q8")
     (param $out i32) (param $xq i32) (param $xs i32) (param $w i32) (param $ws i32) (param $bias i32)
     (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32)
     (local $ob i32) (local $oe i32) (local $n i32) (local $o i32) (local $nb i32) (local $blk i32)
     (local $x i32) (local $xsp i32) (local $w0 i32) (local $w1 i32) (local $ws0 i32) (local $ws1 i32)
     (local $xa v128) (local $xb v128) (local $xc v128) (local $xd v128) (local $wv v128) (local $d v128)
-    (local $acc0 v128) (local $acc1 v128) (local $xsc f32) (local $orow i32)
+    (local $acc0 v128) (local $acc1 v128) (local $xsc f32) (local $orow i32) (local $ahead i32)
     (local.set $nb (i32.shr_u (local.get $C) (i32.const 5)))
     (local.set $ob (local.get $a))
     (block $obDone (loop $obLoop
@@ -396,6 +397,11 @@
           (local.set $w1 (i32.add (local.get $w0) (local.get $C)))
           (local.set $ws0 (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $o) (local.get $nb)) (i32.const 2))))
           (local.set $ws1 (i32.add (local.get $ws0) (i32.shl (local.get $nb) (i32.const 2))))
+          ;; Decoding streams each weight once from DRAM, and these short rows (C bytes) leave the
+          ;; hardware prefetcher behind: touching the rows 4 ahead (when they exist) let a 38 MB
+          ;; product run about 25% faster here. Prefill reads the block from cache anyway.
+          (local.set $ahead (select (i32.mul (local.get $C) (i32.const 4)) (i32.const 0)
+            (i32.le_u (i32.add (local.get $o) (i32.const 6)) (local.get $OC))))
           (local.set $acc0 (v128.const i32x4 0 0 0 0)) (local.set $acc1 (v128.const i32x4 0 0 0 0))
           (local.set $blk (i32.const 0))
           (block $bDone (loop $bLoop
@@ -405,6 +411,8 @@
             (local.set $xc (v128.load offset=32 (local.get $x)))
             (local.set $xd (v128.load offset=48 (local.get $x)))
             (local.set $xsc (f32.load (local.get $xsp)))
+            (drop (i32.load8_u (i32.add (local.get $w0) (local.get $ahead))))
+            (drop (i32.load8_u (i32.add (local.get $w1) (local.get $ahead))))
             (local.set $wv (v128.load (local.get $w0)))
             (local.set $d (i32x4.add
               (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv)) (local.get $xa))
