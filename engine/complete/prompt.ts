@@ -115,6 +115,16 @@ export class PromptBuilder {
   }
 
   build(doc: CompletionDocument, budget: PromptBudget, ring?: ContextRing): BuiltPrompt {
+    const built = this.buildOnce(doc, budget, ring);
+    if (built.ids.length <= budget.maxPromptTokens) return built;
+    // The kept prefix window may run a margin over its budget; with the suffix and context
+    // full that overflows the prompt (the soak found prompts past the model's context):
+    // choose the window afresh, which leaves two margins free.
+    this.anchor = null;
+    return this.buildOnce(doc, budget, ring);
+  }
+
+  private buildOnce(doc: CompletionDocument, budget: PromptBudget, ring?: ContextRing): BuiltPrompt {
     const path = headerPath(doc);
     const headerTokens = this.encode(fileHeader(path)).length;
     const fit = fitBudget(budget, headerTokens);
@@ -148,7 +158,10 @@ export class PromptBuilder {
   private prefixStart(text: string, offset: number, path: string, budget: number): number {
     const margin = Math.max(1, Math.floor(budget / 8));
     const a = this.anchor;
-    if (a !== null && a.path === path && a.start <= offset && text.startsWith(a.head, a.start)) {
+    // The kept start is measured only when it can still be within the budget: in a long line
+    // (minified code) a jump of megabytes must not encode everything between.
+    const near = a !== null && a.start <= offset && offset - a.start <= (budget + margin) * MAX_CHARS_PER_TOKEN;
+    if (a !== null && near && a.path === path && text.startsWith(a.head, a.start)) {
       const n = this.encode(text.slice(a.start, offset)).length;
       if (n <= budget + margin && (a.start === 0 || n >= budget / 2)) return a.start;
     }
