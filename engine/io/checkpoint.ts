@@ -59,7 +59,7 @@ export class CheckpointTensors {
 }
 
 function isPlainFileName(name: string): boolean {
-  return name !== '' && name !== '.' && name !== '..' && basename(name) === name && !name.includes('/') && !name.includes('\\') && !name.includes('\0');
+  return name !== '' && name.length <= 255 && name !== '.' && name !== '..' && basename(name) === name && !name.includes('/') && !name.includes('\\') && !name.includes('\0');
 }
 
 function readIndex(dir: string, indexPath: string): Map<string, string> {

@@ -17,7 +17,8 @@ import { join, resolve } from 'node:path';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import { removeStaleTemps, tempPathFor, writeAdvice, writeFileAtomic } from '../io/atomicFile';
 import { hfTensors } from './hfExport';
-import { saveAdapter, type LoraOptions } from './lora';
+import { createLora, LoraError, saveAdapter, type Lora, type LoraOptions } from './lora';
+import type { ModelConfig } from '../model/config';
 import { checkLatest, checkTrainerState, readCheckpointJson } from './checkpointState';
 import type { DataPosition } from './data';
 import type { Trainer, TrainerOptions } from './trainer';
@@ -163,6 +164,17 @@ export function readTrainerState(outDir: string): TrainerState | null {
     throw damaged(outDir)(`${path} is not a ${FORMAT} version 1 file (format ${String(JSON.stringify(json?.format ?? null)).slice(0, 40)}, version ${String(JSON.stringify(json?.version ?? null)).slice(0, 40)})`);
   }
   return checkTrainerState(json, path, damaged(outDir));
+}
+
+/** The adapters a checkpoint trains, laid out afresh for `config` (null for full fine-tuning); restoreCheckpoint fills them. */
+export function resumeLora(outDir: string, state: TrainerState, config: ModelConfig): Lora | null {
+  if (state.lora === null) return null;
+  try {
+    return createLora(config, state.lora, state.options.seed);
+  } catch (e) {
+    if (!(e instanceof LoraError)) throw e;
+    throw new CheckpointError(`${outDir}: the checkpoint's LoRA settings do not fit this model (${e.message}). Resume it with its own base model, or start a new run.`);
+  }
 }
 
 /** Restores a trainer (built with the saved options and LoRA layout) to the latest checkpoint. */

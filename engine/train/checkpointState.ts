@@ -41,7 +41,7 @@ export function checkLatest(json: unknown, path: string, fail: Fail): string {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Limits no run of this engine reaches: larger values are damage, refused before allocating. */
-const MAX = { steps: 1e9, batchSize: 4096, seqLen: 1 << 20, tokensPerBatch: 1 << 22, gradAccum: 4096, datasetTokens: 2 ** 31, losses: 1e8, rank: 4096 };
+const MAX = { steps: 1e9, batchSize: 1024, seqLen: 1 << 20, tokensPerBatch: 1 << 20, gradAccum: 1024, datasetTokens: 2 ** 31, losses: 1e8, rank: 4096 };
 
 /** Checks every field a resumed run uses; returns the state with NaN losses (saved as null) restored. */
 export function checkTrainerState(json: unknown, path: string, fail: Fail): TrainerState {
@@ -94,7 +94,7 @@ export function checkTrainerState(json: unknown, path: string, fail: Fail): Trai
     real(lora, 'alpha', 'lora.alpha', (x) => x > 0, 'a positive number');
     real(lora, 'dropout', 'lora.dropout', (x) => x >= 0 && x < 1, 'a number in [0, 1)');
     const t = lora.targetModules;
-    if (!Array.isArray(t) || t.length === 0 || !t.every((m) => typeof m === 'string' && m !== '')) throw bad('lora.targetModules', 'a list of module names', t);
+    if (!Array.isArray(t) || t.length === 0 || !t.every((m) => typeof m === 'string' && m !== '' && m.length <= 200)) throw bad('lora.targetModules', 'a list of module names', t);
   }
   const losses = json.losses;
   if (!Array.isArray(losses) || losses.length > MAX.losses || !losses.every((l) => l === null || (typeof l === 'number' && Number.isFinite(l)))) {

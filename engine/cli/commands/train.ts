@@ -9,7 +9,7 @@ import { getTokenizer } from '../../tokenizer/tokenizer';
 import { TokenDataset } from '../../train/data';
 import { Trainer, TRAINER_DEFAULTS, type TrainerOptions } from '../../train/trainer';
 import { createLora, defaultLoraOptions, type Lora } from '../../train/lora';
-import { prepareOutDir, readTrainerState, restoreCheckpoint, saveCheckpoint } from '../../train/checkpoint';
+import { prepareOutDir, readTrainerState, restoreCheckpoint, resumeLora, saveCheckpoint } from '../../train/checkpoint';
 import { TrainPool } from '../../train/trainPool';
 import { UsageError, type ParsedArgs } from '../args';
 import type { CliCommand } from '../command';
@@ -122,7 +122,7 @@ export const trainCommand: CliCommand = {
     let lora: Lora | null;
     if (saved !== null) {
       options = { ...saved.options, steps: args.has('steps') ? args.int('steps', saved.options.steps) : saved.options.steps };
-      lora = saved.lora !== null ? createLora(model.config, saved.lora, options.seed) : null;
+      lora = resumeLora(out, saved, model.config);
     } else {
       options = optionsFrom(args);
       const rank = args.has('lora') ? args.int('lora', 8) : null;
