@@ -6,7 +6,9 @@
 //   model       loadModel(dir)
 //   adapter     loadModel(base) + loadAdapter(dir) + mergeLora
 //   onnx        exportCached(model, cacheDir): a corrupt entry must be rebuilt, never used
-//   checkpoint  readTrainerState + createLora + TokenDataset + Trainer + restoreCheckpoint + one step
+//   checkpoint  readTrainerState + resumeLora + TokenDataset + Trainer + restoreCheckpoint (as the
+//               fine-tune command and `limelight train --resume` do; training itself is not run:
+//               a step's cost grows with the saved batch sizes, which are legal up to the limits)
 // Every case must end in success or in a clear error (judgeError), within a time limit and
 // without allocating far more than the files hold. Cases run in a worker thread that a
 // watchdog terminates on a hang; a worker that dies (crash, heap exhaustion) is replaced and
@@ -20,7 +22,7 @@ import type { Model } from '../../engine/model/model';
 import { mulberry32 } from '../../engine/model/init';
 import { createLora, defaultLoraOptions, loadAdapter, mergeLora, saveAdapter } from '../../engine/train/lora';
 import { exportCached, MODEL_FILE, DATA_FILE } from '../../engine/onnx/cache';
-import { prepareOutDir, readTrainerState, restoreCheckpoint, saveCheckpoint } from '../../engine/train/checkpoint';
+import { prepareOutDir, readTrainerState, restoreCheckpoint, resumeLora, saveCheckpoint } from '../../engine/train/checkpoint';
 import { TokenDataset } from '../../engine/train/data';
 import { Trainer, TRAINER_DEFAULTS } from '../../engine/train/trainer';
 import { writeTinyModel } from './tinyModel';
@@ -307,11 +309,9 @@ function load(p: Prepared): { note: string; failure: string | null } {
       const saved = readTrainerState(dir);
       if (saved === null) return { note: 'no checkpoint: a new run would start', failure: null };
       const options = saved.options;
-      const lora = saved.lora !== null ? createLora(model.config, saved.lora, options.seed) : null;
-      const trainer = new Trainer(model, new TokenDataset(checkpointDocs(), 0, options.seqLen, options.seed), options, lora);
+      const trainer = new Trainer(model, new TokenDataset(checkpointDocs(), 0, options.seqLen, options.seed), options, resumeLora(dir, saved, model.config));
       restoreCheckpoint(dir, trainer);
-      const step = trainer.trainStep();
-      return { note: `resumed at step ${step.step - 1}, loss ${step.loss.toFixed(3)}`, failure: null };
+      return { note: `resumed at step ${trainer.step}`, failure: null };
     }
   }
 }
@@ -364,6 +364,8 @@ export interface FuzzOptions {
 
 export interface FuzzSummary {
   cases: number;
+  /** Every kind of file the seeds offer to corrupt. */
+  kinds: string[];
   results: CaseResult[];
   failures: CaseResult[];
   seconds: number;
@@ -401,7 +403,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
       }
     }
     const failures = results.filter((r) => r.failure !== null);
-    return { cases: results.length, results, failures, seconds: (performance.now() - t0) / 1000, peakRss: Math.max(0, ...results.map((r) => r.rss)) };
+    return { cases: results.length, kinds: [...new Set(seeds.targets.map(kindOf))], results, failures, seconds: (performance.now() - t0) / 1000, peakRss: Math.max(0, ...results.map((r) => r.rss)) };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
