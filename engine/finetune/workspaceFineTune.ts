@@ -14,6 +14,7 @@ import { TokenDataset } from '../train/data';
 import { lossAndGrads } from '../train/gradients';
 import { createLora, defaultLoraOptions, type Lora } from '../train/lora';
 import { Trainer, TRAINER_DEFAULTS, type TrainerOptions } from '../train/trainer';
+import { TrainPool } from '../train/trainPool';
 import { CheckpointError, prepareOutDir, readTrainerState, restoreCheckpoint, resumeLora, saveCheckpoint } from '../train/checkpoint';
 import { writeFileAtomic } from '../io/atomicFile';
 import { heldOutDocuments, lineTasks, splitByFile, trainingDocuments, type SourceFile } from './workspaceDataset';
@@ -45,6 +46,8 @@ export interface WorkspaceTrainOptions {
   evalLines?: number;
   /** Held-out loss windows per evaluation (default 24). */
   evalWindows?: number;
+  /** Compute threads for training, the caller included (limelight.threads; 0 or absent: cores - 1). */
+  threads?: number;
 }
 
 export type TrainPhase = 'preparing' | 'evaluating-before' | 'training' | 'evaluating-after' | 'saving';
@@ -113,7 +116,7 @@ function timeOneStep(trainer: Trainer): number {
   const batch = { B, T, tokens: new Int32Array(B * T), targets: new Int32Array(B * T) };
   trainer.dataset.fill(batch, { epoch: 0, index: 0 });
   const started = performance.now();
-  lossAndGrads(trainer.model, batch, trainer.acts, trainer.lora ? null : trainer.grads, { lora: trainer.lora, loraGrads: trainer.lora ? trainer.grads : null });
+  lossAndGrads(trainer.model, batch, trainer.acts, trainer.lora ? null : trainer.grads, { lora: trainer.lora, loraGrads: trainer.lora ? trainer.grads : null, kernels: trainer.pool ?? undefined });
   trainer.grads.fill(0);
   return ((performance.now() - started) / 1000) * trainer.options.gradAccum;
 }
@@ -195,93 +198,99 @@ export async function fineTuneWorkspace(o: WorkspaceTrainOptions, onProgress: (p
     T: options.seqLen,
     maxWindows: o.evalWindows ?? 24,
   };
-  const trainer = new Trainer(model, dataset, options, lora);
-  if (saved) restoreCheckpoint(o.outDir, trainer);
+  // The training products run on the compute threads (the same setting as inference's).
+  const pool = await TrainPool.forTraining(model.config, options.batchSize, options.seqLen, lora, { threads: o.threads });
+  try {
+    const trainer = new Trainer(model, dataset, options, lora, pool);
+    if (saved) restoreCheckpoint(o.outDir, trainer);
 
-  const beforePath = join(o.outDir, EVAL_BEFORE);
-  let before: EvalResult;
-  const evalStarted = elapsed();
-  if (saved && existsSync(beforePath)) {
-    before = JSON.parse(readFileSync(beforePath, 'utf8')) as EvalResult;
-  } else {
-    onProgress({ phase: 'evaluating-before', step: 0, steps: 0, loss: null, tokensPerSecond: null, etaSeconds: null });
-    // The base model: adapters that were never trained change nothing (B = 0).
-    before = await evaluate(model, null, tokenizer, evalInputs, signal);
-    writeFileAtomic(beforePath, JSON.stringify(before) + '\n');
-  }
-  const evalSeconds = elapsed() - evalStarted;
+    const beforePath = join(o.outDir, EVAL_BEFORE);
+    let before: EvalResult;
+    const evalStarted = elapsed();
+    if (saved && existsSync(beforePath)) {
+      before = JSON.parse(readFileSync(beforePath, 'utf8')) as EvalResult;
+    } else {
+      onProgress({ phase: 'evaluating-before', step: 0, steps: 0, loss: null, tokensPerSecond: null, etaSeconds: null });
+      // The base model: adapters that were never trained change nothing (B = 0).
+      before = await evaluate(model, null, tokenizer, evalInputs, signal);
+      writeFileAtomic(beforePath, JSON.stringify(before) + '\n');
+    }
+    const evalSeconds = elapsed() - evalStarted;
 
-  if (!saved) {
-    // The step count is fixed before the first update (the schedule depends on it): what the
-    // budget left after both evaluations allows at the measured speed, at most maxEpochs passes.
-    const perEpoch = Math.ceil(dataset.examples / (options.batchSize * options.gradAccum));
-    const maxSteps = Math.max(1, perEpoch * (o.maxEpochs ?? 4));
-    const stepSeconds = timeOneStep(trainer);
-    const affordable = Math.floor((budget - elapsed() - evalSeconds * 1.2) / stepSeconds);
-    options.steps = o.steps ?? Math.max(1, Math.min(maxSteps, affordable));
-    options.warmupSteps = Math.min(10, Math.floor(options.steps / 10));
-  }
+    if (!saved) {
+      // The step count is fixed before the first update (the schedule depends on it): what the
+      // budget left after both evaluations allows at the measured speed, at most maxEpochs passes.
+      const perEpoch = Math.ceil(dataset.examples / (options.batchSize * options.gradAccum));
+      const maxSteps = Math.max(1, perEpoch * (o.maxEpochs ?? 4));
+      const stepSeconds = timeOneStep(trainer);
+      const affordable = Math.floor((budget - elapsed() - evalSeconds * 1.2) / stepSeconds);
+      options.steps = o.steps ?? Math.max(1, Math.min(maxSteps, affordable));
+      options.warmupSteps = Math.min(10, Math.floor(options.steps / 10));
+    }
 
-  const deadline = budget - evalSeconds * 1.1;
-  const firstStep = trainer.step;
-  const trainStarted = elapsed();
-  let lastSave = elapsed();
-  let lastReport = 0;
-  let tokens = 0;
-  let status: TrainStatus = 'completed';
-  while (trainer.step < options.steps) {
-    if (signal?.aborted) {
-      status = 'cancelled';
-      break;
+    const deadline = budget - evalSeconds * 1.1;
+    const firstStep = trainer.step;
+    const trainStarted = elapsed();
+    let lastSave = elapsed();
+    let lastReport = 0;
+    let tokens = 0;
+    let status: TrainStatus = 'completed';
+    while (trainer.step < options.steps) {
+      if (signal?.aborted) {
+        status = 'cancelled';
+        break;
+      }
+      if (o.steps === undefined && elapsed() > deadline && trainer.step > firstStep) {
+        status = 'time-limit';
+        break;
+      }
+      const r = trainer.trainStep();
+      tokens += r.tokens;
+      const spent = elapsed() - trainStarted;
+      if (elapsed() - lastReport > 0.25 || trainer.step === options.steps) {
+        lastReport = elapsed();
+        const perStep = spent / (trainer.step - firstStep);
+        onProgress({ phase: 'training', step: trainer.step, steps: options.steps, loss: r.loss, tokensPerSecond: tokens / spent, etaSeconds: (options.steps - trainer.step) * perStep + evalSeconds });
+      }
+      if (elapsed() - lastSave > CHECKPOINT_SECONDS && trainer.step < options.steps) {
+        saveCheckpoint(o.outDir, trainer, o.modelDir);
+        lastSave = elapsed();
+      }
+      // Lets a cancel message reach the signal between steps.
+      await yieldToEventLoop();
     }
-    if (o.steps === undefined && elapsed() > deadline && trainer.step > firstStep) {
-      status = 'time-limit';
-      break;
-    }
-    const r = trainer.trainStep();
-    tokens += r.tokens;
-    const spent = elapsed() - trainStarted;
-    if (elapsed() - lastReport > 0.25 || trainer.step === options.steps) {
-      lastReport = elapsed();
-      const perStep = spent / (trainer.step - firstStep);
-      onProgress({ phase: 'training', step: trainer.step, steps: options.steps, loss: r.loss, tokensPerSecond: tokens / spent, etaSeconds: (options.steps - trainer.step) * perStep + evalSeconds });
-    }
-    if (elapsed() - lastSave > CHECKPOINT_SECONDS && trainer.step < options.steps) {
-      saveCheckpoint(o.outDir, trainer, o.modelDir);
-      lastSave = elapsed();
-    }
-    // Lets a cancel message reach the signal between steps.
-    await yieldToEventLoop();
-  }
-  onProgress({ phase: 'saving', step: trainer.step, steps: options.steps, loss: trainer.losses.at(-1) ?? null, tokensPerSecond: null, etaSeconds: null });
-  saveCheckpoint(o.outDir, trainer, o.modelDir);
+    onProgress({ phase: 'saving', step: trainer.step, steps: options.steps, loss: trainer.losses.at(-1) ?? null, tokensPerSecond: null, etaSeconds: null });
+    saveCheckpoint(o.outDir, trainer, o.modelDir);
 
-  let after: EvalResult | null = null;
-  if (status !== 'cancelled') {
-    onProgress({ phase: 'evaluating-after', step: trainer.step, steps: options.steps, loss: trainer.losses.at(-1) ?? null, tokensPerSecond: null, etaSeconds: evalSeconds });
-    try {
-      after = await evaluate(model, lora, tokenizer, evalInputs, signal);
-    } catch (e) {
-      if (!signal?.aborted) throw e;
-      status = 'cancelled';
+    let after: EvalResult | null = null;
+    if (status !== 'cancelled') {
+      onProgress({ phase: 'evaluating-after', step: trainer.step, steps: options.steps, loss: trainer.losses.at(-1) ?? null, tokensPerSecond: null, etaSeconds: evalSeconds });
+      try {
+        after = await evaluate(model, lora, tokenizer, evalInputs, signal);
+      } catch (e) {
+        if (!signal?.aborted) throw e;
+        status = 'cancelled';
+      }
     }
+    const result: Omit<WorkspaceTrainResult, 'report'> = {
+      status,
+      step: trainer.step,
+      steps: options.steps,
+      mode,
+      outDir: o.outDir,
+      trainFiles: split.train.length,
+      heldOutFiles: split.heldOut.length,
+      trainTokens: dataset.stream.length,
+      before,
+      after,
+      seconds: elapsed(),
+    };
+    const report = reportMarkdown(result, o.modelDir);
+    writeFileAtomic(join(o.outDir, REPORT), report);
+    const full: WorkspaceTrainResult = { ...result, report };
+    writeFileAtomic(join(o.outDir, RESULT), JSON.stringify(full) + '\n');
+    return full;
+  } finally {
+    await pool.dispose();
   }
-  const result: Omit<WorkspaceTrainResult, 'report'> = {
-    status,
-    step: trainer.step,
-    steps: options.steps,
-    mode,
-    outDir: o.outDir,
-    trainFiles: split.train.length,
-    heldOutFiles: split.heldOut.length,
-    trainTokens: dataset.stream.length,
-    before,
-    after,
-    seconds: elapsed(),
-  };
-  const report = reportMarkdown(result, o.modelDir);
-  writeFileAtomic(join(o.outDir, REPORT), report);
-  const full: WorkspaceTrainResult = { ...result, report };
-  writeFileAtomic(join(o.outDir, RESULT), JSON.stringify(full) + '\n');
-  return full;
 }
