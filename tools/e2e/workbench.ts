@@ -16,8 +16,8 @@ export function requireChromium(): void {
 }
 
 /**
- * Opens the workbench. With `remoteRequests`, every request of the browser (workbench,
- * webviews, workers) to a host other than this machine is aborted and its URL pushed there.
+ * Opens the workbench. With `remoteRequests`, no host but this machine resolves in the browser,
+ * and the URL of every request to another host (workbench, webviews, workers) is pushed there.
  */
 export async function openWorkbench(url: string, browserProfileDir: string, remoteRequests?: string[]): Promise<Workbench> {
   requireChromium();
@@ -26,21 +26,38 @@ export async function openWorkbench(url: string, browserProfileDir: string, remo
     executablePath: chromiumPath,
     headless: true,
     viewport: { width: 1280, height: 800 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      // No host but this machine resolves: a remote request fails at once, without interception.
+      ...(remoteRequests ? ['--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1'] : []),
+    ],
   });
   if (remoteRequests) {
-    await context.route(
-      (u) => /^(https?|wss?):$/.test(u.protocol) && !/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(u.hostname),
-      (route) => {
-        remoteRequests.push(route.request().url());
-        return route.abort('blockedbyclient');
-      },
-    );
+    // Requests a webview's service worker answers (its resource domain) never reach the network.
+    const remote = (u: string): boolean => /^(https?|wss?):\/\/(?!(127\.\d+\.\d+\.\d+|localhost|\[::1\])[:/])/.test(u);
+    context.on('requestfailed', (r) => {
+      if (remote(r.url())) remoteRequests.push(r.url());
+    });
+    context.on('response', (r) => {
+      if (remote(r.url()) && !r.fromServiceWorker()) remoteRequests.push(r.url());
+    });
   }
-  const page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(url);
-  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  return { page, close: () => context.close() };
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(url, { timeout: 90_000 });
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    return { page, close: () => context.close() };
+  } catch (e) {
+    // A browser left open keeps the test process (and the e2e lock) alive after it failed.
+    await context.close();
+    throw e;
+  }
 }
 
 /** Runs a command by its palette title, as a user would: F1, type, Enter. */
