@@ -24,14 +24,19 @@ export function isNetworkPath(p: string): boolean {
   return /^[\\/]{2}/.test(p);
 }
 
+/** The longest path any system accepts (Windows' extended paths); a longer one is no folder. */
+const MAX_PATH_CHARS = 32767;
+
 /**
  * Checks a folder path the user gave for `what` (e.g. "limelight.model.path"). `home` replaces
  * a leading `~`. Never throws: a bad path comes back as a problem saying what to do.
  */
 export function checkFolder(raw: string, what: string, home: string = homedir()): FolderCheck {
   const given = raw.trim();
-  const bad = (why: string): FolderCheck => ({ ok: false, problem: `${what}: ${JSON.stringify(given)} ${why}` });
+  // The warning quotes at most 200 characters: settings.json may hold megabytes there.
+  const bad = (why: string): FolderCheck => ({ ok: false, problem: `${what}: ${JSON.stringify(given.length > 200 ? `${given.slice(0, 200)}...` : given)} ${why}` });
   if (given === '') return bad('is empty; set the absolute path of a folder.');
+  if (given.length > MAX_PATH_CHARS) return bad(`is ${given.length} characters long, more than any folder path (${MAX_PATH_CHARS}). Set the absolute path of a folder.`);
   if (given.includes('\0')) return bad('contains a NUL character; set the absolute path of a folder.');
   if (isNetworkPath(given)) return bad('is a network (UNC) path, and opening it would make the system contact that server. Copy the folder to this machine and set its local absolute path.');
   if (/^[a-z][a-z0-9+.-]+:\/\//i.test(given)) return bad('is a URL; Limelight reads only local folders. Set the absolute path of a folder on this machine.');

@@ -65,6 +65,12 @@ export function isSettingsSchema(value: unknown): value is SettingsSchema {
   );
 }
 
+/** The value as the warning quotes it: JSON, cut short (a settings.json value may be megabytes). */
+function quoted(v: unknown): string {
+  const json = JSON.stringify(v) ?? String(v);
+  return json.length > 120 ? `${json.slice(0, 100)}... (${json.length} characters)` : json;
+}
+
 function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'string');
 }
@@ -105,7 +111,7 @@ export function readSettings(schema: SettingsSchema, get: (key: string) => unkno
     if (v === undefined) return s.default;
     if (!matchesType(s, v)) {
       const expected = s.enum ? `one of ${s.enum.join(', ')}` : `a ${s.type}`;
-      problems.push(`${key}: ${JSON.stringify(v)} is not ${expected}; using ${JSON.stringify(s.default)}. Fix it in Settings.`);
+      problems.push(`${key}: ${quoted(v)} is not ${expected}; using ${JSON.stringify(s.default)}. Fix it in Settings.`);
       return s.default;
     }
     if (typeof v === 'number') {

@@ -32,6 +32,9 @@ export const MAX_FOLLOWING_CHARS = 8;
 const NEXT_LINES = 8;
 const TAB_WIDTH = 4;
 
+/** Characters of the cursor's line looked at on each side of it. */
+const LINE_WINDOW = 4096;
+
 /** The user's settings of the policy. */
 export interface ModePolicy {
   /** Multi-line suggestions where a block begins; false: one line everywhere. */
@@ -51,10 +54,14 @@ export function cursorContext(text: string, offset: number): CursorContext {
   while (at < text.length && nextLines.length < NEXT_LINES) {
     let end = text.indexOf('\n', at + 1);
     if (end < 0) end = text.length;
-    nextLines.push(text.slice(at + 1, end).replace(/\r$/, ''));
+    nextLines.push(text.slice(at + 1, Math.min(end, at + 1 + LINE_WINDOW)).replace(/\r$/, ''));
     at = end;
   }
-  return { linePrefix: text.slice(lineStart, offset), lineSuffix: text.slice(offset, lineEnd).replace(/\r$/, ''), nextLines };
+  // A line longer than LINE_WINDOW (minified code) is seen through LINE_WINDOW characters on each
+  // side of the cursor: the rules look at its ends only, and regexes over megabytes cost a keystroke.
+  const from = Math.max(lineStart, offset - LINE_WINDOW);
+  const to = Math.min(lineEnd, offset + LINE_WINDOW);
+  return { linePrefix: text.slice(from, offset), lineSuffix: text.slice(offset, to).replace(/\r$/, ''), nextLines };
 }
 
 /** Width of a line's leading whitespace, tabs counting TAB_WIDTH columns. */

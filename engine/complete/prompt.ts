@@ -115,16 +115,6 @@ export class PromptBuilder {
   }
 
   build(doc: CompletionDocument, budget: PromptBudget, ring?: ContextRing): BuiltPrompt {
-    const built = this.buildOnce(doc, budget, ring);
-    if (built.ids.length <= budget.maxPromptTokens) return built;
-    // The kept prefix window may run a margin over its budget; with the suffix and context
-    // full that overflows the prompt (the soak found prompts past the model's context):
-    // choose the window afresh, which leaves two margins free.
-    this.anchor = null;
-    return this.buildOnce(doc, budget, ring);
-  }
-
-  private buildOnce(doc: CompletionDocument, budget: PromptBudget, ring?: ContextRing): BuiltPrompt {
     const path = headerPath(doc);
     const headerTokens = this.encode(fileHeader(path)).length;
     const fit = fitBudget(budget, headerTokens);

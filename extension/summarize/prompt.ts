@@ -11,11 +11,16 @@ export interface SummaryPrompt {
   /** Lines of code kept, and in the selection. */
   keptLines: number;
   totalLines: number;
+  /** Some of the code was left out (whole lines, or the end of an overlong line). */
+  cut: boolean;
 }
 
 export interface PlainEncoder {
   encode(text: string): number[];
 }
+
+/** The most characters one token is assumed to cover when bounding the code's text before encoding. */
+const MAX_CHARS_PER_TOKEN = 12;
 
 /** Plain text for models without Limelight's template. */
 export function plainSummaryText(code: string): string {
@@ -27,12 +32,17 @@ export function plainSummaryText(code: string): string {
  * (halving the excess each round) until it fits.
  */
 export function summaryPrompt(tok: PromptTokenizer | null, plain: PlainEncoder, path: string, code: string, maxPromptTokens: number): SummaryPrompt {
+  maxPromptTokens = Math.max(1, Math.floor(maxPromptTokens));
   const lines = code.split('\n');
+  // Only text that can fit is encoded: a whole minified file would cost seconds to tokenize.
+  const maxChars = maxPromptTokens * MAX_CHARS_PER_TOKEN;
+  let kept = 0;
+  for (let chars = 0; kept < lines.length && chars + lines[kept]!.length <= maxChars; kept++) chars += lines[kept]!.length + 1;
+  kept = Math.max(1, kept);
   const build = (n: number): number[] => {
-    const part = lines.slice(0, n).join('\n');
+    const part = lines.slice(0, n).join('\n').slice(0, maxChars);
     return tok ? summaryPromptTokens(tok, path, part) : plain.encode(plainSummaryText(part));
   };
-  let kept = lines.length;
   let ids = build(kept);
   while (ids.length > maxPromptTokens && kept > 1) {
     const over = ids.length - maxPromptTokens;
@@ -40,6 +50,7 @@ export function summaryPrompt(tok: PromptTokenizer | null, plain: PlainEncoder, 
     kept = Math.max(1, Math.min(kept - 1, kept - Math.ceil(over / Math.max(1, perLine))));
     ids = build(kept);
   }
+  const cut = kept < lines.length || lines.slice(0, kept).join('\n').length > maxChars || ids.length > maxPromptTokens;
   if (ids.length > maxPromptTokens) ids = ids.slice(ids.length - maxPromptTokens);
-  return { ids, templated: tok !== null, keptLines: kept, totalLines: lines.length };
+  return { ids, templated: tok !== null, keptLines: kept, totalLines: lines.length, cut };
 }

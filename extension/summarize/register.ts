@@ -75,11 +75,14 @@ export function registerSummarize(context: vscode.ExtensionContext, host: Engine
     const path = vscode.workspace.asRelativePath(doc.uri, false);
     const tokenizer = getTokenizer(info.encoding);
     const templated = info.encoding === 'p50k_edit' ? promptTokenizer(tokenizer) : null;
-    const prompt = summaryPrompt(templated, tokenizer, path, code, info.contextLength - MAX_SUMMARY_TOKENS);
+    // A context cut short (limelight.kvCacheMemoryMB) still leaves the prompt three quarters of it.
+    const maxNewTokens = Math.max(1, Math.min(MAX_SUMMARY_TOKENS, Math.floor(info.contextLength / 4)));
+    const prompt = summaryPrompt(templated, tokenizer, path, code, info.contextLength - maxNewTokens);
     const startLine = range.start.line;
     const name = path.split('/').pop() ?? path;
     const panel = SummaryPanel.createOrShow(context.extensionUri);
-    const notice = prompt.keptLines < prompt.totalLines ? `The code is longer than the model's context (${info.contextLength} tokens): only its first ${prompt.keptLines} of ${prompt.totalLines} lines were summarized.` : '';
+    const kept = prompt.keptLines < prompt.totalLines ? `its first ${prompt.keptLines} of ${prompt.totalLines} lines were` : 'its start was';
+    const notice = prompt.cut ? `The code is longer than the model's context (${info.contextLength} tokens): only ${kept} summarized.` : '';
     panel.update({ title: `${name}, lines ${startLine + 1}–${range.end.line + 1}`, text: '', notice, phase: 'running', error: '' });
     panel.onAction(async (m) => {
       if (m.type === 'cancel') ac.abort();
@@ -101,7 +104,7 @@ export function registerSummarize(context: vscode.ExtensionContext, host: Engine
     try {
       const eot = tokenizer.special.eot;
       const r = await client.generate(
-        { promptIds: prompt.ids, maxNewTokens: MAX_SUMMARY_TOKENS, sampling: { temperature: 0 }, stopTokenIds: [eot], stopStrings: prompt.templated ? ['\n\n'] : ['\n'] },
+        { promptIds: prompt.ids, maxNewTokens, sampling: { temperature: 0 }, stopTokenIds: [eot], stopStrings: prompt.templated ? ['\n\n'] : ['\n'] },
         {
           signal: ac.signal,
           onToken: (_id, delta) => {
