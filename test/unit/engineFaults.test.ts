@@ -51,7 +51,8 @@ async function generateAfterRestart(client: EngineClient): Promise<{ text: strin
 
 test('killed mid-generation: restarts, tells the user once per crash streak, and the same greedy text comes back', async () => {
   const notices: string[] = [];
-  const client = new EngineClient({ onNotice: (m) => notices.push(m), restartDelayMs: 20, stableMs: 1500 });
+  // stableMs: long enough that a loaded machine's restart and reload stay inside the streak.
+  const client = new EngineClient({ onNotice: (m) => notices.push(m), restartDelayMs: 20, stableMs: 5000 });
   try {
     await client.load({ modelDir, backend: 'js', threads: 1, weightFormat: 'f32' });
     const want = await client.generate(greedy);
@@ -71,7 +72,7 @@ test('killed mid-generation: restarts, tells the user once per crash streak, and
     assert.equal(notices.length, 1, notices.join('\n'));
     assert.match(notices[0]!, /stopped .* being restarted/);
     // Up longer than stableMs: the streak is over, a new crash is told again.
-    await new Promise((r) => setTimeout(r, 1600));
+    await new Promise((r) => setTimeout(r, 5100));
     await killWorker(client);
     assert.deepEqual((await generateAfterRestart(client)).newIds, want.newIds);
     assert.equal(notices.length, 2);
@@ -163,8 +164,10 @@ function settingsWith(modelPath: string): LimelightSettings {
   const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
   const schema: unknown = manifest.contributes.configuration.properties;
   assert.ok(isSettingsSchema(schema));
-  const { settings } = readSettings(schema, (key) => (key === 'limelight.model.path' ? modelPath : key === 'limelight.backend' ? 'js' : key === 'limelight.threads' ? 1 : undefined));
-  return settings;
+  const { settings } = readSettings(schema, (key) => (key === 'limelight.backend' ? 'js' : key === 'limelight.threads' ? 1 : undefined));
+  // Set after reading: readSettings turns a path that is not a folder into the starter model
+  // (with its own notice); the host still meets folders that vanish or hold broken files.
+  return { ...settings, modelPath };
 }
 
 test('a missing or corrupt user model falls back to the starter model, with a notice that opens the setting', async () => {
