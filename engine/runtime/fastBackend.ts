@@ -13,7 +13,7 @@ import { ropeForward, ropeTables } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
 import { quantizeQ8Forward, Q8_BLOCK } from '../kernels/quantize';
 import { f32ToF16 } from '../io/dtype';
-import { Arena, createSharedMemory, attentionScratchBytes, MatmulMode } from '../kernels/wasm/kernels';
+import { Arena, createSharedMemory, attentionScratchBytes, q8F32ScratchBytes, MatmulMode } from '../kernels/wasm/kernels';
 import { ComputePool, poolThreads } from './pool';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 
@@ -60,9 +60,17 @@ interface Acts {
   xs: number; // (R, max width / 32)
   logits: number; // (LOGIT_ROWS, V)
   scratch: number; // (threads, attention scratch)
+  wbuf: number; // (threads, 32, max width) Q8_0 weight blocks expanded to f32 for prefill, or 0
 }
 
 const LOGIT_ROWS = 8;
+
+/**
+ * Tokens from which a Q8_0 product expands weight blocks to f32 (matmul_q8_f32) rather than
+ * quantizing the input: the f32 kernel's 4-row tiles then beat the integer dot, whose widened
+ * weights leave no registers for tiles.
+ */
+const Q8_F32_ROWS = 4;
 
 /**
  * Multiply-adds a thread must get before a job is split: waking a thread and waiting for it
@@ -225,7 +233,11 @@ export class FastBackend implements InferenceBackend {
     } else if (L.format === 'f16') {
       this.pool.run('matmul_f16', [out, inp, L.w, L.bias, N, L.C, L.OC, mode], L.OC, 2, minRows);
     } else {
-      const { xq, xs } = this.acts;
+      const { xq, xs, wbuf } = this.acts;
+      if (N >= Q8_F32_ROWS) {
+        this.pool.run('matmul_q8_f32', [out, inp, L.w, L.s, L.bias, wbuf, N, L.C, L.OC, mode], L.OC, 32, minRows);
+        return;
+      }
       this.pool.run('quantize_q8', [xq, xs, inp, N, L.C], N, 1, Math.ceil(MIN_MACS_PER_THREAD / L.C));
       this.pool.run('matmul_q8', [out, xq, xs, L.w, L.s, L.bias, N, L.C, L.OC, mode], L.OC, 2, minRows);
     }
@@ -328,6 +340,7 @@ function planMemory(c: ModelConfig, opts: FastBackendOptions, threads: number): 
     xs: arena.alloc(Math.ceil((rows * maxIn) / Q8_BLOCK) * 4),
     logits: arena.alloc(LOGIT_ROWS * c.vocabSize * 4),
     scratch: arena.alloc(threads * attentionScratchBytes(c.headDim)),
+    wbuf: format === 'q8_0' ? arena.alloc(threads * q8F32ScratchBytes(maxIn)) : 0,
   };
   return { bytes: arena.size, ctx, rows, format, layers, lmHead, acts, kCache, vCache, weightBytes };
 }

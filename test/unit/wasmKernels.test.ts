@@ -2,12 +2,12 @@
 // (odd widths included), run by 1 thread and by a pool of 3.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Arena, createSharedMemory, attentionScratchBytes, MatmulMode } from '../../engine/kernels/wasm/kernels';
+import { Arena, createSharedMemory, attentionScratchBytes, q8F32ScratchBytes, MatmulMode } from '../../engine/kernels/wasm/kernels';
 import { ComputePool } from '../../engine/runtime/pool';
 import { matmulForward } from '../../engine/kernels/matmul';
 import { attentionForward } from '../../engine/kernels/attention';
 import { geluForward } from '../../engine/kernels/activations';
-import { quantizeQ8Forward, matmulQ8Forward, toF16, fromF16 } from '../../engine/kernels/quantize';
+import { quantizeQ8Forward, matmulQ8Forward, dequantizeQ8, toF16, fromF16 } from '../../engine/kernels/quantize';
 import { mulberry32 } from '../../engine/model/init';
 import { maxAbsDiff } from './oracle';
 
@@ -108,6 +108,16 @@ for (const threads of [1, 3]) {
       const exact = new Float32Array(N * OC);
       matmulForward(exact, x, w, bias, N, C, OC);
       assert.ok(relErr(read(out, N * OC), exact) < 0.05, 'close to the f32 product');
+
+      // Prefill's form: f32 rows times the weights expanded to f32.
+      const wd = new Float32Array(OC * C);
+      dequantizeQ8(wd, wq, ws, OC * C);
+      const wantF = new Float32Array(N * OC);
+      matmulForward(wantF, x, wd, bias, N, C, OC);
+      const outF = arena.alloc(N * OC * 4);
+      const scratch = arena.alloc(threads * q8F32ScratchBytes(C));
+      pool.run('matmul_q8_f32', [outF, put(arena, x), put(arena, wq), put(arena, ws), put(arena, bias), scratch, N, C, OC, 0], OC, 32);
+      assert.ok(relErr(read(outF, N * OC), wantF) < 1e-5, `q8 weights x f32 rows N=${N} C=${C} OC=${OC}`);
     }
   });
 
@@ -167,6 +177,14 @@ for (const threads of [1, 3]) {
       geluForward(want, lin, lin.length);
       pool.run('matmul_q8', [out, put(arena, xq), put(arena, xs), put(arena, wq), put(arena, ws), bo, N, C, OC, MatmulMode.GELU], OC, 2);
       assert.ok(relErr(read(out, N * OC), want) < 1e-5, `q8 GELU N=${N} C=${C} OC=${OC}`);
+
+      const wd = new Float32Array(OC * C);
+      dequantizeQ8(wd, wq, ws, OC * C);
+      matmulForward(lin, x, wd, bias, N, C, OC);
+      geluForward(want, lin, lin.length);
+      const scratch = arena.alloc(threads * q8F32ScratchBytes(C));
+      pool.run('matmul_q8_f32', [out, xo, put(arena, wq), put(arena, ws), bo, scratch, N, C, OC, MatmulMode.GELU], OC, 32);
+      assert.ok(relErr(read(out, N * OC), want) < 1e-5, `q8 weights x f32 rows GELU N=${N} C=${C} OC=${OC}`);
     }
   });
 }

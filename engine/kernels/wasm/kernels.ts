@@ -17,6 +17,14 @@ export interface WasmKernels {
   quantize_q8(xq: number, xs: number, x: number, N: number, C: number, a: number, b: number): void;
   /** out (N, OC) = Q8_0 (xq, xs) . Q8_0 (w int8 (OC, C), ws (OC, C/32))^T + bias, columns [a, b), by `mode`. */
   matmul_q8(out: number, xq: number, xs: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
+  /**
+   * out (N, OC) = inp (N, C) f32 . Q8_0 w expanded to f32 (as dequantizeQ8) ^T + bias, columns
+   * [a, b), by `mode`; scratch holds q8F32ScratchBytes(C) per thread.
+   */
+  matmul_q8_f32(
+    out: number, inp: number, w: number, ws: number, bias: number, scratch: number, N: number, C: number, OC: number, mode: number,
+    a: number, b: number, tid: number,
+  ): void;
   /** Fused causal attention over the KV cache for work items [a, b) = t * NH + h. */
   attention(
     out: number, qkv: number, kc: number, vc: number, scratch: number, pos: number, NH: number, KVH: number, HD: number,
@@ -32,12 +40,17 @@ export interface WasmKernels {
 export const MatmulMode = { STORE: 0, ACCUMULATE: 1, GELU: 2 } as const;
 
 /** The kernels a pool can run, by index (the index travels through shared memory). */
-export const KERNEL_OPS = ['matmul_f32', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'attention', 'stream_sum', 'flops'] as const;
+export const KERNEL_OPS = ['matmul_f32', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'attention', 'stream_sum', 'flops'] as const;
 export type KernelOp = (typeof KERNEL_OPS)[number];
 
 /** Bytes of per-thread scratch the attention kernel needs for head width HD. */
 export function attentionScratchBytes(HD: number): number {
   return HD * 4 + 256;
+}
+
+/** Bytes of per-thread scratch matmul_q8_f32 needs for input width C (32 rows of f32). */
+export function q8F32ScratchBytes(C: number): number {
+  return 32 * C * 4;
 }
 
 let compiled: WebAssembly.Module | null = null;

@@ -96,7 +96,7 @@
   ;; out (N, OC) (by mode, $store) = inp (N, C) . w (OC, C)^T + bias, for output columns [a, b).
   ;; Columns go in blocks of 32 weight rows (kept in L2 while every input row passes), inside
   ;; a block 4 input rows x 2 weight rows per step (8 accumulators), or 1 x 4 for the rows left.
-  (func (export "matmul_f32")
+  (func $matmul_f32 (export "matmul_f32")
     (param $out i32) (param $inp i32) (param $w i32) (param $bias i32)
     (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32)
     (local $ob i32) (local $oe i32) (local $n i32) (local $o i32) (local $i i32) (local $CB i32)
@@ -478,6 +478,55 @@
             (local.get $bias) (local.get $o) (local.get $mode))))
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
         (br $nLoop)))
+      (local.set $ob (local.get $oe))
+      (br $obLoop))))
+
+  ;; out (N, OC) (by mode, $store) = inp (N, C) f32 . Q8_0 w (OC, C)^T expanded to f32 + bias,
+  ;; columns [a, b), for many input rows (prefill): each block of 32 weight rows is expanded
+  ;; (q * scale, as dequantizeQ8) into this thread's scratch (32 C floats at scratch + tid 128 C)
+  ;; and multiplied by the f32 kernel, whose 4 x 2 tiles the integer products cannot afford
+  ;; (too few registers for widened weights). C % 32 == 0.
+  (func (export "matmul_q8_f32")
+    (param $out i32) (param $inp i32) (param $w i32) (param $ws i32) (param $bias i32) (param $scratch i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32) (param $tid i32)
+    (local $ob i32) (local $oe i32) (local $buf i32) (local $src i32) (local $end i32) (local $sp i32) (local $dst i32)
+    (local $sv v128) (local $wv v128) (local $h v128)
+    (local.set $buf (i32.add (local.get $scratch) (i32.mul (local.get $tid) (i32.shl (local.get $C) (i32.const 7)))))
+    (local.set $ob (local.get $a))
+    (block $obDone (loop $obLoop
+      (br_if $obDone (i32.ge_u (local.get $ob) (local.get $b)))
+      (local.set $oe (select (local.get $b) (i32.add (local.get $ob) (i32.const 32))
+        (i32.lt_u (local.get $b) (i32.add (local.get $ob) (i32.const 32)))))
+      (local.set $src (i32.add (local.get $w) (i32.mul (local.get $ob) (local.get $C))))
+      (local.set $end (i32.add (local.get $w) (i32.mul (local.get $oe) (local.get $C))))
+      (local.set $sp (i32.add (local.get $ws) (i32.shl (i32.shr_u (i32.mul (local.get $ob) (local.get $C)) (i32.const 5)) (i32.const 2))))
+      (local.set $dst (local.get $buf))
+      (block $dDone (loop $dLoop
+        (br_if $dDone (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $sv (f32x4.splat (f32.load (local.get $sp))))
+          (local.set $wv (v128.load offset=0 (local.get $src)))
+          (local.set $h (i16x8.extend_low_i8x16_s (local.get $wv)))
+          (v128.store offset=0 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h))) (local.get $sv)))
+          (v128.store offset=16 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h))) (local.get $sv)))
+          (local.set $h (i16x8.extend_high_i8x16_s (local.get $wv)))
+          (v128.store offset=32 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h))) (local.get $sv)))
+          (v128.store offset=48 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h))) (local.get $sv)))
+          (local.set $wv (v128.load offset=16 (local.get $src)))
+          (local.set $h (i16x8.extend_low_i8x16_s (local.get $wv)))
+          (v128.store offset=64 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h))) (local.get $sv)))
+          (v128.store offset=80 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h))) (local.get $sv)))
+          (local.set $h (i16x8.extend_high_i8x16_s (local.get $wv)))
+          (v128.store offset=96 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h))) (local.get $sv)))
+          (v128.store offset=112 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h))) (local.get $sv)))
+        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (local.set $sp (i32.add (local.get $sp) (i32.const 4)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+        (br $dLoop)))
+      ;; Row o of the block is at buf + (o - ob) C floats: the f32 kernel gets a base that
+      ;; (wrapping like every i32 address sum) puts row ob there.
+      (call $matmul_f32 (local.get $out) (local.get $inp)
+        (i32.sub (local.get $buf) (i32.shl (i32.mul (local.get $ob) (local.get $C)) (i32.const 2)))
+        (local.get $bias) (local.get $N) (local.get $C) (local.get $OC) (local.get $mode) (local.get $ob) (local.get $oe))
       (local.set $ob (local.get $oe))
       (br $obLoop))))
 
