@@ -62,6 +62,12 @@ function isPlainFileName(name: string): boolean {
   return name !== '' && name.length <= 255 && name !== '.' && name !== '..' && basename(name) === name && !name.includes('/') && !name.includes('\\') && !name.includes('\0');
 }
 
+/** A value from the index as JSON, cut short: a damaged index may hold anything. */
+function shown(v: unknown): string {
+  const s = JSON.stringify(v) ?? 'nothing';
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
 function readIndex(dir: string, indexPath: string): Map<string, string> {
   let json: unknown;
   try {
@@ -76,7 +82,7 @@ function readIndex(dir: string, indexPath: string): Map<string, string> {
   const map = new Map<string, string>();
   for (const [tensor, shard] of Object.entries(weightMap as Record<string, unknown>)) {
     if (typeof shard !== 'string' || !isPlainFileName(shard)) {
-      throw new SafetensorsError(`${indexPath}: tensor "${tensor}" maps to ${JSON.stringify(shard)}; shard names must be plain file names inside ${dir} (no folders, no ".."). Download or export the checkpoint again.`);
+      throw new SafetensorsError(`${indexPath}: tensor ${shown(tensor)} maps to ${shown(shard)}; shard names must be plain file names inside ${dir} (no folders, no ".."). Download or export the checkpoint again.`);
     }
     map.set(tensor, shard);
   }
