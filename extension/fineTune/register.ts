@@ -149,7 +149,7 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
     while (run === null) {
       const choice = await vscode.window.showInformationMessage(summaryHeadline(summary), { modal: true, detail }, ...actions);
       if (choice !== SHOW_SKIPPED) {
-        run = chosenRun(choice, canResume);
+        run = chosenRun(choice, settings.fineTune.method, canResume);
         if (run === null) return;
         break;
       }

@@ -17,21 +17,25 @@ import { chosenRun, confirmActions, methodNote, RESUME, SHOW_SKIPPED } from '../
 import { writeTinyModel } from '../harness/tinyModel';
 import { fixtureWorkspace } from '../harness/finetuneWorkspace';
 
-test('the confirm step offers both methods, the setting first, and each button starts its method', () => {
-  assert.deepEqual(confirmActions('lora', false), ['Start Fine-tuning (LoRA)', 'Start Fine-tuning (Full)', SHOW_SKIPPED]);
-  assert.deepEqual(confirmActions('full', false), ['Start Fine-tuning (Full)', 'Start Fine-tuning (LoRA)', SHOW_SKIPPED]);
-  assert.deepEqual(confirmActions('full', true), [RESUME, 'Start Over (Full)', 'Start Over (LoRA)', SHOW_SKIPPED]);
+test("the confirm step starts the setting's method and offers the other; each button starts its method", () => {
+  assert.deepEqual(confirmActions('lora', false), ['Start Fine-tuning', 'Full Fine-tune Instead', SHOW_SKIPPED]);
+  assert.deepEqual(confirmActions('full', false), ['Start Fine-tuning', 'LoRA Fine-tune Instead', SHOW_SKIPPED]);
+  assert.deepEqual(confirmActions('full', true), [RESUME, 'Start Over', 'LoRA Fine-tune Instead', SHOW_SKIPPED]);
+  // Dialogs order buttons by platform: only one label may begin with "Start".
   for (const setting of ['lora', 'full'] as const) {
     for (const canResume of [false, true]) {
-      const [first, second] = confirmActions(setting, canResume).filter((a) => a !== RESUME && a !== SHOW_SKIPPED);
-      assert.deepEqual(chosenRun(first, canResume), { resume: false, mode: setting });
-      assert.deepEqual(chosenRun(second, canResume), { resume: false, mode: setting === 'lora' ? 'full' : 'lora' });
+      const actions = confirmActions(setting, canResume);
+      const [start, other] = actions.filter((a) => a !== RESUME && a !== SHOW_SKIPPED);
+      assert.equal(actions.filter((a) => a.startsWith('Start')).length, 1);
+      assert.deepEqual(chosenRun(start, setting, canResume), { resume: false, mode: setting });
+      assert.deepEqual(chosenRun(other, setting, canResume), { resume: false, mode: setting === 'lora' ? 'full' : 'lora' });
     }
   }
-  assert.deepEqual(chosenRun(RESUME, true), { resume: true });
-  assert.equal(chosenRun(RESUME, false), null);
-  assert.equal(chosenRun(undefined, true), null);
-  assert.equal(chosenRun(SHOW_SKIPPED, false), null);
+  assert.deepEqual(chosenRun(RESUME, 'lora', true), { resume: true });
+  assert.equal(chosenRun(RESUME, 'lora', false), null);
+  assert.equal(chosenRun(undefined, 'full', true), null);
+  assert.equal(chosenRun(SHOW_SKIPPED, 'lora', false), null);
+  assert.match(methodNote('lora'), /^Method: LoRA/);
   assert.match(methodNote('full'), /whole copy of the model/);
 });
 
