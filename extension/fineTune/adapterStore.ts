@@ -11,7 +11,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../../engine/train/lora';
-import { writeFileAtomic } from '../../engine/io/atomicFile';
+import { removeStaleTemps, tempPathFor, writeAdvice, writeFileAtomic } from '../../engine/io/atomicFile';
 
 const META = 'limelight-adapter.json';
 const REPORT = 'report.md';
@@ -79,11 +79,18 @@ export class AdapterStore {
     const missing = resultFiles(kind).filter((f) => !existsSync(join(from, f)));
     if (missing.length > 0) throw new Error(`${from} has no ${missing.join(', ')}: it holds no ${kind === 'full' ? 'fine-tuned model' : 'LoRA adapter'}.`);
     mkdirSync(this.storage, { recursive: true });
-    const next = join(this.storage, `adapter.${process.pid}.${Date.now()}.tmp`);
-    mkdirSync(next);
-    for (const f of [...resultFiles(kind), REPORT]) if (existsSync(join(from, f))) cpSync(join(from, f), join(next, f));
-    if (kind === 'full') for (const f of TOKENIZER_FILES) if (existsSync(join(meta.baseModel, f))) cpSync(join(meta.baseModel, f), join(next, f));
-    writeFileAtomic(join(next, META), JSON.stringify({ ...meta, kind }, null, 2) + '\n');
+    removeStaleTemps(this.storage);
+    const next = tempPathFor(this.adapterDir);
+    try {
+      mkdirSync(next);
+      for (const f of [...resultFiles(kind), REPORT]) if (existsSync(join(from, f))) cpSync(join(from, f), join(next, f));
+      if (kind === 'full') for (const f of TOKENIZER_FILES) if (existsSync(join(meta.baseModel, f))) cpSync(join(meta.baseModel, f), join(next, f));
+      writeFileAtomic(join(next, META), JSON.stringify({ ...meta, kind }, null, 2) + '\n');
+    } catch (e) {
+      // A full disk or a read-only storage folder: the result in use stays as it was.
+      rmSync(next, { recursive: true, force: true });
+      throw new Error(`Storing the fine-tuned ${kind === 'full' ? 'model' : 'adapter'} in ${this.storage} failed (${writeAdvice(e)}); the one in use is unchanged.`);
+    }
     const old = `${this.adapterDir}.old`;
     rmSync(old, { recursive: true, force: true });
     if (existsSync(this.adapterDir)) renameSync(this.adapterDir, old);
@@ -108,7 +115,23 @@ export class AdapterStore {
     const clash = files.find((f) => existsSync(join(dir, f)));
     if (clash) throw new Error(`${join(dir, clash)} already exists; Limelight never overwrites files. Choose an empty folder.`);
     mkdirSync(dir, { recursive: true });
-    for (const f of files) cpSync(join(this.adapterDir, f), join(dir, f), { errorOnExist: true, force: false });
-    return files.map((f) => join(dir, f));
+    // Each file is copied under a temporary name and renamed: a full disk leaves no half file.
+    const done: string[] = [];
+    try {
+      for (const f of files) {
+        const tmp = tempPathFor(join(dir, f));
+        try {
+          cpSync(join(this.adapterDir, f), tmp, { errorOnExist: true, force: false });
+          renameSync(tmp, join(dir, f));
+        } finally {
+          rmSync(tmp, { force: true });
+        }
+        done.push(join(dir, f));
+      }
+    } catch (e) {
+      for (const p of done) rmSync(p, { force: true });
+      throw new Error(`Exporting to ${dir} failed (${writeAdvice(e)}); nothing was left there.`);
+    }
+    return done;
   }
 }

@@ -16,6 +16,7 @@ import { configFromHF } from '../../engine/model/config';
 import { randomModel } from '../../engine/model/init';
 import { exportCached } from '../../engine/onnx/cache';
 import { CHECKPOINTS, readTrainerState, restoreCheckpoint, saveCheckpoint } from '../../engine/train/checkpoint';
+import { AdapterStore } from '../../extension/fineTune/adapterStore';
 import { markStep, WRITER_MODEL_JSON, writerTrainer } from '../harness/checkpointWriter';
 
 const ADVICE: Record<string, RegExp> = {
@@ -105,6 +106,9 @@ test('a real full and then read-only disk: clear errors, previous checkpoint and
     const adapterBefore = readFileSync(join(out, 'adapter_model.safetensors'));
     writeFileAtomic(join(mnt, 'notes.json'), '{"previous": true}\n');
     const model = randomModel(configFromHF(WRITER_MODEL_JSON), 1);
+    const store = new AdapterStore(join(mnt, 'store'));
+    const installed = store.install(out, { baseModel: base, created: 'before', source: 'fine-tune' });
+    mkdirSync(join(mnt, 'exported'));
 
     const checkIntact = (code: string): void => {
       assert.equal(readFileSync(join(mnt, 'notes.json'), 'utf8'), '{"previous": true}\n', code);
@@ -138,6 +142,14 @@ test('a real full and then read-only disk: clear errors, previous checkpoint and
         () => exportCached(model, cache),
         (e: Error) => /ONNX/.test(e.message) && advice.test(e.message),
       );
+      assert.throws(
+        () => store.install(out, { baseModel: base, created: 'after', source: 'fine-tune' }),
+        (e: Error) => /Storing the fine-tuned adapter/.test(e.message) && advice.test(e.message) && /one in use is unchanged/.test(e.message),
+      );
+      assert.match(readFileSync(join(installed, 'limelight-adapter.json'), 'utf8'), /"before"/, code);
+      assert.deepEqual(temps(join(mnt, 'store')), [], `${code}: temp folders left in the adapter store`);
+      assert.throws(() => store.exportTo(join(mnt, 'exported')), (e: Error) => /Exporting to/.test(e.message) && advice.test(e.message));
+      assert.deepEqual(readdirSync(join(mnt, 'exported')), [], `${code}: a failed export left files`);
       checkIntact(code);
     }
   } finally {
