@@ -125,7 +125,7 @@ async function checkCsp(title: string): Promise<void> {
 }
 
 test('the model loads in the engine worker with the network denied', async () => {
-  await page().locator('.statusbar-item[aria-label*="engine: echo-model on js"]').waitFor({ timeout: 60_000 });
+  await page().locator('.statusbar-item[aria-label*="engine: echo-model on js"]').waitFor({ timeout: 120_000 });
 });
 
 test('with secret-bearing files open, a completion, its Explain page and the inspector hold no secret', async () => {
@@ -186,13 +186,19 @@ test('Export Training Data writes JSONL without a planted secret', async () => {
   await runCommand(page(), 'Limelight: Export Training Data');
   // code-server's folder picker is a quick input that takes a path.
   const input = page().locator('.quick-input-widget input');
-  await input.waitFor({ timeout: 30_000 }).catch(async (e: Error) => {
+  await input.waitFor({ timeout: 30_000 });
+  // It opens on a folder and writes that folder's path into the box: type over it only then.
+  for (const end = Date.now() + 15_000; !(await input.inputValue()).endsWith('/') && Date.now() < end; ) await new Promise((r) => setTimeout(r, 200));
+  await input.fill(exportDir);
+  await new Promise((r) => setTimeout(r, 1500));
+  await page().keyboard.press('Enter');
+  const done = notification(page(), /training and \d+ held-out files exported/);
+  await done.waitFor({ timeout: 60_000 }).catch(async (e: Error) => {
     await page().screenshot({ path: join(results, 'e2e-privacy-export-failed.png') });
     throw e;
   });
-  await input.fill(exportDir + '/');
-  await page().keyboard.press('Enter');
-  await notification(page(), /training and \d+ held-out files exported/).waitFor({ timeout: 30_000 });
+  const said = (await done.textContent()) ?? '';
+  assert.ok(said.includes(`exported to ${exportDir}.`), `the export went elsewhere: ${said.slice(0, 300)}`);
   const exported = readTree(exportDir, '.jsonl');
   assert.match(exported, /Anything with an area/);
   assert.equal(plantedSecretIn(exported), null);
