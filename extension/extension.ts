@@ -4,19 +4,18 @@ import * as vscode from 'vscode';
 import { Logger } from './log';
 import { isSettingsSchema, readSettings, type LimelightSettings } from './settings';
 import { StatusBar, type StatusState } from './statusBar';
-import { showNotAvailable } from './commands/notAvailable';
+import { selectModel } from './commands/selectModel';
 import { showStatusMenu } from './commands/showStatus';
 import { toggleCompletions } from './commands/toggleCompletions';
 import { registerInspector } from './inspector/register';
 import { completionTarget } from './inspector/completionTarget';
 import { registerCompletions } from './completions/register';
+import type { EngineHost } from './completions/engineHost';
 import { registerSummarize } from './summarize/register';
 import { registerFineTune } from './fineTune/register';
 
-// Features whose commands exist in the manifest but whose engine work has not landed.
-const NOT_YET: Record<string, string> = {
-  'limelight.selectModel': 'Select Model',
-};
+/** The engine worker's owner, kept so that deactivate can await its shutdown. */
+let engineHost: EngineHost | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = new Logger();
@@ -29,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   let settings: LimelightSettings;
   const completions = registerCompletions(context, { log, settings: () => settings, changed: () => statusBar.update(state()) });
+  engineHost = completions.engine;
   const state = (): StatusState => ({ completionsEnabled: settings.completions.enabled, engine: completions.engineStatus(), activity: completions.activity() });
 
   const reload = (): void => {
@@ -52,7 +52,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('limelight.toggleCompletions', toggleCompletions),
     vscode.commands.registerCommand('limelight.showStatus', () => showStatusMenu(state(), () => log.show())),
-    ...Object.entries(NOT_YET).map(([id, feature]) => vscode.commands.registerCommand(id, () => showNotAvailable(feature))),
+    vscode.commands.registerCommand('limelight.selectModel', () => selectModel(context, completions.engine.starterDir())),
   );
   registerInspector(context, {
     engine: () => {
@@ -70,7 +70,9 @@ export function activate(context: vscode.ExtensionContext): void {
 }
 
 export function deactivate(): Promise<void> {
-  // Registrations are disposed through context.subscriptions; the engine worker, once it
-  // exists, is shut down here and awaited.
-  return Promise.resolve();
+  // Registrations are disposed through context.subscriptions, which VS Code does not await;
+  // the engine worker is stopped here so that the host waits for it to free the model.
+  const host = engineHost;
+  engineHost = undefined;
+  return host ? host.shutdown() : Promise.resolve();
 }

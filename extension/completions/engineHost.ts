@@ -168,8 +168,14 @@ export class EngineHost implements vscode.Disposable {
   }
 
   dispose(): void {
+    void this.shutdown();
+  }
+
+  /** Stops the worker and resolves once it has exited; safe to call more than once. */
+  shutdown(): Promise<void> {
     this.loadSeq++;
-    void this.client?.dispose();
+    const client = this.client;
     this.client = null;
+    return client ? client.dispose() : Promise.resolve();
   }
 }

@@ -43,12 +43,14 @@ test('the extension activates and shows its status bar item', async () => {
   assert.match((await item.getAttribute('aria-label')) ?? '', /engine: not loaded/);
 });
 
-test('a command whose feature has not landed says so from the command palette', async () => {
+test('Select Model offers the starter model and a folder picker, and explains a missing starter', async () => {
   await openFile(page(), 'stack.ts');
   await runCommand(page(), 'Limelight: Select Model');
-  const toast = notification(page(), 'Select Model is not available yet in this build');
-  await toast.waitFor({ timeout: 15_000 });
+  await page().locator('.quick-input-title', { hasText: 'Limelight: model' }).waitFor({ timeout: 10_000 });
+  await page().locator('.quick-input-list .monaco-list-row', { hasText: 'Choose a checkpoint folder' }).waitFor({ timeout: 10_000 });
   await page().screenshot({ path: join(results, 'e2e-workbench.png') });
+  await page().locator('.quick-input-list .monaco-list-row', { hasText: 'Bundled starter model' }).click();
+  await notification(page(), 'this build has no bundled starter model yet').waitFor({ timeout: 15_000 });
 });
 
 test('Toggle Completions turns completions off in the user settings and the status bar', async () => {

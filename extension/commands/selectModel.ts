@@ -1,0 +1,75 @@
+// limelight.selectModel: a picker of the bundled starter model, the models chosen recently and
+// "Choose a checkpoint folder...". The choice is checked before it is saved (a folder the engine
+// can read, weights present) and goes into the user's limelight.model.path; the engine host
+// reloads on that setting's change, so nothing else happens here.
+import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkModelFolder, rememberModel } from '../modelChoice';
+
+const RECENT_KEY = 'limelight.recentModels';
+
+interface ModelItem extends vscode.QuickPickItem {
+  pick: () => Promise<void>;
+}
+
+export async function selectModel(context: vscode.ExtensionContext, starterDir: string): Promise<void> {
+  const config = vscode.workspace.getConfiguration('limelight');
+  const current = (config.get<string>('model.path') ?? '').trim();
+  const recent = context.globalState.get<string[]>(RECENT_KEY, []).filter((p) => typeof p === 'string');
+  const hasStarter = existsSync(join(starterDir, 'config.json'));
+
+  const items: ModelItem[] = [
+    {
+      label: '$(package) Bundled starter model',
+      description: current === '' ? 'current' : undefined,
+      detail: hasStarter ? 'Trained for code completion with Limelight\'s prompts' : 'Not included in this build yet: choose a checkpoint folder meanwhile',
+      pick: () => (hasStarter ? use('', 'the bundled starter model') : explainNoStarter()),
+    },
+    ...recent.map(
+      (p): ModelItem => ({
+        label: `$(history) ${p}`,
+        description: p === current ? 'current' : undefined,
+        pick: () => useFolder(p),
+      }),
+    ),
+    { label: '$(folder-opened) Choose a checkpoint folder…', detail: 'A Hugging Face GPT-2 or Llama folder: config.json and model.safetensors', pick: chooseFolder },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: 'Limelight: model', placeHolder: 'Which model runs completions, summaries and inspection' });
+  await picked?.pick();
+
+  async function chooseFolder(): Promise<void> {
+    const uris = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Use This Model', title: 'Limelight: checkpoint folder' });
+    if (uris?.[0]) await useFolder(uris[0].fsPath);
+  }
+
+  async function useFolder(raw: string): Promise<void> {
+    const check = checkModelFolder(raw);
+    if (!check.ok) {
+      // A remembered folder that went away or broke leaves the list.
+      await context.globalState.update(RECENT_KEY, recent.filter((p) => p !== raw));
+      void vscode.window.showErrorMessage(`Limelight: ${check.problem}`);
+      return;
+    }
+    await context.globalState.update(RECENT_KEY, rememberModel(recent, check.path));
+    await use(check.path, `${check.path} (${check.description})`);
+  }
+
+  /** path '' means the starter model: the user setting is removed rather than set to ''. */
+  async function use(path: string, what: string): Promise<void> {
+    await config.update('model.path', path === '' ? undefined : path, vscode.ConfigurationTarget.Global);
+    const inspected = config.inspect<string>('model.path');
+    const override = inspected?.workspaceFolderValue ?? inspected?.workspaceValue;
+    if (override !== undefined && override.trim() !== path) {
+      void vscode.window.showWarningMessage(`Limelight: your user settings now name ${what}, but this workspace's settings set limelight.model.path to ${JSON.stringify(override)}, which wins here. Remove it from the workspace settings to use your choice.`);
+      return;
+    }
+    void vscode.window.showInformationMessage(`Limelight: loading ${what}.`);
+  }
+}
+
+async function explainNoStarter(): Promise<void> {
+  await vscode.window.showInformationMessage(
+    'Limelight: this build has no bundled starter model yet. Choose a checkpoint folder (a Hugging Face GPT-2 or Llama folder with config.json and model.safetensors); completions need one trained with Limelight\'s p50k_edit encoding.',
+  );
+}

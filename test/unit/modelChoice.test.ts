@@ -1,0 +1,76 @@
+// Select Model's checks on a picked folder, run on real folders: a loadable checkpoint is
+// accepted with its description, and every kind of wrong folder is refused with what to do.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkModelFolder, rememberModel, RECENT_MODELS } from '../../extension/modelChoice';
+import { writeTinyModel } from '../harness/tinyModel';
+
+function withTemp(run: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'limelight-model-choice-'));
+  try {
+    run(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('a checkpoint folder is accepted with a description, through a link to its real path', () => {
+  withTemp((dir) => {
+    const model = writeTinyModel(join(dir, 'tiny'));
+    const link = join(dir, 'link');
+    symlinkSync(model, link);
+    const check = checkModelFolder(link);
+    assert.ok(check.ok, check.ok ? '' : check.problem);
+    assert.equal(check.path, model);
+    assert.equal(check.completes, true);
+    assert.match(check.description, /^gpt2, 2 layers, 32 wide, 256 positions$/);
+  });
+});
+
+test('a model without fill-in-the-middle tokens is accepted and says completions need another', () => {
+  withTemp((dir) => {
+    const model = writeTinyModel(join(dir, 'tiny'));
+    const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
+    delete config.limelight_encoding;
+    writeFileSync(join(model, 'config.json'), JSON.stringify(config));
+    const check = checkModelFolder(model);
+    assert.ok(check.ok);
+    assert.equal(check.completes, false);
+    assert.match(check.description, /completions need a p50k_edit model/);
+  });
+});
+
+test('wrong folders are refused with what to do', () => {
+  withTemp((dir) => {
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    const noWeights = writeTinyModel(join(dir, 'no-weights'));
+    unlinkSync(join(noWeights, 'model.safetensors'));
+    const badConfig = join(dir, 'bad-config');
+    mkdirSync(badConfig);
+    writeFileSync(join(badConfig, 'config.json'), '{"model_type": "gpt2", "n_layer": ');
+    const cases: [string, RegExp][] = [
+      [empty, /config\.json does not exist\. Choose a Hugging Face checkpoint folder/],
+      [noWeights, /no model\.safetensors .*Choose the folder that holds the checkpoint's weights/],
+      [badConfig, /is not valid JSON .*Restore it/],
+      [join(dir, 'missing'), /does not exist.*Check the path/],
+      ['//server/share/model', /network \(UNC\) path/],
+      ['relative/model', /relative path/],
+    ];
+    for (const [path, why] of cases) {
+      const check = checkModelFolder(path);
+      assert.equal(check.ok, false, path);
+      if (!check.ok) assert.match(check.problem, why, path);
+    }
+  });
+});
+
+test('the recent list puts the latest first, without duplicates, and stays short', () => {
+  let recent: string[] = [];
+  for (const p of ['/a', '/b', '/a', '/c', '/d', '/e', '/f']) recent = rememberModel(recent, p);
+  assert.deepEqual(recent, ['/f', '/e', '/d', '/c', '/a']);
+  assert.equal(recent.length, RECENT_MODELS);
+});
