@@ -189,8 +189,12 @@ test('Export Training Data writes JSONL without a planted secret', async () => {
   await input.waitFor({ timeout: 30_000 });
   // It opens on a folder and writes that folder's path into the box: type over it only then.
   for (const end = Date.now() + 15_000; !(await input.inputValue()).endsWith('/') && Date.now() < end; ) await new Promise((r) => setTimeout(r, 200));
-  await input.fill(exportDir);
-  await new Promise((r) => setTimeout(r, 1500));
+  // It may still rewrite the box while listing that folder: type until the path holds.
+  for (let i = 0; i < 5 && (await input.inputValue()) !== exportDir; i++) {
+    await input.fill(exportDir);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  assert.equal(await input.inputValue(), exportDir);
   await page().keyboard.press('Enter');
   const done = notification(page(), /training and \d+ held-out files exported/);
   await done.waitFor({ timeout: 60_000 }).catch(async (e: Error) => {
