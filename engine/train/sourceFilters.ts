@@ -109,8 +109,21 @@ function hasAlphabetRun(s: string): boolean {
   return false;
 }
 
+// Secrets are short, so the scan reads overlapping windows: one regex over a 10 MB single-line
+// file exhausted the engine's stack ("Maximum call stack size exceeded").
+const SCAN_WINDOW = 65536;
+const SCAN_OVERLAP = 1024;
+
 /** What secret the text seems to hold, or null. */
 export function findSecret(text: string): string | null {
+  for (let start = 0; ; start += SCAN_WINDOW - SCAN_OVERLAP) {
+    const found = findSecretInWindow(text.length <= SCAN_WINDOW ? text : text.slice(start, start + SCAN_WINDOW));
+    if (found !== null) return found;
+    if (start + SCAN_WINDOW >= text.length) return null;
+  }
+}
+
+function findSecretInWindow(text: string): string | null {
   for (const [re, what] of SECRET_PATTERNS) if (re.test(text)) return what;
   for (const m of text.matchAll(TOKEN_RUN)) {
     const s = m[0];

@@ -46,6 +46,12 @@ test('secrets: keys, tokens and random-looking strings are found; alphabets, has
   assert.equal(findSecret(handWritten), null);
 });
 
+test('secrets: a 10 MB single-line file is scanned without exhausting the stack, and a key at its end is found', () => {
+  const line = 'aB3x'.repeat(2_500_000);
+  assert.equal(findSecret(line), null);
+  assert.equal(findSecret(`${'x = 1; '.repeat(1_500_000)}aws_access_key_id = "AKIAIOSFODNN7EXAMPLE"`), 'AWS access key id');
+});
+
 test('paths: vendored folders and credential files are dropped', () => {
   assert.equal(vendoredPath('cmd/vendor/golang.org/x/sys/unix/a.go'), true);
   assert.equal(vendoredPath('pkg/node_modules/dep/index.js'), true);
