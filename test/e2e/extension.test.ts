@@ -47,7 +47,7 @@ test('Select Model offers the starter model and a folder picker, and explains a 
   await openFile(page(), 'stack.ts');
   await runCommand(page(), 'Limelight: Select Model');
   await page().locator('.quick-input-title', { hasText: 'Limelight: model' }).waitFor({ timeout: 10_000 });
-  await page().locator('.quick-input-list .monaco-list-row', { hasText: 'Choose a checkpoint folder' }).waitFor({ timeout: 10_000 });
+  await page().locator('.quick-input-list .monaco-list-row', { hasText: 'Choose a checkpoint folder…' }).waitFor({ timeout: 10_000 });
   await page().screenshot({ path: join(results, 'e2e-workbench.png') });
   await page().locator('.quick-input-list .monaco-list-row', { hasText: 'Bundled starter model' }).click();
   await notification(page(), 'this build has no bundled starter model yet').waitFor({ timeout: 15_000 });
