@@ -3,13 +3,22 @@
 // turns a cancellation, whether it lands before or during the generation, into a result
 // with stopReason 'cancelled' (the session treats both alike).
 import type { GenerateTimings } from '../generate/generator';
+import type { BusySignal } from '../worker/busySignal';
 import type { EngineClient } from '../worker/client';
 import type { CompletionEngine, EngineRequest, EngineResult } from './session';
 
 export class WorkerEngine implements CompletionEngine {
-  constructor(private readonly client: EngineClient) {}
+  /** `busy` is raised while a generation runs, so a fine-tune elsewhere waits (see BusySignal). */
+  constructor(
+    private readonly client: EngineClient,
+    private readonly busy?: BusySignal,
+  ) {}
 
-  async generate(req: EngineRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<EngineResult> {
+  generate(req: EngineRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<EngineResult> {
+    return this.busy ? this.busy.during(() => this.run(req, signal, onText)) : this.run(req, signal, onText);
+  }
+
+  private async run(req: EngineRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<EngineResult> {
     try {
       const r = await this.client.generate(
         {

@@ -17,6 +17,7 @@ import { Trainer, TRAINER_DEFAULTS, type TrainerOptions } from '../train/trainer
 import { TrainPool } from '../train/trainPool';
 import { CheckpointError, prepareOutDir, readTrainerState, restoreCheckpoint, resumeLora, saveCheckpoint } from '../train/checkpoint';
 import { writeFileAtomic } from '../io/atomicFile';
+import { waitWhileBusy } from '../worker/busySignal';
 import { heldOutDocuments, lineTasks, splitByFile, trainingDocuments, type SourceFile } from './workspaceDataset';
 import { evaluate, LINE_MAX_TOKENS, type EvalInputs, type EvalResult } from './workspaceEval';
 
@@ -48,6 +49,8 @@ export interface WorkspaceTrainOptions {
   evalWindows?: number;
   /** Compute threads for training, the caller included (limelight.threads; 0 or absent: cores - 1). */
   threads?: number;
+  /** A BusySignal's buffer: while completions are generating, training waits between steps. */
+  yieldTo?: SharedArrayBuffer;
 }
 
 export type TrainPhase = 'preparing' | 'evaluating-before' | 'training' | 'evaluating-after' | 'saving';
@@ -77,6 +80,8 @@ export interface WorkspaceTrainResult {
   /** Null when cancelled: the run is incomplete and can be resumed. */
   after: EvalResult | null;
   seconds: number;
+  /** Seconds spent waiting for completions to finish (see WorkspaceTrainOptions.yieldTo). */
+  yieldedSeconds: number;
   /** The short markdown report (also written to outDir/report.md). */
   report: string;
 }
@@ -88,6 +93,8 @@ export class WorkspaceTrainError extends Error {
 const EVAL_BEFORE = 'eval-before.json';
 const RESULT = 'result.json';
 const REPORT = 'report.md';
+/** The longest wait for completions before one training step (a completion's budget is below a second). */
+const MAX_YIELD_MS = 1000;
 /** Save a checkpoint at least this often, so a crash or a cancel loses little. */
 const CHECKPOINT_SECONDS = 30;
 
@@ -139,7 +146,7 @@ export function reportMarkdown(r: Omit<WorkspaceTrainResult, 'report'>, modelDir
   const lines = [
     '# Limelight: fine-tune on workspace',
     '',
-    `${r.mode === 'lora' ? 'LoRA adapters' : 'Full fine-tune'} of \`${modelDir}\`: ${r.step} of ${r.steps} steps in ${Math.round(r.seconds)} s (${r.status}), on ${r.trainFiles} files (${r.trainTokens.toLocaleString('en-US')} tokens); ${r.heldOutFiles} files held out for the evaluation.`,
+    `${r.mode === 'lora' ? 'LoRA adapters' : 'Full fine-tune'} of \`${modelDir}\`: ${r.step} of ${r.steps} steps in ${Math.round(r.seconds)} s (${r.status}${r.yieldedSeconds >= 1 ? `; ${Math.round(r.yieldedSeconds)} s of it waiting for completions` : ''}), on ${r.trainFiles} files (${r.trainTokens.toLocaleString('en-US')} tokens); ${r.heldOutFiles} files held out for the evaluation.`,
     '',
     '| held-out metric | before | after | change |',
     '| --- | --- | --- | --- |',
@@ -235,6 +242,7 @@ export async function fineTuneWorkspace(o: WorkspaceTrainOptions, onProgress: (p
     let lastReport = 0;
     let tokens = 0;
     let status: TrainStatus = 'completed';
+    let yieldedMs = 0;
     while (trainer.step < options.steps) {
       if (signal?.aborted) {
         status = 'cancelled';
@@ -244,6 +252,7 @@ export async function fineTuneWorkspace(o: WorkspaceTrainOptions, onProgress: (p
         status = 'time-limit';
         break;
       }
+      if (o.yieldTo) yieldedMs += waitWhileBusy(o.yieldTo, MAX_YIELD_MS);
       const r = trainer.trainStep();
       tokens += r.tokens;
       const spent = elapsed() - trainStarted;
@@ -284,6 +293,7 @@ export async function fineTuneWorkspace(o: WorkspaceTrainOptions, onProgress: (p
       before,
       after,
       seconds: elapsed(),
+      yieldedSeconds: yieldedMs / 1000,
     };
     const report = reportMarkdown(result, o.modelDir);
     writeFileAtomic(join(o.outDir, REPORT), report);

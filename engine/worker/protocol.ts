@@ -242,6 +242,7 @@ function checkRequest(r: Fields): void {
       checkString(where, r, 'outDir', false);
       if (!Array.isArray(r.files)) fail(where, 'files', r.files, 'an array of files');
       checkOneOf(where, r, 'mode', ['lora', 'full']);
+      if (r.yieldTo !== undefined && !(r.yieldTo instanceof SharedArrayBuffer && r.yieldTo.byteLength >= 4)) fail(where, 'yieldTo', r.yieldTo, "a BusySignal's SharedArrayBuffer or nothing");
       return;
     case 'dispose':
       return;

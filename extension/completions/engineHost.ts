@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type * as vscode from 'vscode';
+import { BusySignal } from '../../engine/worker/busySignal';
 import { EngineClient } from '../../engine/worker/client';
 import type { LoadResult } from '../../engine/worker/protocol';
 import type { Logger } from '../log';
@@ -41,6 +42,8 @@ export interface FineTuned {
 }
 
 export class EngineHost implements vscode.Disposable {
+  /** Raised while a completion generates: a fine-tune in its own worker waits meanwhile. */
+  readonly busy = new BusySignal();
   private client: EngineClient | null = null;
   private plan: string | null = null;
   private loadSeq = 0;

@@ -82,7 +82,7 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
       warnedEncoding = true;
       return;
     }
-    session = new CompletionSession(promptTokenizer(getTokenizer('p50k_edit')), new WorkerEngine(client), completionOptions(deps.settings(), info.contextLength), ring);
+    session = new CompletionSession(promptTokenizer(getTokenizer('p50k_edit')), new WorkerEngine(client, host.busy), completionOptions(deps.settings(), info.contextLength), ring);
     session.onRecord((r) => {
       const line = formatRecordLine(r);
       if (r.outcome === 'skipped' || r.outcome === 'debounced') log.debug(line);

@@ -180,7 +180,7 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
           token.onCancellationRequested(() => ac.abort());
           let lastPct = 0;
           return trainer.train(
-            { modelDir: base, outDir: store.runDir, files: sel.files.map((f) => ({ path: f.path, text: f.text })), mode, loraRank: settings.fineTune.loraRank, maxMinutes: settings.fineTune.maxMinutes, resume: doResume },
+            { modelDir: base, outDir: store.runDir, files: sel.files.map((f) => ({ path: f.path, text: f.text })), mode, loraRank: settings.fineTune.loraRank, maxMinutes: settings.fineTune.maxMinutes, resume: doResume, threads: settings.threads, yieldTo: host.busy.buffer },
             {
               signal: ac.signal,
               onProgress: (p) => {
