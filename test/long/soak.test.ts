@@ -23,9 +23,9 @@ test('5,000 completion requests: no crash, nothing unhandled, RSS growth < 5 %, 
   // the same windows tells: where the machine itself delays an idle loop (other builds and
   // tests on a shared runner; this repository's 2-core machine under seven engineers read an
   // idle p99 of 6-35 ms), our figures measure the scheduler, not the extension, and are only
-  // printed. On a quiet machine (idle p99 <= 2 ms) the main thread's p99 must stay < 10 ms in
+  // printed. On a quiet machine (idle p99 <= 3 ms) the main thread's p99 must stay < 10 ms in
   // every tenth of the run.
-  if (f.control.p99 <= 2) {
+  if (f.control.p99 <= 3) {
     assert.ok(f.loopWorstWindowP99Ms < 10, `event-loop delay p99 ${f.loopWorstWindowP99Ms.toFixed(2)} ms in the worst tenth`);
   } else {
     t.diagnostic(`event-loop bound not asserted: an idle process on this machine saw p99 ${f.control.p99.toFixed(2)} ms itself`);
