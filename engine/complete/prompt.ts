@@ -13,6 +13,7 @@
 //     edits another file.
 // Each piece is encoded on its own, as the layout requires, through a small memo: the
 // header, the suffix and the chunks repeat on every keystroke.
+import { SegmentedEncoder } from './segmentedEncoder';
 import { contextChunkTokens, fileHeader, fimPromptTokens, type PromptTokenizer } from '../tokenizer/promptFormats';
 import type { ContextChunk, ContextRing } from './contextRing';
 
@@ -91,8 +92,11 @@ export class PromptBuilder {
   private readonly memoTok: PromptTokenizer;
   private anchor: { path: string; start: number; head: string } | null = null;
 
-  constructor(private readonly tok: PromptTokenizer, private readonly memoSize = 64) {
+  private readonly segments: SegmentedEncoder;
+
+  constructor(tok: PromptTokenizer, private readonly memoSize = 64) {
     this.memoTok = { ...tok, encode: (text) => this.encode(text) };
+    this.segments = new SegmentedEncoder((text) => tok.encode(text));
   }
 
   /** Encodes with the memo (most recently used kept). */
@@ -103,7 +107,7 @@ export class PromptBuilder {
       this.memo.set(text, hit);
       return hit;
     }
-    const ids = this.tok.encode(text);
+    const ids = this.segments.encode(text);
     this.memo.set(text, ids);
     if (this.memo.size > this.memoSize) this.memo.delete(this.memo.keys().next().value as string);
     return ids;
@@ -175,7 +179,7 @@ export class PromptBuilder {
     const lineStart = starts.length > 0 ? starts[starts.length - 1] : lowest;
     for (let i = lineStart + 64; i < offset; i += 64) starts.push(i);
     starts.push(offset);
-    const fits = (k: number): boolean => this.tok.encode(text.slice(starts[k], offset)).length <= target;
+    const fits = (k: number): boolean => this.segments.encode(text.slice(starts[k], offset)).length <= target;
     // Fewest tokens at the end (offset); the earliest start that fits is the first k with fits(k).
     const k = starts.length - 1 - lastOk(0, starts.length - 1, (j) => fits(starts.length - 1 - j));
     const start = starts[k];
