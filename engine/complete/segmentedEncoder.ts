@@ -9,12 +9,13 @@
 // takes the shortened run whole. Only runs holding a line feed are cut, so a segment is about
 // one line. Byte-pair merges never cross pieces, and Tokenizer.encode's cuts of runs longer
 // than 256 characters count from the run's start, which stays in the same segment.
+/** Lines cached: a prompt window and its context chunks span a few hundred; more only holds memory. */
 export class SegmentedEncoder {
   private readonly cache = new Map<string, number[]>();
 
   constructor(
     private readonly encodeWhole: (text: string) => number[],
-    private readonly capacity = 4096,
+    private readonly capacity = 1024,
   ) {}
 
   encode(text: string): number[] {
