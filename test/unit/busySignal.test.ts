@@ -12,27 +12,32 @@ import { fineTuneWorkspace } from '../../engine/finetune/workspaceFineTune';
 import { parseToWorker, ProtocolError } from '../../engine/worker/protocol';
 import { writeTinyModel } from '../harness/tinyModel';
 
-/** Runs waitWhileBusy on another thread, as the training worker does; resolves with the ms waited. */
-function waitInWorker(buffer: SharedArrayBuffer, maxMs: number): Promise<number> {
+/** Runs waitWhileBusy on another thread, as the training worker does: `ready` once it is about to wait, `waited` with the ms waited. */
+function waitInWorker(buffer: SharedArrayBuffer, maxMs: number): { ready: Promise<void>; waited: Promise<number> } {
   const code = `const { parentPort, workerData } = require('node:worker_threads');
     const { waitWhileBusy } = require(workerData.module);
+    parentPort.postMessage('ready');
     parentPort.postMessage(waitWhileBusy(workerData.buffer, workerData.maxMs));`;
   const w = new Worker(code, { eval: true, workerData: { module: require.resolve('../../engine/worker/busySignal'), buffer, maxMs } });
-  return new Promise((resolve, reject) => {
-    w.once('message', (ms: number) => resolve(ms));
+  let ready!: () => void;
+  const readyP = new Promise<void>((r) => (ready = r));
+  const waited = new Promise<number>((resolve, reject) => {
+    w.on('message', (m: number | string) => (m === 'ready' ? ready() : resolve(m as number)));
     w.once('error', reject);
   });
+  return { ready: readyP, waited };
 }
 
 test('a training thread waits while a completion runs and goes on as soon as it ends', async () => {
   const busy = new BusySignal();
   assert.ok(waitWhileBusy(busy.buffer, 1000) < 50, 'no wait while nothing runs');
   busy.enter();
-  const waited = waitInWorker(busy.buffer, 10_000);
+  const worker = waitInWorker(busy.buffer, 10_000);
+  await worker.ready;
   await new Promise((r) => setTimeout(r, 300));
   busy.leave();
-  const ms = await waited;
-  assert.ok(ms >= 250 && ms < 5000, `waited ${ms.toFixed(0)} ms for a 300 ms completion`);
+  const ms = await worker.waited;
+  assert.ok(ms >= 200 && ms < 5000, `waited ${ms.toFixed(0)} ms for a 300 ms completion`);
 });
 
 test('a signal left raised holds a thread at most the bound; during() lowers it when the work throws', async () => {
@@ -40,7 +45,7 @@ test('a signal left raised holds a thread at most the bound; during() lowers it 
   await assert.rejects(busy.during(() => Promise.reject(new Error('engine crashed'))), /engine crashed/);
   assert.ok(waitWhileBusy(busy.buffer, 1000) < 50, 'lowered after the failure');
   busy.enter();
-  const ms = await waitInWorker(busy.buffer, 200);
+  const ms = await waitInWorker(busy.buffer, 200).waited;
   assert.ok(ms >= 190 && ms < 2000, `waited ${ms.toFixed(0)} ms with a 200 ms bound`);
 });
 
