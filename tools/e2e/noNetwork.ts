@@ -157,35 +157,28 @@ function guardHttp(): void {
 const DNS_QUERIES = ['lookup', 'lookupService', 'resolve', 'resolve4', 'resolve6', 'resolveAny', 'resolveCaa', 'resolveCname', 'resolveMx', 'resolveNaptr', 'resolveNs', 'resolvePtr', 'resolveSoa', 'resolveSrv', 'resolveTxt', 'reverse'] as const;
 
 function guardDns(): void {
-  const callbackApi = (owner: Record<string, unknown>, label: string): void => {
+  // The callback and promise APIs differ only in how a refusal reaches the caller.
+  const guard = (owner: Record<string, unknown>, label: string, refuse: (args: unknown[], err: Error) => unknown): void => {
     for (const name of DNS_QUERIES) {
       const original = owner[name];
       if (typeof original !== 'function') continue;
       owner[name] = function (this: unknown, ...args: unknown[]) {
         const host = String(args[0]);
         if (name === 'lookup' && (isLocalHost(host) || net.isIP(host) !== 0)) return (original as (...a: unknown[]) => unknown).apply(this, args);
-        const err = deny(`${label}.${name}`, host);
-        const cb = args[args.length - 1];
-        if (typeof cb === 'function') process.nextTick(() => (cb as (e: Error) => void)(err));
-        return undefined;
+        return refuse(args, deny(`${label}.${name}`, host));
       };
     }
   };
-  const promiseApi = (owner: Record<string, unknown>, label: string): void => {
-    for (const name of DNS_QUERIES) {
-      const original = owner[name];
-      if (typeof original !== 'function') continue;
-      owner[name] = function (this: unknown, ...args: unknown[]) {
-        const host = String(args[0]);
-        if (name === 'lookup' && (isLocalHost(host) || net.isIP(host) !== 0)) return (original as (...a: unknown[]) => unknown).apply(this, args);
-        return Promise.reject(deny(`${label}.${name}`, host));
-      };
-    }
+  const viaCallback = (args: unknown[], err: Error): undefined => {
+    const cb = args[args.length - 1];
+    if (typeof cb === 'function') process.nextTick(() => (cb as (e: Error) => void)(err));
+    return undefined;
   };
-  callbackApi(dns as unknown as Record<string, unknown>, 'dns');
-  callbackApi(dns.Resolver.prototype as unknown as Record<string, unknown>, 'dns.Resolver');
-  promiseApi(dns.promises as unknown as Record<string, unknown>, 'dns.promises');
-  promiseApi(dns.promises.Resolver.prototype as unknown as Record<string, unknown>, 'dns.promises.Resolver');
+  const viaPromise = (_args: unknown[], err: Error): Promise<never> => Promise.reject(err);
+  guard(dns as unknown as Record<string, unknown>, 'dns', viaCallback);
+  guard(dns.Resolver.prototype as unknown as Record<string, unknown>, 'dns.Resolver', viaCallback);
+  guard(dns.promises as unknown as Record<string, unknown>, 'dns.promises', viaPromise);
+  guard(dns.promises.Resolver.prototype as unknown as Record<string, unknown>, 'dns.promises.Resolver', viaPromise);
 }
 
 function guardWebApis(): void {
