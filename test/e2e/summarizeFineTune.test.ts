@@ -72,10 +72,13 @@ test('Summarize Selection (keybinding) streams a summary into its panel; Insert 
   await page().locator('.tabs-container .tab', { hasText: 'shape.ts' }).click();
   await page().keyboard.press('Control+S');
   const deadline = Date.now() + 15_000;
-  // The file already starts with a JSDoc comment: wait until the saved file has one more.
-  while (readFileSync(join(workspace, 'src', 'shape.ts'), 'utf8').startsWith('/** Anything') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-  const saved = readFileSync(join(workspace, 'src', 'shape.ts'), 'utf8');
-  assert.match(saved, /^\/\*\*[^\n]*\n(( \*[^\n]*\n)* \*\/\n)?\/\*\* Anything with an area/, saved.slice(0, 300));
+  // The file already starts with a JSDoc comment: wait until the saved file has one more. VS
+  // Code saves in place, so a read can catch it empty mid-write: wait for the whole pattern.
+  const inserted = /^\/\*\*[^\n]*\n(( \*[^\n]*\n)* \*\/\n)?\/\*\* Anything with an area/;
+  const read = (): string => readFileSync(join(workspace, 'src', 'shape.ts'), 'utf8');
+  while (!inserted.test(read()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  const saved = read();
+  assert.match(saved, inserted, saved.slice(0, 300));
 });
 
 test('Fine-tune on Workspace: summary dialog, progress with steps and loss, then the adapter is in use', async () => {
