@@ -51,6 +51,8 @@ export interface WorkspaceTrainOptions {
   threads?: number;
   /** A BusySignal's buffer: while completions are generating, training waits between steps. */
   yieldTo?: SharedArrayBuffer;
+  /** Least seconds between two training progress reports (default 0.25; 0 reports every step). */
+  reportEverySeconds?: number;
 }
 
 export type TrainPhase = 'preparing' | 'evaluating-before' | 'training' | 'evaluating-after' | 'saving';
@@ -240,6 +242,7 @@ export async function fineTuneWorkspace(o: WorkspaceTrainOptions, onProgress: (p
     const trainStarted = elapsed();
     let lastSave = elapsed();
     let lastReport = 0;
+    const reportEvery = o.reportEverySeconds ?? 0.25;
     let tokens = 0;
     let status: TrainStatus = 'completed';
     let yieldedMs = 0;
@@ -256,7 +259,7 @@ export async function fineTuneWorkspace(o: WorkspaceTrainOptions, onProgress: (p
       const r = trainer.trainStep();
       tokens += r.tokens;
       const spent = elapsed() - trainStarted;
-      if (elapsed() - lastReport > 0.25 || trainer.step === options.steps) {
+      if (elapsed() - lastReport >= reportEvery || trainer.step === options.steps) {
         lastReport = elapsed();
         const perStep = spent / (trainer.step - firstStep);
         onProgress({ phase: 'training', step: trainer.step, steps: options.steps, loss: r.loss, tokensPerSecond: tokens / spent, etaSeconds: (options.steps - trainer.step) * perStep + evalSeconds });
