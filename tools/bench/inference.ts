@@ -60,6 +60,8 @@ export interface InferenceRow {
   decode1024VsPeer?: number;
   /** decode at 128 / decodeBoundTokPerS */
   decodeVsBound?: number;
+  /** The GPU API the row ran on (llama.cpp's Vulkan build, onnxruntime's WebGPU); absent on the CPU. */
+  gpu?: 'vulkan' | 'webgpu';
 }
 
 function median(xs: number[]): number {
@@ -176,15 +178,16 @@ async function measureJs(shape: string, weights: WeightFormat, threads: number, 
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- node-llama-cpp is loaded at run time from the bench cache, without its types */
-async function measurePeer(shape: string, weights: WeightFormat, threads: number, runs: number): Promise<InferenceRow> {
+async function measurePeer(shape: string, weights: WeightFormat, threads: number, runs: number, gpu: boolean): Promise<InferenceRow> {
   const peer = ensureLlamaPeer();
   if ('error' in peer) throw new Error(peer.error);
   const machine = await measureMachine(threads);
   const c = BENCH_SHAPES[shape]!;
   const path = ggufPath(shape, weights);
   const lib: any = await import(pathToFileURL(join(peer.dir, 'dist', 'index.js')).href);
-  const llama = await lib.getLlama({ gpu: false, build: 'never', logLevel: 'error' });
-  const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
+  const llama = await lib.getLlama({ gpu: gpu ? 'vulkan' : false, build: 'never', logLevel: 'error' });
+  if (gpu && llama.gpu !== 'vulkan') throw new Error(`llama.cpp found no Vulkan GPU (got ${String(llama.gpu)})`);
+  const model = await llama.loadModel({ modelPath: path, gpuLayers: gpu ? 'max' : 0 });
   const context = await model.createContext({ contextSize: 1040, batchSize: PREFILL, threads });
   const seq = context.getSequence();
   const ids = promptIds(LONG_CTX + 16, c.vocabSize);
@@ -235,6 +238,7 @@ async function measurePeer(shape: string, weights: WeightFormat, threads: number
     weightMB: weightBytes / 2 ** 20,
     machine,
     ...bounds(c, weightBytes, machine),
+    ...(gpu ? { gpu: 'vulkan' as const } : {}),
   };
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
@@ -255,10 +259,17 @@ export const INFERENCE_OPTIONS = `  --shapes a,b        model shapes (${Object.k
   --runs N            repeats per measurement, medians reported (default 3)
   --engines a,b       backends (${BENCH_ENGINES.join(', ')}; default all); ort-webgpu is skipped with the reason when there is no WebGPU adapter
   --no-peer           leave llama.cpp out
+  --peer-gpu          run llama.cpp on the GPU (its Vulkan build, every layer offloaded): the peer of
+                      the ort-webgpu rows; CPU rows then get no peer ratios
   --json              the rows as JSON instead of the table`;
 
 function childArgs(engine: BenchEngine): string[] {
   return engine === 'ort-cpu' || engine === 'ort-webgpu' ? [join(__dirname, 'ort.js'), '--one', engine] : [__filename, '--one', engine];
+}
+
+/** The label a row is printed under. */
+function engineLabel(engine: BenchEngine, gpu: boolean): string {
+  return engine === 'llama.cpp' && gpu ? 'llama.cpp vulkan (node-llama-cpp)' : ENGINE_LABEL[engine];
 }
 
 /** The last line of a child's stdout as JSON, or why there is none. */
@@ -290,6 +301,7 @@ export function runInferenceBench(argv: readonly string[] = []): { rows: Inferen
   const unknown = asked.filter((e) => !(BENCH_ENGINES as readonly string[]).includes(e));
   if (unknown.length > 0) throw new Error(`unknown engine ${unknown.join(', ')}; known: ${BENCH_ENGINES.join(', ')}`);
   let engines = BENCH_ENGINES.filter((e) => asked.includes(e) && !(e === 'llama.cpp' && argv.includes('--no-peer')));
+  const peerGpu = argv.includes('--peer-gpu');
   const rows: InferenceRow[] = [];
   const skipped: string[] = [];
   const log = (s: string): void => {
@@ -304,14 +316,15 @@ export function runInferenceBench(argv: readonly string[] = []): { rows: Inferen
       engines = engines.filter((e) => e !== 'ort-webgpu');
     }
   }
-  log('engine                      shape      weights thr  prefill512   TTFT128ms  dec@128  dec@1024  bound-dec  bound-pre  RSS MB   GB/s  GFLOP/s  pre/peer dec/peer d1k/peer dec/bound');
+  log('engine                            shape      weights thr  prefill512   TTFT128ms  dec@128  dec@1024  bound-dec  bound-pre  RSS MB   GB/s  GFLOP/s  pre/peer dec/peer d1k/peer dec/bound');
   for (const shape of shapes) {
     for (const weights of formats) {
       for (const threads of threadList) {
         let peer: InferenceRow | null = null;
         for (const engine of engines) {
-          const head = `${ENGINE_LABEL[engine].padEnd(27)} ${shape.padEnd(10)} ${weights.padEnd(7)} ${String(threads).padStart(3)}`;
-          const res = childResult(spawnSync(process.execPath, [...childArgs(engine), shape, weights, String(threads), String(runs)], { encoding: 'utf8', maxBuffer: 1 << 22 }));
+          const head = `${engineLabel(engine, peerGpu).padEnd(33)} ${shape.padEnd(10)} ${weights.padEnd(7)} ${String(threads).padStart(3)}`;
+          const gpuArg = engine === 'llama.cpp' && peerGpu ? ['gpu'] : [];
+          const res = childResult(spawnSync(process.execPath, [...childArgs(engine), shape, weights, String(threads), String(runs), ...gpuArg], { encoding: 'utf8', maxBuffer: 1 << 22 }));
           if ('error' in res || 'skip' in (res.value as object)) {
             const why = 'error' in res ? res.error : (res.value as { skip: string }).skip;
             skipped.push(`${engine} ${shape} ${weights} ${threads} threads: ${why}`);
@@ -319,16 +332,18 @@ export function runInferenceBench(argv: readonly string[] = []): { rows: Inferen
             continue;
           }
           const r = res.value as InferenceRow;
-          r.decodeVsBound = r.decode128TokPerS / r.decodeBoundTokPerS;
+          // The bounds are this machine's CPU's: a GPU row gets none.
+          if (r.gpu === undefined) r.decodeVsBound = r.decode128TokPerS / r.decodeBoundTokPerS;
           if (engine === 'llama.cpp') peer = r;
-          if (peer) {
+          // Ratios compare like with like: CPU rows with the CPU peer, GPU rows with the GPU peer.
+          if (peer && (peer.gpu === undefined) === (r.gpu === undefined)) {
             r.prefillVsPeer = r.prefillTokPerS / peer.prefillTokPerS;
             r.decode128VsPeer = r.decode128TokPerS / peer.decode128TokPerS;
             r.decode1024VsPeer = r.decode1024TokPerS / peer.decode1024TokPerS;
           }
           rows.push(r);
           log(
-            `${head} ${fmt(r.prefillTokPerS)}  ${fmt(r.ttftMs)}  ${fmt(r.decode128TokPerS)} ${fmt(r.decode1024TokPerS)}  ${fmt(r.decodeBoundTokPerS)}  ${fmt(r.prefillBoundTokPerS)} ${fmt(r.peakRssMB, 0)} ${fmt(r.machine.readBytesPerS / 1e9)} ${fmt(r.machine.peakFlopsPerS / 1e9)}  ${ratio(r.prefillVsPeer)} ${ratio(r.decode128VsPeer)} ${ratio(r.decode1024VsPeer)} ${ratio(r.decodeVsBound)}`,
+            `${head} ${fmt(r.prefillTokPerS)}  ${fmt(r.ttftMs)}  ${fmt(r.decode128TokPerS)} ${fmt(r.decode1024TokPerS)}  ${r.gpu === undefined ? `${fmt(r.decodeBoundTokPerS)}  ${fmt(r.prefillBoundTokPerS)}` : `${'-'.padStart(8)}  ${'-'.padStart(8)}`} ${fmt(r.peakRssMB, 0)} ${fmt(r.machine.readBytesPerS / 1e9)} ${fmt(r.machine.peakFlopsPerS / 1e9)}  ${ratio(r.prefillVsPeer)} ${ratio(r.decode128VsPeer)} ${ratio(r.decode1024VsPeer)} ${ratio(r.decodeVsBound)}`,
           );
         }
       }
@@ -339,9 +354,8 @@ export function runInferenceBench(argv: readonly string[] = []): { rows: Inferen
 }
 
 async function one(argv: readonly string[]): Promise<void> {
-  const [, engine, shape, weights, threads, runs] = argv;
-  const measure = engine === 'llama.cpp' ? measurePeer : measureJs;
-  const row = await measure(shape!, weights as WeightFormat, Number(threads), Number(runs));
+  const [, engine, shape, weights, threads, runs, gpu] = argv;
+  const row = engine === 'llama.cpp' ? await measurePeer(shape!, weights as WeightFormat, Number(threads), Number(runs), gpu === 'gpu') : await measureJs(shape!, weights as WeightFormat, Number(threads), Number(runs));
   console.log(JSON.stringify(row));
   process.exit(0);
 }

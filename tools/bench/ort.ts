@@ -39,6 +39,7 @@ export async function measureOrt(device: OrtDevice, shape: string, weights: Onnx
       weightMB: weightBytes / 2 ** 20,
       machine,
       ...bounds(c, weightBytes, machine),
+      ...(device === 'webgpu' ? { gpu: 'webgpu' as const } : {}),
     };
   } finally {
     be.dispose();
