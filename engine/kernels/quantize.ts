@@ -35,6 +35,42 @@ export function quantizeQ8Forward(
   }
 }
 
+/** Rows in one interleaved group of the packed Q8_0 layout (packQ8Forward). */
+export const Q8_PACK_ROWS = 4;
+
+/**
+ * Row-major Q8_0 weights q (OC, C) with scales s (OC, C/32) to the layout the decode kernel
+ * streams: groups of 4 rows, and in each group block by block the 4 rows' 32 values side by
+ * side, wp (ceil(OC/4), C/32, 4, 32) with scales sp (ceil(OC/4), C/32, 4). The rows that fill
+ * the last group are zero. One pass over a group reads its bytes in order, once.
+ */
+export function packQ8Forward(
+  wp: Int8Array, // (ceil(OC / 4), C / 32, 4, 32)
+  sp: Float32Array, // (ceil(OC / 4), C / 32, 4)
+  q: Int8Array, // (OC, C)
+  s: Float32Array, // (OC, C / 32)
+  OC: number,
+  C: number,
+): void {
+  const nb = C / Q8_BLOCK;
+  const groups = Math.ceil(OC / Q8_PACK_ROWS);
+  for (let g = 0; g < groups; g++) {
+    for (let b = 0; b < nb; b++) {
+      for (let r = 0; r < Q8_PACK_ROWS; r++) {
+        const o = g * Q8_PACK_ROWS + r;
+        const tile = (g * nb + b) * Q8_PACK_ROWS + r;
+        if (o < OC) {
+          wp.set(q.subarray(o * C + b * Q8_BLOCK, o * C + (b + 1) * Q8_BLOCK), tile * Q8_BLOCK);
+          sp[tile] = s[o * nb + b]!;
+        } else {
+          wp.fill(0, tile * Q8_BLOCK, (tile + 1) * Q8_BLOCK);
+          sp[tile] = 0;
+        }
+      }
+    }
+  }
+}
+
 export function dequantizeQ8(out: Float32Array, q: Int8Array, scales: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) out[i] = q[i]! * scales[Math.floor(i / Q8_BLOCK)]!;
 }

@@ -11,7 +11,7 @@ import { embeddingForward } from '../kernels/embedding';
 import { swigluForward } from '../kernels/activations';
 import { ropeForward, ropeTables } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
-import { quantizeQ8Forward, Q8_BLOCK } from '../kernels/quantize';
+import { quantizeQ8Forward, packQ8Forward, Q8_BLOCK, Q8_PACK_ROWS } from '../kernels/quantize';
 import { f32ToF16 } from '../io/dtype';
 import { Arena, createSharedMemory, attentionScratchBytes, q8F32ScratchBytes, MatmulMode } from '../kernels/wasm/kernels';
 import { ComputePool, poolThreads } from './pool';
@@ -34,8 +34,8 @@ export interface FastBackendOptions {
 /** One linear layer packed in the shared memory: out (N, OC) = inp (N, C) . W^T + b. */
 interface Linear {
   format: WeightFormat;
-  w: number; // (OC, C) f32, f16 bits or int8
-  s: number; // (OC, C / 32) Q8_0 scales, else 0
+  w: number; // (OC, C) f32 or f16 bits; Q8_0: int8 (ceil(OC/4), C/32, 4, 32) as packQ8Forward
+  s: number; // Q8_0 scales (ceil(OC/4), C/32, 4), else 0
   bias: number; // (OC) f32, or 0
   C: number;
   OC: number;
@@ -239,7 +239,7 @@ export class FastBackend implements InferenceBackend {
         return;
       }
       this.pool.run('quantize_q8', [xq, xs, inp, N, L.C], N, 1, Math.ceil(MIN_MACS_PER_THREAD / L.C));
-      this.pool.run('matmul_q8', [out, xq, xs, L.w, L.s, L.bias, N, L.C, L.OC, mode], L.OC, 2, minRows);
+      this.pool.run('matmul_q8', [out, xq, xs, L.w, L.s, L.bias, N, L.C, L.OC, mode], L.OC, Q8_PACK_ROWS, minRows);
     }
   }
 
@@ -307,8 +307,10 @@ function planMemory(c: ModelConfig, opts: FastBackendOptions, threads: number): 
   const linear = (OC: number, C: number, hasBias: boolean): Linear => {
     // Q8_0 blocks run along the input width; a width that is not a multiple of 32 stays f32.
     const fmt: WeightFormat = format === 'q8_0' && C % Q8_BLOCK !== 0 ? 'f32' : format;
-    const wBytes = OC * C * bytesPerWeight(fmt);
-    const sBytes = fmt === 'q8_0' ? (OC * C * 4) / Q8_BLOCK : 0;
+    // Packed Q8_0 holds whole groups of 4 rows (the last one zero-filled).
+    const rows = fmt === 'q8_0' ? Math.ceil(OC / Q8_PACK_ROWS) * Q8_PACK_ROWS : OC;
+    const wBytes = rows * C * bytesPerWeight(fmt);
+    const sBytes = fmt === 'q8_0' ? (rows * C * 4) / Q8_BLOCK : 0;
     weightBytes += wBytes + sBytes;
     return { format: fmt, w: arena.alloc(wBytes), s: sBytes ? arena.alloc(sBytes) : 0, bias: hasBias ? arena.alloc(OC * 4) : 0, C, OC };
   };
@@ -352,7 +354,10 @@ function packWeights(model: Model, plan: Plan, memory: WebAssembly.Memory): void
     const n = L.OC * L.C;
     if (L.format === 'f32') new Float32Array(buf, L.w, n).set(w);
     else if (L.format === 'f16') f32ToF16(new Uint16Array(buf, L.w, n), w);
-    else quantizeQ8Forward(new Int8Array(buf, L.w, n), new Float32Array(buf, L.s, n / Q8_BLOCK), w, L.OC, L.C);
+    else {
+      const padded = Math.ceil(L.OC / Q8_PACK_ROWS) * Q8_PACK_ROWS * L.C;
+      putQ8(new Int8Array(buf, L.w, padded), new Float32Array(buf, L.s, padded / Q8_BLOCK), w, L.OC, L.C);
+    }
     if (b !== null && L.bias) new Float32Array(buf, L.bias, L.OC).set(b);
   };
   const v = model.views;
@@ -365,6 +370,18 @@ function packWeights(model: Model, plan: Plan, memory: WebAssembly.Memory): void
     put(w.proj, p.projw, p.projb);
   }
   put(plan.lmHead, v.lmHead, null);
+}
+
+/** Quantizes w (OC, C) to Q8_0 into the packed layout, 4 rows at a time (no full-size copy). */
+function putQ8(wp: Int8Array, sp: Float32Array, w: Float32Array, OC: number, C: number): void {
+  const G = Q8_PACK_ROWS;
+  const q = new Int8Array(G * C);
+  const s = new Float32Array((G * C) / Q8_BLOCK);
+  for (let o = 0; o < OC; o += G) {
+    const rows = Math.min(G, OC - o);
+    quantizeQ8Forward(q, s, w.subarray(o * C, (o + rows) * C), rows, C);
+    packQ8Forward(wp.subarray(o * C, (o + G) * C), sp.subarray((o * C) / Q8_BLOCK, ((o + G) * C) / Q8_BLOCK), q, s, rows, C);
+  }
 }
 
 export function createFastBackend(model: Model, opts?: FastBackendOptions): Promise<FastBackend> {

@@ -7,7 +7,7 @@ import { ComputePool } from '../../engine/runtime/pool';
 import { matmulForward } from '../../engine/kernels/matmul';
 import { attentionForward } from '../../engine/kernels/attention';
 import { geluForward } from '../../engine/kernels/activations';
-import { quantizeQ8Forward, matmulQ8Forward, dequantizeQ8, toF16, fromF16 } from '../../engine/kernels/quantize';
+import { quantizeQ8Forward, matmulQ8Forward, packQ8Forward, dequantizeQ8, toF16, fromF16, Q8_PACK_ROWS } from '../../engine/kernels/quantize';
 import { mulberry32 } from '../../engine/model/init';
 import { maxAbsDiff } from './oracle';
 
@@ -29,6 +29,15 @@ function put(arena: Arena, data: Float32Array | Uint16Array | Int8Array | Int16A
   const at = arena.alloc(data.byteLength);
   new Uint8Array(memory.buffer, at, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   return at;
+}
+
+/** Q8_0 weights (OC, C) in the kernels' packed layout: byte offsets of the weights and the scales. */
+function putQ8(arena: Arena, wq: Int8Array, ws: Float32Array, OC: number, C: number): [number, number] {
+  const rows = Math.ceil(OC / Q8_PACK_ROWS) * Q8_PACK_ROWS;
+  const wp = new Int8Array(rows * C);
+  const sp = new Float32Array((rows * C) / 32);
+  packQ8Forward(wp, sp, wq, ws, OC, C);
+  return [put(arena, wp), put(arena, sp)];
 }
 
 function read(at: number, n: number): Float32Array {
@@ -78,7 +87,7 @@ for (const threads of [1, 3]) {
   test(`Q8_0 quantization and matmul match the reference (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
     const pool = await poolReady;
     const rand = mulberry32(11 + threads);
-    for (const [N, C, OC] of [[1, 32, 3], [5, 64, 33], [8, 96, 70], [3, 768, 131], [13, 160, 45]] as const) {
+    for (const [N, C, OC] of [[1, 32, 3], [5, 64, 33], [8, 96, 70], [3, 768, 131], [13, 160, 45], [2, 224, 8], [1, 3072, 66]] as const) {
       const arena = new Arena();
       const x = randn(N * C, rand);
       x[0] = 0;
@@ -102,7 +111,8 @@ for (const threads of [1, 3]) {
       const want = new Float32Array(N * OC);
       matmulQ8Forward(want, xq, xs, wq, ws, bias, N, C, OC);
       const out = arena.alloc(N * OC * 4);
-      pool.run('matmul_q8', [out, xqo, xso, put(arena, wq), put(arena, ws), put(arena, bias), N, C, OC, 0], OC, 2);
+      const [wpo, spo] = putQ8(arena, wq, ws, OC, C);
+      pool.run('matmul_q8', [out, xqo, xso, wpo, spo, put(arena, bias), N, C, OC, 0], OC, Q8_PACK_ROWS);
       assert.ok(relErr(read(out, N * OC), want) < 1e-5, `q8 N=${N} C=${C} OC=${OC}`);
 
       const exact = new Float32Array(N * OC);
@@ -116,7 +126,7 @@ for (const threads of [1, 3]) {
       matmulForward(wantF, x, wd, bias, N, C, OC);
       const outF = arena.alloc(N * OC * 4);
       const scratch = arena.alloc(threads * q8F32ScratchBytes(C));
-      pool.run('matmul_q8_f32', [outF, put(arena, x), put(arena, wq), put(arena, ws), put(arena, bias), scratch, N, C, OC, 0], OC, 32);
+      pool.run('matmul_q8_f32', [outF, put(arena, x), wpo, spo, put(arena, bias), scratch, N, C, OC, 0], OC, 32);
       assert.ok(relErr(read(outF, N * OC), wantF) < 1e-5, `q8 weights x f32 rows N=${N} C=${C} OC=${OC}`);
     }
   });
@@ -175,7 +185,8 @@ for (const threads of [1, 3]) {
       quantizeQ8Forward(wq, ws, w, OC, C);
       matmulQ8Forward(lin, xq, xs, wq, ws, bias, N, C, OC);
       geluForward(want, lin, lin.length);
-      pool.run('matmul_q8', [out, put(arena, xq), put(arena, xs), put(arena, wq), put(arena, ws), bo, N, C, OC, MatmulMode.GELU], OC, 2);
+      const [wpo, spo] = putQ8(arena, wq, ws, OC, C);
+      pool.run('matmul_q8', [out, put(arena, xq), put(arena, xs), wpo, spo, bo, N, C, OC, MatmulMode.GELU], OC, Q8_PACK_ROWS);
       assert.ok(relErr(read(out, N * OC), want) < 1e-5, `q8 GELU N=${N} C=${C} OC=${OC}`);
 
       const wd = new Float32Array(OC * C);
@@ -183,7 +194,7 @@ for (const threads of [1, 3]) {
       matmulForward(lin, x, wd, bias, N, C, OC);
       geluForward(want, lin, lin.length);
       const scratch = arena.alloc(threads * q8F32ScratchBytes(C));
-      pool.run('matmul_q8_f32', [out, xo, put(arena, wq), put(arena, ws), bo, scratch, N, C, OC, MatmulMode.GELU], OC, 32);
+      pool.run('matmul_q8_f32', [out, xo, wpo, spo, bo, scratch, N, C, OC, MatmulMode.GELU], OC, 32);
       assert.ok(relErr(read(out, N * OC), want) < 1e-5, `q8 weights x f32 rows GELU N=${N} C=${C} OC=${OC}`);
     }
   });
@@ -205,4 +216,22 @@ test('the pool runs every chunk of every job exactly once, back to back and afte
     if (j === 100) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); // let the workers fall asleep
   }
   assert.deepEqual(Array.from(read(out, OC)), new Array<number>(OC).fill(jobs));
+});
+
+test('packQ8Forward puts 4 rows side by side per block and zero-fills the last group', () => {
+  const OC = 5;
+  const C = 64;
+  const q = Int8Array.from({ length: OC * C }, (_, i) => (i % 251) - 125);
+  const s = Float32Array.from({ length: OC * 2 }, (_, i) => i + 1);
+  const wp = new Int8Array(8 * C).fill(7);
+  const sp = new Float32Array(8 * 2).fill(7);
+  packQ8Forward(wp, sp, q, s, OC, C);
+  for (let o = 0; o < 8; o++) {
+    for (let b = 0; b < 2; b++) {
+      const tile = ((o >> 2) * 2 + b) * 4 + (o & 3);
+      const want = o < OC ? Array.from(q.subarray(o * C + b * 32, o * C + b * 32 + 32)) : new Array<number>(32).fill(0);
+      assert.deepEqual(Array.from(wp.subarray(tile * 32, tile * 32 + 32)), want, `row ${o} block ${b}`);
+      assert.equal(sp[tile], o < OC ? s[o * 2 + b] : 0, `scale of row ${o} block ${b}`);
+    }
+  }
 });

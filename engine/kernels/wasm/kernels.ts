@@ -15,11 +15,15 @@ export interface WasmKernels {
   matmul_f16(out: number, inp: number, w: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
   /** Rows [a, b) of x (N, C) to Q8_0: xq (N, C) int16, xs (N, C/32) f32 scales. */
   quantize_q8(xq: number, xs: number, x: number, N: number, C: number, a: number, b: number): void;
-  /** out (N, OC) = Q8_0 (xq, xs) . Q8_0 (w int8 (OC, C), ws (OC, C/32))^T + bias, columns [a, b), by `mode`. */
+  /**
+   * out (N, OC) = Q8_0 (xq, xs) . Q8_0 weights^T + bias, columns [a, b) (a a multiple of 4), by `mode`;
+   * w, ws as packQ8Forward lays them out (groups of 4 rows interleaved per block).
+   */
   matmul_q8(out: number, xq: number, xs: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
   /**
-   * out (N, OC) = inp (N, C) f32 . Q8_0 w expanded to f32 (as dequantizeQ8) ^T + bias, columns
-   * [a, b), by `mode`; scratch holds q8F32ScratchBytes(C) per thread.
+   * out (N, OC) = inp (N, C) f32 . Q8_0 w (packed as for matmul_q8) expanded to f32 (as
+   * dequantizeQ8) ^T + bias, columns [a, b) (a a multiple of 32), by `mode`; scratch holds
+   * q8F32ScratchBytes(C) per thread.
    */
   matmul_q8_f32(
     out: number, inp: number, w: number, ws: number, bias: number, scratch: number, N: number, C: number, OC: number, mode: number,

@@ -365,163 +365,148 @@
       (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
       (br $l)))) 
 
-  ;; Integer dot of one Q8_0 weight row (w: C int8, ws: C/32 f32 scales) with one quantized
-  ;; input row, scaled per block: sum_b ws[b] xs[b] sum_j w[j] x[j].
-  (func $dotQ8 (param $x i32) (param $xs i32) (param $w i32) (param $ws i32) (param $nb i32) (result f32)
-    (local $blk i32) (local $wv v128) (local $d v128) (local $acc v128)
-    (block $done (loop $l
-      (br_if $done (i32.ge_u (local.get $blk) (local.get $nb)))
-      (local.set $wv (v128.load (local.get $w)))
-      (local.set $d (i32x4.add
-        (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv)) (v128.load (local.get $x)))
-        (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $wv)) (v128.load offset=16 (local.get $x)))))
-      (local.set $wv (v128.load offset=16 (local.get $w)))
-      (local.set $d (i32x4.add (local.get $d) (i32x4.add
-        (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv)) (v128.load offset=32 (local.get $x)))
-        (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $wv)) (v128.load offset=48 (local.get $x))))))
-      (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d))
-        (f32x4.splat (f32.mul (f32.load (local.get $ws)) (f32.load (local.get $xs)))))))
-      (local.set $x (i32.add (local.get $x) (i32.const 64)))
-      (local.set $xs (i32.add (local.get $xs) (i32.const 4)))
-      (local.set $w (i32.add (local.get $w) (i32.const 32)))
-      (local.set $ws (i32.add (local.get $ws) (i32.const 4)))
-      (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
-      (br $l)))
-    (call $hsum (local.get $acc)))
-
-  ;; out (N, OC) (by mode, $store) = Q8_0 product of quantized input rows (xq, xs) with Q8_0 weights (w, ws)
-  ;; + bias, columns [a, b). Two weight rows per step share the input loads. (The rows 4 ahead
-  ;; are touched so they are on their way from memory.)
+  ;; out (N, OC) (by mode, $store) = Q8_0 product of quantized input rows (xq, xs) with Q8_0
+  ;; weights packed by packQ8Forward (4 rows interleaved per block: w (OC/4, C/32, 4, 32)
+  ;; int8, ws (OC/4, C/32, 4) f32) + bias, columns [a, b) (a a multiple of 4). One pass
+  ;; takes a block of 4 rows: the input loads are shared, the 4 integer dots are summed
+  ;; across lanes into one vector (row r in lane r), converted once and scaled by the 4 rows'
+  ;; scales, one vector load; each weight byte is read once, in order.
   (func (export "matmul_q8")
     (param $out i32) (param $xq i32) (param $xs i32) (param $w i32) (param $ws i32) (param $bias i32)
     (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32)
-    (local $ob i32) (local $oe i32) (local $n i32) (local $o i32) (local $nb i32) (local $blk i32)
-    (local $x i32) (local $xsp i32) (local $w0 i32) (local $w1 i32) (local $ws0 i32) (local $ws1 i32)
-    (local $xa v128) (local $xb v128) (local $xc v128) (local $xd v128) (local $wv v128) (local $d v128)
-    (local $acc0 v128) (local $acc1 v128) (local $xsc f32) (local $orow i32) (local $ahead i32)
+    (local $nb i32) (local $g i32) (local $n i32) (local $o i32) (local $r i32) (local $e i32)
+    (local $x i32) (local $xsp i32) (local $wp i32) (local $sp i32) (local $orow i32)
+    (local $xa v128) (local $xb v128) (local $xc v128) (local $xd v128)
+    (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $w4 v128) (local $w5 v128) (local $w6 v128) (local $w7 v128)
+    (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128) (local $acc v128)
     (local.set $nb (i32.shr_u (local.get $C) (i32.const 5)))
-    (local.set $ob (local.get $a))
-    (block $obDone (loop $obLoop
-      (br_if $obDone (i32.ge_u (local.get $ob) (local.get $b)))
-      (local.set $oe (select (local.get $b) (i32.add (local.get $ob) (i32.const 32))
-        (i32.lt_u (local.get $b) (i32.add (local.get $ob) (i32.const 32)))))
+    (local.set $o (local.get $a))
+    (block $oDone (loop $oLoop
+      (br_if $oDone (i32.ge_u (local.get $o) (local.get $b)))
       (local.set $n (i32.const 0))
       (block $nDone (loop $nLoop
         (br_if $nDone (i32.ge_u (local.get $n) (local.get $N)))
-        (local.set $o (local.get $ob))
-        (block $oDone (loop $oLoop
-          (br_if $oDone (i32.gt_u (i32.add (local.get $o) (i32.const 2)) (local.get $oe)))
-          (local.set $x (i32.add (local.get $xq) (i32.shl (i32.mul (local.get $n) (local.get $C)) (i32.const 1))))
-          (local.set $xsp (i32.add (local.get $xs) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 2))))
-          (local.set $w0 (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $C))))
-          (local.set $w1 (i32.add (local.get $w0) (local.get $C)))
-          (local.set $ws0 (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $o) (local.get $nb)) (i32.const 2))))
-          (local.set $ws1 (i32.add (local.get $ws0) (i32.shl (local.get $nb) (i32.const 2))))
-          ;; Decoding streams each weight once from DRAM, and these short rows (C bytes) leave the
-          ;; hardware prefetcher behind: touching the rows 4 ahead (when they exist) let a 38 MB
-          ;; product run about 25% faster here. Prefill reads the block from cache anyway.
-          (local.set $ahead (select (i32.mul (local.get $C) (i32.const 4)) (i32.const 0)
-            (i32.le_u (i32.add (local.get $o) (i32.const 6)) (local.get $OC))))
-          (local.set $acc0 (v128.const i32x4 0 0 0 0)) (local.set $acc1 (v128.const i32x4 0 0 0 0))
-          (local.set $blk (i32.const 0))
-          (block $bDone (loop $bLoop
-            (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
-            (local.set $xa (v128.load (local.get $x)))
-            (local.set $xb (v128.load offset=16 (local.get $x)))
-            (local.set $xc (v128.load offset=32 (local.get $x)))
-            (local.set $xd (v128.load offset=48 (local.get $x)))
-            (local.set $xsc (f32.load (local.get $xsp)))
-            (drop (i32.load8_u (i32.add (local.get $w0) (local.get $ahead))))
-            (drop (i32.load8_u (i32.add (local.get $w1) (local.get $ahead))))
-            (local.set $wv (v128.load (local.get $w0)))
-            (local.set $d (i32x4.add
-              (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv)) (local.get $xa))
-              (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $wv)) (local.get $xb))))
-            (local.set $wv (v128.load offset=16 (local.get $w0)))
-            (local.set $d (i32x4.add (local.get $d) (i32x4.add
-              (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv)) (local.get $xc))
-              (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $wv)) (local.get $xd)))))
-            (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d))
-              (f32x4.splat (f32.mul (f32.load (local.get $ws0)) (local.get $xsc))))))
-            (local.set $wv (v128.load (local.get $w1)))
-            (local.set $d (i32x4.add
-              (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv)) (local.get $xa))
-              (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $wv)) (local.get $xb))))
-            (local.set $wv (v128.load offset=16 (local.get $w1)))
-            (local.set $d (i32x4.add (local.get $d) (i32x4.add
-              (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv)) (local.get $xc))
-              (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $wv)) (local.get $xd)))))
-            (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d))
-              (f32x4.splat (f32.mul (f32.load (local.get $ws1)) (local.get $xsc))))))
-            (local.set $x (i32.add (local.get $x) (i32.const 64)))
-            (local.set $xsp (i32.add (local.get $xsp) (i32.const 4)))
-            (local.set $w0 (i32.add (local.get $w0) (i32.const 32)))
-            (local.set $w1 (i32.add (local.get $w1) (i32.const 32)))
-            (local.set $ws0 (i32.add (local.get $ws0) (i32.const 4)))
-            (local.set $ws1 (i32.add (local.get $ws1) (i32.const 4)))
-            (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
-            (br $bLoop)))
-          (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
-          (call $store (local.get $orow) (call $hsum (local.get $acc0)) (local.get $bias) (local.get $o) (local.get $mode))
-          (call $store (i32.add (local.get $orow) (i32.const 4)) (call $hsum (local.get $acc1)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $mode))
-          (local.set $o (i32.add (local.get $o) (i32.const 2)))
-          (br $oLoop)))
-        (if (i32.lt_u (local.get $o) (local.get $oe)) (then
-          (call $store
-            (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2)))
-            (call $dotQ8
-              (i32.add (local.get $xq) (i32.shl (i32.mul (local.get $n) (local.get $C)) (i32.const 1)))
-              (i32.add (local.get $xs) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 2)))
-              (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $C)))
-              (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $o) (local.get $nb)) (i32.const 2)))
-              (local.get $nb))
-            (local.get $bias) (local.get $o) (local.get $mode))))
+        (local.set $x (i32.add (local.get $xq) (i32.shl (i32.mul (local.get $n) (local.get $C)) (i32.const 1))))
+        (local.set $xsp (i32.add (local.get $xs) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 2))))
+        (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $C))))
+        (local.set $sp (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $o) (local.get $nb)) (i32.const 2))))
+        (local.set $e (i32.add (local.get $xsp) (i32.shl (local.get $nb) (i32.const 2))))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (block $bDone (loop $bLoop
+          (br_if $bDone (i32.ge_u (local.get $xsp) (local.get $e)))
+          (local.set $xa (v128.load (local.get $x)))
+          (local.set $xb (v128.load offset=16 (local.get $x)))
+          (local.set $xc (v128.load offset=32 (local.get $x)))
+          (local.set $xd (v128.load offset=48 (local.get $x)))
+          (local.set $w0 (v128.load (local.get $wp)))
+          (local.set $w1 (v128.load offset=16 (local.get $wp)))
+          (local.set $w2 (v128.load offset=32 (local.get $wp)))
+          (local.set $w3 (v128.load offset=48 (local.get $wp)))
+          (local.set $w4 (v128.load offset=64 (local.get $wp)))
+          (local.set $w5 (v128.load offset=80 (local.get $wp)))
+          (local.set $w6 (v128.load offset=96 (local.get $wp)))
+          (local.set $w7 (v128.load offset=112 (local.get $wp)))
+          (local.set $d0 (i32x4.add
+            (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w0)) (local.get $xa)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w0)) (local.get $xb)))
+            (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w1)) (local.get $xc)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w1)) (local.get $xd)))))
+          (local.set $d1 (i32x4.add
+            (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w2)) (local.get $xa)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w2)) (local.get $xb)))
+            (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w3)) (local.get $xc)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w3)) (local.get $xd)))))
+          (local.set $d2 (i32x4.add
+            (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w4)) (local.get $xa)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w4)) (local.get $xb)))
+            (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w5)) (local.get $xc)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w5)) (local.get $xd)))))
+          (local.set $d3 (i32x4.add
+            (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w6)) (local.get $xa)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w6)) (local.get $xb)))
+            (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w7)) (local.get $xc)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w7)) (local.get $xd)))))
+          ;; [r0 l0+l2, r1 l0+l2, r0 l1+l3, r1 l1+l3], the same for rows 2 and 3, then [r0, r1, r2, r3].
+          (local.set $d0 (i32x4.add
+            (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $d0) (local.get $d1))
+            (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $d0) (local.get $d1))))
+          (local.set $d2 (i32x4.add
+            (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $d2) (local.get $d3))
+            (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $d2) (local.get $d3))))
+          (local.set $d0 (i32x4.add
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $d0) (local.get $d2))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $d0) (local.get $d2))))
+          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d0))
+            (f32x4.mul (v128.load (local.get $sp)) (v128.load32_splat (local.get $xsp))))))
+          (local.set $x (i32.add (local.get $x) (i32.const 64)))
+          (local.set $xsp (i32.add (local.get $xsp) (i32.const 4)))
+          (local.set $wp (i32.add (local.get $wp) (i32.const 128)))
+          (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
+          (br $bLoop)))
+        (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
+        (call $store (local.get $orow) (f32x4.extract_lane 0 (local.get $acc)) (local.get $bias) (local.get $o) (local.get $mode))
+        (if (i32.lt_u (i32.add (local.get $o) (i32.const 1)) (local.get $b)) (then
+          (call $store (i32.add (local.get $orow) (i32.const 4)) (f32x4.extract_lane 1 (local.get $acc)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $mode))))
+        (if (i32.lt_u (i32.add (local.get $o) (i32.const 2)) (local.get $b)) (then
+          (call $store (i32.add (local.get $orow) (i32.const 8)) (f32x4.extract_lane 2 (local.get $acc)) (local.get $bias) (i32.add (local.get $o) (i32.const 2)) (local.get $mode))))
+        (if (i32.lt_u (i32.add (local.get $o) (i32.const 3)) (local.get $b)) (then
+          (call $store (i32.add (local.get $orow) (i32.const 12)) (f32x4.extract_lane 3 (local.get $acc)) (local.get $bias) (i32.add (local.get $o) (i32.const 3)) (local.get $mode))))
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
         (br $nLoop)))
-      (local.set $ob (local.get $oe))
-      (br $obLoop))))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $oLoop))))
 
-  ;; out (N, OC) (by mode, $store) = inp (N, C) f32 . Q8_0 w (OC, C)^T expanded to f32 + bias,
-  ;; columns [a, b), for many input rows (prefill): each block of 32 weight rows is expanded
-  ;; (q * scale, as dequantizeQ8) into this thread's scratch (32 C floats at scratch + tid 128 C)
-  ;; and multiplied by the f32 kernel, whose 4 x 2 tiles the integer products cannot afford
-  ;; (too few registers for widened weights). C % 32 == 0.
+  ;; out (N, OC) (by mode, $store) = inp (N, C) f32 . Q8_0 w^T expanded to f32 + bias, columns
+  ;; [a, b) (a a multiple of 32), for many input rows (prefill): each block of 32 weight rows
+  ;; is expanded (q * scale, as dequantizeQ8) from the packed layout (matmul_q8) into this
+  ;; thread's scratch, row-major (32 C floats at scratch + tid 128 C), and multiplied by the
+  ;; f32 kernel, whose 4 x 2 tiles the integer products cannot afford (too few registers for
+  ;; widened weights). C % 32 == 0.
   (func (export "matmul_q8_f32")
     (param $out i32) (param $inp i32) (param $w i32) (param $ws i32) (param $bias i32) (param $scratch i32)
     (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32) (param $tid i32)
-    (local $ob i32) (local $oe i32) (local $buf i32) (local $src i32) (local $end i32) (local $sp i32) (local $dst i32)
+    (local $ob i32) (local $oe i32) (local $buf i32) (local $src i32) (local $sp i32) (local $dst i32)
+    (local $o i32) (local $r i32) (local $blk i32) (local $nb i32)
     (local $sv v128) (local $wv v128) (local $h v128)
+    (local.set $nb (i32.shr_u (local.get $C) (i32.const 5)))
     (local.set $buf (i32.add (local.get $scratch) (i32.mul (local.get $tid) (i32.shl (local.get $C) (i32.const 7)))))
     (local.set $ob (local.get $a))
     (block $obDone (loop $obLoop
       (br_if $obDone (i32.ge_u (local.get $ob) (local.get $b)))
       (local.set $oe (select (local.get $b) (i32.add (local.get $ob) (i32.const 32))
         (i32.lt_u (local.get $b) (i32.add (local.get $ob) (i32.const 32)))))
+      ;; Packed tiles in order: for each group of 4 rows, for each block, the 4 rows' 32 bytes.
       (local.set $src (i32.add (local.get $w) (i32.mul (local.get $ob) (local.get $C))))
-      (local.set $end (i32.add (local.get $w) (i32.mul (local.get $oe) (local.get $C))))
-      (local.set $sp (i32.add (local.get $ws) (i32.shl (i32.shr_u (i32.mul (local.get $ob) (local.get $C)) (i32.const 5)) (i32.const 2))))
-      (local.set $dst (local.get $buf))
-      (block $dDone (loop $dLoop
-        (br_if $dDone (i32.ge_u (local.get $src) (local.get $end)))
-        (local.set $sv (f32x4.splat (f32.load (local.get $sp))))
-          (local.set $wv (v128.load offset=0 (local.get $src)))
-          (local.set $h (i16x8.extend_low_i8x16_s (local.get $wv)))
-          (v128.store offset=0 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h))) (local.get $sv)))
-          (v128.store offset=16 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h))) (local.get $sv)))
-          (local.set $h (i16x8.extend_high_i8x16_s (local.get $wv)))
-          (v128.store offset=32 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h))) (local.get $sv)))
-          (v128.store offset=48 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h))) (local.get $sv)))
-          (local.set $wv (v128.load offset=16 (local.get $src)))
-          (local.set $h (i16x8.extend_low_i8x16_s (local.get $wv)))
-          (v128.store offset=64 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h))) (local.get $sv)))
-          (v128.store offset=80 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h))) (local.get $sv)))
-          (local.set $h (i16x8.extend_high_i8x16_s (local.get $wv)))
-          (v128.store offset=96 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h))) (local.get $sv)))
-          (v128.store offset=112 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h))) (local.get $sv)))
-        (local.set $src (i32.add (local.get $src) (i32.const 32)))
-        (local.set $sp (i32.add (local.get $sp) (i32.const 4)))
-        (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
-        (br $dLoop)))
+      (local.set $sp (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $ob) (local.get $nb)) (i32.const 2))))
+      (local.set $o (local.get $ob))
+      (block $gDone (loop $gLoop
+        (br_if $gDone (i32.ge_u (local.get $o) (local.get $oe)))
+        (local.set $blk (i32.const 0))
+        (block $bDone (loop $bLoop
+          (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
+          (local.set $r (i32.const 0))
+          (block $rDone (loop $rLoop
+            (br_if $rDone (i32.ge_u (local.get $r) (i32.const 4)))
+            ;; Rows past the end are padding (the last group of a width not a multiple of 4).
+            (if (i32.lt_u (i32.add (local.get $o) (local.get $r)) (local.get $oe)) (then
+              (local.set $dst (i32.add (local.get $buf) (i32.shl
+                (i32.add (i32.mul (i32.sub (i32.add (local.get $o) (local.get $r)) (local.get $ob)) (local.get $C)) (i32.shl (local.get $blk) (i32.const 5)))
+                (i32.const 2))))
+              (local.set $sv (v128.load32_splat (local.get $sp)))
+              (local.set $wv (v128.load offset=0 (local.get $src)))
+              (local.set $h (i16x8.extend_low_i8x16_s (local.get $wv)))
+              (v128.store offset=0 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h))) (local.get $sv)))
+              (v128.store offset=16 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h))) (local.get $sv)))
+              (local.set $h (i16x8.extend_high_i8x16_s (local.get $wv)))
+              (v128.store offset=32 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h))) (local.get $sv)))
+              (v128.store offset=48 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h))) (local.get $sv)))
+              (local.set $wv (v128.load offset=16 (local.get $src)))
+              (local.set $h (i16x8.extend_low_i8x16_s (local.get $wv)))
+              (v128.store offset=64 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h))) (local.get $sv)))
+              (v128.store offset=80 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h))) (local.get $sv)))
+              (local.set $h (i16x8.extend_high_i8x16_s (local.get $wv)))
+              (v128.store offset=96 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h))) (local.get $sv)))
+              (v128.store offset=112 (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h))) (local.get $sv)))))
+            (local.set $src (i32.add (local.get $src) (i32.const 32)))
+            (local.set $sp (i32.add (local.get $sp) (i32.const 4)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rLoop)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br $bLoop)))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $gLoop)))
       ;; Row o of the block is at buf + (o - ob) C floats: the f32 kernel gets a base that
       ;; (wrapping like every i32 address sum) puts row ob there.
       (call $matmul_f32 (local.get $out) (local.get $inp)
