@@ -9,8 +9,10 @@
 //            copies every fetched output into a fresh array, so fetching the whole present.*
 //            (or binding it onto the past buffer) would copy the cache on every token.
 //   chained  (WebGPU) each step's present.* outputs stay on the GPU ('gpu-buffer') and are fed
-//            back as the next step's past_key_values.*; a prefix reuse (pos below the cached
-//            length) downloads and truncates the cache once.
+//            back as the next step's past_key_values.*. A prefix reuse (pos below the cached
+//            length) recomputes the kept prefix from its tokens: onnxruntime-node cannot read a
+//            GPU tensor back (Tensor.getData aborts the process, seen with 1.30 on an H100/H200),
+//            and a GPU prefill of 1,000 tokens takes about a decode step's time anyway.
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Model } from '../model/model';
@@ -75,6 +77,8 @@ export class OrtBackend implements InferenceBackend {
   private kv: KvPair[] | null = null;
   /** Positions [0, filled) of the cache hold valid keys and values. */
   private filled = 0;
+  /** The token at each cached position (chained mode recomputes a reused prefix from them). */
+  private readonly history: Int32Array;
   private readonly logitsToKeep = [new ort.Tensor('int64', BigInt64Array.of(0n), []), new ort.Tensor('int64', BigInt64Array.of(1n), [])] as const;
 
   private constructor(config: ModelConfig, session: ort.InferenceSession, contextLength: number, info: OrtLoadInfo) {
@@ -83,6 +87,7 @@ export class OrtBackend implements InferenceBackend {
     this.contextLength = contextLength;
     this.info = info;
     this.name = info.device === 'webgpu' ? 'ort-webgpu' : 'ort-cpu';
+    this.history = new Int32Array(contextLength);
   }
 
   static async create(model: Model, opts: OrtBackendOptions = {}): Promise<OrtBackend> {
@@ -194,6 +199,7 @@ export class OrtBackend implements InferenceBackend {
       this.kv = next;
     }
     this.filled = pos + T;
+    this.history.set(tokens, pos);
     return { logits: (out.logits as ort.Tensor).data as Float32Array };
   }
 
@@ -235,32 +241,19 @@ export class OrtBackend implements InferenceBackend {
     return this.kv;
   }
 
-  /** The past for a step at `pos`: exactly pos positions long (the cache truncated when longer). */
+  /** The past for a step at `pos`: exactly pos positions long (a longer cache's first pos positions recomputed). */
   private async chainedPast(pos: number): Promise<KvPair[]> {
-    const c = this.config;
     const length = this.kv ? this.kv[0]!.key.dims[2]! : 0;
     if (this.kv && length === pos) return this.kv;
-    const truncated: KvPair[] = [];
-    for (let l = 0; l < c.nLayer; l++) {
-      const old = this.kv?.[l];
-      truncated.push({
-        key: old && pos > 0 ? await this.truncate(old.key, pos) : new ort.Tensor('float32', new Float32Array(0), this.kvDims(0)),
-        value: old && pos > 0 ? await this.truncate(old.value, pos) : new ort.Tensor('float32', new Float32Array(0), this.kvDims(0)),
-      });
-    }
     if (this.kv) for (const p of this.kv) disposeKv(p);
-    this.kv = truncated;
-    return truncated;
-  }
-
-  /** The first `pos` positions of a (1, KVH, S, HD) tensor, as a CPU tensor. */
-  private async truncate(t: ort.Tensor, pos: number): Promise<ort.Tensor> {
-    const { nKvHead: KVH, headDim: HD } = this.config;
-    const S = t.dims[2]!;
-    const src = (await t.getData()) as Float32Array; // (1, KVH, S, HD)
-    const dst = new Float32Array(KVH * pos * HD); // (1, KVH, pos, HD)
-    for (let h = 0; h < KVH; h++) dst.set(src.subarray(h * S * HD, (h * S + pos) * HD), h * pos * HD);
-    return new ort.Tensor('float32', dst, this.kvDims(pos));
+    this.kv = null;
+    if (pos > 0) {
+      await this.forward(this.history.slice(0, pos), 0);
+      return this.kv!;
+    }
+    const empty = (): ort.Tensor => new ort.Tensor('float32', new Float32Array(0), this.kvDims(0));
+    this.kv = Array.from({ length: this.config.nLayer }, () => ({ key: empty(), value: empty() }));
+    return this.kv;
   }
 }
 
