@@ -208,7 +208,7 @@ export async function fineTuneWorkspace(o: WorkspaceTrainOptions, onProgress: (p
     maxWindows: o.evalWindows ?? 24,
   };
   // The training products run on the compute threads (the same setting as inference's).
-  const pool = await TrainPool.forTraining(model.config, options.batchSize, options.seqLen, lora, { threads: o.threads });
+  const pool = await TrainPool.forTraining(model.config, options.batchSize, options.seqLen, lora, { threads: o.threads, recompute: options.recompute });
   try {
     const trainer = new Trainer(model, dataset, options, lora, pool);
     if (saved) restoreCheckpoint(o.outDir, trainer);

@@ -35,26 +35,45 @@ export class AdamW {
     readonly size: number,
     readonly options: AdamWOptions,
     segments?: DecaySegment[],
+    /** Where m and v live (each `size` floats, zeroed), e.g. a TrainPool's shared memory; default: new arrays. */
+    alloc: (n: number) => Float32Array = (n) => new Float32Array(n),
   ) {
-    this.m = new Float32Array(size);
-    this.v = new Float32Array(size);
+    this.m = alloc(size);
+    this.v = alloc(size);
     this.segments = segments ?? [{ start: 0, end: size, decay: true }];
   }
 
-  /** One update of `params` from `grads`; lr overrides options.lr (for a schedule). */
-  update(params: Float32Array, grads: Float32Array, lr = this.options.lr): void {
+  /** The ranges of the buffer and whether weight decay applies to each. */
+  get decaySegments(): readonly DecaySegment[] {
+    return this.segments;
+  }
+
+  /**
+   * Checks the buffers and counts the update about to be made; returns its constants: the
+   * step size lr / (1 - beta1^t) and sqrt(1 - beta2^t). Every implementation of the update
+   * (update below, TrainPool.adamwUpdate) starts here.
+   */
+  begin(params: Float32Array, grads: Float32Array, lr: number): { stepSize: number; bc2Sqrt: number } {
     if (params.length !== this.size || grads.length !== this.size) {
       throw new Error(`AdamW: expected ${this.size} parameters and gradients, got ${params.length} and ${grads.length}`);
     }
-    const { beta1, beta2, eps, weightDecay } = this.options;
     this.step++;
-    const stepSize = lr / (1 - Math.pow(beta1, this.step));
-    const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, this.step));
+    return { stepSize: lr / (1 - Math.pow(this.options.beta1, this.step)), bc2Sqrt: Math.sqrt(1 - Math.pow(this.options.beta2, this.step)) };
+  }
+
+  /**
+   * One update of `params` from `grads` * gradScale (a clipping coefficient, see clipScale;
+   * the scaled gradient is rounded to f32 as if grads had been scaled in place); lr overrides
+   * options.lr (for a schedule).
+   */
+  update(params: Float32Array, grads: Float32Array, lr = this.options.lr, gradScale = 1): void {
+    const { beta1, beta2, eps, weightDecay } = this.options;
+    const { stepSize, bc2Sqrt } = this.begin(params, grads, lr);
     const { m, v } = this;
     for (const seg of this.segments) {
       const keep = seg.decay ? 1 - lr * weightDecay : 1;
       for (let i = seg.start; i < seg.end; i++) {
-        const g = grads[i]!;
+        const g = gradScale === 1 ? grads[i]! : Math.fround(grads[i]! * gradScale);
         const p = Math.fround(params[i]! * keep);
         const mi = m[i]! + (g - m[i]!) * (1 - beta1);
         const vi = beta2 * v[i]! + (1 - beta2) * g * g;
@@ -76,10 +95,21 @@ export function noDecaySegments(layout: ParamLayout): DecaySegment[] {
  * returns the norm before clipping.
  */
 export function clipGradNorm(grads: Float32Array, maxNorm: number): number {
-  let ss = 0;
-  for (let i = 0; i < grads.length; i++) ss += grads[i]! * grads[i]!;
-  const norm = Math.sqrt(ss);
-  const coef = maxNorm / (norm + 1e-6);
+  const norm = globalNorm(grads);
+  const coef = clipScale(norm, maxNorm);
   if (coef < 1) for (let i = 0; i < grads.length; i++) grads[i] = grads[i]! * coef;
   return norm;
+}
+
+/** The L2 norm of grads, summed in f64. */
+export function globalNorm(grads: Float32Array): number {
+  let ss = 0;
+  for (let i = 0; i < grads.length; i++) ss += grads[i]! * grads[i]!;
+  return Math.sqrt(ss);
+}
+
+/** The factor clip_grad_norm_ scales gradients of global norm `norm` by (1: left alone). */
+export function clipScale(norm: number, maxNorm: number): number {
+  const coef = maxNorm / (norm + 1e-6);
+  return coef < 1 ? coef : 1;
 }

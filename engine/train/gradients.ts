@@ -16,7 +16,7 @@ import { qkvWidth, fcWidth, type ModelConfig } from '../model/config';
 import type { Model } from '../model/model';
 import { paramViews, type LayerParams, type ParamViews } from '../model/layout';
 import { layernormBackward, layernormForward, rmsnormBackward, rmsnormForward } from '../kernels/norms';
-import { geluBackward, geluForward, swigluBackward, swigluForward } from '../kernels/activations';
+import { swigluBackward, swigluForward } from '../kernels/activations';
 import { ropeBackward, ropeForward, ropeTables } from '../kernels/rope';
 import { embeddingBackward, embeddingForward } from '../kernels/embedding';
 import { IGNORE_INDEX } from '../kernels/crossEntropy';
@@ -93,6 +93,8 @@ export interface ActivationOptions {
    * a TrainPool stage the head's weight fewer times per pass.
    */
   logitRows?: number;
+  /** Allocates each buffer (zeroed), e.g. TrainPool.alloc; default new Float32Array. The logits scratch is always a plain array. */
+  alloc?: (n: number) => Float32Array;
 }
 
 export function createActivations(config: ModelConfig, B: number, T: number, opts: ActivationOptions = {}): Activations {
@@ -105,9 +107,10 @@ export function createActivations(config: ModelConfig, B: number, T: number, opt
   const lora = opts.lora ?? null;
   const recompute = opts.recompute === true;
   let bytes = 0;
-  const f = (n: number): Float32Array => {
+  const alloc = opts.alloc ?? ((n: number): Float32Array => new Float32Array(n));
+  const f = (n: number, plain = false): Float32Array => {
     bytes += 4 * n;
-    return new Float32Array(n);
+    return plain ? new Float32Array(n) : alloc(n);
   };
   const block = (layer: number): BlockActs => ({
     ln1: f(N * C),
@@ -138,7 +141,8 @@ export function createActivations(config: ModelConfig, B: number, T: number, opt
     lnfMean: f(N),
     lnfRstd: f(N),
     losses: f(N),
-    logits: f(Math.min(Math.max(1, Math.floor(opts.logitRows ?? LOGIT_ROWS)), N) * c.vocabSize),
+    // A TrainPool keeps the logits in its own region; this scratch serves the reference kernels.
+    logits: f(Math.min(Math.max(1, Math.floor(opts.logitRows ?? LOGIT_ROWS)), N) * c.vocabSize, true),
     rope: c.positions === 'rope' ? ropeTables(T, c.headDim, c.ropeTheta) : null,
     dresidual: f(N * C),
     dln: f(N * C),
@@ -357,7 +361,7 @@ class Pass {
     this.norm(a.ln2, a.ln2Mean, a.ln2Rstd, a.res2, p.ln2w, p.ln2b);
     this.linear(l, 'fc', a.fch, a.ln2, p.fcw, p.fcb, C, fcWidth(c));
     if (c.mlp === 'swiglu') swigluForward(a.fchAct, a.fch, this.N, c.ffn);
-    else geluForward(a.fchAct, a.fch, this.N * c.ffn);
+    else this.k.geluForward(a.fchAct, a.fch, this.N * c.ffn);
     this.linear(l, 'proj', out, a.fchAct, p.projw, p.projb, c.ffn, C);
     addInPlace(out, a.res2, this.N * C);
   }
@@ -408,7 +412,7 @@ class Pass {
     this.linearBackward(l, 'proj', s.dfchAct, gp?.projw ?? null, gp?.projb ?? null, dres, a.fchAct, p.projw, c.ffn, C, loraGrads);
     s.dfch.fill(0);
     if (c.mlp === 'swiglu') swigluBackward(s.dfch, s.dfchAct, a.fch, this.N, c.ffn);
-    else geluBackward(s.dfch, s.dfchAct, a.fch, this.N * c.ffn);
+    else this.k.geluBackward(s.dfch, s.dfchAct, a.fch, this.N * c.ffn);
     s.dln.fill(0);
     this.linearBackward(l, 'fc', s.dln, gp?.fcw ?? null, gp?.fcb ?? null, s.dfch, a.ln2, p.fcw, C, fcWidth(c), loraGrads);
     this.normBackward(dres, gp?.ln2w ?? null, gp?.ln2b ?? null, s.dln, a.res2, p.ln2w, a.ln2Mean, a.ln2Rstd);

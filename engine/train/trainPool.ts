@@ -5,9 +5,12 @@
 //   forward          out  (N, OC) =  inp    (N, C)   . W     (OC, C)^T  + bias
 //   input gradient   dinp (N, C)  += dout   (N, OC)  . W^T   (C, OC)^T
 //   weight gradient  dW   (OC, C) += dout^T (OC, N)  . inp^T (C, N)^T
-// Each operand is copied into the pool's shared memory (staging: a memcpy, the training buffers
-// stay plain Float32Arrays), then packed there by the threads, k-major, transposed or not as
-// its strides say; both cost O(operand) against O(R K J) multiply-adds.
+// Operands are packed by the threads, k-major, transposed or not as their strides say. A
+// buffer resident in the pool's shared memory (alloc, adopt: the Trainer puts parameters,
+// gradients, AdamW moments and activations there) is read and written in place; any other
+// is copied in (staging) and results are copied out, a memcpy each way.
+// AdamW, the global gradient norm and GELU run on the threads too (train.wat), on resident
+// buffers; their references are train/adamw.ts and kernels/activations.ts.
 // The LM head and the cross-entropy are fused per chunk of rows: the logits stay in shared
 // memory, where the threads turn them into their gradient in place (f32 SIMD exp, f64 sums)
 // and the two backward products pack them from there; the head's weight is packed once per pass.
@@ -18,13 +21,17 @@
 // Plain TypeScript references (what the tests compare against): kernels/matmul.ts and
 // kernels/attentionTrain.ts.
 import { fcWidth, qkvWidth, type ModelConfig } from '../model/config';
+import { buildLayout } from '../model/layout';
 import { matmulBackward, matmulForward } from '../kernels/matmul';
 import { attentionTrainBackward, attentionTrainForward } from '../kernels/attentionTrain';
 import { IGNORE_INDEX, crossEntropyBackward, crossEntropyForward } from '../kernels/crossEntropy';
+import { geluBackward, geluForward } from '../kernels/activations';
 import { Arena, createSharedMemory } from '../kernels/wasm/kernels';
 import { TRAIN_OPS, trainKernelsModule, type TrainOp } from '../kernels/wasm/trainKernels';
 import { ComputePool, poolThreads, type KernelSet } from '../runtime/pool';
 import type { Lora } from './lora';
+import { globalNorm, type AdamW } from './adamw';
+import { createActivations, type ActivationOptions } from './gradients';
 
 /**
  * One chunk of rows of the LM head with the cross-entropy: logits (rows, V) = x . W^T and
@@ -55,6 +62,8 @@ export interface TrainKernels {
   attentionTrainForward: typeof attentionTrainForward;
   attentionTrainBackward: typeof attentionTrainBackward;
   lmHead: LmHeadChunk;
+  geluForward: typeof geluForward;
+  geluBackward: typeof geluBackward;
 }
 
 /** LmHeadChunk as its three steps: the products of `k`, then the cross-entropy kernels. */
@@ -76,6 +85,8 @@ export const REFERENCE_KERNELS: TrainKernels = {
   attentionTrainForward,
   attentionTrainBackward,
   lmHead: (...args) => lmHeadWith({ matmulForward, matmulBackward }, ...args),
+  geluForward,
+  geluBackward,
 };
 
 const TRAIN_KERNELS: KernelSet<TrainOp> = { module: trainKernelsModule, ops: TRAIN_OPS };
@@ -84,7 +95,9 @@ const TRAIN_KERNELS: KernelSet<TrainOp> = { module: trainKernelsModule, ops: TRA
  * Floats of each shared-memory region: staged operands (src, and src2 for attention's output
  * gradient), packed operands (ap, bp), the product (out), attention's probabilities and score
  * gradients (scratch, scratch2), the bias; for the LM head its logits, their per-row
- * statistics (2 f64 a row) and its weight packed for the forward (headW) and for dx (headWt).
+ * statistics (2 f64 a row) and its weight packed for the forward (headW) and for dx (headWt);
+ * AdamW's constants (consts), the global norm's per-block sums (partials, 2 floats each) and
+ * the room alloc hands out (resident, last: it may reach past 2 GiB).
  */
 export interface TrainPoolCapacity {
   src: number;
@@ -99,12 +112,15 @@ export interface TrainPoolCapacity {
   stats: number;
   headW: number;
   headWt: number;
+  consts: number;
+  partials: number;
+  resident: number;
 }
 
-const REGIONS = ['src', 'src2', 'ap', 'bp', 'out', 'scratch', 'scratch2', 'bias', 'logits', 'stats', 'headW', 'headWt'] as const;
+const REGIONS = ['src', 'src2', 'ap', 'bp', 'out', 'scratch', 'scratch2', 'bias', 'logits', 'stats', 'headW', 'headWt', 'consts', 'partials', 'resident'] as const;
 type Region = (typeof REGIONS)[number];
 
-const NONE: TrainPoolCapacity = { src: 0, src2: 0, ap: 0, bp: 0, out: 0, scratch: 0, scratch2: 0, bias: 0, logits: 0, stats: 0, headW: 0, headWt: 0 };
+const NONE: TrainPoolCapacity = { src: 0, src2: 0, ap: 0, bp: 0, out: 0, scratch: 0, scratch2: 0, bias: 0, logits: 0, stats: 0, headW: 0, headWt: 0, consts: 0, partials: 0, resident: 0 };
 
 /** LM head rows per chunk when training on a pool: the head's weight is staged once per 256 rows. */
 export const POOL_LOGIT_ROWS = 256;
@@ -114,6 +130,18 @@ const MIN_MACS_PER_THREAD = 1 << 17;
 
 /** Below this many floats per thread packing runs in the calling thread alone. */
 const MIN_PACK_PER_THREAD = 1 << 14;
+
+/** Below this many elements per thread AdamW and GELU run in the calling thread alone. */
+const MIN_ELEMENTS_PER_THREAD = 1 << 14;
+
+/** Elements per partial sum of the global norm (sumsq in train.wat). */
+const NORM_BLOCK = 4096;
+
+/** Bytes a shared memory may hold (WebAssembly's 4 GiB, less a page). */
+const MAX_SHARED_BYTES = 2 ** 32 - 65536;
+
+/** Alignment (bytes) of each buffer alloc hands out. */
+const RESIDENT_ALIGN = 64;
 
 const up4 = (n: number): number => (n + 3) & ~3;
 const up8 = (n: number): number => (n + 7) & ~7;
@@ -151,6 +179,18 @@ export function attentionCapacity(T: number, NH: number, KVH: number, HD: number
   };
 }
 
+/** Byte offsets of the regions of `capacity` in one arena. */
+function layout(capacity: TrainPoolCapacity): { arena: Arena; at: Record<Region, number> } {
+  const arena = new Arena();
+  // 32 spare bytes per region: the kernels read whole vectors of the bias past its end.
+  const at = Object.fromEntries(REGIONS.map((k) => [k, arena.alloc(4 * Math.max(1, capacity[k]) + 32)])) as Record<Region, number>;
+  return { arena, at };
+}
+
+function arenaBytes(capacity: TrainPoolCapacity): number {
+  return layout(capacity).arena.size;
+}
+
 /** The room that covers both. */
 export function largest(a: TrainPoolCapacity, b: TrainPoolCapacity): TrainPoolCapacity {
   const r = { ...a };
@@ -171,7 +211,32 @@ export function productCapacity(rows: number, IC: number, OC: number): TrainPool
 export interface TrainPoolOptions {
   /** Threads, the caller included (0 or absent: cores - 1, at least 1). */
   threads?: number;
+  /** The Trainer will recompute blocks (Activations' recompute): less resident room for activations. */
+  recompute?: boolean;
 }
+
+/**
+ * Floats the Trainer allocates in a pool (trainable parameters, gradients, AdamW m and v; for
+ * full training the model's parameters are the trainable ones; plus the activations), with
+ * room for each buffer's alignment.
+ */
+export function residentFloats(config: ModelConfig, B: number, T: number, lora: Lora | null, opts: ActivationOptions): number {
+  let floats = 0;
+  let buffers = 4;
+  createActivations(config, B, T, {
+    ...opts,
+    lora,
+    alloc: (n) => {
+      floats += n;
+      buffers++;
+      return EMPTY;
+    },
+  });
+  const trainable = lora !== null ? lora.params.length : buildLayout(config).total;
+  return floats + 4 * trainable + (buffers * RESIDENT_ALIGN) / 4;
+}
+
+const EMPTY = new Float32Array(0);
 
 /** One operand of a product: element (i, k) at data[at + i * si + k * sk] (floats). */
 interface Operand {
@@ -184,6 +249,7 @@ interface Operand {
 export class TrainPool implements TrainKernels {
   private readonly f32: Float32Array;
   private readonly f64: Float64Array;
+  private readonly buffer: ArrayBufferLike;
 
   private constructor(
     private readonly pool: ComputePool<TrainOp>,
@@ -191,22 +257,58 @@ export class TrainPool implements TrainKernels {
     // Byte offsets of the regions (TrainPoolCapacity).
     private readonly at: Record<Region, number>,
   ) {
-    this.f32 = new Float32Array(pool.memory.buffer);
-    this.f64 = new Float64Array(pool.memory.buffer);
+    this.buffer = pool.memory.buffer;
+    this.f32 = new Float32Array(this.buffer);
+    this.f64 = new Float64Array(this.buffer);
   }
 
-  /** A pool with room for training `config` on (B, T) batches with the Trainer's head chunks. */
+  /**
+   * A pool with room for training `config` on (B, T) batches with the Trainer's head chunks,
+   * and for the Trainer's resident buffers when they fit in a shared memory (else they stay
+   * plain arrays and are staged).
+   */
   static async forTraining(config: ModelConfig, B: number, T: number, lora: Lora | null, opts: TrainPoolOptions = {}): Promise<TrainPool> {
     const N = B * T;
-    return TrainPool.create(trainPoolCapacity(config, B, T, Math.min(POOL_LOGIT_ROWS, N), lora), opts);
+    const rows = Math.min(POOL_LOGIT_ROWS, N);
+    const staging = trainPoolCapacity(config, B, T, rows, lora);
+    const trainable = lora !== null ? lora.params.length : buildLayout(config).total;
+    const resident = residentFloats(config, B, T, lora, { recompute: opts.recompute === true, logitRows: rows });
+    const capacity = { ...staging, consts: 8, partials: 2 * Math.ceil(trainable / NORM_BLOCK), resident };
+    return TrainPool.create(arenaBytes(capacity) <= MAX_SHARED_BYTES ? capacity : { ...capacity, resident: 0 }, opts);
   }
 
   static async create(capacity: TrainPoolCapacity, opts: TrainPoolOptions = {}): Promise<TrainPool> {
-    const arena = new Arena();
-    // 32 spare bytes per region: the kernels read whole vectors of the bias past its end.
-    const at = Object.fromEntries(REGIONS.map((k) => [k, arena.alloc(4 * Math.max(1, capacity[k]) + 32)])) as Record<Region, number>;
+    const { arena, at } = layout(capacity);
     const pool = await ComputePool.create(createSharedMemory(arena.size), poolThreads(opts.threads), TRAIN_KERNELS);
     return new TrainPool(pool, capacity, at);
+  }
+
+  /** Bytes of the resident room handed out so far. */
+  private residentUsed = 0;
+
+  /**
+   * n zeroed floats in the pool's shared memory, which the kernels read and write in place;
+   * a plain array when the resident room is used up. Never freed before the pool.
+   */
+  alloc(n: number): Float32Array {
+    const start = Math.ceil(this.residentUsed / RESIDENT_ALIGN) * RESIDENT_ALIGN;
+    if (start + 4 * n > 4 * this.capacity.resident) return new Float32Array(n);
+    this.residentUsed = start + 4 * n;
+    return new Float32Array(this.buffer, this.at.resident + start, n);
+  }
+
+  /** A resident copy of `a` (a itself when it is resident already or there is no room). */
+  adopt(a: Float32Array): Float32Array {
+    if (this.isResident(a)) return a;
+    const r = this.alloc(a.length);
+    if (!this.isResident(r)) return a;
+    r.set(a);
+    return r;
+  }
+
+  /** Whether `a` lies in the pool's shared memory. */
+  isResident(a: Float32Array): boolean {
+    return a.buffer === this.buffer;
   }
 
   get threads(): number {
@@ -229,36 +331,46 @@ export class TrainPool implements TrainKernels {
     this.pool.run('pack_b', [dst, src, J, K, sj, sk], panels, 1, Math.ceil(MIN_PACK_PER_THREAD / (8 * K)));
   }
 
-  /** out (R, J) [+]= packed a . packed b^T + bias (byte offsets, bias 0: none). */
-  private gemm(out: number, ap: number, bp: number, bias: number, R: number, K: number, J: number, accum: boolean): void {
+  /** out (R, J) rows ldo floats apart [+]= packed a . packed b^T + bias (byte offsets, bias 0: none). */
+  private gemm(out: number, ap: number, bp: number, bias: number, R: number, K: number, J: number, accum: boolean, ldo = J): void {
     const panels = (J + 7) >> 3;
-    this.pool.run('gemm', [out, ap, bp, bias, R, K, J, J, accum ? 1 : 0], panels, 1, Math.ceil(MIN_MACS_PER_THREAD / (8 * R * K)));
+    this.pool.run('gemm', [out, ap, bp, bias, R, K, J, ldo, accum ? 1 : 0], panels, 1, Math.ceil(MIN_MACS_PER_THREAD / (8 * R * K)));
   }
 
-  /** Copies the floats of `op` that (R, K) reaches into the src region; returns its byte offset there (same strides). */
-  private stage(op: Operand, R: number, K: number): number {
+  /**
+   * Byte offset of `op`'s element (0, 0) in shared memory, strides unchanged: in place when
+   * resident, else the floats (R, K) reaches copied into `region`.
+   */
+  private stage(op: Operand, R: number, K: number, region: number = this.at.src): number {
+    if (this.isResident(op.data)) return op.data.byteOffset + 4 * op.at;
     const extent = (R - 1) * op.si + (K - 1) * op.sk + 1;
-    this.f32.set(op.data.subarray(op.at, op.at + extent), this.at.src >> 2);
-    return this.at.src;
+    this.f32.set(op.data.subarray(op.at, op.at + extent), region >> 2);
+    return region;
   }
 
-  /** out (R, J) [+]= a (R, K) . b (J, K)^T + bias, with `out` a plain (R, J) array. */
+  /** out (R, J) [+]= a (R, K) . b (J, K)^T + bias, with `out` a (R, J) array. */
   private product(out: Float32Array, a: Operand, b: Operand, bias: Float32Array | null, R: number, K: number, J: number, accum: boolean): void {
-    const f = this.f32;
     const at = this.at;
     this.packA(at.ap, this.stage(a, R, K), R, K, a.si, a.sk);
     this.packB(at.bp, this.stage(b, J, K), J, K, b.si, b.sk);
-    if (bias !== null) f.set(bias.subarray(0, J), at.bias >> 2);
-    this.gemmInto(out, at.ap, at.bp, bias !== null ? at.bias : 0, R, K, J, accum);
+    const biasAt = bias === null ? 0 : this.stage({ data: bias, at: 0, si: 1, sk: 1 }, J, 1, at.bias);
+    this.gemmInto(out, 0, J, at.ap, at.bp, biasAt, R, K, J, accum);
   }
 
-  /** As gemm into the out region, then copied to `out` (R, J); accumulating starts from `out`. */
-  private gemmInto(out: Float32Array, ap: number, bp: number, bias: number, R: number, K: number, J: number, accum: boolean): void {
+  /**
+   * out[o + r ldo + j] (R, J) [+]= packed a . packed b^T + bias: in place when `out` is
+   * resident, else through the out region (accumulating starts from `out`).
+   */
+  private gemmInto(out: Float32Array, o: number, ldo: number, ap: number, bp: number, bias: number, R: number, K: number, J: number, accum: boolean): void {
+    if (this.isResident(out)) {
+      this.gemm(out.byteOffset + 4 * o, ap, bp, bias, R, K, J, accum, ldo);
+      return;
+    }
     const f = this.f32;
-    const o = this.at.out >> 2;
-    if (accum) f.set(out.subarray(0, R * J), o);
+    const w = this.at.out >> 2;
+    for (let r = 0; r < R && accum; r++) f.set(out.subarray(o + r * ldo, o + r * ldo + J), w + r * J);
     this.gemm(this.at.out, ap, bp, bias, R, K, J, accum);
-    out.set(f.subarray(o, o + R * J));
+    for (let r = 0; r < R; r++) out.set(f.subarray(w + r * J, w + (r + 1) * J), o + r * ldo);
   }
 
   /** LmHeadChunk with the logits in shared memory (see the file's comment). */
@@ -271,7 +383,8 @@ export class TrainPool implements TrainKernels {
       this.packB(at.headW, w, V, C, C, 1); // forward: b (v, c) = W[v, c]
       this.packB(at.headWt, w, C, V, 1, C); // input gradient: b (c, v) = W[v, c]
     }
-    this.packA(at.ap, this.stage({ data: x, at: 0, si: C, sk: 1 }, rows, C), rows, C, C, 1);
+    const xAt = this.stage({ data: x, at: 0, si: C, sk: 1 }, rows, C);
+    this.packA(at.ap, xAt, rows, C, C, 1);
     this.gemm(at.logits, at.ap, at.headW, 0, rows, C, V, false);
     this.pool.run('ce_stats', [at.logits, at.stats, V], rows);
     // Per row: (max, sum) -> (lse, scale) for ce_grad; the loss as crossEntropyForward gives it.
@@ -292,13 +405,13 @@ export class TrainPool implements TrainKernels {
     // dx (rows, C) += dlogits (rows, V) . W
     if (dx !== null) {
       this.packA(at.ap, at.logits, rows, V, V, 1);
-      this.gemmInto(dx, at.ap, at.headWt, 0, rows, V, C, true);
+      this.gemmInto(dx, 0, C, at.ap, at.headWt, 0, rows, V, C, true);
     }
     // dW (V, C) += a . b^T, a (v, r) = dlogits[r, v], b (c, r) = x[r, c]
     if (dW !== null) {
       this.packA(at.ap, at.logits, V, rows, 1, V);
-      this.packB(at.bp, this.stage({ data: x, at: 0, si: C, sk: 1 }, rows, C), C, rows, 1, C);
-      this.gemmInto(dW, at.ap, at.bp, 0, V, rows, C, true);
+      this.packB(at.bp, this.isResident(x) ? xAt : this.stage({ data: x, at: 0, si: C, sk: 1 }, rows, C), C, rows, 1, C);
+      this.gemmInto(dW, 0, C, at.ap, at.bp, 0, V, rows, C, true);
     }
     return total;
   }
@@ -352,12 +465,13 @@ export class TrainPool implements TrainKernels {
     return this.fits(attentionCapacity(T, NH, KVH, HD));
   }
 
-  /** The out region (T, J) = a . b^T with a and b packed from shared memory (byte offset, strides). */
-  private headProduct(a: number, sar: number, sak: number, b: number, sbj: number, sbk: number, R: number, K: number, J: number): void {
+  /** dst[o + r ldo + j] (R, J) [+]= a . b^T with a and b packed from shared memory (byte offset, strides); dst null: the out region (R, J). */
+  private headProduct(dst: Float32Array | null, o: number, ldo: number, accum: boolean, a: number, sar: number, sak: number, b: number, sbj: number, sbk: number, R: number, K: number, J: number): void {
     const at = this.at;
     this.packA(at.ap, a, R, K, sar, sak);
     this.packB(at.bp, b, J, K, sbj, sbk);
-    this.gemm(at.out, at.ap, at.bp, 0, R, K, J, false);
+    if (dst === null) this.gemm(at.out, at.ap, at.bp, 0, R, K, J, false);
+    else this.gemmInto(dst, o, ldo, at.ap, at.bp, 0, R, K, J, accum);
   }
 
   /** As kernels/attentionTrain.ts attentionTrainForward (same arguments, same probs). */
@@ -381,14 +495,14 @@ export class TrainPool implements TrainKernels {
     const group = NH / KVH;
     const scale = 1 / Math.sqrt(HD);
     const outStride = NH * HD;
-    const { src, out: o, scratch: pr } = this.at;
+    const { out: o, scratch: pr } = this.at;
     for (let b = 0; b < B; b++) {
-      f.set(qkv.subarray(b * T * QKV, (b + 1) * T * QKV), src >> 2);
+      const src = this.stage({ data: qkv, at: b * T * QKV, si: QKV, sk: 1 }, T, QKV);
       for (let h = 0; h < NH; h++) {
         const kCol = (NH + Math.floor(h / group)) * HD;
         const vCol = kCol + KVH * HD;
         // S (T, T) = Q K^T
-        this.headProduct(src + 4 * h * HD, QKV, 1, src + 4 * kCol, QKV, 1, T, HD, T);
+        this.headProduct(null, 0, 0, false, src + 4 * h * HD, QKV, 1, src + 4 * kCol, QKV, 1, T, HD, T);
         const p0 = pr >> 2;
         f.fill(0, p0, p0 + T * T);
         for (let t = 0; t < T; t++) {
@@ -410,8 +524,7 @@ export class TrainPool implements TrainKernels {
           }
         }
         // O (T, HD) = P V, b (d, t) = V[t, d]
-        this.headProduct(pr, T, 1, src + 4 * vCol, 1, QKV, T, T, HD);
-        for (let t = 0; t < T; t++) out.set(f.subarray((o >> 2) + t * HD, (o >> 2) + (t + 1) * HD), (b * T + t) * outStride + h * HD);
+        this.headProduct(out, b * T * outStride + h * HD, outStride, false, pr, T, 1, src + 4 * vCol, 1, QKV, T, T, HD);
       }
     }
   }
@@ -439,17 +552,17 @@ export class TrainPool implements TrainKernels {
     const group = NH / KVH;
     const scale = 1 / Math.sqrt(HD);
     const ATT = NH * HD;
-    const { src, src2, out: o, scratch: ds, scratch2: pt } = this.at;
+    const { out: o, scratch: ds, scratch2: pt } = this.at;
     const [o0, ds0, p0] = [o >> 2, ds >> 2, pt >> 2];
     for (let b = 0; b < B; b++) {
       const rowBase = b * T * QKV;
-      f.set(qkv.subarray(rowBase, rowBase + T * QKV), src >> 2);
-      f.set(dout.subarray(b * T * ATT, (b + 1) * T * ATT), src2 >> 2);
+      const src = this.stage({ data: qkv, at: rowBase, si: QKV, sk: 1 }, T, QKV);
+      const src2 = this.stage({ data: dout, at: b * T * ATT, si: ATT, sk: 1 }, T, ATT, this.at.src2);
       for (let h = 0; h < NH; h++) {
         const kCol = (NH + Math.floor(h / group)) * HD;
         const vCol = kCol + KVH * HD;
         // dP (T, T) = dO V^T
-        this.headProduct(src2 + 4 * h * HD, ATT, 1, src + 4 * vCol, QKV, 1, T, HD, T);
+        this.headProduct(null, 0, 0, false, src2 + 4 * h * HD, ATT, 1, src + 4 * vCol, QKV, 1, T, HD, T);
         f.fill(0, ds0, ds0 + T * T);
         f.fill(0, p0, p0 + T * T);
         for (let t = 0; t < T; t++) {
@@ -464,29 +577,72 @@ export class TrainPool implements TrainKernels {
             f[p0 + t * T + j] = p;
           }
         }
-        // dQ (T, HD) = dS K, b (d, t') = K[t', d]
-        this.headProduct(ds, T, 1, src + 4 * kCol, 1, QKV, T, T, HD);
-        addStrided(dqkv, rowBase + h * HD, QKV, f, o0, T, HD);
-        // dK (T, HD) = dS^T Q, a (t', t) = dS[t, t']
-        this.headProduct(ds, 1, T, src + 4 * h * HD, 1, QKV, T, T, HD);
-        addStrided(dqkv, rowBase + kCol, QKV, f, o0, T, HD);
-        // dV (T, HD) = P^T dO
-        this.headProduct(pt, 1, T, src2 + 4 * h * HD, 1, ATT, T, T, HD);
-        addStrided(dqkv, rowBase + vCol, QKV, f, o0, T, HD);
+        // dQ (T, HD) += dS K, b (d, t') = K[t', d]
+        this.headProduct(dqkv, rowBase + h * HD, QKV, true, ds, T, 1, src + 4 * kCol, 1, QKV, T, T, HD);
+        // dK (T, HD) += dS^T Q, a (t', t) = dS[t, t']
+        this.headProduct(dqkv, rowBase + kCol, QKV, true, ds, 1, T, src + 4 * h * HD, 1, QKV, T, T, HD);
+        // dV (T, HD) += P^T dO
+        this.headProduct(dqkv, rowBase + vCol, QKV, true, pt, 1, T, src2 + 4 * h * HD, 1, ATT, T, T, HD);
       }
+    }
+  }
+
+  /** As kernels/activations.ts geluForward; on the threads when both buffers are resident. */
+  geluForward(out: Float32Array, inp: Float32Array, n: number): void {
+    if (!this.isResident(out) || !this.isResident(inp)) {
+      geluForward(out, inp, n);
+      return;
+    }
+    this.pool.run('gelu_fwd', [out.byteOffset, inp.byteOffset], n, 4, MIN_ELEMENTS_PER_THREAD);
+  }
+
+  /** As kernels/activations.ts geluBackward (dinp +=); on the threads when every buffer is resident. */
+  geluBackward(dinp: Float32Array, dout: Float32Array, inp: Float32Array, n: number): void {
+    if (!this.isResident(dinp) || !this.isResident(dout) || !this.isResident(inp)) {
+      geluBackward(dinp, dout, inp, n);
+      return;
+    }
+    this.pool.run('gelu_bwd', [dinp.byteOffset, dout.byteOffset, inp.byteOffset], n, 4, MIN_ELEMENTS_PER_THREAD);
+  }
+
+  /**
+   * The global L2 norm of grads (adamw.ts globalNorm): on the threads when resident, as
+   * per-block f64 sums added in block order, so the result does not depend on the threads.
+   */
+  gradNorm(grads: Float32Array): number {
+    const blocks = Math.ceil(grads.length / NORM_BLOCK);
+    if (!this.isResident(grads) || 2 * blocks > this.capacity.partials) return globalNorm(grads);
+    this.pool.run('sumsq', [grads.byteOffset, this.at.partials, grads.length], blocks, 1, Math.ceil(MIN_ELEMENTS_PER_THREAD / NORM_BLOCK));
+    const st = this.f64;
+    const p0 = this.at.partials >> 3;
+    let ss = 0;
+    for (let i = 0; i < blocks; i++) ss += st[p0 + i]!;
+    return Math.sqrt(ss);
+  }
+
+  /**
+   * opt.update(params, grads, lr, gradScale) on the threads in f32 (torch's arithmetic, where
+   * the reference keeps f64 between its f32 roundings) when params, grads and the moments are
+   * resident; else the reference.
+   */
+  adamwUpdate(opt: AdamW, params: Float32Array, grads: Float32Array, lr: number, gradScale: number): void {
+    if (![params, grads, opt.m, opt.v].every((a) => this.isResident(a))) {
+      opt.update(params, grads, lr, gradScale);
+      return;
+    }
+    const { beta1, beta2, eps, weightDecay } = opt.options;
+    const { stepSize, bc2Sqrt } = opt.begin(params, grads, lr);
+    const c = this.at.consts;
+    for (const seg of opt.decaySegments) {
+      const n = seg.end - seg.start;
+      if (n <= 0) continue;
+      this.f32.set([seg.decay ? 1 - lr * weightDecay : 1, 1 - beta1, beta2, 1 - beta2, stepSize, bc2Sqrt, eps, gradScale], c >> 2);
+      const o = 4 * seg.start;
+      this.pool.run('adamw', [params.byteOffset + o, grads.byteOffset + o, opt.m.byteOffset + o, opt.v.byteOffset + o, c], n, 4, MIN_ELEMENTS_PER_THREAD);
     }
   }
 
   async dispose(): Promise<void> {
     await this.pool.dispose();
-  }
-}
-
-/** R rows of K floats at dst[at + r * stride] += src (R, K) at `from`. */
-function addStrided(dst: Float32Array, at: number, stride: number, src: Float32Array, from: number, R: number, K: number): void {
-  for (let r = 0; r < R; r++) {
-    const di = at + r * stride;
-    const si = from + r * K;
-    for (let k = 0; k < K; k++) dst[di + k] += src[si + k]!;
   }
 }

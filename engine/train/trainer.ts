@@ -6,7 +6,8 @@
 // uninterrupted one exactly.
 import type { Model } from '../model/model';
 import { createActivations, countTargets, lossAndGrads, type Activations, type TrainBatch } from './gradients';
-import { AdamW, clipGradNorm, noDecaySegments } from './adamw';
+import { AdamW, clipScale, globalNorm, noDecaySegments } from './adamw';
+import { paramViews } from '../model/layout';
 import { lrAt } from './schedule';
 import type { DataPosition, TokenDataset } from './data';
 import type { Lora } from './lora';
@@ -78,16 +79,27 @@ export class Trainer {
     readonly dataset: TokenDataset,
     readonly options: TrainerOptions,
     readonly lora: Lora | null = null,
-    /** Runs the linear layers' products and attention on SIMD kernels and threads (null: the reference kernels). */
+    /**
+     * Runs the products, attention, GELU and AdamW on SIMD kernels and threads (null: the
+     * reference kernels). The trained buffer (the model's parameters, or the adapters'),
+     * gradients, moments and activations then live in the pool's shared memory: model.params
+     * and model.views (or lora.params) are replaced by views there holding the same values.
+     */
     readonly pool: TrainPool | null = null,
   ) {
     const { batchSize: B, seqLen: T } = options;
     if (dataset.T !== T) throw new Error(`Trainer: the dataset cuts windows of ${dataset.T} tokens but seqLen is ${T}`);
+    if (pool !== null && lora !== null) lora.params = pool.adopt(lora.params);
+    if (pool !== null && lora === null) {
+      model.params = pool.adopt(model.params);
+      model.views = paramViews(model.layout, model.params);
+    }
+    const alloc = pool !== null ? (n: number): Float32Array => pool.alloc(n) : undefined;
     const size = this.trainable().length;
     const segments = lora === null && options.noDecayNormsAndBiases ? noDecaySegments(model.layout) : undefined;
-    this.optimizer = new AdamW(size, { lr: options.lr, beta1: options.beta1, beta2: options.beta2, eps: options.eps, weightDecay: options.weightDecay }, segments);
-    this.grads = new Float32Array(size);
-    this.acts = createActivations(model.config, B, T, { recompute: options.recompute, lora, logitRows: pool !== null ? POOL_LOGIT_ROWS : undefined });
+    this.optimizer = new AdamW(size, { lr: options.lr, beta1: options.beta1, beta2: options.beta2, eps: options.eps, weightDecay: options.weightDecay }, segments, alloc);
+    this.grads = alloc?.(size) ?? new Float32Array(size);
+    this.acts = createActivations(model.config, B, T, { recompute: options.recompute, lora, logitRows: pool !== null ? POOL_LOGIT_ROWS : undefined, alloc });
     this.batches = Array.from({ length: options.gradAccum }, () => ({ B, T, tokens: new Int32Array(B * T), targets: new Int32Array(B * T) }));
   }
 
@@ -114,9 +126,12 @@ export class Trainer {
       });
       loss += (mean * count) / Math.max(1, tokens);
     });
-    const gradNorm = o.clipNorm !== null ? clipGradNorm(this.grads, o.clipNorm) : clipGradNorm(this.grads, Infinity);
+    // Clipping scales the gradients inside the update (the same f32 values as scaling them in place).
+    const gradNorm = this.pool !== null ? this.pool.gradNorm(this.grads) : globalNorm(this.grads);
+    const scale = o.clipNorm !== null ? clipScale(gradNorm, o.clipNorm) : 1;
     const lr = lrAt({ lr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, totalSteps: o.steps }, this.step);
-    this.optimizer.update(this.trainable(), this.grads, lr);
+    if (this.pool !== null) this.pool.adamwUpdate(this.optimizer, this.trainable(), this.grads, lr, scale);
+    else this.optimizer.update(this.trainable(), this.grads, lr, scale);
     this.position = pos;
     this.step++;
     this.losses.push(loss);

@@ -94,7 +94,7 @@ async function measure(shapeName: string, mode: Mode, kernels: Kernels, threads:
   const lora = mode === 'lora' ? createLora(c, defaultLoraOptions(c, 8)) : null;
   const ids = Array.from({ length: (steps + warmup) * B * T + 1 }, (_, i) => (i * 7919) % c.vocabSize);
   const data = new TokenDataset([ids], 0, T, 1);
-  const pool = kernels === 'wasm' ? await TrainPool.forTraining(c, B, T, lora, { threads }) : null;
+  const pool = kernels === 'wasm' ? await TrainPool.forTraining(c, B, T, lora, { threads, recompute }) : null;
   const trainer = new Trainer(model, data, { ...TRAINER_DEFAULTS, batchSize: B, seqLen: T, steps: steps + warmup, recompute }, lora, pool);
   for (let i = 0; i < warmup; i++) trainer.trainStep();
   const stepSeconds: number[] = [];

@@ -145,7 +145,7 @@ export const trainCommand: CliCommand = {
     if (threads < 1) throw new UsageError(`--threads takes a number of threads >= 1 (got ${threads}).`);
     let pool: TrainPool | null = null;
     try {
-      pool = await TrainPool.forTraining(model.config, options.batchSize, options.seqLen, lora, { threads });
+      pool = await TrainPool.forTraining(model.config, options.batchSize, options.seqLen, lora, { threads, recompute: options.recompute });
     } catch (e) {
       process.stderr.write(`note: training on the plain TypeScript kernels, one thread (${(e as Error).message})\n`);
     }

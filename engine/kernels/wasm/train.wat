@@ -295,4 +295,153 @@
         (br $tLoop)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rLoop))))
+
+  ;; The optimizer and element-wise kernels below work on items that are elements (or blocks
+  ;; of them) of buffers resident in the shared memory, four lanes at a time with a scalar tail
+  ;; run through the same code (load32_splat, lane 0 stored). Plain TypeScript references:
+  ;; train/adamw.ts and kernels/activations.ts.
+
+  ;; AdamW on four (one) elements at byte offset $o of params, grads, m and v, torch's f32
+  ;; arithmetic: g *= gscale; p *= keep; m += (g - m)(1 - beta1); v = beta2 v + (1 - beta2) g g;
+  ;; p -= step m / (sqrt(v) / bc2 + eps). Constants (f32) at $c: keep, 1 - beta1, beta2,
+  ;; 1 - beta2, step, bc2, eps, gscale.
+  (func $adam (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $c i32) (param $one i32)
+    (local $gv v128) (local $mv v128) (local $vv v128) (local $pv v128)
+    (if (local.get $one)
+      (then
+        (local.set $pv (v128.load32_splat (local.get $p)))
+        (local.set $gv (v128.load32_splat (local.get $g)))
+        (local.set $mv (v128.load32_splat (local.get $m)))
+        (local.set $vv (v128.load32_splat (local.get $v))))
+      (else
+        (local.set $pv (v128.load (local.get $p)))
+        (local.set $gv (v128.load (local.get $g)))
+        (local.set $mv (v128.load (local.get $m)))
+        (local.set $vv (v128.load (local.get $v)))))
+    (local.set $gv (f32x4.mul (local.get $gv) (v128.load32_splat offset=28 (local.get $c))))
+    (local.set $pv (f32x4.mul (local.get $pv) (v128.load32_splat (local.get $c))))
+    (local.set $mv (f32x4.add (local.get $mv)
+      (f32x4.mul (f32x4.sub (local.get $gv) (local.get $mv)) (v128.load32_splat offset=4 (local.get $c)))))
+    (local.set $vv (f32x4.add (f32x4.mul (v128.load32_splat offset=8 (local.get $c)) (local.get $vv))
+      (f32x4.mul (f32x4.mul (v128.load32_splat offset=12 (local.get $c)) (local.get $gv)) (local.get $gv))))
+    (local.set $pv (f32x4.sub (local.get $pv)
+      (f32x4.div (f32x4.mul (v128.load32_splat offset=16 (local.get $c)) (local.get $mv))
+        (f32x4.add (f32x4.div (f32x4.sqrt (local.get $vv)) (v128.load32_splat offset=20 (local.get $c)))
+          (v128.load32_splat offset=24 (local.get $c))))))
+    (if (local.get $one)
+      (then
+        (f32.store (local.get $p) (f32x4.extract_lane 0 (local.get $pv)))
+        (f32.store (local.get $m) (f32x4.extract_lane 0 (local.get $mv)))
+        (f32.store (local.get $v) (f32x4.extract_lane 0 (local.get $vv))))
+      (else
+        (v128.store (local.get $p) (local.get $pv))
+        (v128.store (local.get $m) (local.get $mv))
+        (v128.store (local.get $v) (local.get $vv)))))
+
+  ;; One AdamW update of elements [i0, i1) of params, grads, m, v (constants at $c, see $adam).
+  (func (export "adamw") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $c i32) (param $i0 i32) (param $i1 i32)
+    (local $o i32) (local $end i32)
+    (local.set $o (i32.shl (local.get $i0) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $i1) (i32.const 2)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (call $adam (i32.add (local.get $p) (local.get $o)) (i32.add (local.get $g) (local.get $o))
+        (i32.add (local.get $m) (local.get $o)) (i32.add (local.get $v) (local.get $o)) (local.get $c)
+        (i32.gt_u (i32.add (local.get $o) (i32.const 16)) (local.get $end)))
+      (local.set $o (i32.add (local.get $o) (select (i32.const 16) (i32.const 4)
+        (i32.le_u (i32.add (local.get $o) (i32.const 16)) (local.get $end)))))
+      (br $l))))
+
+  ;; Blocks [b0, b1) of 4096 elements of g (n floats): partials (f64, one per block) = the sum
+  ;; of the squares in f64, so a global norm sums the same partials in the same order whatever
+  ;; the threads.
+  (func (export "sumsq") (param $g i32) (param $partials i32) (param $n i32) (param $b0 i32) (param $b1 i32)
+    (local $b i32) (local $x i32) (local $end i32) (local $end4 i32) (local $e v128) (local $s0 v128) (local $s1 v128) (local $sum f64) (local $f f64)
+    (local.set $b (local.get $b0))
+    (block $bDone (loop $bLoop
+      (br_if $bDone (i32.ge_u (local.get $b) (local.get $b1)))
+      (local.set $x (i32.add (local.get $g) (i32.shl (local.get $b) (i32.const 14))))
+      (local.set $end (i32.add (local.get $g) (i32.shl (select (local.get $n) (i32.shl (i32.add (local.get $b) (i32.const 1)) (i32.const 12))
+        (i32.lt_u (local.get $n) (i32.shl (i32.add (local.get $b) (i32.const 1)) (i32.const 12)))) (i32.const 2))))
+      (local.set $end4 (i32.sub (local.get $end) (i32.and (i32.sub (local.get $end) (local.get $x)) (i32.const 15))))
+      (local.set $s0 (v128.const i32x4 0 0 0 0)) (local.set $s1 (v128.const i32x4 0 0 0 0))
+      (block $vDone (loop $vLoop
+        (br_if $vDone (i32.ge_u (local.get $x) (local.get $end4)))
+        (local.set $e (v128.load (local.get $x)))
+        (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $e)) (f64x2.promote_low_f32x4 (local.get $e)))))
+        (local.set $e (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e) (local.get $e)))
+        (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $e)) (f64x2.promote_low_f32x4 (local.get $e)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $vLoop)))
+      (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
+      (local.set $sum (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
+      (block $tDone (loop $tLoop
+        (br_if $tDone (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $f (f64.promote_f32 (f32.load (local.get $x))))
+        (local.set $sum (f64.add (local.get $sum) (f64.mul (local.get $f) (local.get $f))))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (br $tLoop)))
+      (f64.store (i32.add (local.get $partials) (i32.shl (local.get $b) (i32.const 3))) (local.get $sum))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bLoop))))
+
+  ;; GELU's tanh form on four lanes: (gelu(x), gelu'(x)) for x, as kernels/activations.ts;
+  ;; tanh(u) = sign(u) (1 - e^(-2|u|)) / (1 + e^(-2|u|)).
+  (func $gelu4 (param $x v128) (result v128 v128)
+    (local $u v128) (local $t v128) (local $th v128) (local $xx v128)
+    (local.set $xx (f32x4.mul (local.get $x) (local.get $x)))
+    (local.set $u (f32x4.mul (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654)
+      (f32x4.add (local.get $x) (f32x4.mul (v128.const f32x4 0.044715 0.044715 0.044715 0.044715) (f32x4.mul (local.get $xx) (local.get $x))))))
+    (local.set $t (call $exp4 (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $u)))))
+    (local.set $th (v128.or (v128.and (local.get $u) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
+      (f32x4.div (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $t)) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $t)))))
+    (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $x)) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $th)))
+    (f32x4.add (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $th)))
+      (f32x4.mul (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $x))
+          (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $th) (local.get $th))))
+        (f32x4.mul (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654)
+          (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (v128.const f32x4 0.134145 0.134145 0.134145 0.134145) (local.get $xx)))))))
+
+  ;; Elements [i0, i1): out = gelu(inp).
+  (func (export "gelu_fwd") (param $out i32) (param $inp i32) (param $i0 i32) (param $i1 i32)
+    (local $o i32) (local $end i32) (local $y v128) (local $dy v128)
+    (local.set $o (i32.shl (local.get $i0) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $i1) (i32.const 2)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (if (i32.le_u (i32.add (local.get $o) (i32.const 16)) (local.get $end))
+        (then
+          (call $gelu4 (v128.load (i32.add (local.get $inp) (local.get $o))))
+          (local.set $dy) (local.set $y)
+          (v128.store (i32.add (local.get $out) (local.get $o)) (local.get $y))
+          (local.set $o (i32.add (local.get $o) (i32.const 16))))
+        (else
+          (call $gelu4 (v128.load32_splat (i32.add (local.get $inp) (local.get $o))))
+          (local.set $dy) (local.set $y)
+          (f32.store (i32.add (local.get $out) (local.get $o)) (f32x4.extract_lane 0 (local.get $y)))
+          (local.set $o (i32.add (local.get $o) (i32.const 4)))))
+      (br $l))))
+
+  ;; Elements [i0, i1): dinp += dout * gelu'(inp).
+  (func (export "gelu_bwd") (param $dinp i32) (param $dout i32) (param $inp i32) (param $i0 i32) (param $i1 i32)
+    (local $o i32) (local $end i32) (local $y v128) (local $dy v128) (local $d i32)
+    (local.set $o (i32.shl (local.get $i0) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $i1) (i32.const 2)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (local.set $d (i32.add (local.get $dinp) (local.get $o)))
+      (if (i32.le_u (i32.add (local.get $o) (i32.const 16)) (local.get $end))
+        (then
+          (call $gelu4 (v128.load (i32.add (local.get $inp) (local.get $o))))
+          (local.set $dy) (local.set $y)
+          (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d))
+            (f32x4.mul (v128.load (i32.add (local.get $dout) (local.get $o))) (local.get $dy))))
+          (local.set $o (i32.add (local.get $o) (i32.const 16))))
+        (else
+          (call $gelu4 (v128.load32_splat (i32.add (local.get $inp) (local.get $o))))
+          (local.set $dy) (local.set $y)
+          (f32.store (local.get $d) (f32.add (f32.load (local.get $d))
+            (f32.mul (f32.load (i32.add (local.get $dout) (local.get $o))) (f32x4.extract_lane 0 (local.get $dy)))))
+          (local.set $o (i32.add (local.get $o) (i32.const 4)))))
+      (br $l))))
 )

@@ -15,9 +15,17 @@ export interface TrainWasmKernels {
   ce_stats(logits: number, stats: number, V: number, r0: number, r1: number): void;
   /** Rows [r0, r1) of logits (R, V) in place: x = scale * e^(x - lse), stats (R, 2) f64 = (lse, scale). */
   ce_grad(logits: number, stats: number, V: number, r0: number, r1: number): void;
+  /** Elements [i0, i1) of one AdamW update (params, grads, m, v), f32 constants at c: keep, 1 - beta1, beta2, 1 - beta2, step size, sqrt(1 - beta2^t), eps, gradient scale. */
+  adamw(params: number, grads: number, m: number, v: number, c: number, i0: number, i1: number): void;
+  /** Blocks [b0, b1) of 4096 elements of g (n floats): partials[b] (f64) = sum of squares. */
+  sumsq(g: number, partials: number, n: number, b0: number, b1: number): void;
+  /** Elements [i0, i1): out = gelu(inp), tanh form. */
+  gelu_fwd(out: number, inp: number, i0: number, i1: number): void;
+  /** Elements [i0, i1): dinp += dout * gelu'(inp). */
+  gelu_bwd(dinp: number, dout: number, inp: number, i0: number, i1: number): void;
 }
 
-export const TRAIN_OPS = ['pack_a', 'pack_b', 'gemm', 'ce_stats', 'ce_grad'] as const;
+export const TRAIN_OPS = ['pack_a', 'pack_b', 'gemm', 'ce_stats', 'ce_grad', 'adamw', 'sumsq', 'gelu_fwd', 'gelu_bwd'] as const;
 export type TrainOp = (typeof TRAIN_OPS)[number];
 
 let compiled: WebAssembly.Module | null = null;
