@@ -198,3 +198,36 @@ export function matmulBackwardWeight(
     }
   }
 }
+
+/** Rows in one group of the packed f32 layout (packF32Forward). */
+export const F32_PACK_ROWS = 4;
+
+/**
+ * A weight (OC, C) to the layout the decode kernel streams (C % 4 == 0): groups of 4 rows, and
+ * in each group 4 columns at a time the 4 rows' values side by side, wp (ceil(OC/4), C/4, 4, 4).
+ * The rows that fill the last group are zero. One pass over a group reads its floats in order.
+ */
+export function packF32Forward(
+  wp: Float32Array, // (ceil(OC / 4), C / 4, 4, 4)
+  weight: Float32Array, // (OC, C)
+  OC: number,
+  C: number,
+): void {
+  if (C % 4 !== 0) throw new RangeError(`the packed f32 layout needs rows a multiple of 4 wide (got ${C})`);
+  const groups = Math.ceil(OC / F32_PACK_ROWS);
+  let d = 0;
+  for (let g = 0; g < groups; g++) {
+    for (let k = 0; k < C; k += 4) {
+      for (let r = 0; r < F32_PACK_ROWS; r++) {
+        const o = g * F32_PACK_ROWS + r;
+        const s = o * C + k;
+        const real = o < OC;
+        wp[d] = real ? weight[s]! : 0;
+        wp[d + 1] = real ? weight[s + 1]! : 0;
+        wp[d + 2] = real ? weight[s + 2]! : 0;
+        wp[d + 3] = real ? weight[s + 3]! : 0;
+        d += 4;
+      }
+    }
+  }
+}

@@ -12,8 +12,9 @@ import { swigluForward } from '../kernels/activations';
 import { ropeForward, ropeTables } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
 import { quantizeQ8Forward, packQ8Forward, Q8_BLOCK, Q8_PACK_ROWS } from '../kernels/quantize';
+import { packF32Forward, F32_PACK_ROWS } from '../kernels/matmul';
 import { f32ToF16 } from '../io/dtype';
-import { Arena, createSharedMemory, attentionScratchBytes, q8F32ScratchBytes, MatmulMode } from '../kernels/wasm/kernels';
+import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, MatmulMode } from '../kernels/wasm/kernels';
 import { ComputePool, poolThreads } from './pool';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 
@@ -34,7 +35,9 @@ export interface FastBackendOptions {
 /** One linear layer packed in the shared memory: out (N, OC) = inp (N, C) . W^T + b. */
 interface Linear {
   format: WeightFormat;
-  w: number; // (OC, C) f32 or f16 bits; Q8_0: int8 (ceil(OC/4), C/32, 4, 32) as packQ8Forward
+  /** f32 in packF32Forward's layout (every f32 weight whose width is a multiple of 4). */
+  packed: boolean;
+  w: number; // (OC, C) f32 or f16 bits; packed f32 (ceil(OC/4), C/4, 4, 4); Q8_0 int8 (ceil(OC/4), C/32, 4, 32) as packQ8Forward
   s: number; // Q8_0 scales (ceil(OC/4), C/32, 4), else 0
   bias: number; // (OC) f32, or 0
   C: number;
@@ -60,17 +63,18 @@ interface Acts {
   xs: number; // (R, max width / 32)
   logits: number; // (LOGIT_ROWS, V)
   scratch: number; // (threads, attention scratch)
-  wbuf: number; // (threads, 32, max width) Q8_0 weight blocks expanded to f32 for prefill, or 0
+  wbuf: number; // (threads, 32, max width) packed weight blocks as row-major f32 for prefill, or 0
 }
 
 const LOGIT_ROWS = 8;
 
 /**
- * Tokens from which a Q8_0 product expands weight blocks to f32 (matmul_q8_f32) rather than
- * quantizing the input: the f32 kernel's 4-row tiles then beat the integer dot, whose widened
- * weights leave no registers for tiles.
+ * Tokens from which a product with packed weights expands blocks of 32 rows to row-major f32
+ * (matmul_q8_f32, matmul_f32p_blocks) for the f32 kernel's 4-row tiles, rather than streaming
+ * the packed groups once per token (matmul_q8, matmul_f32p); for Q8_0 the tiles also beat the
+ * integer dot, whose widened weights leave no registers for tiles.
  */
-const Q8_F32_ROWS = 4;
+const TILED_ROWS = 4;
 
 /**
  * Multiply-adds a thread must get before a job is split: waking a thread and waiting for it
@@ -228,13 +232,16 @@ export class FastBackend implements InferenceBackend {
   /** out (N, OC) = inp (N, C) . W^T + b on the pool, in the layer's weight format, stored by `mode` (MatmulMode). */
   private linear(out: number, inp: number, L: Linear, N: number, mode: number): void {
     const minRows = Math.ceil(MIN_MACS_PER_THREAD / (N * L.C));
-    if (L.format === 'f32') {
+    if (L.format === 'f32' && L.packed) {
+      if (N >= TILED_ROWS) this.pool.run('matmul_f32p_blocks', [out, inp, L.w, L.bias, this.acts.wbuf, N, L.C, L.OC, mode], L.OC, 32, minRows);
+      else this.pool.run('matmul_f32p', [out, inp, L.w, L.bias, N, L.C, L.OC, mode], L.OC, F32_PACK_ROWS, minRows);
+    } else if (L.format === 'f32') {
       this.pool.run('matmul_f32', [out, inp, L.w, L.bias, N, L.C, L.OC, mode], L.OC, 4, minRows);
     } else if (L.format === 'f16') {
       this.pool.run('matmul_f16', [out, inp, L.w, L.bias, N, L.C, L.OC, mode], L.OC, 2, minRows);
     } else {
       const { xq, xs, wbuf } = this.acts;
-      if (N >= Q8_F32_ROWS) {
+      if (N >= TILED_ROWS) {
         this.pool.run('matmul_q8_f32', [out, inp, L.w, L.s, L.bias, wbuf, N, L.C, L.OC, mode], L.OC, 32, minRows);
         return;
       }
@@ -307,12 +314,14 @@ function planMemory(c: ModelConfig, opts: FastBackendOptions, threads: number): 
   const linear = (OC: number, C: number, hasBias: boolean): Linear => {
     // Q8_0 blocks run along the input width; a width that is not a multiple of 32 stays f32.
     const fmt: WeightFormat = format === 'q8_0' && C % Q8_BLOCK !== 0 ? 'f32' : format;
-    // Packed Q8_0 holds whole groups of 4 rows (the last one zero-filled).
-    const rows = fmt === 'q8_0' ? Math.ceil(OC / Q8_PACK_ROWS) * Q8_PACK_ROWS : OC;
+    const packed = fmt === 'f32' && C % 4 === 0;
+    // Packed layouts hold whole groups of 4 rows (the last one zero-filled).
+    const group = fmt === 'q8_0' ? Q8_PACK_ROWS : packed ? F32_PACK_ROWS : 1;
+    const rows = Math.ceil(OC / group) * group;
     const wBytes = rows * C * bytesPerWeight(fmt);
     const sBytes = fmt === 'q8_0' ? (rows * C * 4) / Q8_BLOCK : 0;
     weightBytes += wBytes + sBytes;
-    return { format: fmt, w: arena.alloc(wBytes), s: sBytes ? arena.alloc(sBytes) : 0, bias: hasBias ? arena.alloc(OC * 4) : 0, C, OC };
+    return { format: fmt, packed, w: arena.alloc(wBytes), s: sBytes ? arena.alloc(sBytes) : 0, bias: hasBias ? arena.alloc(OC * 4) : 0, C, OC };
   };
   const QKV = qkvWidth(c);
   const FCW = fcWidth(c);
@@ -342,7 +351,7 @@ function planMemory(c: ModelConfig, opts: FastBackendOptions, threads: number): 
     xs: arena.alloc(Math.ceil((rows * maxIn) / Q8_BLOCK) * 4),
     logits: arena.alloc(LOGIT_ROWS * c.vocabSize * 4),
     scratch: arena.alloc(threads * attentionScratchBytes(c.headDim)),
-    wbuf: format === 'q8_0' ? arena.alloc(threads * q8F32ScratchBytes(maxIn)) : 0,
+    wbuf: format === 'f16' ? 0 : arena.alloc(threads * blockScratchBytes(maxIn)),
   };
   return { bytes: arena.size, ctx, rows, format, layers, lmHead, acts, kCache, vCache, weightBytes };
 }
@@ -352,7 +361,8 @@ function packWeights(model: Model, plan: Plan, memory: WebAssembly.Memory): void
   const buf = memory.buffer as unknown as ArrayBuffer;
   const put = (L: Linear, w: Float32Array, b: Float32Array | null): void => {
     const n = L.OC * L.C;
-    if (L.format === 'f32') new Float32Array(buf, L.w, n).set(w);
+    if (L.packed) packF32Forward(new Float32Array(buf, L.w, Math.ceil(L.OC / F32_PACK_ROWS) * F32_PACK_ROWS * L.C), w, L.OC, L.C);
+    else if (L.format === 'f32') new Float32Array(buf, L.w, n).set(w);
     else if (L.format === 'f16') f32ToF16(new Uint16Array(buf, L.w, n), w);
     else {
       const padded = Math.ceil(L.OC / Q8_PACK_ROWS) * Q8_PACK_ROWS * L.C;

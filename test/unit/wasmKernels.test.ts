@@ -2,9 +2,9 @@
 // (odd widths included), run by 1 thread and by a pool of 3.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Arena, createSharedMemory, attentionScratchBytes, q8F32ScratchBytes, MatmulMode } from '../../engine/kernels/wasm/kernels';
+import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, MatmulMode } from '../../engine/kernels/wasm/kernels';
 import { ComputePool } from '../../engine/runtime/pool';
-import { matmulForward } from '../../engine/kernels/matmul';
+import { matmulForward, packF32Forward, F32_PACK_ROWS } from '../../engine/kernels/matmul';
 import { attentionForward } from '../../engine/kernels/attention';
 import { geluForward } from '../../engine/kernels/activations';
 import { quantizeQ8Forward, matmulQ8Forward, packQ8Forward, dequantizeQ8, toF16, fromF16, Q8_PACK_ROWS } from '../../engine/kernels/quantize';
@@ -29,6 +29,13 @@ function put(arena: Arena, data: Float32Array | Uint16Array | Int8Array | Int16A
   const at = arena.alloc(data.byteLength);
   new Uint8Array(memory.buffer, at, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   return at;
+}
+
+/** An f32 weight (OC, C) in the decode kernel's packed layout: its byte offset. */
+function putF32Packed(arena: Arena, w: Float32Array, OC: number, C: number): number {
+  const wp = new Float32Array(Math.ceil(OC / F32_PACK_ROWS) * F32_PACK_ROWS * C);
+  packF32Forward(wp, w, OC, C);
+  return put(arena, wp);
 }
 
 /** Q8_0 weights (OC, C) in the kernels' packed layout: byte offsets of the weights and the scales. */
@@ -56,7 +63,7 @@ for (const threads of [1, 3]) {
   test(`matmul f32 / f16 match the reference (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
     const pool = await poolReady;
     const rand = mulberry32(7 + threads);
-    for (const [N, C, OC] of [[1, 64, 70], [5, 37, 33], [9, 128, 67], [4, 8, 2], [6, 100, 9], [7, 96, 131], [1, 3, 1], [13, 768, 40]] as const) {
+    for (const [N, C, OC] of [[1, 64, 70], [5, 37, 33], [9, 128, 67], [4, 8, 2], [6, 100, 9], [7, 96, 131], [1, 3, 1], [13, 768, 40], [2, 36, 5], [3, 3072, 67]] as const) {
       for (const accum of [0, 1]) {
         const arena = new Arena();
         const x = randn(N * C, rand);
@@ -72,6 +79,18 @@ for (const threads of [1, 3]) {
         const out = put(arena, base);
         pool.run('matmul_f32', [out, xo, put(arena, w), bo, N, C, OC, accum], OC, 4);
         assert.ok(relErr(read(out, N * OC), want) < 1e-5, `f32 N=${N} C=${C} OC=${OC} accum=${accum}`);
+
+        if (C % 4 === 0) {
+          // Packed weights: the decode kernel, then the prefill form (blocks copied back to rows for the tiles).
+          const wp = putF32Packed(arena, w, OC, C);
+          const outP = put(arena, base);
+          pool.run('matmul_f32p', [outP, xo, wp, bo, N, C, OC, accum], OC, F32_PACK_ROWS);
+          assert.ok(relErr(read(outP, N * OC), want) < 1e-5, `f32 packed N=${N} C=${C} OC=${OC} accum=${accum}`);
+          const outB = put(arena, base);
+          const scratch = arena.alloc(threads * blockScratchBytes(C));
+          pool.run('matmul_f32p_blocks', [outB, xo, wp, bo, scratch, N, C, OC, accum], OC, 32);
+          assert.ok(relErr(read(outB, N * OC), want) < 1e-5, `f32 packed blocks N=${N} C=${C} OC=${OC} accum=${accum}`);
+        }
 
         const h = toF16(w);
         const wantH = new Float32Array(N * OC);
@@ -125,7 +144,7 @@ for (const threads of [1, 3]) {
       const wantF = new Float32Array(N * OC);
       matmulForward(wantF, x, wd, bias, N, C, OC);
       const outF = arena.alloc(N * OC * 4);
-      const scratch = arena.alloc(threads * q8F32ScratchBytes(C));
+      const scratch = arena.alloc(threads * blockScratchBytes(C));
       pool.run('matmul_q8_f32', [outF, put(arena, x), wpo, spo, put(arena, bias), scratch, N, C, OC, 0], OC, 32);
       assert.ok(relErr(read(outF, N * OC), wantF) < 1e-5, `q8 weights x f32 rows N=${N} C=${C} OC=${OC}`);
     }
@@ -169,6 +188,12 @@ for (const threads of [1, 3]) {
       const out = arena.alloc(N * OC * 4);
       pool.run('matmul_f32', [out, xo, put(arena, w), bo, N, C, OC, MatmulMode.GELU], OC, 4);
       assert.ok(relErr(read(out, N * OC), want) < 1e-5, `f32 GELU N=${N} C=${C} OC=${OC}`);
+      const wp = putF32Packed(arena, w, OC, C);
+      pool.run('matmul_f32p', [out, xo, wp, bo, N, C, OC, MatmulMode.GELU], OC, F32_PACK_ROWS);
+      assert.ok(relErr(read(out, N * OC), want) < 1e-5, `f32 packed GELU N=${N} C=${C} OC=${OC}`);
+      const blockScratch = arena.alloc(threads * blockScratchBytes(C));
+      pool.run('matmul_f32p_blocks', [out, xo, wp, bo, blockScratch, N, C, OC, MatmulMode.GELU], OC, 32);
+      assert.ok(relErr(read(out, N * OC), want) < 1e-5, `f32 packed blocks GELU N=${N} C=${C} OC=${OC}`);
 
       const h = toF16(w);
       matmulForward(lin, x, fromF16(h), bias, N, C, OC);
@@ -193,7 +218,7 @@ for (const threads of [1, 3]) {
       dequantizeQ8(wd, wq, ws, OC * C);
       matmulForward(lin, x, wd, bias, N, C, OC);
       geluForward(want, lin, lin.length);
-      const scratch = arena.alloc(threads * q8F32ScratchBytes(C));
+      const scratch = arena.alloc(threads * blockScratchBytes(C));
       pool.run('matmul_q8_f32', [out, xo, wpo, spo, bo, scratch, N, C, OC, MatmulMode.GELU], OC, 32);
       assert.ok(relErr(read(out, N * OC), want) < 1e-5, `q8 weights x f32 rows GELU N=${N} C=${C} OC=${OC}`);
     }
@@ -234,4 +259,20 @@ test('packQ8Forward puts 4 rows side by side per block and zero-fills the last g
       assert.equal(sp[tile], o < OC ? s[o * 2 + b] : 0, `scale of row ${o} block ${b}`);
     }
   }
+});
+
+test('packF32Forward puts 4 rows side by side per 4 columns and zero-fills the last group', () => {
+  const OC = 6;
+  const C = 8;
+  const w = Float32Array.from({ length: OC * C }, (_, i) => i + 1);
+  const wp = new Float32Array(8 * C).fill(-1);
+  packF32Forward(wp, w, OC, C);
+  for (let o = 0; o < 8; o++) {
+    for (let k = 0; k < C; k += 4) {
+      const at = (((o >> 2) * (C / 4) + k / 4) * 4 + (o & 3)) * 4;
+      const want = o < OC ? Array.from(w.subarray(o * C + k, o * C + k + 4)) : [0, 0, 0, 0];
+      assert.deepEqual(Array.from(wp.subarray(at, at + 4)), want, `row ${o} columns ${k}..${k + 3}`);
+    }
+  }
+  assert.throws(() => packF32Forward(new Float32Array(12), new Float32Array(6), 2, 3), /multiple of 4/);
 });

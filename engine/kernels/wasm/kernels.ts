@@ -11,6 +11,20 @@ export interface WasmKernels {
    * (MatmulMode): stored, added to out, or stored through GELU.
    */
   matmul_f32(out: number, inp: number, w: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
+  /**
+   * As matmul_f32 for few input rows (decoding), w packed by packF32Forward; columns [a, b)
+   * (a a multiple of 4). C % 4 == 0.
+   */
+  matmul_f32p(out: number, inp: number, w: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
+  /**
+   * As matmul_f32 for many input rows (prefill), w packed by packF32Forward: blocks of 32
+   * rows are copied back to row-major into scratch (blockScratchBytes(C) per thread) for the
+   * tiles; columns [a, b) (a a multiple of 32). C % 4 == 0.
+   */
+  matmul_f32p_blocks(
+    out: number, inp: number, w: number, bias: number, scratch: number, N: number, C: number, OC: number, mode: number,
+    a: number, b: number, tid: number,
+  ): void;
   /** As matmul_f32 with w holding f16 bit patterns (OC, C). */
   matmul_f16(out: number, inp: number, w: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
   /** Rows [a, b) of x (N, C) to Q8_0: xq (N, C) int16, xs (N, C/32) f32 scales. */
@@ -23,7 +37,7 @@ export interface WasmKernels {
   /**
    * out (N, OC) = inp (N, C) f32 . Q8_0 w (packed as for matmul_q8) expanded to f32 (as
    * dequantizeQ8) ^T + bias, columns [a, b) (a a multiple of 32), by `mode`; scratch holds
-   * q8F32ScratchBytes(C) per thread.
+   * blockScratchBytes(C) per thread.
    */
   matmul_q8_f32(
     out: number, inp: number, w: number, ws: number, bias: number, scratch: number, N: number, C: number, OC: number, mode: number,
@@ -44,7 +58,7 @@ export interface WasmKernels {
 export const MatmulMode = { STORE: 0, ACCUMULATE: 1, GELU: 2 } as const;
 
 /** The kernels a pool can run, by index (the index travels through shared memory). */
-export const KERNEL_OPS = ['matmul_f32', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'attention', 'stream_sum', 'flops'] as const;
+export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'attention', 'stream_sum', 'flops'] as const;
 export type KernelOp = (typeof KERNEL_OPS)[number];
 
 /** Bytes of per-thread scratch the attention kernel needs for head width HD. */
@@ -52,8 +66,8 @@ export function attentionScratchBytes(HD: number): number {
   return HD * 4 + 256;
 }
 
-/** Bytes of per-thread scratch matmul_q8_f32 needs for input width C (32 rows of f32). */
-export function q8F32ScratchBytes(C: number): number {
+/** Bytes of per-thread scratch matmul_q8_f32 and matmul_f32p_blocks need for input width C (32 rows of f32). */
+export function blockScratchBytes(C: number): number {
   return 32 * C * 4;
 }
 
