@@ -20,7 +20,6 @@ import { swigluBackward, swigluForward } from '../kernels/activations';
 import { ropeBackward, ropeForward, ropeTables } from '../kernels/rope';
 import { embeddingBackward, embeddingForward } from '../kernels/embedding';
 import { IGNORE_INDEX } from '../kernels/crossEntropy';
-import { loraUpBackward, loraUpForward } from '../kernels/lora';
 import { dropoutBackward, dropoutForward } from '../kernels/dropout';
 import { adapterA, adapterB, type Lora, type LoraAdapter, type LinearSlot } from './lora';
 import { REFERENCE_KERNELS, type TrainKernels } from './trainPool';
@@ -282,7 +281,7 @@ class Pass {
       const x = this.dropped(ad, l, i, inp);
       const u = this.block(l).loraU[i]!;
       this.k.matmulForward(u, x, adapterA(this.lora, this.lora.params, ad), null, this.N, IC, this.lora.options.rank);
-      loraUpForward(out, u, adapterB(this.lora, this.lora.params, ad), this.lora.scale, this.N, this.lora.options.rank, ad.rows, OC, ad.rowOffset);
+      this.k.loraUpForward(out, u, adapterB(this.lora, this.lora.params, ad), this.lora.scale, this.N, this.lora.options.rank, ad.rows, OC, ad.rowOffset);
     }
   }
 
@@ -314,7 +313,7 @@ class Pass {
       if (ad.slot !== slot) continue;
       const du = this.a.du.fill(0);
       const B = adapterB(lora, lora.params, ad);
-      loraUpBackward(du, loraGrads ? adapterB(lora, loraGrads, ad) : null, dout, this.block(l).loraU[i]!, B, lora.scale, this.N, r, ad.rows, OC, ad.rowOffset);
+      this.k.loraUpBackward(du, loraGrads ? adapterB(lora, loraGrads, ad) : null, dout, this.block(l).loraU[i]!, B, lora.scale, this.N, r, ad.rows, OC, ad.rowOffset);
       const x = this.dropped(ad, l, i, inp);
       const A = adapterA(lora, lora.params, ad);
       const dA = loraGrads ? adapterA(lora, loraGrads, ad) : null;

@@ -26,6 +26,7 @@ import { matmulBackward, matmulForward } from '../kernels/matmul';
 import { attentionTrainBackward, attentionTrainForward } from '../kernels/attentionTrain';
 import { IGNORE_INDEX, crossEntropyBackward, crossEntropyForward } from '../kernels/crossEntropy';
 import { geluBackward, geluForward } from '../kernels/activations';
+import { loraUpBackward, loraUpForward } from '../kernels/lora';
 import { Arena, createSharedMemory } from '../kernels/wasm/kernels';
 import { TRAIN_OPS, trainKernelsModule, type TrainOp } from '../kernels/wasm/trainKernels';
 import { ComputePool, poolThreads, type KernelSet } from '../runtime/pool';
@@ -64,6 +65,8 @@ export interface TrainKernels {
   lmHead: LmHeadChunk;
   geluForward: typeof geluForward;
   geluBackward: typeof geluBackward;
+  loraUpForward: typeof loraUpForward;
+  loraUpBackward: typeof loraUpBackward;
 }
 
 /** LmHeadChunk as its three steps: the products of `k`, then the cross-entropy kernels. */
@@ -87,6 +90,8 @@ export const REFERENCE_KERNELS: TrainKernels = {
   lmHead: (...args) => lmHeadWith({ matmulForward, matmulBackward }, ...args),
   geluForward,
   geluBackward,
+  loraUpForward,
+  loraUpBackward,
 };
 
 const TRAIN_KERNELS: KernelSet<TrainOp> = { module: trainKernelsModule, ops: TRAIN_OPS };
@@ -331,10 +336,11 @@ export class TrainPool implements TrainKernels {
     this.pool.run('pack_b', [dst, src, J, K, sj, sk], panels, 1, Math.ceil(MIN_PACK_PER_THREAD / (8 * K)));
   }
 
-  /** out (R, J) rows ldo floats apart [+]= packed a . packed b^T + bias (byte offsets, bias 0: none). */
-  private gemm(out: number, ap: number, bp: number, bias: number, R: number, K: number, J: number, accum: boolean, ldo = J): void {
+  /** out (R, J) rows ldo floats apart [+]= alpha packed a . packed b^T + bias (byte offsets, bias 0: none). */
+  private gemm(out: number, ap: number, bp: number, bias: number, R: number, K: number, J: number, accum: boolean, ldo = J, alpha = 1): void {
     const panels = (J + 7) >> 3;
-    this.pool.run('gemm', [out, ap, bp, bias, R, K, J, ldo, accum ? 1 : 0], panels, 1, Math.ceil(MIN_MACS_PER_THREAD / (8 * R * K)));
+    if (alpha !== 1) this.f32[this.at.consts >> 2] = alpha;
+    this.pool.run('gemm', [out, ap, bp, bias, alpha !== 1 ? this.at.consts : 0, R, K, J, ldo, accum ? 1 : 0], panels, 1, Math.ceil(MIN_MACS_PER_THREAD / (8 * R * K)));
   }
 
   /**
@@ -361,15 +367,15 @@ export class TrainPool implements TrainKernels {
    * out[o + r ldo + j] (R, J) [+]= packed a . packed b^T + bias: in place when `out` is
    * resident, else through the out region (accumulating starts from `out`).
    */
-  private gemmInto(out: Float32Array, o: number, ldo: number, ap: number, bp: number, bias: number, R: number, K: number, J: number, accum: boolean): void {
+  private gemmInto(out: Float32Array, o: number, ldo: number, ap: number, bp: number, bias: number, R: number, K: number, J: number, accum: boolean, alpha = 1): void {
     if (this.isResident(out)) {
-      this.gemm(out.byteOffset + 4 * o, ap, bp, bias, R, K, J, accum, ldo);
+      this.gemm(out.byteOffset + 4 * o, ap, bp, bias, R, K, J, accum, ldo, alpha);
       return;
     }
     const f = this.f32;
     const w = this.at.out >> 2;
     for (let r = 0; r < R && accum; r++) f.set(out.subarray(o + r * ldo, o + r * ldo + J), w + r * J);
-    this.gemm(this.at.out, ap, bp, bias, R, K, J, accum);
+    this.gemm(this.at.out, ap, bp, bias, R, K, J, accum, J, alpha);
     for (let r = 0; r < R; r++) out.set(f.subarray(w + r * J, w + (r + 1) * J), o + r * ldo);
   }
 
@@ -585,6 +591,58 @@ export class TrainPool implements TrainKernels {
         this.headProduct(dqkv, rowBase + vCol, QKV, true, pt, 1, T, src2 + 4 * h * HD, 1, ATT, T, T, HD);
       }
     }
+  }
+
+  /** As kernels/lora.ts loraUpForward: out[:, col : col + rows] += scale u . B^T. */
+  loraUpForward(
+    out: Float32Array, // (N, OC)
+    u: Float32Array, // (N, r)
+    B: Float32Array, // (rows, r)
+    scale: number,
+    N: number,
+    r: number,
+    rows: number,
+    OC: number,
+    col: number,
+  ): void {
+    if (!this.fits(gemmCapacity(N, r, rows))) {
+      loraUpForward(out, u, B, scale, N, r, rows, OC, col);
+      return;
+    }
+    const at = this.at;
+    this.packA(at.ap, this.stage({ data: u, at: 0, si: r, sk: 1 }, N, r), N, r, r, 1);
+    this.packB(at.bp, this.stage({ data: B, at: 0, si: r, sk: 1 }, rows, r), rows, r, r, 1);
+    this.gemmInto(out, col, OC, at.ap, at.bp, 0, N, r, rows, true, scale);
+  }
+
+  /** As kernels/lora.ts loraUpBackward (+=): du = scale dout . B, dB = scale dout^T . u (dB null when frozen). */
+  loraUpBackward(
+    du: Float32Array, // (N, r)
+    dB: Float32Array | null, // (rows, r)
+    dout: Float32Array, // (N, OC)
+    u: Float32Array, // (N, r)
+    B: Float32Array, // (rows, r)
+    scale: number,
+    N: number,
+    r: number,
+    rows: number,
+    OC: number,
+    col: number,
+  ): void {
+    if (!this.fits(largest(gemmCapacity(N, rows, r), gemmCapacity(rows, N, r)))) {
+      loraUpBackward(du, dB, dout, u, B, scale, N, r, rows, OC, col);
+      return;
+    }
+    const at = this.at;
+    // du (N, r) += scale dout[:, col : col + rows] . b^T, b (k, o) = B[o, k]
+    this.packA(at.ap, this.stage({ data: dout, at: col, si: OC, sk: 1 }, N, rows), N, rows, OC, 1);
+    this.packB(at.bp, this.stage({ data: B, at: 0, si: 1, sk: r }, r, rows), r, rows, 1, r);
+    this.gemmInto(du, 0, r, at.ap, at.bp, 0, N, rows, r, true, scale);
+    if (dB === null) return;
+    // dB (rows, r) += scale a . b^T, a (o, n) = dout[n, col + o], b (k, n) = u[n, k]
+    this.packA(at.ap, this.stage({ data: dout, at: col, si: 1, sk: OC }, rows, N), rows, N, 1, OC);
+    this.packB(at.bp, this.stage({ data: u, at: 0, si: 1, sk: r }, r, N), r, N, 1, r);
+    this.gemmInto(dB, 0, r, at.ap, at.bp, 0, rows, N, r, true, scale);
   }
 
   /** As kernels/activations.ts geluForward; on the threads when both buffers are resident. */

@@ -7,6 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { matmulBackward, matmulForward } from '../../engine/kernels/matmul';
 import { geluBackward, geluForward } from '../../engine/kernels/activations';
+import { loraUpBackward, loraUpForward } from '../../engine/kernels/lora';
 import { AdamW, globalNorm } from '../../engine/train/adamw';
 import { TokenDataset } from '../../engine/train/data';
 import { Trainer, TRAINER_DEFAULTS } from '../../engine/train/trainer';
@@ -44,8 +45,11 @@ const SHAPES = [[1, 3, 1], [5, 37, 33], [7, 96, 131], [4, 8, 2], [13, 768, 40], 
 const HEADS = [[2, 5, 2, 2, 8, null], [1, 17, 4, 2, 6, null], [3, 9, 3, 1, 5, 4], [2, 33, 2, 1, 16, null], [1, 1, 1, 1, 3, null]] as const;
 // LM head chunks (rows, C, V): odd vocabularies, one row, a vocabulary under one SIMD panel.
 const LM_HEADS = [[5, 7, 37], [1, 3, 9], [9, 16, 130], [6, 5, 3]] as const;
+// LoRA up projections (N, r, rows, OC, col): a block of columns inside a wider output, odd sizes.
+const LORA_UPS = [[5, 3, 7, 20, 4], [33, 8, 40, 130, 90], [1, 1, 1, 1, 0], [17, 4, 9, 9, 0]] as const;
 const capacity = [
   ...SHAPES.map(([N, C, OC]) => productCapacity(N, C, OC)),
+  ...LORA_UPS.map(([N, r, rows]) => productCapacity(N, r, rows)),
   ...HEADS.map(([, T, NH, KVH, HD]) => attentionCapacity(T, NH, KVH, HD)),
   ...LM_HEADS.map(([rows, C, V]) => headCapacity(rows, C, V)),
 ].reduce(largest);
@@ -138,6 +142,30 @@ for (const [threads, resident] of [[1, false], [3, false], [1, true], [3, true]]
         if (rows > 1) assert.equal(gotL[1], 0, 'an ignored target has no loss');
         assert.ok(relErr(gotX, wantX) < 1e-5, `dx ${shape}: ${relErr(gotX, wantX)}`);
         assert.ok(relErr(gotW, wantW) < 1e-5, `dW ${shape}: ${relErr(gotW, wantW)}`);
+      }
+    }
+  });
+
+  test(`LoRA up projection forward and backward match the reference kernels (${label})`, async () => {
+    const pool = await poolReady;
+    const rand = mulberry32(61 + threads);
+    for (const [N, r, rows, OC, col] of LORA_UPS) {
+      const u = put(pool, randn(N * r, rand));
+      const B = put(pool, randn(rows * r, rand));
+      const start = randn(N * OC, rand);
+      const [want, got] = [start.slice(), put(pool, start.slice())];
+      loraUpForward(want, u, B, 0.75, N, r, rows, OC, col);
+      pool.loraUpForward(got, u, B, 0.75, N, r, rows, OC, col);
+      const shape = `(N ${N}, r ${r}, rows ${rows}, OC ${OC}, col ${col})`;
+      assert.ok(relErr(got, want) < 1e-5, `out ${shape}: ${relErr(got, want)}`);
+      const dout = put(pool, randn(N * OC, rand));
+      const [du0, dB0] = [randn(N * r, rand), randn(rows * r, rand)];
+      for (const frozen of [false, true]) {
+        const [wantU, gotU, wantB, gotB] = [du0.slice(), put(pool, du0.slice()), dB0.slice(), put(pool, dB0.slice())];
+        loraUpBackward(wantU, frozen ? null : wantB, dout, u, B, 0.75, N, r, rows, OC, col);
+        pool.loraUpBackward(gotU, frozen ? null : gotB, dout, u, B, 0.75, N, r, rows, OC, col);
+        assert.ok(relErr(gotU, wantU) < 1e-5, `du ${shape}: ${relErr(gotU, wantU)}`);
+        assert.ok(relErr(gotB, wantB) < 1e-5, `dB ${shape} frozen=${frozen}: ${relErr(gotB, wantB)}`);
       }
     }
   });

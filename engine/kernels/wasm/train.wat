@@ -123,15 +123,16 @@
       (local.set $t (i32.add (local.get $t) (i32.const 1)))
       (br $tLoop))))
 
-  ;; out (R, J) [+]= a (R, K) . b (J, K)^T + bias over b's panels [p0, p1) (columns 8 p0 ..),
-  ;; a packed by pack_a, b by pack_b; out rows ldo floats apart; bias (J) or 0.
+  ;; out (R, J) [+]= alpha a (R, K) . b (J, K)^T + bias over b's panels [p0, p1) (columns 8 p0 ..),
+  ;; a packed by pack_a, b by pack_b; out rows ldo floats apart; bias (J) or 0; alpha the f32
+  ;; at $alpha, or 1 when $alpha is 0. Whole 4 x 8 tiles without bias are stored inline.
   ;; Panels go in blocks that fit L2 (256 KiB); for each block every tile of 4 rows passes over
   ;; its panels: 4 x 8 outputs in 8 vector accumulators, one broadcast per row and k.
   (func (export "gemm")
-    (param $out i32) (param $ap i32) (param $bp i32) (param $bias i32)
+    (param $out i32) (param $ap i32) (param $bp i32) (param $bias i32) (param $alpha i32)
     (param $R i32) (param $K i32) (param $J i32) (param $ldo i32) (param $accum i32)
     (param $p0 i32) (param $p1 i32)
-    (local $ldoB i32) (local $panelB i32) (local $tileB i32) (local $nb i32)
+    (local $ldoB i32) (local $panelB i32) (local $tileB i32) (local $nb i32) (local $av v128)
     (local $q0 i32) (local $q1 i32) (local $r i32) (local $p i32) (local $n i32) (local $o i32) (local $bb i32)
     (local $at i32) (local $ak i32) (local $bk i32) (local $end i32)
     (local $b0 v128) (local $b1 v128) (local $x v128)
@@ -180,11 +181,42 @@
             (local.set $ak (i32.add (local.get $ak) (i32.const 16)))
             (local.set $bk (i32.add (local.get $bk) (i32.const 32)))
             (br $kLoop)))
+          (if (local.get $alpha) (then
+            (local.set $av (v128.load32_splat (local.get $alpha)))
+            (local.set $s00 (f32x4.mul (local.get $s00) (local.get $av))) (local.set $s01 (f32x4.mul (local.get $s01) (local.get $av)))
+            (local.set $s10 (f32x4.mul (local.get $s10) (local.get $av))) (local.set $s11 (f32x4.mul (local.get $s11) (local.get $av)))
+            (local.set $s20 (f32x4.mul (local.get $s20) (local.get $av))) (local.set $s21 (f32x4.mul (local.get $s21) (local.get $av)))
+            (local.set $s30 (f32x4.mul (local.get $s30) (local.get $av))) (local.set $s31 (f32x4.mul (local.get $s31) (local.get $av)))))
           (local.set $n (i32.sub (local.get $J) (i32.shl (local.get $p) (i32.const 3))))
           (if (i32.gt_s (local.get $n) (i32.const 8)) (then (local.set $n (i32.const 8))))
           (local.set $bb (select (i32.add (local.get $bias) (i32.shl (local.get $p) (i32.const 5))) (i32.const 0) (local.get $bias)))
-          ;; Rows past R are padding of the last tile: not stored.
           (local.set $o (i32.add (local.get $out) (i32.add (i32.mul (local.get $r) (local.get $ldoB)) (i32.shl (local.get $p) (i32.const 5)))))
+          (if (i32.and (i32.and (i32.eq (local.get $n) (i32.const 8)) (i32.eqz (local.get $bias)))
+                (i32.le_u (i32.add (local.get $r) (i32.const 4)) (local.get $R)))
+            (then
+              (if (local.get $accum) (then
+                (local.set $s00 (f32x4.add (local.get $s00) (v128.load (local.get $o))))
+                (local.set $s01 (f32x4.add (local.get $s01) (v128.load offset=16 (local.get $o))))
+                (local.set $s10 (f32x4.add (local.get $s10) (v128.load (i32.add (local.get $o) (local.get $ldoB)))))
+                (local.set $s11 (f32x4.add (local.get $s11) (v128.load offset=16 (i32.add (local.get $o) (local.get $ldoB)))))
+                (local.set $s20 (f32x4.add (local.get $s20) (v128.load (i32.add (local.get $o) (i32.shl (local.get $ldoB) (i32.const 1))))))
+                (local.set $s21 (f32x4.add (local.get $s21) (v128.load offset=16 (i32.add (local.get $o) (i32.shl (local.get $ldoB) (i32.const 1))))))
+                (local.set $s30 (f32x4.add (local.get $s30) (v128.load (i32.add (local.get $o) (i32.mul (local.get $ldoB) (i32.const 3))))))
+                (local.set $s31 (f32x4.add (local.get $s31) (v128.load offset=16 (i32.add (local.get $o) (i32.mul (local.get $ldoB) (i32.const 3))))))))
+              (v128.store (local.get $o) (local.get $s00))
+              (v128.store offset=16 (local.get $o) (local.get $s01))
+              (local.set $o (i32.add (local.get $o) (local.get $ldoB)))
+              (v128.store (local.get $o) (local.get $s10))
+              (v128.store offset=16 (local.get $o) (local.get $s11))
+              (local.set $o (i32.add (local.get $o) (local.get $ldoB)))
+              (v128.store (local.get $o) (local.get $s20))
+              (v128.store offset=16 (local.get $o) (local.get $s21))
+              (local.set $o (i32.add (local.get $o) (local.get $ldoB)))
+              (v128.store (local.get $o) (local.get $s30))
+              (v128.store offset=16 (local.get $o) (local.get $s31))
+              (local.set $p (i32.add (local.get $p) (i32.const 1)))
+              (br $pLoop)))
+          ;; Rows past R are padding of the last tile: not stored.
           (call $store8 (local.get $o) (local.get $s00) (local.get $s01) (local.get $n) (local.get $bb) (local.get $accum))
           (if (i32.lt_u (i32.add (local.get $r) (i32.const 1)) (local.get $R)) (then
             (local.set $o (i32.add (local.get $o) (local.get $ldoB)))
