@@ -473,10 +473,10 @@
   (func (export "matmul_q8")
     (param $out i32) (param $xq i32) (param $xs i32) (param $w i32) (param $ws i32) (param $bias i32)
     (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32)
-    (local $nb i32) (local $g i32) (local $n i32) (local $o i32) (local $r i32) (local $e i32)
+    (local $nb i32) (local $n i32) (local $o i32) (local $e i32) (local $half i32)
     (local $x i32) (local $xsp i32) (local $wp i32) (local $sp i32) (local $orow i32)
-    (local $xa v128) (local $xb v128) (local $xc v128) (local $xd v128)
-    (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $w4 v128) (local $w5 v128) (local $w6 v128) (local $w7 v128)
+    (local $xa v128) (local $xb v128)
+    (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128)
     (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128) (local $acc v128)
     (local.set $nb (i32.shr_u (local.get $C) (i32.const 5)))
     (local.set $o (local.get $a))
@@ -493,30 +493,32 @@
         (local.set $acc (v128.const i32x4 0 0 0 0))
         (block $bDone (loop $bLoop
           (br_if $bDone (i32.ge_u (local.get $xsp) (local.get $e)))
-          (local.set $xa (v128.load (local.get $x)))
-          (local.set $xb (v128.load offset=16 (local.get $x)))
-          (local.set $xc (v128.load offset=32 (local.get $x)))
-          (local.set $xd (v128.load offset=48 (local.get $x)))
-          (local.set $w0 (v128.load (local.get $wp)))
-          (local.set $w1 (v128.load offset=16 (local.get $wp)))
-          (local.set $w2 (v128.load offset=32 (local.get $wp)))
-          (local.set $w3 (v128.load offset=48 (local.get $wp)))
-          (local.set $w4 (v128.load offset=64 (local.get $wp)))
-          (local.set $w5 (v128.load offset=80 (local.get $wp)))
-          (local.set $w6 (v128.load offset=96 (local.get $wp)))
-          (local.set $w7 (v128.load offset=112 (local.get $wp)))
-          (local.set $d0 (i32x4.add
-            (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w0)) (local.get $xa)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w0)) (local.get $xb)))
-            (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w1)) (local.get $xc)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w1)) (local.get $xd)))))
-          (local.set $d1 (i32x4.add
-            (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w2)) (local.get $xa)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w2)) (local.get $xb)))
-            (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w3)) (local.get $xc)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w3)) (local.get $xd)))))
-          (local.set $d2 (i32x4.add
-            (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w4)) (local.get $xa)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w4)) (local.get $xb)))
-            (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w5)) (local.get $xc)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w5)) (local.get $xd)))))
-          (local.set $d3 (i32x4.add
-            (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w6)) (local.get $xa)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w6)) (local.get $xb)))
-            (i32x4.add (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w7)) (local.get $xc)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w7)) (local.get $xd)))))
+          (local.set $d0 (v128.const i32x4 0 0 0 0)) (local.set $d1 (v128.const i32x4 0 0 0 0))
+          (local.set $d2 (v128.const i32x4 0 0 0 0)) (local.set $d3 (v128.const i32x4 0 0 0 0))
+          ;; A block in two halves of 16 weights per row, as a loop: the 4 dots are then loop
+          ;; values the compiler must finish per half, where one straight pass over 32 let it
+          ;; hoist all 8 weight loads and spill (in-cache 768x768: 13.1 -> 15.7 GB/s).
+          (local.set $half (i32.add (local.get $wp) (i32.const 32)))
+          (block $hDone (loop $hLoop
+            (br_if $hDone (i32.ge_u (local.get $wp) (local.get $half)))
+            (local.set $xa (v128.load (local.get $x)))
+            (local.set $xb (v128.load offset=16 (local.get $x)))
+            (local.set $w0 (v128.load (local.get $wp)))
+            (local.set $w1 (v128.load offset=32 (local.get $wp)))
+            (local.set $w2 (v128.load offset=64 (local.get $wp)))
+            (local.set $w3 (v128.load offset=96 (local.get $wp)))
+            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w0)) (local.get $xa)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w0)) (local.get $xb)))))
+            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w1)) (local.get $xa)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w1)) (local.get $xb)))))
+            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w2)) (local.get $xa)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w2)) (local.get $xb)))))
+            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $w3)) (local.get $xa)) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $w3)) (local.get $xb)))))
+            (local.set $x (i32.add (local.get $x) (i32.const 32)))
+            (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+            (br $hLoop)))
+          (local.set $wp (i32.add (local.get $wp) (i32.const 96))) ;; past the other 3 rows' second halves
           ;; [r0 l0+l2, r1 l0+l2, r0 l1+l3, r1 l1+l3], the same for rows 2 and 3, then [r0, r1, r2, r3].
           (local.set $d0 (i32x4.add
             (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $d0) (local.get $d1))
@@ -529,9 +531,7 @@
             (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $d0) (local.get $d2))))
           (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d0))
             (f32x4.mul (v128.load (local.get $sp)) (v128.load32_splat (local.get $xsp))))))
-          (local.set $x (i32.add (local.get $x) (i32.const 64)))
           (local.set $xsp (i32.add (local.get $xsp) (i32.const 4)))
-          (local.set $wp (i32.add (local.get $wp) (i32.const 128)))
           (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
           (br $bLoop)))
         (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
