@@ -647,6 +647,8 @@
     (local $kv i32) (local $acc i32) (local $sc i32) (local $j0 i32) (local $j1 i32) (local $j i32)
     (local $HDB i32) (local $scale f32) (local $s f32) (local $bm f64) (local $m f64) (local $l f64) (local $f f64) (local $e f64)
     (local $d i32) (local $o i32) (local $k i32) (local $kend i32) (local $mv v128) (local $lv v128) (local $ev v128)
+    (local $k0 i32) (local $k1 i32) (local $k2 i32) (local $k3 i32) (local $qv v128) (local $mx v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128)
     (local.set $HDB (i32.shl (local.get $HD) (i32.const 2)))
     (local.set $acc (i32.add (local.get $scratch) (i32.mul (local.get $tid) (i32.add (local.get $HDB) (i32.const 256)))))
     (local.set $sc (i32.add (local.get $acc) (local.get $HDB)))
@@ -672,6 +674,44 @@
         (if (i32.gt_s (local.get $j1) (i32.add (local.get $p) (i32.const 1))) (then (local.set $j1 (i32.add (local.get $p) (i32.const 1)))))
         (local.set $bm (f64.const -inf))
         (local.set $j (local.get $j0))
+        ;; Scores of 4 keys at a time (HD % 4 == 0): each load of q serves 4 keys, and the 4
+        ;; dots come out in one vector (key k in lane k). The keys left go one at a time.
+        (if (i32.eqz (i32.and (local.get $HD) (i32.const 3))) (then
+          (local.set $mx (v128.const f32x4 -inf -inf -inf -inf))
+          (block $s4Done (loop $s4Loop
+            (br_if $s4Done (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $j1)))
+            (local.set $k0 (i32.add (local.get $kc) (i32.add (local.get $kv) (i32.mul (local.get $j) (local.get $HDB)))))
+            (local.set $k1 (i32.add (local.get $k0) (local.get $HDB)))
+            (local.set $k2 (i32.add (local.get $k1) (local.get $HDB)))
+            (local.set $k3 (i32.add (local.get $k2) (local.get $HDB)))
+            (local.set $s0 (v128.const i32x4 0 0 0 0)) (local.set $s1 (v128.const i32x4 0 0 0 0))
+            (local.set $s2 (v128.const i32x4 0 0 0 0)) (local.set $s3 (v128.const i32x4 0 0 0 0))
+            (local.set $d (i32.const 0))
+            (block $dDone (loop $dLoop
+              (br_if $dDone (i32.ge_u (local.get $d) (local.get $HDB)))
+              (local.set $qv (v128.load (i32.add (local.get $q) (local.get $d))))
+              (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $k0) (local.get $d))))))
+              (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $k1) (local.get $d))))))
+              (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $k2) (local.get $d))))))
+              (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $k3) (local.get $d))))))
+              (local.set $d (i32.add (local.get $d) (i32.const 16)))
+              (br $dLoop)))
+            (local.set $s0 (f32x4.add
+              (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $s0) (local.get $s1))
+              (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $s0) (local.get $s1))))
+            (local.set $s2 (f32x4.add
+              (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $s2) (local.get $s3))
+              (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $s2) (local.get $s3))))
+            (local.set $s0 (f32x4.mul (f32x4.splat (local.get $scale)) (f32x4.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $s0) (local.get $s2))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $s0) (local.get $s2)))))
+            (v128.store (i32.add (local.get $sc) (i32.shl (i32.sub (local.get $j) (local.get $j0)) (i32.const 2))) (local.get $s0))
+            (local.set $mx (f32x4.max (local.get $mx) (local.get $s0)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $s4Loop)))
+          (local.set $bm (f64.promote_f32 (f32.max
+            (f32.max (f32x4.extract_lane 0 (local.get $mx)) (f32x4.extract_lane 1 (local.get $mx)))
+            (f32.max (f32x4.extract_lane 2 (local.get $mx)) (f32x4.extract_lane 3 (local.get $mx))))))))
         (block $sDone (loop $sLoop
           (br_if $sDone (i32.ge_s (local.get $j) (local.get $j1)))
           (local.set $s (f32.mul (local.get $scale)
@@ -714,6 +754,32 @@
           (local.set $k (i32.add (local.get $k) (i32.const 4)))
           (br $tLoop)))
         (local.set $j (local.get $j0))
+        ;; V rows 4 at a time (HD % 4 == 0): the accumulator is loaded and stored once per 4 keys.
+        (if (i32.eqz (i32.and (local.get $HD) (i32.const 3))) (then
+          (block $v4Done (loop $v4Loop
+            (br_if $v4Done (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $j1)))
+            (local.set $ev (v128.load (i32.add (local.get $sc) (i32.shl (i32.sub (local.get $j) (local.get $j0)) (i32.const 2)))))
+            (local.set $e0 (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $ev) (local.get $ev)))
+            (local.set $e1 (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $ev) (local.get $ev)))
+            (local.set $e2 (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $ev) (local.get $ev)))
+            (local.set $e3 (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $ev) (local.get $ev)))
+            (local.set $k0 (i32.add (local.get $vc) (i32.add (local.get $kv) (i32.mul (local.get $j) (local.get $HDB)))))
+            (local.set $k1 (i32.add (local.get $k0) (local.get $HDB)))
+            (local.set $k2 (i32.add (local.get $k1) (local.get $HDB)))
+            (local.set $k3 (i32.add (local.get $k2) (local.get $HDB)))
+            (local.set $d (i32.const 0))
+            (block $adDone (loop $adLoop
+              (br_if $adDone (i32.ge_u (local.get $d) (local.get $HDB)))
+              (v128.store (i32.add (local.get $acc) (local.get $d)) (f32x4.add
+                (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $d)))
+                  (f32x4.add (f32x4.mul (local.get $e0) (v128.load (i32.add (local.get $k0) (local.get $d))))
+                    (f32x4.mul (local.get $e1) (v128.load (i32.add (local.get $k1) (local.get $d))))))
+                (f32x4.add (f32x4.mul (local.get $e2) (v128.load (i32.add (local.get $k2) (local.get $d))))
+                  (f32x4.mul (local.get $e3) (v128.load (i32.add (local.get $k3) (local.get $d)))))))
+              (local.set $d (i32.add (local.get $d) (i32.const 16)))
+              (br $adLoop)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $v4Loop)))))
         (block $vDone (loop $vLoop
           (br_if $vDone (i32.ge_s (local.get $j) (local.get $j1)))
           (call $axpy (local.get $acc) (f32.load (i32.add (local.get $sc) (i32.shl (i32.sub (local.get $j) (local.get $j0)) (i32.const 2))))
