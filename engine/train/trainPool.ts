@@ -133,6 +133,9 @@ export const POOL_LOGIT_ROWS = 256;
 /** Below this many multiply-adds per thread a product runs in the calling thread alone. */
 const MIN_MACS_PER_THREAD = 1 << 17;
 
+/** Longest K one gemm call runs (see gemm). */
+const K_BLOCK = 1024;
+
 /** Below this many floats per thread packing runs in the calling thread alone. */
 const MIN_PACK_PER_THREAD = 1 << 14;
 
@@ -336,11 +339,22 @@ export class TrainPool implements TrainKernels {
     this.pool.run('pack_b', [dst, src, J, K, sj, sk], panels, 1, Math.ceil(MIN_PACK_PER_THREAD / (8 * K)));
   }
 
-  /** out (R, J) rows ldo floats apart [+]= alpha packed a . packed b^T + bias (byte offsets, bias 0: none). */
+  /**
+   * out (R, J) rows ldo floats apart [+]= alpha packed a . packed b^T + bias (byte offsets,
+   * bias 0: none). A K longer than K_BLOCK runs as equal slices, each accumulating onto the
+   * last: a tile and a panel of one slice stay in cache (the LM head's dx, K = V, streamed
+   * both from memory for every tile-panel pair).
+   */
   private gemm(out: number, ap: number, bp: number, bias: number, R: number, K: number, J: number, accum: boolean, ldo = J, alpha = 1): void {
     const panels = (J + 7) >> 3;
     if (alpha !== 1) this.f32[this.at.consts >> 2] = alpha;
-    this.pool.run('gemm', [out, ap, bp, bias, alpha !== 1 ? this.at.consts : 0, R, K, J, ldo, accum ? 1 : 0], panels, 1, Math.ceil(MIN_MACS_PER_THREAD / (8 * R * K)));
+    const slices = Math.ceil(K / K_BLOCK);
+    const per = Math.ceil(K / slices);
+    for (let k0 = 0; k0 < K; k0 += per) {
+      const kb = Math.min(per, K - k0);
+      const args = [out, ap + 16 * k0, bp + 32 * k0, k0 === 0 ? bias : 0, alpha !== 1 ? this.at.consts : 0, R, kb, J, ldo, accum || k0 > 0 ? 1 : 0, 16 * K, 32 * K];
+      this.pool.run('gemm', args, panels, 1, Math.ceil(MIN_MACS_PER_THREAD / (8 * R * kb)));
+    }
   }
 
   /**

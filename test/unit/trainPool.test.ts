@@ -39,8 +39,9 @@ function relErr(a: Float32Array, b: Float32Array): number {
   return maxAbsDiff(a, b) / scale;
 }
 
-// (N, C, OC): odd widths on every side, one row, rows not a multiple of 4, wide products.
-const SHAPES = [[1, 3, 1], [5, 37, 33], [7, 96, 131], [4, 8, 2], [13, 768, 40], [33, 64, 257], [64, 130, 9], [3, 1, 5]] as const;
+// (N, C, OC): odd widths on every side, one row, rows not a multiple of 4, wide products; a
+// forward (C), an input gradient (OC) and a weight gradient (N) longer than one K slice.
+const SHAPES = [[1, 3, 1], [5, 37, 33], [7, 96, 131], [4, 8, 2], [13, 768, 40], [33, 64, 257], [64, 130, 9], [3, 1, 5], [3, 1100, 9], [4, 5, 2053], [1030, 3, 6]] as const;
 // (B, T, NH, KVH, HD, window): multi-head, grouped-query, odd lengths and widths, a sliding window.
 const HEADS = [[2, 5, 2, 2, 8, null], [1, 17, 4, 2, 6, null], [3, 9, 3, 1, 5, 4], [2, 33, 2, 1, 16, null], [1, 1, 1, 1, 3, null]] as const;
 // LM head chunks (rows, C, V): odd vocabularies, one row, a vocabulary under one SIMD panel.

@@ -126,13 +126,15 @@
   ;; out (R, J) [+]= alpha a (R, K) . b (J, K)^T + bias over b's panels [p0, p1) (columns 8 p0 ..),
   ;; a packed by pack_a, b by pack_b; out rows ldo floats apart; bias (J) or 0; alpha the f32
   ;; at $alpha, or 1 when $alpha is 0. Whole 4 x 8 tiles without bias are stored inline.
+  ;; Tiles of a lie $tileS bytes apart and panels of b $panelS (16 K and 32 K when packed for
+  ;; this K): a caller can run a long K as slices of the packed operands, accumulating.
   ;; Panels go in blocks that fit L2 (256 KiB); for each block every tile of 4 rows passes over
   ;; its panels: 4 x 8 outputs in 8 vector accumulators, one broadcast per row and k.
   (func (export "gemm")
     (param $out i32) (param $ap i32) (param $bp i32) (param $bias i32) (param $alpha i32)
     (param $R i32) (param $K i32) (param $J i32) (param $ldo i32) (param $accum i32)
-    (param $p0 i32) (param $p1 i32)
-    (local $ldoB i32) (local $panelB i32) (local $tileB i32) (local $nb i32) (local $av v128)
+    (param $tileS i32) (param $panelS i32) (param $p0 i32) (param $p1 i32)
+    (local $ldoB i32) (local $panelB i32) (local $nb i32) (local $av v128)
     (local $q0 i32) (local $q1 i32) (local $r i32) (local $p i32) (local $n i32) (local $o i32) (local $bb i32)
     (local $at i32) (local $ak i32) (local $bk i32) (local $end i32)
     (local $b0 v128) (local $b1 v128) (local $x v128)
@@ -140,7 +142,6 @@
     (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
     (local.set $ldoB (i32.shl (local.get $ldo) (i32.const 2)))
     (local.set $panelB (i32.shl (local.get $K) (i32.const 5)))
-    (local.set $tileB (i32.shl (local.get $K) (i32.const 4)))
     (local.set $nb (i32.div_u (i32.const 262144) (select (local.get $panelB) (i32.const 1) (local.get $panelB))))
     (if (i32.eqz (local.get $nb)) (then (local.set $nb (i32.const 1))))
     (local.set $q0 (local.get $p0))
@@ -159,7 +160,7 @@
           (local.set $s10 (v128.const i32x4 0 0 0 0)) (local.set $s11 (v128.const i32x4 0 0 0 0))
           (local.set $s20 (v128.const i32x4 0 0 0 0)) (local.set $s21 (v128.const i32x4 0 0 0 0))
           (local.set $s30 (v128.const i32x4 0 0 0 0)) (local.set $s31 (v128.const i32x4 0 0 0 0))
-          (local.set $bk (i32.add (local.get $bp) (i32.mul (local.get $p) (local.get $panelB))))
+          (local.set $bk (i32.add (local.get $bp) (i32.mul (local.get $p) (local.get $panelS))))
           (local.set $end (i32.add (local.get $bk) (local.get $panelB)))
           (local.set $ak (local.get $at))
           (block $kDone (loop $kLoop
@@ -230,7 +231,7 @@
           (local.set $p (i32.add (local.get $p) (i32.const 1)))
           (br $pLoop)))
         (local.set $r (i32.add (local.get $r) (i32.const 4)))
-        (local.set $at (i32.add (local.get $at) (local.get $tileB)))
+        (local.set $at (i32.add (local.get $at) (local.get $tileS)))
         (br $rLoop)))
       (local.set $q0 (local.get $q1))
       (br $qLoop))))

@@ -9,8 +9,12 @@ export interface TrainWasmKernels {
   pack_a(dst: number, src: number, R: number, K: number, sr: number, sk: number, t0: number, t1: number): void;
   /** Panels [p0, p1) of 8 rows of b (J, K), element (j, k) at src + 4 (j sj + k sk), packed k-major into dst. */
   pack_b(dst: number, src: number, J: number, K: number, sj: number, sk: number, p0: number, p1: number): void;
-  /** out (R, J) [+]= alpha a . b^T + bias over b's panels [p0, p1); a, b packed; out rows ldo floats apart; alpha the f32 at `alpha` (0: 1). */
-  gemm(out: number, ap: number, bp: number, bias: number, alpha: number, R: number, K: number, J: number, ldo: number, accum: number, p0: number, p1: number): void;
+  /**
+   * out (R, J) [+]= alpha a . b^T + bias over b's panels [p0, p1); a, b packed, their tiles and
+   * panels tileS and panelS bytes apart (a slice of K of a longer packing); out rows ldo floats
+   * apart; alpha the f32 at `alpha` (0: 1).
+   */
+  gemm(out: number, ap: number, bp: number, bias: number, alpha: number, R: number, K: number, J: number, ldo: number, accum: number, tileS: number, panelS: number, p0: number, p1: number): void;
   /** Rows [r0, r1) of logits (R, V): stats (R, 2) f64 = (row max, sum of e^(x - max)). */
   ce_stats(logits: number, stats: number, V: number, r0: number, r1: number): void;
   /** Rows [r0, r1) of logits (R, V) in place: x = scale * e^(x - lse), stats (R, 2) f64 = (lse, scale). */
