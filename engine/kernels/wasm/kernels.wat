@@ -31,12 +31,12 @@
         (i64.add (i64.trunc_sat_f64_s (local.get $n)) (i64.const 1023))
         (i64.const 52)))))
 
-  ;; e^x for four x <= 0 in float32: x = n ln2 + r with |r| <= ln2/2 (ln2 in two parts),
-  ;; degree-6 Taylor of e^r (relative error below 3e-7), times 2^n built from the exponent
-  ;; bits. x below -87 counts as -87 (e^-87 ~ 1e-38: nothing beside the largest weight, 1).
+  ;; e^x for four x in float32: x = n ln2 + r with |r| <= ln2/2 (ln2 in two parts), degree-6
+  ;; Taylor of e^r (relative error below 3e-7), times 2^n built from the exponent bits. x is
+  ;; clamped to [-87, 88] (e^-87 ~ 1e-38, e^88 ~ 2e38: 2^n stays a normal float).
   (func $exp4 (param $x v128) (result v128)
     (local $n v128) (local $r v128) (local $p v128)
-    (local.set $x (f32x4.max (local.get $x) (v128.const f32x4 -87 -87 -87 -87)))
+    (local.set $x (f32x4.min (f32x4.max (local.get $x) (v128.const f32x4 -87 -87 -87 -87)) (v128.const f32x4 88 88 88 88)))
     (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))))
     (local.set $r (f32x4.add
       (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
@@ -92,6 +92,27 @@
     (if (i32.eq (local.get $mode) (i32.const 1)) (then (local.set $v (f32.add (f32.load (local.get $out)) (local.get $v)))))
     (if (i32.eq (local.get $mode) (i32.const 2)) (then (local.set $v (f32.demote_f64 (call $gelu (f64.promote_f32 (local.get $v)))))))
     (f32.store (local.get $out) (local.get $v)))
+
+  ;; out[n, o .. o + 4) from the lanes of v as $store does, for the 4-row decode kernels:
+  ;; one vector step (GELU in float32 through $exp4) when all 4 columns are below b, else
+  ;; lane by lane for the columns that are (the last group of a width not a multiple of 4).
+  (func $store4 (param $out i32) (param $v v128) (param $bias i32) (param $o i32) (param $mode i32) (param $b i32)
+    (if (i32.le_u (i32.add (local.get $o) (i32.const 4)) (local.get $b)) (then
+      (if (local.get $bias) (then
+        (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2))))))))
+      (if (i32.eq (local.get $mode) (i32.const 1)) (then (local.set $v (f32x4.add (v128.load (local.get $out)) (local.get $v)))))
+      (if (i32.eq (local.get $mode) (i32.const 2)) (then
+        (local.set $v (f32x4.div (local.get $v) (f32x4.add (v128.const f32x4 1 1 1 1)
+          (call $exp4 (f32x4.mul (v128.const f32x4 -1.5957691216 -1.5957691216 -1.5957691216 -1.5957691216)
+            (f32x4.add (local.get $v) (f32x4.mul (v128.const f32x4 0.044715 0.044715 0.044715 0.044715)
+              (f32x4.mul (local.get $v) (f32x4.mul (local.get $v) (local.get $v))))))))))))
+      (v128.store (local.get $out) (local.get $v))
+      (return)))
+    (call $store (local.get $out) (f32x4.extract_lane 0 (local.get $v)) (local.get $bias) (local.get $o) (local.get $mode))
+    (if (i32.lt_u (i32.add (local.get $o) (i32.const 1)) (local.get $b)) (then
+      (call $store (i32.add (local.get $out) (i32.const 4)) (f32x4.extract_lane 1 (local.get $v)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $mode))))
+    (if (i32.lt_u (i32.add (local.get $o) (i32.const 2)) (local.get $b)) (then
+      (call $store (i32.add (local.get $out) (i32.const 8)) (f32x4.extract_lane 2 (local.get $v)) (local.get $bias) (i32.add (local.get $o) (i32.const 2)) (local.get $mode)))))
 
   ;; out (N, OC) (by mode, $store) = inp (N, C) . w (OC, C)^T + bias, for output columns [a, b).
   ;; Columns go in blocks of 32 weight rows (kept in L2 while every input row passes), inside
@@ -275,13 +296,7 @@
           (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $s0) (local.get $s2))
           (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $s0) (local.get $s2))))
         (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
-        (call $store (local.get $orow) (f32x4.extract_lane 0 (local.get $s0)) (local.get $bias) (local.get $o) (local.get $mode))
-        (if (i32.lt_u (i32.add (local.get $o) (i32.const 1)) (local.get $b)) (then
-          (call $store (i32.add (local.get $orow) (i32.const 4)) (f32x4.extract_lane 1 (local.get $s0)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $mode))))
-        (if (i32.lt_u (i32.add (local.get $o) (i32.const 2)) (local.get $b)) (then
-          (call $store (i32.add (local.get $orow) (i32.const 8)) (f32x4.extract_lane 2 (local.get $s0)) (local.get $bias) (i32.add (local.get $o) (i32.const 2)) (local.get $mode))))
-        (if (i32.lt_u (i32.add (local.get $o) (i32.const 3)) (local.get $b)) (then
-          (call $store (i32.add (local.get $orow) (i32.const 12)) (f32x4.extract_lane 3 (local.get $s0)) (local.get $bias) (i32.add (local.get $o) (i32.const 3)) (local.get $mode))))
+        (call $store4 (local.get $orow) (local.get $s0) (local.get $bias) (local.get $o) (local.get $mode) (local.get $b))
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
         (br $nLoop)))
       (local.set $o (i32.add (local.get $o) (i32.const 4)))
@@ -535,13 +550,7 @@
           (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
           (br $bLoop)))
         (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
-        (call $store (local.get $orow) (f32x4.extract_lane 0 (local.get $acc)) (local.get $bias) (local.get $o) (local.get $mode))
-        (if (i32.lt_u (i32.add (local.get $o) (i32.const 1)) (local.get $b)) (then
-          (call $store (i32.add (local.get $orow) (i32.const 4)) (f32x4.extract_lane 1 (local.get $acc)) (local.get $bias) (i32.add (local.get $o) (i32.const 1)) (local.get $mode))))
-        (if (i32.lt_u (i32.add (local.get $o) (i32.const 2)) (local.get $b)) (then
-          (call $store (i32.add (local.get $orow) (i32.const 8)) (f32x4.extract_lane 2 (local.get $acc)) (local.get $bias) (i32.add (local.get $o) (i32.const 2)) (local.get $mode))))
-        (if (i32.lt_u (i32.add (local.get $o) (i32.const 3)) (local.get $b)) (then
-          (call $store (i32.add (local.get $orow) (i32.const 12)) (f32x4.extract_lane 3 (local.get $acc)) (local.get $bias) (i32.add (local.get $o) (i32.const 3)) (local.get $mode))))
+        (call $store4 (local.get $orow) (local.get $acc) (local.get $bias) (local.get $o) (local.get $mode) (local.get $b))
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
         (br $nLoop)))
       (local.set $o (i32.add (local.get $o) (i32.const 4)))
