@@ -196,7 +196,7 @@ export class FastBackend implements InferenceBackend {
         ropeForward(qkv, this.rope.cos, this.rope.sin, pos, Tc, QKV, 0, c.nHead, HD);
         ropeForward(qkv, this.rope.cos, this.rope.sin, pos, Tc, QKV, c.nHead * HD, c.nKvHead, HD);
       }
-      this.storeKV(kL, vL, qkv, pos, Tc);
+      this.storeKV(kL, vL, a.qkv, pos, Tc);
       if (attention) {
         this.captureAttention(attention, l, kL, vL, pos, Tc, t0, T, keys);
       } else {
@@ -272,22 +272,24 @@ export class FastBackend implements InferenceBackend {
 
 
 
-  /** Copies the new keys and values (already rotated) into the cache at positions [pos, pos + T). */
-  private storeKV(kL: number, vL: number, qkv: Float32Array, pos: number, T: number): void {
+  /** Copies the new keys and values (already rotated) at byte offset qkv into the cache at positions [pos, pos + T). */
+  private storeKV(kL: number, vL: number, qkv: number, pos: number, T: number): void {
     const c = this.config;
     const HD = c.headDim;
     const QKV = qkvWidth(c);
-    const kCol = c.nHead * HD;
+    const kCol = qkv / 4 + c.nHead * HD;
     const vCol = kCol + c.nKvHead * HD;
+    // copyWithin: no view per head and position (decoding copies 2 x nKvHead x nLayer rows a token).
     for (let t = 0; t < T; t++) {
       for (let h = 0; h < c.nKvHead; h++) {
         const dst = (h * this.contextLength + pos + t) * HD;
         const src = t * QKV + h * HD;
-        this.f32.set(qkv.subarray(src + kCol, src + kCol + HD), kL / 4 + dst);
-        this.f32.set(qkv.subarray(src + vCol, src + vCol + HD), vL / 4 + dst);
+        this.f32.copyWithin(kL / 4 + dst, src + kCol, src + kCol + HD);
+        this.f32.copyWithin(vL / 4 + dst, src + vCol, src + vCol + HD);
       }
     }
   }
+
 }
 
 /** Where everything goes in the shared memory, decided before the memory is made. */
