@@ -12,7 +12,7 @@
 // AdamW, the global gradient norm and GELU run on the threads too (train.wat), on resident
 // buffers; their references are train/adamw.ts and kernels/activations.ts.
 // The LM head and the cross-entropy are fused per chunk of rows: the logits stay in shared
-// memory, where the threads turn them into their gradient in place (f32 SIMD exp, f64 sums)
+// memory, where the threads turn them into their gradient in place (f32 SIMD exp once, f64 sums)
 // and the two backward products pack them from there; the head's weight is packed once per pass.
 // Causal attention runs on the same product, one (sequence, head) pair at a time, packing Q, K
 // and V straight out of the staged qkv rows: the scores S = Q K^T, out = P V and, backward,
@@ -406,17 +406,18 @@ export class TrainPool implements TrainKernels {
     const xAt = this.stage({ data: x, at: 0, si: C, sk: 1 }, rows, C);
     this.packA(at.ap, xAt, rows, C, C, 1);
     this.gemm(at.logits, at.ap, at.headW, 0, rows, C, V, false);
-    this.pool.run('ce_stats', [at.logits, at.stats, V], rows);
-    // Per row: (max, sum) -> (lse, scale) for ce_grad; the loss as crossEntropyForward gives it.
+    // ce_stats turns the logits into exponentials: keep each target's logit (in losses) first.
     const lg = at.logits >> 2;
+    for (let i = 0; i < rows; i++) losses[i] = targets[i] === IGNORE_INDEX ? 0 : f[lg + i * V + targets[i]!]!;
+    this.pool.run('ce_stats', [at.logits, at.stats, V], rows);
+    // Per row: (max, sum) -> the loss as crossEntropyForward gives it, and ce_grad's scale.
     const s0 = at.stats >> 3;
     let total = 0;
     for (let i = 0; i < rows; i++) {
       const t = targets[i]!;
-      const lse = st[s0 + 2 * i]! + Math.log(st[s0 + 2 * i + 1]!);
-      st[s0 + 2 * i] = lse;
-      st[s0 + 2 * i + 1] = t === IGNORE_INDEX ? 0 : (dloss ?? 0);
-      losses[i] = t === IGNORE_INDEX ? 0 : lse - f[lg + i * V + t]!;
+      const sum = st[s0 + 2 * i + 1]!;
+      st[s0 + 2 * i + 1] = t === IGNORE_INDEX ? 0 : (dloss ?? 0) / sum;
+      losses[i] = t === IGNORE_INDEX ? 0 : st[s0 + 2 * i]! + Math.log(sum) - losses[i]!;
       total += losses[i]!;
     }
     if (dloss === null) return total;

@@ -256,7 +256,8 @@
       (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
 
   ;; Softmax statistics of rows [r0, r1) of logits (R, V): stats (R, 2) f64 = (max, sum of
-  ;; e^(x - max)), the sum accumulated in f64 over the whole vocabulary.
+  ;; e^(x - max)), the sum accumulated in f64 over the whole vocabulary; each logit becomes
+  ;; its e^(x - max) in place (ce_grad then only scales them).
   (func (export "ce_stats") (param $logits i32) (param $stats i32) (param $V i32) (param $r0 i32) (param $r1 i32)
     (local $r i32) (local $x i32) (local $end4 i32) (local $end i32) (local $m v128) (local $max f32)
     (local $e v128) (local $s0 v128) (local $s1 v128) (local $sum f64)
@@ -285,6 +286,7 @@
       (block $sDone (loop $sLoop
         (br_if $sDone (i32.ge_u (local.get $x) (local.get $end4)))
         (local.set $e (call $exp4 (f32x4.sub (v128.load (local.get $x)) (local.get $m))))
+        (v128.store (local.get $x) (local.get $e))
         (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $e))))
         (local.set $s1 (f64x2.add (local.get $s1) (f64x2.promote_low_f32x4
           (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e) (local.get $e)))))
@@ -294,8 +296,8 @@
       (local.set $sum (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
       (block $uDone (loop $uLoop
         (br_if $uDone (i32.ge_u (local.get $x) (local.get $end)))
-        (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (f32x4.extract_lane 0
-          (call $exp4 (f32x4.sub (v128.load32_splat (local.get $x)) (local.get $m)))))))
+        (f32.store (local.get $x) (f32x4.extract_lane 0 (call $exp4 (f32x4.sub (v128.load32_splat (local.get $x)) (local.get $m)))))
+        (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (f32.load (local.get $x)))))
         (local.set $x (i32.add (local.get $x) (i32.const 4)))
         (br $uLoop)))
       (f64.store (i32.add (local.get $stats) (i32.shl (local.get $r) (i32.const 4))) (f64.promote_f32 (local.get $max)))
@@ -303,33 +305,31 @@
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rLoop))))
 
-  ;; Rows [r0, r1) of logits (R, V) become scale * softmax: x = scale * e^(x - lse), with
-  ;; stats (R, 2) f64 holding (lse, scale) per row (scale 0 clears an ignored row).
+;; Rows [r0, r1) of ce_stats' exponentials (R, V) scaled in place: x *= the f32 of stats[r, 1]
+  ;; (the row's d loss / sum: its softmax times d loss; 0 clears an ignored row).
   (func (export "ce_grad") (param $logits i32) (param $stats i32) (param $V i32) (param $r0 i32) (param $r1 i32)
-    (local $r i32) (local $x i32) (local $end4 i32) (local $end i32) (local $lse v128) (local $scale v128)
+    (local $r i32) (local $x i32) (local $end4 i32) (local $end i32) (local $scale v128)
     (local.set $r (local.get $r0))
     (block $rDone (loop $rLoop
       (br_if $rDone (i32.ge_u (local.get $r) (local.get $r1)))
       (local.set $x (i32.add (local.get $logits) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
       (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $V) (i32.const -4)) (i32.const 2))))
       (local.set $end (i32.add (local.get $x) (i32.shl (local.get $V) (i32.const 2))))
-      (local.set $lse (f32x4.splat (f32.demote_f64 (f64.load (i32.add (local.get $stats) (i32.shl (local.get $r) (i32.const 4)))))))
       (local.set $scale (f32x4.splat (f32.demote_f64 (f64.load offset=8 (i32.add (local.get $stats) (i32.shl (local.get $r) (i32.const 4)))))))
       (block $gDone (loop $gLoop
         (br_if $gDone (i32.ge_u (local.get $x) (local.get $end4)))
-        (v128.store (local.get $x) (f32x4.mul (local.get $scale) (call $exp4 (f32x4.sub (v128.load (local.get $x)) (local.get $lse)))))
+        (v128.store (local.get $x) (f32x4.mul (local.get $scale) (v128.load (local.get $x))))
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
         (br $gLoop)))
       (block $tDone (loop $tLoop
         (br_if $tDone (i32.ge_u (local.get $x) (local.get $end)))
-        (f32.store (local.get $x) (f32x4.extract_lane 0 (f32x4.mul (local.get $scale)
-          (call $exp4 (f32x4.sub (v128.load32_splat (local.get $x)) (local.get $lse))))))
+        (f32.store (local.get $x) (f32.mul (f32x4.extract_lane 0 (local.get $scale)) (f32.load (local.get $x))))
         (local.set $x (i32.add (local.get $x) (i32.const 4)))
         (br $tLoop)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rLoop))))
 
-  ;; The optimizer and element-wise kernels below work on items that are elements (or blocks
+    ;; The optimizer and element-wise kernels below work on items that are elements (or blocks
   ;; of them) of buffers resident in the shared memory, four lanes at a time with a scalar tail
   ;; run through the same code (load32_splat, lane 0 stored). Plain TypeScript references:
   ;; train/adamw.ts and kernels/activations.ts.

@@ -15,9 +15,9 @@ export interface TrainWasmKernels {
    * apart; alpha the f32 at `alpha` (0: 1).
    */
   gemm(out: number, ap: number, bp: number, bias: number, alpha: number, R: number, K: number, J: number, ldo: number, accum: number, tileS: number, panelS: number, p0: number, p1: number): void;
-  /** Rows [r0, r1) of logits (R, V): stats (R, 2) f64 = (row max, sum of e^(x - max)). */
+  /** Rows [r0, r1) of logits (R, V): stats (R, 2) f64 = (row max, sum of e^(x - max)); each logit becomes e^(x - max) in place. */
   ce_stats(logits: number, stats: number, V: number, r0: number, r1: number): void;
-  /** Rows [r0, r1) of logits (R, V) in place: x = scale * e^(x - lse), stats (R, 2) f64 = (lse, scale). */
+  /** Rows [r0, r1) of ce_stats' exponentials (R, V) in place: x *= stats[r, 1] (f64, stored as f32). */
   ce_grad(logits: number, stats: number, V: number, r0: number, r1: number): void;
   /** Elements [i0, i1) of one AdamW update (params, grads, m, v), f32 constants at c: keep, 1 - beta1, beta2, 1 - beta2, step size, sqrt(1 - beta2^t), eps, gradient scale. */
   adamw(params: number, grads: number, m: number, v: number, c: number, i0: number, i1: number): void;
