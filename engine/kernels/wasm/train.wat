@@ -11,6 +11,21 @@
 (module
   (import "env" "memory" (memory 1 65536 shared))
 
+  ;; Stores the 4 x 4 block whose rows are r0..r3 transposed: column i at dst + i stride.
+  (func $t4 (param $dst i32) (param $stride i32) (param $r0 v128) (param $r1 v128) (param $r2 v128) (param $r3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+    (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+    (local.set $t2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+    (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+    (v128.store (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+    (local.set $dst (i32.add (local.get $dst) (local.get $stride)))
+    (v128.store (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+    (local.set $dst (i32.add (local.get $dst) (local.get $stride)))
+    (v128.store (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t2) (local.get $t3)))
+    (local.set $dst (i32.add (local.get $dst) (local.get $stride)))
+    (v128.store (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t2) (local.get $t3))))
+
   ;; Panels [p0, p1) of b (J, K), element (j, k) at src + 4 (j sj + k sk), into dst: panel p
   ;; is (K, 8) floats, dst[p, k, c] = b[8 p + c, k], zeros for 8 p + c >= J.
   (func (export "pack_b")
@@ -33,6 +48,35 @@
             (local.set $s (i32.add (local.get $s) (local.get $skB)))
             (local.set $d (i32.add (local.get $d) (i32.const 32)))
             (br $kLoop))))
+        (else (if (i32.and (i32.eq (local.get $sk) (i32.const 1)) (i32.le_u (i32.shl (i32.add (local.get $p) (i32.const 1)) (i32.const 3)) (local.get $J)))
+        (then
+          ;; Eight row-major rows: 4 x 4 blocks transposed, four k at a time, then the last k one by one.
+          (local.set $s (i32.add (local.get $src) (i32.shl (i32.mul (i32.shl (local.get $p) (i32.const 3)) (local.get $sj)) (i32.const 2))))
+          (local.set $j (i32.shl (local.get $sj) (i32.const 2)))
+          (local.set $k (i32.const 0))
+          (block $k4Done (loop $k4Loop
+            (br_if $k4Done (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $K)))
+            (call $t4 (local.get $d) (i32.const 32)
+              (v128.load (local.get $s)) (v128.load (i32.add (local.get $s) (local.get $j)))
+              (v128.load (i32.add (local.get $s) (i32.shl (local.get $j) (i32.const 1)))) (v128.load (i32.add (local.get $s) (i32.mul (local.get $j) (i32.const 3)))))
+            (call $t4 (i32.add (local.get $d) (i32.const 16)) (i32.const 32)
+              (v128.load (i32.add (local.get $s) (i32.shl (local.get $j) (i32.const 2)))) (v128.load (i32.add (local.get $s) (i32.mul (local.get $j) (i32.const 5))))
+              (v128.load (i32.add (local.get $s) (i32.mul (local.get $j) (i32.const 6)))) (v128.load (i32.add (local.get $s) (i32.mul (local.get $j) (i32.const 7)))))
+            (local.set $s (i32.add (local.get $s) (i32.const 16)))
+            (local.set $d (i32.add (local.get $d) (i32.const 128)))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (br $k4Loop)))
+          (block $k1Done (loop $k1Loop
+            (br_if $k1Done (i32.ge_u (local.get $d) (local.get $end)))
+            (local.set $c (i32.const 0))
+            (block $cDone1 (loop $cLoop1
+              (br_if $cDone1 (i32.ge_u (local.get $c) (i32.const 8)))
+              (f32.store (i32.add (local.get $d) (i32.shl (local.get $c) (i32.const 2))) (f32.load (i32.add (local.get $s) (i32.mul (local.get $c) (local.get $j)))))
+              (local.set $c (i32.add (local.get $c) (i32.const 1)))
+              (br $cLoop1)))
+            (local.set $s (i32.add (local.get $s) (i32.const 4)))
+            (local.set $d (i32.add (local.get $d) (i32.const 32)))
+            (br $k1Loop))))
         (else
           ;; One row of b at a time (in order along k when sk = 1), zeros past J.
           (local.set $c (i32.const 0))
@@ -48,7 +92,7 @@
               (local.set $k (i32.add (local.get $k) (i32.const 32)))
               (br $kLoop2)))
             (local.set $c (i32.add (local.get $c) (i32.const 1)))
-            (br $cLoop)))))
+            (br $cLoop)))))))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $pLoop))))
 
@@ -105,6 +149,30 @@
             (local.set $s (i32.add (local.get $s) (local.get $skB)))
             (local.set $d (i32.add (local.get $d) (i32.const 16)))
             (br $kLoop))))
+        (else (if (i32.and (i32.eq (local.get $sk) (i32.const 1)) (i32.le_u (i32.shl (i32.add (local.get $t) (i32.const 1)) (i32.const 2)) (local.get $R)))
+        (then
+          ;; Four row-major rows: 4 x 4 blocks transposed, then the last k one by one.
+          (local.set $s (i32.add (local.get $src) (i32.shl (i32.mul (i32.shl (local.get $t) (i32.const 2)) (local.get $sr)) (i32.const 2))))
+          (local.set $r (i32.shl (local.get $sr) (i32.const 2)))
+          (local.set $i (i32.const 0))
+          (block $k4Done (loop $k4Loop
+            (br_if $k4Done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $K)))
+            (call $t4 (local.get $d) (i32.const 16)
+              (v128.load (local.get $s)) (v128.load (i32.add (local.get $s) (local.get $r)))
+              (v128.load (i32.add (local.get $s) (i32.shl (local.get $r) (i32.const 1)))) (v128.load (i32.add (local.get $s) (i32.mul (local.get $r) (i32.const 3)))))
+            (local.set $s (i32.add (local.get $s) (i32.const 16)))
+            (local.set $d (i32.add (local.get $d) (i32.const 64)))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $k4Loop)))
+          (block $k1Done (loop $k1Loop
+            (br_if $k1Done (i32.ge_u (local.get $d) (local.get $end)))
+            (f32.store (local.get $d) (f32.load (local.get $s)))
+            (f32.store offset=4 (local.get $d) (f32.load (i32.add (local.get $s) (local.get $r))))
+            (f32.store offset=8 (local.get $d) (f32.load (i32.add (local.get $s) (i32.shl (local.get $r) (i32.const 1)))))
+            (f32.store offset=12 (local.get $d) (f32.load (i32.add (local.get $s) (i32.mul (local.get $r) (i32.const 3)))))
+            (local.set $s (i32.add (local.get $s) (i32.const 4)))
+            (local.set $d (i32.add (local.get $d) (i32.const 16)))
+            (br $k1Loop))))
         (else
           (local.set $i (i32.const 0))
           (block $iDone (loop $iLoop
@@ -119,7 +187,7 @@
               (local.set $d (i32.add (local.get $d) (i32.const 16)))
               (br $kLoop2)))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
-            (br $iLoop)))))
+            (br $iLoop)))))))
       (local.set $t (i32.add (local.get $t) (i32.const 1)))
       (br $tLoop))))
 
