@@ -1,12 +1,11 @@
 // The fast JS backend: the same forward pass as JsBackend (the reference), with the matrix
-// products (GELU fused into the MLP's first) and attention in WebAssembly SIMD kernels split
-// across a pool of threads.
+// products (GELU fused into the MLP's first), attention and norms in WebAssembly SIMD kernels
+// split across a pool of threads.
 // Weights are packed once at load into one shared memory, in f32, f16 or Q8_0; activations
 // and the KV cache (layer, kv_head, position, head_dim) live there too, so no thread copies.
-// Norms, embeddings, RoPE and SwiGLU stay in TypeScript (O(T C) work, read in place).
+// Embeddings, RoPE and SwiGLU stay in TypeScript (O(T C) work, read in place).
 import { qkvWidth, fcWidth, type ModelConfig } from '../model/config';
 import type { Model } from '../model/model';
-import { normForward } from '../kernels/norms';
 import { embeddingForward } from '../kernels/embedding';
 import { swigluForward } from '../kernels/activations';
 import { ropeForward, ropeTables } from '../kernels/rope';
@@ -14,7 +13,7 @@ import { attentionForward } from '../kernels/attention';
 import { quantizeQ8Forward, packQ8Forward, Q8_BLOCK, Q8_PACK_ROWS } from '../kernels/quantize';
 import { packF32Forward, F32_PACK_ROWS } from '../kernels/matmul';
 import { f32ToF16 } from '../io/dtype';
-import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, MatmulMode } from '../kernels/wasm/kernels';
+import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, f32Bits, MatmulMode } from '../kernels/wasm/kernels';
 import { ComputePool, poolThreads } from './pool';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 
@@ -44,7 +43,15 @@ interface Linear {
   OC: number;
 }
 
+/** A norm's weights in the shared memory (the kernel reads them there): byte offsets, bias 0 if none. */
+interface NormWeights {
+  w: number; // (C)
+  b: number; // (C) or 0
+}
+
 interface LayerWeights {
+  ln1: NormWeights;
+  ln2: NormWeights;
   qkv: Linear;
   attnOut: Linear;
   fc: Linear;
@@ -98,6 +105,7 @@ export class FastBackend implements InferenceBackend {
   private readonly pool: ComputePool;
   private readonly f32: Float32Array;
   private readonly layers: LayerWeights[];
+  private readonly lnf: NormWeights;
   private readonly lmHead: Linear;
   private readonly acts: Acts;
   private readonly rows: number;
@@ -116,6 +124,7 @@ export class FastBackend implements InferenceBackend {
     this.weightFormat = plan.format;
     this.rows = plan.rows;
     this.layers = plan.layers;
+    this.lnf = plan.lnf;
     this.lmHead = plan.lmHead;
     this.acts = plan.acts;
     this.kCache = plan.kCache;
@@ -180,17 +189,15 @@ export class FastBackend implements InferenceBackend {
     const a = this.acts;
     const view = (at: number, n: number): Float32Array => f.subarray(at / 4, at / 4 + n);
     const x = view(a.x, Tc * C);
-    const xn = view(a.xn, Tc * C);
     const qkv = view(a.qkv, Tc * QKV);
     const perLayer = c.nKvHead * this.contextLength * HD * 4;
     embeddingForward(x, tokens, this.model.views.wte, this.model.views.wpe, 1, tokens.length, this.config.hidden, pos);
     for (let l = 0; l < c.nLayer; l++) {
-      const p = this.model.views.layers[l]!;
       const w = this.layers[l]!;
       const kL = this.kCache + l * perLayer;
       const vL = this.vCache + l * perLayer;
       // x = x + attn(norm1(x))
-      normForward(this.config.norm, xn, x, p.ln1w, p.ln1b, Tc, this.config.hidden, this.config.normEps);
+      this.norm(w.ln1, Tc);
       this.linear(a.qkv, a.xn, w.qkv, Tc, MatmulMode.STORE);
       if (this.rope) {
         ropeForward(qkv, this.rope.cos, this.rope.sin, pos, Tc, QKV, 0, c.nHead, HD);
@@ -205,7 +212,7 @@ export class FastBackend implements InferenceBackend {
       }
       this.linear(a.x, a.att, w.attnOut, Tc, MatmulMode.ACCUMULATE);
       // x = x + mlp(norm2(x))
-      normForward(this.config.norm, xn, x, p.ln2w, p.ln2b, Tc, this.config.hidden, this.config.normEps);
+      this.norm(w.ln2, Tc);
       if (c.mlp === 'swiglu') {
         this.linear(a.fc, a.xn, w.fc, Tc, MatmulMode.STORE);
         swigluForward(view(a.act, Tc * c.ffn), view(a.fc, Tc * 2 * c.ffn), Tc, c.ffn);
@@ -215,7 +222,14 @@ export class FastBackend implements InferenceBackend {
         this.linear(a.x, a.fc, w.proj, Tc, MatmulMode.ACCUMULATE);
       }
     }
-    normForward(this.config.norm, xn, x, this.model.views.lnfw, this.model.views.lnfb, Tc, this.config.hidden, this.config.normEps);
+    this.norm(this.lnf, Tc);
+  }
+
+  /** xn (Tc, C) = norm(x) with the model's kind of norm (the kernel, on the pool for a long chunk). */
+  private norm(L: NormWeights, Tc: number): void {
+    const c = this.config;
+    const args = [this.acts.xn, this.acts.x, L.w, L.b, c.hidden, f32Bits(c.normEps), c.norm === 'rmsnorm' ? 1 : 0];
+    this.pool.run('norm', args, Tc, 1, Math.ceil(MIN_MACS_PER_THREAD / c.hidden));
   }
 
   /** Logits of rows [r0, r0 + n) of the chunk's normalised states into out rows [o0, o0 + n). */
@@ -299,6 +313,7 @@ interface Plan {
   rows: number;
   format: WeightFormat;
   layers: LayerWeights[];
+  lnf: NormWeights;
   lmHead: Linear;
   acts: Acts;
   kCache: number;
@@ -328,15 +343,20 @@ function planMemory(c: ModelConfig, opts: FastBackendOptions, threads: number): 
   const QKV = qkvWidth(c);
   const FCW = fcWidth(c);
   const attnW = c.nHead * c.headDim;
+  // RMSNorm has no bias; a LayerNorm without one gets zeros.
+  const norm = (): NormWeights => ({ w: arena.alloc(c.hidden * 4), b: c.norm === 'layernorm' ? arena.alloc(c.hidden * 4) : 0 });
   const layers: LayerWeights[] = [];
   for (let l = 0; l < c.nLayer; l++) {
     layers.push({
+      ln1: norm(),
+      ln2: norm(),
       qkv: linear(QKV, c.hidden, c.qkvBias),
       attnOut: linear(c.hidden, attnW, c.attnOutBias),
       fc: linear(FCW, c.hidden, c.mlpBias),
       proj: linear(c.hidden, c.ffn, c.mlpBias),
     });
   }
+  const lnf = norm();
   const lmHead = linear(c.vocabSize, c.hidden, false);
   const kvBytes = c.nLayer * c.nKvHead * ctx * c.headDim * 4;
   const kCache = arena.alloc(kvBytes);
@@ -355,7 +375,7 @@ function planMemory(c: ModelConfig, opts: FastBackendOptions, threads: number): 
     scratch: arena.alloc(threads * attentionScratchBytes(c.headDim)),
     wbuf: format === 'f16' ? 0 : arena.alloc(threads * blockScratchBytes(maxIn)),
   };
-  return { bytes: arena.size, ctx, rows, format, layers, lmHead, acts, kCache, vCache, weightBytes };
+  return { bytes: arena.size, ctx, rows, format, layers, lnf, lmHead, acts, kCache, vCache, weightBytes };
 }
 
 /** Copies (and converts) the model's weights into their planned places. */
@@ -372,10 +392,17 @@ function packWeights(model: Model, plan: Plan, memory: WebAssembly.Memory): void
     }
     if (b !== null && L.bias) new Float32Array(buf, L.bias, L.OC).set(b);
   };
+  const putNorm = (L: NormWeights, w: Float32Array, b: Float32Array | null): void => {
+    new Float32Array(buf, L.w, w.length).set(w);
+    if (b !== null && L.b) new Float32Array(buf, L.b, b.length).set(b);
+  };
   const v = model.views;
+  putNorm(plan.lnf, v.lnfw, v.lnfb);
   for (let l = 0; l < plan.layers.length; l++) {
     const p = v.layers[l]!;
     const w = plan.layers[l]!;
+    putNorm(w.ln1, p.ln1w, p.ln1b);
+    putNorm(w.ln2, p.ln2w, p.ln2b);
     put(w.qkv, p.qkvw, p.qkvb);
     put(w.attnOut, p.attnOutW, p.attnOutB);
     put(w.fc, p.fcw, p.fcb);

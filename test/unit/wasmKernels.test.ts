@@ -2,7 +2,8 @@
 // (odd widths included), run by 1 thread and by a pool of 3.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, MatmulMode } from '../../engine/kernels/wasm/kernels';
+import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, f32Bits, MatmulMode } from '../../engine/kernels/wasm/kernels';
+import { normForward } from '../../engine/kernels/norms';
 import { ComputePool } from '../../engine/runtime/pool';
 import { matmulForward, packF32Forward, F32_PACK_ROWS } from '../../engine/kernels/matmul';
 import { attentionForward } from '../../engine/kernels/attention';
@@ -147,6 +148,28 @@ for (const threads of [1, 3]) {
       const scratch = arena.alloc(threads * blockScratchBytes(C));
       pool.run('matmul_q8_f32', [outF, put(arena, x), wpo, spo, put(arena, bias), scratch, N, C, OC, 0], OC, 32);
       assert.ok(relErr(read(outF, N * OC), wantF) < 1e-5, `q8 weights x f32 rows N=${N} C=${C} OC=${OC}`);
+    }
+  });
+
+  test(`LayerNorm and RMSNorm match the reference (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
+    const pool = await poolReady;
+    const rand = mulberry32(19 + threads);
+    for (const [N, C] of [[1, 768], [5, 37], [9, 64], [3, 3], [17, 130]] as const) {
+      for (const kind of ['layernorm', 'rmsnorm'] as const) {
+        for (const withBias of kind === 'layernorm' ? [true, false] : [false]) {
+          const arena = new Arena();
+          const x = randn(N * C, rand, 4);
+          for (let i = 0; i < C; i++) x[i] = x[i]! + 10; // a row far from zero mean
+          const w = randn(C, rand);
+          const bias = withBias ? randn(C, rand) : null;
+          const want = new Float32Array(N * C);
+          normForward(kind, want, x, w, bias, N, C, 1e-5);
+          const out = arena.alloc(N * C * 4);
+          const args = [out, put(arena, x), put(arena, w), bias ? put(arena, bias) : 0, C, f32Bits(1e-5), kind === 'rmsnorm' ? 1 : 0];
+          pool.run('norm', args, N);
+          assert.ok(maxAbsDiff(read(out, N * C), want) < 1e-6, `${kind} N=${N} C=${C} bias=${withBias}`);
+        }
+      }
     }
   });
 

@@ -43,6 +43,11 @@ export interface WasmKernels {
     out: number, inp: number, w: number, ws: number, bias: number, scratch: number, N: number, C: number, OC: number, mode: number,
     a: number, b: number, tid: number,
   ): void;
+  /**
+   * Rows [a, b) of inp (N, C) through LayerNorm (w, bias; bias 0 = none) or, with rms = 1,
+   * RMSNorm (w), into out; eps as its float32 bits (f32Bits).
+   */
+  norm(out: number, inp: number, w: number, bias: number, C: number, epsBits: number, rms: number, a: number, b: number): void;
   /** Fused causal attention over the KV cache for work items [a, b) = t * NH + h. */
   attention(
     out: number, qkv: number, kc: number, vc: number, scratch: number, pos: number, NH: number, KVH: number, HD: number,
@@ -58,8 +63,17 @@ export interface WasmKernels {
 export const MatmulMode = { STORE: 0, ACCUMULATE: 1, GELU: 2 } as const;
 
 /** The kernels a pool can run, by index (the index travels through shared memory). */
-export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'attention', 'stream_sum', 'flops'] as const;
+export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'norm', 'attention', 'stream_sum', 'flops'] as const;
 export type KernelOp = (typeof KERNEL_OPS)[number];
+
+const F32_BITS = new Float32Array(1);
+const I32_OF_F32 = new Int32Array(F32_BITS.buffer);
+
+/** The bits of x as a float32, for a float argument through the pool's i32 argument slots. */
+export function f32Bits(x: number): number {
+  F32_BITS[0] = x;
+  return I32_OF_F32[0]!;
+}
 
 /** Bytes of per-thread scratch the attention kernel needs for head width HD. */
 export function attentionScratchBytes(HD: number): number {

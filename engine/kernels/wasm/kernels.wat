@@ -808,6 +808,79 @@
       (local.set $item (i32.add (local.get $item) (i32.const 1)))
       (br $itemLoop))))
 
+  ;; Rows [a, b) of inp (N, C) normalised into out: LayerNorm ((x - mean) / sqrt(var + eps) * w
+  ;; + bias, bias 0 meaning none) or, with rms = 1, RMSNorm (x / sqrt(mean(x^2) + eps) * w).
+  ;; eps comes as its float32 bits (pool arguments are i32). float64 throughout as in
+  ;; normForward, the sums in 4 running parts (a single chain of float64 adds made the row
+  ;; latency-bound): results within float32 rounding of the reference's.
+  (func (export "norm")
+    (param $out i32) (param $inp i32) (param $w i32) (param $bias i32) (param $C i32) (param $epsBits i32) (param $rms i32)
+    (param $a i32) (param $b i32)
+    (local $n i32) (local $x i32) (local $o i32) (local $i i32) (local $e i32) (local $e4 i32) (local $p i32)
+    (local $m f64) (local $v f64) (local $t f64) (local $s f64) (local $m0 f64) (local $m1 f64) (local $m2 f64) (local $m3 f64)
+    (local.set $e (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $e4 (i32.shl (i32.and (local.get $C) (i32.const -4)) (i32.const 2)))
+    (local.set $n (local.get $a))
+    (block $nDone (loop $nLoop
+      (br_if $nDone (i32.ge_u (local.get $n) (local.get $b)))
+      (local.set $x (i32.add (local.get $inp) (i32.mul (local.get $n) (local.get $e))))
+      (local.set $o (i32.add (local.get $out) (i32.mul (local.get $n) (local.get $e))))
+      (local.set $m (f64.const 0))
+      (if (i32.eqz (local.get $rms)) (then
+        (local.set $m0 (f64.const 0)) (local.set $m1 (f64.const 0)) (local.set $m2 (f64.const 0)) (local.set $m3 (f64.const 0))
+        (local.set $i (i32.const 0))
+        (block $d0 (loop $l0
+          (br_if $d0 (i32.ge_u (local.get $i) (local.get $e4)))
+          (local.set $p (i32.add (local.get $x) (local.get $i)))
+          (local.set $m0 (f64.add (local.get $m0) (f64.promote_f32 (f32.load (local.get $p)))))
+          (local.set $m1 (f64.add (local.get $m1) (f64.promote_f32 (f32.load offset=4 (local.get $p)))))
+          (local.set $m2 (f64.add (local.get $m2) (f64.promote_f32 (f32.load offset=8 (local.get $p)))))
+          (local.set $m3 (f64.add (local.get $m3) (f64.promote_f32 (f32.load offset=12 (local.get $p)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $l0)))
+        (local.set $m (f64.add (f64.add (local.get $m0) (local.get $m1)) (f64.add (local.get $m2) (local.get $m3))))
+        (block $d1 (loop $l1
+          (br_if $d1 (i32.ge_u (local.get $i) (local.get $e)))
+          (local.set $m (f64.add (local.get $m) (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $i))))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $l1)))
+        (local.set $m (f64.div (local.get $m) (f64.convert_i32_u (local.get $C))))))
+      (local.set $m0 (f64.const 0)) (local.set $m1 (f64.const 0)) (local.set $m2 (f64.const 0)) (local.set $m3 (f64.const 0))
+      (local.set $i (i32.const 0))
+      (block $d4 (loop $l4
+        (br_if $d4 (i32.ge_u (local.get $i) (local.get $e4)))
+        (local.set $p (i32.add (local.get $x) (local.get $i)))
+        (local.set $t (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $m)))
+        (local.set $m0 (f64.add (local.get $m0) (f64.mul (local.get $t) (local.get $t))))
+        (local.set $t (f64.sub (f64.promote_f32 (f32.load offset=4 (local.get $p))) (local.get $m)))
+        (local.set $m1 (f64.add (local.get $m1) (f64.mul (local.get $t) (local.get $t))))
+        (local.set $t (f64.sub (f64.promote_f32 (f32.load offset=8 (local.get $p))) (local.get $m)))
+        (local.set $m2 (f64.add (local.get $m2) (f64.mul (local.get $t) (local.get $t))))
+        (local.set $t (f64.sub (f64.promote_f32 (f32.load offset=12 (local.get $p))) (local.get $m)))
+        (local.set $m3 (f64.add (local.get $m3) (f64.mul (local.get $t) (local.get $t))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $l4)))
+      (local.set $v (f64.add (f64.add (local.get $m0) (local.get $m1)) (f64.add (local.get $m2) (local.get $m3))))
+      (block $d2 (loop $l2
+        (br_if $d2 (i32.ge_u (local.get $i) (local.get $e)))
+        (local.set $t (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $i)))) (local.get $m)))
+        (local.set $v (f64.add (local.get $v) (f64.mul (local.get $t) (local.get $t))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $l2)))
+      (local.set $s (f64.div (f64.const 1) (f64.sqrt (f64.add
+        (f64.div (local.get $v) (f64.convert_i32_u (local.get $C))) (f64.promote_f32 (f32.reinterpret_i32 (local.get $epsBits)))))))
+      (local.set $i (i32.const 0))
+      (block $d3 (loop $l3
+        (br_if $d3 (i32.ge_u (local.get $i) (local.get $e)))
+        (local.set $t (f64.mul (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $i)))) (local.get $m)) (local.get $s))
+          (f64.promote_f32 (f32.load (i32.add (local.get $w) (local.get $i))))))
+        (if (local.get $bias) (then (local.set $t (f64.add (local.get $t) (f64.promote_f32 (f32.load (i32.add (local.get $bias) (local.get $i))))))))
+        (f32.store (i32.add (local.get $o) (local.get $i)) (f32.demote_f64 (local.get $t)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $l3)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $nLoop))))
+
   ;; Benchmark probes (tools/bench): a read stream over floats [a, b) of x, its sum left in
   ;; out[tid] so the loads cannot be dropped; and register-only f32x4 multiply-adds, 8
   ;; independent chains (64 flops per iteration), for the machine's peak arithmetic rate.
