@@ -4,72 +4,37 @@
 // inserts it, and Explain Last Completion shows the prompt. Screenshots go to test-results/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packagedVsix, repoRoot, resultsDir } from '../../tools/e2e/paths';
-import { startCodeServer, type RunningCodeServer } from '../../tools/e2e/server';
-import { openFile, openWorkbench, requireChromium, runCommand, statusBarItem, type Workbench } from '../../tools/e2e/workbench';
-import { writeModelFolder } from '../../tools/bench/latency';
-import { getTokenizer } from '../../engine/tokenizer/tokenizer';
-import { ECHO_MODEL_CONFIG, echoModel } from '../harness/echoModel';
+import type { Page } from 'playwright-core';
+import { resultsDir } from '../../tools/e2e/paths';
+import { closeE2eSession, limelightLog, openE2eSession, sampleWorkspace, sessionPage, type E2eSession } from '../../tools/e2e/session';
+import { openFile, runCommand, statusBarItem } from '../../tools/e2e/workbench';
+import { writeEchoModel } from '../harness/echoModel';
 
 const results = resultsDir();
-let tmp: string | undefined;
-let server: RunningCodeServer | undefined;
-let wb: Workbench | undefined;
-let workspace = '';
+let session: E2eSession | undefined;
 
 before(async () => {
-  requireChromium();
-  const vsix = packagedVsix();
-  tmp = mkdtempSync(join(tmpdir(), 'limelight-e2e-completions-'));
-  workspace = join(tmp, 'sample-workspace');
-  cpSync(join(repoRoot, 'test', 'fixtures', 'sample-workspace'), workspace, { recursive: true });
-  const modelDir = join(tmp, 'echo-model');
-  writeModelFolder(modelDir, ECHO_MODEL_CONFIG, echoModel(getTokenizer('p50k_edit').encode('foo')[0]));
-  server = await startCodeServer({
-    profileDir: join(tmp, 'profile'),
-    workspace,
-    vsix,
-    settings: {
-      'limelight.model.path': modelDir,
-      'limelight.backend': 'js',
-      'limelight.threads': 1,
-      'limelight.logLevel': 'debug',
-      // Longer than the 150 ms between keystrokes below (VS Code itself waits ~50 ms), so each keystroke preempts the pending request.
-      'limelight.completions.debounceMs': 400,
-    },
+  session = await openE2eSession({
+    workspace: sampleWorkspace,
+    logName: 'code-server-completions.log',
+    prepare: (tmp) => ({
+      settings: {
+        'limelight.model.path': writeEchoModel(join(tmp, 'echo-model')),
+        'limelight.backend': 'js',
+        'limelight.threads': 1,
+        'limelight.logLevel': 'debug',
+        // Longer than the 150 ms between keystrokes below (VS Code itself waits ~50 ms), so each keystroke preempts the pending request.
+        'limelight.completions.debounceMs': 400,
+      },
+    }),
   });
-  wb = await openWorkbench(server.url, join(tmp, 'browser'));
 });
 
-after(async () => {
-  await wb?.close();
-  await server?.stop();
-  if (server) cpSync(server.logPath, join(results, 'code-server-completions.log'));
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+after(() => closeE2eSession(session));
 
-function page() {
-  assert.ok(wb, 'the workbench did not open');
-  return wb.page;
-}
-
-/** The Limelight output channel's log file under the profile's logs folder ('' while none). */
-function limelightLog(): string {
-  const found: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith('Limelight.log')) found.push(p);
-    }
-  };
-  const logs = join(server!.userDataDir, 'logs');
-  if (existsSync(logs)) walk(logs);
-  return found.map((p) => readFileSync(p, 'utf8')).join('\n');
-}
+const page = (): Page => sessionPage(session);
 
 async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -95,17 +60,17 @@ test('typing cancels the pending request, the ghost text appears and Tab inserts
   await page().keyboard.type('const answer = ', { delay: 150 });
   const ghost = page().locator('.ghost-text-decoration').first();
   await ghost.waitFor({ timeout: 30_000 }).catch((e: Error) => {
-    throw new Error(`${e.message}\nThe Limelight log ends with:\n${limelightLog().split('\n').slice(-15).join('\n')}`);
+    throw new Error(`${e.message}\nThe Limelight log ends with:\n${limelightLog(session).split('\n').slice(-15).join('\n')}`);
   });
   assert.match((await ghost.textContent()) ?? '', /foo/);
   await page().screenshot({ path: join(results, 'e2e-ghost-text.png') });
-  await waitFor('a debounced request in the Limelight log', () => /auto src\/stack\.ts: (debounced|cancelled)/.test(limelightLog()), 15_000);
-  assert.match(limelightLog(), /auto src\/stack\.ts: shown, single-line/);
+  await waitFor('a debounced request in the Limelight log', () => /auto src\/stack\.ts: (debounced|cancelled)/.test(limelightLog(session)), 15_000);
+  assert.match(limelightLog(session), /auto src\/stack\.ts: shown, single-line/);
 
   // Ghost text renders inside the line, so the file on disk tells what Tab inserted.
   await page().keyboard.press('Tab');
   await page().keyboard.press('Control+S');
-  const file = join(workspace, 'src', 'stack.ts');
+  const file = join(session!.workspace, 'src', 'stack.ts');
   await waitFor('the accepted suggestion in the saved file', () => /\nconst answer = (foo)+\s*$/.test(readFileSync(file, 'utf8')), 15_000);
 });
 

@@ -3,39 +3,23 @@
 // from the command palette. Screenshots go to test-results/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packagedVsix, repoRoot, resultsDir } from '../../tools/e2e/paths';
-import { startCodeServer, type RunningCodeServer } from '../../tools/e2e/server';
-import { notification, openFile, openWorkbench, requireChromium, runCommand, statusBarItem, type Workbench } from '../../tools/e2e/workbench';
+import type { Page } from 'playwright-core';
+import { resultsDir } from '../../tools/e2e/paths';
+import { closeE2eSession, openE2eSession, sampleWorkspace, sessionPage, type E2eSession } from '../../tools/e2e/session';
+import { notification, openFile, runCommand, statusBarItem } from '../../tools/e2e/workbench';
 
 const results = resultsDir();
-let tmp: string | undefined;
-let server: RunningCodeServer | undefined;
-let wb: Workbench | undefined;
+let session: E2eSession | undefined;
 
 before(async () => {
-  requireChromium();
-  const vsix = packagedVsix();
-  tmp = mkdtempSync(join(tmpdir(), 'limelight-e2e-'));
-  const workspace = join(tmp, 'sample-workspace');
-  cpSync(join(repoRoot, 'test', 'fixtures', 'sample-workspace'), workspace, { recursive: true });
-  server = await startCodeServer({ profileDir: join(tmp, 'profile'), workspace, vsix });
-  wb = await openWorkbench(server.url, join(tmp, 'browser'));
+  session = await openE2eSession({ workspace: sampleWorkspace, logName: 'code-server.log' });
 });
 
-after(async () => {
-  await wb?.close();
-  await server?.stop();
-  if (server) cpSync(server.logPath, join(results, 'code-server.log'));
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+after(() => closeE2eSession(session));
 
-function page() {
-  assert.ok(wb, 'the workbench did not open');
-  return wb.page;
-}
+const page = (): Page => sessionPage(session);
 
 test('the extension activates and shows its status bar item', async () => {
   const item = statusBarItem(page(), 'Limelight');
@@ -57,7 +41,7 @@ test('Toggle Completions turns completions off in the user settings and the stat
   await runCommand(page(), 'Limelight: Toggle Completions');
   await notification(page(), 'Limelight completions are now off').waitFor({ timeout: 15_000 });
   await statusBarItem(page(), 'Limelight').locator('.codicon-circle-slash').waitFor({ timeout: 10_000 });
-  const userSettings = JSON.parse(readFileSync(join(server!.userDataDir, 'User', 'settings.json'), 'utf8'));
+  const userSettings = JSON.parse(readFileSync(join(session!.server.userDataDir, 'User', 'settings.json'), 'utf8'));
   assert.equal(userSettings['limelight.completions.enabled'], false);
 });
 

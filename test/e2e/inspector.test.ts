@@ -5,44 +5,24 @@
 // shows the selection's tokens and draws the head view.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packagedVsix, repoRoot, resultsDir } from '../../tools/e2e/paths';
-import { startCodeServer, type RunningCodeServer } from '../../tools/e2e/server';
 import type { Page } from 'playwright-core';
-import { openFile, openWorkbench, requireChromium, type Workbench } from '../../tools/e2e/workbench';
-import { writeModelFolder } from '../../tools/bench/latency';
-import { getTokenizer } from '../../engine/tokenizer/tokenizer';
-import { ECHO_MODEL_CONFIG, echoModel } from '../harness/echoModel';
+import { resultsDir } from '../../tools/e2e/paths';
+import { closeE2eSession, openE2eSession, sampleWorkspace, sessionPage, type E2eSession } from '../../tools/e2e/session';
+import { openFile } from '../../tools/e2e/workbench';
+import { writeEchoModel } from '../harness/echoModel';
 
 const results = resultsDir();
-let tmp: string | undefined;
-let server: RunningCodeServer | undefined;
-let wb: Workbench | undefined;
+let session: E2eSession | undefined;
 
 before(async () => {
-  requireChromium();
-  const vsix = packagedVsix();
-  tmp = mkdtempSync(join(tmpdir(), 'limelight-e2e-inspector-'));
-  const workspace = join(tmp, 'sample-workspace');
-  cpSync(join(repoRoot, 'test', 'fixtures', 'sample-workspace'), workspace, { recursive: true });
-  const modelDir = join(tmp, 'echo-model');
-  writeModelFolder(modelDir, ECHO_MODEL_CONFIG, echoModel(getTokenizer('p50k_edit').encode('foo')[0]));
-  server = await startCodeServer({
-    profileDir: join(tmp, 'profile'),
-    workspace,
-    vsix,
-    settings: { 'limelight.model.path': modelDir, 'limelight.backend': 'js', 'limelight.threads': 1 },
+  session = await openE2eSession({
+    workspace: sampleWorkspace,
+    prepare: (tmp) => ({ settings: { 'limelight.model.path': writeEchoModel(join(tmp, 'echo-model')), 'limelight.backend': 'js', 'limelight.threads': 1 } }),
   });
-  wb = await openWorkbench(server.url, join(tmp, 'browser'));
 });
 
-after(async () => {
-  await wb?.close();
-  await server?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+after(() => closeE2eSession(session));
 
 /** Runs a palette command without clicking first (runCommand's click would drop the selection). */
 async function runCommandKeepingSelection(page: Page, title: string): Promise<void> {
@@ -55,8 +35,7 @@ async function runCommandKeepingSelection(page: Page, title: string): Promise<vo
 }
 
 test('Inspect Attention on a selection opens the inspector panel', async () => {
-  assert.ok(wb, 'the workbench did not open');
-  const page = wb.page;
+  const page = sessionPage(session);
   await page.locator('.statusbar-item[aria-label*="engine: echo-model on js"]').waitFor({ timeout: 60_000 });
   await openFile(page, 'stack.ts');
   await page.locator('.monaco-editor .view-lines').first().click();

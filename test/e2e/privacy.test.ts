@@ -9,16 +9,14 @@
 // the log. What code-server itself attempted is written to test-results/e2e-network.json.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Frame } from 'playwright-core';
-import { packagedVsix, repoRoot, resultsDir } from '../../tools/e2e/paths';
-import { startCodeServer, type RunningCodeServer } from '../../tools/e2e/server';
-import { notification, openFile, openWorkbench, requireChromium, runCommand, statusBarItem, type Workbench } from '../../tools/e2e/workbench';
+import type { Frame, Page } from 'playwright-core';
+import { repoRoot, resultsDir } from '../../tools/e2e/paths';
+import { closeE2eSession, limelightLog, openE2eSession, readTree, sessionPage, type E2eSession } from '../../tools/e2e/session';
+import { notification, openFile, runCommand, statusBarItem } from '../../tools/e2e/workbench';
 import type { NetRecord } from '../../tools/e2e/noNetwork';
-import { writeModelFolder } from '../../tools/bench/latency';
-import { getTokenizer } from '../../engine/tokenizer/tokenizer';
-import { ECHO_MODEL_CONFIG, echoModel } from '../harness/echoModel';
+import { writeEchoModel } from '../harness/echoModel';
 import { fixtureWorkspace } from '../harness/finetuneWorkspace';
 import { plantedSecretIn } from '../harness/plantedSecrets';
 import { cspProblems, documentFacts } from '../harness/webviewCsp';
@@ -26,10 +24,7 @@ import { cspProblems, documentFacts } from '../harness/webviewCsp';
 const results = resultsDir();
 const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { publisher: string; name: string };
 const EXTENSION_DIR = `${manifest.publisher}.${manifest.name}-`;
-let tmp: string | undefined;
-let server: RunningCodeServer | undefined;
-let wb: Workbench | undefined;
-let workspace = '';
+let session: E2eSession | undefined;
 let netLog = '';
 let exportDir = '';
 const browserRemote: string[] = [];
@@ -40,53 +35,32 @@ const CSP_SOURCE = "'self' https://*.vscode-cdn.net";
 const nonces = new Map<string, string>();
 
 before(async () => {
-  requireChromium();
-  const vsix = packagedVsix();
-  workspace = fixtureWorkspace();
-  tmp = join(workspace, '..');
-  netLog = join(tmp, 'net.jsonl');
-  exportDir = join(tmp, 'export');
-  mkdirSync(exportDir);
-  const modelDir = join(tmp, 'echo-model');
-  writeModelFolder(modelDir, ECHO_MODEL_CONFIG, echoModel(getTokenizer('p50k_edit').encode('foo')[0]));
-  server = await startCodeServer({
-    profileDir: join(tmp, 'profile'),
-    workspace,
-    vsix,
-    netLog,
-    settings: {
-      'limelight.model.path': modelDir,
-      'limelight.backend': 'js',
-      'limelight.threads': 1,
-      'limelight.logLevel': 'debug',
-      'limelight.fineTune.maxMinutes': 1,
-      // Whole lines in the DOM, so a secret cannot hide across a wrap in the Explain page.
-      '[markdown]': { 'editor.wordWrap': 'off' },
+  session = await openE2eSession({
+    workspace: fixtureWorkspace,
+    remoteRequests: browserRemote,
+    prepare: (tmp) => {
+      netLog = join(tmp, 'net.jsonl');
+      exportDir = join(tmp, 'export');
+      mkdirSync(exportDir);
+      return {
+        netLog,
+        settings: {
+          'limelight.model.path': writeEchoModel(join(tmp, 'echo-model')),
+          'limelight.backend': 'js',
+          'limelight.threads': 1,
+          'limelight.logLevel': 'debug',
+          'limelight.fineTune.maxMinutes': 1,
+          // Whole lines in the DOM, so a secret cannot hide across a wrap in the Explain page.
+          '[markdown]': { 'editor.wordWrap': 'off' },
+        },
+      };
     },
   });
-  wb = await openWorkbench(server.url, join(tmp, 'browser'), browserRemote);
 });
 
-after(async () => {
-  await wb?.close();
-  await server?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+after(() => closeE2eSession(session));
 
-function page() {
-  assert.ok(wb, 'the workbench did not open');
-  return wb.page;
-}
-
-function readTree(dir: string, suffix: string): string {
-  if (!existsSync(dir)) return '';
-  return readdirSync(dir)
-    .map((n) => join(dir, n))
-    .map((p) => (statSync(p).isDirectory() ? readTree(p, suffix) : p.endsWith(suffix) ? readFileSync(p, 'utf8') : ''))
-    .join('\n');
-}
-
-const limelightLog = (): string => readTree(join(server!.userDataDir, 'logs'), 'Limelight.log');
+const page = (): Page => sessionPage(session);
 
 /** Every line of the active editor, scrolled through a page at a time (the editor renders only what is visible). */
 async function activeEditorText(): Promise<string> {
@@ -209,7 +183,7 @@ test('Export Training Data writes JSONL without a planted secret', async () => {
 });
 
 test('the Limelight log at level debug holds no planted secret', () => {
-  const log = limelightLog();
+  const log = limelightLog(session);
   writeFileSync(join(results, 'e2e-privacy-limelight.log'), log);
   assert.match(log, /\[debug\]/);
   assert.match(log, /Fine-tune[^:\n]*: \d+ files/);

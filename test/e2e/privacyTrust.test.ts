@@ -6,64 +6,41 @@
 // read all along and held back only by the missing trust.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packagedVsix } from '../../tools/e2e/paths';
-import { startCodeServer, type RunningCodeServer } from '../../tools/e2e/server';
-import { notification, openWorkbench, requireChromium, runCommand, type Workbench } from '../../tools/e2e/workbench';
-import { writeModelFolder } from '../../tools/bench/latency';
-import { getTokenizer } from '../../engine/tokenizer/tokenizer';
-import { ECHO_MODEL_CONFIG, echoModel } from '../harness/echoModel';
+import type { Page } from 'playwright-core';
+import { closeE2eSession, limelightLog, openE2eSession, sessionPage, type E2eSession } from '../../tools/e2e/session';
+import { notification, runCommand } from '../../tools/e2e/workbench';
+import { writeEchoModel } from '../harness/echoModel';
 import { fixtureWorkspace } from '../harness/finetuneWorkspace';
 
-let tmp: string | undefined;
-let server: RunningCodeServer | undefined;
-let wb: Workbench | undefined;
+let session: E2eSession | undefined;
 
 before(async () => {
-  requireChromium();
-  const vsix = packagedVsix();
-  const workspace = fixtureWorkspace();
-  tmp = join(workspace, '..');
-  const model = echoModel(getTokenizer('p50k_edit').encode('foo')[0]);
-  const userModel = join(tmp, 'user-model');
-  const workspaceModel = join(tmp, 'workspace-model');
-  writeModelFolder(userModel, ECHO_MODEL_CONFIG, model);
-  writeModelFolder(workspaceModel, ECHO_MODEL_CONFIG, model);
-  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'files.exclude': { '**/tmp': true }, 'limelight.model.path': workspaceModel }, null, 2));
-  server = await startCodeServer({
-    profileDir: join(tmp, 'profile'),
-    workspace,
-    vsix,
-    workspaceTrust: true,
-    settings: { 'limelight.model.path': userModel, 'limelight.backend': 'js', 'limelight.threads': 1, 'limelight.logLevel': 'debug' },
+  session = await openE2eSession({
+    workspace: fixtureWorkspace,
+    prepare: (tmp, workspace) => {
+      const userModel = writeEchoModel(join(tmp, 'user-model'));
+      const workspaceModel = writeEchoModel(join(tmp, 'workspace-model'));
+      writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'files.exclude': { '**/tmp': true }, 'limelight.model.path': workspaceModel }, null, 2));
+      return {
+        workspaceTrust: true,
+        settings: { 'limelight.model.path': userModel, 'limelight.backend': 'js', 'limelight.threads': 1, 'limelight.logLevel': 'debug' },
+      };
+    },
   });
-  wb = await openWorkbench(server.url, join(tmp, 'browser'));
 });
 
-after(async () => {
-  await wb?.close();
-  await server?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+after(() => closeE2eSession(session));
 
-function page() {
-  assert.ok(wb, 'the workbench did not open');
-  return wb.page;
-}
-
-function limelightLog(): string {
-  const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : n.endsWith('Limelight.log') ? [readFileSync(join(dir, n), 'utf8')] : []));
-  const logs = join(server!.userDataDir, 'logs');
-  return existsSync(logs) ? walk(logs).join('\n') : '';
-}
+const page = (): Page => sessionPage(session);
 
 test('in Restricted Mode the workspace cannot pick the model: the user\'s loads', async () => {
   const dialog = page().locator('.monaco-dialog-box');
   await dialog.locator('text=/Do you trust the authors/').waitFor({ timeout: 30_000 });
   await dialog.locator('a.monaco-button, button', { hasText: "No, I don't trust the authors" }).first().click();
   await page().locator('.statusbar-item[aria-label*="engine: user-model on js"]').waitFor({ timeout: 60_000 });
-  assert.doesNotMatch(limelightLog(), /workspace-model/);
+  assert.doesNotMatch(limelightLog(session), /workspace-model/);
 });
 
 test('in Restricted Mode Fine-tune on Workspace and Export Training Data are refused, saying why', async () => {

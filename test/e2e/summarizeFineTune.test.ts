@@ -6,53 +6,38 @@
 // ends with the adapter in use. Screenshots go to test-results/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packagedVsix, resultsDir } from '../../tools/e2e/paths';
-import { startCodeServer, type RunningCodeServer } from '../../tools/e2e/server';
-import { notification, openFile, openWorkbench, requireChromium, runCommand, statusBarItem, type Workbench } from '../../tools/e2e/workbench';
+import type { Page } from 'playwright-core';
+import { resultsDir } from '../../tools/e2e/paths';
+import { closeE2eSession, openE2eSession, sessionPage, type E2eSession } from '../../tools/e2e/session';
+import { notification, openFile, runCommand, statusBarItem } from '../../tools/e2e/workbench';
 import { writeTinyModel } from '../harness/tinyModel';
 import { fixtureWorkspace } from '../harness/finetuneWorkspace';
 
 const results = resultsDir();
-let tmp: string | undefined;
-let server: RunningCodeServer | undefined;
-let wb: Workbench | undefined;
-let workspace = '';
+let session: E2eSession | undefined;
 
 before(async () => {
-  requireChromium();
-  const vsix = packagedVsix();
-  workspace = fixtureWorkspace();
-  tmp = join(workspace, '..');
-  const modelDir = writeTinyModel(join(tmp, 'tiny-model'));
-  server = await startCodeServer({
-    profileDir: join(tmp, 'profile'),
-    workspace,
-    vsix,
-    settings: {
-      'limelight.model.path': modelDir,
-      'limelight.backend': 'js',
-      'limelight.threads': 1,
-      'limelight.logLevel': 'debug',
-      'limelight.completions.enabled': false,
-      'limelight.fineTune.maxMinutes': 1,
-    },
+  session = await openE2eSession({
+    workspace: fixtureWorkspace,
+    logName: 'code-server-summarize-finetune.log',
+    prepare: (tmp) => ({
+      settings: {
+        'limelight.model.path': writeTinyModel(join(tmp, 'tiny-model')),
+        'limelight.backend': 'js',
+        'limelight.threads': 1,
+        'limelight.logLevel': 'debug',
+        'limelight.completions.enabled': false,
+        'limelight.fineTune.maxMinutes': 1,
+      },
+    }),
   });
-  wb = await openWorkbench(server.url, join(tmp, 'browser'));
 });
 
-after(async () => {
-  await wb?.close();
-  await server?.stop();
-  if (server) cpSync(server.logPath, join(results, 'code-server-summarize-finetune.log'));
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+after(() => closeE2eSession(session));
 
-function page() {
-  assert.ok(wb, 'the workbench did not open');
-  return wb.page;
-}
+const page = (): Page => sessionPage(session);
 
 test('Summarize Selection (keybinding) streams a summary into its panel; Insert as comment puts JSDoc above the code', async () => {
   await page().locator('[aria-label*="tiny-model on"]').first().waitFor({ timeout: 60_000 });
@@ -75,7 +60,7 @@ test('Summarize Selection (keybinding) streams a summary into its panel; Insert 
   // The file already starts with a JSDoc comment: wait until the saved file has one more. VS
   // Code saves in place, so a read can catch it empty mid-write: wait for the whole pattern.
   const inserted = /^\/\*\*[^\n]*\n(( \*[^\n]*\n)* \*\/\n)?\/\*\* Anything with an area/;
-  const read = (): string => readFileSync(join(workspace, 'src', 'shape.ts'), 'utf8');
+  const read = (): string => readFileSync(join(session!.workspace, 'src', 'shape.ts'), 'utf8');
   while (!inserted.test(read()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
   const saved = read();
   assert.match(saved, inserted, saved.slice(0, 300));

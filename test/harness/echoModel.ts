@@ -6,6 +6,7 @@ import { configFromHF } from '../../engine/model/config';
 import { randomModel } from '../../engine/model/init';
 import type { Model } from '../../engine/model/model';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
+import { writeModelFolder } from '../../tools/bench/latency';
 
 /** config.json of the echo model. */
 export const ECHO_MODEL_CONFIG = {
@@ -28,4 +29,10 @@ export function echoModel(token: number): Model {
   v.lmHead.fill(0);
   v.lmHead[token * model.config.hidden] = 10;
   return model;
+}
+
+/** Writes an echo model's checkpoint folder (config.json + model.safetensors) to `dir`; returns dir. */
+export function writeEchoModel(dir: string, text = 'foo'): string {
+  writeModelFolder(dir, ECHO_MODEL_CONFIG, echoModel(getTokenizer('p50k_edit').encode(text)[0]!));
+  return dir;
 }
