@@ -15,9 +15,10 @@
 // memory, where the threads turn them into their gradient in place (f32 SIMD exp once, f64 sums)
 // and the two backward products pack them from there; the head's weight is packed once per pass.
 // Causal attention runs on the same product, one (sequence, head) pair at a time, packing Q, K
-// and V straight out of the staged qkv rows: the scores S = Q K^T, out = P V and, backward,
+// and V straight out of the qkv rows: the scores S = Q K^T, out = P V and, backward,
 // dP = dO V^T, dQ = dS K, dK = dS^T Q, dV = P^T dO, with the softmax and its backward (O(T^2),
-// no head width) in TypeScript between the products.
+// no head width) between the products, split by rows on the threads (in TypeScript when the
+// probabilities are not resident).
 // Plain TypeScript references (what the tests compare against): kernels/matmul.ts and
 // kernels/attentionTrain.ts.
 import { fcWidth, qkvWidth, type ModelConfig } from '../model/config';
@@ -138,6 +139,9 @@ const K_BLOCK = 1024;
 
 /** Below this many floats per thread packing runs in the calling thread alone. */
 const MIN_PACK_PER_THREAD = 1 << 14;
+
+/** Below this many scores per thread the attention softmax runs in the calling thread alone. */
+const MIN_SCORES_PER_THREAD = 1 << 14;
 
 /** Below this many elements per thread AdamW and GELU run in the calling thread alone. */
 const MIN_ELEMENTS_PER_THREAD = 1 << 14;
@@ -517,6 +521,7 @@ export class TrainPool implements TrainKernels {
     const scale = 1 / Math.sqrt(HD);
     const outStride = NH * HD;
     const { out: o, scratch: pr } = this.at;
+    const onThreads = this.isResident(probs); // the softmax kernel writes probs in place
     for (let b = 0; b < B; b++) {
       const src = this.stage({ data: qkv, at: b * T * QKV, si: QKV, sk: 1 }, T, QKV);
       for (let h = 0; h < NH; h++) {
@@ -525,8 +530,12 @@ export class TrainPool implements TrainKernels {
         // S (T, T) = Q K^T
         this.headProduct(null, 0, 0, false, src + 4 * h * HD, QKV, 1, src + 4 * kCol, QKV, 1, T, HD, T);
         const p0 = pr >> 2;
-        f.fill(0, p0, p0 + T * T);
-        for (let t = 0; t < T; t++) {
+        if (onThreads) {
+          f[this.at.consts >> 2] = scale;
+          const args = [o, probs.byteOffset + 4 * (b * NH + h) * T * T, pr, T, window ?? 0, this.at.consts];
+          this.pool.run('softmax_fwd', args, T, 1, Math.ceil((2 * MIN_SCORES_PER_THREAD) / T));
+        } else f.fill(0, p0, p0 + T * T);
+        for (let t = 0; t < T && !onThreads; t++) {
           const first = window !== null ? Math.max(0, t - window + 1) : 0;
           const si = (o >> 2) + t * T;
           const pi = ((b * NH + h) * T + t) * T;
@@ -575,6 +584,7 @@ export class TrainPool implements TrainKernels {
     const ATT = NH * HD;
     const { out: o, scratch: ds, scratch2: pt } = this.at;
     const [o0, ds0, p0] = [o >> 2, ds >> 2, pt >> 2];
+    const onThreads = this.isResident(probs); // the softmax kernel reads probs in place
     for (let b = 0; b < B; b++) {
       const rowBase = b * T * QKV;
       const src = this.stage({ data: qkv, at: rowBase, si: QKV, sk: 1 }, T, QKV);
@@ -584,9 +594,15 @@ export class TrainPool implements TrainKernels {
         const vCol = kCol + KVH * HD;
         // dP (T, T) = dO V^T
         this.headProduct(null, 0, 0, false, src2 + 4 * h * HD, ATT, 1, src + 4 * vCol, QKV, 1, T, HD, T);
-        f.fill(0, ds0, ds0 + T * T);
-        f.fill(0, p0, p0 + T * T);
-        for (let t = 0; t < T; t++) {
+        if (onThreads) {
+          f[this.at.consts >> 2] = scale;
+          const args = [o, probs.byteOffset + 4 * (b * NH + h) * T * T, ds, pt, T, window ?? 0, this.at.consts];
+          this.pool.run('softmax_bwd', args, T, 1, Math.ceil((2 * MIN_SCORES_PER_THREAD) / T));
+        } else {
+          f.fill(0, ds0, ds0 + T * T);
+          f.fill(0, p0, p0 + T * T);
+        }
+        for (let t = 0; t < T && !onThreads; t++) {
           const first = window !== null ? Math.max(0, t - window + 1) : 0;
           const pi = ((b * NH + h) * T + t) * T;
           const di = o0 + t * T;

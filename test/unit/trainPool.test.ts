@@ -42,8 +42,9 @@ function relErr(a: Float32Array, b: Float32Array): number {
 // (N, C, OC): odd widths on every side, one row, rows not a multiple of 4, wide products; a
 // forward (C), an input gradient (OC) and a weight gradient (N) longer than one K slice.
 const SHAPES = [[1, 3, 1], [5, 37, 33], [7, 96, 131], [4, 8, 2], [13, 768, 40], [33, 64, 257], [64, 130, 9], [3, 1, 5], [3, 1100, 9], [4, 5, 2053], [1030, 3, 6]] as const;
-// (B, T, NH, KVH, HD, window): multi-head, grouped-query, odd lengths and widths, a sliding window.
-const HEADS = [[2, 5, 2, 2, 8, null], [1, 17, 4, 2, 6, null], [3, 9, 3, 1, 5, 4], [2, 33, 2, 1, 16, null], [1, 1, 1, 1, 3, null]] as const;
+// (B, T, NH, KVH, HD, window): multi-head, grouped-query, odd lengths and widths, a sliding window;
+// sequences long enough that the softmax rows are split between threads.
+const HEADS = [[2, 5, 2, 2, 8, null], [1, 17, 4, 2, 6, null], [3, 9, 3, 1, 5, 4], [2, 33, 2, 1, 16, null], [1, 1, 1, 1, 3, null], [1, 300, 2, 1, 4, null], [1, 261, 1, 1, 3, 50]] as const;
 // LM head chunks (rows, C, V): odd vocabularies, one row, a vocabulary under one SIMD panel.
 const LM_HEADS = [[5, 7, 37], [1, 3, 9], [9, 16, 130], [6, 5, 3]] as const;
 // LoRA up projections (N, r, rows, OC, col): a block of columns inside a wider output, odd sizes.
@@ -115,7 +116,7 @@ for (const [threads, resident] of [[1, false], [3, false], [1, true], [3, true]]
       const dWant = start.slice();
       const dGot = put(pool, start.slice());
       attentionTrainBackward(dWant, new Float32Array(T), dout, qkv, want.probs, B, T, NH, KVH, HD, window);
-      pool.attentionTrainBackward(dGot, new Float32Array(T), dout, qkv, want.probs, B, T, NH, KVH, HD, window);
+      pool.attentionTrainBackward(dGot, new Float32Array(T), dout, qkv, got.probs, B, T, NH, KVH, HD, window);
       assert.ok(relErr(dGot, dWant) < 1e-5, `dqkv ${shape}: ${relErr(dGot, dWant)}`);
     }
   });

@@ -397,7 +397,107 @@
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rLoop))))
 
-    ;; The optimizer and element-wise kernels below work on items that are elements (or blocks
+  ;; Causal softmax of one (sequence, head) of attention, rows [r0, r1) of T: with first =
+  ;; max(0, t - window + 1) (window 0: none), row t of scores S (T, T) gives probs[t, j] =
+  ;; softmax over j in [first, t] of S[t, j] scale (only those written) and the same row of P
+  ;; (T, T) with zeros elsewhere, for the P V product. f32 exp, f64 sum; scale the f32 at $c.
+  ;; Reference: kernels/attentionTrain.ts.
+  (func (export "softmax_fwd") (param $S i32) (param $probs i32) (param $P i32) (param $T i32) (param $window i32) (param $c i32) (param $r0 i32) (param $r1 i32)
+    (local $t i32) (local $row i32) (local $j i32) (local $first i32) (local $n i32)
+    (local $scale v128) (local $m v128) (local $max f32) (local $e v128) (local $s0 v128) (local $sum f64) (local $inv v128)
+    (local.set $scale (v128.load32_splat (local.get $c)))
+    (local.set $t (local.get $r0))
+    (block $tDone (loop $tLoop
+      (br_if $tDone (i32.ge_u (local.get $t) (local.get $r1)))
+      (local.set $row (i32.shl (i32.mul (local.get $t) (local.get $T)) (i32.const 2)))
+      (local.set $first (i32.const 0))
+      (if (i32.and (i32.ne (local.get $window) (i32.const 0)) (i32.ge_u (i32.add (local.get $t) (i32.const 1)) (local.get $window)))
+        (then (local.set $first (i32.sub (i32.add (local.get $t) (i32.const 1)) (local.get $window)))))
+      (local.set $n (i32.add (local.get $t) (i32.const 1)))
+      (memory.fill (i32.add (local.get $P) (local.get $row)) (i32.const 0) (i32.shl (local.get $T) (i32.const 2)))
+      ;; max over [first, t]
+      (local.set $max (f32.const -inf))
+      (local.set $j (local.get $first))
+      (block $mDone (loop $mLoop
+        (br_if $mDone (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $max (f32.max (local.get $max) (f32.mul (f32.load (i32.add (i32.add (local.get $S) (local.get $row)) (i32.shl (local.get $j) (i32.const 2))))
+          (f32x4.extract_lane 0 (local.get $scale)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $mLoop)))
+      (local.set $m (f32x4.splat (local.get $max)))
+      ;; e = exp(S scale - max) into P, four at a time while four remain, summed in f64
+      (local.set $sum (f64.const 0))
+      (local.set $j (local.get $first))
+      (block $eDone (loop $eLoop
+        (br_if $eDone (i32.ge_u (local.get $j) (local.get $n)))
+        (if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $n))
+          (then
+            (local.set $e (call $exp4 (f32x4.sub (f32x4.mul (v128.load (i32.add (i32.add (local.get $S) (local.get $row)) (i32.shl (local.get $j) (i32.const 2)))) (local.get $scale)) (local.get $m))))
+            (v128.store (i32.add (i32.add (local.get $P) (local.get $row)) (i32.shl (local.get $j) (i32.const 2))) (local.get $e))
+            (local.set $s0 (f64x2.add (f64x2.promote_low_f32x4 (local.get $e))
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e) (local.get $e)))))
+            (local.set $sum (f64.add (local.get $sum) (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4))))
+          (else
+            (local.set $e (call $exp4 (f32x4.sub (f32x4.mul (v128.load32_splat (i32.add (i32.add (local.get $S) (local.get $row)) (i32.shl (local.get $j) (i32.const 2)))) (local.get $scale)) (local.get $m))))
+            (f32.store (i32.add (i32.add (local.get $P) (local.get $row)) (i32.shl (local.get $j) (i32.const 2))) (f32x4.extract_lane 0 (local.get $e)))
+            (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (f32x4.extract_lane 0 (local.get $e)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))))
+        (br $eLoop)))
+      ;; normalise in P and copy to probs
+      (local.set $inv (f32x4.splat (f32.demote_f64 (f64.div (f64.const 1) (local.get $sum)))))
+      (local.set $j (local.get $first))
+      (block $nDone (loop $nLoop
+        (br_if $nDone (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $e (f32x4.mul (v128.load32_splat (i32.add (i32.add (local.get $P) (local.get $row)) (i32.shl (local.get $j) (i32.const 2)))) (local.get $inv)))
+        (f32.store (i32.add (i32.add (local.get $P) (local.get $row)) (i32.shl (local.get $j) (i32.const 2))) (f32x4.extract_lane 0 (local.get $e)))
+        (f32.store (i32.add (i32.add (local.get $probs) (local.get $row)) (i32.shl (local.get $j) (i32.const 2))) (f32x4.extract_lane 0 (local.get $e)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $nLoop)))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $tLoop))))
+
+  ;; Backward of softmax_fwd, rows [r0, r1): with dP (T, T) = dO V^T and the probabilities,
+  ;; dS[t, j] = p (dP[t, j] - sum_j' p dP[t, j']) scale for j in [first, t] and the rows of P
+  ;; (T, T) again (the dV product reads them), both zero elsewhere; the sum in f64.
+  (func (export "softmax_bwd") (param $dP i32) (param $probs i32) (param $dS i32) (param $P i32) (param $T i32) (param $window i32) (param $c i32) (param $r0 i32) (param $r1 i32)
+    (local $t i32) (local $row i32) (local $j i32) (local $first i32) (local $n i32) (local $at i32)
+    (local $scale f32) (local $w f64) (local $p f32) (local $wf f32)
+    (local.set $scale (f32.load (local.get $c)))
+    (local.set $t (local.get $r0))
+    (block $tDone (loop $tLoop
+      (br_if $tDone (i32.ge_u (local.get $t) (local.get $r1)))
+      (local.set $row (i32.shl (i32.mul (local.get $t) (local.get $T)) (i32.const 2)))
+      (local.set $first (i32.const 0))
+      (if (i32.and (i32.ne (local.get $window) (i32.const 0)) (i32.ge_u (i32.add (local.get $t) (i32.const 1)) (local.get $window)))
+        (then (local.set $first (i32.sub (i32.add (local.get $t) (i32.const 1)) (local.get $window)))))
+      (local.set $n (i32.add (local.get $t) (i32.const 1)))
+      (memory.fill (i32.add (local.get $P) (local.get $row)) (i32.const 0) (i32.shl (local.get $T) (i32.const 2)))
+      (memory.fill (i32.add (local.get $dS) (local.get $row)) (i32.const 0) (i32.shl (local.get $T) (i32.const 2)))
+      (local.set $w (f64.const 0))
+      (local.set $j (local.get $first))
+      (block $wDone (loop $wLoop
+        (br_if $wDone (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $at (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $w (f64.add (local.get $w) (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $probs) (local.get $at))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $dP) (local.get $at)))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $wLoop)))
+      (local.set $wf (f32.demote_f64 (local.get $w)))
+      (local.set $j (local.get $first))
+      (block $dDone (loop $dLoop
+        (br_if $dDone (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $at (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $p (f32.load (i32.add (local.get $probs) (local.get $at))))
+        (f32.store (i32.add (local.get $dS) (local.get $at))
+          (f32.mul (f32.mul (local.get $p) (f32.sub (f32.load (i32.add (local.get $dP) (local.get $at))) (local.get $wf))) (local.get $scale)))
+        (f32.store (i32.add (local.get $P) (local.get $at)) (local.get $p))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $dLoop)))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $tLoop))))
+
+  ;; The optimizer and element-wise kernels below work on items that are elements (or blocks
   ;; of them) of buffers resident in the shared memory, four lanes at a time with a scalar tail
   ;; run through the same code (load32_splat, lane 0 stored). Plain TypeScript references:
   ;; train/adamw.ts and kernels/activations.ts.

@@ -19,6 +19,10 @@ export interface TrainWasmKernels {
   ce_stats(logits: number, stats: number, V: number, r0: number, r1: number): void;
   /** Rows [r0, r1) of ce_stats' exponentials (R, V) in place: x *= stats[r, 1] (f64, stored as f32). */
   ce_grad(logits: number, stats: number, V: number, r0: number, r1: number): void;
+  /** Rows [r0, r1) of one (sequence, head)'s causal softmax: probs (j in [first, t]) and P (T, T, zeros elsewhere) from scores S (T, T) times the f32 at c; window 0: none. */
+  softmax_fwd(S: number, probs: number, P: number, T: number, window: number, c: number, r0: number, r1: number): void;
+  /** Rows [r0, r1) of its backward: dS = p (dP - sum p dP) scale and P again, zeros outside [first, t]. */
+  softmax_bwd(dP: number, probs: number, dS: number, P: number, T: number, window: number, c: number, r0: number, r1: number): void;
   /** Elements [i0, i1) of one AdamW update (params, grads, m, v), f32 constants at c: keep, 1 - beta1, beta2, 1 - beta2, step size, sqrt(1 - beta2^t), eps, gradient scale. */
   adamw(params: number, grads: number, m: number, v: number, c: number, i0: number, i1: number): void;
   /** Blocks [b0, b1) of 4096 elements of g (n floats): partials[b] (f64) = sum of squares. */
@@ -29,7 +33,7 @@ export interface TrainWasmKernels {
   gelu_bwd(dinp: number, dout: number, inp: number, i0: number, i1: number): void;
 }
 
-export const TRAIN_OPS = ['pack_a', 'pack_b', 'gemm', 'ce_stats', 'ce_grad', 'adamw', 'sumsq', 'gelu_fwd', 'gelu_bwd'] as const;
+export const TRAIN_OPS = ['pack_a', 'pack_b', 'gemm', 'ce_stats', 'ce_grad', 'adamw', 'sumsq', 'gelu_fwd', 'gelu_bwd', 'softmax_fwd', 'softmax_bwd'] as const;
 export type TrainOp = (typeof TRAIN_OPS)[number];
 
 let compiled: WebAssembly.Module | null = null;
