@@ -134,6 +134,8 @@ function requestIds(req: InspectRequest, tokenizer: Tokenizer | null, V: number,
   if (req.ids !== undefined) ids = req.ids;
   else if (typeof req.text === 'string') {
     if (!tokenizer) throw new InspectError('inspect: this model names no tokenizer encoding, so text cannot be tokenized; pass token ids or an encoding.');
+    const least = tokenizer.minTokens(req.text);
+    if (least > maxPositions) throw new InspectError(`inspect: the text is at least ${least} tokens, more than the model's context of ${maxPositions}; select less text.`);
     ids = tokenizer.encode(req.text);
   } else throw new InspectError('inspect: give token ids or text to inspect.');
   if (ids.length === 0) throw new InspectError('inspect: nothing to inspect (no tokens); select some code first.');

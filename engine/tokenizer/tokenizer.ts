@@ -89,6 +89,7 @@ export class Tokenizer {
   private readonly specialText: Map<number, string>;
   private readonly specialIds: Map<string, number>;
   private readonly bytes: (Uint8Array | undefined)[];
+  private longestTokenBytes = 0;
 
   constructor(readonly encoding: EncodingName) {
     this.ranks = RANKS[encoding];
@@ -152,6 +153,22 @@ export class Tokenizer {
     }
     if (last < text.length) append(this.encode(text.slice(last)));
     return out;
+  }
+
+  /**
+   * A lower bound on encode(text).length that costs no encoding: encode never yields a special
+   * token, no other token stands for more bytes than the vocabulary's longest, and a UTF-16
+   * string never has more code units than UTF-8 bytes. Lets a request with megabytes of text be refused before it is tokenized.
+   */
+  minTokens(text: string): number {
+    if (this.longestTokenBytes === 0) {
+      for (const rank of this.ranks) {
+        // The table has holes (ids that are special tokens or unused).
+        const bytes = typeof rank === 'string' ? utf8.encode(rank).length : Array.isArray(rank) ? rank.length : 0;
+        this.longestTokenBytes = Math.max(this.longestTokenBytes, bytes);
+      }
+    }
+    return Math.ceil(text.length / this.longestTokenBytes);
   }
 
   isSpecial(id: number): boolean {

@@ -12,7 +12,7 @@ import type { ModelConfig } from '../model/config';
 import { selectBackend } from '../runtime/select';
 import { defaultOnnxCacheDir } from '../onnx/cache';
 import { FastBackend, type WeightFormat } from '../runtime/fastBackend';
-import type { InferenceBackend } from '../runtime/backend';
+import { ContextOverflowError, type InferenceBackend } from '../runtime/backend';
 import { Generator } from '../generate/generator';
 import { getTokenizer, type Tokenizer } from '../tokenizer/tokenizer';
 import { loadAdapter, mergeLora } from '../train/lora';
@@ -179,11 +179,14 @@ export class WorkerEngine {
   }
 
   private async generate(id: number, req: GenerateRequest, signal: AbortSignal): Promise<GenerateResultMessage> {
-    const { generator, tokenizer } = await this.ready();
+    const { backend, generator, tokenizer } = await this.ready();
     let promptIds = req.promptIds;
     if (promptIds === undefined) {
       if (req.prompt === undefined) throw new Error('generate: give promptIds or prompt.');
       if (!tokenizer) throw new Error('generate: this model names no tokenizer encoding; send promptIds instead of prompt.');
+      // Megabytes of text are refused before the seconds their tokenization would take.
+      const least = tokenizer.minTokens(req.prompt);
+      if (least > backend.contextLength) throw new ContextOverflowError(least, backend.contextLength);
       promptIds = tokenizer.encode(req.prompt);
     }
     const r = await generator.generate(promptIds, {

@@ -125,3 +125,14 @@ test('unknown encodings and token ids give a TokenizerError', () => {
   }
   assert.throws(() => getTokenizer('p50k_base').tokenBytes(50281), TokenizerError);
 });
+
+test('minTokens is a lower bound on the encoded length that refuses megabytes of text without encoding them', () => {
+  const t = getTokenizer('p50k_edit');
+  const texts = [...Object.values(SAMPLES), ' '.repeat(5000), '='.repeat(3000), '😀'.repeat(700), 'a'.repeat(10_000), '\u0000\ufffd'.repeat(400)];
+  for (const text of texts) {
+    const least = t.minTokens(text);
+    assert.ok(least >= 1 && least <= t.encode(text).length, `${least} <= ${t.encode(text).length} for ${JSON.stringify(text.slice(0, 20))}`);
+  }
+  // The bound is what refuses a 10 MB request; it must exceed any context there is.
+  assert.ok(t.minTokens('x'.repeat(10_000_000)) > 32_768);
+});

@@ -248,3 +248,20 @@ test('the idle release gives the kernel memory back (resident memory drops by mo
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('a generate or inspect request with 10 MB of text is refused as past the context, from a bound on its tokens', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'limelight-guard-'));
+  const client = new EngineClient();
+  try {
+    const info = await client.load({ modelDir: writeTinyModel(join(tmp, 'model')), backend: 'js', threads: 1, weightFormat: 'f32' });
+    const text = 'const value = compute(input);\n'.repeat(350_000); // 10.5 MB
+    await assert.rejects(client.generate({ prompt: text, maxNewTokens: 4 }), (e: Error) => e.name === 'ContextOverflowError' && new RegExp(`model's context holds ${info.contextLength}`).test(e.message));
+    await assert.rejects(client.inspect({ text }), (e: Error) => e.name === 'InspectError' && /the text is at least \d+ tokens, more than the model's context/.test(e.message));
+    // Text that may fit is still tokenized and judged on its real length.
+    const ok = await client.generate({ prompt: 'const value = ', maxNewTokens: 2, stopTokenIds: [] });
+    assert.equal(ok.newIds.length, 2);
+  } finally {
+    await client.dispose();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
