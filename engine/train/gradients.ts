@@ -15,7 +15,7 @@
 import { qkvWidth, fcWidth, type ModelConfig } from '../model/config';
 import type { Model } from '../model/model';
 import { paramViews, type LayerParams, type ParamViews } from '../model/layout';
-import { layernormBackward, layernormForward, rmsnormBackward, rmsnormForward } from '../kernels/norms';
+import { rmsnormBackward, rmsnormForward } from '../kernels/norms';
 import { swigluBackward, swigluForward } from '../kernels/activations';
 import { ropeBackward, ropeForward, ropeTables } from '../kernels/rope';
 import { embeddingBackward, embeddingForward } from '../kernels/embedding';
@@ -260,13 +260,13 @@ class Pass {
 
   private norm(out: Float32Array, mean: Float32Array, rstd: Float32Array, inp: Float32Array, w: Float32Array, b: Float32Array | null): void {
     const c = this.c;
-    if (c.norm === 'layernorm') layernormForward(out, mean, rstd, inp, w, b, this.N, c.hidden, c.normEps);
+    if (c.norm === 'layernorm') this.k.layernormForward(out, mean, rstd, inp, w, b, this.N, c.hidden, c.normEps);
     else rmsnormForward(out, rstd, inp, w, this.N, c.hidden, c.normEps);
   }
 
   private normBackward(dinp: Float32Array, dw: Float32Array | null, db: Float32Array | null, dout: Float32Array, inp: Float32Array, w: Float32Array, mean: Float32Array, rstd: Float32Array): void {
     const c = this.c;
-    if (c.norm === 'layernorm') layernormBackward(dinp, dw, db, dout, inp, w, mean, rstd, this.N, c.hidden);
+    if (c.norm === 'layernorm') this.k.layernormBackward(dinp, dw, db, dout, inp, w, mean, rstd, this.N, c.hidden);
     else rmsnormBackward(dinp, dw, dout, inp, w, rstd, this.N, c.hidden);
   }
 

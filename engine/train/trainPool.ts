@@ -9,8 +9,8 @@
 // buffer resident in the pool's shared memory (alloc, adopt: the Trainer puts parameters,
 // gradients, AdamW moments and activations there) is read and written in place; any other
 // is copied in (staging) and results are copied out, a memcpy each way.
-// AdamW, the global gradient norm and GELU run on the threads too (train.wat), on resident
-// buffers; their references are train/adamw.ts and kernels/activations.ts.
+// AdamW, the global gradient norm, GELU and LayerNorm run on the threads too (train.wat), on
+// resident buffers; their references are train/adamw.ts, kernels/activations.ts and norms.ts.
 // The LM head and the cross-entropy are fused per chunk of rows: the logits stay in shared
 // memory, where the threads turn them into their gradient in place (f32 SIMD exp once, f64 sums)
 // and the two backward products pack them from there; the head's weight is packed once per pass.
@@ -28,6 +28,7 @@ import { attentionTrainBackward, attentionTrainForward } from '../kernels/attent
 import { IGNORE_INDEX, crossEntropyBackward, crossEntropyForward } from '../kernels/crossEntropy';
 import { geluBackward, geluForward } from '../kernels/activations';
 import { loraUpBackward, loraUpForward } from '../kernels/lora';
+import { layernormBackward, layernormForward } from '../kernels/norms';
 import { Arena, createSharedMemory } from '../kernels/wasm/kernels';
 import { TRAIN_OPS, trainKernelsModule, type TrainOp } from '../kernels/wasm/trainKernels';
 import { ComputePool, poolThreads, type KernelSet } from '../runtime/pool';
@@ -68,6 +69,8 @@ export interface TrainKernels {
   geluBackward: typeof geluBackward;
   loraUpForward: typeof loraUpForward;
   loraUpBackward: typeof loraUpBackward;
+  layernormForward: typeof layernormForward;
+  layernormBackward: typeof layernormBackward;
 }
 
 /** LmHeadChunk as its three steps: the products of `k`, then the cross-entropy kernels. */
@@ -93,6 +96,8 @@ export const REFERENCE_KERNELS: TrainKernels = {
   geluBackward,
   loraUpForward,
   loraUpBackward,
+  layernormForward,
+  layernormBackward,
 };
 
 const TRAIN_KERNELS: KernelSet<TrainOp> = { module: trainKernelsModule, ops: TRAIN_OPS };
@@ -228,13 +233,12 @@ export interface TrainPoolOptions {
 }
 
 /**
- * Floats the Trainer allocates in a pool (trainable parameters, gradients, AdamW m and v; for
- * full training the model's parameters are the trainable ones; plus the activations), with
- * room for each buffer's alignment.
+ * Floats the Trainer allocates in a pool (the model's parameters; the trainable ones again
+ * with LoRA; gradients, AdamW m and v; the activations), with room for each buffer's alignment.
  */
 export function residentFloats(config: ModelConfig, B: number, T: number, lora: Lora | null, opts: ActivationOptions): number {
   let floats = 0;
-  let buffers = 4;
+  let buffers = 5;
   createActivations(config, B, T, {
     ...opts,
     lora,
@@ -244,8 +248,9 @@ export function residentFloats(config: ModelConfig, B: number, T: number, lora: 
       return EMPTY;
     },
   });
-  const trainable = lora !== null ? lora.params.length : buildLayout(config).total;
-  return floats + 4 * trainable + (buffers * RESIDENT_ALIGN) / 4;
+  const total = buildLayout(config).total;
+  const trainable = lora !== null ? lora.params.length : total;
+  return floats + (lora !== null ? total + 4 * trainable : 4 * trainable) + (buffers * RESIDENT_ALIGN) / 4;
 }
 
 const EMPTY = new Float32Array(0);
@@ -674,6 +679,50 @@ export class TrainPool implements TrainKernels {
     this.packA(at.ap, this.stage({ data: dout, at: col, si: 1, sk: OC }, rows, N), rows, N, 1, OC);
     this.packB(at.bp, this.stage({ data: u, at: 0, si: 1, sk: r }, r, N), r, N, 1, r);
     this.gemmInto(dB, 0, r, at.ap, at.bp, 0, rows, N, r, true, scale);
+  }
+
+  /** As kernels/norms.ts layernormForward; on the threads, split by rows, when every buffer is resident. */
+  layernormForward(
+    out: Float32Array, // (N, C)
+    mean: Float32Array | null, // (N)
+    rstd: Float32Array | null, // (N)
+    inp: Float32Array, // (N, C)
+    weight: Float32Array, // (C)
+    bias: Float32Array | null, // (C)
+    N: number,
+    C: number,
+    eps: number,
+  ): void {
+    if (mean === null || rstd === null || ![out, mean, rstd, inp, weight, bias ?? weight].every((a) => this.isResident(a))) {
+      layernormForward(out, mean, rstd, inp, weight, bias, N, C, eps);
+      return;
+    }
+    this.f32[this.at.consts >> 2] = eps;
+    const args = [out.byteOffset, mean.byteOffset, rstd.byteOffset, inp.byteOffset, weight.byteOffset, bias?.byteOffset ?? 0, C, this.at.consts];
+    this.pool.run('layernorm_fwd', args, N, 1, Math.ceil(MIN_ELEMENTS_PER_THREAD / C));
+  }
+
+  /** As kernels/norms.ts layernormBackward (+=): the input gradient split by rows, the weight and bias gradients by columns. */
+  layernormBackward(
+    dinp: Float32Array, // (N, C)
+    dweight: Float32Array | null, // (C)
+    dbias: Float32Array | null, // (C)
+    dout: Float32Array, // (N, C)
+    inp: Float32Array, // (N, C)
+    weight: Float32Array, // (C)
+    mean: Float32Array, // (N)
+    rstd: Float32Array, // (N)
+    N: number,
+    C: number,
+  ): void {
+    const all = [dinp, dout, inp, weight, mean, rstd, ...(dweight !== null ? [dweight] : []), ...(dbias !== null ? [dbias] : [])];
+    if ((dweight === null && dbias !== null) || !all.every((a) => this.isResident(a))) {
+      layernormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
+      return;
+    }
+    const [o, x, m, s] = [dout.byteOffset, inp.byteOffset, mean.byteOffset, rstd.byteOffset];
+    this.pool.run('layernorm_bwd_dx', [dinp.byteOffset, o, x, weight.byteOffset, m, s, C], N, 1, Math.ceil(MIN_ELEMENTS_PER_THREAD / C));
+    if (dweight !== null) this.pool.run('layernorm_bwd_dw', [dweight.byteOffset, dbias?.byteOffset ?? 0, o, x, m, s, N, C], C, 4, Math.ceil(MIN_ELEMENTS_PER_THREAD / N));
   }
 
   /** As kernels/activations.ts geluForward; on the threads when both buffers are resident. */

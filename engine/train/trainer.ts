@@ -81,16 +81,16 @@ export class Trainer {
     readonly lora: Lora | null = null,
     /**
      * Runs the products, attention, GELU and AdamW on SIMD kernels and threads (null: the
-     * reference kernels). The trained buffer (the model's parameters, or the adapters'),
-     * gradients, moments and activations then live in the pool's shared memory: model.params
-     * and model.views (or lora.params) are replaced by views there holding the same values.
+     * reference kernels). The model's parameters (and the adapters'), gradients, moments and
+     * activations then live in the pool's shared memory: model.params, model.views and
+     * lora.params are replaced by views there holding the same values.
      */
     readonly pool: TrainPool | null = null,
   ) {
     const { batchSize: B, seqLen: T } = options;
     if (dataset.T !== T) throw new Error(`Trainer: the dataset cuts windows of ${dataset.T} tokens but seqLen is ${T}`);
-    if (pool !== null && lora !== null) lora.params = pool.adopt(lora.params);
-    if (pool !== null && lora === null) {
+    if (pool !== null) {
+      if (lora !== null) lora.params = pool.adopt(lora.params);
       model.params = pool.adopt(model.params);
       model.views = paramViews(model.layout, model.params);
     }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { matmulBackward, matmulForward } from '../../engine/kernels/matmul';
 import { geluBackward, geluForward } from '../../engine/kernels/activations';
 import { loraUpBackward, loraUpForward } from '../../engine/kernels/lora';
+import { layernormBackward, layernormForward } from '../../engine/kernels/norms';
 import { AdamW, globalNorm } from '../../engine/train/adamw';
 import { TokenDataset } from '../../engine/train/data';
 import { Trainer, TRAINER_DEFAULTS } from '../../engine/train/trainer';
@@ -168,6 +169,34 @@ for (const [threads, resident] of [[1, false], [3, false], [1, true], [3, true]]
         pool.loraUpBackward(gotU, frozen ? null : gotB, dout, u, B, 0.75, N, r, rows, OC, col);
         assert.ok(relErr(gotU, wantU) < 1e-5, `du ${shape}: ${relErr(gotU, wantU)}`);
         assert.ok(relErr(gotB, wantB) < 1e-5, `dB ${shape} frozen=${frozen}: ${relErr(gotB, wantB)}`);
+      }
+    }
+  });
+
+  test(`LayerNorm forward and backward match the reference kernels (${label})`, async () => {
+    const pool = await poolReady;
+    const rand = mulberry32(71 + threads);
+    // (N, C): odd widths, one row, enough rows and columns to split between threads.
+    for (const [N, C] of [[1, 3], [5, 37], [7, 130], [33, 384], [130, 257]] as const) {
+      const x = randn(N * C, rand).map((v, i) => v * 3 + (i % C) * 0.01 + 2); // an offset mean
+      const [w, b] = [randn(C, rand), randn(C, rand)];
+      for (const bias of [b, null]) {
+        const want = { out: new Float32Array(N * C), mean: new Float32Array(N), rstd: new Float32Array(N) };
+        const got = { out: put(pool, new Float32Array(N * C).fill(4)), mean: put(pool, new Float32Array(N)), rstd: put(pool, new Float32Array(N)) };
+        const [inp, weight, bz] = [put(pool, x), put(pool, w), bias === null ? null : put(pool, bias)];
+        layernormForward(want.out, want.mean, want.rstd, x, w, bias, N, C, 1e-5);
+        pool.layernormForward(got.out, got.mean, got.rstd, inp, weight, bz, N, C, 1e-5);
+        const shape = `(${N}, ${C}) bias=${bias !== null}`;
+        for (const k of ['out', 'mean', 'rstd'] as const) assert.ok(relErr(got[k], want[k]) < 1e-5, `${k} ${shape}: ${relErr(got[k], want[k])}`);
+        const dout = randn(N * C, rand);
+        const start = [randn(N * C, rand), randn(C, rand), randn(C, rand)];
+        for (const frozen of [false, true]) {
+          const wantD = start.map((a) => a.slice());
+          const gotD = start.map((a) => put(pool, a.slice()));
+          layernormBackward(wantD[0]!, frozen ? null : wantD[1]!, frozen ? null : wantD[2]!, dout, x, w, want.mean, want.rstd, N, C);
+          pool.layernormBackward(gotD[0]!, frozen ? null : gotD[1]!, frozen ? null : gotD[2]!, put(pool, dout), inp, weight, got.mean, got.rstd, N, C);
+          ['dinp', 'dweight', 'dbias'].forEach((name, i) => assert.ok(relErr(gotD[i]!, wantD[i]!) < 1e-5, `${name} ${shape} frozen=${frozen}: ${relErr(gotD[i]!, wantD[i]!)}`));
+        }
       }
     }
   });

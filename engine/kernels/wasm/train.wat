@@ -497,6 +497,153 @@
       (local.set $t (i32.add (local.get $t) (i32.const 1)))
       (br $tLoop))))
 
+;; LayerNorm over rows [r0, r1) of inp (R, C), as kernels/norms.ts: the mean and the
+  ;; variance (of x - mean) summed in f64, out = (x - mean) rstd w + b (b 0: none) in f32;
+  ;; mean and rstd kept (R); eps the f32 at $c.
+  (func (export "layernorm_fwd") (param $out i32) (param $mean i32) (param $rstd i32) (param $inp i32) (param $w i32) (param $b i32) (param $C i32) (param $c i32) (param $r0 i32) (param $r1 i32)
+    (local $r i32) (local $x i32) (local $o i32) (local $i i32) (local $end4 i32) (local $e v128) (local $acc v128)
+    (local $m f64) (local $v f64) (local $d f64) (local $mv v128) (local $sv v128) (local $s f64)
+    (local.set $end4 (i32.shl (i32.and (local.get $C) (i32.const -4)) (i32.const 2)))
+    (local.set $r (local.get $r0))
+    (block $rDone (loop $rLoop
+      (br_if $rDone (i32.ge_u (local.get $r) (local.get $r1)))
+      (local.set $x (i32.add (local.get $inp) (i32.shl (i32.mul (local.get $r) (local.get $C)) (i32.const 2))))
+      (local.set $o (i32.add (local.get $out) (i32.shl (i32.mul (local.get $r) (local.get $C)) (i32.const 2))))
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+      (local.set $i (i32.const 0))
+      (block $sDone (loop $sLoop
+        (br_if $sDone (i32.ge_u (local.get $i) (local.get $end4)))
+        (local.set $e (v128.load (i32.add (local.get $x) (local.get $i))))
+        (local.set $acc (f64x2.add (f64x2.add (local.get $acc) (f64x2.promote_low_f32x4 (local.get $e)))
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e) (local.get $e)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $sLoop)))
+      (local.set $m (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))
+      (block $tDone (loop $tLoop
+        (br_if $tDone (i32.ge_u (local.get $i) (i32.shl (local.get $C) (i32.const 2))))
+        (local.set $m (f64.add (local.get $m) (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $tLoop)))
+      (local.set $m (f64.div (local.get $m) (f64.convert_i32_u (local.get $C))))
+      (local.set $v (f64.const 0))
+      (local.set $i (i32.const 0))
+      (block $vDone (loop $vLoop
+        (br_if $vDone (i32.ge_u (local.get $i) (i32.shl (local.get $C) (i32.const 2))))
+        (local.set $d (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (local.get $i)))) (local.get $m)))
+        (local.set $v (f64.add (local.get $v) (f64.mul (local.get $d) (local.get $d))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $vLoop)))
+      (local.set $s (f64.div (f64.const 1) (f64.sqrt (f64.add (f64.div (local.get $v) (f64.convert_i32_u (local.get $C))) (f64.promote_f32 (f32.load (local.get $c)))))))
+      (f32.store (i32.add (local.get $mean) (i32.shl (local.get $r) (i32.const 2))) (f32.demote_f64 (local.get $m)))
+      (f32.store (i32.add (local.get $rstd) (i32.shl (local.get $r) (i32.const 2))) (f32.demote_f64 (local.get $s)))
+      (local.set $mv (f32x4.splat (f32.demote_f64 (local.get $m))))
+      (local.set $sv (f32x4.splat (f32.demote_f64 (local.get $s))))
+      (local.set $i (i32.const 0))
+      (block $oDone (loop $oLoop
+        (br_if $oDone (i32.ge_u (local.get $i) (i32.shl (local.get $C) (i32.const 2))))
+        (if (i32.lt_u (local.get $i) (local.get $end4))
+          (then
+            (local.set $e (f32x4.mul (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $i))) (local.get $mv)) (local.get $sv))
+              (v128.load (i32.add (local.get $w) (local.get $i)))))
+            (if (local.get $b) (then (local.set $e (f32x4.add (local.get $e) (v128.load (i32.add (local.get $b) (local.get $i)))))))
+            (v128.store (i32.add (local.get $o) (local.get $i)) (local.get $e))
+            (local.set $i (i32.add (local.get $i) (i32.const 16))))
+          (else
+            (local.set $e (f32x4.mul (f32x4.mul (f32x4.sub (v128.load32_splat (i32.add (local.get $x) (local.get $i))) (local.get $mv)) (local.get $sv))
+              (v128.load32_splat (i32.add (local.get $w) (local.get $i)))))
+            (if (local.get $b) (then (local.set $e (f32x4.add (local.get $e) (v128.load32_splat (i32.add (local.get $b) (local.get $i)))))))
+            (f32.store (i32.add (local.get $o) (local.get $i)) (f32x4.extract_lane 0 (local.get $e)))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))))
+        (br $oLoop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rLoop))))
+
+  ;; Input gradient of layernorm_fwd, rows [r0, r1): dinp += rstd (dout w - mean(dout w)
+  ;; - xhat mean(dout w xhat)), the two means summed in f64.
+  (func (export "layernorm_bwd_dx") (param $dinp i32) (param $dout i32) (param $inp i32) (param $w i32) (param $mean i32) (param $rstd i32) (param $C i32) (param $r0 i32) (param $r1 i32)
+    (local $r i32) (local $row i32) (local $i i32) (local $m f32) (local $s f32) (local $dn f64) (local $dx f64) (local $g f32) (local $xh f32)
+    (local $a v128) (local $bq v128) (local $mv v128) (local $sv v128)
+    (local.set $r (local.get $r0))
+    (block $rDone (loop $rLoop
+      (br_if $rDone (i32.ge_u (local.get $r) (local.get $r1)))
+      (local.set $row (i32.shl (i32.mul (local.get $r) (local.get $C)) (i32.const 2)))
+      (local.set $m (f32.load (i32.add (local.get $mean) (i32.shl (local.get $r) (i32.const 2)))))
+      (local.set $s (f32.load (i32.add (local.get $rstd) (i32.shl (local.get $r) (i32.const 2)))))
+      (local.set $dn (f64.const 0))
+      (local.set $dx (f64.const 0))
+      (local.set $i (i32.const 0))
+      (block $sDone (loop $sLoop
+        (br_if $sDone (i32.ge_u (local.get $i) (i32.shl (local.get $C) (i32.const 2))))
+        (local.set $g (f32.mul (f32.load (i32.add (i32.add (local.get $dout) (local.get $row)) (local.get $i))) (f32.load (i32.add (local.get $w) (local.get $i)))))
+        (local.set $xh (f32.mul (f32.sub (f32.load (i32.add (i32.add (local.get $inp) (local.get $row)) (local.get $i))) (local.get $m)) (local.get $s)))
+        (local.set $dn (f64.add (local.get $dn) (f64.promote_f32 (local.get $g))))
+        (local.set $dx (f64.add (local.get $dx) (f64.mul (f64.promote_f32 (local.get $g)) (f64.promote_f32 (local.get $xh)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $sLoop)))
+      (local.set $a (f32x4.splat (f32.demote_f64 (f64.div (local.get $dn) (f64.convert_i32_u (local.get $C))))))
+      (local.set $bq (f32x4.splat (f32.demote_f64 (f64.div (local.get $dx) (f64.convert_i32_u (local.get $C))))))
+      (local.set $mv (f32x4.splat (local.get $m)))
+      (local.set $sv (f32x4.splat (local.get $s)))
+      (local.set $i (i32.const 0))
+      (block $dDone (loop $dLoop
+        (br_if $dDone (i32.ge_u (local.get $i) (i32.shl (local.get $C) (i32.const 2))))
+        (call $lnDx (i32.add (i32.add (local.get $dinp) (local.get $row)) (local.get $i)) (i32.add (i32.add (local.get $dout) (local.get $row)) (local.get $i))
+          (i32.add (i32.add (local.get $inp) (local.get $row)) (local.get $i)) (i32.add (local.get $w) (local.get $i))
+          (local.get $mv) (local.get $sv) (local.get $a) (local.get $bq)
+          (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (i32.shl (local.get $C) (i32.const 2))))
+        (local.set $i (i32.add (local.get $i) (select (i32.const 4) (i32.const 16)
+          (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (i32.shl (local.get $C) (i32.const 2))))))
+        (br $dLoop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rLoop))))
+
+  ;; dinp += rstd (dout w - a - xhat bq) at four (one) elements.
+  (func $lnDx (param $di i32) (param $do i32) (param $x i32) (param $w i32) (param $mv v128) (param $sv v128) (param $a v128) (param $bq v128) (param $one i32)
+    (local $v v128)
+    (if (local.get $one)
+      (then
+        (local.set $v (f32x4.mul (local.get $sv) (f32x4.sub (f32x4.sub (f32x4.mul (v128.load32_splat (local.get $do)) (v128.load32_splat (local.get $w))) (local.get $a))
+          (f32x4.mul (f32x4.mul (f32x4.sub (v128.load32_splat (local.get $x)) (local.get $mv)) (local.get $sv)) (local.get $bq)))))
+        (f32.store (local.get $di) (f32.add (f32.load (local.get $di)) (f32x4.extract_lane 0 (local.get $v)))))
+      (else
+        (local.set $v (f32x4.mul (local.get $sv) (f32x4.sub (f32x4.sub (f32x4.mul (v128.load (local.get $do)) (v128.load (local.get $w))) (local.get $a))
+          (f32x4.mul (f32x4.mul (f32x4.sub (v128.load (local.get $x)) (local.get $mv)) (local.get $sv)) (local.get $bq)))))
+        (v128.store (local.get $di) (f32x4.add (v128.load (local.get $di)) (local.get $v))))))
+
+  ;; Weight and bias gradients of layernorm_fwd over columns [c0, c1) of (R, C): dw += sum over
+  ;; rows of dout xhat, db += sum of dout (db 0: none), rows in order, in f32 as the reference.
+  (func (export "layernorm_bwd_dw") (param $dw i32) (param $db i32) (param $dout i32) (param $inp i32) (param $mean i32) (param $rstd i32) (param $R i32) (param $C i32) (param $c0 i32) (param $c1 i32)
+    (local $c i32) (local $r i32) (local $at i32) (local $aw v128) (local $ab v128) (local $d v128) (local $one i32)
+    (local.set $c (local.get $c0))
+    (block $cDone (loop $cLoop
+      (br_if $cDone (i32.ge_u (local.get $c) (local.get $c1)))
+      (local.set $one (i32.gt_u (i32.add (local.get $c) (i32.const 4)) (local.get $c1)))
+      (local.set $aw (select (v128.load32_splat (i32.add (local.get $dw) (i32.shl (local.get $c) (i32.const 2)))) (v128.load (i32.add (local.get $dw) (i32.shl (local.get $c) (i32.const 2)))) (local.get $one)))
+      (local.set $ab (v128.const i32x4 0 0 0 0))
+      (if (local.get $db) (then (local.set $ab (select (v128.load32_splat (i32.add (local.get $db) (i32.shl (local.get $c) (i32.const 2)))) (v128.load (i32.add (local.get $db) (i32.shl (local.get $c) (i32.const 2)))) (local.get $one)))))
+      (local.set $r (i32.const 0))
+      (block $rDone (loop $rLoop
+        (br_if $rDone (i32.ge_u (local.get $r) (local.get $R)))
+        (local.set $at (i32.shl (i32.add (i32.mul (local.get $r) (local.get $C)) (local.get $c)) (i32.const 2)))
+        (local.set $d (select (v128.load32_splat (i32.add (local.get $dout) (local.get $at))) (v128.load (i32.add (local.get $dout) (local.get $at))) (local.get $one)))
+        (local.set $aw (f32x4.add (local.get $aw) (f32x4.mul (local.get $d)
+          (f32x4.mul (f32x4.sub (select (v128.load32_splat (i32.add (local.get $inp) (local.get $at))) (v128.load (i32.add (local.get $inp) (local.get $at))) (local.get $one))
+            (v128.load32_splat (i32.add (local.get $mean) (i32.shl (local.get $r) (i32.const 2)))))
+            (v128.load32_splat (i32.add (local.get $rstd) (i32.shl (local.get $r) (i32.const 2))))))))
+        (local.set $ab (f32x4.add (local.get $ab) (local.get $d)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rLoop)))
+      (if (local.get $one)
+        (then
+          (f32.store (i32.add (local.get $dw) (i32.shl (local.get $c) (i32.const 2))) (f32x4.extract_lane 0 (local.get $aw)))
+          (if (local.get $db) (then (f32.store (i32.add (local.get $db) (i32.shl (local.get $c) (i32.const 2))) (f32x4.extract_lane 0 (local.get $ab)))))
+          (local.set $c (i32.add (local.get $c) (i32.const 1))))
+        (else
+          (v128.store (i32.add (local.get $dw) (i32.shl (local.get $c) (i32.const 2))) (local.get $aw))
+          (if (local.get $db) (then (v128.store (i32.add (local.get $db) (i32.shl (local.get $c) (i32.const 2))) (local.get $ab))))
+          (local.set $c (i32.add (local.get $c) (i32.const 4)))))
+      (br $cLoop))))
+
   ;; The optimizer and element-wise kernels below work on items that are elements (or blocks
   ;; of them) of buffers resident in the shared memory, four lanes at a time with a scalar tail
   ;; run through the same code (load32_splat, lane 0 stored). Plain TypeScript references:

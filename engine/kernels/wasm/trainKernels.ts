@@ -23,6 +23,12 @@ export interface TrainWasmKernels {
   softmax_fwd(S: number, probs: number, P: number, T: number, window: number, c: number, r0: number, r1: number): void;
   /** Rows [r0, r1) of its backward: dS = p (dP - sum p dP) scale and P again, zeros outside [first, t]. */
   softmax_bwd(dP: number, probs: number, dS: number, P: number, T: number, window: number, c: number, r0: number, r1: number): void;
+  /** Rows [r0, r1) of LayerNorm: out, mean, rstd from inp (R, C), weight and bias (0: none); eps the f32 at c. */
+  layernorm_fwd(out: number, mean: number, rstd: number, inp: number, w: number, b: number, C: number, c: number, r0: number, r1: number): void;
+  /** Rows [r0, r1) of LayerNorm's input gradient (dinp +=). */
+  layernorm_bwd_dx(dinp: number, dout: number, inp: number, w: number, mean: number, rstd: number, C: number, r0: number, r1: number): void;
+  /** Columns [c0, c1) of LayerNorm's weight and bias gradients (+=, db 0: none) over R rows. */
+  layernorm_bwd_dw(dw: number, db: number, dout: number, inp: number, mean: number, rstd: number, R: number, C: number, c0: number, c1: number): void;
   /** Elements [i0, i1) of one AdamW update (params, grads, m, v), f32 constants at c: keep, 1 - beta1, beta2, 1 - beta2, step size, sqrt(1 - beta2^t), eps, gradient scale. */
   adamw(params: number, grads: number, m: number, v: number, c: number, i0: number, i1: number): void;
   /** Blocks [b0, b1) of 4096 elements of g (n floats): partials[b] (f64) = sum of squares. */
@@ -33,7 +39,7 @@ export interface TrainWasmKernels {
   gelu_bwd(dinp: number, dout: number, inp: number, i0: number, i1: number): void;
 }
 
-export const TRAIN_OPS = ['pack_a', 'pack_b', 'gemm', 'ce_stats', 'ce_grad', 'adamw', 'sumsq', 'gelu_fwd', 'gelu_bwd', 'softmax_fwd', 'softmax_bwd'] as const;
+export const TRAIN_OPS = ['pack_a', 'pack_b', 'gemm', 'ce_stats', 'ce_grad', 'adamw', 'sumsq', 'gelu_fwd', 'gelu_bwd', 'softmax_fwd', 'softmax_bwd', 'layernorm_fwd', 'layernorm_bwd_dx', 'layernorm_bwd_dw'] as const;
 export type TrainOp = (typeof TRAIN_OPS)[number];
 
 let compiled: WebAssembly.Module | null = null;
