@@ -57,7 +57,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerInspector(context, {
     engine: () => {
       const client = completions.engine.engineClient;
-      return completions.engine.loaded && client ? { inspect: (request) => client.inspect(request) } : undefined;
+      return completions.engine.loaded && client ? { inspect: (request, signal) => client.inspect(request, signal) } : undefined;
     },
     lastCompletion: () => {
       const last = completions.lastShown();

@@ -20,6 +20,7 @@ import { writeFileAtomic } from '../io/atomicFile';
 import { waitWhileBusy } from '../worker/busySignal';
 import { heldOutDocuments, lineTasks, splitByFile, trainingDocuments, type SourceFile } from './workspaceDataset';
 import { evaluate, LINE_MAX_TOKENS, type EvalInputs, type EvalResult } from './workspaceEval';
+import { yieldToEventLoop } from '../runtime/eventLoop';
 
 export interface WorkspaceTrainOptions {
   /** The base model's checkpoint folder (never written to). */
@@ -99,10 +100,6 @@ const REPORT = 'report.md';
 const MAX_YIELD_MS = 1000;
 /** Save a checkpoint at least this often, so a crash or a cancel loses little. */
 const CHECKPOINT_SECONDS = 30;
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 function trainerOptions(o: WorkspaceTrainOptions, model: Model): TrainerOptions {
   const lr = o.lr ?? (o.mode === 'lora' ? 1e-3 : 1e-4);

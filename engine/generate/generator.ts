@@ -13,6 +13,7 @@
 // overwrites positions from there) and extended only after the pass succeeds, so an
 // exception or a cancellation never leaves it claiming entries the cache does not hold.
 import { ContextOverflowError, type InferenceBackend } from '../runtime/backend';
+import { yieldToEventLoop } from '../runtime/eventLoop';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import { Sampler, type SamplingOptions } from './sampler';
 import { StopStringMatcher, checkStopRules, type StopReason } from './stops';
@@ -62,15 +63,6 @@ export interface GenerateResult {
 
 /** Prompts are prefilled in chunks this long, so a cancellation is seen between chunks. */
 const PREFILL_CHUNK = 256;
-
-/**
- * Lets timers, messages and signals run. A backend's forward() may finish without ever
- * leaving the microtask queue (the JS backend computes synchronously), so without this a
- * whole generation would run before an abort() from a message, a timer or Ctrl+C could happen.
- */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 export class Generator {
   private readonly cached: number[] = [];

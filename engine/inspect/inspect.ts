@@ -11,6 +11,7 @@ import { attentionRollout } from './rollout';
 import { chooseLensPositions, logitLens } from './logitLens';
 import { positionInfo } from './positions';
 import { tokenText } from './tokens';
+import { yieldToEventLoop } from '../runtime/eventLoop';
 
 export interface InspectRequest {
   /** Token ids to inspect; when absent, `text` is tokenized with the model's encoding. */
@@ -40,8 +41,16 @@ const CHUNK = 128;
 const LENS_K = 8;
 const FINAL_N = 64;
 
-/** `chunk`: tokens per forward call (smaller bounds memory; the result does not change). */
-export function inspect(model: Model, req: InspectRequest, chunk = CHUNK): Inspection {
+export interface InspectOptions {
+  /** Tokens per forward call (smaller bounds memory; the result does not change). */
+  chunk?: number;
+  /** Stops the inspection between forward calls (it rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** Runs the model over the request's tokens, capturing what the inspector shows; yields between chunks so a cancel can land. */
+export async function inspect(model: Model, req: InspectRequest, opts: InspectOptions = {}): Promise<Inspection> {
+  const chunk = opts.chunk ?? CHUNK;
   const c = model.config;
   const encoding = req.encoding ?? c.encoding;
   const tokenizer = encoding ? getTokenizer(encoding) : null;
@@ -61,6 +70,8 @@ export function inspect(model: Model, req: InspectRequest, chunk = CHUNK): Inspe
   const backend = new JsBackend(model, { contextLength: T });
   try {
     for (let c0 = 0; c0 < T; c0 += chunk) {
+      await yieldToEventLoop();
+      opts.signal?.throwIfAborted();
       const c1 = Math.min(T, c0 + chunk);
       const Tc = c1 - c0;
       const res = backend.forwardSync(ids.subarray(c0, c1), c0, { captureAttention: true, captureHidden: true });

@@ -108,7 +108,7 @@ export class WorkerEngine {
       case 'inspect':
         // The inspector reads full-precision weights and its own KV cache, so the packed
         // weights and the generator's cached prefix stay as they are.
-        return toWire(inspect(loadWeights(this.needLoaded().request), req));
+        return toWire(await inspect(loadWeights(this.needLoaded().request), req, { signal }));
       case 'train':
         return fineTuneWorkspace(req, (progress) => this.send({ kind: 'progress', id, progress }), signal);
       case 'dispose':

@@ -13,7 +13,7 @@ import { inspectorHtml } from './html';
 
 /** What the inspector needs from the engine: the worker's `inspect` request. */
 export interface InspectorEngine {
-  inspect(request: InspectRequest): Promise<InspectionWire>;
+  inspect(request: InspectRequest, signal: AbortSignal): Promise<InspectionWire>;
 }
 
 /** Tokens to inspect, as the command finds them (the last completion or a selection). */
@@ -46,6 +46,8 @@ export class InspectorPanel {
   private source: InspectorSource | null = null;
   private ranges: Int32Array = new Int32Array(0);
   private request = 0;
+  /** Cancels the inspection in flight: a newer one replaces it, or the panel closes. */
+  private pending: AbortController | null = null;
   /** The page has posted 'ready' since it was last (re)loaded; earlier messages would be lost. */
   private ready = false;
   private status: HostToWebview | null = null;
@@ -109,13 +111,16 @@ export class InspectorPanel {
       return;
     }
     const request = ++this.request;
+    this.pending?.abort();
+    const pending = new AbortController();
+    this.pending = pending;
     await this.post({ type: 'status', message: `Running the model on ${target.label}…`, busy: true });
     try {
       const req: InspectRequest = { segments: target.segments ?? [], spans: target.spans ?? [] };
       if (target.ids) req.ids = target.ids;
       if (target.text !== undefined) req.text = target.text;
       if (target.promptLength !== undefined) req.promptLength = target.promptLength;
-      const wire = await engine.inspect(req);
+      const wire = await engine.inspect(req, pending.signal);
       if (request !== this.request) return; // a newer request took over
       const ids = Array.from(new Int32Array(bufferOf(wire.meta.ids.b64)));
       this.wire = wire;
@@ -205,6 +210,7 @@ export class InspectorPanel {
   dispose(): void {
     if (InspectorPanel.current === this) InspectorPanel.current = undefined;
     this.request++;
+    this.pending?.abort();
     this.panel.dispose();
     while (this.disposables.length) this.disposables.pop()?.dispose();
   }

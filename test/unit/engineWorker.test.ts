@@ -83,7 +83,7 @@ test('inspect runs in the worker on the loaded weights and leaves the generator 
     await client.load({ modelDir: dir, backend: 'js', threads: 1, weightFormat: 'f32' });
     const before = await client.generate({ promptIds: prompt, maxNewTokens: 4, stopTokenIds: [] });
     const wire = await client.inspect({ ids: [...prompt, ...before.newIds], promptLength: prompt.length });
-    const want = toWire(inspect(loadModel(dir), { ids: [...prompt, ...before.newIds], promptLength: prompt.length }));
+    const want = toWire(await inspect(loadModel(dir), { ids: [...prompt, ...before.newIds], promptLength: prompt.length }));
     assert.equal(wire.layers.length, loadModel(dir).config.nLayer);
     assert.deepEqual(wire, want);
     const again = await client.generate({ promptIds: prompt, maxNewTokens: 4, stopTokenIds: [] });

@@ -113,14 +113,14 @@ test('tokens map to the document through segments, and a document range back to 
   assert.deepEqual(docRangeTokens(ranges, segments, 0, 1000), [1, 2], 'only tokens inside the segment');
 });
 
-test('document spans are found in the decoded text (last occurrence), missing ones skipped', () => {
+test('document spans are found in the decoded text (last occurrence), missing ones skipped', async () => {
   const text = '<P>let x = 1;<S>x = 2<M>';
   assert.deepEqual(locateSpans([{ text: 'let x = 1;', docOffset: 40 }, { text: 'x = 2', docOffset: 51 }, { text: 'nope', docOffset: 0 }, { text: '', docOffset: 0 }], text), [
     { textStart: 3, length: 10, docOffset: 40 },
     { textStart: 16, length: 5, docOffset: 51 },
   ]);
   const model = loadModel(oracleDir('gpt2-tiny'));
-  const insp = inspect(model, { text: 'a.b', spans: [{ text: '.b', docOffset: 7 }] });
+  const insp = await inspect(model, { text: 'a.b', spans: [{ text: '.b', docOffset: 7 }] });
   assert.deepEqual(insp.segments, [{ textStart: 1, length: 2, docOffset: 7 }]);
   assert.deepEqual(tokenDocRange(insp.ranges, insp.segments, 2), [8, 9], 'token "b" is at document offset 8');
 });
@@ -194,13 +194,13 @@ test('position helpers: similarity is 1 on the diagonal, RoPE decays, distance p
 });
 
 for (const name of ORACLE_MODELS) {
-  test(`${name}: a whole inspection matches transformers' attention and is consistent`, () => {
+  test(`${name}: a whole inspection matches transformers' attention and is consistent`, async () => {
     const model = loadModel(oracleDir(name));
     const ref = oracleFile(name, 'reference');
     const ids = Array.from(ref.tensorToInt32('input_ids'));
     const T = ids.length;
     const c = model.config;
-    const insp = inspect(model, { ids, promptLength: 16, encoding: 'r50k_base' });
+    const insp = await inspect(model, { ids, promptLength: 16, encoding: 'r50k_base' });
     assert.equal(insp.T, T);
     assert.equal(insp.attention.length, c.nLayer);
     const n = triSize(T);
@@ -231,11 +231,11 @@ for (const name of ORACLE_MODELS) {
   });
 }
 
-test('feeding the tokens in chunks through the KV cache gives the same inspection', () => {
+test('feeding the tokens in chunks through the KV cache gives the same inspection', async () => {
   const model = loadModel(oracleDir('llama-tiny'));
   const ids = Array.from({ length: 40 }, (_, i) => (i * 37) % 512);
-  const one = inspect(model, { ids, encoding: 'r50k_base' }, 128);
-  const chunked = inspect(model, { ids, encoding: 'r50k_base' }, 7);
+  const one = await inspect(model, { ids, encoding: 'r50k_base' }, { chunk: 128 });
+  const chunked = await inspect(model, { ids, encoding: 'r50k_base' }, { chunk: 7 });
   for (let l = 0; l < one.attention.length; l++) {
     assert.ok(maxAbsDiff(Array.from(one.attention[l]!, (b) => DEQUANT[b]!), Array.from(chunked.attention[l]!, (b) => DEQUANT[b]!)) < 0.004, `layer ${l}`);
   }
@@ -243,14 +243,14 @@ test('feeding the tokens in chunks through the KV cache gives the same inspectio
   assert.deepEqual(one.lensIds, chunked.lensIds);
 });
 
-test('bad requests fail with a message that says what to do', () => {
+test('bad requests fail with a message that says what to do', async () => {
   const model = loadModel(oracleDir('gpt2-tiny'));
-  assert.throws(() => inspect(model, { ids: [] }), (e: Error) => e instanceof InspectError && /select some code/.test(e.message));
-  assert.throws(() => inspect(model, { ids: [1, 9999] }), /outside the model's vocabulary/);
-  assert.throws(() => inspect(model, { ids: Array(65).fill(1) }), /context of 64/);
-  assert.throws(() => inspect(model, { ids: [1, 2], promptLength: 3 }), /promptLength/);
-  assert.throws(() => inspect(loadModel(oracleDir('llama-tiny')), { text: 'x' }), /names no tokenizer encoding/);
-  assert.equal(inspect(model, { text: 'a.b' }).T, 3, 'text is tokenized with the model encoding');
+  await assert.rejects(inspect(model, { ids: [] }), (e: Error) => e instanceof InspectError && /select some code/.test(e.message));
+  await assert.rejects(inspect(model, { ids: [1, 9999] }), /outside the model's vocabulary/);
+  await assert.rejects(inspect(model, { ids: Array(65).fill(1) }), /context of 64/);
+  await assert.rejects(inspect(model, { ids: [1, 2], promptLength: 3 }), /promptLength/);
+  await assert.rejects(inspect(loadModel(oracleDir('llama-tiny')), { text: 'x' }), /names no tokenizer encoding/);
+  assert.equal((await inspect(model, { text: 'a.b' })).T, 3, 'text is tokenized with the model encoding');
 });
 
 test('pack turns nested typed arrays into base64 and leaves the rest alone', () => {
@@ -260,4 +260,16 @@ test('pack turns nested typed arrays into base64 and leaves the rest alone', () 
   assert.equal(p.s, 'x');
   assert.equal(p.n, 3);
   assert.deepEqual(Buffer.from(p.o.u.b64, 'base64'), Buffer.from([7]));
+});
+
+test('an inspection stops between chunks when its signal aborts, and a later one runs whole', async () => {
+  const model = loadModel(oracleDir('gpt2-tiny'));
+  const ids = Array.from({ length: 40 }, (_, i) => (i * 37) % 512);
+  const ac = new AbortController();
+  const running = inspect(model, { ids, encoding: 'r50k_base' }, { chunk: 4, signal: ac.signal });
+  // Queued behind the inspection's first turn of the event loop: lands after its first chunk.
+  setImmediate(() => ac.abort(new Error('replaced by a newer inspection')));
+  await assert.rejects(running, /replaced by a newer inspection/);
+  const whole = await inspect(model, { ids, encoding: 'r50k_base' }, { chunk: 4 });
+  assert.equal(whole.T, 40);
 });

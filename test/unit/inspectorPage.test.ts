@@ -17,9 +17,9 @@ const SHOTS = join(__dirname, '..', '..', '..', 'test-results', 'inspector');
 const VIEWS: InspectorViewId[] = ['heads', 'model', 'heatmap', 'aggregate', 'stepper', 'lens', 'positions'];
 const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
 
-function oracleInspection(name: string): { wire: ReturnType<typeof toWire>; source: InspectorSource } {
+async function oracleInspection(name: string): Promise<{ wire: ReturnType<typeof toWire>; source: InspectorSource }> {
   const ids = Array.from(oracleFile(name, 'reference').tensorToInt32('input_ids'));
-  const insp = inspect(loadModel(oracleDir(name)), { ids, promptLength: 16, encoding: 'r50k_base', segments: [{ textStart: 0, length: 10, docOffset: 0 }] });
+  const insp = await inspect(loadModel(oracleDir(name)), { ids, promptLength: 16, encoding: 'r50k_base', segments: [{ textStart: 0, length: 10, docOffset: 0 }] });
   return { wire: toWire(insp), source: { label: name, documentUri: null, ids, promptLength: 16, segments: insp.segments } };
 }
 
@@ -38,7 +38,7 @@ async function inkedPixels(p: InspectorPage): Promise<number> {
 
 test('every view renders real engine output, and the page talks to the host', { skip }, async () => {
   mkdirSync(SHOTS, { recursive: true });
-  const { wire, source } = oracleInspection('gpt2-tiny');
+  const { wire, source } = await oracleInspection('gpt2-tiny');
   const p = await openInspectorPage();
   try {
     await p.load(wire, source);
@@ -127,7 +127,7 @@ test('every view renders real engine output, and the page talks to the host', { 
 });
 
 test('a reloaded page restores its view from getState; Llama shows rotary positions', { skip }, async () => {
-  const { wire, source } = oracleInspection('llama-tiny');
+  const { wire, source } = await oracleInspection('llama-tiny');
   const p = await openInspectorPage({
     state: { source, ui: { view: 'positions', layer: 1, head: 2, heads: [true, true, true, true], token: 20, threshold: 0.1, topK: 4, aggregate: 'mean', temperature: 1 } },
   });

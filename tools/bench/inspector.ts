@@ -64,7 +64,7 @@ async function measure(argv: readonly string[]): Promise<InspectorBenchResult> {
   // Ids cycling through ordinary word tokens, so the pieces look like text.
   const ids = Array.from({ length: T }, (_, i) => 262 + ((i * 7919) % 20000));
   let t = performance.now();
-  const insp = inspect(model, { ids, promptLength: T - 32 });
+  const insp = await inspect(model, { ids, promptLength: T - 32 });
   const inspectMs = performance.now() - t;
   t = performance.now();
   const wire = toWire(insp);
