@@ -1,8 +1,8 @@
 // The engine worker as the extension holds it: one EngineClient, the model the settings name
 // loaded into it (limelight.model.path, else the bundled starter model), reloaded when a
-// setting that shapes it changes, and its state told to the status bar. A user model that
-// fails to load falls back to the starter model, and the user is told why; a crashed worker
-// is told once per crash streak.
+// setting that shapes it changes, and its state told to the status bar. A workspace
+// fine-tune that fails to load falls back to its base model, a user model to the starter
+// model, and the user is told why; a crashed worker is told once per crash streak.
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type * as vscode from 'vscode';
@@ -109,8 +109,26 @@ export class EngineHost implements vscode.Disposable {
 
   private async load(plan: LoadPlan): Promise<void> {
     const seq = ++this.loadSeq;
-    const failure = await this.tryLoad(plan, seq);
+    let failure = await this.tryLoad(plan, seq);
     if (failure === null || seq !== this.loadSeq) return;
+    if (plan.adapterDir !== undefined || plan.modelDir === this.fineTuned?.dir) {
+      // The workspace's fine-tune is broken, not the user's model: fall back to that model.
+      const tuned = `Limelight could not load this workspace's fine-tuned ${plan.adapterDir !== undefined ? 'adapter' : 'model'} at ${plan.adapterDir ?? plan.modelDir}: ${failure}`;
+      const base: LoadPlan = { ...plan, modelDir: this.settings ? this.modelDir(this.settings) : plan.modelDir };
+      delete base.adapterDir;
+      if (base.modelDir === '') {
+        this.notify(`${tuned} There is no base model to use instead: set limelight.model.path.`);
+        return;
+      }
+      failure = await this.tryLoad(base, seq);
+      if (seq !== this.loadSeq) return;
+      if (failure === null) {
+        this.notify(`${tuned} Using the base model without it; run "Limelight: Revert to Base Model" to stop using the fine-tune, or fine-tune again.`, false);
+        return;
+      }
+      this.log.warn(tuned);
+      plan = base;
+    }
     const starter = this.starterDir();
     if (plan.modelDir === starter) return;
     // The user's model is missing or broken: fall back to the starter model, without the
@@ -158,8 +176,13 @@ export class EngineHost implements vscode.Disposable {
   }
 
   /** A warning with an "Open Settings" button that opens limelight.model.path. */
-  private notify(message: string): void {
+  /** A warning, logged too; with `settingsButton`, its button opens limelight.model.path. */
+  private notify(message: string, settingsButton = true): void {
     this.log.warn(message);
+    if (!settingsButton) {
+      void this.notices.warn(message);
+      return;
+    }
     void Promise.resolve(this.notices.warn(message, OPEN_SETTINGS)).then((choice) => {
       if (choice === OPEN_SETTINGS) this.notices.openSettings('limelight.model.path');
     });

@@ -3,7 +3,8 @@
 // model reloaded, the user is told once per crash streak, the next greedy generation gives the
 // same text as before the crash, and a killed training run keeps its latest checkpoint and
 // resumes from it. The EngineHost falls back to the starter model when the user's model is
-// missing or corrupt, and says so with an "Open Settings" action.
+// missing or corrupt, and says so with an "Open Settings" action; a broken workspace
+// fine-tune falls back to its base model instead.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -217,5 +218,38 @@ test('without a starter model the notice says there is nothing to fall back to',
     assert.deepEqual(opened, []);
   } finally {
     host.dispose();
+  }
+});
+
+test('a broken workspace fine-tune falls back to the base model, not the starter, and the notice names the fine-tune', async () => {
+  const ext = join(root, 'extension-ft');
+  writeTinyModel(join(ext, 'media', 'models', 'starter'));
+  const base = writeTinyModel(join(root, 'base-model'));
+  const brokenModel = join(root, 'broken-full');
+  mkdirSync(brokenModel);
+  writeFileSync(join(brokenModel, 'config.json'), '{"model_type": "gpt2", "n_embd": ');
+  const brokenAdapter = join(root, 'broken-adapter');
+  mkdirSync(brokenAdapter);
+  writeFileSync(join(brokenAdapter, 'adapter_config.json'), '{"peft_type": "LORA"');
+  for (const [tuned, kind] of [
+    [{ kind: 'full', dir: brokenModel }, /fine-tuned model at .*broken-full/],
+    [{ kind: 'lora', dir: brokenAdapter }, /fine-tuned adapter at .*broken-adapter/],
+  ] as const) {
+    const { host, shown, noticed } = makeHost(ext);
+    try {
+      host.setFineTuned(tuned);
+      host.apply(settingsWith(base));
+      await noticed();
+      assert.equal(host.status.kind, 'ready', JSON.stringify(host.status));
+      assert.equal(host.loaded?.modelDir, base);
+      assert.equal(shown.length, 1, JSON.stringify(shown));
+      assert.match(shown[0]!.message, kind);
+      assert.match(shown[0]!.message, /Using the base model without it.*Revert to Base Model/);
+      assert.deepEqual(shown[0]!.actions, [], 'the setting is not what is wrong');
+      const r = await host.engineClient!.generate(greedy);
+      assert.equal(r.newIds.length, 16);
+    } finally {
+      host.dispose();
+    }
   }
 });
