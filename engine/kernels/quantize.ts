@@ -71,6 +71,29 @@ export function packQ8Forward(
   }
 }
 
+/**
+ * Rows quantized by quantizeQ8Forward (q, s) in the layout the decode kernel multiplies
+ * (quantize_q8 writes it): in each 16 values the 8 even-indexed ones, then the 8 odd-indexed
+ * ones times 256 (the kernel reads int8 weights as i16 pairs and shifts instead of widening,
+ * which scales its dots by 256); scales d / 256 undo that.
+ */
+export function q8InputLayout(
+  xq: Int16Array, // (N, C)
+  xs: Float32Array, // (N, C / 32)
+  q: Int16Array | Int8Array, // (N, C)
+  s: Float32Array, // (N, C / 32)
+  N: number,
+  C: number,
+): void {
+  for (let c = 0; c < N * C; c += 16) {
+    for (let k = 0; k < 8; k++) {
+      xq[c + k] = q[c + 2 * k]!;
+      xq[c + 8 + k] = q[c + 2 * k + 1]! * 256;
+    }
+  }
+  for (let b = 0; b < (N * C) / Q8_BLOCK; b++) xs[b] = s[b]! / 256;
+}
+
 export function dequantizeQ8(out: Float32Array, q: Int8Array, scales: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) out[i] = q[i]! * scales[Math.floor(i / Q8_BLOCK)]!;
 }

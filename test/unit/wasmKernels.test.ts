@@ -8,7 +8,7 @@ import { ComputePool } from '../../engine/runtime/pool';
 import { matmulForward, packF32Forward, F32_PACK_ROWS } from '../../engine/kernels/matmul';
 import { attentionForward } from '../../engine/kernels/attention';
 import { geluForward } from '../../engine/kernels/activations';
-import { quantizeQ8Forward, matmulQ8Forward, packQ8Forward, dequantizeQ8, toF16, fromF16, Q8_PACK_ROWS } from '../../engine/kernels/quantize';
+import { quantizeQ8Forward, matmulQ8Forward, packQ8Forward, q8InputLayout, dequantizeQ8, toF16, fromF16, Q8_PACK_ROWS } from '../../engine/kernels/quantize';
 import { mulberry32 } from '../../engine/model/init';
 import { maxAbsDiff } from './oracle';
 
@@ -125,8 +125,11 @@ for (const threads of [1, 3]) {
       const xqo = arena.alloc(N * C * 2);
       const xso = arena.alloc(N * nb * 4);
       pool.run('quantize_q8', [xqo, xso, put(arena, x), N, C], N);
-      assert.deepEqual(new Int16Array(memory.buffer, xqo, N * C), xq, 'quantized values');
-      assert.deepEqual(read(xso, N * nb), xs, 'scales');
+      const xqk = new Int16Array(N * C);
+      const xsk = new Float32Array(N * nb);
+      q8InputLayout(xqk, xsk, xq, xs, N, C);
+      assert.deepEqual(new Int16Array(memory.buffer, xqo, N * C), xqk, 'quantized values');
+      assert.deepEqual(read(xso, N * nb), xsk, 'scales');
 
       const want = new Float32Array(N * OC);
       matmulQ8Forward(want, xq, xs, wq, ws, bias, N, C, OC);
@@ -234,7 +237,10 @@ for (const threads of [1, 3]) {
       matmulQ8Forward(lin, xq, xs, wq, ws, bias, N, C, OC);
       geluForward(want, lin, lin.length);
       const [wpo, spo] = putQ8(arena, wq, ws, OC, C);
-      pool.run('matmul_q8', [out, put(arena, xq), put(arena, xs), wpo, spo, bo, N, C, OC, MatmulMode.GELU], OC, Q8_PACK_ROWS);
+      const xqk = new Int16Array(N * C);
+      const xsk = new Float32Array(N * nb);
+      q8InputLayout(xqk, xsk, xq, xs, N, C);
+      pool.run('matmul_q8', [out, put(arena, xqk), put(arena, xsk), wpo, spo, bo, N, C, OC, MatmulMode.GELU], OC, Q8_PACK_ROWS);
       assert.ok(relErr(read(out, N * OC), want) < 1e-5, `q8 GELU N=${N} C=${C} OC=${OC}`);
 
       const wd = new Float32Array(OC * C);

@@ -27,7 +27,7 @@ export interface WasmKernels {
   ): void;
   /** As matmul_f32 with w holding f16 bit patterns (OC, C). */
   matmul_f16(out: number, inp: number, w: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
-  /** Rows [a, b) of x (N, C) to Q8_0: xq (N, C) int16, xs (N, C/32) f32 scales. */
+  /** Rows [a, b) of x (N, C) to Q8_0 in matmul_q8's input layout (q8InputLayout): xq (N, C) int16, xs (N, C/32) f32. */
   quantize_q8(xq: number, xs: number, x: number, N: number, C: number, a: number, b: number): void;
   /**
    * out (N, OC) = Q8_0 (xq, xs) . Q8_0 weights^T + bias, columns [a, b) (a a multiple of 4), by `mode`;
