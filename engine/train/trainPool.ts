@@ -5,7 +5,9 @@
 //   forward          out  (N, OC) =  inp    (N, C)   . W     (OC, C)^T  + bias
 //   input gradient   dinp (N, C)  += dout   (N, OC)  . W^T   (C, OC)^T
 //   weight gradient  dW   (OC, C) += dout^T (OC, N)  . inp^T (C, N)^T
-// Operands are packed by the threads, k-major, transposed or not as their strides say. A
+// and so is LoRA's up projection (with a scale, into a block of columns) and its backward.
+// Operands are packed by the threads, k-major, transposed or not as their strides say; a long
+// K runs as slices that stay in cache, accumulating (gemm). A
 // buffer resident in the pool's shared memory (alloc, adopt: the Trainer puts parameters,
 // gradients, AdamW moments and activations there) is read and written in place; any other
 // is copied in (staging) and results are copied out, a memcpy each way.
@@ -19,8 +21,8 @@
 // dP = dO V^T, dQ = dS K, dK = dS^T Q, dV = P^T dO, with the softmax and its backward (O(T^2),
 // no head width) between the products, split by rows on the threads (in TypeScript when the
 // probabilities are not resident).
-// Plain TypeScript references (what the tests compare against): kernels/matmul.ts and
-// kernels/attentionTrain.ts.
+// Plain TypeScript references (what the tests compare against): kernels/matmul.ts, lora.ts
+// and attentionTrain.ts.
 import { fcWidth, qkvWidth, type ModelConfig } from '../model/config';
 import { buildLayout } from '../model/layout';
 import { matmulBackward, matmulForward } from '../kernels/matmul';
@@ -741,6 +743,15 @@ export class TrainPool implements TrainKernels {
       return;
     }
     this.pool.run('gelu_bwd', [dinp.byteOffset, dout.byteOffset, inp.byteOffset], n, 4, MIN_ELEMENTS_PER_THREAD);
+  }
+
+  /** a.fill(0), split between the threads when `a` is resident (the gradients of a whole model are a memory-bound pass). */
+  zero(a: Float32Array): void {
+    if (!this.isResident(a)) {
+      a.fill(0);
+      return;
+    }
+    this.pool.run('zero', [a.byteOffset], a.length, 16, MIN_ELEMENTS_PER_THREAD * 16);
   }
 
   /**

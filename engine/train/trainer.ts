@@ -80,7 +80,7 @@ export class Trainer {
     readonly options: TrainerOptions,
     readonly lora: Lora | null = null,
     /**
-     * Runs the products, attention, GELU and AdamW on SIMD kernels and threads (null: the
+     * Runs the passes' kernels and AdamW on SIMD kernels and threads (trainPool.ts; null: the
      * reference kernels). The model's parameters (and the adapters'), gradients, moments and
      * activations then live in the pool's shared memory: model.params, model.views and
      * lora.params are replaced by views there holding the same values.
@@ -113,7 +113,8 @@ export class Trainer {
     let pos = this.position;
     for (const batch of this.batches) pos = this.dataset.fill(batch, pos);
     const tokens = this.batches.reduce((n, b) => n + countTargets(b.targets), 0);
-    this.grads.fill(0);
+    if (this.pool !== null) this.pool.zero(this.grads);
+    else this.grads.fill(0);
     let loss = 0;
     this.batches.forEach((batch, micro) => {
       const count = countTargets(batch.targets);

@@ -58,7 +58,7 @@ const capacity = [
 ].reduce(largest);
 // Room for every buffer the resident runs adopt, and for the global norm of ELEMENTS floats.
 const ELEMENTS = [1, 3, 5, 4099, 70001];
-const RESIDENT = { ...capacity, consts: 8, partials: 2 * Math.ceil(70001 / 4096), resident: 1 << 22 };
+const RESIDENT = { ...capacity, consts: 8, partials: 2 * Math.ceil(70001 / 4096), resident: 1 << 23 };
 
 for (const [threads, resident] of [[1, false], [3, false], [1, true], [3, true]] as const) {
   const poolReady = TrainPool.create(resident ? RESIDENT : capacity, { threads }).then((p) => (pools.push(p), p));
@@ -229,6 +229,12 @@ for (const [threads, resident] of [[1, false], [3, false], [1, true], [3, true]]
     for (const n of ELEMENTS) {
       const grads = put(pool, randn(n, rand).map((g) => g * 0.3));
       assert.ok(Math.abs(pool.gradNorm(grads) - globalNorm(grads)) <= 1e-12 * globalNorm(grads), `norm (${n})`);
+      for (const m of n === 1 ? [n, 600_001] : [n]) {
+        // Values in [1, 3); the floats either side of the zeroed range must stay.
+        const full = put(pool, randn(m + 2, rand).map((g) => g + 2));
+        pool.zero(full.subarray(1, m + 1));
+        assert.ok(full.subarray(1, m + 1).every((v) => v === 0) && full[0] !== 0 && full[m + 1] !== 0, `zero (${m})`);
+      }
       // Odd segment bounds, one exempt from weight decay; three steps with moments building up.
       const cut = Math.floor(n / 3);
       const segments = [{ start: 0, end: cut, decay: true }, { start: cut, end: n - 1, decay: false }, { start: n - 1, end: n, decay: true }];

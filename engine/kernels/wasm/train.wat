@@ -700,6 +700,11 @@
         (i32.le_u (i32.add (local.get $o) (i32.const 16)) (local.get $end)))))
       (br $l))))
 
+  ;; Elements [i0, i1) of dst set to zero.
+  (func (export "zero") (param $dst i32) (param $i0 i32) (param $i1 i32)
+    (memory.fill (i32.add (local.get $dst) (i32.shl (local.get $i0) (i32.const 2))) (i32.const 0)
+      (i32.shl (i32.sub (local.get $i1) (local.get $i0)) (i32.const 2))))
+
   ;; Blocks [b0, b1) of 4096 elements of g (n floats): partials (f64, one per block) = the sum
   ;; of the squares in f64, so a global norm sums the same partials in the same order whatever
   ;; the threads.

@@ -31,6 +31,8 @@ export interface TrainWasmKernels {
   layernorm_bwd_dw(dw: number, db: number, dout: number, inp: number, mean: number, rstd: number, R: number, C: number, c0: number, c1: number): void;
   /** Elements [i0, i1) of one AdamW update (params, grads, m, v), f32 constants at c: keep, 1 - beta1, beta2, 1 - beta2, step size, sqrt(1 - beta2^t), eps, gradient scale. */
   adamw(params: number, grads: number, m: number, v: number, c: number, i0: number, i1: number): void;
+  /** Elements [i0, i1) of dst set to zero. */
+  zero(dst: number, i0: number, i1: number): void;
   /** Blocks [b0, b1) of 4096 elements of g (n floats): partials[b] (f64) = sum of squares. */
   sumsq(g: number, partials: number, n: number, b0: number, b1: number): void;
   /** Elements [i0, i1): out = gelu(inp), tanh form. */
@@ -39,7 +41,7 @@ export interface TrainWasmKernels {
   gelu_bwd(dinp: number, dout: number, inp: number, i0: number, i1: number): void;
 }
 
-export const TRAIN_OPS = ['pack_a', 'pack_b', 'gemm', 'ce_stats', 'ce_grad', 'adamw', 'sumsq', 'gelu_fwd', 'gelu_bwd', 'softmax_fwd', 'softmax_bwd', 'layernorm_fwd', 'layernorm_bwd_dx', 'layernorm_bwd_dw'] as const;
+export const TRAIN_OPS = ['pack_a', 'pack_b', 'gemm', 'ce_stats', 'ce_grad', 'adamw', 'sumsq', 'gelu_fwd', 'gelu_bwd', 'softmax_fwd', 'softmax_bwd', 'layernorm_fwd', 'layernorm_bwd_dx', 'layernorm_bwd_dw', 'zero'] as const;
 export type TrainOp = (typeof TRAIN_OPS)[number];
 
 let compiled: WebAssembly.Module | null = null;
