@@ -134,7 +134,12 @@ export async function timeDecoder(forward: BenchForward, vocabSize: number, runs
   const ttft: number[] = [];
   const d128: number[] = [];
   const d1024: number[] = [];
-  const argmax = (l: Float32Array): number => l.reduce((best, v, i) => (v > l[best]! ? i : best), 0);
+  // A plain loop: reduce's callback per logit cost about 1 ms a token, 8 % of an 80 tok/s decode.
+  const argmax = (l: Float32Array): number => {
+    let best = 0;
+    for (let i = 1; i < l.length; i++) if (l[i]! > l[best]!) best = i;
+    return best;
+  };
   await forward(ids.subarray(0, 8), 0); // warm the kernels up
   for (let r = 0; r < runs; r++) {
     let t = performance.now();
