@@ -379,13 +379,13 @@ export class TrainPool implements TrainKernels {
     return region;
   }
 
-  /** out (R, J) [+]= a (R, K) . b (J, K)^T + bias, with `out` a (R, J) array. */
-  private product(out: Float32Array, a: Operand, b: Operand, bias: Float32Array | null, R: number, K: number, J: number, accum: boolean): void {
+  /** out[o + r ldo + j] (R, J) [+]= alpha a (R, K) . b (J, K)^T + bias (by default `out` is a whole (R, J) array). */
+  private product(out: Float32Array, a: Operand, b: Operand, bias: Float32Array | null, R: number, K: number, J: number, accum: boolean, o = 0, ldo = J, alpha = 1): void {
     const at = this.at;
     this.packA(at.ap, this.stage(a, R, K), R, K, a.si, a.sk);
     this.packB(at.bp, this.stage(b, J, K), J, K, b.si, b.sk);
     const biasAt = bias === null ? 0 : this.stage({ data: bias, at: 0, si: 1, sk: 1 }, J, 1, at.bias);
-    this.gemmInto(out, 0, J, at.ap, at.bp, biasAt, R, K, J, accum);
+    this.gemmInto(out, o, ldo, at.ap, at.bp, biasAt, R, K, J, accum, alpha);
   }
 
   /**
@@ -647,10 +647,7 @@ export class TrainPool implements TrainKernels {
       loraUpForward(out, u, B, scale, N, r, rows, OC, col);
       return;
     }
-    const at = this.at;
-    this.packA(at.ap, this.stage({ data: u, at: 0, si: r, sk: 1 }, N, r), N, r, r, 1);
-    this.packB(at.bp, this.stage({ data: B, at: 0, si: r, sk: 1 }, rows, r), rows, r, r, 1);
-    this.gemmInto(out, col, OC, at.ap, at.bp, 0, N, r, rows, true, scale);
+    this.product(out, { data: u, at: 0, si: r, sk: 1 }, { data: B, at: 0, si: r, sk: 1 }, null, N, r, rows, true, col, OC, scale);
   }
 
   /** As kernels/lora.ts loraUpBackward (+=): du = scale dout . B, dB = scale dout^T . u (dB null when frozen). */
@@ -671,16 +668,11 @@ export class TrainPool implements TrainKernels {
       loraUpBackward(du, dB, dout, u, B, scale, N, r, rows, OC, col);
       return;
     }
-    const at = this.at;
     // du (N, r) += scale dout[:, col : col + rows] . b^T, b (k, o) = B[o, k]
-    this.packA(at.ap, this.stage({ data: dout, at: col, si: OC, sk: 1 }, N, rows), N, rows, OC, 1);
-    this.packB(at.bp, this.stage({ data: B, at: 0, si: 1, sk: r }, r, rows), r, rows, 1, r);
-    this.gemmInto(du, 0, r, at.ap, at.bp, 0, N, rows, r, true, scale);
+    this.product(du, { data: dout, at: col, si: OC, sk: 1 }, { data: B, at: 0, si: 1, sk: r }, null, N, rows, r, true, 0, r, scale);
     if (dB === null) return;
     // dB (rows, r) += scale a . b^T, a (o, n) = dout[n, col + o], b (k, n) = u[n, k]
-    this.packA(at.ap, this.stage({ data: dout, at: col, si: 1, sk: OC }, rows, N), rows, N, 1, OC);
-    this.packB(at.bp, this.stage({ data: u, at: 0, si: 1, sk: r }, r, N), r, N, 1, r);
-    this.gemmInto(dB, 0, r, at.ap, at.bp, 0, rows, N, r, true, scale);
+    this.product(dB, { data: dout, at: col, si: 1, sk: OC }, { data: u, at: 0, si: 1, sk: r }, null, rows, N, r, true, 0, r, scale);
   }
 
   /** As kernels/norms.ts layernormForward; on the threads, split by rows, when every buffer is resident. */
