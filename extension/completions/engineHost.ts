@@ -104,22 +104,19 @@ export class EngineHost implements vscode.Disposable {
     const key = JSON.stringify(plan);
     if (key === this.plan) return;
     this.plan = key;
-    void this.load(plan);
+    void this.load(plan, modelDir);
   }
 
-  private async load(plan: LoadPlan): Promise<void> {
+  /** Loads `plan`; `baseDir` is the settings' model, which a broken workspace fine-tune falls back to. */
+  private async load(plan: LoadPlan, baseDir: string): Promise<void> {
     const seq = ++this.loadSeq;
     let failure = await this.tryLoad(plan, seq);
     if (failure === null || seq !== this.loadSeq) return;
     if (plan.adapterDir !== undefined || plan.modelDir === this.fineTuned?.dir) {
       // The workspace's fine-tune is broken, not the user's model: fall back to that model.
       const tuned = `Limelight could not load this workspace's fine-tuned ${plan.adapterDir !== undefined ? 'adapter' : 'model'} at ${plan.adapterDir ?? plan.modelDir}: ${failure}`;
-      const base: LoadPlan = { ...plan, modelDir: this.settings ? this.modelDir(this.settings) : plan.modelDir };
+      const base: LoadPlan = { ...plan, modelDir: baseDir };
       delete base.adapterDir;
-      if (base.modelDir === '') {
-        this.notify(`${tuned} There is no base model to use instead: set limelight.model.path.`);
-        return;
-      }
       failure = await this.tryLoad(base, seq);
       if (seq !== this.loadSeq) return;
       if (failure === null) {
