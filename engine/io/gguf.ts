@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { writeAll, writeAtomic } from './atomicFile';
 import type { Model } from '../model/model';
-import { f32ToF16, f32BitsToF16Bits } from './dtype';
+import { f32ToF16, f32BitsToF16Bits } from '../formats/half';
 import { quantizeQ8Forward, Q8_BLOCK } from '../kernels/quantize';
 import { getTokenizer, type Tokenizer } from '../tokenizer/tokenizer';
 

@@ -13,7 +13,8 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { writeAtomic } from './atomicFile';
-import { DTYPE_SIZE, HOST_IS_LITTLE_ENDIAN, SUPPORTED_DTYPES, bf16ToF32, f16ToF32, f32ToF16, isDtype, type Dtype } from './dtype';
+import { DTYPE_SIZE, SUPPORTED_DTYPES, isDtype, type Dtype } from './dtype';
+import { HOST_IS_LITTLE_ENDIAN, bf16ToF32, f16ToF32, f32ToF16 } from '../formats/half';
 
 /** An error whose message says which file and tensor were wrong and what to do. */
 export class SafetensorsError extends Error {

@@ -1,7 +1,7 @@
 // Lower-precision weights: F16 and Q8_0 (llama.cpp's 8-bit format: blocks of 32 int8 values
 // with one f32 scale = max|x| / 127). Also the plain TypeScript references of the quantized
 // matrix products that the WebAssembly kernels are tested against.
-import { f32ToF16, f16ToF32 } from '../io/dtype';
+import { f32ToF16, f16ToF32 } from '../formats/half';
 
 export const Q8_BLOCK = 32;
 

@@ -12,7 +12,7 @@ import { ropeForward, ropeTables } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
 import { quantizeQ8Forward, packQ8Forward, Q8_BLOCK, Q8_PACK_ROWS } from '../kernels/quantize';
 import { packF32Forward, F32_PACK_ROWS } from '../kernels/matmul';
-import { f32ToF16 } from '../io/dtype';
+import { f32ToF16 } from '../formats/half';
 import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, f32Bits, MatmulMode } from '../kernels/wasm/kernels';
 import { ComputePool, poolThreads } from './pool';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
@@ -139,7 +139,7 @@ export class FastBackend implements InferenceBackend {
     this.weightBytes = plan.weightBytes;
     this.f32 = new Float32Array(pool.memory.buffer);
     const c = model.config;
-    this.rope = c.positions === 'rope' ? ropeTables(this.contextLength, c.headDim, c.ropeTheta) : null;
+    this.rope = c.positions === 'rope' ? ropeTables(this.contextLength, c.headDim, c.ropeTheta, c.ropeScaling) : null;
     this.scores = new Float32Array(this.contextLength);
     packWeights(model, plan, pool.memory);
   }

@@ -6,7 +6,8 @@
 // JSON files (config.json, adapter_config.json, trainer state, manifests) get type-level and
 // value-level mutations of their fields, biased towards the fields the loaders read.
 import { parseSafetensors } from '../../engine/io/safetensors';
-import { DTYPE_SIZE, SUPPORTED_DTYPES, f32ToF16, type Dtype } from '../../engine/io/dtype';
+import { DTYPE_SIZE, SUPPORTED_DTYPES, type Dtype } from '../../engine/io/dtype';
+import { f32ToF16 } from '../../engine/formats/half';
 
 export type Rng = () => number;
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeGgufModel } from '../../engine/io/gguf';
 import { loadModel } from '../../engine/model/load';
-import { f16BitsToF32Bits } from '../../engine/io/dtype';
+import { f16BitsToF32Bits } from '../../engine/formats/half';
 import { oracleDir } from './oracle';
 import { exportGgufCommand } from '../../engine/cli/commands/exportGguf';
 import { parseArgs } from '../../engine/cli/args';

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SafetensorsError, openSafetensors, parseSafetensors, readSafetensors, writeSafetensors } from '../../engine/io/safetensors';
-import { bf16ToF32, f16BitsToF32Bits, f16ToF32, f32BitsToF16Bits, f32ToF16 } from '../../engine/io/dtype';
+import { bf16ToF32, f16BitsToF32Bits, f16ToF32, f32BitsToF16Bits, f32ToF16 } from '../../engine/formats/half';
 import { readCheckpointTensors } from '../../engine/io/checkpoint';
 
 const ORACLE = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'oracle');
