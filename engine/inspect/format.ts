@@ -32,7 +32,8 @@ export const DEQUANT: Float32Array = (() => {
 })();
 
 export interface InspectedModel {
-  family: 'gpt2' | 'llama';
+  /** The model family: gpt2, llama, qwen2, starcoder2. */
+  family: string;
   modelType: string;
   nLayer: number; // L
   nHead: number; // NH

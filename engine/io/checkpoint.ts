@@ -4,10 +4,11 @@
 // user may have downloaded from anywhere, so each must be a plain file name in the folder.
 // Files are opened header-only (openSafetensors): tensors are read from disk as they are
 // asked for, so a loader that copies them into its parameter buffer holds the weights once.
-// The class has the shape of the model's TensorSource (shape, toFloat32, names).
+// The class has the shape of the model's TensorSource (shape, weightType, rawBytes, toFloat32, names).
 
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { WeightType } from '../formats/formats';
 import { SafetensorsError, openSafetensors, type SafetensorsFile, type TensorInfo } from './safetensors';
 
 export const SINGLE_FILE = 'model.safetensors';
@@ -41,6 +42,17 @@ export class CheckpointTensors {
 
   shape(name: string): readonly number[] | undefined {
     return this.byName.get(name)?.info.shape;
+  }
+
+  /** The stored format of an F32, F16 or BF16 tensor (kept as is); undefined for dtypes read as float32. */
+  weightType(name: string): WeightType | undefined {
+    const dtype = this.byName.get(name)?.info.dtype;
+    return dtype === 'F32' || dtype === 'F16' || dtype === 'BF16' ? dtype : undefined;
+  }
+
+  /** The tensor's stored bytes, read from disk into a buffer of its own. */
+  rawBytes(name: string): Uint8Array {
+    return this.require(name).file.raw(name);
   }
 
   /** The tensor converted to float32, into `out` (length numel) or a new array. */

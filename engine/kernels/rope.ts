@@ -1,14 +1,50 @@
 // Rotary position embedding in Hugging Face Llama's "rotate half" convention: dimension i
-// pairs with i + HD/2, rotated by angle pos * theta^(-2i/HD).
+// pairs with i + HD/2, rotated by angle pos * inv_freq[i], inv_freq[i] = theta^(-2i/HD) unless
+// a scaling stretches the long wavelengths for a longer context than the model was trained on.
+
+/**
+ * How a checkpoint rescales its rotary frequencies (transformers' rope_type):
+ *   linear        every inv_freq divided by factor (DeepSeek-Coder base, CodeLlama variants)
+ *   llama3        long wavelengths divided by factor, short ones kept, a smooth blend between
+ *                 (Llama 3.1 / 3.2)
+ *   freq_factors  inv_freq[i] divided by factors[i]: how llama.cpp stores llama3 scaling in a
+ *                 GGUF file (its rope_freqs tensor)
+ */
+export type RopeScaling =
+  | { kind: 'linear'; factor: number }
+  | { kind: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number }
+  | { kind: 'freq_factors'; factors: number[] };
+
+/** (HD/2) inverse frequencies, each rounded to float32 as transformers computes them. */
+export function ropeInvFreq(HD: number, theta: number, scaling: RopeScaling | null = null): Float64Array {
+  const half = HD / 2;
+  const inv = new Float64Array(half);
+  for (let i = 0; i < half; i++) {
+    let f = Math.fround(1 / Math.pow(theta, (2 * i) / HD));
+    if (scaling?.kind === 'linear') f = f / scaling.factor;
+    else if (scaling?.kind === 'freq_factors') f = f / (scaling.factors[i] ?? 1);
+    else if (scaling?.kind === 'llama3') {
+      const { factor, lowFreqFactor, highFreqFactor, originalMaxPositions } = scaling;
+      const wavelen = (2 * Math.PI) / f;
+      if (wavelen > originalMaxPositions / lowFreqFactor) f = f / factor;
+      else if (wavelen >= originalMaxPositions / highFreqFactor) {
+        const smooth = (originalMaxPositions / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+        f = (1 - smooth) * (f / factor) + smooth * f;
+      }
+    }
+    inv[i] = Math.fround(f);
+  }
+  return inv;
+}
 
 /** (maxPos, HD/2) cos and sin tables, angles computed in float64. */
-export function ropeTables(maxPos: number, HD: number, theta: number): { cos: Float32Array; sin: Float32Array } {
+export function ropeTables(maxPos: number, HD: number, theta: number, scaling: RopeScaling | null = null): { cos: Float32Array; sin: Float32Array } {
   const half = HD / 2;
   const cos = new Float32Array(maxPos * half);
   const sin = new Float32Array(maxPos * half);
+  const inv = ropeInvFreq(HD, theta, scaling);
   for (let i = 0; i < half; i++) {
-    // Rounded to float32 first, as transformers computes inv_freq in float32.
-    const invFreq = Math.fround(1 / Math.pow(theta, (2 * i) / HD));
+    const invFreq = inv[i]!;
     for (let p = 0; p < maxPos; p++) {
       const a = Math.fround(p * invFreq);
       cos[p * half + i] = Math.cos(a);

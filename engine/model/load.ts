@@ -1,7 +1,8 @@
 // Loading a Hugging Face checkpoint folder: config.json + model.safetensors (or shards).
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { configFromHF, ModelConfigError, type ModelConfig } from './config';
+import { ModelConfigError, type ModelConfig } from './config';
+import { configFromHF, familyOf } from './families';
 import { modelFromTensors } from './fromTensors';
 import type { Model } from './model';
 import { readCheckpointTensors } from '../io/checkpoint';
@@ -37,5 +38,6 @@ export function readModelConfig(dir: string): ModelConfig {
 export function loadModel(dir: string): Model {
   const abs = resolve(dir);
   const config = readModelConfig(abs);
-  return modelFromTensors(config, readCheckpointTensors(abs), abs);
+  const tensors = readCheckpointTensors(abs);
+  return modelFromTensors(config, tensors, familyOf(config).hfTensors(config, (name) => tensors.has(name)), abs);
 }

@@ -12,7 +12,8 @@
 // writes the new keys at [P, P + T), where P comes from attention_mask, so a past buffer longer
 // than P (a cache truncated for prefix reuse, or a buffer with room to grow) is used as is. The
 // new.* outputs let a caller that keeps its own cache fetch T rows instead of the whole present. Residual adds are fused into Skip(Simplified)LayerNormalization.
-import { type ModelConfig, qkvWidth, fcWidth, SUPPORTED_MODEL_TYPES } from '../model/config';
+import { type ModelConfig, qkvWidth, fcWidth } from '../model/config';
+import { FAMILIES } from '../model/families';
 import type { Model } from '../model/model';
 import type { LayerParams } from '../model/layout';
 import { ropeTables } from '../kernels/rope';
@@ -52,16 +53,15 @@ export function kvNames(l: number): { pastKey: string; pastValue: string; presen
 /** Throws an OnnxExportError saying what the exporter cannot express for this config. */
 export function checkExportable(c: ModelConfig): void {
   const problems: string[] = [];
-  if (!(SUPPORTED_MODEL_TYPES as readonly string[]).includes(c.modelType) || (c.family !== 'gpt2' && c.family !== 'llama')) {
-    problems.push(`model type "${c.modelType}" (family "${String(c.family)}") has no ONNX graph; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`);
+  if (!FAMILIES.some((f) => f.name === c.family && f.exports.onnx)) {
+    problems.push(`the ${String(c.family)} family has no ONNX graph yet; families with one: ${FAMILIES.filter((f) => f.exports.onnx).map((f) => f.name).join(', ')}`);
   }
   const positive = { vocabSize: c.vocabSize, maxPositions: c.maxPositions, nLayer: c.nLayer, nHead: c.nHead, nKvHead: c.nKvHead, headDim: c.headDim, hidden: c.hidden, ffn: c.ffn };
   for (const [k, v] of Object.entries(positive)) if (!Number.isInteger(v) || v <= 0) problems.push(`${k} must be a positive whole number (got ${v})`);
   if (c.nKvHead > 0 && c.nHead % c.nKvHead !== 0) problems.push(`nHead (${c.nHead}) must be a multiple of nKvHead (${c.nKvHead})`);
   if (c.positions === 'rope' && c.headDim % 2 !== 0) problems.push(`headDim (${c.headDim}) must be even for rotary embeddings`);
-  if (c.slidingWindow !== null) problems.push('sliding-window attention is not exported yet; use the js backend');
+  if (c.slidingWindow !== null && c.slidingWindow < c.maxPositions) problems.push('sliding-window attention is not exported yet; use the js backend');
   if ((c.norm === 'layernorm') !== c.normBias) problems.push(`norm "${c.norm}" with normBias=${c.normBias} is not a layout the exporter knows`);
-  if ((c.family === 'gpt2') !== (c.positions === 'learned')) problems.push(`family "${c.family}" with "${c.positions}" positions is not a layout the exporter knows`);
   if (!(c.normEps > 0)) problems.push(`normEps must be positive (got ${c.normEps})`);
   if (problems.length > 0) throw new OnnxExportError(`Cannot export this model to ONNX: ${problems.join('; ')}. Use the js backend for it.`);
 }
@@ -150,7 +150,7 @@ class DecoderExporter {
 
   private rotaryCaches(): [string, string] {
     const c = this.c;
-    const { cos, sin } = ropeTables(c.maxPositions, c.headDim, c.ropeTheta); // (maxPositions, HD/2)
+    const { cos, sin } = ropeTables(c.maxPositions, c.headDim, c.ropeTheta, c.ropeScaling); // (maxPositions, HD/2)
     const dims = [c.maxPositions, c.headDim / 2];
     return [this.g.initializer('rotary.cos', DataType.FLOAT, dims, cos), this.g.initializer('rotary.sin', DataType.FLOAT, dims, sin)];
   }

@@ -5,42 +5,31 @@
 // and the KV cache (layer, kv_head, position, head_dim) live there too, so no thread copies.
 // Embeddings, RoPE and SwiGLU stay in TypeScript (O(T C) work, read in place).
 import { qkvWidth, fcWidth, type ModelConfig } from '../model/config';
-import type { Model } from '../model/model';
-import { embeddingForward } from '../kernels/embedding';
+import type { Model, WeightPart } from '../model/model';
 import { swigluForward } from '../kernels/activations';
 import { ropeForward, ropeTables } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
-import { quantizeQ8Forward, packQ8Forward, Q8_BLOCK, Q8_PACK_ROWS } from '../kernels/quantize';
-import { packF32Forward, F32_PACK_ROWS } from '../kernels/matmul';
-import { f32ToF16 } from '../formats/half';
+import { Q8_BLOCK, Q8_PACK_ROWS } from '../kernels/quantize';
+import { F32_PACK_ROWS } from '../kernels/matmul';
+import { dequantizeRows } from '../formats/formats';
 import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, f32Bits, MatmulMode } from '../kernels/wasm/kernels';
 import { ComputePool, poolThreads } from './pool';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 
-export type WeightFormat = 'f32' | 'f16' | 'q8_0';
-export const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'f16', 'q8_0'];
+import { packSegment, planLinear, vectorAsF32, type Linear, type Segment, type WeightFormat } from './packWeights';
+
+export { WEIGHT_FORMATS, type WeightFormat } from './packWeights';
+import { WEIGHT_FORMATS } from './packWeights';
 
 export interface FastBackendOptions {
   /** KV-cache capacity in positions; defaults to (and is capped by) the model's maxPositions. */
   contextLength?: number;
   /** Compute threads including the caller; 0 or absent = cores - 1 (at least 1). */
   threads?: number;
-  /** How the matrices are held in memory (norms, biases and the embedding stay f32). */
-  weightFormat?: WeightFormat;
+  /** How the matrices are held in memory ('auto': as near the file's formats as the kernels allow); norms and biases are f32. */
+  weightFormat?: WeightFormat | 'auto';
   /** Most tokens run through the layers at once; longer prompts go in chunks of this size. */
   chunk?: number;
-}
-
-/** One linear layer packed in the shared memory: out (N, OC) = inp (N, C) . W^T + b. */
-interface Linear {
-  format: WeightFormat;
-  /** f32 in packF32Forward's layout (every f32 weight whose width is a multiple of 4). */
-  packed: boolean;
-  w: number; // (OC, C) f32 or f16 bits; packed f32 (ceil(OC/4), C/4, 4, 4); Q8_0 int8 (ceil(OC/4), C/32, 4, 32) as packQ8Forward
-  s: number; // Q8_0 scales (ceil(OC/4), C/32, 4), else 0
-  bias: number; // (OC) f32, or 0
-  C: number;
-  OC: number;
 }
 
 /** A norm's weights in the shared memory (the kernel reads them there): byte offsets, bias 0 if none. */
@@ -65,6 +54,7 @@ interface Acts {
   qkv: number; // (R, QKV)
   att: number; // (R, NH HD)
   fc: number; // (R, FF or 2 FF)
+  segOut: number; // (R, max segment rows) one segment's output, before it is placed in its columns
   act: number; // (R, FF)
   xq: number; // (R, max width) int16 Q8_0 input
   xs: number; // (R, max width / 32)
@@ -96,19 +86,15 @@ const MIN_MACS_PER_THREAD = 1 << 17;
  */
 const MIN_ATTENTION_MACS_PER_THREAD = 1 << 14;
 
-function bytesPerWeight(format: WeightFormat): number {
-  return format === 'f32' ? 4 : format === 'f16' ? 2 : 1;
-}
-
 export class FastBackend implements InferenceBackend {
   readonly name = 'js' as const;
   readonly config: ModelConfig;
   readonly contextLength: number;
-  readonly weightFormat: WeightFormat;
+  /** The formats the matrices run in (several when the file mixes them). */
+  readonly weightFormats: readonly WeightFormat[];
   readonly threads: number;
   /** Bytes of weights the kernels stream per decoded token (the bandwidth bound's numerator). */
   readonly weightBytes: number;
-  private readonly model: Model;
   private readonly pool: ComputePool;
   private readonly f32: Float32Array;
   private readonly layers: LayerWeights[];
@@ -120,15 +106,16 @@ export class FastBackend implements InferenceBackend {
   private readonly vCache: number; // (L, KVH, ctx, HD)
   private readonly rope: { cos: Float32Array; sin: Float32Array } | null;
   private readonly scores: Float32Array; // (ctx) for the reference attention when capturing
+  private readonly wte: readonly WeightPart[]; // (V, C) in the file's formats: rows are looked up, not multiplied
+  private readonly wpe: Float32Array | null; // (maxPositions, C)
   private filled = 0;
 
   private constructor(model: Model, pool: ComputePool, plan: Plan) {
-    this.model = model;
     this.config = model.config;
     this.pool = pool;
     this.threads = pool.threads;
     this.contextLength = plan.ctx;
-    this.weightFormat = plan.format;
+    this.weightFormats = plan.formats;
     this.rows = plan.rows;
     this.layers = plan.layers;
     this.lnf = plan.lnf;
@@ -141,12 +128,19 @@ export class FastBackend implements InferenceBackend {
     const c = model.config;
     this.rope = c.positions === 'rope' ? ropeTables(this.contextLength, c.headDim, c.ropeTheta, c.ropeScaling) : null;
     this.scores = new Float32Array(this.contextLength);
+    this.wte = model.parts('wte');
+    this.wpe = c.positions === 'learned' ? vectorAsF32(model.parts('wpe'), c.maxPositions * c.hidden) : null;
     packWeights(model, plan, pool.memory);
+  }
+
+  /** The one format every matrix runs in, or 'mixed'. */
+  get weightFormat(): WeightFormat | 'mixed' {
+    return this.weightFormats.length === 1 ? this.weightFormats[0]! : 'mixed';
   }
 
   static async create(model: Model, opts: FastBackendOptions = {}): Promise<FastBackend> {
     const threads = poolThreads(opts.threads);
-    const plan = planMemory(model.config, opts, threads);
+    const plan = planMemory(model, opts, threads);
     const memory = createSharedMemory(plan.bytes);
     const pool = await ComputePool.create(memory, threads);
     return new FastBackend(model, pool, plan);
@@ -198,7 +192,7 @@ export class FastBackend implements InferenceBackend {
     const x = view(a.x, Tc * C);
     const qkv = view(a.qkv, Tc * QKV);
     const perLayer = c.nKvHead * this.contextLength * HD * 4;
-    embeddingForward(x, tokens, this.model.views.wte, this.model.views.wpe, 1, tokens.length, this.config.hidden, pos);
+    this.embed(x, tokens, pos);
     for (let l = 0; l < c.nLayer; l++) {
       const w = this.layers[l]!;
       const kL = this.kCache + l * perLayer;
@@ -250,24 +244,71 @@ export class FastBackend implements InferenceBackend {
     }
   }
 
-  /** out (N, OC) = inp (N, C) . W^T + b on the pool, in the layer's weight format, stored by `mode` (MatmulMode). */
+  /**
+   * out (N, OC) = inp (N, C) . W^T + b on the pool, stored by `mode` (MatmulMode). A layer of
+   * several segments runs each on its own rows: straight into its columns for one input row,
+   * else into segOut and then copied into its columns (only stored layers have several).
+   */
   private linear(out: number, inp: number, L: Linear, N: number, mode: number): void {
-    const minRows = Math.ceil(MIN_MACS_PER_THREAD / (N * L.C));
-    if (L.format === 'f32' && L.packed) {
-      if (N >= TILED_ROWS) this.pool.run('matmul_f32p_blocks', [out, inp, L.w, L.bias, this.acts.wbuf, N, L.C, L.OC, mode], L.OC, 32, minRows);
-      else this.pool.run('matmul_f32p', [out, inp, L.w, L.bias, N, L.C, L.OC, mode], L.OC, F32_PACK_ROWS, minRows);
-    } else if (L.format === 'f32') {
-      this.pool.run('matmul_f32', [out, inp, L.w, L.bias, N, L.C, L.OC, mode], L.OC, 4, minRows);
-    } else if (L.format === 'f16') {
-      this.pool.run('matmul_f16', [out, inp, L.w, L.bias, N, L.C, L.OC, mode], L.OC, 2, minRows);
+    if (L.segments.length === 1) {
+      this.segment(out, inp, L.segments[0]!, L.bias, N, L.C, mode);
+      return;
+    }
+    if (N > 1 && mode !== MatmulMode.STORE) throw new Error('FastBackend: a layer of several segments can only be stored');
+    const f = this.f32;
+    for (const seg of L.segments) {
+      const bias = L.bias ? L.bias + seg.o0 * 4 : 0;
+      if (N === 1) {
+        this.segment(out + seg.o0 * 4, inp, seg, bias, 1, L.C, mode);
+        continue;
+      }
+      this.segment(this.acts.segOut, inp, seg, bias, N, L.C, MatmulMode.STORE);
+      const src = this.acts.segOut / 4;
+      for (let n = 0; n < N; n++) f.copyWithin(out / 4 + n * L.OC + seg.o0, src + n * seg.rows, src + (n + 1) * seg.rows);
+    }
+  }
+
+  /** out (N, rows) = inp (N, C) . W_seg^T + bias on the pool, in the segment's format. */
+  private segment(out: number, inp: number, S: Segment, bias: number, N: number, C: number, mode: number): void {
+    const OC = S.rows;
+    const minRows = Math.ceil(MIN_MACS_PER_THREAD / (N * C));
+    if (S.format === 'f32' && S.packed) {
+      if (N >= TILED_ROWS) this.pool.run('matmul_f32p_blocks', [out, inp, S.w, bias, this.acts.wbuf, N, C, OC, mode], OC, 32, minRows);
+      else this.pool.run('matmul_f32p', [out, inp, S.w, bias, N, C, OC, mode], OC, F32_PACK_ROWS, minRows);
+    } else if (S.format === 'f32') {
+      this.pool.run('matmul_f32', [out, inp, S.w, bias, N, C, OC, mode], OC, 4, minRows);
+    } else if (S.format === 'f16') {
+      this.pool.run('matmul_f16', [out, inp, S.w, bias, N, C, OC, mode], OC, 2, minRows);
     } else {
       const { xq, xs, wbuf } = this.acts;
       if (N >= TILED_ROWS) {
-        this.pool.run('matmul_q8_f32', [out, inp, L.w, L.s, L.bias, wbuf, N, L.C, L.OC, mode], L.OC, 32, minRows);
+        this.pool.run('matmul_q8_f32', [out, inp, S.w, S.s, bias, wbuf, N, C, OC, mode], OC, 32, minRows);
         return;
       }
-      this.pool.run('quantize_q8', [xq, xs, inp, N, L.C], N, 1, Math.ceil(MIN_MACS_PER_THREAD / L.C));
-      this.pool.run('matmul_q8', [out, xq, xs, L.w, L.s, L.bias, N, L.C, L.OC, mode], L.OC, Q8_PACK_ROWS, minRows);
+      this.pool.run('quantize_q8', [xq, xs, inp, N, C], N, 1, Math.ceil(MIN_MACS_PER_THREAD / C));
+      this.pool.run('matmul_q8', [out, xq, xs, S.w, S.s, bias, N, C, OC, mode], OC, Q8_PACK_ROWS, minRows);
+    }
+  }
+
+  /** x (T, C) = the tokens' embedding rows (from the file's format) + learned positions. */
+  private embed(x: Float32Array, tokens: Int32Array, pos: number): void {
+    const C = this.config.hidden;
+    for (let t = 0; t < tokens.length; t++) {
+      const row = x.subarray(t * C, (t + 1) * C);
+      let id = tokens[t]!;
+      for (const p of this.wte) {
+        if (id < p.rows) {
+          dequantizeRows(p.type, p.data, id, 1, C, row);
+          break;
+        }
+        id -= p.rows;
+      }
+    }
+    const wpe = this.wpe;
+    if (wpe === null) return;
+    for (let t = 0; t < tokens.length; t++) {
+      const at = (pos + t) * C;
+      for (let i = 0; i < C; i++) x[t * C + i]! += wpe[at + i]!;
     }
   }
 
@@ -318,7 +359,7 @@ interface Plan {
   bytes: number;
   ctx: number;
   rows: number;
-  format: WeightFormat;
+  formats: WeightFormat[];
   layers: LayerWeights[];
   lnf: NormWeights;
   lmHead: Linear;
@@ -328,24 +369,18 @@ interface Plan {
   weightBytes: number;
 }
 
-function planMemory(c: ModelConfig, opts: FastBackendOptions, threads: number): Plan {
+function planMemory(model: Model, opts: FastBackendOptions, threads: number): Plan {
+  const c = model.config;
   const format = opts.weightFormat ?? 'f32';
-  if (!WEIGHT_FORMATS.includes(format)) throw new RangeError(`Unknown weight format "${String(format)}"; use one of ${WEIGHT_FORMATS.join(', ')}.`);
+  if (format !== 'auto' && !WEIGHT_FORMATS.includes(format)) throw new RangeError(`Unknown weight format "${String(format)}"; use one of auto, ${WEIGHT_FORMATS.join(', ')}.`);
   const ctx = Math.max(1, Math.min(c.maxPositions, opts.contextLength ?? c.maxPositions));
   const rows = Math.max(1, Math.min(ctx, opts.chunk ?? 256));
   const arena = new Arena();
   let weightBytes = 0;
-  const linear = (OC: number, C: number, hasBias: boolean): Linear => {
-    // Q8_0 blocks run along the input width; a width that is not a multiple of 32 stays f32.
-    const fmt: WeightFormat = format === 'q8_0' && C % Q8_BLOCK !== 0 ? 'f32' : format;
-    const packed = fmt === 'f32' && C % 4 === 0;
-    // Packed layouts hold whole groups of 4 rows (the last one zero-filled).
-    const group = fmt === 'q8_0' ? Q8_PACK_ROWS : packed ? F32_PACK_ROWS : 1;
-    const rows = Math.ceil(OC / group) * group;
-    const wBytes = rows * C * bytesPerWeight(fmt);
-    const sBytes = fmt === 'q8_0' ? (rows * C * 4) / Q8_BLOCK : 0;
-    weightBytes += wBytes + sBytes;
-    return { format: fmt, packed, w: arena.alloc(wBytes), s: sBytes ? arena.alloc(sBytes) : 0, bias: hasBias ? arena.alloc(OC * 4) : 0, C, OC };
+  const linear = (name: string, OC: number, C: number, bias: string | null): Linear => {
+    const planned = planLinear(arena, model.parts(name), format, C, OC, bias !== null && model.layout.byName.has(bias));
+    weightBytes += planned.bytes;
+    return planned.linear;
   };
   const QKV = qkvWidth(c);
   const FCW = fcWidth(c);
@@ -354,80 +389,69 @@ function planMemory(c: ModelConfig, opts: FastBackendOptions, threads: number): 
   const norm = (): NormWeights => ({ w: arena.alloc(c.hidden * 4), b: c.norm === 'layernorm' ? arena.alloc(c.hidden * 4) : 0 });
   const layers: LayerWeights[] = [];
   for (let l = 0; l < c.nLayer; l++) {
+    const p = `h.${l}.`;
     layers.push({
       ln1: norm(),
       ln2: norm(),
-      qkv: linear(QKV, c.hidden, c.qkvBias),
-      attnOut: linear(c.hidden, attnW, c.attnOutBias),
-      fc: linear(FCW, c.hidden, c.mlpBias),
-      proj: linear(c.hidden, c.ffn, c.mlpBias),
+      qkv: linear(p + 'qkv.w', QKV, c.hidden, p + 'qkv.b'),
+      attnOut: linear(p + 'attn_out.w', c.hidden, attnW, p + 'attn_out.b'),
+      fc: linear(p + 'fc.w', FCW, c.hidden, p + 'fc.b'),
+      proj: linear(p + 'proj.w', c.hidden, c.ffn, p + 'proj.b'),
     });
   }
   const lnf = norm();
-  const lmHead = linear(c.vocabSize, c.hidden, false);
+  const lmHead = linear(c.tiedEmbeddings ? 'wte' : 'lm_head', c.vocabSize, c.hidden, null);
   const kvBytes = c.nLayer * c.nKvHead * ctx * c.headDim * 4;
   const kCache = arena.alloc(kvBytes);
   const vCache = arena.alloc(kvBytes);
   const maxIn = Math.max(c.hidden, attnW, c.ffn);
+  const all = [...layers.flatMap((l) => [l.qkv, l.attnOut, l.fc, l.proj]), lmHead];
+  const formats = [...new Set(all.flatMap((L) => L.segments.map((s) => s.format)))];
+  const segRows = Math.max(...all.filter((L) => L.segments.length > 1).flatMap((L) => L.segments.map((s) => s.rows)), 0);
   const acts: Acts = {
     x: arena.alloc(rows * c.hidden * 4),
     xn: arena.alloc(rows * c.hidden * 4),
     qkv: arena.alloc(rows * QKV * 4),
     att: arena.alloc(rows * attnW * 4),
     fc: arena.alloc(rows * FCW * 4),
+    segOut: segRows > 0 ? arena.alloc(rows * segRows * 4) : 0,
     act: arena.alloc(rows * c.ffn * 4),
     xq: arena.alloc(rows * maxIn * 2),
     xs: arena.alloc(Math.ceil((rows * maxIn) / Q8_BLOCK) * 4),
     logits: arena.alloc(LOGIT_ROWS * c.vocabSize * 4),
     scratch: arena.alloc(threads * attentionScratchBytes(c.headDim)),
-    wbuf: format === 'f16' ? 0 : arena.alloc(threads * blockScratchBytes(maxIn)),
+    wbuf: formats.some((f) => f !== 'f16') ? arena.alloc(threads * blockScratchBytes(maxIn)) : 0,
   };
-  return { bytes: arena.size, ctx, rows, format, layers, lnf, lmHead, acts, kCache, vCache, weightBytes };
+  return { bytes: arena.size, ctx, rows, formats, layers, lnf, lmHead, acts, kCache, vCache, weightBytes };
 }
 
 /** Copies (and converts) the model's weights into their planned places. */
 function packWeights(model: Model, plan: Plan, memory: WebAssembly.Memory): void {
   const buf = memory.buffer as unknown as ArrayBuffer;
-  const put = (L: Linear, w: Float32Array, b: Float32Array | null): void => {
-    const n = L.OC * L.C;
-    if (L.packed) packF32Forward(new Float32Array(buf, L.w, Math.ceil(L.OC / F32_PACK_ROWS) * F32_PACK_ROWS * L.C), w, L.OC, L.C);
-    else if (L.format === 'f32') new Float32Array(buf, L.w, n).set(w);
-    else if (L.format === 'f16') f32ToF16(new Uint16Array(buf, L.w, n), w);
-    else {
-      const padded = Math.ceil(L.OC / Q8_PACK_ROWS) * Q8_PACK_ROWS * L.C;
-      putQ8(new Int8Array(buf, L.w, padded), new Float32Array(buf, L.s, padded / Q8_BLOCK), w, L.OC, L.C);
-    }
-    if (b !== null && L.bias) new Float32Array(buf, L.bias, L.OC).set(b);
+  const c = model.config;
+  const vector = (at: number, name: string, n: number): void => {
+    if (at !== 0 && model.layout.byName.has(name)) new Float32Array(buf, at, n).set(vectorAsF32(model.parts(name), n));
   };
-  const putNorm = (L: NormWeights, w: Float32Array, b: Float32Array | null): void => {
-    new Float32Array(buf, L.w, w.length).set(w);
-    if (b !== null && L.b) new Float32Array(buf, L.b, b.length).set(b);
+  const put = (L: Linear, bias: string | null): void => {
+    for (const seg of L.segments) packSegment(buf, seg, L.C);
+    if (bias !== null) vector(L.bias, bias, L.OC);
   };
-  const v = model.views;
-  putNorm(plan.lnf, v.lnfw, v.lnfb);
+  const putNorm = (L: NormWeights, name: string): void => {
+    vector(L.w, `${name}.w`, c.hidden);
+    vector(L.b, `${name}.b`, c.hidden);
+  };
+  putNorm(plan.lnf, 'lnf');
   for (let l = 0; l < plan.layers.length; l++) {
-    const p = v.layers[l]!;
     const w = plan.layers[l]!;
-    putNorm(w.ln1, p.ln1w, p.ln1b);
-    putNorm(w.ln2, p.ln2w, p.ln2b);
-    put(w.qkv, p.qkvw, p.qkvb);
-    put(w.attnOut, p.attnOutW, p.attnOutB);
-    put(w.fc, p.fcw, p.fcb);
-    put(w.proj, p.projw, p.projb);
+    const p = `h.${l}.`;
+    putNorm(w.ln1, p + 'ln1');
+    putNorm(w.ln2, p + 'ln2');
+    put(w.qkv, p + 'qkv.b');
+    put(w.attnOut, p + 'attn_out.b');
+    put(w.fc, p + 'fc.b');
+    put(w.proj, p + 'proj.b');
   }
-  put(plan.lmHead, v.lmHead, null);
-}
-
-/** Quantizes w (OC, C) to Q8_0 into the packed layout, 4 rows at a time (no full-size copy). */
-function putQ8(wp: Int8Array, sp: Float32Array, w: Float32Array, OC: number, C: number): void {
-  const G = Q8_PACK_ROWS;
-  const q = new Int8Array(G * C);
-  const s = new Float32Array((G * C) / Q8_BLOCK);
-  for (let o = 0; o < OC; o += G) {
-    const rows = Math.min(G, OC - o);
-    quantizeQ8Forward(q, s, w.subarray(o * C, (o + rows) * C), rows, C);
-    packQ8Forward(wp.subarray(o * C, (o + G) * C), sp.subarray((o * C) / Q8_BLOCK, ((o + G) * C) / Q8_BLOCK), q, s, rows, C);
-  }
+  put(plan.lmHead, null);
 }
 
 export function createFastBackend(model: Model, opts?: FastBackendOptions): Promise<FastBackend> {

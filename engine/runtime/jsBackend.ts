@@ -56,7 +56,7 @@ export class JsBackend implements InferenceBackend {
     this.config = model.config;
     const c = model.config;
     this.contextLength = Math.max(1, Math.min(c.maxPositions, opts.contextLength ?? c.maxPositions));
-    this.rope = c.positions === 'rope' ? ropeTables(this.contextLength, c.headDim, c.ropeTheta) : null;
+    this.rope = c.positions === 'rope' ? ropeTables(this.contextLength, c.headDim, c.ropeTheta, c.ropeScaling) : null;
     this.scores = new Float32Array(this.contextLength);
   }
 

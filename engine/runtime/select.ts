@@ -18,8 +18,8 @@ export interface SelectOptions {
   /** Compute threads of the js backend and intra-op threads of onnxruntime (0 = cores minus one). */
   threads?: number;
   contextLength?: number;
-  /** How the matrices are held (default f32). onnxruntime runs f32 and q8_0; f16 runs as f32 there. */
-  weightFormat?: WeightFormat;
+  /** How the matrices are held (default f32; 'auto' as near the file's formats as the kernels allow). onnxruntime runs f32 and q8_0; f16 runs as f32 there. */
+  weightFormat?: WeightFormat | 'auto';
   /** Where ONNX exports are cached (null = in memory). */
   cacheDir?: string | null;
   webgpuMinParams?: number;
@@ -63,9 +63,20 @@ function firstLine(e: unknown): string {
   return msg.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
 }
 
+/**
+ * Why onnxruntime cannot take this model, or null: its export computes from float32 weights,
+ * so a quantized file would be expanded to 4-8 times its size in memory.
+ */
+export function ortRefusal(model: Model): string | null {
+  const quantized = [...model.formats().keys()].filter((t) => t !== 'F32' && t !== 'F16' && t !== 'BF16');
+  return quantized.length === 0 ? null : `the file's ${quantized.join(', ')} weights run on the js backend (the ONNX export takes float checkpoints)`;
+}
+
 async function create(name: BackendName, model: Model, opts: SelectOptions): Promise<InferenceBackend> {
   const weightFormat = opts.weightFormat ?? 'f32';
   if (name === 'js') return FastBackend.create(model, { threads: opts.threads, contextLength: opts.contextLength, weightFormat });
+  const refusal = ortRefusal(model);
+  if (refusal !== null) throw new Error(refusal);
   const { OrtBackend } = await import('./ortBackend.js');
   return OrtBackend.create(model, {
     device: name === 'ort-webgpu' ? 'webgpu' : 'cpu',
@@ -100,7 +111,7 @@ export async function selectBackend(model: Model, opts: SelectOptions): Promise<
       why = 'set by limelight.backend';
       break;
     case 'auto': {
-      const params = model.params.length;
+      const params = model.layout.total;
       const minParams = opts.webgpuMinParams ?? WEBGPU_MIN_PARAMS;
       if (params < minParams) {
         fallbacks.push({ name: 'ort-webgpu', reason: `the model (${millions(params)} parameters) is below ${millions(minParams)}, too small to gain from the GPU` });

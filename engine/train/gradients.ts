@@ -142,7 +142,7 @@ export function createActivations(config: ModelConfig, B: number, T: number, opt
     losses: f(N),
     // A TrainPool keeps the logits in its own region; this scratch serves the reference kernels.
     logits: f(Math.min(Math.max(1, Math.floor(opts.logitRows ?? LOGIT_ROWS)), N) * c.vocabSize, true),
-    rope: c.positions === 'rope' ? ropeTables(T, c.headDim, c.ropeTheta) : null,
+    rope: c.positions === 'rope' ? ropeTables(T, c.headDim, c.ropeTheta, c.ropeScaling) : null,
     dresidual: f(N * C),
     dln: f(N * C),
     dqkv: f(N * QKV),

@@ -4,14 +4,15 @@
 // under the token-embedding name, as save_pretrained writes them.
 import type { ModelConfig } from '../model/config';
 import type { ParamLayout } from '../model/layout';
-import { copyParamIntoHF, hfMappings } from '../io/hfNames';
+import { familyOf } from '../model/families';
+import { copyParamIntoTensor } from '../model/tensorMapping';
 import type { TensorToWrite } from '../io/safetensors';
 
 export function hfTensors(config: ModelConfig, layout: ParamLayout, buffer: Float32Array, namePrefix = ''): TensorToWrite[] {
-  return hfMappings(config).map((m) => {
+  return familyOf(config).hfTensors(config).map((m) => {
     const spec = layout.byName.get(m.param)!;
-    const out = new Float32Array(m.hfShape.reduce((a, b) => a * b, 1));
-    copyParamIntoHF(m, buffer.subarray(spec.offset, spec.offset + spec.size), out);
-    return { name: namePrefix + m.hfName, dtype: 'F32' as const, shape: m.hfShape, data: out };
+    const out = new Float32Array(m.shape.reduce((a, b) => a * b, 1));
+    copyParamIntoTensor(m, buffer.subarray(spec.offset, spec.offset + spec.size), out);
+    return { name: namePrefix + m.name, dtype: 'F32' as const, shape: m.shape, data: out };
   });
 }

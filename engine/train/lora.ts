@@ -13,7 +13,7 @@ import type { ModelConfig } from '../model/config';
 import type { Model } from '../model/model';
 import type { LayerParams } from '../model/layout';
 import { mulberry32 } from '../model/init';
-import { hfMappings } from '../io/hfNames';
+import { familyOf } from '../model/families';
 import { openSafetensors, writeSafetensors, type TensorToWrite } from '../io/safetensors';
 import { writeFileAtomic } from '../io/atomicFile';
 
@@ -63,7 +63,7 @@ export class LoraError extends Error {
 
 /** PEFT's usual choice: the attention projections. */
 export function defaultTargetModules(config: ModelConfig): string[] {
-  return config.family === 'gpt2' ? ['c_attn'] : ['q_proj', 'v_proj'];
+  return [...familyOf(config).loraTargets];
 }
 
 export function defaultLoraOptions(config: ModelConfig, rank = 8): LoraOptions {
@@ -84,13 +84,13 @@ interface Target {
 /** Every linear module of the model that LoRA can adapt, in checkpoint order. */
 function adaptableModules(config: ModelConfig): Target[] {
   const out: Target[] = [];
-  for (const m of hfMappings(config)) {
+  for (const m of familyOf(config).hfTensors(config)) {
     const match = /^h\.(\d+)\.(.+)$/.exec(m.param);
     const slot = match ? SLOT_OF[match[2]!] : undefined;
-    if (!match || slot === undefined || !m.hfName.endsWith('.weight')) continue;
-    const [a, b] = m.hfShape as [number, number];
+    if (!match || slot === undefined || !m.name.endsWith('.weight')) continue;
+    const [a, b] = m.shape as [number, number];
     const rows = m.transpose ? b : a;
-    out.push({ layer: Number(match[1]), slot, module: m.hfName.slice(0, -'.weight'.length), rowOffset: m.rowOffset, rows, inDim: m.transpose ? a : b });
+    out.push({ layer: Number(match[1]), slot, module: m.name.slice(0, -'.weight'.length), rowOffset: m.rowOffset, rows, inDim: m.transpose ? a : b });
   }
   return out;
 }

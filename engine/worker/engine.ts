@@ -21,8 +21,17 @@ import { inspect } from '../inspect/inspect';
 import { toWire } from '../inspect/wire';
 import type { EngineRequest, FromWorker, ForwardResultMessage, GenerateRequest, GenerateResultMessage, LoadRequest, LoadResult, ResultOf } from './protocol';
 
-/** Weights above this many bytes in f32 are held as Q8_0 under weightFormat 'auto'. */
+/** Float weights (F32, F16, BF16) above this many bytes are held as Q8_0 under weightFormat 'auto'. */
 const AUTO_Q8_BYTES = 1 << 30;
+
+/**
+ * What weightFormat 'auto' holds: a large float checkpoint as Q8_0 (a quarter of f32's memory
+ * traffic per token), anything else as near its file's formats as the kernels allow.
+ */
+export function autoWeightFormat(model: Model): WeightFormat | 'auto' {
+  const floats = [...model.formats().keys()].every((t) => t === 'F32' || t === 'F16' || t === 'BF16');
+  return floats && model.weightBytes() > AUTO_Q8_BYTES ? 'q8_0' : 'auto';
+}
 /** The KV cache holds f32 keys and values on every backend. */
 const KV_BYTES_PER_VALUE = 4;
 
@@ -64,7 +73,7 @@ interface Loaded {
   tokenizer: Tokenizer | null;
   info: LoadResult;
   /** The js backend's weights and options, to create it again after an idle release. */
-  recreate: { model: Model; threads: number; contextLength: number; weightFormat: WeightFormat } | null;
+  recreate: { model: Model; threads: number; contextLength: number; weightFormat: WeightFormat | 'auto' } | null;
 }
 
 export class WorkerEngine {
@@ -130,7 +139,7 @@ export class WorkerEngine {
     this.dispose();
     const model = loadWeights(req);
     const c = model.config;
-    const weightFormat: WeightFormat = req.weightFormat === 'auto' ? (model.params.length * 4 > AUTO_Q8_BYTES ? 'q8_0' : 'f32') : req.weightFormat;
+    const weightFormat = req.weightFormat === 'auto' ? autoWeightFormat(model) : req.weightFormat;
     const ctx = contextPlan(c, req.contextLength, req.kvCacheMemoryMB);
     const cap = cappedThreads(req.threads);
     // js runs the pool-backed FastBackend; the other settings fall back to it when they cannot start.
@@ -138,13 +147,14 @@ export class WorkerEngine {
     const cacheDir = req.onnxCacheDir ?? defaultOnnxCacheDir();
     const choice = await selectBackend(model, { setting: req.backend, threads: cap.threads, contextLength: ctx.positions, weightFormat, cacheDir });
     const backend = choice.backend;
-    const reason = [choice.reason, `${weightFormat} weights`, ...(cap.note ? [cap.note] : [])].join('; ');
+    const held = backend instanceof FastBackend ? backend.weightFormat : weightFormat === 'q8_0' ? 'q8_0' : 'f32';
+    const reason = [choice.reason, `${held} weights`, ...(cap.note ? [cap.note] : [])].join('; ');
     const tokenizer = c.encoding ? getTokenizer(c.encoding) : null;
     const info: LoadResult = {
       modelDir: req.modelDir,
       backend: backend.name,
       reason,
-      weightFormat,
+      weightFormat: held,
       threads: backend instanceof FastBackend ? backend.threads : cap.threads,
       contextLength: backend.contextLength,
       contextReason: ctx.reason,
@@ -152,7 +162,7 @@ export class WorkerEngine {
       vocabSize: c.vocabSize,
       encoding: c.encoding,
     };
-    const recreate = backend instanceof FastBackend ? { model, threads: backend.threads, contextLength: backend.contextLength, weightFormat: backend.weightFormat } : null;
+    const recreate = backend instanceof FastBackend ? { model, threads: backend.threads, contextLength: backend.contextLength, weightFormat } : null;
     this.loaded = { request: req, backend, generator: new Generator(backend), tokenizer, info, recreate };
     return info;
   }

@@ -74,7 +74,8 @@ export interface LoadResult {
   backend: string;
   /** Why this backend runs the model (fallbacks included). */
   reason: string;
-  weightFormat: WeightFormat | null;
+  /** The format the matrices are held in ('mixed' when a file's formats differ by tensor), null for onnxruntime. */
+  weightFormat: WeightFormat | 'mixed' | null;
   threads: number;
   contextLength: number;
   /** Why the context holds contextLength positions (the setting, the model, or the KV-cache memory cap). */

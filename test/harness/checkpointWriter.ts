@@ -3,7 +3,7 @@
 // number (trainable = step, AdamW m = -step, v = step / 2, losses 1..step), so a reader can
 // tell a whole checkpoint from a mix of two. Prints "saved N" after each save returns.
 //   node checkpointWriter.js OUT BASE full|lora
-import { configFromHF } from '../../engine/model/config';
+import { configFromHF } from '../../engine/model/families';
 import { randomModel } from '../../engine/model/init';
 import { TokenDataset } from '../../engine/train/data';
 import { Trainer, TRAINER_DEFAULTS } from '../../engine/train/trainer';

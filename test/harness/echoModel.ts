@@ -2,7 +2,7 @@
 // its final norm ignores the input (weight 0, a bias along one axis) and its head scores only
 // that token on that axis. Real weights through the real engine, with known output, for the
 // completion tests (unit and end-to-end).
-import { configFromHF } from '../../engine/model/config';
+import { configFromHF } from '../../engine/model/families';
 import { randomModel } from '../../engine/model/init';
 import type { Model } from '../../engine/model/model';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mulberry32 } from '../../engine/model/init';
-import { configFromHF } from '../../engine/model/config';
+import { configFromHF } from '../../engine/model/families';
 import { loadModel } from '../../engine/model/load';
 import { loadAdapter } from '../../engine/train/lora';
 import { readTrainerState, restoreCheckpoint, saveCheckpoint } from '../../engine/train/checkpoint';

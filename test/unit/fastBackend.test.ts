@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel } from '../../engine/model/load';
 import { randomModel } from '../../engine/model/init';
-import { configFromHF } from '../../engine/model/config';
+import { configFromHF } from '../../engine/model/families';
 import { JsBackend } from '../../engine/runtime/jsBackend';
 import { FastBackend } from '../../engine/runtime/fastBackend';
 import { ContextOverflowError } from '../../engine/runtime/backend';
@@ -86,14 +86,15 @@ test('random odd shapes, 2 threads: f32 equals the reference, f16 and q8_0 stay 
 });
 
 test('the fast backend rejects bad input like the reference', async () => {
-  const be = await FastBackend.create(loadModel(oracleDir('gpt2-tiny')), { threads: 1, contextLength: 8 });
+  const model = loadModel(oracleDir('gpt2-tiny'));
+  const be = await FastBackend.create(model, { threads: 1, contextLength: 8 });
   try {
     be.forwardSync(Int32Array.from([1, 2, 3, 4, 5, 6]), 0);
     assert.throws(() => be.forwardSync(Int32Array.from([1, 2, 3]), 6), ContextOverflowError);
     assert.equal(be.forwardSync(Int32Array.from([7, 8]), 6).logits.length, be.config.vocabSize);
     assert.throws(() => be.forwardSync(Int32Array.from([1]), 9), /not in the cache/);
     assert.throws(() => be.forwardSync(Int32Array.from([-1]), 0), /outside the vocabulary/);
-    await assert.rejects(FastBackend.create(be['model'], { weightFormat: 'q4' as never }), /Unknown weight format/);
+    await assert.rejects(FastBackend.create(model, { weightFormat: 'q4' as never }), /Unknown weight format/);
   } finally {
     be.dispose();
   }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeAtomic, writeFileAtomic } from '../../engine/io/atomicFile';
 import { writeSafetensors } from '../../engine/io/safetensors';
-import { configFromHF } from '../../engine/model/config';
+import { configFromHF } from '../../engine/model/families';
 import { randomModel } from '../../engine/model/init';
 import { exportCached } from '../../engine/onnx/cache';
 import { CHECKPOINTS, readTrainerState, restoreCheckpoint, saveCheckpoint } from '../../engine/train/checkpoint';

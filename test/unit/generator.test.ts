@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { loadModel } from '../../engine/model/load';
 import { createJsBackend } from '../../engine/runtime/jsBackend';
 import { ContextOverflowError } from '../../engine/runtime/backend';
-import { configFromHF } from '../../engine/model/config';
+import { configFromHF } from '../../engine/model/families';
 import { randomModel } from '../../engine/model/init';
 import { Generator } from '../../engine/generate/generator';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';

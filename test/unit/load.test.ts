@@ -5,7 +5,8 @@ import { mkdtempSync, writeFileSync, copyFileSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '../../engine/model/load';
-import { configFromHF, ModelConfigError } from '../../engine/model/config';
+import { ModelConfigError } from '../../engine/model/config';
+import { configFromHF } from '../../engine/model/families';
 import { oracleDir } from './oracle';
 
 function folderWith(config: unknown, weightsFrom = 'gpt2-tiny'): string {
@@ -45,7 +46,7 @@ test('config fields are validated with the offending key named', () => {
   assert.throws(() => configFromHF({ ...gpt2Config, activation_function: 'relu' }), /not supported/);
   assert.throws(() => configFromHF([]), /JSON object/);
   const llama = { model_type: 'llama', vocab_size: 10, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 3, max_position_embeddings: 8 };
-  assert.throws(() => configFromHF(llama), /multiple of num_key_value_heads/);
+  assert.throws(() => configFromHF(llama), /must be a multiple of the key\/value head count/);
   assert.equal(configFromHF({ ...llama, num_key_value_heads: 2, rope_theta: 500000 }).ropeTheta, 500000);
   assert.equal(configFromHF({ ...llama, num_key_value_heads: 2, rope_parameters: { rope_theta: 1000, rope_type: 'default' } }).ropeTheta, 1000);
 });

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '../../engine/model/load';
-import { configFromHF } from '../../engine/model/config';
+import { configFromHF } from '../../engine/model/families';
 import { randomModel } from '../../engine/model/init';
 import { readSafetensors } from '../../engine/io/safetensors';
 import { createActivations, lossAndGrads } from '../../engine/train/gradients';

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadModel } from '../../engine/model/load';
 import { readSafetensors, type SafetensorsFile } from '../../engine/io/safetensors';
-import { copyHFIntoParam, hfMappings } from '../../engine/io/hfNames';
+import { familyOf } from '../../engine/model/families';
+import { copyTensorIntoParam } from '../../engine/model/tensorMapping';
 import type { Model } from '../../engine/model/model';
 import { createActivations, lossAndGrads } from '../../engine/train/gradients';
 import { AdamW } from '../../engine/train/adamw';
@@ -17,9 +18,9 @@ const ORACLE = join(process.cwd(), 'test', 'fixtures', 'oracle');
 /** HF-named tensors (with a name prefix) gathered into one buffer in the model's layout. */
 function layoutFromHF(model: Model, file: SafetensorsFile, prefix: string): Float32Array {
   const out = new Float32Array(model.layout.total);
-  for (const m of hfMappings(model.config)) {
+  for (const m of familyOf(model.config).hfTensors(model.config)) {
     const spec = model.layout.byName.get(m.param)!;
-    copyHFIntoParam(m, file.tensorToFloat32(prefix + m.hfName), out.subarray(spec.offset, spec.offset + spec.size));
+    copyTensorIntoParam(m, file.tensorToFloat32(prefix + m.name), out.subarray(spec.offset, spec.offset + spec.size));
   }
   return out;
 }

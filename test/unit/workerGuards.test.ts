@@ -14,7 +14,7 @@ import { runInNewContext } from 'node:vm';
 import { EngineClient, EngineError } from '../../engine/worker/client';
 import { WorkerEngine, contextPlan, cappedThreads, kvBytesPerPosition } from '../../engine/worker/engine';
 import { MAX_REQUEST_IDS, type FromWorker, type GenerateRequest, type GenerateResultMessage, type LoadResult } from '../../engine/worker/protocol';
-import { configFromHF } from '../../engine/model/config';
+import { configFromHF } from '../../engine/model/families';
 import { oracleDir } from './oracle';
 import { writeTinyModel } from '../harness/tinyModel';
 

@@ -7,7 +7,7 @@
 // runInspectorBench(argv) is the entry for the bench dispatcher (`npm run bench -- inspector`); alone:
 //   node tools/build.mjs --tests && node out/tools/bench/inspector.js [--tokens 1024] [--layers 12] [--heads 12] [--hidden 96] [--repeat 5] [--json]
 import { cpus, loadavg } from 'node:os';
-import { configFromHF } from '../../engine/model/config';
+import { configFromHF } from '../../engine/model/families';
 import { randomModel } from '../../engine/model/init';
 import { inspect } from '../../engine/inspect/inspect';
 import { toWire } from '../../engine/inspect/wire';

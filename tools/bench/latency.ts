@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { extname, join, relative } from 'node:path';
-import { configFromHF } from '../../engine/model/config';
+import { configFromHF } from '../../engine/model/families';
 import { mulberry32, randomModel } from '../../engine/model/init';
 import { loadModel } from '../../engine/model/load';
 import type { Model } from '../../engine/model/model';

@@ -10,7 +10,8 @@
 //     [--steps N] [--warmup N] [--batch B] [--seq T] [--recompute]
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { configFromHF, qkvWidth, fcWidth, type ModelConfig } from '../../engine/model/config';
+import { qkvWidth, fcWidth, type ModelConfig } from '../../engine/model/config';
+import { configFromHF } from '../../engine/model/families';
 import { randomModel } from '../../engine/model/init';
 import { TokenDataset } from '../../engine/train/data';
 import { Trainer, TRAINER_DEFAULTS } from '../../engine/train/trainer';

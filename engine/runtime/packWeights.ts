@@ -1,0 +1,181 @@
+// How a model's matrices are laid into the fast backend's shared memory. Each linear layer is
+// one or more segments: consecutive output rows held in one of the kernels' formats (f32
+// packed by 4 rows, f16, Q8_0 packed by 4 rows). A fused parameter (q|k|v, gate|up) whose
+// parts came from the file in different formats (a Q4_K_M file mixes Q4_K and Q6_K) keeps a
+// segment per part; parts in the same format share one.
+// Packing converts the file's blocks chunk by chunk, never the whole matrix at once: Q8_0
+// and Q4_0 go to the Q8_0 kernels exactly (same scale, same integers); the K-quants go
+// through float32 and are quantized to Q8_0 until kernels of their own exist.
+import { dequantizeRows, formatInfo, type WeightType } from '../formats/formats';
+import { f16At, f32ToF16 } from '../formats/half';
+import { packF32Forward, F32_PACK_ROWS } from '../kernels/matmul';
+import { packQ8Forward, quantizeQ8Forward, Q8_BLOCK, Q8_PACK_ROWS } from '../kernels/quantize';
+import type { Arena } from '../kernels/wasm/kernels';
+import type { WeightPart } from '../model/model';
+
+/** How the matrices are held for the kernels; 'auto' keeps each tensor as close to its file's format as the kernels allow. */
+export type WeightFormat = 'f32' | 'f16' | 'q8_0';
+export const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'f16', 'q8_0'];
+
+/** Consecutive output rows [o0, o0 + rows) of a linear layer in one kernel format. */
+export interface Segment {
+  format: WeightFormat;
+  /** f32 in packF32Forward's layout (every f32 weight whose width is a multiple of 4). */
+  packed: boolean;
+  w: number; // (rows, C) f32 or f16 bits; packed f32 (ceil(rows/4), C/4, 4, 4); Q8_0 int8 (ceil(rows/4), C/32, 4, 32) as packQ8Forward
+  s: number; // Q8_0 scales (ceil(rows/4), C/32, 4), else 0
+  o0: number;
+  rows: number;
+  /** The file's parts this segment holds, in row order. */
+  parts: readonly WeightPart[];
+}
+
+/** One linear layer in the shared memory: out (N, OC) = inp (N, C) . W^T + b. */
+export interface Linear {
+  segments: Segment[];
+  bias: number; // (OC) f32, or 0
+  C: number;
+  OC: number;
+}
+
+/** The kernel format a stored tensor runs in, given the setting ('auto' = nearest to the file). */
+function runFormat(stored: WeightType, asked: WeightFormat | 'auto', C: number): WeightFormat {
+  const wanted: WeightFormat = asked !== 'auto' ? asked : stored === 'F32' ? 'f32' : stored === 'F16' || stored === 'BF16' ? 'f16' : 'q8_0';
+  // Q8_0 blocks run along the input width; a width that is not a multiple of 32 stays f32.
+  return wanted === 'q8_0' && C % Q8_BLOCK !== 0 ? 'f32' : wanted;
+}
+
+function bytesPerWeight(format: WeightFormat): number {
+  return format === 'f32' ? 4 : format === 'f16' ? 2 : 1;
+}
+
+/** Plans a linear layer's segments in the arena; returns it and the bytes its weights take. */
+export function planLinear(arena: Arena, parts: readonly WeightPart[], asked: WeightFormat | 'auto', C: number, OC: number, hasBias: boolean): { linear: Linear; bytes: number } {
+  const groups: Array<{ format: WeightFormat; o0: number; rows: number; parts: WeightPart[] }> = [];
+  let o = 0;
+  for (const p of parts) {
+    const format = runFormat(p.type, asked, C);
+    const last = groups[groups.length - 1];
+    // Parts join a segment only at a row that starts a packed group of 4.
+    if (last !== undefined && last.format === format && o % 4 === 0) {
+      last.rows += p.rows;
+      last.parts.push(p);
+    } else groups.push({ format, o0: o, rows: p.rows, parts: [p] });
+    o += p.rows;
+  }
+  if (o !== OC) throw new Error(`planLinear: the parts hold ${o} rows, the layer has ${OC}`);
+  let bytes = 0;
+  const segments = groups.map((g): Segment => {
+    const packed = g.format === 'f32' && C % 4 === 0;
+    // Packed layouts hold whole groups of 4 rows (the last one zero-filled).
+    const group = g.format === 'q8_0' ? Q8_PACK_ROWS : packed ? F32_PACK_ROWS : 1;
+    const padded = Math.ceil(g.rows / group) * group;
+    const wBytes = padded * C * bytesPerWeight(g.format);
+    const sBytes = g.format === 'q8_0' ? (padded * C * 4) / Q8_BLOCK : 0;
+    bytes += wBytes + sBytes;
+    return { format: g.format, packed, w: arena.alloc(wBytes), s: sBytes ? arena.alloc(sBytes) : 0, o0: g.o0, rows: g.rows, parts: g.parts };
+  });
+  return { linear: { segments, bias: hasBias ? arena.alloc(OC * 4) : 0, C, OC }, bytes };
+}
+
+/** Rows converted per step while packing: bounded scratch whatever the matrix. */
+const CHUNK_ROWS = 256;
+
+/** Rows [r0, r0 + n) of the segment's parts as float32 into out (n, C). */
+function rowsAsF32(parts: readonly WeightPart[], r0: number, n: number, C: number, out: Float32Array): void {
+  let base = 0;
+  for (const p of parts) {
+    const lo = Math.max(r0, base);
+    const hi = Math.min(r0 + n, base + p.rows);
+    if (lo < hi) dequantizeRows(p.type, p.data, lo - base, hi - lo, C, out.subarray((lo - r0) * C, (hi - r0) * C));
+    base += p.rows;
+  }
+}
+
+/**
+ * Rows of a Q8_0 or Q4_0 part as Q8_0 integers and float32 scales with no rounding: Q8_0's
+ * own blocks, and Q4_0's nibbles minus 8 under the same scale. Returns false for other formats.
+ */
+function rowsAsQ8Exact(p: WeightPart, lo: number, n: number, C: number, q: Int8Array, s: Float32Array): boolean {
+  if (p.type !== 'Q8_0' && p.type !== 'Q4_0') return false;
+  const f = formatInfo(p.type);
+  const nb = C / Q8_BLOCK;
+  for (let b = 0; b < n * nb; b++) {
+    const at = (lo * nb + b) * f.blockBytes;
+    s[b] = f16At(p.data, at);
+    const qb = b * Q8_BLOCK;
+    if (p.type === 'Q8_0') {
+      for (let i = 0; i < Q8_BLOCK; i++) q[qb + i] = (p.data[at + 2 + i]! << 24) >> 24;
+    } else {
+      for (let i = 0; i < 16; i++) {
+        const byte = p.data[at + 2 + i]!;
+        q[qb + i] = (byte & 15) - 8;
+        q[qb + 16 + i] = (byte >> 4) - 8;
+      }
+    }
+  }
+  return true;
+}
+
+/** Converts a segment's rows from its parts into its planned place in `buf`. */
+export function packSegment(buf: ArrayBuffer, seg: Segment, C: number): void {
+  const f32 = new Float32Array(CHUNK_ROWS * C);
+  if (seg.format === 'q8_0') {
+    const padded = Math.ceil(seg.rows / Q8_PACK_ROWS) * Q8_PACK_ROWS;
+    const wp = new Int8Array(buf, seg.w, padded * C);
+    const sp = new Float32Array(buf, seg.s, (padded * C) / Q8_BLOCK);
+    const q = new Int8Array(CHUNK_ROWS * C);
+    const s = new Float32Array((CHUNK_ROWS * C) / Q8_BLOCK);
+    let base = 0;
+    for (const p of seg.parts) {
+      // Chunks are multiples of 4 rows and parts start on a group (planLinear), so groups never straddle a chunk.
+      for (let r = 0; r < p.rows; r += CHUNK_ROWS) {
+        const n = Math.min(CHUNK_ROWS, p.rows - r);
+        if (!rowsAsQ8Exact(p, r, n, C, q, s)) {
+          dequantizeRows(p.type, p.data, r, n, C, f32.subarray(0, n * C));
+          quantizeQ8Forward(q, s, f32, n, C);
+        }
+        const at = base + r;
+        packQ8Forward(wp.subarray(at * C, (at + Math.ceil(n / 4) * 4) * C), sp.subarray((at * C) / Q8_BLOCK, ((at + Math.ceil(n / 4) * 4) * C) / Q8_BLOCK), q, s, n, C);
+      }
+      base += p.rows;
+    }
+    return;
+  }
+  if (seg.format === 'f16') {
+    const out = new Uint16Array(buf, seg.w, seg.rows * C);
+    let base = 0;
+    for (const p of seg.parts) {
+      if (p.type === 'F16') new Uint8Array(buf, seg.w + base * C * 2, p.data.byteLength).set(p.data);
+      else {
+        for (let r = 0; r < p.rows; r += CHUNK_ROWS) {
+          const n = Math.min(CHUNK_ROWS, p.rows - r);
+          dequantizeRows(p.type, p.data, r, n, C, f32.subarray(0, n * C));
+          f32ToF16(out.subarray((base + r) * C, (base + r + n) * C), f32.subarray(0, n * C));
+        }
+      }
+      base += p.rows;
+    }
+    return;
+  }
+  const padded = seg.packed ? Math.ceil(seg.rows / F32_PACK_ROWS) * F32_PACK_ROWS : seg.rows;
+  const out = new Float32Array(buf, seg.w, padded * C);
+  for (let r = 0; r < seg.rows; r += CHUNK_ROWS) {
+    const n = Math.min(CHUNK_ROWS, seg.rows - r);
+    rowsAsF32(seg.parts, r, n, C, f32);
+    if (seg.packed) packF32Forward(out.subarray(r * C, (r + Math.ceil(n / 4) * 4) * C), f32.subarray(0, n * C), n, C);
+    else out.set(f32.subarray(0, n * C), r * C);
+  }
+}
+
+/** A 1-D parameter (norm weight, bias) as float32, whatever its parts' formats. */
+export function vectorAsF32(parts: readonly WeightPart[], n: number): Float32Array {
+  const out = new Float32Array(n);
+  let at = 0;
+  for (const p of parts) {
+    const len = p.rows * p.cols;
+    dequantizeRows(p.type, p.data, 0, p.rows, p.cols, out.subarray(at, at + len));
+    at += len;
+  }
+  return out;
+}
