@@ -1,11 +1,21 @@
 // The weight formats the engine reads from model files, as ggml lays them out: one row of this
-// table per format (its ggml type id, how many weights one block holds and in how many bytes),
-// and, in the format's own module, its reference dequantizer. Everything that sizes, reads or
-// dispatches on a tensor's format goes through this table: the GGUF reader, the loaders, the
-// backends. A format not listed here is refused by name when a file is opened.
+// table per format (its ggml type id, how many weights one block holds and in how many bytes,
+// its reference dequantizer and quantizer). The block layouts themselves live in one module per
+// family: float.ts (F32, F16, BF16), q8_0.ts, q4_0.ts, kquants.ts (Q4_K, Q5_K, Q6_K), each
+// written from ggml's block structs and stating its layout at the top. Everything that sizes,
+// reads or dispatches on a tensor's format goes through this table: the GGUF reader, the loaders,
+// the backends. A format not listed here is refused by name when a file is opened.
 //
 // A block is the format's unit: its weights run along a row (the innermost dimension), so a row
 // of width C holds C / blockElems blocks and C must be a multiple of blockElems.
+
+import { dequantizeBF16, dequantizeF16, dequantizeF32, quantizeBF16, quantizeF16, quantizeF32 } from './float';
+import { Q8_0_BLOCK_BYTES, Q8_0_BLOCK_ELEMS, dequantizeQ8_0, quantizeQ8_0 } from './q8_0';
+import { Q4_0_BLOCK_BYTES, Q4_0_BLOCK_ELEMS, dequantizeQ4_0, quantizeQ4_0 } from './q4_0';
+import {
+  QK_K, Q4_K_BLOCK_BYTES, Q5_K_BLOCK_BYTES, Q6_K_BLOCK_BYTES,
+  dequantizeQ4_K, dequantizeQ5_K, dequantizeQ6_K, quantizeQ4_K, quantizeQ5_K, quantizeQ6_K,
+} from './kquants';
 
 export type WeightType = 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_K' | 'Q5_K' | 'Q6_K';
 
@@ -17,17 +27,21 @@ export interface WeightFormatInfo {
   blockElems: number;
   /** Bytes of one block. */
   blockBytes: number;
+  /** dst = the weights of src, whole blocks. src: (blocks * blockBytes) bytes -> dst: (blocks * blockElems) */
+  dequantize(src: Uint8Array, dst: Float32Array): void;
+  /** dst = src in this format (reference quantizer, for writing model files). src: (blocks * blockElems) -> dst: (blocks * blockBytes) bytes */
+  quantize(src: Float32Array, dst: Uint8Array): void;
 }
 
 const TABLE: readonly WeightFormatInfo[] = [
-  { type: 'F32', ggmlType: 0, blockElems: 1, blockBytes: 4 },
-  { type: 'F16', ggmlType: 1, blockElems: 1, blockBytes: 2 },
-  { type: 'Q4_0', ggmlType: 2, blockElems: 32, blockBytes: 18 },
-  { type: 'Q8_0', ggmlType: 8, blockElems: 32, blockBytes: 34 },
-  { type: 'Q4_K', ggmlType: 12, blockElems: 256, blockBytes: 144 },
-  { type: 'Q5_K', ggmlType: 13, blockElems: 256, blockBytes: 176 },
-  { type: 'Q6_K', ggmlType: 14, blockElems: 256, blockBytes: 210 },
-  { type: 'BF16', ggmlType: 30, blockElems: 1, blockBytes: 2 },
+  { type: 'F32', ggmlType: 0, blockElems: 1, blockBytes: 4, dequantize: dequantizeF32, quantize: quantizeF32 },
+  { type: 'F16', ggmlType: 1, blockElems: 1, blockBytes: 2, dequantize: dequantizeF16, quantize: quantizeF16 },
+  { type: 'Q4_0', ggmlType: 2, blockElems: Q4_0_BLOCK_ELEMS, blockBytes: Q4_0_BLOCK_BYTES, dequantize: dequantizeQ4_0, quantize: quantizeQ4_0 },
+  { type: 'Q8_0', ggmlType: 8, blockElems: Q8_0_BLOCK_ELEMS, blockBytes: Q8_0_BLOCK_BYTES, dequantize: dequantizeQ8_0, quantize: quantizeQ8_0 },
+  { type: 'Q4_K', ggmlType: 12, blockElems: QK_K, blockBytes: Q4_K_BLOCK_BYTES, dequantize: dequantizeQ4_K, quantize: quantizeQ4_K },
+  { type: 'Q5_K', ggmlType: 13, blockElems: QK_K, blockBytes: Q5_K_BLOCK_BYTES, dequantize: dequantizeQ5_K, quantize: quantizeQ5_K },
+  { type: 'Q6_K', ggmlType: 14, blockElems: QK_K, blockBytes: Q6_K_BLOCK_BYTES, dequantize: dequantizeQ6_K, quantize: quantizeQ6_K },
+  { type: 'BF16', ggmlType: 30, blockElems: 1, blockBytes: 2, dequantize: dequantizeBF16, quantize: quantizeBF16 },
 ];
 
 export const WEIGHT_TYPES: readonly WeightType[] = TABLE.map((f) => f.type);
@@ -63,4 +77,39 @@ export function bytesFor(type: WeightType, n: number): number {
   const f = formatInfo(type);
   if (n % f.blockElems !== 0) throw new RangeError(`${type} stores weights in blocks of ${f.blockElems}; ${n} weights do not fill whole blocks`);
   return (n / f.blockElems) * f.blockBytes;
+}
+
+/** dst = the weights of src, whole blocks of `type`. src: (blocks * blockBytes) bytes -> dst: (blocks * blockElems) */
+export function dequantize(type: WeightType, src: Uint8Array, dst: Float32Array): void {
+  formatInfo(type).dequantize(src, dst);
+}
+
+/** dst = src written as whole blocks of `type`. src: (blocks * blockElems) -> dst: bytesFor(type, src.length) bytes */
+export function quantize(type: WeightType, src: Float32Array, dst: Uint8Array): void {
+  formatInfo(type).quantize(src, dst);
+}
+
+/**
+ * Rows rowStart .. rowStart + rowCount - 1 of a (rows, rowWidth) matrix stored in `type`, as
+ * F32: the embedding lookup of a token reads its one row this way. src is the matrix's bytes from
+ * its first row (it may hold more rows than are read). src: (rows * bytesFor(type, rowWidth))
+ * bytes -> dst: (rowCount, rowWidth)
+ */
+export function dequantizeRows(type: WeightType, src: Uint8Array, rowStart: number, rowCount: number, rowWidth: number, dst: Float32Array): void {
+  for (const [name, v] of [['rowStart', rowStart], ['rowCount', rowCount], ['rowWidth', rowWidth]] as const) {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`dequantizeRows: ${name} must be a non-negative integer, got ${v}`);
+  }
+  const f = formatInfo(type);
+  if (rowWidth % f.blockElems !== 0) {
+    throw new RangeError(`${type} stores weights in blocks of ${f.blockElems}; rows of ${rowWidth} weights do not fill whole blocks`);
+  }
+  const rowBytes = (rowWidth / f.blockElems) * f.blockBytes;
+  const end = (rowStart + rowCount) * rowBytes;
+  if (end > src.length) {
+    throw new RangeError(`dequantizeRows: rows ${rowStart}..${rowStart + rowCount - 1} of ${rowWidth}-wide ${type} rows end at byte ${end}, but the matrix has ${src.length} bytes (${Math.floor(src.length / Math.max(1, rowBytes))} rows)`);
+  }
+  if (dst.length !== rowCount * rowWidth) {
+    throw new RangeError(`dequantizeRows: ${rowCount} rows of ${rowWidth} weights need a destination of ${rowCount * rowWidth}, got ${dst.length}`);
+  }
+  f.dequantize(src.subarray(rowStart * rowBytes, end), dst);
 }
