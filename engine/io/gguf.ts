@@ -1,102 +1,33 @@
-// GGUF v3 writer (the llama.cpp / Ollama file format, documented in ggml's docs/gguf.md) for
-// GPT-2-family models: metadata under the "gpt2" architecture keys, the byte-level BPE
-// vocabulary with its merges, and tensors in F32, F16 or Q8_0 (blocks of 32 int8 values
-// after one f16 scale, 34 bytes). Tensor dims are written innermost first (ggml's ne), so an
-// (out, in) row-major weight is ne = [in, out] with its bytes unchanged.
+// GGUF export of GPT-2-family models (the llama.cpp / Ollama file format, documented in ggml's
+// docs/gguf.md): metadata under the "gpt2" architecture keys, the byte-level BPE vocabulary with
+// its merges, and tensors in F32, F16 or Q8_0 (blocks of 32 int8 values after one f16 scale,
+// 34 bytes). Tensor dims are written innermost first (ggml's ne), so an (out, in) row-major
+// weight is ne = [in, out] with its bytes unchanged. The file itself is written by writeGguf.
 import { existsSync } from 'node:fs';
-import { writeAll, writeAtomic } from './atomicFile';
 import type { Model } from '../model/model';
 import { f32ToF16, f32BitsToF16Bits } from '../formats/half';
 import { quantizeQ8Forward, Q8_BLOCK } from '../kernels/quantize';
 import { getTokenizer, type Tokenizer } from '../tokenizer/tokenizer';
+import { writeGguf, type GgufTensorOut } from './ggufWrite';
+import type { GgufValue } from './ggufTypes';
 
 export type GgufWeightType = 'F32' | 'F16' | 'Q8_0';
 
-const GGML_TYPE: Record<GgufWeightType, number> = { F32: 0, F16: 1, Q8_0: 8 };
-const ALIGN = 32;
-
-const enum V {
-  U32 = 4,
-  I32 = 5,
-  F32 = 6,
-  STRING = 8,
-  ARRAY = 9,
-}
-
-type MetaValue =
-  | { t: V.U32; v: number }
-  | { t: V.I32; v: number }
-  | { t: V.F32; v: number }
-  | { t: V.STRING; v: string } | { t: V.ARRAY; of: V.STRING; v: string[] } | { t: V.ARRAY; of: V.I32; v: number[] };
-
-interface TensorOut {
+interface TensorIn {
   name: string;
   ne: number[]; // innermost first
   type: GgufWeightType;
   data: Float32Array;
 }
 
-/** Growable little-endian byte buffer for the header. */
-class Bytes {
-  private buf = Buffer.alloc(1 << 20);
-  length = 0;
-
-  private room(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.length + n));
-    this.buf.copy(next, 0, 0, this.length);
-    this.buf = next;
-  }
-  u32(v: number): void {
-    this.room(4);
-    this.buf.writeUInt32LE(v >>> 0, this.length);
-    this.length += 4;
-  }
-  i32(v: number): void {
-    this.room(4);
-    this.buf.writeInt32LE(v, this.length);
-    this.length += 4;
-  }
-  u64(v: number): void {
-    this.room(8);
-    this.buf.writeBigUInt64LE(BigInt(v), this.length);
-    this.length += 8;
-  }
-  f32(v: number): void {
-    this.room(4);
-    this.buf.writeFloatLE(v, this.length);
-    this.length += 4;
-  }
-  str(s: string): void {
-    const b = Buffer.from(s, 'utf8');
-    this.u64(b.length);
-    this.room(b.length);
-    b.copy(this.buf, this.length);
-    this.length += b.length;
-  }
-  pad(align: number): void {
-    const n = (align - (this.length % align)) % align;
-    this.room(n);
-    this.buf.fill(0, this.length, this.length + n);
-    this.length += n;
-  }
-  bytes(): Buffer {
-    return this.buf.subarray(0, this.length);
-  }
-}
-
-function tensorBytes(t: TensorOut): number {
+/** The tensor's bytes in its format. */
+function encodeTensor(t: TensorIn): Uint8Array {
   const n = t.data.length;
-  return t.type === 'F32' ? n * 4 : t.type === 'F16' ? n * 2 : (n / Q8_BLOCK) * 34;
-}
-
-function encodeTensor(t: TensorOut): Buffer {
-  const n = t.data.length;
-  if (t.type === 'F32') return Buffer.from(t.data.buffer, t.data.byteOffset, n * 4);
+  if (t.type === 'F32') return new Uint8Array(t.data.buffer, t.data.byteOffset, n * 4);
   if (t.type === 'F16') {
     const h = new Uint16Array(n);
     f32ToF16(h, t.data);
-    return Buffer.from(h.buffer);
+    return new Uint8Array(h.buffer);
   }
   const q = new Int8Array(n);
   const s = new Float32Array(n / Q8_BLOCK);
@@ -180,15 +111,15 @@ export function writeGgufModel(path: string, model: Model, opts: GgufExportOptio
   if (existsSync(path)) throw new Error(`${path} already exists; choose another output path (Limelight never overwrites a file).`);
   const tok = getTokenizer(c.encoding ?? 'r50k_base');
   const v = model.views;
-  const mat = (name: string, data: Float32Array, rows: number, cols: number): TensorOut => ({
+  const mat = (name: string, data: Float32Array, rows: number, cols: number): TensorIn => ({
     name,
     ne: [cols, rows],
     type: opts.weightType === 'Q8_0' && cols % Q8_BLOCK !== 0 ? 'F16' : opts.weightType,
     data,
   });
-  const vec = (name: string, data: Float32Array): TensorOut => ({ name, ne: [data.length], type: 'F32', data });
+  const vec = (name: string, data: Float32Array): TensorIn => ({ name, ne: [data.length], type: 'F32', data });
   const C = c.hidden;
-  const tensors: TensorOut[] = [mat('token_embd.weight', v.wte, c.vocabSize, C), { name: 'position_embd.weight', ne: [C, c.maxPositions], type: 'F32', data: v.wpe! }];
+  const tensors: TensorIn[] = [mat('token_embd.weight', v.wte, c.vocabSize, C), { name: 'position_embd.weight', ne: [C, c.maxPositions], type: 'F32', data: v.wpe! }];
   v.layers.forEach((p, l) => {
     const b = `blk.${l}.`;
     tensors.push(
@@ -205,66 +136,28 @@ export function writeGgufModel(path: string, model: Model, opts: GgufExportOptio
 
   const voc = vocabulary(tok, c.vocabSize);
   const eos = c.eosTokenIds[0] ?? tok.special.eot;
-  const meta: Array<[string, MetaValue]> = [
-    ['general.architecture', { t: V.STRING, v: 'gpt2' }],
-    ['general.name', { t: V.STRING, v: opts.name ?? 'limelight' }],
-    ['general.alignment', { t: V.U32, v: ALIGN }],
-    ['general.file_type', { t: V.U32, v: { F32: 0, F16: 1, Q8_0: 7 }[opts.weightType] }],
-    ['gpt2.context_length', { t: V.U32, v: c.maxPositions }],
-    ['gpt2.embedding_length', { t: V.U32, v: C }],
-    ['gpt2.feed_forward_length', { t: V.U32, v: c.ffn }],
-    ['gpt2.block_count', { t: V.U32, v: c.nLayer }],
-    ['gpt2.attention.head_count', { t: V.U32, v: c.nHead }],
-    ['gpt2.attention.layer_norm_epsilon', { t: V.F32, v: c.normEps }],
-    ['tokenizer.ggml.model', { t: V.STRING, v: 'gpt2' }],
-    ['tokenizer.ggml.pre', { t: V.STRING, v: 'gpt-2' }],
-    ['tokenizer.ggml.tokens', { t: V.ARRAY, of: V.STRING, v: voc.tokens }],
-    ['tokenizer.ggml.token_type', { t: V.ARRAY, of: V.I32, v: voc.types }],
-    ['tokenizer.ggml.merges', { t: V.ARRAY, of: V.STRING, v: voc.merges }],
-    ['tokenizer.ggml.bos_token_id', { t: V.U32, v: c.bosTokenId ?? eos }],
-    ['tokenizer.ggml.eos_token_id', { t: V.U32, v: eos }],
+  const u32 = (value: number): GgufValue => ({ type: 'u32', value });
+  const str = (value: string): GgufValue => ({ type: 'string', value });
+  const metadata: Array<[string, GgufValue]> = [
+    ['general.architecture', str('gpt2')],
+    ['general.name', str(opts.name ?? 'limelight')],
+    ['general.alignment', u32(32)],
+    ['general.file_type', u32({ F32: 0, F16: 1, Q8_0: 7 }[opts.weightType])],
+    ['gpt2.context_length', u32(c.maxPositions)],
+    ['gpt2.embedding_length', u32(C)],
+    ['gpt2.feed_forward_length', u32(c.ffn)],
+    ['gpt2.block_count', u32(c.nLayer)],
+    ['gpt2.attention.head_count', u32(c.nHead)],
+    ['gpt2.attention.layer_norm_epsilon', { type: 'f32', value: c.normEps }],
+    ['tokenizer.ggml.model', str('gpt2')],
+    ['tokenizer.ggml.pre', str('gpt-2')],
+    ['tokenizer.ggml.tokens', { type: 'array', of: 'string', value: voc.tokens }],
+    ['tokenizer.ggml.token_type', { type: 'array', of: 'i32', value: voc.types }],
+    ['tokenizer.ggml.merges', { type: 'array', of: 'string', value: voc.merges }],
+    ['tokenizer.ggml.bos_token_id', u32(c.bosTokenId ?? eos)],
+    ['tokenizer.ggml.eos_token_id', u32(eos)],
   ];
-
-  const h = new Bytes();
-  h.u32(0x46554747); // "GGUF"
-  h.u32(3);
-  h.u64(tensors.length);
-  h.u64(meta.length);
-  for (const [key, m] of meta) {
-    h.str(key);
-    h.u32(m.t);
-    if (m.t === V.STRING) h.str(m.v);
-    else if (m.t === V.U32) h.u32(m.v);
-    else if (m.t === V.I32) h.i32(m.v);
-    else if (m.t === V.F32) h.f32(m.v);
-    else {
-      h.u32(m.of);
-      h.u64(m.v.length);
-      for (const x of m.v) {
-        if (typeof x === 'string') h.str(x);
-        else h.i32(x);
-      }
-    }
-  }
-  let offset = 0;
-  for (const t of tensors) {
-    h.str(t.name);
-    h.u32(t.ne.length);
-    for (const d of t.ne) h.u64(d);
-    h.u32(GGML_TYPE[t.type]);
-    h.u64(offset);
-    offset += Math.ceil(tensorBytes(t) / ALIGN) * ALIGN;
-  }
-  h.pad(ALIGN);
-
-  writeAtomic(path, (fd) => {
-    writeAll(fd, h.bytes());
-    const zeros = Buffer.alloc(ALIGN);
-    for (const t of tensors) {
-      const data = encodeTensor(t);
-      writeAll(fd, data);
-      const pad = (ALIGN - (data.length % ALIGN)) % ALIGN;
-      if (pad) writeAll(fd, zeros.subarray(0, pad));
-    }
-  });
+  // Each tensor is encoded when the writer reaches it, so only one encoded copy is held at a time.
+  const out: GgufTensorOut[] = tensors.map((t) => ({ name: t.name, ne: t.ne, type: t.type, data: () => encodeTensor(t) }));
+  writeGguf(path, { metadata, tensors: out, alignment: 32 });
 }

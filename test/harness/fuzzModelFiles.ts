@@ -1,9 +1,11 @@
 // A seeded mutation fuzzer for every model file the engine reads. It starts from real files
 // (the harness's tiny model, the oracle fixtures and a sharded copy, LoRA adapters saved by
 // engine/train/lora.ts, an ONNX export cached by engine/onnx/cache.ts, training checkpoints
-// saved by engine/train/checkpoint.ts), corrupts one file per case (fuzzMutations.ts) and
-// runs the loading path the worker, the fine-tune command and the CLI use:
+// saved by engine/train/checkpoint.ts, GGUF files from the GPT-2 export and from writeGguf),
+// corrupts one file per case (fuzzMutations.ts) and runs the loading path the worker, the
+// fine-tune command and the CLI use:
 //   model       loadModel(dir)
+//   gguf        openGguf + every tensor's bytes read (model loading from GGUF comes later)
 //   adapter     loadModel(base) + loadAdapter(dir) + mergeLora
 //   onnx        exportCached(model, cacheDir): a corrupt entry must be rebuilt, never used
 //   checkpoint  readTrainerState + resumeLora + TokenDataset + Trainer + restoreCheckpoint (as the
@@ -25,10 +27,13 @@ import { exportCached, MODEL_FILE, DATA_FILE } from '../../engine/onnx/cache';
 import { prepareOutDir, readTrainerState, restoreCheckpoint, resumeLora, saveCheckpoint } from '../../engine/train/checkpoint';
 import { TokenDataset } from '../../engine/train/data';
 import { Trainer, TRAINER_DEFAULTS } from '../../engine/train/trainer';
+import { writeGgufModel } from '../../engine/io/gguf';
+import { writeGguf } from '../../engine/io/ggufWrite';
+import { openGguf } from '../../engine/io/ggufRead';
 import { writeTinyModel } from './tinyModel';
-import { decodeTensors, encodeTensors, mutateBinary, mutateJson, mutateSafetensors, pick, type Mutated, type Rng } from './fuzzMutations';
+import { decodeTensors, encodeTensors, mutateBinary, mutateGguf, mutateJson, mutateSafetensors, pick, type Mutated, type Rng } from './fuzzMutations';
 
-export type Group = 'model' | 'adapter' | 'onnx' | 'checkpoint';
+export type Group = 'model' | 'adapter' | 'onnx' | 'checkpoint' | 'gguf';
 
 /** One file of one seed that a case may corrupt. */
 interface Target {
@@ -38,7 +43,7 @@ interface Target {
   dir: string;
   /** The corrupted file, relative to dir. */
   file: string;
-  format: 'safetensors' | 'json' | 'binary';
+  format: 'safetensors' | 'json' | 'binary' | 'gguf';
   /** Fields the loaders read: mutated more often. */
   hot: readonly string[];
   /** Base model folder (adapter, onnx, checkpoint). */
@@ -108,6 +113,38 @@ export function buildSeeds(root: string): Seeds {
   targets.push({ group: 'model', seed: 'llama-sharded', dir: sharded, file: 'model.safetensors.index.json', format: 'json', hot: ['weight_map', ...Object.keys(weightMap).slice(0, 6).map((k) => `weight_map.${k}`)] });
   for (const s of shardNames) targets.push({ group: 'model', seed: 'llama-sharded', dir: sharded, file: s, format: 'safetensors', hot: [] });
 
+  // GGUF files: the GPT-2 export (Q8_0, its 50k-token vocabulary) and one holding every metadata
+  // value type with tensors in several formats at alignment 64.
+  const ggufDir = join(models, 'gguf');
+  mkdirSync(ggufDir, { recursive: true });
+  writeGgufModel(join(ggufDir, 'gpt2-q8_0.gguf'), loadModel(gpt2), { weightType: 'Q8_0' });
+  const rand = mulberry32(7);
+  const raw = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
+  writeGguf(join(ggufDir, 'every-type.gguf'), {
+    alignment: 64,
+    metadata: [
+      ['general.architecture', { type: 'string', value: 'llama' }],
+      ['llama.block_count', { type: 'u32', value: 2 }],
+      ['t.i8', { type: 'i8', value: -3 }],
+      ['t.u16', { type: 'u16', value: 9 }],
+      ['t.f64', { type: 'f64', value: 0.5 }],
+      ['t.u64', { type: 'u64', value: 7n }],
+      ['t.i64', { type: 'i64', value: -7n }],
+      ['t.bool', { type: 'bool', value: true }],
+      ['tokenizer.ggml.tokens', { type: 'array', of: 'string', value: ['<s>', 'a', 'b', 'ab'] }],
+      ['tokenizer.ggml.scores', { type: 'array', of: 'f32', value: [0, -1, -2, -3] }],
+      ['t.nested', { type: 'array', of: 'array', value: [{ type: 'array', of: 'bool', value: [true, false] }, { type: 'array', of: 'i64', value: [1n] }] }],
+    ],
+    tensors: [
+      { name: 'token_embd.weight', ne: [64, 4], type: 'Q8_0', data: raw(4 * 2 * 34) },
+      { name: 'blk.0.attn_norm.weight', ne: [64], type: 'F32', data: raw(256) },
+      { name: 'blk.0.ffn_up.weight', ne: [256, 2], type: 'Q4_K', data: raw(2 * 144) },
+      { name: 'blk.0.ffn_down.weight', ne: [256, 2], type: 'Q6_K', data: raw(2 * 210) },
+      { name: 'blk.0.attn_q.weight', ne: [64, 3], type: 'F16', data: raw(64 * 3 * 2) },
+    ],
+  });
+  for (const file of ['gpt2-q8_0.gguf', 'every-type.gguf']) targets.push({ group: 'gguf', seed: file.replace(/\.gguf$/, ''), dir: ggufDir, file, format: 'gguf', hot: [] });
+
   // LoRA adapters as training saves them, with trained (nonzero) weights.
   for (const [seed, base, modules] of [['gpt2-lora', gpt2, ['c_attn', 'c_proj']], ['llama-lora', llama, ['q_proj', 'v_proj', 'down_proj']]] as const) {
     const model = loadModel(base);
@@ -147,7 +184,7 @@ export function buildSeeds(root: string): Seeds {
 // ---------------------------------------------------------------- judging outcomes
 
 /** The engine's error classes: each message says which file was wrong and what to do. */
-export const CLEAR_ERRORS = ['SafetensorsError', 'ModelConfigError', 'LoraError', 'CheckpointError', 'OnnxCacheError'];
+export const CLEAR_ERRORS = ['SafetensorsError', 'ModelConfigError', 'LoraError', 'CheckpointError', 'OnnxCacheError', 'GgufError'];
 
 /** Signs that a JavaScript value or a runtime failure leaked into the message instead of a sentence for the user. */
 const LEAKS: readonly RegExp[] = [
@@ -213,6 +250,7 @@ export interface CaseResult {
 function kindOf(t: Target): string {
   const name = basename(t.file);
   if (t.group === 'onnx') return `onnx cache ${name}`;
+  if (t.group === 'gguf') return 'model .gguf';
   if (/^model-\d+-of-\d+\.safetensors$/.test(name)) return 'model shard .safetensors';
   return `${t.group === 'adapter' || t.group === 'model' ? '' : t.group + ' '}${name}`;
 }
@@ -264,6 +302,7 @@ function prepare(seeds: Seeds, index: number, seed: number, caseRoot: string): P
   }
   if (target.format === 'safetensors') m = mutateSafetensors(rng, original);
   else if (target.format === 'json') m = mutateJson(rng, original, target.hot);
+  else if (target.format === 'gguf') m = mutateGguf(rng, original);
   else m = mutateBinary(rng, original);
   writeFileSync(path, m.bytes);
   const changed = m.bytes.length !== original.length || !Buffer.from(m.bytes).equals(original);
@@ -303,6 +342,17 @@ function load(p: Prepared): { note: string; failure: string | null } {
         if (!readFileSync(join(r.dir, f)).equals(readFileSync(join(seedEntry, f)))) return { note: '', failure: `the rebuilt entry's ${f} differs from a fresh export` };
       }
       return { note: r.reused ? 'entry reused' : `rebuilt: ${r.rebuiltBecause ?? 'no entry'}`, failure: null };
+    }
+    case 'gguf': {
+      const g = openGguf(join(dir, target.file));
+      try {
+        let bytes = 0;
+        for (const t of g.tensors) bytes += g.readTensorBytes(t.name).byteLength;
+        const vocab = g.optStringArray('tokenizer.ggml.tokens')?.length ?? 0;
+        return { note: `${g.optString('general.architecture') ?? 'no architecture'}: ${g.tensors.length} tensors, ${bytes} bytes, ${vocab} tokens`, failure: null };
+      } finally {
+        g.close();
+      }
     }
     case 'checkpoint': {
       const model = loadModel(target.base!);

@@ -4,7 +4,9 @@
 // header JSON re-encoded with a correct length (wrong dtypes, shapes, offsets, entries), and
 // whole files that are valid safetensors but hold the wrong tensors (shapes, names, dtypes).
 // JSON files (config.json, adapter_config.json, trainer state, manifests) get type-level and
-// value-level mutations of their fields, biased towards the fields the loaders read.
+// value-level mutations of their fields, biased towards the fields the loaders read. GGUF files
+// get their header fields (counts, lengths, value types, tensor dims, types and offsets) set to
+// absurd values, and truncations and bit flips in the header or the data.
 import { parseSafetensors } from '../../engine/io/safetensors';
 import { DTYPE_SIZE, SUPPORTED_DTYPES, type Dtype } from '../../engine/io/dtype';
 import { f32ToF16 } from '../../engine/formats/half';
@@ -379,4 +381,111 @@ export function mutateBinary(rng: Rng, bytes: Uint8Array): Mutated {
   const out = bytes.slice();
   out.fill(0, int(rng, out.length));
   return { bytes: out, what: 'tail zeroed' };
+}
+
+// ---------------------------------------------------------------- GGUF
+
+/** A header field of a GGUF file: where it is, its width, and what it is. */
+interface GgufField {
+  at: number;
+  size: 4 | 8;
+  what: string;
+  /** Tensor infos and counts: the fields the loaders rely on most. */
+  hot: boolean;
+}
+
+/**
+ * The header fields of a valid GGUF file, walked independently of the engine's reader (from
+ * the format: counts, each key's string length and value type, array element types and
+ * lengths, each tensor's name length, n_dims, dims, ggml type and offset).
+ */
+export function ggufFields(bytes: Uint8Array): { fields: GgufField[]; headerEnd: number } {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fields: GgufField[] = [{ at: 4, size: 4, what: 'version', hot: true }, { at: 8, size: 8, what: 'tensor count', hot: true }, { at: 16, size: 8, what: 'metadata count', hot: true }];
+  let p = 24;
+  const u32 = (): number => ((p += 4), dv.getUint32(p - 4, true));
+  const u64 = (): number => ((p += 8), Number(dv.getBigUint64(p - 8, true)));
+  const str = (what: string, hot: boolean): string => {
+    fields.push({ at: p, size: 8, what: `${what} length`, hot });
+    const n = u64();
+    p += n;
+    return utf8Decoder.decode(bytes.subarray(p - n, p));
+  };
+  const SIZES = [1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8];
+  const value = (type: number, where: string, record: boolean): void => {
+    if (type === 8) {
+      if (record) str(`${where} string`, false);
+      else {
+        const n = u64();
+        p += n;
+      }
+    } else if (type === 9) {
+      if (record) fields.push({ at: p, size: 4, what: `${where} element type`, hot: false }, { at: p + 4, size: 8, what: `${where} array length`, hot: false });
+      const of = u32();
+      const n = u64();
+      for (let i = 0; i < n; i++) value(of, `${where}[${i}]`, record && i < 2);
+    } else {
+      if (record && type === 4) fields.push({ at: p, size: 4, what: `${where} value`, hot: where.includes('alignment') });
+      p += SIZES[type]!;
+    }
+  };
+  const nTensors = Number(dv.getBigUint64(8, true));
+  const nKv = Number(dv.getBigUint64(16, true));
+  for (let i = 0; i < nKv; i++) {
+    const key = str(`key ${i}`, false);
+    fields.push({ at: p, size: 4, what: `${key} type`, hot: false });
+    value(u32(), key, true);
+  }
+  for (let i = 0; i < nTensors; i++) {
+    const name = str(`tensor ${i} name`, true);
+    fields.push({ at: p, size: 4, what: `${name} n_dims`, hot: true });
+    const nDims = u32();
+    for (let d = 0; d < nDims; d++) fields.push({ at: p + 8 * d, size: 8, what: `${name} ne[${d}]`, hot: true });
+    p += 8 * nDims;
+    fields.push({ at: p, size: 4, what: `${name} ggml type`, hot: true }, { at: p + 4, size: 8, what: `${name} offset`, hot: true });
+    p += 12;
+  }
+  return { fields, headerEnd: p };
+}
+
+function ggufFieldValue(rng: Rng, f: GgufField, old: bigint): bigint {
+  if (/type$/.test(f.what)) return BigInt(pick(rng, [13, 9, 8, 10, 99, 255, 2 ** 31, 3, 11, 30, 39, 2, 12, 14, 0]));
+  if (f.what === 'version') return BigInt(pick(rng, [0, 1, 2, 4, 0x03000000, 0xffffffff]));
+  const max = f.size === 4 ? 2n ** 32n - 1n : 2n ** 64n - 1n;
+  const v = pick(rng, [0n, 1n, 2n, 5n, old + 1n, old - 1n, old * 2n, old + 32n, old - 32n, old * 1000n, 2n ** 31n, 2n ** 32n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n, max, BigInt(int(rng, 2 ** 30)), 48n, 64n, 4096n]);
+  return v < 0n ? 0n : v > max ? max : v;
+}
+
+/** A GGUF file with one header field set to an absurd or off-by-some value, truncated, flipped, or grown. */
+export function mutateGguf(rng: Rng, bytes: Uint8Array): Mutated {
+  const { fields, headerEnd } = ggufFields(bytes);
+  const r = rng();
+  if (r < 0.45) {
+    const hot = fields.filter((f) => f.hot);
+    const f = hot.length > 0 && rng() < 0.6 ? pick(rng, hot) : pick(rng, fields);
+    const out = bytes.slice();
+    const dv = new DataView(out.buffer);
+    const old = f.size === 4 ? BigInt(dv.getUint32(f.at, true)) : dv.getBigUint64(f.at, true);
+    const v = ggufFieldValue(rng, f, old);
+    if (f.size === 4) dv.setUint32(f.at, Number(v & 0xffffffffn), true);
+    else dv.setBigUint64(f.at, v, true);
+    return { bytes: out, what: `${f.what} ${old} -> ${v}` };
+  }
+  if (r < 0.65) {
+    const cut = rng() < 0.6 ? int(rng, headerEnd + 1) : headerEnd + int(rng, bytes.length - headerEnd);
+    return { bytes: bytes.slice(0, cut), what: `truncated to ${cut} of ${bytes.length} bytes (header ends at ${headerEnd})` };
+  }
+  if (r < 0.8) {
+    const out = bytes.slice();
+    const k = 1 + int(rng, 8);
+    for (let i = 0; i < k; i++) out[int(rng, headerEnd)] ^= 1 << int(rng, 8);
+    return { bytes: out, what: `${k} bit flips in the header` };
+  }
+  if (r < 0.9) {
+    const out = bytes.slice();
+    const k = 1 + int(rng, 64);
+    for (let i = 0; i < k && out.length > headerEnd; i++) out[headerEnd + int(rng, out.length - headerEnd)] ^= 1 << int(rng, 8);
+    return { bytes: out, what: `${k} bit flips in the data` };
+  }
+  return mutateBinary(rng, bytes);
 }
