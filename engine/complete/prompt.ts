@@ -1,5 +1,5 @@
-// The completion prompt for a cursor in a document, in the FIM layout of promptFormats.ts:
-//   [context chunk]* header <|fim_suffix|> suffix <|fim_prefix|> prefix <|fim_middle|>
+// The completion prompt for a cursor in a document, in the model's FIM layout (its
+// FimTemplate: the starter model's suffix-first layout, or the open models' prefix-first one).
 //
 // Windows are measured in tokens. Everything before the prefix must stay the same from one
 // keystroke to the next for the KV cache to be reused, so:
@@ -14,7 +14,7 @@
 // Each piece is encoded on its own, as the layout requires, through a small memo: the
 // header, the suffix and the chunks repeat on every keystroke.
 import { SegmentedEncoder } from './segmentedEncoder';
-import { contextChunkTokens, fileHeader, fimPromptTokens, type PromptTokenizer } from '../tokenizer/promptFormats';
+import type { FimTemplate } from '../tokenizer/fimTemplates';
 import type { ContextChunk, ContextRing } from './contextRing';
 
 export interface CompletionDocument {
@@ -62,16 +62,14 @@ export function headerPath(doc: Pick<CompletionDocument, 'path' | 'languageId'>)
   return `untitled.${LANGUAGE_EXTENSIONS[doc.languageId] ?? doc.languageId}`;
 }
 
-/** Specials around the pieces: <|fim_suffix|>, <|fim_prefix|>, <|fim_middle|>. */
-const FIM_SPECIALS = 3;
 /** The most characters one token is assumed to cover when bounding a window's text. */
 const MAX_CHARS_PER_TOKEN = 12;
 /** Characters of the prefix start compared to tell that the window start still holds the same text. */
 const ANCHOR_CHARS = 64;
 
 /** The setting budgets scaled down together when they would not fit in the prompt. */
-export function fitBudget(b: PromptBudget, headerTokens: number): BuiltPrompt['budget'] {
-  const room = Math.max(1, b.maxPromptTokens - headerTokens - FIM_SPECIALS);
+export function fitBudget(b: PromptBudget, headerTokens: number, markerTokens: number): BuiltPrompt['budget'] {
+  const room = Math.max(1, b.maxPromptTokens - headerTokens - markerTokens);
   const want = b.prefixTokens + b.suffixTokens + b.contextTokens;
   const scale = want > room ? room / want : 1;
   return { prefix: Math.max(1, Math.floor(b.prefixTokens * scale)), suffix: Math.floor(b.suffixTokens * scale), context: Math.floor(b.contextTokens * scale) };
@@ -89,14 +87,16 @@ function lastOk(lo: number, hi: number, ok: (i: number) => boolean): number {
 
 export class PromptBuilder {
   private readonly memo = new Map<string, number[]>();
-  private readonly memoTok: PromptTokenizer;
+  private readonly memoEncode = (text: string): number[] => this.encode(text);
   private anchor: { path: string; start: number; head: string } | null = null;
 
   private readonly segments: SegmentedEncoder;
 
-  constructor(tok: PromptTokenizer, private readonly memoSize = 64) {
-    this.memoTok = { ...tok, encode: (text) => this.encode(text) };
-    this.segments = new SegmentedEncoder((text) => tok.encode(text));
+  constructor(
+    private readonly template: FimTemplate,
+    private readonly memoSize = 64,
+  ) {
+    this.segments = new SegmentedEncoder(template.encode);
   }
 
   /** Encodes with the memo (most recently used kept). */
@@ -130,15 +130,16 @@ export class PromptBuilder {
 
   private buildOnce(doc: CompletionDocument, budget: PromptBudget, ring?: ContextRing): BuiltPrompt {
     const path = headerPath(doc);
-    const headerTokens = this.encode(fileHeader(path)).length;
-    const fit = fitBudget(budget, headerTokens);
+    const t = this.template;
+    const headerTokens = t.header(path, this.memoEncode).length;
+    const fit = fitBudget(budget, headerTokens, t.markerCount);
     const offset = Math.max(0, Math.min(doc.offset, doc.text.length));
     const prefixStart = this.prefixStart(doc.text, offset, path, fit.prefix);
     const prefix = doc.text.slice(prefixStart, offset);
     const suffixEnd = this.suffixEnd(doc.text, offset, fit.suffix);
     const suffix = doc.text.slice(offset, suffixEnd);
-    const chunks = ring && fit.context > 0 ? ring.select(path, fit.context, (c) => contextChunkTokens(this.memoTok, c.path, c.text).length, doc.text) : [];
-    const ids = fimPromptTokens(this.memoTok, { path, prefix, suffix, context: chunks });
+    const chunks = ring && t.takesContext && fit.context > 0 ? ring.select(path, fit.context, (c) => t.contextChunk(c.path, c.text, this.memoEncode).length, doc.text) : [];
+    const ids = t.prompt({ path, prefix, suffix, context: chunks }, this.memoEncode);
     const prefixTokens = this.encode(prefix).length;
     const suffixTokens = this.encode(suffix).length;
     return {
@@ -149,7 +150,7 @@ export class PromptBuilder {
       chunks,
       prefixStart,
       suffixEnd,
-      tokens: { context: ids.length - headerTokens - FIM_SPECIALS - prefixTokens - suffixTokens, header: headerTokens, suffix: suffixTokens, prefix: prefixTokens },
+      tokens: { context: ids.length - headerTokens - t.markerCount - prefixTokens - suffixTokens, header: headerTokens, suffix: suffixTokens, prefix: prefixTokens },
       budget: fit,
     };
   }

@@ -13,7 +13,7 @@ import { AdaptiveDebounce, sleep } from './debounce';
 import { blockEnd, cursorContext, decideMode, MAX_FOLLOWING_CHARS, postProcess, type CompletionMode, type Trigger } from './policy';
 import { PromptBuilder, type BuiltPrompt, type CompletionDocument } from './prompt';
 import { TypingCache } from './typingCache';
-import type { PromptTokenizer } from '../tokenizer/promptFormats';
+import type { FimTemplate } from '../tokenizer/fimTemplates';
 
 /** What the engine is asked: a prompt and the rules that end the answer. */
 export interface EngineRequest {
@@ -128,14 +128,14 @@ export class CompletionSession {
   private lastRecord: CompletionRecord | null = null;
 
   constructor(
-    tok: PromptTokenizer,
+    template: FimTemplate,
     private readonly engine: CompletionEngine,
     options: Partial<CompletionOptions> = {},
     private readonly ring?: ContextRing,
   ) {
     this.options = { ...DEFAULT_COMPLETION_OPTIONS, ...options };
-    this.builder = new PromptBuilder(tok);
-    this.stopTokenIds = [tok.eot, tok.fimPrefix, tok.fimMiddle, tok.fimSuffix];
+    this.builder = new PromptBuilder(template);
+    this.stopTokenIds = [...template.stopIds];
     this.debounce = new AdaptiveDebounce(this.options.debounceMs, this.options.adaptiveDebounce);
   }
 

@@ -37,6 +37,16 @@ export function ropeInvFreq(HD: number, theta: number, scaling: RopeScaling | nu
   return inv;
 }
 
+/**
+ * The scaling as llama.cpp's per-dimension divisors (its rope_freqs tensor): unscaled
+ * inv_freq / scaled inv_freq, (HD/2). All ones without scaling.
+ */
+export function ropeFreqFactors(HD: number, theta: number, scaling: RopeScaling | null): Float32Array {
+  const plain = ropeInvFreq(HD, theta, null);
+  const scaled = ropeInvFreq(HD, theta, scaling);
+  return Float32Array.from(plain, (f, i) => f / scaled[i]!);
+}
+
 /** (maxPos, HD/2) cos and sin tables, angles computed in float64. */
 export function ropeTables(maxPos: number, HD: number, theta: number, scaling: RopeScaling | null = null): { cos: Float32Array; sin: Float32Array } {
   const half = HD / 2;

@@ -1,24 +1,51 @@
-// Loading a Hugging Face checkpoint folder: config.json + model.safetensors (or shards).
-import { readFileSync, statSync } from 'node:fs';
+// Loading a model from the path a user gives: a GGUF file (llama.cpp, Ollama, LM Studio), or a
+// Hugging Face checkpoint folder (config.json + model.safetensors, or shards with their index).
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ModelConfigError, type ModelConfig } from './config';
-import { configFromHF, familyOf } from './families';
+import { configFromGguf, configFromHF, familyOf } from './families';
 import { modelFromTensors } from './fromTensors';
 import type { Model } from './model';
 import { readCheckpointTensors } from '../io/checkpoint';
+import { openGguf, type GgufFile } from '../io/ggufRead';
+import { ggufConfigValues, ggufTensorSource, isGgufPath } from './ggufModel';
 
-/** Reads and validates `dir/config.json`. */
-export function readModelConfig(dir: string): ModelConfig {
+const WHAT_A_MODEL_IS = 'Choose a .gguf file or a Hugging Face checkpoint folder (config.json and model.safetensors) as the model path.';
+
+/** Whether the path is a folder; a clear error when it is missing, unreadable, or a file that is not GGUF. */
+function isFolder(path: string): boolean {
+  let folder: boolean;
+  try {
+    folder = statSync(path).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ModelConfigError(`${path} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (e as Error).message})`}. ${WHAT_A_MODEL_IS}`);
+  }
+  if (!folder && !isGgufPath(path)) throw new ModelConfigError(`${path} is a file but not a .gguf file. ${WHAT_A_MODEL_IS}`);
+  return folder;
+}
+
+function withGguf<T>(path: string, use: (file: GgufFile) => T): T {
+  const file = openGguf(path);
+  try {
+    return use(file);
+  } finally {
+    file.close();
+  }
+}
+
+/** Reads and validates a checkpoint folder's config.json. */
+function readFolderConfig(dir: string): ModelConfig {
   const path = join(dir, 'config.json');
   let text: string;
   try {
-    if (!statSync(dir).isDirectory()) throw new ModelConfigError(`${dir} is a file; the model path must be a checkpoint folder (config.json + model.safetensors).`);
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    if (e instanceof ModelConfigError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
+    const ggufs = code === 'ENOENT' ? safeList(dir).filter(isGgufPath) : [];
+    if (ggufs.length > 0) throw new ModelConfigError(`${dir} holds ${ggufs.join(', ')} but no config.json: choose the .gguf file itself as the model path.`);
     const what = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (e as Error).message})`;
-    throw new ModelConfigError(`${path} ${what}. Choose a Hugging Face checkpoint folder holding config.json and model.safetensors as the model path.`);
+    throw new ModelConfigError(`${path} ${what}. ${WHAT_A_MODEL_IS}`);
   }
   let json: unknown;
   try {
@@ -34,10 +61,32 @@ export function readModelConfig(dir: string): ModelConfig {
   }
 }
 
-/** Loads a checkpoint folder into one float32 parameter buffer. */
-export function loadModel(dir: string): Model {
-  const abs = resolve(dir);
-  const config = readModelConfig(abs);
-  const tensors = readCheckpointTensors(abs);
-  return modelFromTensors(config, tensors, familyOf(config).hfTensors(config, (name) => tensors.has(name)), abs);
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
+
+/** The model's config from a .gguf file's metadata or a folder's config.json, without reading weights. */
+export function readModelConfig(path: string): ModelConfig {
+  const abs = resolve(path);
+  if (isFolder(abs)) return readFolderConfig(abs);
+  return withGguf(abs, (file) => configFromGguf(ggufConfigValues(file)));
+}
+
+/** Loads a model; its matrices stay in the file's formats (see model.ts). */
+export function loadModel(path: string): Model {
+  const abs = resolve(path);
+  if (isFolder(abs)) {
+    const config = readFolderConfig(abs);
+    const tensors = readCheckpointTensors(abs);
+    return modelFromTensors(config, tensors, familyOf(config).hfTensors(config, (name) => tensors.has(name)), abs);
+  }
+  return withGguf(abs, (file) => {
+    const config = configFromGguf(ggufConfigValues(file));
+    return modelFromTensors(config, ggufTensorSource(file), familyOf(config).ggufTensors(config), abs);
+  });
+}
+

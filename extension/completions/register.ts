@@ -2,13 +2,13 @@
 // provider for every language, the context ring fed by the editors the user visits, the log
 // line per request, the status-bar activity and "Limelight: Explain Last Completion".
 // extension.ts calls registerCompletions once and settingsChanged() after each settings read.
+import { requireFimTemplate } from '../../engine/tokenizer/fimTemplates';
 import * as vscode from 'vscode';
 import { ContextRing } from '../../engine/complete/contextRing';
 import { decodeRate, explainMarkdown, formatRecordLine } from '../../engine/complete/explain';
 import { CompletionSession, type CompletionRecord } from '../../engine/complete/session';
 import { WorkerEngine } from '../../engine/complete/workerEngine';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
-import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
 import type { Logger } from '../log';
 import { completionsEnabledFor, type LimelightSettings } from '../settings';
 import type { CompletionActivity, EngineStatus } from '../statusBar';
@@ -82,7 +82,7 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
       warnedEncoding = true;
       return;
     }
-    session = new CompletionSession(promptTokenizer(getTokenizer('p50k_edit')), new WorkerEngine(client, host.busy), completionOptions(deps.settings(), info.contextLength), ring);
+    session = new CompletionSession(requireFimTemplate(getTokenizer('p50k_edit'), 'p50k_edit'), new WorkerEngine(client, host.busy), completionOptions(deps.settings(), info.contextLength), ring);
     session.onRecord((r) => {
       const line = formatRecordLine(r);
       if (r.outcome === 'skipped' || r.outcome === 'debounced') log.debug(line);

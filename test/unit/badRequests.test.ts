@@ -1,6 +1,7 @@
 // Bad input through the completion pipeline, the tokenizer, the prompt builders and the
 // settings: empty files, a 10 MB single-line file, binary content, lone UTF-16 surrogates,
 // absurd setting values. Each gets a sensible outcome, in bounded time, and nothing throws.
+import { requireFimTemplate } from '../../engine/tokenizer/fimTemplates';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { echoModel } from '../harness/echoModel';
 
 const t = getTokenizer('p50k_edit');
 const tok = promptTokenizer(t);
+const fim = requireFimTemplate(t, 'p50k_edit');
 const budget = { prefixTokens: 768, suffixTokens: 256, contextTokens: 256, maxPromptTokens: 960 };
 const BIG = 10 * 2 ** 20;
 
@@ -67,7 +69,7 @@ test('long runs of one character class encode in linear time, and ordinary text 
 const FILE_TEXT = 'export function area(r: number): number {\n  return Math.PI * r * r;\n}\n';
 
 test('prompt building: an empty file, binary content and lone surrogates give a valid prompt', () => {
-  const b = new PromptBuilder(tok);
+  const b = new PromptBuilder(fim);
   const empty = b.build({ path: 'src/empty.ts', languageId: 'typescript', text: '', offset: 0 }, budget);
   assert.equal(empty.prefix, '');
   assert.equal(empty.suffix, '');
@@ -85,7 +87,7 @@ test('prompt building: an empty file, binary content and lone surrogates give a 
 test('prompt building in a 10 MB single-line file windows by characters: a keystroke stays fast', () => {
   const text = bigLine();
   for (const at of [0, text.length >> 1, text.length]) {
-    const b = new PromptBuilder(tok);
+    const b = new PromptBuilder(fim);
     const doc: CompletionDocument = { path: 'dist/app.min.js', languageId: 'javascript', text, offset: at };
     const t0 = process.cpuUsage();
     const first = b.build(doc, budget);
@@ -131,7 +133,7 @@ class Counting implements CompletionEngine {
 
 function session(opts: ConstructorParameters<typeof CompletionSession>[2] = {}) {
   const engine = new Counting(new LocalEngine(new Generator(createJsBackend(echoModel(t.encode('x')[0]))), t));
-  return { engine, session: new CompletionSession(tok, engine, { debounceMs: 0, maxNewTokens: 3, ...opts }) };
+  return { engine, session: new CompletionSession(fim, engine, { debounceMs: 0, maxNewTokens: 3, ...opts }) };
 }
 
 test('the completion pipeline: empty, 10 MB single-line, binary and surrogate documents end in an outcome, never a throw (CPU time bounded)', async () => {

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { requireFimTemplate } from '../../engine/tokenizer/fimTemplates';
 import assert from 'node:assert/strict';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { fimPromptTokens, promptTokenizer } from '../../engine/tokenizer/promptFormats';
@@ -7,6 +8,7 @@ import { ContextRing, excerptAround } from '../../engine/complete/contextRing';
 
 const t = getTokenizer('p50k_edit');
 const tok = promptTokenizer(t);
+const fim = requireFimTemplate(t, 'p50k_edit');
 const roomy: PromptBudget = { prefixTokens: 512, suffixTokens: 128, contextTokens: 128, maxPromptTokens: 4096 };
 
 /** A source file of `n` numbered lines. */
@@ -23,7 +25,7 @@ function commonPrefix(a: number[], b: number[]): number {
 test('a small file gives exactly the FIM layout of promptFormats', () => {
   const text = 'def f(x):\n    return x\n\nprint(f(1))\n';
   const offset = text.indexOf('return x') + 'return '.length;
-  const p = new PromptBuilder(tok).build({ path: 'src/a.py', languageId: 'python', text, offset }, roomy);
+  const p = new PromptBuilder(fim).build({ path: 'src/a.py', languageId: 'python', text, offset }, roomy);
   assert.equal(p.prefix, text.slice(0, offset));
   assert.equal(p.suffix, text.slice(offset));
   assert.deepEqual(p.ids, fimPromptTokens(tok, { path: 'src/a.py', prefix: p.prefix, suffix: p.suffix }));
@@ -40,17 +42,17 @@ test('untitled editors name their language by extension in the header', () => {
 });
 
 test('budgets that exceed the prompt room are scaled down together', () => {
-  const fit = fitBudget({ prefixTokens: 768, suffixTokens: 256, contextTokens: 256, maxPromptTokens: 960 }, 7);
+  const fit = fitBudget({ prefixTokens: 768, suffixTokens: 256, contextTokens: 256, maxPromptTokens: 960 }, 7, 3);
   assert.ok(fit.prefix + fit.suffix + fit.context <= 960 - 7 - 3);
   assert.ok(fit.prefix > 500 && fit.suffix > 150 && fit.context > 150);
-  assert.deepEqual(fitBudget(roomy, 7), { prefix: 512, suffix: 128, context: 128 });
+  assert.deepEqual(fitBudget(roomy, 7, 3), { prefix: 512, suffix: 128, context: 128 });
 });
 
 test('windows stay within their token budgets and are line-aligned', () => {
   const text = source(400);
   const offset = text.indexOf('const value200') + 'const val'.length;
   const budget = { ...roomy, prefixTokens: 200, suffixTokens: 60 };
-  const p = new PromptBuilder(tok).build({ path: 'a.ts', languageId: 'typescript', text, offset }, budget);
+  const p = new PromptBuilder(fim).build({ path: 'a.ts', languageId: 'typescript', text, offset }, budget);
   assert.ok(p.tokens.prefix <= 200, `prefix ${p.tokens.prefix} tokens`);
   assert.ok(p.tokens.prefix >= 100, `prefix ${p.tokens.prefix} tokens wastes the budget`);
   assert.ok(p.tokens.suffix <= 60 && p.tokens.suffix >= 30, `suffix ${p.tokens.suffix} tokens`);
@@ -61,7 +63,7 @@ test('windows stay within their token budgets and are line-aligned', () => {
 
 test('typing at the cursor only appends to the token prefix; the window start moves in rare coarse steps', () => {
   const text = source(300);
-  const builder = new PromptBuilder(tok);
+  const builder = new PromptBuilder(fim);
   const budget = { ...roomy, prefixTokens: 256, suffixTokens: 64 };
   const cursor = text.indexOf('const value150');
   const typed = 'function helper(a, b) {\n  return a * b + compute(a, "x");\n}\n'.repeat(12);
@@ -85,7 +87,7 @@ test('typing at the cursor only appends to the token prefix; the window start mo
 
 test('an edit before the window start or a jump of the cursor re-anchors the window', () => {
   const text = source(300);
-  const builder = new PromptBuilder(tok);
+  const builder = new PromptBuilder(fim);
   const budget = { ...roomy, prefixTokens: 128, suffixTokens: 0 };
   const a = builder.build({ path: 'a.ts', languageId: 'typescript', text, offset: text.length }, budget);
   const far = builder.build({ path: 'a.ts', languageId: 'typescript', text, offset: 2000 }, budget);
@@ -101,11 +103,11 @@ test('context chunks precede the prompt, newest last, skip the current file and 
   ring.note('lib/old.ts', 'export const OLD = 1;\n', 0);
   ring.note('main.ts', 'current file\n', 0);
   const text = 'import { add } from "./lib/util";\nconsole.log(add(1, 2));\n';
-  const p = new PromptBuilder(tok).build({ path: 'main.ts', languageId: 'typescript', text, offset: text.length }, roomy, ring);
+  const p = new PromptBuilder(fim).build({ path: 'main.ts', languageId: 'typescript', text, offset: text.length }, roomy, ring);
   assert.deepEqual(p.chunks.map((c) => c.path), ['lib/util.ts', 'lib/old.ts']);
   assert.ok(p.tokens.context > 0 && p.tokens.context <= 128);
   assert.deepEqual(p.ids, fimPromptTokens(tok, { path: 'main.ts', prefix: p.prefix, suffix: p.suffix, context: p.chunks }));
-  const tight = new PromptBuilder(tok).build({ path: 'main.ts', languageId: 'typescript', text, offset: text.length }, { ...roomy, contextTokens: 20 }, ring);
+  const tight = new PromptBuilder(fim).build({ path: 'main.ts', languageId: 'typescript', text, offset: text.length }, { ...roomy, contextTokens: 20 }, ring);
   assert.deepEqual(tight.chunks.map((c) => c.path), ['lib/old.ts']);
 });
 

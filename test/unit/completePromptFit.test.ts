@@ -1,14 +1,15 @@
 // The prompt never outgrows its budget: the prefix window kept while typing may run a margin
 // over its own share, which with a full suffix overflowed the prompt (and the model's
 // context: the soak's "prompt needs 1027 positions" errors).
+import { requireFimTemplate } from '../../engine/tokenizer/fimTemplates';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
-import { fileHeader, promptTokenizer } from '../../engine/tokenizer/promptFormats';
+import { fileHeader } from '../../engine/tokenizer/promptFormats';
 import { PromptBuilder, type PromptBudget } from '../../engine/complete/prompt';
 
 test('typing past the kept prefix window never makes the prompt longer than maxPromptTokens', () => {
-  const builder = new PromptBuilder(promptTokenizer(getTokenizer('p50k_edit')));
+  const builder = new PromptBuilder(requireFimTemplate(getTokenizer('p50k_edit'), 'p50k_edit'));
   const line = (i: number): string => `    total_${i} = compute(value_${i}, factor=${i})\n`;
   const before = Array.from({ length: 200 }, (_, i) => line(i)).join('');
   const after = Array.from({ length: 200 }, (_, i) => line(1000 + i)).join('');

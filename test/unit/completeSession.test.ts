@@ -1,19 +1,19 @@
 // The completion pipeline on a real generator and backend: KV-cache reuse across simulated
 // keystrokes, preemption by a newer request, and every outcome. The model writes one known
 // token over and over (test/harness/echoModel.ts).
+import { requireFimTemplate } from '../../engine/tokenizer/fimTemplates';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createJsBackend } from '../../engine/runtime/jsBackend';
 import { Generator } from '../../engine/generate/generator';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
-import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
 import { LocalEngine } from '../../engine/complete/localEngine';
 import { CompletionSession, type CompletionEngine, type CompletionOptions, type EngineRequest } from '../../engine/complete/session';
 import type { CompletionDocument } from '../../engine/complete/prompt';
 import { echoModel } from '../harness/echoModel';
 
 const t = getTokenizer('p50k_edit');
-const tok = promptTokenizer(t);
+const fim = requireFimTemplate(t, 'p50k_edit');
 
 /** The real engine, counting how many generations run at once. */
 class CountingEngine implements CompletionEngine {
@@ -39,7 +39,7 @@ class CountingEngine implements CompletionEngine {
 function setup(text: string, opts: Partial<CompletionOptions> = {}) {
   const generator = new Generator(createJsBackend(echoModel(t.encode(text)[0])));
   const engine = new CountingEngine(new LocalEngine(generator, t));
-  const session = new CompletionSession(tok, engine, { debounceMs: 0, ...opts });
+  const session = new CompletionSession(fim, engine, { debounceMs: 0, ...opts });
   return { generator, engine, session };
 }
 
@@ -150,11 +150,11 @@ test('much text after the cursor: no automatic request, an explicit one is answe
 });
 
 test('an immediate end of text is empty; whitespace cut off by the time budget is timed out', async () => {
-  const eot = new CompletionSession(tok, new LocalEngine(new Generator(createJsBackend(echoModel(t.special.eot))), t), { debounceMs: 0 });
+  const eot = new CompletionSession(fim, new LocalEngine(new Generator(createJsBackend(echoModel(t.special.eot))), t), { debounceMs: 0 });
   const r = await eot.complete(doc('let a = ', 8), 'invoke');
   assert.equal(r.outcome, 'empty');
   assert.equal(r.stopReason, 'eos');
-  const spaces = new CompletionSession(tok, new LocalEngine(new Generator(createJsBackend(echoModel(t.encode(' ')[0]))), t), {
+  const spaces = new CompletionSession(fim, new LocalEngine(new Generator(createJsBackend(echoModel(t.encode(' ')[0]))), t), {
     debounceMs: 0,
     singleLineMaxMs: 1,
     maxNewTokens: 512,

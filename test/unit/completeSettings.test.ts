@@ -1,6 +1,7 @@
 // limelight.completions.* settings, from the manifest's schema through the settings reader and
 // the extension's mapping (extension/completions/options.ts) into a live CompletionSession on a
 // real engine: a changed value is used by the next request, without a new session.
+import { requireFimTemplate } from '../../engine/tokenizer/fimTemplates';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -8,7 +9,6 @@ import { join } from 'node:path';
 import { createJsBackend } from '../../engine/runtime/jsBackend';
 import { Generator } from '../../engine/generate/generator';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
-import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
 import { LocalEngine } from '../../engine/complete/localEngine';
 import { CompletionSession, type CompletionEngine, type EngineRequest } from '../../engine/complete/session';
 import type { CompletionDocument } from '../../engine/complete/prompt';
@@ -43,7 +43,7 @@ function settings(values: Record<string, unknown> = {}) {
 
 function setup(values: Record<string, unknown> = {}) {
   const engine = new RecordingEngine(new LocalEngine(new Generator(createJsBackend(MODEL)), t));
-  const session = new CompletionSession(promptTokenizer(t), engine, completionOptions(settings(values), 1024));
+  const session = new CompletionSession(requireFimTemplate(t, 'p50k_edit'), engine, completionOptions(settings(values), 1024));
   return { engine, session };
 }
 

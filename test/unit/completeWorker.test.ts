@@ -1,5 +1,6 @@
 // The completion session on the engine worker, as the extension runs it: the KV cache in the
 // worker is reused across keystrokes, and a newer keystroke stops the worker's generation.
+import { requireFimTemplate } from '../../engine/tokenizer/fimTemplates';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +10,6 @@ import { EngineClient } from '../../engine/worker/client';
 import { WorkerEngine } from '../../engine/complete/workerEngine';
 import { CompletionSession } from '../../engine/complete/session';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
-import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
 import { writeModelFolder } from '../../tools/bench/latency';
 import { ECHO_MODEL_CONFIG, echoModel } from '../harness/echoModel';
 
@@ -34,7 +34,7 @@ const at = FILE.lastIndexOf('    \n') + 4;
 const doc = (typed: string) => ({ path: 'geometry.py', languageId: 'python', text: FILE.slice(0, at) + typed + FILE.slice(at), offset: at + typed.length });
 
 test('through the worker, each keystroke prefills only its new tokens and the text streams back', async () => {
-  const session = new CompletionSession(promptTokenizer(t), new WorkerEngine(client), { debounceMs: 0, maxNewTokens: 4 });
+  const session = new CompletionSession(requireFimTemplate(t, 'p50k_edit'), new WorkerEngine(client), { debounceMs: 0, maxNewTokens: 4 });
   const typed = 'return 2 * 3.14159 * r';
   const prefilled: number[] = [];
   for (let i = 0; i <= typed.length; i++) {
@@ -48,7 +48,7 @@ test('through the worker, each keystroke prefills only its new tokens and the te
 });
 
 test('a newer request stops the generation running in the worker', async () => {
-  const session = new CompletionSession(promptTokenizer(t), new WorkerEngine(client), { debounceMs: 0, maxNewTokens: 500, singleLineMaxTokens: 2, multiLineMaxMs: 60_000 });
+  const session = new CompletionSession(requireFimTemplate(t, 'p50k_edit'), new WorkerEngine(client), { debounceMs: 0, maxNewTokens: 500, singleLineMaxTokens: 2, multiLineMaxMs: 60_000 });
   const first = session.complete(doc(''), 'invoke');
   await new Promise((r) => setTimeout(r, 100));
   const second = session.complete(doc('r'), 'invoke');

@@ -4,6 +4,7 @@
 // excerpts to the prompt skips every file the secret rules skip, so neither the prompt, the
 // log line nor the Explain Last Completion page can carry one. Each check also shows that a
 // clean file does get through, so an empty result cannot pass by accident.
+import { requireFimTemplate } from '../../engine/tokenizer/fimTemplates';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -28,6 +29,7 @@ const manifest = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'u
 const props = manifest.contributes.configuration.properties;
 const tok = getTokenizer('p50k_edit');
 const ptok = promptTokenizer(tok);
+const fim = requireFimTemplate(tok, 'p50k_edit');
 
 function allText(dir: string): string {
   return readdirSync(dir)
@@ -79,7 +81,7 @@ test('a completion with secret-bearing files open carries no secret into its pro
     visit('src/circle.ts');
     for (const f of SECRET_FILES) visit(f);
     const engine = new LocalEngine(new Generator(createJsBackend(echoModel(tok.encode('foo')[0]))), tok);
-    const session = new CompletionSession(ptok, engine, { debounceMs: 0, maxNewTokens: 4, contextTokens: 2000 }, ring);
+    const session = new CompletionSession(fim, engine, { debounceMs: 0, maxNewTokens: 4, contextTokens: 2000 }, ring);
     const text = readFileSync(join(ws, 'src', 'shape.ts'), 'utf8') + '\nconst answer = ';
     const r = await session.complete({ path: 'src/shape.ts', languageId: 'typescript', text, offset: text.length }, 'invoke');
     assert.equal(r.outcome, 'shown', r.reason);

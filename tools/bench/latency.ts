@@ -23,7 +23,7 @@ import type { Model } from '../../engine/model/model';
 import { hfTensors } from '../../engine/train/hfExport';
 import { writeSafetensors } from '../../engine/io/safetensors';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
-import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
+import { requireFimTemplate } from '../../engine/tokenizer/fimTemplates';
 import { Generator } from '../../engine/generate/generator';
 import { selectBackend, type BackendSetting } from '../../engine/runtime/select';
 import { FastBackend, WEIGHT_FORMATS, type WeightFormat } from '../../engine/runtime/fastBackend';
@@ -196,8 +196,7 @@ export interface LatencyRow {
 
 /** Replays the keystrokes in real time through a session on `engine`. */
 export async function replay(keys: Keystroke[], engine: CompletionEngine, backend: string, kind: 'worker' | 'local', trace = false): Promise<LatencyRow> {
-  const tok = promptTokenizer(getTokenizer('p50k_edit'));
-  const session = new CompletionSession(tok, engine);
+  const session = new CompletionSession(requireFimTemplate(getTokenizer('p50k_edit'), 'p50k_edit'), engine);
   const latencies: number[] = [];
   const records: CompletionRecord[] = [];
   let accepted = 0;

@@ -5,6 +5,7 @@
 import type { RopeScaling } from '../../kernels/rope';
 import { type FamilyName, type ModelConfig, type MlpKind, type NormKind, ModelConfigError } from '../config';
 import { LIMIT, idList, num, positiveInt, shown, str, type ConfigValues } from './configRead';
+import type { GgufValue } from '../../io/ggufTypes';
 import type { GgufConfigValues, TensorMapping } from './types';
 
 /** What a family fixes about its blocks; the rest comes from the config. */
@@ -224,5 +225,31 @@ export function decoderTensors(c: ModelConfig, shape: DecoderShape, naming: 'hf'
   add(hf ? 'model.norm.weight' : 'output_norm.weight', [C], 'lnf.w', 'norm');
   if (c.normBias) add(hf ? 'model.norm.bias' : 'output_norm.bias', [C], 'lnf.b', 'norm');
   if (!c.tiedEmbeddings) add(hf ? 'lm_head.weight' : 'output.weight', [c.vocabSize, C], 'lm_head', 'lm_head');
+  return m;
+}
+
+/**
+ * GGUF metadata of a Llama-like config under its architecture's keys (llama.cpp's names).
+ * llama3 scaling is not a key: it travels as the rope_freqs.weight tensor (see ropeFreqFactors).
+ */
+export function decoderGgufMetadata(c: ModelConfig, arch: string): Array<[string, GgufValue]> {
+  const u32 = (value: number): GgufValue => ({ type: 'u32', value });
+  const f32 = (value: number): GgufValue => ({ type: 'f32', value });
+  const m: Array<[string, GgufValue]> = [
+    ['general.architecture', { type: 'string', value: arch }],
+    [`${arch}.context_length`, u32(c.maxPositions)],
+    [`${arch}.embedding_length`, u32(c.hidden)],
+    [`${arch}.feed_forward_length`, u32(c.ffn)],
+    [`${arch}.block_count`, u32(c.nLayer)],
+    [`${arch}.attention.head_count`, u32(c.nHead)],
+    [`${arch}.attention.head_count_kv`, u32(c.nKvHead)],
+    [`${arch}.attention.key_length`, u32(c.headDim)],
+    [`${arch}.attention.value_length`, u32(c.headDim)],
+    [`${arch}.rope.dimension_count`, u32(c.headDim)],
+    [`${arch}.rope.freq_base`, f32(c.ropeTheta)],
+    [c.norm === 'rmsnorm' ? `${arch}.attention.layer_norm_rms_epsilon` : `${arch}.attention.layer_norm_epsilon`, f32(c.normEps)],
+  ];
+  if (c.ropeScaling?.kind === 'linear') m.push([`${arch}.rope.scaling.type`, { type: 'string', value: 'linear' }], [`${arch}.rope.scaling.factor`, f32(c.ropeScaling.factor)]);
+  if (c.slidingWindow !== null) m.push([`${arch}.attention.sliding_window`, u32(c.slidingWindow)]);
   return m;
 }

@@ -3,6 +3,7 @@
 // load; GGUF stores every matrix (out, in).
 import { type ModelConfig, ModelConfigError } from '../config';
 import { LIMIT, idList, num, positiveInt, shown, str, type ConfigValues } from './configRead';
+import type { GgufValue } from '../../io/ggufTypes';
 import type { GgufConfigValues, ModelFamily, TensorMapping } from './types';
 
 function config(v: ConfigValues, modelType: string, keys: { hidden: string[]; heads: string[]; layers: string[]; positions: string[]; ffn: string[]; eps: string[]; vocab: string[] }, vocabFallback?: number): Omit<ModelConfig, 'tiedEmbeddings' | 'bosTokenId' | 'eosTokenIds' | 'encoding'> {
@@ -138,6 +139,19 @@ function ggufTensors(c: ModelConfig): TensorMapping[] {
   return m;
 }
 
+function ggufMetadata(c: ModelConfig): Array<[string, GgufValue]> {
+  const u32 = (value: number): GgufValue => ({ type: 'u32', value });
+  return [
+    ['general.architecture', { type: 'string', value: 'gpt2' }],
+    ['gpt2.context_length', u32(c.maxPositions)],
+    ['gpt2.embedding_length', u32(c.hidden)],
+    ['gpt2.feed_forward_length', u32(c.ffn)],
+    ['gpt2.block_count', u32(c.nLayer)],
+    ['gpt2.attention.head_count', u32(c.nHead)],
+    ['gpt2.attention.layer_norm_epsilon', { type: 'f32', value: c.normEps }],
+  ];
+}
+
 export const gpt2: ModelFamily = {
   name: 'gpt2',
   hfModelTypes: ['gpt2'],
@@ -146,6 +160,7 @@ export const gpt2: ModelFamily = {
   configFromGguf,
   hfTensors,
   ggufTensors,
+  ggufMetadata,
   loraTargets: ['c_attn'],
   exports: { onnx: true, gguf: true },
 };

@@ -1,7 +1,7 @@
 // Llama 2 and 3.x, CodeLlama, DeepSeek-Coder base, SmolLM2 and Mistral: RMSNorm, SwiGLU, no
 // biases unless attention_bias / mlp_bias say so. llama.cpp's converter interleaves the Q/K
 // rows of this architecture in GGUF, so they are put back at load.
-import { decoderConfigFromGguf, decoderConfigFromHF, decoderTensors, type DecoderShape } from './decoder';
+import { decoderConfigFromGguf, decoderConfigFromHF, decoderGgufMetadata, decoderTensors, type DecoderShape } from './decoder';
 import type { ModelFamily } from './types';
 
 const shape: DecoderShape = { family: 'llama', norm: 'rmsnorm', mlp: 'swiglu', ggufPermutesQK: true };
@@ -24,6 +24,7 @@ export const llama: ModelFamily = {
   configFromGguf: (v) => decoderConfigFromGguf(v, shape),
   hfTensors: (c) => decoderTensors(c, shape, 'hf'),
   ggufTensors: (c) => decoderTensors(c, shape, 'gguf'),
+  ggufMetadata: (c) => decoderGgufMetadata(c, 'llama'),
   loraTargets: ['q_proj', 'v_proj'],
   exports: { onnx: true, gguf: true },
 };

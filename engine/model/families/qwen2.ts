@@ -1,7 +1,7 @@
 // Qwen2 and Qwen2.5 (Qwen2.5-Coder): the Llama block with biases on q, k and v (not on the
 // output projection). The small models tie the LM head to the embedding. GGUF keeps
 // Hugging Face's row order (no Q/K interleave).
-import { decoderConfigFromGguf, decoderConfigFromHF, decoderTensors, type DecoderShape } from './decoder';
+import { decoderConfigFromGguf, decoderConfigFromHF, decoderGgufMetadata, decoderTensors, type DecoderShape } from './decoder';
 import type { ModelFamily } from './types';
 
 const shape: DecoderShape = { family: 'qwen2', norm: 'rmsnorm', mlp: 'swiglu', ggufPermutesQK: false };
@@ -23,6 +23,7 @@ export const qwen2: ModelFamily = {
   configFromGguf: (v) => decoderConfigFromGguf(v, shape),
   hfTensors: (c) => decoderTensors(c, shape, 'hf'),
   ggufTensors: (c) => decoderTensors(c, shape, 'gguf'),
+  ggufMetadata: (c) => decoderGgufMetadata(c, 'qwen2'),
   loraTargets: ['q_proj', 'v_proj'],
   exports: { onnx: true, gguf: true },
 };

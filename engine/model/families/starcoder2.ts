@@ -1,7 +1,7 @@
 // StarCoder2: LayerNorm with bias, a plain GELU MLP (c_fc, c_proj) with biases, biases on
 // every attention projection (use_bias), grouped-query attention, rotary positions, a sliding
 // window, tied embeddings. GGUF keeps Hugging Face's row order.
-import { decoderConfigFromGguf, decoderConfigFromHF, decoderTensors, type DecoderShape } from './decoder';
+import { decoderConfigFromGguf, decoderConfigFromHF, decoderGgufMetadata, decoderTensors, type DecoderShape } from './decoder';
 import type { ModelFamily } from './types';
 
 const shape: DecoderShape = { family: 'starcoder2', norm: 'layernorm', mlp: 'gelu_tanh', ggufPermutesQK: false };
@@ -24,6 +24,7 @@ export const starcoder2: ModelFamily = {
   configFromGguf: (v) => decoderConfigFromGguf(v, shape),
   hfTensors: (c) => decoderTensors(c, shape, 'hf'),
   ggufTensors: (c) => decoderTensors(c, shape, 'gguf'),
+  ggufMetadata: (c) => decoderGgufMetadata(c, 'starcoder2'),
   loraTargets: ['q_proj', 'v_proj'],
   exports: { onnx: true, gguf: true },
 };

@@ -4,6 +4,7 @@
 // parameter layout, and names its LoRA targets and exports. The compute code never asks which
 // family it runs: it reads ModelConfig's flags only.
 import type { FamilyName, ModelConfig } from '../config';
+import type { GgufValue } from '../../io/ggufTypes';
 import type { ConfigValues } from './configRead';
 
 /** One tensor of a model file and where it goes in the parameter layout (model/layout.ts). */
@@ -50,6 +51,8 @@ export interface ModelFamily {
   hfTensors(c: ModelConfig, has?: (name: string) => boolean): TensorMapping[];
   /** Every tensor of a GGUF file of this family. */
   ggufTensors(c: ModelConfig): TensorMapping[];
+  /** The architecture's GGUF metadata for a config (the inverse of configFromGguf; tokenizer keys apart). */
+  ggufMetadata(c: ModelConfig): Array<[string, GgufValue]>;
   /** PEFT target modules Fine-tune on Workspace adapts by default. */
   readonly loraTargets: readonly string[];
   /** Which exports exist for the family. */
