@@ -98,7 +98,9 @@ export interface EvalInputs {
 }
 
 export async function evaluate(model: Model, lora: Lora | null, tok: Tokenizer, inputs: EvalInputs, signal?: AbortSignal): Promise<EvalResult> {
-  const { loss, tokens } = heldOutLoss(model, lora, inputs.docs, tok.special.eot, inputs.T, inputs.maxWindows, signal);
+  const eot = tok.special.eot;
+  if (eot === null) throw new Error(`the tokenizer ${tok.name} has no end-of-text token to separate held-out files with.`);
+  const { loss, tokens } = heldOutLoss(model, lora, inputs.docs, eot, inputs.T, inputs.maxWindows, signal);
   const samples = await completeLines(model, lora, tok, inputs.tasks, signal);
   const sims = samples.map((s) => editSimilarity(s.got, s.expected));
   const mean = (xs: number[]): number => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);

@@ -36,8 +36,8 @@ export interface PromptTokenizer {
 /** The prompt view of a tokenizer; only encodings with FIM tokens (p50k_edit) have one. */
 export function promptTokenizer(t: Tokenizer): PromptTokenizer {
   const { eot, fimPrefix, fimMiddle, fimSuffix } = t.special;
-  if (fimPrefix === null || fimMiddle === null || fimSuffix === null) {
-    throw new TokenizerError(`encoding ${t.encoding} has no fill-in-the-middle tokens; Limelight's prompts need p50k_edit. Use a model trained with p50k_edit (config.json "limelight_encoding").`);
+  if (eot === null || fimPrefix === null || fimMiddle === null || fimSuffix === null) {
+    throw new TokenizerError(`encoding ${t.name} has no fill-in-the-middle tokens; Limelight's prompts need p50k_edit. Use a model trained with p50k_edit (config.json "limelight_encoding").`);
   }
   return { encode: (text) => t.encode(text), eot, fimPrefix, fimMiddle, fimSuffix };
 }

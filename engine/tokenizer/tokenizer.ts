@@ -1,7 +1,11 @@
-// Byte-pair tokenizers from gpt-tokenizer, behind the few operations the engine needs.
+// The Tokenizer interface every model's vocabulary sits behind, and its first implementation:
+// byte-pair encodings from gpt-tokenizer (EncodingTokenizer).
 //   r50k_base  GPT-2's vocabulary (50257 ids, <|endoftext|> = 50256)
 //   p50k_base  r50k plus tokens for runs of 2..25 spaces, which code is full of
 //   p50k_edit  p50k_base plus the fill-in-the-middle tokens (the starter model's encoding)
+// Real models' vocabularies (tokenizer.json, the vocabulary inside a GGUF file) implement the
+// same interface in vocabTokenizer.ts and its subclasses; hfTokenizer.ts and ggufTokenizer.ts
+// build them.
 // Text from users and files is always encoded with special tokens as plain text, so a file
 // that contains "<|endoftext|>" cannot end a prompt or forge a FIM marker; special ids are
 // only produced by encodeWithSpecials, which names the tokens it allows.
@@ -25,13 +29,80 @@ export class TokenizerError extends Error {
   override name = 'TokenizerError';
 }
 
+/** The special tokens prompts are built from; null where a vocabulary has none. */
 export interface SpecialTokenIds {
-  /** <|endoftext|>: document separator and end of generation. */
-  eot: number;
-  /** FIM markers; null when the encoding has none (r50k_base, p50k_base). */
+  /**
+   * End of text: the token a document ends with in training data, so it separates documents and
+   * ends a fill-in-the-middle answer (<|endoftext|> in GPT-2, Qwen and StarCoder,
+   * <|end_of_text|> in Llama 3, the end-of-sentence token in Llama 2 and DeepSeek-Coder).
+   */
+  eot: number | null;
+  /** FIM markers; null when the vocabulary has none (r50k_base, p50k_base, Llama 3). */
   fimPrefix: number | null;
   fimMiddle: number | null;
   fimSuffix: number | null;
+  /** Repository-level FIM tokens (Qwen2.5-Coder: <|fim_pad|>, <|repo_name|>, <|file_sep|>). */
+  fimPad: number | null;
+  fimRepo: number | null;
+  fimSep: number | null;
+}
+
+/** The special ids of a gpt-tokenizer encoding: every encoding has <|endoftext|>. */
+export interface EncodingSpecialIds extends SpecialTokenIds {
+  eot: number;
+}
+
+/**
+ * A model's vocabulary: text to ids and back. Implementations: EncodingTokenizer (gpt-tokenizer
+ * encodings), BpeTokenizer (tokenizer.json, GGUF byte-level BPE), SpmTokenizer (GGUF
+ * SentencePiece vocabularies). No method adds BOS or EOS: a caller that starts a sequence puts
+ * bosId first when addsBos is set.
+ */
+export interface Tokenizer {
+  /** What the vocabulary is, for messages: an encoding name or the file it came from. */
+  readonly name: string;
+  /**
+   * One more than the largest id tokenBytes accepts. The factories pad a vocabulary to the model's
+   * embedding rows with unused ids that decode to nothing, so any id the model samples decodes.
+   */
+  readonly vocabSize: number;
+  readonly special: Readonly<SpecialTokenIds>;
+  /** Beginning of sequence, null when the vocabulary has none. */
+  readonly bosId: number | null;
+  /** Whether the model expects bosId at the start of every sequence (Llama 2 and 3: yes; Qwen: no). */
+  readonly addsBos: boolean;
+  /** Whether the model expects its end-of-sequence token (eosIds[0]) after every sequence. */
+  readonly addsEos: boolean;
+  /** Tokens that end a generation: the declared end of sequence first, then end of turn, FIM pad... ascending. */
+  readonly eosIds: readonly number[];
+  /**
+   * Whether encode puts a space before each piece of text (SentencePiece vocabularies: Llama 2,
+   * CodeLlama): decode(encode(s)) is then " " + s.
+   */
+  readonly addsSpacePrefix: boolean;
+  /** Encodes untrusted text: special-token strings in it are encoded as ordinary text. */
+  encode(text: string): number[];
+  /**
+   * Encodes a trusted template in which the listed special-token strings (for example
+   * "<|fim_prefix|>") become their special ids; any other special-token string stays text.
+   */
+  encodeWithSpecials(text: string, allowed: readonly string[]): number[];
+  /** Encodes text in which every special-token string becomes its id (llama.cpp's parse_special, transformers' default). */
+  encodeParsingSpecials(text: string): number[];
+  /** A lower bound on encode(text).length that costs no encoding, to refuse huge inputs at once. */
+  minTokens(text: string): number;
+  /** The id of a special or added token given its text ("<|fim_prefix|>"), null when there is none. */
+  tokenId(text: string): number | null;
+  /** Whether the id is a control token (BOS, EOS, FIM markers...) rather than text. */
+  isSpecial(id: number): boolean;
+  /** The bytes a token stands for (special tokens: their text). A shared array: do not modify. */
+  tokenBytes(id: number): Uint8Array;
+  /** A token for display: a special token's text, otherwise its bytes as text (U+FFFD for part of a character). */
+  tokenText(id: number): string;
+  /** Text of a token sequence; an incomplete UTF-8 character at the end becomes U+FFFD. */
+  decode(ids: ArrayLike<number>): string;
+  /** A decoder for generated tokens that only ever emits whole characters. */
+  streamDecoder(): StreamDecoder;
 }
 
 type RankTable = (string | number[])[];
@@ -68,7 +139,7 @@ const utf8 = new TextEncoder();
 export class StreamDecoder {
   private readonly decoder = new TextDecoder('utf-8');
 
-  constructor(private readonly tokenizer: Tokenizer) {}
+  constructor(private readonly tokenizer: Pick<Tokenizer, 'tokenBytes'>) {}
 
   /** Text completed by this token ('' while a multi-byte character is still open). */
   push(id: number): string {
@@ -81,9 +152,29 @@ export class StreamDecoder {
   }
 }
 
-export class Tokenizer {
+/** Concatenates the bytes of the tokens and decodes them as UTF-8 (U+FFFD for broken characters). */
+export function decodeTokens(tokenizer: Pick<Tokenizer, 'tokenBytes'>, ids: ArrayLike<number>): string {
+  let total = 0;
+  for (let i = 0; i < ids.length; i++) total += tokenizer.tokenBytes(ids[i]).length;
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const b = tokenizer.tokenBytes(ids[i]);
+    all.set(b, at);
+    at += b.length;
+  }
+  return new TextDecoder('utf-8').decode(all);
+}
+
+/** A gpt-tokenizer encoding behind the Tokenizer interface (the starter model and GPT-2). */
+export class EncodingTokenizer implements Tokenizer {
   readonly vocabSize: number;
-  readonly special: Readonly<SpecialTokenIds>;
+  readonly special: Readonly<EncodingSpecialIds>;
+  readonly bosId: number;
+  readonly addsBos = false;
+  readonly addsEos = false;
+  readonly eosIds: readonly number[];
+  readonly addsSpacePrefix = false;
   private readonly api: GptEncoding;
   private readonly ranks: RankTable;
   private readonly specialText: Map<number, string>;
@@ -103,8 +194,16 @@ export class Tokenizer {
     }
     this.specialText = new Map([...this.specialIds].map(([text, id]) => [id, text]));
     const id = (text: string): number | null => this.specialIds.get(text) ?? null;
-    this.special = { eot: id(EOT_TEXT) as number, fimPrefix: id(FIM_PREFIX_TEXT), fimMiddle: id(FIM_MIDDLE_TEXT), fimSuffix: id(FIM_SUFFIX_TEXT) };
+    const eot = id(EOT_TEXT) as number;
+    this.special = { eot, fimPrefix: id(FIM_PREFIX_TEXT), fimMiddle: id(FIM_MIDDLE_TEXT), fimSuffix: id(FIM_SUFFIX_TEXT), fimPad: null, fimRepo: null, fimSep: null };
+    // GPT-2's config names <|endoftext|> as both BOS and EOS, and nothing adds it to a prompt.
+    this.bosId = eot;
+    this.eosIds = [eot];
     this.bytes = new Array(this.vocabSize);
+  }
+
+  get name(): string {
+    return this.encoding;
   }
 
   /** Encodes untrusted text: special-token strings in it are encoded as ordinary text. */
@@ -155,6 +254,14 @@ export class Tokenizer {
     return out;
   }
 
+  encodeParsingSpecials(text: string): number[] {
+    return this.encodeWithSpecials(text, [...this.specialIds.keys()]);
+  }
+
+  tokenId(text: string): number | null {
+    return this.specialIds.get(text) ?? null;
+  }
+
   /**
    * A lower bound on encode(text).length that costs no encoding: encode never yields a special
    * token, no other token stands for more bytes than the vocabulary's longest, and a UTF-16
@@ -192,18 +299,13 @@ export class Tokenizer {
     return b;
   }
 
+  tokenText(id: number): string {
+    return this.specialText.get(id) ?? new TextDecoder('utf-8').decode(this.tokenBytes(id));
+  }
+
   /** Text of a token sequence; an incomplete UTF-8 character at the end becomes U+FFFD. */
   decode(ids: ArrayLike<number>): string {
-    let total = 0;
-    for (let i = 0; i < ids.length; i++) total += this.tokenBytes(ids[i]).length;
-    const all = new Uint8Array(total);
-    let at = 0;
-    for (let i = 0; i < ids.length; i++) {
-      const b = this.tokenBytes(ids[i]);
-      all.set(b, at);
-      at += b.length;
-    }
-    return new TextDecoder('utf-8').decode(all);
+    return decodeTokens(this, ids);
   }
 
   /** A decoder for generated tokens that only ever emits whole characters. */
@@ -212,20 +314,20 @@ export class Tokenizer {
   }
 }
 
-const cache = new Map<EncodingName, Tokenizer>();
+const cache = new Map<EncodingName, EncodingTokenizer>();
 
 export function isEncodingName(name: string): name is EncodingName {
   return (SUPPORTED_ENCODINGS as readonly string[]).includes(name);
 }
 
 /** The tokenizer of an encoding, built once per process (building one takes tens of ms). */
-export function getTokenizer(name: string): Tokenizer {
+export function getTokenizer(name: string): EncodingTokenizer {
   if (!isEncodingName(name)) {
     throw new TokenizerError(`unknown tokenizer encoding ${JSON.stringify(name)}. Supported: ${SUPPORTED_ENCODINGS.join(', ')} (GPT-2 checkpoints use r50k_base).`);
   }
   let t = cache.get(name);
   if (t === undefined) {
-    t = new Tokenizer(name);
+    t = new EncodingTokenizer(name);
     cache.set(name, t);
   }
   return t;

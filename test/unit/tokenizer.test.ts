@@ -52,10 +52,19 @@ test('p50k encodings give whitespace runs their own tokens; r50k_base does not',
 test('vocabulary sizes and special ids come from the package', () => {
   const edit = getTokenizer('p50k_edit');
   assert.equal(edit.vocabSize, 50284);
-  assert.deepEqual(edit.special, { eot: 50256, fimPrefix: 50281, fimMiddle: 50282, fimSuffix: 50283 });
+  const noRepoFim = { fimPad: null, fimRepo: null, fimSep: null };
+  assert.deepEqual(edit.special, { eot: 50256, fimPrefix: 50281, fimMiddle: 50282, fimSuffix: 50283, ...noRepoFim });
   const gpt2 = getTokenizer('r50k_base');
   assert.equal(gpt2.vocabSize, 50257);
-  assert.deepEqual(gpt2.special, { eot: 50256, fimPrefix: null, fimMiddle: null, fimSuffix: null });
+  assert.deepEqual(gpt2.special, { eot: 50256, fimPrefix: null, fimMiddle: null, fimSuffix: null, ...noRepoFim });
+  // The real-model additions of the Tokenizer interface, for the encodings: GPT-2 adds no BOS.
+  assert.equal(edit.name, 'p50k_edit');
+  assert.deepEqual([edit.bosId, edit.addsBos, edit.addsEos, edit.eosIds, edit.addsSpacePrefix], [50256, false, false, [50256], false]);
+  assert.equal(edit.tokenId(FIM_PREFIX_TEXT), 50281);
+  assert.equal(gpt2.tokenId(FIM_PREFIX_TEXT), null);
+  assert.equal(edit.tokenText(50281), FIM_PREFIX_TEXT);
+  assert.equal(edit.tokenText(edit.encode(' hello')[0]!), ' hello');
+  assert.deepEqual(edit.encodeParsingSpecials(`a${FIM_PREFIX_TEXT}b${EOT_TEXT}`), [...edit.encode('a'), 50281, ...edit.encode('b'), 50256]);
   assert.equal(getTokenizer('p50k_base').special.fimPrefix, null);
   assert.equal(getTokenizer('p50k_edit'), edit, 'instances are cached');
   assert.equal(edit.decode([edit.special.fimPrefix as number]), FIM_PREFIX_TEXT);
