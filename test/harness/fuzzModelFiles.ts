@@ -27,7 +27,7 @@ import { exportCached, MODEL_FILE, DATA_FILE } from '../../engine/onnx/cache';
 import { prepareOutDir, readTrainerState, restoreCheckpoint, resumeLora, saveCheckpoint } from '../../engine/train/checkpoint';
 import { TokenDataset } from '../../engine/train/data';
 import { Trainer, TRAINER_DEFAULTS } from '../../engine/train/trainer';
-import { writeGgufModel } from '../../engine/io/gguf';
+import { writeGgufModel } from '../../engine/model/ggufExport';
 import { writeGguf } from '../../engine/io/ggufWrite';
 import { openGguf } from '../../engine/io/ggufRead';
 import { writeTinyModel } from './tinyModel';

@@ -116,7 +116,7 @@ test('help, and bad arguments give a message on stderr and a non-zero exit', () 
     [['generate', '--model', dir, '--ids', '1', '--top-p', '3'], /top-p/],
     [['generate', '--model', dir, '--ids', '1', '--temperature', 'hot'], /--temperature takes a number/],
     [['generate', '--model', dir, '--ids', '100000'], /outside the model's vocabulary/],
-    [['generate', '--model', join(tmp, 'nowhere'), '--ids', '1'], /config\.json does not exist/],
+    [['generate', '--model', join(tmp, 'nowhere'), '--ids', '1'], /nowhere does not exist. Choose a .gguf file or a Hugging Face checkpoint folder/],
     [['generate', '--model', oracleDir('llama-tiny'), '--prompt', 'hi'], /no tokenizer encoding/],
     [['generate', '--model', dir, '--ids', '1', '--backend', 'cuda'], /unknown backend "cuda"/],
     [['forward', '--model', dir, '--ids', '1,2'], /--out is required/],

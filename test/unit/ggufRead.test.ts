@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { GgufError, openGguf, type GgufFile } from '../../engine/io/ggufRead';
 import { writeGguf, type GgufTensorOut } from '../../engine/io/ggufWrite';
 import type { GgufValue } from '../../engine/io/ggufTypes';
-import { writeGgufModel } from '../../engine/io/gguf';
+import { writeGgufModel } from '../../engine/model/ggufExport';
 import { loadModel } from '../../engine/model/load';
 import { bytesFor, type WeightType } from '../../engine/formats/formats';
 import { mulberry32 } from '../../engine/model/init';

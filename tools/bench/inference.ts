@@ -18,7 +18,8 @@ import { configFromHF } from '../../engine/model/families';
 import { createModel, type Model } from '../../engine/model/model';
 import { randomModel } from '../../engine/model/init';
 import { FastBackend, WEIGHT_FORMATS, type WeightFormat } from '../../engine/runtime/fastBackend';
-import { writeGgufModel, type GgufWeightType } from '../../engine/io/gguf';
+import { writeGgufModel } from '../../engine/model/ggufExport';
+import type { WeightType } from '../../engine/formats/formats';
 import { measureMachine, type MachineLimits } from './machine';
 import { ensureLlamaPeer, llamaPeerDir } from './llamaPeer';
 
@@ -97,7 +98,7 @@ export function benchModel(shape: string): Model {
   return model;
 }
 
-function ggufType(w: WeightFormat): GgufWeightType {
+function ggufType(w: WeightFormat): WeightType {
   return w === 'f32' ? 'F32' : w === 'f16' ? 'F16' : 'Q8_0';
 }
 

@@ -1,0 +1,78 @@
+// A byte-level BPE vocabulary as llama.cpp's GGUF stores it (tokenizer.ggml.tokens, token_type,
+// merges), for exporting a model whose tokenizer is a gpt-tokenizer encoding (GPT-2, the
+// starter model). Token strings use GPT-2's byte-to-character map; merges are recovered from
+// the ranks, since an encoding's ids are its merge order.
+import type { GgufValue } from '../io/ggufTypes';
+import type { Tokenizer } from './tokenizer';
+
+/** GPT-2's byte -> printable character map (bytes_to_unicode), used for token and merge strings. */
+function byteChars(): string[] {
+  const map: string[] = new Array(256);
+  let n = 0;
+  for (let b = 0; b < 256; b++) {
+    const printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+    map[b] = String.fromCharCode(printable ? b : 256 + n++);
+  }
+  return map;
+}
+
+/**
+ * The vocabulary as GGUF strings with types, and the BPE merges: a token's merge is the last
+ * step of running BPE on its own bytes with the merges ranked before it.
+ */
+export function encodingVocabulary(tok: Tokenizer, V: number): { tokens: string[]; types: number[]; merges: string[] } {
+  const chars = byteChars();
+  const show = (b: Uint8Array): string => Array.from(b, (x) => chars[x]).join('');
+  const tokens: string[] = [];
+  const types: number[] = [];
+  const rank = new Map<string, number>();
+  for (let id = 0; id < V; id++) {
+    if (id >= tok.vocabSize) {
+      tokens.push(`[PAD${id}]`);
+      types.push(3); // control
+    } else if (tok.isSpecial(id)) {
+      tokens.push(new TextDecoder().decode(tok.tokenBytes(id)));
+      types.push(3);
+    } else {
+      const s = show(tok.tokenBytes(id));
+      tokens.push(s);
+      types.push(1); // normal
+      rank.set(s, id);
+    }
+  }
+  const merges: string[] = [];
+  for (let id = 0; id < Math.min(V, tok.vocabSize); id++) {
+    if (types[id] !== 1 || tokens[id]!.length < 2) continue;
+    const parts = Array.from(tokens[id]!);
+    while (parts.length > 2) {
+      let best = -1;
+      let bestRank = id;
+      for (let i = 0; i + 1 < parts.length; i++) {
+        const r = rank.get(parts[i]! + parts[i + 1]!);
+        if (r !== undefined && r < bestRank) {
+          bestRank = r;
+          best = i;
+        }
+      }
+      if (best < 0) break;
+      parts.splice(best, 2, parts[best]! + parts[best + 1]!);
+    }
+    if (parts.length === 2) merges.push(`${parts[0]} ${parts[1]}`);
+  }
+  return { tokens, types, merges };
+}
+
+/** The tokenizer.ggml.* keys of a byte-level BPE tokenizer whose ids are its merge order (a gpt-tokenizer encoding). */
+export function encodingGgufMetadata(tok: Tokenizer, vocabSize: number, bos: number | null, eos: number | null): Array<[string, GgufValue]> {
+  const voc = encodingVocabulary(tok, vocabSize);
+  const end = eos ?? tok.special.eot ?? 0;
+  return [
+    ['tokenizer.ggml.model', { type: 'string', value: 'gpt2' }],
+    ['tokenizer.ggml.pre', { type: 'string', value: 'gpt-2' }],
+    ['tokenizer.ggml.tokens', { type: 'array', of: 'string', value: voc.tokens }],
+    ['tokenizer.ggml.token_type', { type: 'array', of: 'i32', value: voc.types }],
+    ['tokenizer.ggml.merges', { type: 'array', of: 'string', value: voc.merges }],
+    ['tokenizer.ggml.bos_token_id', { type: 'u32', value: bos ?? end }],
+    ['tokenizer.ggml.eos_token_id', { type: 'u32', value: end }],
+  ];
+}
