@@ -19,7 +19,12 @@ function listTs(dir) {
   if (!existsSync(dir)) return out;
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (name === 'node_modules' || name === 'fixtures') continue;
+    if (name === 'node_modules') continue;
+    // Fixture folders hold sample workspaces (not to be built); modules directly in them are shared test data.
+    if (name === 'fixtures') {
+      out.push(...readdirSync(p).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && statSync(join(p, f)).isFile()).map((f) => join(p, f)));
+      continue;
+    }
     if (statSync(p).isDirectory()) out.push(...listTs(p));
     else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(p);
   }
