@@ -200,7 +200,10 @@ export abstract class VocabTokenizer implements Tokenizer {
     this.eosIds = [...(eos !== null ? [eos] : []), ...[...ends].sort((a, b) => a - b)];
   }
 
-  /** Appends the ids of text that holds no added token; sectionIndex counts the text pieces of one call. */
+  /**
+   * Appends the ids of text that holds no added token. sectionIndex is 0 only for text at the start
+   * of the input (a Metaspace pre-tokenizer with prepend_scheme "first" puts ▁ there alone).
+   */
   protected abstract encodeText(text: string, sectionIndex: number, out: number[]): void;
 
   encode(text: string): number[] {
@@ -227,10 +230,11 @@ export abstract class VocabTokenizer implements Tokenizer {
 
   private encodeFragments(text: string, key: string, cuts: (type: number, id: number) => boolean): number[] {
     const out: number[] = [];
-    let section = 0;
-    for (const f of this.cut(text, key, cuts)) {
+    const fragments = this.cut(text, key, cuts);
+    for (let i = 0; i < fragments.length; i++) {
+      const f = fragments[i]!;
       if (typeof f === 'number') out.push(f);
-      else if (f.length > 0) this.encodeText(f, section++, out);
+      else if (f.length > 0) this.encodeText(f, i, out);
     }
     return out;
   }

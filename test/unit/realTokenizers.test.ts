@@ -298,6 +298,43 @@ test('SentencePiece vocabulary (GGUF "llama"): merges by score, leftmost on ties
   assert.equal(bare.addsBos, false);
 });
 
+test('SentencePiece-style tokenizer.json (Llama 2, CodeLlama): ▁ for spaces, byte fallback, merges by rank', () => {
+  const vocab = { '<unk>': 0, '<s>': 1, '</s>': 2, '<0x0A>': 3, '<0xC3>': 4, '<0xA9>': 5, '▁': 6, a: 7, b: 8, ab: 9, '▁a': 10, '▁ab': 11 };
+  const added = [0, 1, 2].map((id) => ({ id, content: Object.keys(vocab)[id]!, special: true }));
+  const model = { type: 'BPE', vocab, merges: ['a b', '▁ ab', '▁ a'], byte_fallback: true, fuse_unk: true, unk_token: '<unk>' };
+  // The legacy layout: the normalizer puts ▁ before every piece of text and for every space.
+  const legacy = tokenizerFromHfJson(
+    { normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] }, pre_tokenizer: null, model, added_tokens: added },
+    { bos_token: '<s>', eos_token: '</s>', add_bos_token: true },
+    'llama2/tokenizer.json',
+    { modelVocabSize: 16 },
+  );
+  // "▁ab": a+b (rank 0), then ▁+ab (rank 1); "▁a▁b": only ▁+a merges.
+  assert.deepEqual(legacy.encode('ab'), [11]);
+  assert.deepEqual(legacy.encode('a b'), [10, 6, 8]);
+  // é and the newline are not pieces: their bytes' <0xXX> tokens; x has no byte token: <unk>.
+  assert.deepEqual(legacy.encode('é'), [6, 4, 5]);
+  assert.deepEqual(legacy.encode('a\nb'), [10, 3, 8]);
+  assert.deepEqual(legacy.encode('x'), [6, 0]);
+  assert.deepEqual(legacy.encodeParsingSpecials('<s>ab'), [1, 11], 'each piece of text gets its ▁');
+  assert.equal(legacy.decode([11, 3, 4, 5]), ' ab\né');
+  assert.deepEqual([legacy.addsSpacePrefix, legacy.bosId, legacy.addsBos, legacy.eosIds], [true, 1, true, [2]]);
+  assert.equal(legacy.vocabSize, 16);
+  assert.equal(legacy.isSpecial(0), true, '<unk> is special');
+
+  // The newer layout: a Metaspace pre-tokenizer that prepends ▁ to the first piece of text only.
+  const first = tokenizerFromHfJson(
+    { normalizer: null, pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: false }, model, added_tokens: added },
+    {},
+    'codellama/tokenizer.json',
+    { modelVocabSize: null },
+  );
+  assert.deepEqual(first.encode('ab'), [11]);
+  assert.deepEqual(first.encodeParsingSpecials('<s>ab'), [1, 9], 'no ▁ after a special token');
+  assert.deepEqual(first.encodeParsingSpecials('ab<s>ab'), [11, 1, 9]);
+  assert.equal(first.addsBos, false, 'no add_bos_token and no template');
+});
+
 test('errors name the file and what is wrong', () => {
   const dir = mkdtempSync(join(tmpdir(), 'limelight-tok-'));
   try {
