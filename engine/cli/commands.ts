@@ -7,5 +7,8 @@ import { forwardCommand } from './commands/forward';
 import { generateCommand } from './commands/generate';
 import { trainCommand } from './commands/train';
 import { trainStepCommand } from './commands/trainStep';
+import { infoCommand } from './commands/info';
+import { tokenizeCommand } from './commands/tokenize';
+import { completeCommand } from './commands/complete';
 
-export const COMMANDS: readonly CliCommand[] = [generateCommand, forwardCommand, trainCommand, trainStepCommand, exportOnnxCommand, exportGgufCommand];
+export const COMMANDS: readonly CliCommand[] = [infoCommand, tokenizeCommand, completeCommand, generateCommand, forwardCommand, trainCommand, trainStepCommand, exportOnnxCommand, exportGgufCommand];

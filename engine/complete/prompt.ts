@@ -90,13 +90,14 @@ export class PromptBuilder {
   private readonly memoEncode = (text: string): number[] => this.encode(text);
   private anchor: { path: string; start: number; head: string } | null = null;
 
-  private readonly segments: SegmentedEncoder;
+  /** Line-by-line encoding with a cache, where the tokenizer allows it (else whole texts, memoized). */
+  private readonly segments: SegmentedEncoder | null;
 
   constructor(
     private readonly template: FimTemplate,
     private readonly memoSize = 64,
   ) {
-    this.segments = new SegmentedEncoder(template.encode);
+    this.segments = template.linesEncodeAlone ? new SegmentedEncoder(template.encode) : null;
   }
 
   /** Encodes with the memo (most recently used kept). */
@@ -107,7 +108,7 @@ export class PromptBuilder {
       this.memo.set(text, hit);
       return hit;
     }
-    const ids = this.segments.encode(text);
+    const ids = this.segments?.encode(text) ?? this.template.encode(text);
     this.memo.set(text, ids);
     if (this.memo.size > this.memoSize) this.memo.delete(this.memo.keys().next().value as string);
     return ids;
@@ -180,7 +181,7 @@ export class PromptBuilder {
     const lineStart = starts.length > 0 ? starts[starts.length - 1] : lowest;
     for (let i = lineStart + 64; i < offset; i += 64) starts.push(i);
     starts.push(offset);
-    const fits = (k: number): boolean => this.segments.encode(text.slice(starts[k], offset)).length <= target;
+    const fits = (k: number): boolean => (this.segments?.encode(text.slice(starts[k], offset)) ?? this.template.encode(text.slice(starts[k], offset))).length <= target;
     // Fewest tokens at the end (offset); the earliest start that fits is the first k with fits(k).
     const k = starts.length - 1 - lastOk(0, starts.length - 1, (j) => fits(starts.length - 1 - j));
     const start = starts[k];

@@ -24,6 +24,11 @@ export interface GgufExportOptions {
   name?: string;
   /** The tokenizer's tokenizer.ggml.* keys; by default the model's gpt-tokenizer encoding (GPT-2's r50k_base when it names none). */
   tokenizer?: Array<[string, GgufValue]>;
+  /**
+   * A matrix's own format by its GGUF name (llama.cpp's mixes such as Q4_K_M keep attn_v and
+   * ffn_down in Q6_K); undefined keeps weightType. The same block fallback applies.
+   */
+  tensorType?: (name: string) => WeightType | undefined;
 }
 
 /** The format a (rows, cols) matrix is written in: the asked one when its rows fill whole blocks. */
@@ -40,7 +45,7 @@ export function writeGgufModel(path: string, model: Model, opts: GgufExportOptio
   if (existsSync(path)) throw new Error(`${path} already exists; choose another output path (Limelight never overwrites a file).`);
   const tensors: GgufTensorOut[] = family.ggufTensors(c).map((m) => {
     const matrix = m.shape.length === 2 && m.name !== 'position_embd.weight';
-    const type = matrix ? matrixType(opts.weightType, m.shape[1]!) : 'F32';
+    const type = matrix ? matrixType(opts.tensorType?.(m.name) ?? opts.weightType, m.shape[1]!) : 'F32';
     // Each tensor is encoded when the writer reaches it, so only one encoded copy is held at a time.
     const data = (): Uint8Array => {
       const spec = model.layout.byName.get(m.param)!;

@@ -7,6 +7,18 @@ import type { Model } from '../model/model';
 import { FastBackend, type WeightFormat } from './fastBackend';
 import type { BackendName, InferenceBackend } from './backend';
 
+/** Float weights (F32, F16, BF16) above this many bytes are held as Q8_0 under weightFormat 'auto'. */
+const AUTO_Q8_BYTES = 1 << 30;
+
+/**
+ * What weightFormat 'auto' holds: a large float checkpoint as Q8_0 (a quarter of f32's memory
+ * traffic per token), anything else as near its file's formats as the kernels allow.
+ */
+export function autoWeightFormat(model: Model): WeightFormat | 'auto' {
+  const floats = [...model.formats().keys()].every((t) => t === 'F32' || t === 'F16' || t === 'BF16');
+  return floats && model.weightBytes() > AUTO_Q8_BYTES ? 'q8_0' : 'auto';
+}
+
 export type BackendSetting = 'auto' | BackendName;
 export const BACKEND_SETTINGS: readonly BackendSetting[] = ['auto', 'js', 'ort-cpu', 'ort-webgpu'];
 

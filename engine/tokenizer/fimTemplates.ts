@@ -27,6 +27,12 @@ export type Encode = (text: string) => number[];
 export interface FimTemplate {
   /** The model's plain-text encoder (special-token text stays text). */
   readonly encode: Encode;
+  /**
+   * Whether text cut after a line's end (before the last whitespace character of a run holding a
+   * line feed) encodes to the same ids piece by piece as whole: true for GPT-2's pre-tokenizer
+   * (gpt-tokenizer encodings), not for Qwen's or Llama 3's, whose pieces run across line ends.
+   */
+  readonly linesEncodeAlone: boolean;
   /** What the layout is, for messages and the Explain view. */
   readonly name: string;
   /** The layout in one line, e.g. "<|fim_prefix|> prefix <|fim_suffix|> suffix <|fim_middle|>". */
@@ -49,6 +55,7 @@ function limelightTemplate(t: Tokenizer, eot: number, pre: number, suf: number, 
   const tok = (encode: Encode): { encode: Encode; eot: number; fimPrefix: number; fimSuffix: number; fimMiddle: number } => ({ encode, eot, fimPrefix: pre, fimSuffix: suf, fimMiddle: mid });
   return {
     encode: (text) => t.encode(text),
+    linesEncodeAlone: true,
     name: `Limelight (${t.name})`,
     layout: 'context chunks, then `<path: FILE>`, `<|fim_suffix|>` suffix, `<|fim_prefix|>` prefix, `<|fim_middle|>`',
     stopIds: [eot, pre, mid, suf],
@@ -70,6 +77,7 @@ function psmTemplate(t: Tokenizer, pre: number, suf: number, mid: number): FimTe
   const fileLine = (path: string, encode: Encode): number[] => (sep === null ? [] : [sep, ...encode(`${path}\n`)]);
   return {
     encode: (text) => t.encode(text),
+    linesEncodeAlone: false,
     name: `${name(pre)} ${name(suf)} ${name(mid)} (${t.name})`,
     layout: `${bos.length > 0 ? 'BOS, ' : ''}${sep !== null ? `context chunks as \`${name(sep)}\` path and text, \`${name(sep)}\` FILE, ` : ''}\`${name(pre)}\` prefix \`${name(suf)}\` suffix \`${name(mid)}\``,
     stopIds: [...stops].sort((a, b) => a - b),

@@ -9,36 +9,20 @@ import { availableParallelism } from 'node:os';
 import { loadModel } from '../model/load';
 import type { Model } from '../model/model';
 import type { ModelConfig } from '../model/config';
-import { selectBackend } from '../runtime/select';
+import { kvBytesPerPosition } from '../model/memory';
+import { autoWeightFormat, selectBackend } from '../runtime/select';
 import { defaultOnnxCacheDir } from '../onnx/cache';
 import { FastBackend, type WeightFormat } from '../runtime/fastBackend';
 import { ContextOverflowError, type InferenceBackend } from '../runtime/backend';
 import { Generator } from '../generate/generator';
-import { getTokenizer, type Tokenizer } from '../tokenizer/tokenizer';
+import type { Tokenizer } from '../tokenizer/tokenizer';
+import { loadModelPrompts } from '../model/modelTokenizer';
 import { loadAdapter, mergeLora } from '../train/lora';
 import { fineTuneWorkspace } from '../finetune/workspaceFineTune';
 import { inspect } from '../inspect/inspect';
 import { toWire } from '../inspect/wire';
 import type { EngineRequest, FromWorker, ForwardResultMessage, GenerateRequest, GenerateResultMessage, LoadRequest, LoadResult, ResultOf } from './protocol';
 
-/** Float weights (F32, F16, BF16) above this many bytes are held as Q8_0 under weightFormat 'auto'. */
-const AUTO_Q8_BYTES = 1 << 30;
-
-/**
- * What weightFormat 'auto' holds: a large float checkpoint as Q8_0 (a quarter of f32's memory
- * traffic per token), anything else as near its file's formats as the kernels allow.
- */
-export function autoWeightFormat(model: Model): WeightFormat | 'auto' {
-  const floats = [...model.formats().keys()].every((t) => t === 'F32' || t === 'F16' || t === 'BF16');
-  return floats && model.weightBytes() > AUTO_Q8_BYTES ? 'q8_0' : 'auto';
-}
-/** The KV cache holds f32 keys and values on every backend. */
-const KV_BYTES_PER_VALUE = 4;
-
-/** Bytes of keys and values one position takes in the cache: 2 x layers x kv width x 4. */
-export function kvBytesPerPosition(c: ModelConfig): number {
-  return 2 * c.nLayer * c.nKvHead * c.headDim * KV_BYTES_PER_VALUE;
-}
 
 /** The context a load gets: the least of the setting, the model's positions and what the KV-cache memory holds. */
 export function contextPlan(c: ModelConfig, asked: number | undefined, kvCacheMemoryMB: number | undefined): { positions: number; reason: string } {
@@ -149,7 +133,8 @@ export class WorkerEngine {
     const backend = choice.backend;
     const held = backend instanceof FastBackend ? backend.weightFormat : weightFormat === 'q8_0' ? 'q8_0' : 'f32';
     const reason = [choice.reason, `${held} weights`, ...(cap.note ? [cap.note] : [])].join('; ');
-    const tokenizer = c.encoding ? getTokenizer(c.encoding) : null;
+    const prompts = loadModelPrompts(model.dir ?? req.modelDir, c);
+    const tokenizer = prompts?.tokenizer ?? null;
     const info: LoadResult = {
       modelDir: req.modelDir,
       backend: backend.name,
@@ -161,6 +146,8 @@ export class WorkerEngine {
       kvBytesPerPosition: kvBytesPerPosition(c),
       vocabSize: c.vocabSize,
       encoding: c.encoding,
+      fim: prompts?.fim?.name ?? null,
+      chatTemplate: prompts?.chatTemplate != null,
     };
     const recreate = backend instanceof FastBackend ? { model, threads: backend.threads, contextLength: backend.contextLength, weightFormat } : null;
     this.loaded = { request: req, backend, generator: new Generator(backend), tokenizer, info, recreate };
@@ -193,7 +180,7 @@ export class WorkerEngine {
     let promptIds = req.promptIds;
     if (promptIds === undefined) {
       if (req.prompt === undefined) throw new Error('generate: give promptIds or prompt.');
-      if (!tokenizer) throw new Error('generate: this model names no tokenizer encoding; send promptIds instead of prompt.');
+      if (!tokenizer) throw new Error('generate: this model carries no tokenizer (no tokenizer.json, GGUF vocabulary or limelight_encoding); send promptIds instead of prompt.');
       // Megabytes of text are refused before the seconds their tokenization would take.
       const least = tokenizer.minTokens(req.prompt);
       if (least > backend.contextLength) throw new ContextOverflowError(least, backend.contextLength);

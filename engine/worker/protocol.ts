@@ -83,7 +83,12 @@ export interface LoadResult {
   /** Bytes of KV cache per position (keys and values of every layer, f32). */
   kvBytesPerPosition: number;
   vocabSize: number;
+  /** The gpt-tokenizer encoding of Limelight's own models (their prompt layouts), else null. */
   encoding: string | null;
+  /** The model's fill-in-the-middle layout, or null: completions are off for a model without one. */
+  fim: string | null;
+  /** Whether the model carries a chat template (an instruct model). */
+  chatTemplate: boolean;
 }
 
 export interface GenerateResultMessage {

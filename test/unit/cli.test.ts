@@ -143,5 +143,5 @@ test('without --model and without a bundled starter model, the error says to pas
   // The starter model is not bundled yet; once it is, this command runs it instead.
   const r = cli('generate', '--ids', '1', '--max-new-tokens', '1', '--json');
   if (r.code === 0) assert.ok(existsSync(join(__dirname, '..', '..', '..', 'media', 'models', 'starter', 'config.json')));
-  else assert.match(r.stderr, /Pass --model DIR/);
+  else assert.match(r.stderr, /Pass --model PATH, a \.gguf file or a Hugging Face checkpoint folder/);
 });

@@ -73,7 +73,7 @@ function configFromGguf(v: GgufConfigValues): ModelConfig {
     tiedEmbeddings: v.tensorShape('output.weight') === undefined,
     bosTokenId: idList(v.get('tokenizer.ggml.bos_token_id'))[0] ?? null,
     eosTokenIds: idList(v.get('tokenizer.ggml.eos_token_id')),
-    encoding: null,
+    encoding: str(v, 'limelight.encoding') ?? null,
   };
 }
 
@@ -149,6 +149,8 @@ function ggufMetadata(c: ModelConfig): Array<[string, GgufValue]> {
     ['gpt2.block_count', u32(c.nLayer)],
     ['gpt2.attention.head_count', u32(c.nHead)],
     ['gpt2.attention.layer_norm_epsilon', { type: 'f32', value: c.normEps }],
+    // Limelight's own models name the encoding whose prompt layout they were trained on.
+    ...(c.encoding !== null ? ([['limelight.encoding', { type: 'string', value: c.encoding }]] as Array<[string, GgufValue]>) : []),
   ];
 }
 
