@@ -29,9 +29,10 @@ const MAX_PATH_CHARS = 32767;
 
 /**
  * Checks a folder path the user gave for `what` (e.g. "limelight.model.path"). `home` replaces
- * a leading `~`. Never throws: a bad path comes back as a problem saying what to do.
+ * a leading `~`; a file ending in `fileExtension` (".gguf" for a model) passes too. Never
+ * throws: a bad path comes back as a problem saying what to do.
  */
-export function checkFolder(raw: string, what: string, home: string = homedir()): FolderCheck {
+export function checkFolder(raw: string, what: string, home: string = homedir(), fileExtension?: string): FolderCheck {
   const given = raw.trim();
   // The warning quotes at most 200 characters: settings.json may hold megabytes there.
   const bad = (why: string): FolderCheck => ({ ok: false, problem: `${what}: ${JSON.stringify(given.length > 200 ? `${given.slice(0, 200)}...` : given)} ${why}` });
@@ -65,6 +66,7 @@ export function checkFolder(raw: string, what: string, home: string = homedir())
   } catch (e) {
     return bad(`cannot be opened (${(e as Error).message}). Set the absolute path of a folder.`);
   }
-  if (!isDir) return bad(`is a file${real !== normal ? ` (${real})` : ''}, not a folder. Set the folder that holds it.`);
+  const acceptedFile = !isDir && fileExtension !== undefined && real.toLowerCase().endsWith(fileExtension);
+  if (!isDir && !acceptedFile) return bad(`is a file${real !== normal ? ` (${real})` : ''}, not a folder${fileExtension !== undefined ? ` or a ${fileExtension} file` : ''}. Set the folder that holds it.`);
   return real === given ? { ok: true, path: real } : { ok: true, path: real, note: `${what}: ${JSON.stringify(given)} is the folder ${real}.` };
 }

@@ -1,9 +1,11 @@
 // What "Limelight: Select Model..." decides before it touches limelight.model.path: whether a
-// folder the user picked is a checkpoint Limelight can load (a safe local folder, a config.json
-// the engine accepts, weights beside it), a one-line description of it for the picker, and the
-// short list of recently chosen models. No vscode import: the unit tests run it on real folders.
-import { existsSync } from 'node:fs';
+// path the user picked is a model Limelight can load (a safe local .gguf file, or a folder with a
+// config.json the engine accepts and weights beside it), a one-line description of it for the
+// picker, and the short list of recently chosen models. No vscode import: the unit tests run it
+// on real files and folders.
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeModel } from '../engine/model/describe';
 import { readModelConfig } from '../engine/model/load';
 import { checkFolder } from './folderPath';
 
@@ -12,23 +14,25 @@ export type ModelFolderCheck = { ok: true; path: string; description: string; co
 /** The most models the picker remembers. */
 export const RECENT_MODELS = 5;
 
-/** Checks that `raw` names a checkpoint folder the engine can load, without loading its weights. */
+/** Checks that `raw` names a model the engine can load (a .gguf file or a checkpoint folder), without loading its weights. */
 export function checkModelFolder(raw: string): ModelFolderCheck {
-  const folder = checkFolder(raw, 'The model folder');
-  if (!folder.ok) return folder;
-  const dir = folder.path;
-  let config;
+  const found = checkFolder(raw, 'The model', undefined, '.gguf');
+  if (!found.ok) return found;
+  const path = found.path;
+  let d;
   try {
-    config = readModelConfig(dir);
+    readModelConfig(path);
+    if (statSync(path).isDirectory() && !existsSync(join(path, 'model.safetensors')) && !existsSync(join(path, 'model.safetensors.index.json'))) {
+      return { ok: false, problem: `${path} has a config.json but no model.safetensors (or model.safetensors.index.json with its shards). Choose the folder that holds the checkpoint's weights, in safetensors format, or a .gguf file.` };
+    }
+    d = describeModel(path);
   } catch (e) {
     return { ok: false, problem: (e as Error).message };
   }
-  if (!existsSync(join(dir, 'model.safetensors')) && !existsSync(join(dir, 'model.safetensors.index.json'))) {
-    return { ok: false, problem: `${dir} has a config.json but no model.safetensors (or model.safetensors.index.json with its shards). Choose the folder that holds the checkpoint's weights, in safetensors format.` };
-  }
-  const completes = config.encoding === 'p50k_edit';
-  const description = `${config.modelType}, ${config.nLayer} layers, ${config.hidden} wide, ${config.maxPositions} positions${completes ? '' : ' (summaries and inspection only: completions need a p50k_edit model)'}`;
-  return { ok: true, path: dir, description, completes };
+  const completes = d.fim !== null;
+  const formats = Object.keys(d.formats).join('/');
+  const description = `${d.family} (${d.modelType}), ${(d.parameters / 1e6).toFixed(d.parameters < 1e8 ? 1 : 0)}M parameters, ${formats}, ${d.contextLength} positions${completes ? '' : ' (summaries and inspection only: no fill-in-the-middle tokens for completions)'}`;
+  return { ok: true, path, description, completes };
 }
 
 /** `recent` with `path` moved to the front, without duplicates, at most RECENT_MODELS long. */

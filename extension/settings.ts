@@ -161,10 +161,10 @@ export function readSettings(schema: SettingsSchema, get: (key: string) => unkno
   return { settings, problems, notes };
 }
 
-/** limelight.model.path as its real folder, or '' (the starter model) when unset or unfit. */
+/** limelight.model.path as its real folder or .gguf file, or '' (the starter model) when unset or unfit. */
 function checkedModelPath(raw: string, problems: string[], notes: string[]): string {
   if (raw.trim() === '') return '';
-  const c = checkFolder(raw, 'limelight.model.path');
+  const c = checkFolder(raw, 'limelight.model.path', undefined, '.gguf');
   if (!c.ok) {
     problems.push(`${c.problem} Until then the bundled starter model is used.`);
     return '';

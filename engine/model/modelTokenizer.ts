@@ -9,6 +9,7 @@ import { tokenizerFromGgufMetadata } from '../tokenizer/ggufTokenizer';
 import { tokenizerFromHfFolder } from '../tokenizer/hfTokenizer';
 import { getTokenizer, type Tokenizer } from '../tokenizer/tokenizer';
 import { fimTemplate, type FimTemplate } from '../tokenizer/fimTemplates';
+import { promptTokenizer, STARTER_ENCODING, type PromptTokenizer } from '../tokenizer/promptFormats';
 import type { ModelConfig } from './config';
 
 export interface ModelPrompts {
@@ -17,6 +18,13 @@ export interface ModelPrompts {
   fim: FimTemplate | null;
   /** The Jinja chat template of an instruct model, or null (Summarize then uses a completion-style prompt). */
   chatTemplate: string | null;
+  /** Limelight's own prompt layouts (summaries, training examples), for models trained on them (the starter's p50k_edit). */
+  starterLayout: PromptTokenizer | null;
+}
+
+/** The starter layout of a model trained on it: its encoding has the FIM and end-of-text tokens the layout places. */
+function starterLayout(t: Tokenizer, encoding: string | null): PromptTokenizer | null {
+  return encoding === STARTER_ENCODING ? promptTokenizer(t) : null;
 }
 
 function isFolder(path: string): boolean {
@@ -36,18 +44,18 @@ export function loadModelPrompts(path: string, config: ModelConfig): ModelPrompt
       const meta = new Map([...file.metadata].filter(([k]) => k.startsWith('tokenizer.')).map(([k, v]) => [k, v.value]));
       const tokenizer = tokenizerFromGgufMetadata(meta, path, opts);
       const template = file.optString('tokenizer.chat_template') ?? null;
-      return { tokenizer, fim: fimTemplate(tokenizer, config.encoding), chatTemplate: template };
+      return { tokenizer, fim: fimTemplate(tokenizer, config.encoding), chatTemplate: template, starterLayout: starterLayout(tokenizer, config.encoding) };
     } finally {
       file.close();
     }
   }
   if (existsSync(join(path, 'tokenizer.json'))) {
     const tokenizer = tokenizerFromHfFolder(path, opts);
-    return { tokenizer, fim: fimTemplate(tokenizer, config.encoding), chatTemplate: hfChatTemplate(path) };
+    return { tokenizer, fim: fimTemplate(tokenizer, config.encoding), chatTemplate: hfChatTemplate(path), starterLayout: starterLayout(tokenizer, config.encoding) };
   }
   if (config.encoding === null) return null;
   const tokenizer = getTokenizer(config.encoding);
-  return { tokenizer, fim: fimTemplate(tokenizer, config.encoding), chatTemplate: null };
+  return { tokenizer, fim: fimTemplate(tokenizer, config.encoding), chatTemplate: null, starterLayout: starterLayout(tokenizer, config.encoding) };
 }
 
 /** tokenizer_config.json's chat_template: a string, or the "default" of a list of named ones. */

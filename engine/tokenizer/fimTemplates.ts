@@ -10,7 +10,7 @@
 //              DeepSeek-Coder <｜fim▁begin｜>, CodeLlama ▁<PRE>; GGUF fim_*_token_id when given).
 //              Other files' excerpts and the path need a file separator token (Qwen2.5-Coder,
 //              StarCoder2); a model without one gets the bare prefix/suffix/middle.
-import { contextChunkTokens, fileHeader, fimPromptTokens } from './promptFormats';
+import { contextChunkTokens, fileHeader, fimPromptTokens, STARTER_ENCODING } from './promptFormats';
 import { TokenizerError, type Tokenizer } from './tokenizer';
 
 export interface FimParts {
@@ -101,7 +101,7 @@ function psmTemplate(t: Tokenizer, pre: number, suf: number, mid: number): FimTe
 export function fimTemplate(t: Tokenizer, encoding: string | null): FimTemplate | null {
   const { eot, fimPrefix, fimSuffix, fimMiddle } = t.special;
   if (fimPrefix === null || fimSuffix === null || fimMiddle === null) return null;
-  if (encoding === 'p50k_edit' && eot !== null) return limelightTemplate(t, eot, fimPrefix, fimSuffix, fimMiddle);
+  if (encoding === STARTER_ENCODING && eot !== null) return limelightTemplate(t, eot, fimPrefix, fimSuffix, fimMiddle);
   return psmTemplate(t, fimPrefix, fimSuffix, fimMiddle);
 }
 

@@ -23,6 +23,9 @@
 
 import { type Tokenizer, TokenizerError } from './tokenizer';
 
+/** The encoding the starter model is trained on, whose prompts are laid out by this file. */
+export const STARTER_ENCODING = 'p50k_edit';
+
 /** The ids and the text encoder a prompt needs; the p50k_edit tokenizer provides all of them. */
 export interface PromptTokenizer {
   /** Encodes plain text; special-token strings inside it are encoded as ordinary text. */

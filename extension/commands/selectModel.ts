@@ -33,10 +33,16 @@ export async function selectModel(context: vscode.ExtensionContext, starterDir: 
         pick: () => useFolder(p),
       }),
     ),
-    { label: '$(folder-opened) Choose a checkpoint folder…', detail: 'A Hugging Face GPT-2 or Llama folder: config.json and model.safetensors', pick: chooseFolder },
+    { label: '$(file-binary) Choose a GGUF file…', detail: 'A .gguf model from llama.cpp, Ollama or LM Studio (Qwen2.5-Coder, DeepSeek-Coder, StarCoder2, CodeLlama, Llama 3)', pick: chooseFile },
+    { label: '$(folder-opened) Choose a checkpoint folder…', detail: 'A Hugging Face folder: config.json, model.safetensors and tokenizer.json (GPT-2, Llama, Qwen2, StarCoder2)', pick: chooseFolder },
   ];
   const picked = await vscode.window.showQuickPick(items, { title: 'Limelight: model', placeHolder: 'Which model runs completions, summaries and inspection' });
   await picked?.pick();
+
+  async function chooseFile(): Promise<void> {
+    const uris = await vscode.window.showOpenDialog({ canSelectFolders: false, canSelectFiles: true, canSelectMany: false, filters: { 'GGUF models': ['gguf'] }, openLabel: 'Use This Model', title: 'Limelight: GGUF model file' });
+    if (uris?.[0]) await useFolder(uris[0].fsPath);
+  }
 
   async function chooseFolder(): Promise<void> {
     const uris = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Use This Model', title: 'Limelight: checkpoint folder' });
@@ -70,6 +76,6 @@ export async function selectModel(context: vscode.ExtensionContext, starterDir: 
 
 async function explainNoStarter(): Promise<void> {
   await vscode.window.showInformationMessage(
-    'Limelight: this build has no bundled starter model yet. Choose a checkpoint folder (a Hugging Face GPT-2 or Llama folder with config.json and model.safetensors); completions need one trained with Limelight\'s p50k_edit encoding.',
+    'Limelight: this build has no bundled starter model yet. Choose a model you have: a .gguf file (llama.cpp, Ollama, LM Studio) or a Hugging Face checkpoint folder; completions need a code model with fill-in-the-middle tokens (Qwen2.5-Coder, StarCoder2, DeepSeek-Coder, CodeLlama).',
   );
 }

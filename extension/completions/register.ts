@@ -2,13 +2,12 @@
 // provider for every language, the context ring fed by the editors the user visits, the log
 // line per request, the status-bar activity and "Limelight: Explain Last Completion".
 // extension.ts calls registerCompletions once and settingsChanged() after each settings read.
-import { requireFimTemplate } from '../../engine/tokenizer/fimTemplates';
 import * as vscode from 'vscode';
 import { ContextRing } from '../../engine/complete/contextRing';
 import { decodeRate, explainMarkdown, formatRecordLine } from '../../engine/complete/explain';
 import { CompletionSession, type CompletionRecord } from '../../engine/complete/session';
 import { WorkerEngine } from '../../engine/complete/workerEngine';
-import { getTokenizer } from '../../engine/tokenizer/tokenizer';
+import { modelPrompts } from '../modelPrompts';
 import type { Logger } from '../log';
 import { completionsEnabledFor, type LimelightSettings } from '../settings';
 import type { CompletionActivity, EngineStatus } from '../statusBar';
@@ -77,12 +76,21 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
     session = null;
     sessionFor = info;
     if (info === null || client === null) return;
-    if (info.encoding !== 'p50k_edit') {
-      if (!warnedEncoding) log.warn(`Completions need a model trained with the p50k_edit encoding (fill-in-the-middle tokens); this model's is ${info.encoding ?? 'unknown'}. Completions are off until such a model is loaded.`);
+    if (info.fim === null) {
+      if (!warnedEncoding) log.warn(`Completions are off: ${info.modelDir} has no fill-in-the-middle tokens, so it cannot complete between the code before and after the cursor. Summarize Selection and Inspect Attention still work; for completions choose a code model with FIM (Qwen2.5-Coder, StarCoder2, DeepSeek-Coder, CodeLlama).`);
       warnedEncoding = true;
       return;
     }
-    session = new CompletionSession(requireFimTemplate(getTokenizer('p50k_edit'), 'p50k_edit'), new WorkerEngine(client, host.busy), completionOptions(deps.settings(), info.contextLength), ring);
+    let fim;
+    try {
+      fim = modelPrompts(info)?.fim ?? null;
+    } catch (e) {
+      log.warn(`Completions are off: the model's tokenizer cannot be read (${(e as Error).message}).`);
+      return;
+    }
+    if (fim === null) return;
+    log.info(`Completions use the model's FIM layout: ${fim.layout}.`);
+    session = new CompletionSession(fim, new WorkerEngine(client, host.busy), completionOptions(deps.settings(), info.contextLength), ring);
     session.onRecord((r) => {
       const line = formatRecordLine(r);
       if (r.outcome === 'skipped' || r.outcome === 'debounced') log.debug(line);
@@ -107,7 +115,7 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
     },
     notReady: () => {
       const s = host.status;
-      const why = s.kind === 'loading' ? 'the model is still loading' : s.kind === 'failed' ? `the model failed to load (${s.message})` : session === null && host.loaded ? 'the model has no fill-in-the-middle tokens' : 'no model is loaded (set limelight.model.path)';
+      const why = s.kind === 'loading' ? 'the model is still loading' : s.kind === 'failed' ? `the model failed to load (${s.message})` : session === null && host.loaded ? 'the model has no fill-in-the-middle tokens (choose a code model with FIM)' : 'no model is loaded (set limelight.model.path)';
       vscode.window.setStatusBarMessage(`Limelight: no completion, ${why}.`, 5000);
     },
   });

@@ -16,6 +16,8 @@ import { loadAdapter } from '../../engine/train/lora';
 import { readModelConfig } from '../../engine/model/load';
 import { selectWorkspaceFiles, type WorkspaceSelection } from '../../engine/train/workspaceFiles';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
+import { STARTER_ENCODING } from '../../engine/tokenizer/promptFormats';
+import { modelPrompts } from '../modelPrompts';
 import type { EngineHost } from '../completions/engineHost';
 import type { Logger } from '../log';
 import type { LimelightSettings } from '../settings';
@@ -135,7 +137,9 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
       void vscode.window.showWarningMessage(`Limelight: only ${sel.files.length} workspace file can be used for fine-tuning; it needs at least 2 (one is held out). Check limelight.fineTune.include.`);
       return;
     }
-    const tok = getTokenizer('p50k_edit');
+    // Token counts from the loaded model's tokenizer (the starter's encoding before a model is loaded).
+    const loaded = host.loaded;
+    const tok = (loaded !== null ? modelPrompts(loaded)?.tokenizer : undefined) ?? getTokenizer(STARTER_ENCODING);
     const summary = summarizeSelection(sel, (t) => tok.encode(t).length);
     const canResume = saved !== null && resolve(saved.baseModel) === resolve(base);
     const actions = confirmActions(settings.fineTune.method, canResume);

@@ -1,6 +1,6 @@
-// The summarization prompt. A model trained on Limelight's layout (p50k_edit, the starter
-// model's encoding) gets the template it was trained with (promptFormats.summaryPromptTokens);
-// any other model gets plain text it can continue. Code longer than the context allows is cut
+// The summarization prompt. A model trained on Limelight's layout (the starter model) gets the
+// template it was trained with (promptFormats.summaryPromptTokens); any other model gets plain
+// text it can continue (an instruct model: inside its chat template). Code longer than the context allows is cut
 // at a line end, keeping its start, and the caller says so to the user.
 import { summaryPromptTokens, type PromptTokenizer } from '../../engine/tokenizer/promptFormats';
 

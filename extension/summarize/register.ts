@@ -3,8 +3,10 @@
 // comment" above the code and "Copy". A new request cancels the one before; code longer than
 // the context is cut with a notice in the panel.
 import * as vscode from 'vscode';
-import { getTokenizer } from '../../engine/tokenizer/tokenizer';
-import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
+import { ChatTemplate } from '../../engine/tokenizer/chatTemplate';
+import type { Tokenizer } from '../../engine/tokenizer/tokenizer';
+import type { PlainEncoder } from './prompt';
+import { modelPrompts } from '../modelPrompts';
 import type { EngineHost } from '../completions/engineHost';
 import type { Logger } from '../log';
 import { commentEdit } from './comment';
@@ -56,9 +58,16 @@ export function registerSummarize(context: vscode.ExtensionContext, host: Engine
     }
     const info = host.loaded;
     const client = host.engineClient;
-    if (!info || !client || info.encoding === null) {
+    let prompts = null;
+    try {
+      prompts = info ? modelPrompts(info) : null;
+    } catch (e) {
+      void vscode.window.showWarningMessage(`Limelight cannot summarize: the model's tokenizer cannot be read (${(e as Error).message}).`);
+      return;
+    }
+    if (!info || !client || prompts === null) {
       const s = host.status;
-      const why = s.kind === 'loading' ? 'the model is still loading; try again in a moment' : s.kind === 'failed' ? `the model failed to load (${s.message})` : info ? "the model names no tokenizer encoding (add limelight_encoding to its config.json)" : 'no model is loaded; set limelight.model.path to a checkpoint folder';
+      const why = s.kind === 'loading' ? 'the model is still loading; try again in a moment' : s.kind === 'failed' ? `the model failed to load (${s.message})` : info ? 'the model carries no tokenizer (no tokenizer.json, GGUF vocabulary or limelight_encoding)' : 'no model is loaded; set limelight.model.path to a .gguf file or a checkpoint folder';
       void vscode.window.showWarningMessage(`Limelight cannot summarize: ${why}.`);
       return;
     }
@@ -73,11 +82,15 @@ export function registerSummarize(context: vscode.ExtensionContext, host: Engine
     const doc = editor.document;
     const code = doc.getText(range);
     const path = vscode.workspace.asRelativePath(doc.uri, false);
-    const tokenizer = getTokenizer(info.encoding);
-    const templated = info.encoding === 'p50k_edit' ? promptTokenizer(tokenizer) : null;
+    const tokenizer = prompts.tokenizer;
+    // The starter model's own layout; an instruct model's chat template around the plain request; else the plain request.
+    const templated = prompts.starterLayout;
+    const chat = templated === null && prompts.chatTemplate !== null ? chatEncoder(prompts.chatTemplate, tokenizer, log) : null;
+    const bos = tokenizer.addsBos && tokenizer.bosId !== null ? [tokenizer.bosId] : [];
+    const plain: PlainEncoder = chat ?? { encode: (text) => [...bos, ...tokenizer.encode(text)] };
     // A context cut short (limelight.kvCacheMemoryMB) still leaves the prompt three quarters of it.
     const maxNewTokens = Math.max(1, Math.min(MAX_SUMMARY_TOKENS, Math.floor(info.contextLength / 4)));
-    const prompt = summaryPrompt(templated, tokenizer, path, code, info.contextLength - maxNewTokens);
+    const prompt = summaryPrompt(templated, plain, path, code, info.contextLength - maxNewTokens);
     const startLine = range.start.line;
     const name = path.split('/').pop() ?? path;
     const panel = SummaryPanel.createOrShow(context.extensionUri);
@@ -102,9 +115,9 @@ export function registerSummarize(context: vscode.ExtensionContext, host: Engine
     });
     let text = '';
     try {
-      const eot = tokenizer.special.eot;
+      const stops = [...new Set([...tokenizer.eosIds, ...(tokenizer.special.eot !== null ? [tokenizer.special.eot] : [])])];
       const r = await client.generate(
-        { promptIds: prompt.ids, maxNewTokens, sampling: { temperature: 0 }, stopTokenIds: [eot], stopStrings: prompt.templated ? ['\n\n'] : ['\n'] },
+        { promptIds: prompt.ids, maxNewTokens, sampling: { temperature: 0 }, stopTokenIds: stops, stopStrings: prompt.templated || chat !== null ? ['\n\n'] : ['\n'] },
         {
           signal: ac.signal,
           onToken: (_id, delta) => {
@@ -117,7 +130,7 @@ export function registerSummarize(context: vscode.ExtensionContext, host: Engine
       if (current !== ac) return;
       const done = firstSentence(r.text);
       panel.update({ text: done, phase: r.stopReason === 'cancelled' ? 'cancelled' : 'done' });
-      log.info(`Summarized ${path} lines ${startLine + 1}-${range.end.line + 1} (${prompt.ids.length} prompt tokens${prompt.templated ? '' : ', plain-text prompt'}): ${r.stopReason}, ${r.newIds.length} tokens.`);
+      log.info(`Summarized ${path} lines ${startLine + 1}-${range.end.line + 1} (${prompt.ids.length} prompt tokens, ${prompt.templated ? "the starter's template" : chat !== null ? 'chat template' : 'plain-text prompt'}): ${r.stopReason}, ${r.newIds.length} tokens.`);
     } catch (e) {
       if (current !== ac) return;
       const cancelled = ac.signal.aborted;
@@ -134,4 +147,16 @@ export function registerSummarize(context: vscode.ExtensionContext, host: Engine
       SummaryPanel.current?.dispose();
     },
   });
+}
+
+/** The plain request as the one user message of the model's chat template; null (plain prompt) when the template does not render. */
+function chatEncoder(source: string, tokenizer: Tokenizer, log: Logger): PlainEncoder | null {
+  try {
+    const chat = new ChatTemplate(source, tokenizer);
+    chat.encode([{ role: 'user', content: 'x' }]);
+    return { encode: (text) => chat.encode([{ role: 'user', content: text }]) };
+  } catch (e) {
+    log.warn(`Summaries use a plain prompt: ${(e as Error).message}`);
+    return null;
+  }
 }

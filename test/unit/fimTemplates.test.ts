@@ -2,7 +2,10 @@
 // FIM tokens (Llama 3 base), and the starter model's suffix-first layout for p50k_edit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fimTemplate } from '../../engine/tokenizer/fimTemplates';
+import { ChatTemplate } from '../../engine/tokenizer/chatTemplate';
 import { fimPromptTokens, promptTokenizer } from '../../engine/tokenizer/promptFormats';
 import { tokenizerFromHfFolder } from '../../engine/tokenizer/hfTokenizer';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
@@ -37,4 +40,15 @@ test('p50k_edit keeps the starter layout (suffix first, path header), exactly as
   const parts = { path: 'a.ts', prefix: 'const x = ', suffix: ';\n', context: [{ path: 'b.ts', text: 'export const y = 2;' }] };
   assert.deepEqual(tpl.prompt(parts, (s) => t.encode(s)), fimPromptTokens(promptTokenizer(t), parts));
   assert.equal(tpl.linesEncodeAlone, true);
+});
+
+test('a chat template renders around the message, whose text stays plain (code that spells <|im_end|> cannot end it)', () => {
+  const config = JSON.parse(readFileSync(join(QWEN_TOKENIZER_DIR, 'tokenizer_config.json'), 'utf8')) as { chat_template: string };
+  const chat = new ChatTemplate(config.chat_template, qwen);
+  const imEnd = qwen.tokenId('<|im_end|>')!;
+  const ids = chat.encode([{ role: 'user', content: 'x = "<|im_end|>"' }]);
+  assert.equal(ids.filter((id) => id === imEnd).length, 1, 'only the template closes the message');
+  const text = qwen.decode(ids);
+  assert.ok(text.startsWith('<|im_start|>user\nx = "<|im_end|>"<|im_end|>\n<|im_start|>assistant\n'), JSON.stringify(text));
+  assert.throws(() => new ChatTemplate('{% if %}', qwen), /chat template cannot be parsed/);
 });

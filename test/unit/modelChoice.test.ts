@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkModelFolder, rememberModel, RECENT_MODELS } from '../../extension/modelChoice';
 import { writeTinyModel } from '../harness/tinyModel';
+import { loadModel } from '../../engine/model/load';
+import { writeGgufModel } from '../../engine/model/ggufExport';
 
 function withTemp(run: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'limelight-model-choice-'));
@@ -26,7 +28,7 @@ test('a checkpoint folder is accepted with a description, through a link to its 
     assert.ok(check.ok, check.ok ? '' : check.problem);
     assert.equal(check.path, model);
     assert.equal(check.completes, true);
-    assert.match(check.description, /^gpt2, 2 layers, 32 wide, 256 positions$/);
+    assert.match(check.description, /^gpt2 \(gpt2\), 1\.6M parameters, F32, 256 positions$/);
   });
 });
 
@@ -39,7 +41,20 @@ test('a model without fill-in-the-middle tokens is accepted and says completions
     const check = checkModelFolder(model);
     assert.ok(check.ok);
     assert.equal(check.completes, false);
-    assert.match(check.description, /completions need a p50k_edit model/);
+    assert.match(check.description, /no fill-in-the-middle tokens for completions/);
+  });
+});
+
+test('a GGUF file is accepted with its family, size and formats', () => {
+  withTemp((dir) => {
+    const model = loadModel(writeTinyModel(join(dir, 'tiny')));
+    const file = join(dir, 'tiny.Q8_0.gguf');
+    writeGgufModel(file, model, { weightType: 'Q8_0' });
+    const check = checkModelFolder(file);
+    assert.ok(check.ok, check.ok ? '' : check.problem);
+    assert.equal(check.path, file);
+    assert.equal(check.completes, true, 'the starter layout survives the GGUF export');
+    assert.match(check.description, /^gpt2 \(gpt2\), 1\.6M parameters, (Q8_0\/F32|F32\/Q8_0), 256 positions$/);
   });
 });
 
@@ -53,7 +68,8 @@ test('wrong folders are refused with what to do', () => {
     mkdirSync(badConfig);
     writeFileSync(join(badConfig, 'config.json'), '{"model_type": "gpt2", "n_layer": ');
     const cases: [string, RegExp][] = [
-      [empty, /config\.json does not exist\. Choose a Hugging Face checkpoint folder/],
+      [empty, /config\.json does not exist\. Choose a \.gguf file or a Hugging Face checkpoint folder/],
+      [join(noWeights, 'config.json'), /is a file, not a folder or a \.gguf file/],
       [noWeights, /no model\.safetensors .*Choose the folder that holds the checkpoint's weights/],
       [badConfig, /is not valid JSON .*Restore it/],
       [join(dir, 'missing'), /does not exist.*Check the path/],
