@@ -18,6 +18,12 @@ export interface TensorSource {
   weightType(name: string): WeightType | undefined;
   /** The tensor's stored bytes in a buffer the model may keep (read from disk once). */
   rawBytes(name: string): Uint8Array;
+  /**
+   * A reader of the tensor's stored bytes, each call reading them from the file again, for
+   * sources that can (a GGUF file): the model then holds no copy of its matrices, and the
+   * backend that packs them reads each once.
+   */
+  lazyBytes?(name: string): () => Uint8Array;
   /** The named tensor converted to float32, in its stored layout. */
   toFloat32(name: string): Float32Array;
   /** Every tensor name the source holds (for messages). */
@@ -75,12 +81,23 @@ function storedPart(source: TensorSource, m: TensorMapping, cols: number): Weigh
   if (cols % f.blockElems !== 0) {
     throw new ModelConfigError(`tensor ${m.name} is ${type} with rows of ${cols} weights, which do not fill whole ${f.blockElems}-weight blocks. The file is damaged; download or convert it again.`);
   }
-  const raw = source.rawBytes(m.name);
-  if (m.unpermuteHeads === 0) return { type, rows, cols, data: raw };
   const rowBytes = (cols / f.blockElems) * f.blockBytes;
-  const data = new Uint8Array(raw.length);
-  for (let r = 0; r < rows; r++) data.set(raw.subarray(r * rowBytes, (r + 1) * rowBytes), unpermutedRow(r, rows, m.unpermuteHeads) * rowBytes);
-  return { type, rows, cols, data };
+  const inOrder = (raw: Uint8Array): Uint8Array => {
+    if (m.unpermuteHeads === 0) return raw;
+    const data = new Uint8Array(raw.length);
+    for (let r = 0; r < rows; r++) data.set(raw.subarray(r * rowBytes, (r + 1) * rowBytes), unpermutedRow(r, rows, m.unpermuteHeads) * rowBytes);
+    return data;
+  };
+  const read = source.lazyBytes?.(m.name);
+  if (read === undefined) return { type, rows, cols, data: inOrder(source.rawBytes(m.name)) };
+  return {
+    type,
+    rows,
+    cols,
+    get data(): Uint8Array {
+      return inOrder(read());
+    },
+  };
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

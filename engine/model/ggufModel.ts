@@ -1,7 +1,10 @@
 // A GGUF file (llama.cpp, Ollama, LM Studio) as a model: its metadata read through the family of
-// its general.architecture, its tensors read once each into the model's parts, in their format.
+// its general.architecture; its matrices stay in the file, in their format, and are read when a
+// backend packs them (as llama.cpp maps the file rather than copying it), so loading never holds
+// a second copy of the weights.
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { dequantize } from '../formats/formats';
-import type { GgufFile } from '../io/ggufRead';
+import { GgufError, type GgufFile } from '../io/ggufRead';
 import type { GgufConfigValues } from './families/types';
 import type { TensorSource } from './fromTensors';
 
@@ -27,11 +30,44 @@ function tensorAsFloat32(file: GgufFile, name: string): Float32Array {
   return out;
 }
 
+/**
+ * A reader of `bytes` bytes at `offset` of the file, each call opening it afresh, that refuses a
+ * file changed since its header was read (a model replaced on disk while loaded).
+ */
+function rangeReader(path: string, offset: number, bytes: number, size: number, mtimeMs: number): () => Uint8Array {
+  return () => {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      throw new GgufError(`${path}: cannot reopen to read weights (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Was the file moved or deleted while the model was loaded? Load the model again.`);
+    }
+    try {
+      const st = fstatSync(fd);
+      if (st.size !== size || st.mtimeMs !== mtimeMs) throw new GgufError(`${path}: the file changed on disk after it was loaded. Load the model again.`);
+      const out = new Uint8Array(bytes);
+      for (let done = 0; done < bytes; ) {
+        const n = readSync(fd, out, done, Math.min(bytes - done, 1 << 30), offset + done);
+        if (n === 0) throw new GgufError(`${path}: the file ended while reading weights. Download or convert it again.`);
+        done += n;
+      }
+      return out;
+    } finally {
+      closeSync(fd);
+    }
+  };
+}
+
 export function ggufTensorSource(file: GgufFile): TensorSource {
+  const st = statSync(file.path);
   return {
     shape: (name) => file.tensor(name)?.shape,
     weightType: (name) => file.tensor(name)?.type,
     rawBytes: (name) => file.readTensorBytes(name),
+    lazyBytes: (name) => {
+      const t = file.tensor(name)!;
+      return rangeReader(file.path, t.offset, t.bytes, st.size, st.mtimeMs);
+    },
     toFloat32: (name) => tensorAsFloat32(file, name),
     names: () => file.tensors.map((t) => t.name),
   };

@@ -5,18 +5,22 @@
 // `params` (every weight in ONE float32 buffer, llm.c style, with `views` into it) is made on
 // first use, for the code that computes in float32 over the whole layout: the reference
 // backend, training, LoRA merges and exports. From then on the float32 buffer is the weights.
-import { dequantize, type WeightType } from '../formats/formats';
+import { bytesFor, dequantize, type WeightType } from '../formats/formats';
 import type { ModelConfig } from './config';
 import { buildLayout, paramViews, type ParamLayout, type ParamViews } from './layout';
 
 /** Consecutive rows of an internal (out, in) parameter, in one stored format. A 1-D parameter is one row. */
 export interface WeightPart {
-  type: WeightType;
-  rows: number;
+  readonly type: WeightType;
+  readonly rows: number;
   /** Row width: the parameter's innermost dimension. */
-  cols: number;
-  /** rows x cols weights in `type`'s block layout, row-major. */
-  data: Uint8Array;
+  readonly cols: number;
+  /**
+   * rows x cols weights in `type`'s block layout, row-major. For a GGUF file's matrices each
+   * read of this property reads them from the file again (the model holds no copy): read it
+   * once per use.
+   */
+  readonly data: Uint8Array;
 }
 
 export class Model {
@@ -83,11 +87,11 @@ export class Model {
     return [{ type: 'F32', rows: spec.size / cols, cols, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }];
   }
 
-  /** Bytes the weights take as held now. */
+  /** Bytes the weights take in their stored formats. */
   weightBytes(): number {
     if (this.stored === null) return this.layout.total * 4;
     let n = 0;
-    for (const parts of this.stored.values()) for (const p of parts) n += p.data.byteLength;
+    for (const parts of this.stored.values()) for (const p of parts) n += bytesFor(p.type, p.rows * p.cols);
     return n;
   }
 

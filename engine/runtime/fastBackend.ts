@@ -16,7 +16,7 @@ import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, f3
 import { ComputePool, poolThreads } from './pool';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 
-import { packSegment, planLinear, vectorAsF32, type Linear, type Segment, type WeightFormat } from './packWeights';
+import { packSegment, planLinear, readParts, vectorAsF32, type Linear, type Segment, type WeightFormat } from './packWeights';
 
 export { WEIGHT_FORMATS, type WeightFormat } from './packWeights';
 import { WEIGHT_FORMATS } from './packWeights';
@@ -128,7 +128,7 @@ export class FastBackend implements InferenceBackend {
     const c = model.config;
     this.rope = c.positions === 'rope' ? ropeTables(this.contextLength, c.headDim, c.ropeTheta, c.ropeScaling) : null;
     this.scores = new Float32Array(this.contextLength);
-    this.wte = model.parts('wte');
+    this.wte = readParts(model.parts('wte'));
     this.wpe = c.positions === 'learned' ? vectorAsF32(model.parts('wpe'), c.maxPositions * c.hidden) : null;
     packWeights(model, plan, pool.memory);
   }
@@ -143,7 +143,13 @@ export class FastBackend implements InferenceBackend {
     const plan = planMemory(model, opts, threads);
     const memory = createSharedMemory(plan.bytes);
     const pool = await ComputePool.create(memory, threads);
-    return new FastBackend(model, pool, plan);
+    try {
+      return new FastBackend(model, pool, plan);
+    } catch (e) {
+      // Packing failed (a model file changed or vanished): the threads go with the memory.
+      void pool.dispose();
+      throw e;
+    }
   }
 
   releaseCache(): void {

@@ -117,8 +117,14 @@ function rowsAsQ8Exact(p: WeightPart, lo: number, n: number, C: number, q: Int8A
   return true;
 }
 
+/** The parts with their bytes read (a GGUF part reads its file on every access of data). */
+export function readParts(parts: readonly WeightPart[]): WeightPart[] {
+  return parts.map((p) => ({ type: p.type, rows: p.rows, cols: p.cols, data: p.data }));
+}
+
 /** Converts a segment's rows from its parts into its planned place in `buf`. */
-export function packSegment(buf: ArrayBuffer, seg: Segment, C: number): void {
+export function packSegment(buf: ArrayBuffer, segment: Segment, C: number): void {
+  const seg = { ...segment, parts: readParts(segment.parts) };
   const f32 = new Float32Array(CHUNK_ROWS * C);
   if (seg.format === 'q8_0') {
     const padded = Math.ceil(seg.rows / Q8_PACK_ROWS) * Q8_PACK_ROWS;

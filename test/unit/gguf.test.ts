@@ -158,3 +158,18 @@ test('a model exported as GGUF loads back with the same logits (Q/K rows interle
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a GGUF model holds no copy of its matrices: they are read when packed, and a file changed since loading is refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'limelight-gguf-lazy-'));
+  try {
+    const path = join(dir, 'm.gguf');
+    writeGgufModel(path, loadModel(oracleDir('llama-tiny')), { weightType: 'Q8_0' });
+    const model = loadModel(path);
+    const part = model.parts('h.0.qkv.w')[0]!;
+    assert.notEqual(part.data, part.data, 'each read of a matrix part reads the file afresh');
+    writeFileSync(path, Buffer.concat([readFileSync(path), Buffer.alloc(64)]));
+    await assert.rejects(FastBackend.create(model, { threads: 1, weightFormat: 'auto' }), /changed on disk after it was loaded\. Load the model again/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
