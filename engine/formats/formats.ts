@@ -17,7 +17,11 @@ import {
   dequantizeQ4_K, dequantizeQ5_K, dequantizeQ6_K, quantizeQ4_K, quantizeQ5_K, quantizeQ6_K,
 } from './kquants';
 
-export type WeightType = 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_K' | 'Q5_K' | 'Q6_K';
+import {
+  LEGACY_BLOCK_ELEMS, Q4_1_BLOCK_BYTES, Q5_0_BLOCK_BYTES, Q5_1_BLOCK_BYTES,
+  dequantizeQ4_1, dequantizeQ5_0, dequantizeQ5_1, quantizeQ4_1, quantizeQ5_0, quantizeQ5_1,
+} from './q4_1_q5';
+export type WeightType = 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K';
 
 export interface WeightFormatInfo {
   type: WeightType;
@@ -37,6 +41,9 @@ const TABLE: readonly WeightFormatInfo[] = [
   { type: 'F32', ggmlType: 0, blockElems: 1, blockBytes: 4, dequantize: dequantizeF32, quantize: quantizeF32 },
   { type: 'F16', ggmlType: 1, blockElems: 1, blockBytes: 2, dequantize: dequantizeF16, quantize: quantizeF16 },
   { type: 'Q4_0', ggmlType: 2, blockElems: Q4_0_BLOCK_ELEMS, blockBytes: Q4_0_BLOCK_BYTES, dequantize: dequantizeQ4_0, quantize: quantizeQ4_0 },
+  { type: 'Q4_1', ggmlType: 3, blockElems: LEGACY_BLOCK_ELEMS, blockBytes: Q4_1_BLOCK_BYTES, dequantize: dequantizeQ4_1, quantize: quantizeQ4_1 },
+  { type: 'Q5_0', ggmlType: 6, blockElems: LEGACY_BLOCK_ELEMS, blockBytes: Q5_0_BLOCK_BYTES, dequantize: dequantizeQ5_0, quantize: quantizeQ5_0 },
+  { type: 'Q5_1', ggmlType: 7, blockElems: LEGACY_BLOCK_ELEMS, blockBytes: Q5_1_BLOCK_BYTES, dequantize: dequantizeQ5_1, quantize: quantizeQ5_1 },
   { type: 'Q8_0', ggmlType: 8, blockElems: Q8_0_BLOCK_ELEMS, blockBytes: Q8_0_BLOCK_BYTES, dequantize: dequantizeQ8_0, quantize: quantizeQ8_0 },
   { type: 'Q4_K', ggmlType: 12, blockElems: QK_K, blockBytes: Q4_K_BLOCK_BYTES, dequantize: dequantizeQ4_K, quantize: quantizeQ4_K },
   { type: 'Q5_K', ggmlType: 13, blockElems: QK_K, blockBytes: Q5_K_BLOCK_BYTES, dequantize: dequantizeQ5_K, quantize: quantizeQ5_K },
@@ -51,7 +58,7 @@ const BY_GGML = new Map(TABLE.map((f) => [f.ggmlType, f]));
 
 /** ggml's names of the types it has and Limelight does not read, for messages. */
 const OTHER_GGML_NAMES: Readonly<Record<number, string>> = {
-  3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 9: 'Q8_1', 10: 'Q2_K', 11: 'Q3_K', 15: 'Q8_K', 16: 'IQ2_XXS', 17: 'IQ2_XS', 18: 'IQ3_XXS',
+  9: 'Q8_1', 10: 'Q2_K', 11: 'Q3_K', 15: 'Q8_K', 16: 'IQ2_XXS', 17: 'IQ2_XS', 18: 'IQ3_XXS',
   19: 'IQ1_S', 20: 'IQ4_NL', 21: 'IQ3_S', 22: 'IQ2_S', 23: 'IQ4_XS', 24: 'I8', 25: 'I16', 26: 'I32', 27: 'I64', 28: 'F64', 29: 'IQ1_M',
   34: 'TQ1_0', 35: 'TQ2_0', 39: 'MXFP4',
 };

@@ -16,7 +16,7 @@ import { getTokenizer } from '../tokenizer/tokenizer';
 import { encodingGgufMetadata } from '../tokenizer/ggufVocabulary';
 
 /** llama.cpp's general.file_type (LLAMA_FTYPE) for a file whose matrices are mostly this format. */
-const FILE_TYPE: Record<WeightType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q4_K: 15, Q5_K: 17, Q6_K: 18, BF16: 32 };
+const FILE_TYPE: Record<WeightType, number> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q4_K: 15, Q5_K: 17, Q6_K: 18, BF16: 32 };
 
 export interface GgufExportOptions {
   /** The matrices' format; a matrix whose rows do not fill its blocks falls back to Q8_0, then F16. */
