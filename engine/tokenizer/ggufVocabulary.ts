@@ -4,6 +4,7 @@
 // the ranks, since an encoding's ids are its merge order.
 import type { GgufValue } from '../io/ggufTypes';
 import type { Tokenizer } from './tokenizer';
+import { looksSpecial } from './vocabTokenizer';
 
 /** GPT-2's byte -> printable character map (bytes_to_unicode), used for token and merge strings. */
 function byteChars(): string[] {
@@ -75,4 +76,59 @@ export function encodingGgufMetadata(tok: Tokenizer, vocabSize: number, bos: num
     ['tokenizer.ggml.bos_token_id', { type: 'u32', value: bos ?? end }],
     ['tokenizer.ggml.eos_token_id', { type: 'u32', value: end }],
   ];
+}
+
+/** The parts of tokenizer.json and tokenizer_config.json a GGUF vocabulary is written from. */
+export interface TokenizerJsonFiles {
+  json: {
+    model: { vocab: Record<string, number>; merges: ReadonlyArray<string | readonly [string, string]> };
+    normalizer?: unknown;
+    added_tokens?: ReadonlyArray<{ id: number; content: string; special?: boolean }>;
+  };
+  /** tokenizer_config.json ({} when the folder has none). */
+  config: { bos_token?: unknown; eos_token?: unknown; add_bos_token?: unknown };
+}
+
+/**
+ * The tokenizer.ggml.* keys of a byte-level BPE tokenizer.json, as llama.cpp's
+ * convert_hf_to_gguf.py writes them: tokens in id order, padded to the model's embedding rows
+ * with "[PADn]" (type unused), token types (added tokens control when special or special-looking,
+ * else user-defined), merges as "a b" strings, `pre` (llama.cpp's pre-tokenizer name, e.g. qwen2
+ * or llama-bpe), and gguf-py's SpecialVocab entries from tokenizer_config.json (bos, eos, add_bos).
+ */
+export function tokenizerJsonGgufMetadata(f: TokenizerJsonFiles, pre: string, rows: number): Array<[string, GgufValue]> {
+  const byId = new Map<number, string>();
+  for (const [piece, id] of Object.entries(f.json.model.vocab)) byId.set(id, piece);
+  const addedList = f.json.added_tokens ?? [];
+  const added = new Map(addedList.map((a) => [a.id, a]));
+  const tokens: string[] = [];
+  const types: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    const a = added.get(i);
+    const piece = a?.content ?? byId.get(i);
+    if (piece === undefined) {
+      tokens.push(`[PAD${i}]`);
+      types.push(5); // unused
+    } else {
+      tokens.push(piece);
+      types.push(a ? (a.special === true || looksSpecial(a.content) ? 3 : 4) : 1); // control, user-defined, normal
+    }
+  }
+  const meta: Array<[string, GgufValue]> = [
+    ['tokenizer.ggml.model', { type: 'string', value: 'gpt2' }],
+    ['tokenizer.ggml.pre', { type: 'string', value: pre }],
+    ['tokenizer.ggml.tokens', { type: 'array', of: 'string', value: tokens }],
+    ['tokenizer.ggml.token_type', { type: 'array', of: 'i32', value: types }],
+    ['tokenizer.ggml.merges', { type: 'array', of: 'string', value: f.json.model.merges.map((m) => (typeof m === 'string' ? m : m.join(' '))) }],
+  ];
+  const idOf = (v: unknown): number | undefined => {
+    const text = typeof v === 'string' ? v : typeof v === 'object' && v !== null && typeof (v as { content?: unknown }).content === 'string' ? (v as { content: string }).content : undefined;
+    return text === undefined ? undefined : addedList.find((a) => a.content === text)?.id;
+  };
+  const bos = idOf(f.config.bos_token);
+  const eos = idOf(f.config.eos_token);
+  if (bos !== undefined) meta.push(['tokenizer.ggml.bos_token_id', { type: 'u32', value: bos }]);
+  if (eos !== undefined) meta.push(['tokenizer.ggml.eos_token_id', { type: 'u32', value: eos }]);
+  if (typeof f.config.add_bos_token === 'boolean') meta.push(['tokenizer.ggml.add_bos_token', { type: 'bool', value: f.config.add_bos_token }]);
+  return meta;
 }

@@ -1,0 +1,188 @@
+// llama.cpp as the oracle for every family: writes the reference fixtures that
+// test/unit/llamaCppParity.test.ts checks the engine against, without needing llama.cpp itself.
+//
+//   node tools/build.mjs --tests && node out/tools/oracle/llamaCppFixtures.js
+//
+// It needs node-llama-cpp 3.22.1 in the benchmark's cache folder (tools/bench/llamaPeer.ts
+// installs it there on first use; it is not a dependency of the repository), runs on the CPU,
+// and writes test/fixtures/llamacpp/*.json (about 400 kB in all):
+//   <model>.json   for each tiny model of tools/oracle/oracleModels.ts (seeded random weights,
+//                  written as GGUF in F32, Q8_0 and a Q4_K_M-like mix): llama.cpp's logits at
+//                  every position of a fixed id sequence (top 20 ids and values per position,
+//                  and the full rows of 3 positions), and 16 greedy ids after a prompt.
+//   tokenizers.json  for the Qwen3 and Llama 3 vocabularies (vocab-only GGUFs written from
+//                  their tokenizer.json by tokenizerJsonGgufMetadata): llama.cpp's ids for every
+//                  string of test/fixtures/tokenizerStrings.ts, special tokens parsed, no BOS.
+// llama.cpp runs with an F32 KV cache and without flash attention, so its numbers are the
+// model's arithmetic and not the rounding of an F16 cache. Output is deterministic: rerunning it
+// rewrites the same files (values rounded to 7 significant digits).
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ensureLlamaPeer, LLAMA_PEER_VERSION } from '../bench/llamaPeer';
+import {
+  ORACLE_FORMATS,
+  ORACLE_GREEDY_STEPS,
+  ORACLE_IDS_SEED,
+  ORACLE_MODELS,
+  ORACLE_VOCAB,
+  ORACLE_VOCABS,
+  vocabFiles,
+  writeVocabGguf,
+  ORACLE_PROMPT_LENGTH,
+  oracleIds,
+  oracleModel,
+  writeOracleGguf,
+  type OracleFormat,
+} from './oracleModels';
+import { TOKENIZER_STRINGS } from '../../test/fixtures/tokenizerStrings';
+import { tokenizerJsonGgufMetadata } from '../../engine/tokenizer/ggufVocabulary';
+
+/** The repository's root, found from the working folder. */
+function repoRoot(): string {
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'tools', 'oracle', 'llamaCppFixtures.ts'))) return dir;
+    if (dirname(dir) === dir) throw new Error('run this from the Limelight repository (no tools/oracle/llamaCppFixtures.ts above the working folder)');
+  }
+}
+export const TOP_K = 20;
+/** Positions whose whole logit row is stored (first, middle, last). */
+export const FULL_ROW_POSITIONS = [0, 11, 23];
+
+const round = (x: number): number => Number(x.toPrecision(7));
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- node-llama-cpp is loaded at run time from the bench cache, without its types */
+async function main(): Promise<void> {
+  const peer = ensureLlamaPeer();
+  if ('error' in peer) throw new Error(peer.error);
+  const lib: any = await import(pathToFileURL(join(peer.dir, 'dist', 'index.js')).href);
+  const llama: any = await lib.getLlama({ gpu: false, build: 'never', logLevel: 'error' });
+  const release = llama.llamaCppRelease as { repo: string; release: string };
+  const llamaCpp = { nodeLlamaCpp: LLAMA_PEER_VERSION, llamaCppRepo: release.repo, llamaCppRelease: release.release };
+  const runSettings = { backend: 'cpu', threads: 2, kvCache: 'F32', flashAttention: false, sampler: 'greedy (temperature 0, no penalties)' };
+  const tmp = mkdtempSync(join(tmpdir(), 'limelight-llamacpp-'));
+  const FIXTURE_DIR = join(repoRoot(), 'test', 'fixtures', 'llamacpp');
+  mkdirSync(FIXTURE_DIR, { recursive: true });
+  const ids = oracleIds();
+  const prompt = ids.slice(0, ORACLE_PROMPT_LENGTH);
+  try {
+    for (const spec of ORACLE_MODELS) {
+      const model = oracleModel(spec);
+      const formats: Record<string, unknown> = {};
+      for (const format of ORACLE_FORMATS) {
+        const path = join(tmp, `${spec.name}-${format}.gguf`);
+        writeOracleGguf(path, model, format);
+        formats[format] = await runModel(llama, path, ids, prompt, format);
+        process.stdout.write(`${spec.name} ${format}: greedy ${(formats[format] as { greedy: number[] }).greedy.join(' ')}\n`);
+      }
+      const fixture = {
+        about: `llama.cpp's logits and greedy ids for the '${spec.name}' model of tools/oracle/oracleModels.ts, by tools/oracle/llamaCppFixtures.ts`,
+        llamaCpp,
+        runSettings,
+        model: spec.name,
+        seed: spec.seed,
+        config: spec.config,
+        idsSeed: ORACLE_IDS_SEED,
+        ids,
+        prompt,
+        topK: TOP_K,
+        fullRowPositions: FULL_ROW_POSITIONS,
+        formats,
+      };
+      writeFileSync(join(FIXTURE_DIR, `${spec.name}.json`), JSON.stringify(fixture) + '\n');
+    }
+    const vocabs: Record<string, unknown> = {};
+    for (const v of ORACLE_VOCABS) {
+      const files = vocabFiles(v.pkg);
+      const path = join(tmp, `${v.name}-vocab.gguf`);
+      writeVocabGguf(path, v.arch, v.rows, tokenizerJsonGgufMetadata(files, v.pre, v.rows));
+      const m: any = await llama.loadModel({ modelPath: path, vocabOnly: true });
+      const strings: Record<string, number[]> = {};
+      for (const { name, text } of TOKENIZER_STRINGS) {
+        strings[name] = Array.from(m.tokenize(text, true) as number[]);
+        // A tokenizer.json with an NFC normalizer (Qwen's) sees the NFC form; llama.cpp has no normalizer.
+        if (text.normalize('NFC') !== text) strings[`${name} (NFC)`] = Array.from(m.tokenize(text.normalize('NFC'), true) as number[]);
+      }
+      vocabs[v.name] = {
+        package: v.pkg,
+        pre: v.pre,
+        rows: v.rows,
+        bos: m.tokens.bos,
+        eos: m.tokens.eos,
+        shouldPrependBos: m.tokens.shouldPrependBosToken,
+        strings,
+      };
+      await m.dispose();
+      process.stdout.write(`${v.name}: ${TOKENIZER_STRINGS.length} strings tokenized\n`);
+    }
+    writeFileSync(
+      join(FIXTURE_DIR, 'tokenizers.json'),
+      JSON.stringify(
+        {
+          about: "llama.cpp's token ids for test/fixtures/tokenizerStrings.ts, by tools/oracle/llamaCppFixtures.ts",
+          llamaCpp,
+          how: "llama_tokenize(text, add_special = false, parse_special = true) through node-llama-cpp's model.tokenize(text, true): special tokens in the text are parsed, and no BOS is ever added by this call (llama.cpp adds one only with add_special, when the vocabulary's add_bos flag is set: see shouldPrependBos)",
+          vocabs,
+        },
+        null,
+        1,
+      ) + '\n',
+    );
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+    await llama.dispose?.();
+  }
+}
+
+async function runModel(llama: any, path: string, ids: number[], prompt: number[], format: OracleFormat): Promise<unknown> {
+  const model: any = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
+  const context: any = await model.createContext({
+    contextSize: 64,
+    batchSize: 64,
+    threads: 2,
+    flashAttention: false,
+    experimentalKvCacheKeyType: 'F32',
+    experimentalKvCacheValueType: 'F32',
+  });
+  try {
+    const seq: any = context.getSequence();
+    const out: Array<{ next?: { logits?: Map<number, number> } } | undefined> = await seq.controlledEvaluate(
+      ids.map((id) => [id, { generateNext: { logits: true, options: { temperature: 0 } } }]),
+    );
+    const top: Array<[number[], number[]]> = [];
+    const full: number[][] = [];
+    for (let t = 0; t < ids.length; t++) {
+      const logits = out[t]?.next?.logits;
+      if (logits === undefined || logits.size !== ORACLE_VOCAB) throw new Error(`${path}: llama.cpp gave no full logit row at position ${t} (${logits?.size} entries)`);
+      const sorted = [...logits.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+      top.push([sorted.slice(0, TOP_K).map((e) => e[0]), sorted.slice(0, TOP_K).map((e) => round(e[1]))]);
+      if (format === 'F32' && FULL_ROW_POSITIONS.includes(t)) {
+        const row = new Array<number>(logits.size);
+        for (const [id, v] of logits) row[id] = round(v);
+        full.push(row);
+      }
+    }
+    await seq.clearHistory();
+    const greedy: number[] = [];
+    const gen = seq.evaluate(prompt, { temperature: 0 });
+    for (let i = 0; i < ORACLE_GREEDY_STEPS; i++) {
+      const r = await gen.next();
+      if (r.done === true) break;
+      greedy.push(r.value as number);
+    }
+    await gen.return(undefined);
+    return { top, ...(full.length > 0 ? { full } : {}), greedy };
+  } finally {
+    await context.dispose();
+    await model.dispose();
+  }
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}
