@@ -4,7 +4,8 @@
 // inverse of loading: Q/K rows are interleaved back for the llama architecture, and llama3
 // RoPE scaling travels as the rope_freqs tensor. Tensor dims are written innermost first (ggml's
 // ne), so an (out, in) row-major weight is ne = [in, out] with its bytes unchanged.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { formatInfo, quantize, type WeightType } from '../formats/formats';
 import { ropeFreqFactors } from '../kernels/rope';
 import { writeGguf, type GgufTensorOut } from '../io/ggufWrite';
@@ -13,7 +14,7 @@ import { familyOf } from './families';
 import type { Model } from './model';
 import { copyParamIntoTensor } from './tensorMapping';
 import { getTokenizer } from '../tokenizer/tokenizer';
-import { encodingGgufMetadata } from '../tokenizer/ggufVocabulary';
+import { encodingGgufMetadata, tokenizerJsonGgufMetadata, tokenizerJsonPre, type TokenizerJsonFiles } from '../tokenizer/ggufVocabulary';
 
 /** llama.cpp's general.file_type (LLAMA_FTYPE) for a file whose matrices are mostly this format. */
 const FILE_TYPE: Record<WeightType, number> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q4_K: 15, Q5_K: 17, Q6_K: 18, BF16: 32 };
@@ -22,7 +23,11 @@ export interface GgufExportOptions {
   /** The matrices' format; a matrix whose rows do not fill its blocks falls back to Q8_0, then F16. */
   weightType: WeightType;
   name?: string;
-  /** The tokenizer's tokenizer.ggml.* keys; by default the model's gpt-tokenizer encoding (GPT-2's r50k_base when it names none). */
+  /**
+   * The tokenizer's tokenizer.ggml.* keys. By default: a checkpoint folder's byte-level
+   * tokenizer.json (as convert_hf_to_gguf.py writes it), else the model's gpt-tokenizer encoding
+   * (GPT-2's r50k_base when it names none).
+   */
   tokenizer?: Array<[string, GgufValue]>;
   /**
    * A matrix's own format by its GGUF name (llama.cpp's mixes such as Q4_K_M keep attn_v and
@@ -35,6 +40,21 @@ export interface GgufExportOptions {
 function matrixType(asked: WeightType, cols: number): WeightType {
   for (const t of [asked, 'Q8_0', 'F16'] as const) if (cols % formatInfo(t).blockElems === 0) return t;
   return 'F32';
+}
+
+/** The vocabulary keys of a checkpoint folder's tokenizer.json, or null when the model has no such folder. */
+function folderTokenizer(model: Model): Array<[string, GgufValue]> | null {
+  const dir = model.dir;
+  if (dir === null || !existsSync(join(dir, 'tokenizer.json')) || !statSync(dir).isDirectory()) return null;
+  const file = join(dir, 'tokenizer.json');
+  const json = JSON.parse(readFileSync(file, 'utf8')) as TokenizerJsonFiles['json'] & { pre_tokenizer?: unknown; model: { type?: unknown } };
+  const configPath = join(dir, 'tokenizer_config.json');
+  const config = existsSync(configPath) ? (JSON.parse(readFileSync(configPath, 'utf8')) as TokenizerJsonFiles['config']) : {};
+  const pre = json.model.type === 'BPE' || json.model.type === undefined ? tokenizerJsonPre(json) : null;
+  if (pre === null) {
+    throw new Error(`${file}: GGUF export writes byte-level BPE vocabularies with a pre-tokenizer llama.cpp names (Qwen2, Llama 3, GPT-2, StarCoder); this one is not among them. Convert the folder with llama.cpp's convert_hf_to_gguf.py instead.`);
+  }
+  return tokenizerJsonGgufMetadata({ json, config }, pre, model.config.vocabSize);
 }
 
 /** Writes the model as GGUF at `path` (temp file + rename; never over an existing file). */
@@ -68,7 +88,7 @@ export function writeGgufModel(path: string, model: Model, opts: GgufExportOptio
     ['general.name', { type: 'string', value: opts.name ?? 'limelight' }],
     ['general.file_type', { type: 'u32', value: FILE_TYPE[opts.weightType] }],
     ...family.ggufMetadata(c).slice(1),
-    ...(opts.tokenizer ?? encodingGgufMetadata(getTokenizer(c.encoding ?? 'r50k_base'), c.vocabSize, c.bosTokenId, c.eosTokenIds[0] ?? null)),
+    ...(opts.tokenizer ?? folderTokenizer(model) ?? encodingGgufMetadata(getTokenizer(c.encoding ?? 'r50k_base'), c.vocabSize, c.bosTokenId, c.eosTokenIds[0] ?? null)),
   ];
   writeGguf(path, { metadata, tensors, alignment: 32 });
 }

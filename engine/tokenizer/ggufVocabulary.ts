@@ -1,7 +1,8 @@
 // A byte-level BPE vocabulary as llama.cpp's GGUF stores it (tokenizer.ggml.tokens, token_type,
 // merges), for exporting a model whose tokenizer is a gpt-tokenizer encoding (GPT-2, the
-// starter model). Token strings use GPT-2's byte-to-character map; merges are recovered from
-// the ranks, since an encoding's ids are its merge order.
+// starter model) or a byte-level tokenizer.json (Qwen, Llama 3, StarCoder2), as llama.cpp's
+// convert_hf_to_gguf.py writes it. For an encoding, token strings use GPT-2's byte-to-character
+// map and merges are recovered from the ranks, since an encoding's ids are its merge order.
 import type { GgufValue } from '../io/ggufTypes';
 import type { Tokenizer } from './tokenizer';
 import { looksSpecial } from './vocabTokenizer';
@@ -131,4 +132,35 @@ export function tokenizerJsonGgufMetadata(f: TokenizerJsonFiles, pre: string, ro
   if (eos !== undefined) meta.push(['tokenizer.ggml.eos_token_id', { type: 'u32', value: eos }]);
   if (typeof f.config.add_bos_token === 'boolean') meta.push(['tokenizer.ggml.add_bos_token', { type: 'bool', value: f.config.add_bos_token }]);
   return meta;
+}
+
+/** tokenizer.json split patterns of the byte-level families, by llama.cpp's pre-tokenizer name. */
+const HF_SPLIT_PATTERNS: Readonly<Record<string, string>> = {
+  qwen2: "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+  'llama-bpe': "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+};
+
+/**
+ * llama.cpp's tokenizer.ggml.pre name for a byte-level tokenizer.json's pre-tokenizer: qwen2 and
+ * llama-bpe by their split pattern, gpt-2 (ByteLevel splitting with GPT-2's pattern), starcoder
+ * (single digits, then GPT-2's pattern). Null for a pre-tokenizer it does not recognise
+ * (convert_hf_to_gguf.py names those by hashing a test string's ids).
+ */
+export function tokenizerJsonPre(json: { pre_tokenizer?: unknown }): string | null {
+  const steps: Array<Record<string, unknown>> = [];
+  const walk = (p: unknown): void => {
+    if (typeof p !== 'object' || p === null) return;
+    const o = p as Record<string, unknown>;
+    if (o.type === 'Sequence' && Array.isArray(o.pretokenizers)) o.pretokenizers.forEach(walk);
+    else steps.push(o);
+  };
+  walk(json.pre_tokenizer);
+  const splits = steps.filter((s) => s.type === 'Split').map((s) => (s.pattern as { Regex?: unknown } | undefined)?.Regex);
+  const byteLevelSplits = steps.some((s) => s.type === 'ByteLevel' && s.use_regex !== false);
+  const digits = steps.some((s) => s.type === 'Digits' && s.individual_digits === true);
+  const others = steps.some((s) => !['Split', 'ByteLevel', 'Digits'].includes(String(s.type)));
+  if (others) return null;
+  if (splits.length === 1 && !byteLevelSplits && !digits) return Object.keys(HF_SPLIT_PATTERNS).find((k) => HF_SPLIT_PATTERNS[k] === splits[0]) ?? null;
+  if (splits.length === 0 && byteLevelSplits) return digits ? 'starcoder' : 'gpt-2';
+  return null;
 }

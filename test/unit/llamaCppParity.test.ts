@@ -8,16 +8,18 @@
 // Regenerate the fixtures: node tools/build.mjs --tests && node out/tools/oracle/llamaCppFixtures.js
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ORACLE_MODELS, ORACLE_VOCABS, oracleIds, oracleModel, vocabFiles, writeOracleGguf, writeOracleHfFolder, type OracleFormat, type OracleModelSpec } from '../../tools/oracle/oracleModels';
+import { ORACLE_MODELS, ORACLE_VOCABS, oracleIds, oracleModel, oracleVocabMetadata, vocabFiles, writeOracleGguf, writeOracleHfFolder, type OracleFormat, type OracleModelSpec } from '../../tools/oracle/oracleModels';
 import { loadModel } from '../../engine/model/load';
+import { writeGgufModel } from '../../engine/model/ggufExport';
+import { openGguf } from '../../engine/io/ggufRead';
 import type { Model } from '../../engine/model/model';
 import { JsBackend } from '../../engine/runtime/jsBackend';
 import { FastBackend } from '../../engine/runtime/fastBackend';
 import type { InferenceBackend } from '../../engine/runtime/backend';
-import { tokenizerJsonGgufMetadata } from '../../engine/tokenizer/ggufVocabulary';
+import { tokenizerJsonGgufMetadata, tokenizerJsonPre } from '../../engine/tokenizer/ggufVocabulary';
 import { tokenizerFromGgufMetadata } from '../../engine/tokenizer/ggufTokenizer';
 import { tokenizerFromHfJson } from '../../engine/tokenizer/hfTokenizer';
 import { TOKENIZER_STRINGS } from '../fixtures/tokenizerStrings';
@@ -192,6 +194,7 @@ test("Qwen3 and Llama 3 vocabularies: llama.cpp's ids for every shared string, t
     const want = ref.vocabs[v.name]!;
     assert.ok(want, `tokenizers.json has ${v.name}; regenerate: ${REGENERATE}`);
     const files = vocabFiles(v.pkg);
+    assert.equal(tokenizerJsonPre(files.json as { pre_tokenizer?: unknown }), v.pre, `${v.name}: llama.cpp's pre-tokenizer name read from tokenizer.json`);
     // The keys as a GGUF file holds them (the script wrote exactly these into the vocab-only file llama.cpp read).
     const meta = new Map(tokenizerJsonGgufMetadata(files, v.pre, v.rows).map(([k, x]) => [k, x.value]));
     const fromGguf = tokenizerFromGgufMetadata(meta, `${v.name}.gguf`, { modelVocabSize: v.rows });
@@ -210,4 +213,36 @@ test("Qwen3 and Llama 3 vocabularies: llama.cpp's ids for every shared string, t
     assert.equal(fromGguf.addsBos, want.shouldPrependBos, `${v.name}: adds BOS as llama.cpp would`);
     assert.equal(fromGguf.bosId, want.bos, `${v.name}: BOS id`);
   }
+});
+
+test('GGUF export of a checkpoint folder carries its tokenizer.json vocabulary as convert_hf_to_gguf.py writes it', () => {
+  const spec = ORACLE_MODELS[0]!;
+  const dir = mkdtempSync(join(tmpdir(), 'limelight-llamacpp-export-'));
+  dirs.push(dir);
+  // The oracle models' own vocabulary as a byte-level tokenizer.json (GPT-2's pre-tokenizer).
+  const meta = new Map(oracleVocabMetadata().map(([k, x]) => [k, x.value]));
+  const tokens = meta.get('tokenizer.ggml.tokens') as string[];
+  const json = {
+    model: { type: 'BPE', vocab: Object.fromEntries(tokens.slice(0, -1).map((t, i) => [t, i])), merges: meta.get('tokenizer.ggml.merges') as string[] },
+    added_tokens: [{ id: tokens.length - 1, content: tokens[tokens.length - 1]!, special: true }],
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    decoder: { type: 'ByteLevel' },
+  };
+  const folder = join(dir, 'hf');
+  writeOracleHfFolder(folder, spec, oracleModel(spec));
+  writeFileSync(join(folder, 'tokenizer.json'), JSON.stringify(json));
+  writeFileSync(join(folder, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', add_bos_token: false }));
+  const out = join(dir, 'exported.gguf');
+  writeGgufModel(out, loadModel(folder), { weightType: 'F32' });
+  const file = openGguf(out);
+  try {
+    for (const key of ['tokenizer.ggml.model', 'tokenizer.ggml.pre', 'tokenizer.ggml.tokens', 'tokenizer.ggml.token_type', 'tokenizer.ggml.merges', 'tokenizer.ggml.bos_token_id', 'tokenizer.ggml.eos_token_id', 'tokenizer.ggml.add_bos_token']) {
+      const want = key === 'tokenizer.ggml.pre' ? 'gpt-2' : meta.get(key);
+      assert.deepEqual(file.metadata.get(key)?.value, want, key);
+    }
+  } finally {
+    file.close();
+  }
+  writeFileSync(join(folder, 'tokenizer.json'), JSON.stringify({ ...json, pre_tokenizer: { type: 'Metaspace' } }));
+  assert.throws(() => writeGgufModel(join(dir, 'spm.gguf'), loadModel(folder), { weightType: 'F32' }), /tokenizer\.json: GGUF export writes byte-level BPE vocabularies.*convert_hf_to_gguf\.py/);
 });
