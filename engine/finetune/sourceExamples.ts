@@ -5,7 +5,7 @@
 // suffix and middle fit in the model's context. The middle imitates what the completion
 // provider asks for: the rest of a line, a few lines, or (less often) an arbitrary span.
 import { type Rng } from '../generate/rng';
-import { fimExampleTokens, leftToRightTokens, type PromptTokenizer } from '../tokenizer/promptFormats';
+import type { FimTemplate } from '../tokenizer/fimTemplates';
 
 export const FIM_RATE = 0.5;
 /** About 900 tokens of code at ~3 characters per token, leaving room for the header and markers. */
@@ -67,12 +67,13 @@ export interface FileExamples {
   docs: number[][];
 }
 
-export function fileExamples(tok: PromptTokenizer, rng: Rng, path: string, text: string): FileExamples {
-  if (rng.nextFloat() >= FIM_RATE) return { kind: 'ltr', docs: [leftToRightTokens(tok, path, text)] };
+/** A file's training documents in the model's layout (its FIM template): left to right, or FIM examples of its windows. */
+export function fileExamples(tok: FimTemplate, rng: Rng, path: string, text: string): FileExamples {
+  if (rng.nextFloat() >= FIM_RATE) return { kind: 'ltr', docs: [tok.document(path, text, tok.encode)] };
   const docs: number[][] = [];
   const add = (w: string): void => {
     const s = fimSplit(rng, w);
-    const d = fimExampleTokens(tok, { path, prefix: s.prefix, suffix: s.suffix }, s.middle);
+    const d = tok.example({ path, prefix: s.prefix, suffix: s.suffix }, s.middle, tok.encode);
     const halves = d.length > FIM_MAX_TOKENS ? windows(w, Math.ceil(w.length / 2)) : [];
     if (halves.length > 1) halves.forEach(add);
     else docs.push(d);

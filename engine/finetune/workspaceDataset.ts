@@ -6,7 +6,7 @@
 // to write.
 import { createHash } from 'node:crypto';
 import { Rng } from '../generate/rng';
-import { fimPromptTokens, leftToRightTokens, type PromptTokenizer } from '../tokenizer/promptFormats';
+import type { FimTemplate } from '../tokenizer/fimTemplates';
 import { fileExamples } from './sourceExamples';
 
 export const HELD_OUT_SHARE = 0.1;
@@ -42,14 +42,14 @@ export function splitByFile(files: readonly SourceFile[]): WorkspaceSplit {
 }
 
 /** Training documents (token ids): each file left to right or as FIM examples, drawn from `seed`. */
-export function trainingDocuments(tok: PromptTokenizer, files: readonly SourceFile[], seed: number): number[][] {
+export function trainingDocuments(tok: FimTemplate, files: readonly SourceFile[], seed: number): number[][] {
   const rng = new Rng(seed);
   return files.flatMap((f) => fileExamples(tok, rng, f.path, f.text).docs);
 }
 
 /** Held-out documents for the loss: every held-out file left to right. */
-export function heldOutDocuments(tok: PromptTokenizer, files: readonly SourceFile[]): number[][] {
-  return files.map((f) => leftToRightTokens(tok, f.path, f.text));
+export function heldOutDocuments(tok: FimTemplate, files: readonly SourceFile[]): number[][] {
+  return files.map((f) => tok.document(f.path, f.text, tok.encode));
 }
 
 export interface LineTask {
@@ -72,7 +72,7 @@ const MIN_LINE_CHARS = 6;
  * candidate lines (lines with at least MIN_LINE_CHARS characters of code after the
  * indentation). Each prompt is cut to `maxPromptTokens` by keeping less text around the cursor.
  */
-export function lineTasks(tok: PromptTokenizer, files: readonly SourceFile[], max: number, maxPromptTokens: number): LineTask[] {
+export function lineTasks(tok: FimTemplate, files: readonly SourceFile[], max: number, maxPromptTokens: number): LineTask[] {
   const candidates: { file: SourceFile; line: number; cursor: number; end: number }[] = [];
   for (const file of files) {
     const text = file.text;
@@ -94,7 +94,7 @@ export function lineTasks(tok: PromptTokenizer, files: readonly SourceFile[], ma
     for (let keep = 1; keep >= 1 / 64; keep /= 2) {
       const prefix = text.slice(Math.max(0, c.cursor - Math.floor(PREFIX_CHARS * keep)), c.cursor);
       const suffix = text.slice(c.end, c.end + Math.floor(SUFFIX_CHARS * keep));
-      const promptIds = fimPromptTokens(tok, { path: c.file.path, prefix, suffix });
+      const promptIds = tok.prompt({ path: c.file.path, prefix, suffix }, tok.encode);
       if (promptIds.length <= maxPromptTokens) {
         out.push({ path: c.file.path, line: c.line, promptIds, expected: text.slice(c.cursor, c.end).trimEnd() });
         break;

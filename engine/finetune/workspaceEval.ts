@@ -64,8 +64,8 @@ export function heldOutLoss(model: Model, lora: Lora | null, docs: readonly numb
 }
 
 /** Greedy completions of the tasks' lines; a line ends at a newline, end of text or a FIM marker. */
-export async function completeLines(model: Model, lora: Lora | null, tok: Tokenizer, tasks: readonly LineTask[], signal?: AbortSignal): Promise<LineSample[]> {
-  const stops = [tok.special.eot, tok.special.fimPrefix, tok.special.fimMiddle, tok.special.fimSuffix, ...model.config.eosTokenIds].filter((id): id is number => id !== null);
+export async function completeLines(model: Model, lora: Lora | null, tok: Tokenizer, tasks: readonly LineTask[], stopIds: readonly number[], signal?: AbortSignal): Promise<LineSample[]> {
+  const stops = [...stopIds, ...model.config.eosTokenIds];
   if (lora) mergeLora(model, lora);
   try {
     const generator = new Generator(createJsBackend(model));
@@ -92,16 +92,17 @@ export async function completeLines(model: Model, lora: Lora | null, tok: Tokeni
 
 export interface EvalInputs {
   docs: readonly number[][];
+  /** The token between held-out documents, and the tokens that end a line's completion (the model's FIM template's). */
+  eot: number;
+  stopIds: readonly number[];
   tasks: readonly LineTask[];
   T: number;
   maxWindows: number;
 }
 
 export async function evaluate(model: Model, lora: Lora | null, tok: Tokenizer, inputs: EvalInputs, signal?: AbortSignal): Promise<EvalResult> {
-  const eot = tok.special.eot;
-  if (eot === null) throw new Error(`the tokenizer ${tok.name} has no end-of-text token to separate held-out files with.`);
-  const { loss, tokens } = heldOutLoss(model, lora, inputs.docs, eot, inputs.T, inputs.maxWindows, signal);
-  const samples = await completeLines(model, lora, tok, inputs.tasks, signal);
+  const { loss, tokens } = heldOutLoss(model, lora, inputs.docs, inputs.eot, inputs.T, inputs.maxWindows, signal);
+  const samples = await completeLines(model, lora, tok, inputs.tasks, inputs.stopIds, signal);
   const sims = samples.map((s) => editSimilarity(s.got, s.expected));
   const mean = (xs: number[]): number => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
   return {

@@ -7,9 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../model/load';
+import { loadModelPrompts } from '../model/modelTokenizer';
 import type { Model } from '../model/model';
-import { getTokenizer, type Tokenizer } from '../tokenizer/tokenizer';
-import { promptTokenizer } from '../tokenizer/promptFormats';
+import type { Tokenizer } from '../tokenizer/tokenizer';
 import { TokenDataset } from '../train/data';
 import { lossAndGrads } from '../train/gradients';
 import { createLora, defaultLoraOptions, type Lora } from '../train/lora';
@@ -177,9 +177,13 @@ export async function fineTuneWorkspace(o: WorkspaceTrainOptions, onProgress: (p
   const budget = o.maxMinutes * 60;
   onProgress({ phase: 'preparing', step: 0, steps: 0, loss: null, tokensPerSecond: null, etaSeconds: null });
   const model = loadModel(o.modelDir);
-  if (model.config.encoding === null) throw new WorkspaceTrainError(`${o.modelDir}: the model names no tokenizer encoding; add "limelight_encoding": "p50k_edit" to its config.json.`);
-  const tokenizer: Tokenizer = getTokenizer(model.config.encoding);
-  const tok = promptTokenizer(tokenizer);
+  // Training examples are laid out as the model's completions are prompted: its FIM template.
+  const prompts = loadModelPrompts(o.modelDir, model.config);
+  if (prompts === null || prompts.fim === null) {
+    throw new WorkspaceTrainError(`${o.modelDir}: fine-tuning teaches the model to complete between a prefix and a suffix, and this model has ${prompts === null ? 'no tokenizer (no tokenizer.json, GGUF vocabulary or limelight_encoding)' : 'no fill-in-the-middle tokens'}. Fine-tune a code model with FIM (Qwen2.5-Coder, StarCoder2, DeepSeek-Coder, CodeLlama or the starter model).`);
+  }
+  const tokenizer: Tokenizer = prompts.tokenizer;
+  const tok = prompts.fim;
   if (o.files.length < 2) throw new WorkspaceTrainError(`Fine-tuning needs at least 2 files (one is held out to measure the gain); ${o.files.length} selected. Widen limelight.fineTune.include.`);
 
   prepareOutDir(o.outDir, o.modelDir);
@@ -200,6 +204,8 @@ export async function fineTuneWorkspace(o: WorkspaceTrainOptions, onProgress: (p
   const dataset = new TokenDataset(trainingDocuments(tok, split.train, options.seed), tok.eot, options.seqLen, options.seed);
   const evalInputs: EvalInputs = {
     docs: heldOutDocuments(tok, split.heldOut),
+    eot: tok.eot,
+    stopIds: tok.stopIds,
     tasks: lineTasks(tok, split.heldOut, o.evalLines ?? 32, model.config.maxPositions - LINE_MAX_TOKENS),
     T: options.seqLen,
     maxWindows: o.evalWindows ?? 24,

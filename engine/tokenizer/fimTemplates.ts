@@ -10,7 +10,7 @@
 //              DeepSeek-Coder <｜fim▁begin｜>, CodeLlama ▁<PRE>; GGUF fim_*_token_id when given).
 //              Other files' excerpts and the path need a file separator token (Qwen2.5-Coder,
 //              StarCoder2); a model without one gets the bare prefix/suffix/middle.
-import { contextChunkTokens, fileHeader, fimPromptTokens, STARTER_ENCODING } from './promptFormats';
+import { contextChunkTokens, fileHeader, fimExampleTokens, fimPromptTokens, leftToRightTokens, STARTER_ENCODING } from './promptFormats';
 import { TokenizerError, type Tokenizer } from './tokenizer';
 
 export interface FimParts {
@@ -39,6 +39,8 @@ export interface FimTemplate {
   readonly layout: string;
   /** Tokens that end an answer. */
   readonly stopIds: readonly number[];
+  /** The token that closes a document and a FIM answer in training data. */
+  readonly eot: number;
   /** Tokens the layout places around the file's pieces (markers, BOS), for budgets. */
   readonly markerCount: number;
   /** Whether other files' excerpts have a place in the prompt. */
@@ -49,6 +51,10 @@ export interface FimTemplate {
   contextChunk(path: string, text: string, encode: Encode): number[];
   /** The whole prompt; the model writes the middle after it. */
   prompt(parts: FimParts, encode: Encode): number[];
+  /** A whole file as a left-to-right training document, closed by eot. */
+  document(path: string, text: string, encode: Encode): number[];
+  /** A FIM training example: the prompt, the middle, eot. */
+  example(parts: FimParts, middle: string, encode: Encode): number[];
 }
 
 function limelightTemplate(t: Tokenizer, eot: number, pre: number, suf: number, mid: number): FimTemplate {
@@ -64,10 +70,13 @@ function limelightTemplate(t: Tokenizer, eot: number, pre: number, suf: number, 
     header: (path, encode) => encode(fileHeader(path)),
     contextChunk: (path, text, encode) => contextChunkTokens(tok(encode), path, text),
     prompt: (parts, encode) => fimPromptTokens(tok(encode), parts),
+    eot,
+    document: (path, text, encode) => leftToRightTokens(tok(encode), path, text),
+    example: (parts, middle, encode) => fimExampleTokens(tok(encode), parts, middle),
   };
 }
 
-function psmTemplate(t: Tokenizer, pre: number, suf: number, mid: number): FimTemplate {
+function psmTemplate(t: Tokenizer, eot: number, pre: number, suf: number, mid: number): FimTemplate {
   const sep = t.special.fimSep;
   const bos = t.addsBos && t.bosId !== null ? [t.bosId] : [];
   const s = t.special;
@@ -75,6 +84,12 @@ function psmTemplate(t: Tokenizer, pre: number, suf: number, mid: number): FimTe
   for (const id of [s.eot, s.fimPad, s.fimRepo, s.fimSep]) if (id !== null) stops.add(id);
   const name = (id: number): string => t.tokenText(id);
   const fileLine = (path: string, encode: Encode): number[] => (sep === null ? [] : [sep, ...encode(`${path}\n`)]);
+  const prompt = (parts: FimParts, encode: Encode): number[] => {
+    const out = [...bos];
+    if (sep !== null) for (const c of parts.context ?? []) out.push(sep, ...encode(`${c.path}\n${c.text}${c.text.endsWith('\n') ? '' : '\n'}`));
+    out.push(...fileLine(parts.path, encode), pre, ...encode(parts.prefix), suf, ...encode(parts.suffix), mid);
+    return out;
+  };
   return {
     encode: (text) => t.encode(text),
     linesEncodeAlone: false,
@@ -85,24 +100,23 @@ function psmTemplate(t: Tokenizer, pre: number, suf: number, mid: number): FimTe
     takesContext: sep !== null,
     header: fileLine,
     contextChunk: (path, text, encode) => (sep === null ? [] : [sep, ...encode(`${path}\n${text}${text.endsWith('\n') ? '' : '\n'}`)]),
-    prompt: (parts, encode) => {
-      const out = [...bos];
-      if (sep !== null) for (const c of parts.context ?? []) out.push(sep, ...encode(`${c.path}\n${c.text}${c.text.endsWith('\n') ? '' : '\n'}`));
-      out.push(...fileLine(parts.path, encode), pre, ...encode(parts.prefix), suf, ...encode(parts.suffix), mid);
-      return out;
-    },
+    prompt,
+    eot,
+    document: (path, text, encode) => [...bos, ...fileLine(path, encode), ...encode(text), eot],
+    example: (parts, middle, encode) => [...prompt(parts, encode), ...encode(middle), eot],
   };
 }
 
 /**
- * The model's FIM template, or null when it has none (its vocabulary lacks FIM markers):
- * completions are then off and Summarize Selection still works.
+ * The model's FIM template, or null when it has none (its vocabulary lacks FIM markers, or any
+ * token to end an answer): completions are then off and Summarize Selection still works.
  */
 export function fimTemplate(t: Tokenizer, encoding: string | null): FimTemplate | null {
-  const { eot, fimPrefix, fimSuffix, fimMiddle } = t.special;
-  if (fimPrefix === null || fimSuffix === null || fimMiddle === null) return null;
-  if (encoding === STARTER_ENCODING && eot !== null) return limelightTemplate(t, eot, fimPrefix, fimSuffix, fimMiddle);
-  return psmTemplate(t, fimPrefix, fimSuffix, fimMiddle);
+  const { fimPrefix, fimSuffix, fimMiddle } = t.special;
+  const eot = t.special.eot ?? t.eosIds[0] ?? null;
+  if (fimPrefix === null || fimSuffix === null || fimMiddle === null || eot === null) return null;
+  if (encoding === STARTER_ENCODING) return limelightTemplate(t, eot, fimPrefix, fimSuffix, fimMiddle);
+  return psmTemplate(t, eot, fimPrefix, fimSuffix, fimMiddle);
 }
 
 /** The model's FIM template, or a TokenizerError saying that completions need one. */

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { requireFimTemplate } from '../../engine/tokenizer/fimTemplates';
 import assert from 'node:assert/strict';
 import { Rng } from '../../engine/generate/rng';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
@@ -156,7 +157,7 @@ test('fileExamples: left-to-right or FIM documents built with the shared layout,
   const rng = new Rng(7);
   let fim = 0;
   for (let i = 0; i < 40; i++) {
-    const ex = fileExamples(tok, rng, 'src/a.ts', text);
+    const ex = fileExamples(requireFimTemplate(t, 'p50k_edit'), rng, 'src/a.ts', text);
     for (const d of ex.docs) assert.equal(d[d.length - 1], tok.eot);
     if (ex.kind === 'ltr') {
       assert.equal(ex.docs.length, 1);
@@ -189,7 +190,7 @@ test('fileExamples: FIM windows that encode to more than the context are halved 
   const rng = new Rng(3);
   let checked = 0;
   while (checked < 3) {
-    const ex = fileExamples(tok, rng, 'a.go', text);
+    const ex = fileExamples(requireFimTemplate(t, 'p50k_edit'), rng, 'a.go', text);
     if (ex.kind !== 'fim') continue;
     checked++;
     for (const d of ex.docs) assert.ok(d.length <= 1024, `FIM document of ${d.length} tokens`);

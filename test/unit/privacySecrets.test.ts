@@ -11,7 +11,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
-import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
 import { heldOutDocuments, lineTasks, trainingDocuments } from '../../engine/finetune/workspaceDataset';
 import { exportTrainingData } from '../../engine/finetune/workspaceExport';
 import { selectWorkspaceFiles } from '../../engine/train/workspaceFiles';
@@ -28,7 +27,6 @@ import { plantedSecretIn, SECRET_FILES } from '../harness/plantedSecrets';
 const manifest = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { default: string[] }> } } };
 const props = manifest.contributes.configuration.properties;
 const tok = getTokenizer('p50k_edit');
-const ptok = promptTokenizer(tok);
 const fim = requireFimTemplate(tok, 'p50k_edit');
 
 function allText(dir: string): string {
@@ -45,10 +43,10 @@ test('the fine-tune data and Export Training Data hold no planted secret', async
     const sel = await selectWorkspaceFiles([{ name: 'ws', path: ws }], { include: props['limelight.fineTune.include']!.default, exclude: props['limelight.fineTune.exclude']!.default });
     for (const f of SECRET_FILES) assert.ok(sel.skipped.some((s) => s.path === f && (s.reason === 'secret' || s.reason === 'secret-file')), `${f} is skipped as a secret`);
     assert.ok(sel.files.some((f) => f.path === 'src/shape.ts'), 'clean files are kept');
-    const docs = [...trainingDocuments(ptok, sel.files, 1), ...heldOutDocuments(ptok, sel.files)].map((d) => tok.decode(d)).join('\n');
+    const docs = [...trainingDocuments(fim, sel.files, 1), ...heldOutDocuments(fim, sel.files)].map((d) => tok.decode(d)).join('\n');
     assert.match(docs, /Anything with an area/);
     assert.equal(plantedSecretIn(docs), null);
-    const tasks = lineTasks(ptok, sel.files, 64, 512).map((t) => `${t.path}\n${tok.decode(t.promptIds)}\n${t.expected}`).join('\n');
+    const tasks = lineTasks(fim, sel.files, 64, 512).map((t) => `${t.path}\n${tok.decode(t.promptIds)}\n${t.expected}`).join('\n');
     assert.equal(plantedSecretIn(tasks), null);
     // Skip details say what was found, never the secret itself.
     assert.equal(plantedSecretIn(JSON.stringify(sel.skipped)), null);

@@ -2,13 +2,15 @@
 // LoRA training lowers the held-out loss and writes a PEFT adapter and a report; the data
 // split and examples are deterministic and hold no planted secret; a cancelled run keeps its
 // checkpoint and resumes to the same adapter as an uninterrupted run.
+import { openSafetensors } from '../../engine/io/safetensors';
+import { writeTinyQwenFolder } from '../harness/realModel';
+import { requireFimTemplate } from '../../engine/tokenizer/fimTemplates';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
-import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
 import { editDistance, editSimilarity, heldOutDocuments, lineTasks, splitByFile, trainingDocuments } from '../../engine/finetune/workspaceDataset';
 import { fineTuneWorkspace, type TrainProgress, type WorkspaceTrainOptions } from '../../engine/finetune/workspaceFineTune';
 import { selectWorkspaceFiles } from '../../engine/train/workspaceFiles';
@@ -21,7 +23,7 @@ import { fixtureWorkspace } from '../harness/finetuneWorkspace';
 const manifest = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { default: string[] }> } } };
 const props = manifest.contributes.configuration.properties;
 const tok = getTokenizer('p50k_edit');
-const ptok = promptTokenizer(tok);
+const fim = requireFimTemplate(tok, 'p50k_edit');
 
 async function fixtureFiles(): Promise<{ path: string; text: string }[]> {
   const ws = fixtureWorkspace();
@@ -48,12 +50,12 @@ test('the split is by file, deterministic, with both sides non-empty; data and t
   assert.deepEqual(a.heldOut.map((f) => f.path), b.heldOut.map((f) => f.path));
   assert.ok(a.heldOut.length >= 1 && a.train.length >= 1);
   assert.equal(a.heldOut.length + a.train.length, files.length);
-  const docs = trainingDocuments(ptok, a.train, 1);
-  assert.deepEqual(docs, trainingDocuments(ptok, a.train, 1));
-  const text = [...docs, ...heldOutDocuments(ptok, a.heldOut)].map((d) => tok.decode(d)).join('\n');
+  const docs = trainingDocuments(fim, a.train, 1);
+  assert.deepEqual(docs, trainingDocuments(fim, a.train, 1));
+  const text = [...docs, ...heldOutDocuments(fim, a.heldOut)].map((d) => tok.decode(d)).join('\n');
   for (const marker of ['PLANTED', 'PRIVATE KEY', 'AKIA']) assert.ok(!text.includes(marker), marker);
   assert.ok(docs.some((d) => d.includes(tok.special.fimMiddle!)) && docs.some((d) => !d.includes(tok.special.fimMiddle!)), 'both LTR and FIM examples');
-  const tasks = lineTasks(ptok, a.heldOut, 10, 200);
+  const tasks = lineTasks(fim, a.heldOut, 10, 200);
   assert.ok(tasks.length > 0 && tasks.every((t) => t.promptIds.length <= 200 && t.expected.trim().length >= 6));
 });
 
@@ -130,10 +132,33 @@ test('held-out text shorter than one training window is still measured', async (
   const dir = mkdtempSync(join(tmpdir(), 'limelight-short-'));
   try {
     const model = loadModel(writeTinyModel(join(dir, 'model')));
-    const docs = heldOutDocuments(ptok, [{ path: 'README.md', text: '# Shapes\n' }]);
+    const docs = heldOutDocuments(fim, [{ path: 'README.md', text: '# Shapes\n' }]);
     const r = heldOutLoss(model, null, docs, tok.special.eot, 256, 8);
     assert.ok(Number.isFinite(r.loss) && r.loss > 0, `${r.loss}`);
     assert.equal(r.tokens, docs[0]!.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a Qwen2 model with its own tokenizer fine-tunes in its FIM layout: full training lowers the held-out loss; LoRA adapters are named as PEFT names Qwen2 modules', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'limelight-ft-qwen-'));
+  try {
+    const files = await fixtureFiles();
+    const modelDir = writeTinyQwenFolder(join(dir, 'qwen'));
+    const common = { modelDir, files, loraRank: 4, maxMinutes: 5, resume: false, steps: 12, seqLen: 32, batchSize: 2, evalLines: 1, evalWindows: 4, threads: 1 };
+    const full = await fineTuneWorkspace({ ...common, outDir: join(dir, 'full'), mode: 'full', lr: 0.01 });
+    assert.ok(full.after !== null && full.after.loss < full.before.loss - 0.1, `held-out loss ${full.before.loss} -> ${full.after?.loss}`);
+    assert.ok(openSafetensors(join(dir, 'full', 'model.safetensors')).names().includes('model.layers.1.self_attn.k_proj.bias'));
+    const lora = await fineTuneWorkspace({ ...common, outDir: join(dir, 'lora'), mode: 'lora', lr: 0.05 });
+    assert.equal(lora.status, 'completed');
+    const config = JSON.parse(readFileSync(join(dir, 'lora', 'adapter_config.json'), 'utf8')) as { target_modules: string[]; fan_in_fan_out: boolean };
+    assert.deepEqual(config.target_modules, ['q_proj', 'v_proj']);
+    assert.equal(config.fan_in_fan_out, false);
+    const adapter = openSafetensors(join(dir, 'lora', 'adapter_model.safetensors'));
+    const b = 'base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight';
+    assert.ok(adapter.names().includes(b), adapter.names().slice(0, 4).join(', '));
+    assert.ok(adapter.tensorToFloat32(b).some((v) => v !== 0), 'the adapter was trained');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

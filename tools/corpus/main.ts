@@ -9,12 +9,13 @@
 // Units are visited test first, then validation, then train, so deduplication keeps the
 // held-out copy of a repeated file. Train and validation stop taking files of a language
 // at its token budget; units are visited in hash order, so the budget takes a fair sample.
+import { requireFimTemplate } from '../../engine/tokenizer/fimTemplates';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Rng } from '../../engine/generate/rng';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
-import { fimPromptTokens, leftToRightTokens, type PromptTokenizer, promptTokenizer, summaryExampleTokens, summaryPromptTokens } from '../../engine/tokenizer/promptFormats';
+import { fimPromptTokens, leftToRightTokens, type PromptTokenizer, promptTokenizer, STARTER_ENCODING, summaryExampleTokens, summaryPromptTokens } from '../../engine/tokenizer/promptFormats';
 import { Deduplicator } from './dedup';
 import { documentedFunctions, type Language } from './docstrings';
 import { FIM_MAX_TOKENS, FIM_RATE, FIM_WINDOW_CHARS, fileExamples } from '../../engine/finetune/sourceExamples';
@@ -143,7 +144,8 @@ function main(): void {
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(join(stage, 'test'), { recursive: true });
 
-  const tok = promptTokenizer(getTokenizer('p50k_edit'));
+  const tok = promptTokenizer(getTokenizer(STARTER_ENCODING));
+  const fim = requireFimTemplate(getTokenizer(STARTER_ENCODING), STARTER_ENCODING);
   const rng = new Rng(args.seed);
   const dedup = new Deduplicator();
   const writers = { train: new TokenWriter(), val: new TokenWriter() };
@@ -207,7 +209,7 @@ function main(): void {
         for (const f of fns) testSummaries.push(JSON.stringify({ path: file.path, language: file.language, unit: unit.unit, name: f.name, line: f.line, code: f.code, summary: f.summary }));
         continue;
       }
-      const ex = fileExamples(tok, rng, file.path, text);
+      const ex = fileExamples(fim, rng, file.path, text);
       for (const d of ex.docs) {
         if (ex.kind === 'fim') {
           st.fimDocuments++;
