@@ -16,7 +16,7 @@
 // llama.cpp runs with an F32 KV cache and without flash attention, so its numbers are the
 // model's arithmetic and not the rounding of an F16 cache. Output is deterministic: rerunning it
 // rewrites the same files (values rounded to 7 significant digits).
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -50,6 +50,18 @@ export const TOP_K = 20;
 /** Positions whose whole logit row is stored (first, middle, last). */
 export const FULL_ROW_POSITIONS = [0, 11, 23];
 
+/**
+ * The llama.cpp commit the prebuilt binaries were made from (build-info's LLAMA_COMMIT, stored
+ * after the compiler's name in libllama-common), or 'unknown'. node-llama-cpp reports only its
+ * binaries' release tag.
+ */
+function llamaCppCommit(peerDir: string): string {
+  const bins = join(peerDir, '..', '@node-llama-cpp', `linux-${process.arch}`, 'bins', `linux-${process.arch}`, 'libllama-common.so');
+  if (!existsSync(bins)) return 'unknown';
+  const m = /(?:GNU|clang version) [\d.]+\0([0-9a-f]{7,40})\0/.exec(readFileSync(bins).toString('latin1'));
+  return m?.[1] ?? 'unknown';
+}
+
 const round = (x: number): number => Number(x.toPrecision(7));
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- node-llama-cpp is loaded at run time from the bench cache, without its types */
@@ -59,7 +71,7 @@ async function main(): Promise<void> {
   const lib: any = await import(pathToFileURL(join(peer.dir, 'dist', 'index.js')).href);
   const llama: any = await lib.getLlama({ gpu: false, build: 'never', logLevel: 'error' });
   const release = llama.llamaCppRelease as { repo: string; release: string };
-  const llamaCpp = { nodeLlamaCpp: LLAMA_PEER_VERSION, llamaCppRepo: release.repo, llamaCppRelease: release.release };
+  const llamaCpp = { nodeLlamaCpp: LLAMA_PEER_VERSION, llamaCppRepo: release.repo, llamaCppRelease: release.release, llamaCppCommit: llamaCppCommit(peer.dir) };
   const runSettings = { backend: 'cpu', threads: 2, kvCache: 'F32', flashAttention: false, sampler: 'greedy (temperature 0, no penalties)' };
   const tmp = mkdtempSync(join(tmpdir(), 'limelight-llamacpp-'));
   const FIXTURE_DIR = join(repoRoot(), 'test', 'fixtures', 'llamacpp');
@@ -116,19 +128,15 @@ async function main(): Promise<void> {
       await m.dispose();
       process.stdout.write(`${v.name}: ${TOKENIZER_STRINGS.length} strings tokenized\n`);
     }
-    writeFileSync(
-      join(FIXTURE_DIR, 'tokenizers.json'),
-      JSON.stringify(
-        {
-          about: "llama.cpp's token ids for test/fixtures/tokenizerStrings.ts, by tools/oracle/llamaCppFixtures.ts",
-          llamaCpp,
-          how: "llama_tokenize(text, add_special = false, parse_special = true) through node-llama-cpp's model.tokenize(text, true): special tokens in the text are parsed, and no BOS is ever added by this call (llama.cpp adds one only with add_special, when the vocabulary's add_bos flag is set: see shouldPrependBos)",
-          vocabs,
-        },
-        null,
-        1,
-      ) + '\n',
-    );
+    const tokenizers = {
+      about: "llama.cpp's token ids for test/fixtures/tokenizerStrings.ts, by tools/oracle/llamaCppFixtures.ts",
+      llamaCpp,
+      how: "llama_tokenize(text, add_special = false, parse_special = true) through node-llama-cpp's model.tokenize(text, true): special tokens in the text are parsed, and no BOS is ever added by this call (llama.cpp adds one only with add_special, when the vocabulary's add_bos flag is set: see shouldPrependBos). A string not in NFC also has the ids of its NFC form, under '<name> (NFC)'.",
+      vocabs,
+    };
+    // One id list per line, so a change shows as the strings it touched.
+    const text = JSON.stringify(tokenizers, null, 1).replace(/\[\s+([-\d,\s]+?)\s+\]/g, (_m, xs: string) => `[${xs.replace(/\s+/g, '')}]`);
+    writeFileSync(join(FIXTURE_DIR, 'tokenizers.json'), text + '\n');
   } finally {
     rmSync(tmp, { recursive: true, force: true });
     await llama.dispose?.();
