@@ -16,9 +16,10 @@ import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, f3
 import { ComputePool, poolThreads } from './pool';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 
-import { packSegment, planLinear, readParts, vectorAsF32, type Linear, type Segment, type WeightFormat } from './packWeights';
+import { packSegment, planLinear, readParts, vectorAsF32, type KernelFormat, type Linear, type Segment, type WeightFormat } from './packWeights';
+import { Q4K_WINDOW, Q6K_WINDOW, Q8K_SUMS, QK } from '../kernels/quantK';
 
-export { WEIGHT_FORMATS, type WeightFormat } from './packWeights';
+export { WEIGHT_FORMATS, type KernelFormat, type WeightFormat } from './packWeights';
 import { WEIGHT_FORMATS } from './packWeights';
 
 export interface FastBackendOptions {
@@ -56,8 +57,9 @@ interface Acts {
   fc: number; // (R, FF or 2 FF)
   segOut: number; // (R, max segment rows) one segment's output, before it is placed in its columns
   act: number; // (R, FF)
-  xq: number; // (R, max width) int16 Q8_0 input
-  xs: number; // (R, max width / 32)
+  xq: number; // (R, max width) int16 Q8_0 or Q8_K input
+  xs: number; // (R, max width / 32) f32 Q8_0 scales, or (R, max width / 256) Q8_K scales
+  xb: number; // (R, max width / 256, 16) int16 Q8_K input sums
   logits: number; // (LOGIT_ROWS, V)
   scratch: number; // (threads, attention scratch)
   wbuf: number; // (threads, 32, max width) packed weight blocks as row-major f32 for prefill, or 0
@@ -91,7 +93,7 @@ export class FastBackend implements InferenceBackend {
   readonly config: ModelConfig;
   readonly contextLength: number;
   /** The formats the matrices run in (several when the file mixes them). */
-  readonly weightFormats: readonly WeightFormat[];
+  readonly weightFormats: readonly KernelFormat[];
   readonly threads: number;
   /** Bytes of weights the kernels stream per decoded token (the bandwidth bound's numerator). */
   readonly weightBytes: number;
@@ -133,9 +135,10 @@ export class FastBackend implements InferenceBackend {
     packWeights(model, plan, pool.memory);
   }
 
-  /** The one format every matrix runs in, or 'mixed'. */
+  /** The one settable format every matrix runs in, or 'mixed' (several formats, or the file's own K-quant blocks: see weightFormats). */
   get weightFormat(): WeightFormat | 'mixed' {
-    return this.weightFormats.length === 1 ? this.weightFormats[0]! : 'mixed';
+    const only = this.weightFormats.length === 1 ? this.weightFormats[0]! : 'mixed';
+    return only === 'q4_k' || only === 'q6_k' ? 'mixed' : only;
   }
 
   static async create(model: Model, opts: FastBackendOptions = {}): Promise<FastBackend> {
@@ -285,6 +288,16 @@ export class FastBackend implements InferenceBackend {
       this.pool.run('matmul_f32', [out, inp, S.w, bias, N, C, OC, mode], OC, 4, minRows);
     } else if (S.format === 'f16') {
       this.pool.run('matmul_f16', [out, inp, S.w, bias, N, C, OC, mode], OC, 2, minRows);
+    } else if (S.format === 'q4_k' || S.format === 'q6_k') {
+      // Prefill: blocks of rows expanded to f32 for the tiles; decode: Q8_K integer products.
+      const q4 = S.format === 'q4_k';
+      const { xq, xs, xb, wbuf } = this.acts;
+      if (N >= TILED_ROWS) {
+        this.pool.run('matmul_qk_f32', [out, inp, S.w, S.s, bias, wbuf, N, C, OC, mode, q4 ? 0 : 1], OC, 32, minRows);
+        return;
+      }
+      this.pool.run('quantize_q8k', [xq, xs, xb, inp, N, C, q4 ? Q4K_WINDOW : Q6K_WINDOW], N, 1, Math.ceil(MIN_MACS_PER_THREAD / C));
+      this.pool.run(q4 ? 'matmul_q4k' : 'matmul_q6k', [out, xq, xs, xb, S.w, S.s, bias, N, C, OC, mode], OC, 4, minRows);
     } else {
       const { xq, xs, wbuf } = this.acts;
       if (N >= TILED_ROWS) {
@@ -365,7 +378,7 @@ interface Plan {
   bytes: number;
   ctx: number;
   rows: number;
-  formats: WeightFormat[];
+  formats: KernelFormat[];
   layers: LayerWeights[];
   lnf: NormWeights;
   lmHead: Linear;
@@ -424,6 +437,7 @@ function planMemory(model: Model, opts: FastBackendOptions, threads: number): Pl
     act: arena.alloc(rows * c.ffn * 4),
     xq: arena.alloc(rows * maxIn * 2),
     xs: arena.alloc(Math.ceil((rows * maxIn) / Q8_BLOCK) * 4),
+    xb: arena.alloc(Math.ceil((rows * maxIn) / QK) * Q8K_SUMS * 2),
     logits: arena.alloc(LOGIT_ROWS * c.vocabSize * 4),
     scratch: arena.alloc(threads * attentionScratchBytes(c.headDim)),
     wbuf: formats.some((f) => f !== 'f16') ? arena.alloc(threads * blockScratchBytes(maxIn)) : 0,

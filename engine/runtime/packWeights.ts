@@ -4,26 +4,31 @@
 // parts came from the file in different formats (a Q4_K_M file mixes Q4_K and Q6_K) keeps a
 // segment per part; parts in the same format share one.
 // Packing converts the file's blocks chunk by chunk, never the whole matrix at once: Q8_0
-// and Q4_0 go to the Q8_0 kernels exactly (same scale, same integers); the K-quants go
-// through float32 and are quantized to Q8_0 until kernels of their own exist.
+// and Q4_0 go to the Q8_0 kernels exactly (same scale, same integers); Q4_K and Q6_K run in
+// kernels of their own under 'auto' (their quant bytes kept, the factors unpacked:
+// engine/kernels/quantK.ts); Q5_K, and the K-quants under an explicit setting, go through
+// float32 and are quantized to Q8_0.
 import { dequantizeRows, formatInfo, type WeightType } from '../formats/formats';
 import { f16At, f32ToF16 } from '../formats/half';
 import { packF32Forward, F32_PACK_ROWS } from '../kernels/matmul';
 import { packQ8Forward, quantizeQ8Forward, Q8_BLOCK, Q8_PACK_ROWS } from '../kernels/quantize';
+import { packQ4KForward, packQ6KForward, QK, Q4K_META_BYTES, Q4K_QS_BYTES, Q6K_META_BYTES, Q6K_QS_BYTES } from '../kernels/quantK';
 import type { Arena } from '../kernels/wasm/kernels';
 import type { WeightPart } from '../model/model';
 
 /** How the matrices are held for the kernels; 'auto' keeps each tensor as close to its file's format as the kernels allow. */
 export type WeightFormat = 'f32' | 'f16' | 'q8_0';
 export const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'f16', 'q8_0'];
+/** The formats segments run in: the settings' formats, and the file's own K-quant blocks (reached only through 'auto'). */
+export type KernelFormat = WeightFormat | 'q4_k' | 'q6_k';
 
 /** Consecutive output rows [o0, o0 + rows) of a linear layer in one kernel format. */
 export interface Segment {
-  format: WeightFormat;
+  format: KernelFormat;
   /** f32 in packF32Forward's layout (every f32 weight whose width is a multiple of 4). */
   packed: boolean;
-  w: number; // (rows, C) f32 or f16 bits; packed f32 (ceil(rows/4), C/4, 4, 4); Q8_0 int8 (ceil(rows/4), C/32, 4, 32) as packQ8Forward
-  s: number; // Q8_0 scales (ceil(rows/4), C/32, 4), else 0
+  w: number; // (rows, C) f32 or f16 bits; packed f32 (ceil(rows/4), C/4, 4, 4); Q8_0 int8 (ceil(rows/4), C/32, 4, 32) as packQ8Forward; Q4_K / Q6_K quant bytes (rows, C/256, 128 | 192)
+  s: number; // Q8_0 scales (ceil(rows/4), C/32, 4); Q4_K / Q6_K factors (rows, C/256, 24 | 20); else 0
   o0: number;
   rows: number;
   /** The file's parts this segment holds, in row order. */
@@ -39,19 +44,28 @@ export interface Linear {
 }
 
 /** The kernel format a stored tensor runs in, given the setting ('auto' = nearest to the file). */
-function runFormat(stored: WeightType, asked: WeightFormat | 'auto', C: number): WeightFormat {
+function runFormat(stored: WeightType, asked: WeightFormat | 'auto', C: number): KernelFormat {
+  if (asked === 'auto' && stored === 'Q4_K' && C % QK === 0) return 'q4_k';
+  if (asked === 'auto' && stored === 'Q6_K' && C % QK === 0) return 'q6_k';
   const wanted: WeightFormat = asked !== 'auto' ? asked : stored === 'F32' ? 'f32' : stored === 'F16' || stored === 'BF16' ? 'f16' : 'q8_0';
   // Q8_0 blocks run along the input width; a width that is not a multiple of 32 stays f32.
   return wanted === 'q8_0' && C % Q8_BLOCK !== 0 ? 'f32' : wanted;
 }
 
-function bytesPerWeight(format: WeightFormat): number {
-  return format === 'f32' ? 4 : format === 'f16' ? 2 : 1;
+/** Bytes of the weight stream (w) and of the scale stream (s) of `rows` rows of width C, padded to the format's packed groups. */
+function segmentBytes(format: KernelFormat, packed: boolean, rows: number, C: number): { w: number; s: number } {
+  if (format === 'q4_k') return { w: (rows * C * Q4K_QS_BYTES) / QK, s: (rows * C * Q4K_META_BYTES) / QK };
+  if (format === 'q6_k') return { w: (rows * C * Q6K_QS_BYTES) / QK, s: (rows * C * Q6K_META_BYTES) / QK };
+  // Packed layouts hold whole groups of 4 rows (the last one zero-filled).
+  const group = format === 'q8_0' ? Q8_PACK_ROWS : packed ? F32_PACK_ROWS : 1;
+  const padded = Math.ceil(rows / group) * group;
+  const w = padded * C * (format === 'f32' ? 4 : format === 'f16' ? 2 : 1);
+  return { w, s: format === 'q8_0' ? (padded * C * 4) / Q8_BLOCK : 0 };
 }
 
 /** Plans a linear layer's segments in the arena; returns it and the bytes its weights take. */
 export function planLinear(arena: Arena, parts: readonly WeightPart[], asked: WeightFormat | 'auto', C: number, OC: number, hasBias: boolean): { linear: Linear; bytes: number } {
-  const groups: Array<{ format: WeightFormat; o0: number; rows: number; parts: WeightPart[] }> = [];
+  const groups: Array<{ format: KernelFormat; o0: number; rows: number; parts: WeightPart[] }> = [];
   let o = 0;
   for (const p of parts) {
     const format = runFormat(p.type, asked, C);
@@ -67,11 +81,7 @@ export function planLinear(arena: Arena, parts: readonly WeightPart[], asked: We
   let bytes = 0;
   const segments = groups.map((g): Segment => {
     const packed = g.format === 'f32' && C % 4 === 0;
-    // Packed layouts hold whole groups of 4 rows (the last one zero-filled).
-    const group = g.format === 'q8_0' ? Q8_PACK_ROWS : packed ? F32_PACK_ROWS : 1;
-    const padded = Math.ceil(g.rows / group) * group;
-    const wBytes = padded * C * bytesPerWeight(g.format);
-    const sBytes = g.format === 'q8_0' ? (padded * C * 4) / Q8_BLOCK : 0;
+    const { w: wBytes, s: sBytes } = segmentBytes(g.format, packed, g.rows, C);
     bytes += wBytes + sBytes;
     return { format: g.format, packed, w: arena.alloc(wBytes), s: sBytes ? arena.alloc(sBytes) : 0, o0: g.o0, rows: g.rows, parts: g.parts };
   });
@@ -125,6 +135,10 @@ export function readParts(parts: readonly WeightPart[]): WeightPart[] {
 /** Converts a segment's rows from its parts into its planned place in `buf`. */
 export function packSegment(buf: ArrayBuffer, segment: Segment, C: number): void {
   const seg = { ...segment, parts: readParts(segment.parts) };
+  if (seg.format === 'q4_k' || seg.format === 'q6_k') {
+    packKQuant(buf, seg, C);
+    return;
+  }
   const f32 = new Float32Array(CHUNK_ROWS * C);
   if (seg.format === 'q8_0') {
     const padded = Math.ceil(seg.rows / Q8_PACK_ROWS) * Q8_PACK_ROWS;
@@ -171,6 +185,21 @@ export function packSegment(buf: ArrayBuffer, segment: Segment, C: number): void
     rowsAsF32(seg.parts, r, n, C, f32);
     if (seg.packed) packF32Forward(out.subarray(r * C, (r + Math.ceil(n / 4) * 4) * C), f32.subarray(0, n * C), n, C);
     else out.set(f32.subarray(0, n * C), r * C);
+  }
+}
+
+/** A Q4_K or Q6_K segment's parts into its two streams (packQ4KForward, packQ6KForward): the file's quant bytes copied, the factors unpacked. */
+function packKQuant(buf: ArrayBuffer, seg: Segment, C: number): void {
+  const q4 = seg.format === 'q4_k';
+  const qsRow = (C * (q4 ? Q4K_QS_BYTES : Q6K_QS_BYTES)) / QK;
+  const metaRow = (C * (q4 ? Q4K_META_BYTES : Q6K_META_BYTES)) / QK;
+  let base = 0;
+  for (const p of seg.parts) {
+    if (p.type !== (q4 ? 'Q4_K' : 'Q6_K')) throw new Error(`packSegment: a ${seg.format} segment holds a ${p.type} part`);
+    const qs = new Uint8Array(buf, seg.w + base * qsRow, p.rows * qsRow);
+    const meta = new Uint8Array(buf, seg.s + base * metaRow, p.rows * metaRow);
+    (q4 ? packQ4KForward : packQ6KForward)(qs, meta, p.data, p.rows, C);
+    base += p.rows;
   }
 }
 

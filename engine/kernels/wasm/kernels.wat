@@ -5,6 +5,8 @@
 ;; Plain TypeScript references: engine/kernels/{matmul,attention,activations,quantize}.ts.
 (module
   (import "env" "memory" (memory 1 65536 shared))
+  ;; Written by kernels only to order their loads (see matmul_q6k); never read.
+  (global $sink (mut i32) (i32.const 0))
 
   ;; e^x in float64: x = n ln2 + r with |r| <= ln2/2 (Cody-Waite), degree-9 Taylor of e^r
   ;; (error < 1e-11, far below f32 rounding), times 2^n built from the exponent bits.
@@ -627,6 +629,373 @@
         (br $gLoop)))
       ;; Row o of the block is at buf + (o - ob) C floats: the f32 kernel gets a base that
       ;; (wrapping like every i32 address sum) puts row ob there.
+      (call $matmul_f32 (local.get $out) (local.get $inp)
+        (i32.sub (local.get $buf) (i32.shl (i32.mul (local.get $ob) (local.get $C)) (i32.const 2)))
+        (local.get $bias) (local.get $N) (local.get $C) (local.get $OC) (local.get $mode) (local.get $ob) (local.get $oe))
+      (local.set $ob (local.get $oe))
+      (br $obLoop))))
+
+  ;; ---- K-quants (Q4_K, Q6_K) ----
+  ;; Weights stay in ggml's super-blocks of 256 (engine/formats/kquants.ts); packQ4KForward /
+  ;; packQ6KForward (engine/kernels/quantK.ts) split each row into the quant bytes (Q4_K qs:
+  ;; 128 bytes per super-block, repacked one sub-block per 16 bytes; Q6_K ql + qh: the file's
+  ;; 192 bytes) and a small stream of factors (Q4_K: d f32, dmin f32, sc[8] u8, m[8] u8 = 24
+  ;; bytes; Q6_K: d f32 and the 16 int8 scales in kernel order = 20 bytes). References: matmulQ4KForward,
+  ;; matmulQ6KForward in quantK.ts (same integer sums, same float32 steps).
+  ;;
+  ;; The input row is quantized once per product as ggml's Q8_K (quantize_q8k): 8-bit q with
+  ;; one f32 scale per 256 inputs, so a super-block's sub-block dots combine in integers (times
+  ;; their scale codes) and meet floats once. A 16-byte load of 4-bit codes is 8 i16 lanes of 4
+  ;; nibbles; four single ops give the weights as i16 at scales 1, 16, 256, 1 (v & 0x000F,
+  ;; v & 0x00F0, v & 0x0F00, v >>u 12), and the input is laid out at scales 256, 16, 1, 256
+  ;; against them (q8kInputLayout), so every i32x4.dot_i16x8_s product is 256 times its
+  ;; integer product (|q x| 256 <= 63 127 256 fits i16 x i16 -> i32). Windows of 2S inputs
+  ;; (S = 16 for Q4_K's repacked sub-blocks, 64 for Q6_K's ql halves) pair position o + 2k
+  ;; (lanes a, c = 2k, 2k + 1) with S + o + 2k (lanes b, d): exactly which weights one load holds.
+
+  ;; Rows [a, b) of x (N, C) f32 to Q8_K in the layout of the K-quant kernels: per 256 inputs
+  ;; d = max|x| / 127 into xd (N, C/256), q = nearest(x / d) as quantize_q8; xq (N, C) i16 in
+  ;; windows of 2S: for each o = 0, 16, .. S - 16 the 32 values [256 q[o + 2k], 16 q[S + o + 2k],
+  ;; q[o + 2k + 1], 256 q[S + o + 2k + 1]] (k = 0..7); xb (N, C/256, 16) i16 the sums of q: per
+  ;; 32 inputs in order (S = 16; 8 used), or per 16 inputs in the Q6_K scale order (S = 64:
+  ;; groups 0 4 2 6 1 5 3 7 of each 128, bits 0 and 2 of the group index swapped). C % 256 == 0.
+  (func (export "quantize_q8k")
+    (param $xq i32) (param $xd i32) (param $xb i32) (param $x i32) (param $N i32) (param $C i32) (param $S i32) (param $a i32) (param $b i32)
+    (local $blk i32) (local $end i32) (local $i i32) (local $src i32) (local $dq i32) (local $bs i32)
+    (local $m f32) (local $d f32) (local $id f32) (local $q i32) (local $p i32) (local $hi i32) (local $odd i32) (local $g i32) (local $at i32)
+    (local $mx v128)
+    (local.set $blk (i32.mul (local.get $a) (i32.shr_u (local.get $C) (i32.const 8))))
+    (local.set $end (i32.mul (local.get $b) (i32.shr_u (local.get $C) (i32.const 8))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $blk) (local.get $end)))
+      (local.set $src (i32.add (local.get $x) (i32.shl (local.get $blk) (i32.const 10))))
+      (local.set $mx (v128.const i32x4 0 0 0 0))
+      (local.set $i (i32.const 0))
+      (block $d1 (loop $l1
+        (br_if $d1 (i32.ge_u (local.get $i) (i32.const 1024)))
+        (local.set $mx (f32x4.max (local.get $mx) (f32x4.abs (v128.load (i32.add (local.get $src) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $l1)))
+      (local.set $m (f32.max
+        (f32.max (f32x4.extract_lane 0 (local.get $mx)) (f32x4.extract_lane 1 (local.get $mx)))
+        (f32.max (f32x4.extract_lane 2 (local.get $mx)) (f32x4.extract_lane 3 (local.get $mx)))))
+      (local.set $d (f32.div (local.get $m) (f32.const 127)))
+      (local.set $id (select (f32.div (f32.const 1) (local.get $d)) (f32.const 0) (f32.gt (local.get $d) (f32.const 0))))
+      (f32.store (i32.add (local.get $xd) (i32.shl (local.get $blk) (i32.const 2))) (local.get $d))
+      (local.set $dq (i32.add (local.get $xq) (i32.shl (local.get $blk) (i32.const 9))))
+      (local.set $bs (i32.add (local.get $xb) (i32.shl (local.get $blk) (i32.const 5))))
+      (v128.store (local.get $bs) (v128.const i32x4 0 0 0 0))
+      (v128.store offset=16 (local.get $bs) (v128.const i32x4 0 0 0 0))
+      (local.set $i (i32.const 0))
+      (block $d2 (loop $l2
+        (br_if $d2 (i32.ge_u (local.get $i) (i32.const 256)))
+        (local.set $q (i32.trunc_sat_f32_s (f32.nearest (f32.mul (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))) (local.get $id)))))
+        ;; p: position in its window of 2S; hi: in the window's second half; odd: lane c or d.
+        (local.set $p (i32.and (local.get $i) (i32.sub (i32.shl (local.get $S) (i32.const 1)) (i32.const 1))))
+        (local.set $hi (i32.ge_u (local.get $p) (local.get $S)))
+        (if (local.get $hi) (then (local.set $p (i32.sub (local.get $p) (local.get $S)))))
+        (local.set $odd (i32.and (local.get $p) (i32.const 1)))
+        ;; i16 index: window start + 2 o + 8 slot + k, slot = hi + 2 odd (a, b, c, d).
+        (local.set $at (i32.add
+          (i32.add (i32.sub (local.get $i) (i32.and (local.get $i) (i32.sub (i32.shl (local.get $S) (i32.const 1)) (i32.const 1))))
+            (i32.shl (i32.and (local.get $p) (i32.const -16)) (i32.const 1)))
+          (i32.add (i32.shl (i32.add (local.get $hi) (i32.shl (local.get $odd) (i32.const 1))) (i32.const 3))
+            (i32.shr_u (i32.and (local.get $p) (i32.const 15)) (i32.const 1)))))
+        (i32.store16 (i32.add (local.get $dq) (i32.shl (local.get $at) (i32.const 1)))
+          (i32.shl (local.get $q)
+            (select (select (i32.const 8) (i32.const 4) (local.get $odd)) (select (i32.const 0) (i32.const 8) (local.get $odd)) (local.get $hi))))
+        (local.set $g (select (i32.shr_u (local.get $i) (i32.const 5))
+          (i32.or (i32.and (i32.shr_u (local.get $i) (i32.const 4)) (i32.const 10))
+            (i32.or (i32.shl (i32.and (i32.shr_u (local.get $i) (i32.const 4)) (i32.const 1)) (i32.const 2))
+              (i32.shr_u (i32.and (i32.shr_u (local.get $i) (i32.const 4)) (i32.const 4)) (i32.const 2))))
+          (i32.ne (local.get $S) (i32.const 64))))
+        (local.set $at (i32.add (local.get $bs) (i32.shl (local.get $g) (i32.const 1))))
+        (i32.store16 (local.get $at) (i32.add (i32.load16_s (local.get $at)) (local.get $q)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l2)))
+      (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+      (br $l)))
+  )
+
+  ;; out (N, OC) (by mode, $store) = Q8_K input (xq, xd, xb from quantize_q8k with S = 16) .
+  ;; Q4_K weights^T + bias, rows [a, b); w: rows of C/2 qs bytes repacked one sub-block per 16
+  ;; bytes (byte i: codes i | 16 + i << 4), ws: rows of C/256 24-byte factors
+  ;; (packQ4KForward). Per row and super-block, one 16-byte load per sub-block s: its 4 dots
+  ;; summed (lane j: codes i with i % 16 in 4j .. 4j + 3) times sc_s (a load8 splat >> 24)
+  ;; into isum (|.| < 2^31: 8 sub-blocks x 8 products x 15 x 127 x 256 x 63), >> 8 (the
+  ;; layout's factor 256, exact) at the end; msum = the i16 dot of m[0..7] with the input's
+  ;; 32-sums (lane j: sub-blocks 2j, 2j + 1). Float32, lane by lane:
+  ;; acc = (acc + f32(isum) (d xd)) - f32(msum) (dmin xd); the row's result is
+  ;; (acc0 + acc1) + (acc2 + acc3), then $store. The loop body is one load: a straight pass
+  ;; over more let the compiler hoist every load and spill (in-cache 11.5 -> 19 Gw/s here).
+  (func (export "matmul_q4k")
+    (param $out i32) (param $xq i32) (param $xd i32) (param $xb i32) (param $w i32) (param $ws i32) (param $bias i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32)
+    (local $nb i32) (local $o i32) (local $n i32) (local $blk i32) (local $s i32)
+    (local $x i32) (local $xdp i32) (local $xbp i32) (local $wp i32) (local $mp i32)
+    (local $v v128) (local $isum v128) (local $acc v128)
+    (local $k0f v128) (local $kf0 v128) (local $kf00 v128)
+    (local.set $k0f (v128.const i16x8 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f))
+    (local.set $kf0 (v128.const i16x8 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0))
+    (local.set $kf00 (v128.const i16x8 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00))
+    (local.set $nb (i32.shr_u (local.get $C) (i32.const 8)))
+    (local.set $o (local.get $a))
+    (block $oDone (loop $oLoop
+      (br_if $oDone (i32.ge_u (local.get $o) (local.get $b)))
+      (local.set $n (i32.const 0))
+      (block $nDone (loop $nLoop
+        (br_if $nDone (i32.ge_u (local.get $n) (local.get $N)))
+        (local.set $x (i32.add (local.get $xq) (i32.shl (i32.mul (local.get $n) (local.get $C)) (i32.const 1))))
+        (local.set $xdp (i32.add (local.get $xd) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 2))))
+        (local.set $xbp (i32.add (local.get $xb) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 5))))
+        (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $o) (i32.shr_u (local.get $C) (i32.const 1)))))
+        (local.set $mp (i32.add (local.get $ws) (i32.mul (i32.mul (local.get $o) (local.get $nb)) (i32.const 24))))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $blk (i32.const 0))
+        (block $bDone (loop $bLoop
+          (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
+          (local.set $isum (v128.const i32x4 0 0 0 0))
+          (local.set $s (i32.const 0))
+          (loop $sLoop
+            (local.set $v (v128.load (local.get $wp)))
+            (local.set $isum (i32x4.add (local.get $isum) (i32x4.mul
+              (i32x4.add
+                (i32x4.add
+                  (i32x4.dot_i16x8_s (v128.and (local.get $v) (local.get $k0f)) (v128.load (local.get $x)))
+                  (i32x4.dot_i16x8_s (v128.and (local.get $v) (local.get $kf00)) (v128.load offset=32 (local.get $x))))
+                (i32x4.add
+                  (i32x4.dot_i16x8_s (v128.and (local.get $v) (local.get $kf0)) (v128.load offset=16 (local.get $x)))
+                  (i32x4.dot_i16x8_s (i16x8.shr_u (local.get $v) (i32.const 12)) (v128.load offset=48 (local.get $x)))))
+              (i32x4.shr_u (v128.load8_splat offset=8 (i32.add (local.get $mp) (local.get $s))) (i32.const 24)))))
+            (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+            (local.set $x (i32.add (local.get $x) (i32.const 64)))
+            (local.set $s (i32.add (local.get $s) (i32.const 1)))
+            (br_if $sLoop (i32.lt_u (local.get $s) (i32.const 8))))
+          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.shr_s (local.get $isum) (i32.const 8)))
+            (f32x4.splat (f32.mul (f32.load (local.get $mp)) (f32.load (local.get $xdp)))))))
+          (local.set $acc (f32x4.sub (local.get $acc) (f32x4.mul
+            (f32x4.convert_i32x4_s (i32x4.dot_i16x8_s (v128.load8x8_u offset=16 (local.get $mp)) (v128.load (local.get $xbp))))
+            (f32x4.splat (f32.mul (f32.load offset=4 (local.get $mp)) (f32.load (local.get $xdp)))))))
+          (local.set $mp (i32.add (local.get $mp) (i32.const 24)))
+          (local.set $xdp (i32.add (local.get $xdp) (i32.const 4)))
+          (local.set $xbp (i32.add (local.get $xbp) (i32.const 32)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br $bLoop)))
+        (call $store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2)))
+          (call $hsum (local.get $acc)) (local.get $bias) (local.get $o) (local.get $mode))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $nLoop)))
+      (local.set $o (i32.add (local.get $o) (i32.const 1)))
+      (br $oLoop))))
+
+  ;; As matmul_q4k for Q6_K weights (packQ6KForward: rows of C/256 x 192 bytes ql | qh as in
+  ;; the file, factors d f32 + 16 int8 scales in the order 0 4 2 6 1 5 3 7 8 12 10 14 9 13 11 15)
+  ;; and input from quantize_q8k with S = 64. Step t = 0..7 of a super-block takes half
+  ;; h = t >> 2, l0 = 16 ((t >> 1) & 1), v = t & 1: ql at 64h + 32v + l0 (codes of weights
+  ;; 32v + l0 .. (lanes a, c) and 64 + 32v + l0 .. (lanes b, d) of the half) and qh at
+  ;; 128 + 32h + l0, whose 2-bit fields (shifted by 4 - 2v) are or-ed onto the nibbles (bits 4-5
+  ;; of a code at scale 1, 8-9 at 16, 12-13 at 256): q in 0..63. A loop iteration takes the
+  ;; two steps v = 0, 1 that share a qh load. The two groups' dots (lane j:
+  ;; group positions 4j .. 4j + 3), >> 8, times their scales (positions 2t, 2t + 1) into isum,
+  ;; from which the codes' offset comes off as 32 x the i16 dot of the scales with the
+  ;; input's 16-sums (same order). Float32 per lane: acc = acc + f32(isum) (d xd).
+  (func (export "matmul_q6k")
+    (param $out i32) (param $xq i32) (param $xd i32) (param $xb i32) (param $w i32) (param $ws i32) (param $bias i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32)
+    (local $nb i32) (local $o i32) (local $n i32) (local $blk i32) (local $t i32)
+    (local $x i32) (local $xdp i32) (local $xbp i32) (local $wp i32) (local $mp i32) (local $x1 i32) (local $qp i32) (local $sp i32)
+    (local $q v128) (local $hv v128) (local $h4 v128) (local $h2 v128) (local $isum v128) (local $acc v128) (local $sc v128)
+    (local.set $nb (i32.shr_u (local.get $C) (i32.const 8)))
+    (local.set $o (local.get $a))
+    (block $oDone (loop $oLoop
+      (br_if $oDone (i32.ge_u (local.get $o) (local.get $b)))
+      (local.set $n (i32.const 0))
+      (block $nDone (loop $nLoop
+        (br_if $nDone (i32.ge_u (local.get $n) (local.get $N)))
+        (local.set $x (i32.add (local.get $xq) (i32.shl (i32.mul (local.get $n) (local.get $C)) (i32.const 1))))
+        (local.set $xdp (i32.add (local.get $xd) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 2))))
+        (local.set $xbp (i32.add (local.get $xb) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 5))))
+        (local.set $wp (i32.add (local.get $w) (i32.mul (i32.mul (local.get $o) (local.get $nb)) (i32.const 192))))
+        (local.set $mp (i32.add (local.get $ws) (i32.mul (i32.mul (local.get $o) (local.get $nb)) (i32.const 20))))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $blk (i32.const 0))
+        (block $bDone (loop $bLoop
+          (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
+          (local.set $sc (v128.load offset=4 (local.get $mp)))
+          (local.set $isum (i32x4.sub (v128.const i32x4 0 0 0 0) (i32x4.shl (i32x4.add
+            (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $sc)) (v128.load (local.get $xbp)))
+            (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $sc)) (v128.load offset=16 (local.get $xbp)))) (i32.const 5))))
+          (local.set $t (i32.const 0))
+          (local.set $qp (local.get $wp))
+          (local.set $x1 (local.get $x))
+          (local.set $sp (local.get $mp))
+          ;; u = 0..3: half h = u >> 1, l0 = 16 (u & 1); ql at 64h + l0 (v = 0) and + 32 (v = 1),
+          ;; qh at 128 + 32h + l0, x at 256h + 64 (l0 / 16) (+ 128 for v = 1).
+          (loop $tLoop
+            (local.set $hv (v128.load offset=128 (i32.sub (local.get $qp) (i32.shl (i32.shr_u (local.get $t) (i32.const 1)) (i32.const 5)))))
+            (local.set $h4 (i16x8.shl (local.get $hv) (i32.const 4)))
+            (local.set $h2 (i16x8.shl (local.get $hv) (i32.const 2)))
+            (local.set $q (v128.load offset=0 (local.get $qp)))
+            (local.set $isum (i32x4.add (local.get $isum) (i32x4.add
+              (i32x4.mul (i32x4.shr_s (i32x4.add
+                (i32x4.dot_i16x8_s (v128.or (v128.and (local.get $q) (v128.const i16x8 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f)) (v128.and (local.get $h4) (v128.const i16x8 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030))) (v128.load offset=0 (local.get $x1)))
+                (i32x4.dot_i16x8_s (v128.or (v128.and (local.get $q) (v128.const i16x8 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00)) (v128.and (local.get $h4) (v128.const i16x8 0x3000 0x3000 0x3000 0x3000 0x3000 0x3000 0x3000 0x3000))) (v128.load offset=32 (local.get $x1))))
+                (i32.const 8))
+                (i32x4.shr_s (v128.load8_splat offset=4 (local.get $sp)) (i32.const 24)))
+              (i32x4.mul (i32x4.shr_s (i32x4.add
+                (i32x4.dot_i16x8_s (v128.or (v128.and (local.get $q) (v128.const i16x8 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0)) (v128.and (local.get $h4) (v128.const i16x8 0x0300 0x0300 0x0300 0x0300 0x0300 0x0300 0x0300 0x0300))) (v128.load offset=16 (local.get $x1)))
+                (i32x4.dot_i16x8_s (v128.or (i16x8.shr_u (local.get $q) (i32.const 12)) (v128.and (i16x8.shr_u (local.get $hv) (i32.const 8)) (v128.const i16x8 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030))) (v128.load offset=48 (local.get $x1))))
+                (i32.const 8))
+                (i32x4.shr_s (v128.load8_splat offset=5 (local.get $sp)) (i32.const 24))))))
+            ;; An effect between the two halves keeps the second one's loads after the first one's
+            ;; arithmetic (the compiler hoists loads to the top of a block and spills).
+            (global.set $sink (i32x4.extract_lane 0 (local.get $isum)))
+            (local.set $q (v128.load offset=32 (local.get $qp)))
+            (local.set $isum (i32x4.add (local.get $isum) (i32x4.add
+              (i32x4.mul (i32x4.shr_s (i32x4.add
+                (i32x4.dot_i16x8_s (v128.or (v128.and (local.get $q) (v128.const i16x8 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f)) (v128.and (local.get $h2) (v128.const i16x8 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030))) (v128.load offset=128 (local.get $x1)))
+                (i32x4.dot_i16x8_s (v128.or (v128.and (local.get $q) (v128.const i16x8 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00)) (v128.and (local.get $h2) (v128.const i16x8 0x3000 0x3000 0x3000 0x3000 0x3000 0x3000 0x3000 0x3000))) (v128.load offset=160 (local.get $x1))))
+                (i32.const 8))
+                (i32x4.shr_s (v128.load8_splat offset=6 (local.get $sp)) (i32.const 24)))
+              (i32x4.mul (i32x4.shr_s (i32x4.add
+                (i32x4.dot_i16x8_s (v128.or (v128.and (local.get $q) (v128.const i16x8 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0)) (v128.and (local.get $h2) (v128.const i16x8 0x0300 0x0300 0x0300 0x0300 0x0300 0x0300 0x0300 0x0300))) (v128.load offset=144 (local.get $x1)))
+                (i32x4.dot_i16x8_s (v128.or (i16x8.shr_u (local.get $q) (i32.const 12)) (v128.and (i16x8.shr_u (local.get $hv) (i32.const 10)) (v128.const i16x8 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030))) (v128.load offset=176 (local.get $x1))))
+                (i32.const 8))
+                (i32x4.shr_s (v128.load8_splat offset=7 (local.get $sp)) (i32.const 24))))))
+            (local.set $qp (i32.add (local.get $qp) (select (i32.const 48) (i32.const 16) (i32.and (local.get $t) (i32.const 1)))))
+            (local.set $x1 (i32.add (local.get $x1) (select (i32.const 192) (i32.const 64) (i32.and (local.get $t) (i32.const 1)))))
+            (local.set $sp (i32.add (local.get $sp) (i32.const 4)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br_if $tLoop (i32.lt_u (local.get $t) (i32.const 4))))
+          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $isum))
+            (f32x4.splat (f32.mul (f32.load (local.get $mp)) (f32.load (local.get $xdp)))))))
+          (local.set $wp (i32.add (local.get $wp) (i32.const 192)))
+          (local.set $x (i32.add (local.get $x) (i32.const 512)))
+          (local.set $mp (i32.add (local.get $mp) (i32.const 20)))
+          (local.set $xdp (i32.add (local.get $xdp) (i32.const 4)))
+          (local.set $xbp (i32.add (local.get $xbp) (i32.const 32)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br $bLoop)))
+        (call $store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2)))
+          (call $hsum (local.get $acc)) (local.get $bias) (local.get $o) (local.get $mode))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $nLoop)))
+      (local.set $o (i32.add (local.get $o) (i32.const 1)))
+      (br $oLoop))))
+
+  ;; 16 u8 codes q (0..63 or 0..15) as f32 (q + off) * s into dst[0..16): 4 vector stores.
+  (func $expand16 (param $dst i32) (param $q v128) (param $off v128) (param $s v128) (param $m v128)
+    (local $h v128)
+    (local.set $h (i16x8.add (i16x8.extend_low_i8x16_u (local.get $q)) (local.get $off)))
+    (v128.store offset=0 (local.get $dst) (f32x4.sub (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h))) (local.get $s)) (local.get $m)))
+    (v128.store offset=16 (local.get $dst) (f32x4.sub (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h))) (local.get $s)) (local.get $m)))
+    (local.set $h (i16x8.add (i16x8.extend_high_i8x16_u (local.get $q)) (local.get $off)))
+    (v128.store offset=32 (local.get $dst) (f32x4.sub (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h))) (local.get $s)) (local.get $m)))
+    (v128.store offset=48 (local.get $dst) (f32x4.sub (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h))) (local.get $s)) (local.get $m))))
+
+  ;; One Q4_K row (qs repacked at wp, factors at mp) to C f32 at dst, as dequantizeQ4_K:
+  ;; (d sc) q - (dmin m), the products exact, one rounding. 16 bytes per sub-block: low
+  ;; nibbles its codes 0..15, high nibbles 16..31.
+  (func $expandQ4K (param $dst i32) (param $wp i32) (param $mp i32) (param $nb i32)
+    (local $blk i32) (local $s i32) (local $v v128) (local $d1 v128) (local $m1 v128) (local $z v128)
+    (block $bDone (loop $bLoop
+      (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
+      (local.set $s (i32.const 0))
+      (block $sDone (loop $sLoop
+        (br_if $sDone (i32.ge_u (local.get $s) (i32.const 8)))
+        (local.set $d1 (f32x4.splat (f32.mul (f32.load (local.get $mp)) (f32.convert_i32_u (i32.load8_u offset=8 (i32.add (local.get $mp) (local.get $s)))))))
+        (local.set $m1 (f32x4.splat (f32.mul (f32.load offset=4 (local.get $mp)) (f32.convert_i32_u (i32.load8_u offset=16 (i32.add (local.get $mp) (local.get $s)))))))
+        (local.set $v (v128.load (local.get $wp)))
+        (call $expand16 (local.get $dst) (v128.and (local.get $v) (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15)) (local.get $z) (local.get $d1) (local.get $m1))
+        (call $expand16 (i32.add (local.get $dst) (i32.const 64)) (i8x16.shr_u (local.get $v) (i32.const 4)) (local.get $z) (local.get $d1) (local.get $m1))
+        (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $sLoop)))
+      (local.set $mp (i32.add (local.get $mp) (i32.const 24)))
+      (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+      (br $bLoop))))
+
+  ;; One Q6_K row (ql | qh at wp, factors at mp) to C f32 at dst, as dequantizeQ6_K:
+  ;; (d sc) (q - 32), one rounding.
+  (func $expandQ6K (param $dst i32) (param $wp i32) (param $mp i32) (param $nb i32)
+    (local $blk i32) (local $h i32) (local $l i32) (local $qp i32) (local $g i32) (local $p i32) (local $at i32)
+    (local $v1 v128) (local $v2 v128) (local $hv v128) (local $z v128) (local $off v128) (local $lo v128)
+    (local.set $off (v128.const i16x8 -32 -32 -32 -32 -32 -32 -32 -32))
+    (local.set $lo (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+    (block $bDone (loop $bLoop
+      (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
+      (local.set $h (i32.const 0))
+      (block $hDone (loop $hLoop
+        (br_if $hDone (i32.ge_u (local.get $h) (i32.const 2)))
+        (local.set $l (i32.const 0))
+        (block $lDone (loop $lLoop
+          (br_if $lDone (i32.ge_u (local.get $l) (i32.const 32)))
+          (local.set $qp (i32.add (i32.add (local.get $wp) (i32.shl (local.get $h) (i32.const 6))) (local.get $l)))
+          (local.set $v1 (v128.load (local.get $qp)))
+          (local.set $v2 (v128.load offset=32 (local.get $qp)))
+          (local.set $hv (v128.load offset=128 (i32.add (i32.add (local.get $wp) (i32.shl (local.get $h) (i32.const 5))) (local.get $l))))
+          ;; natural group g = 8h + 2k + l/16 for quarter k; its scale sits at position (g & 10) | bits 0, 2 swapped.
+          (local.set $at (i32.add (local.get $dst) (i32.shl (i32.add (i32.shl (local.get $h) (i32.const 7)) (local.get $l)) (i32.const 2))))
+          (local.set $p (i32.const 0))
+          (block $kDone (loop $kLoop
+            (br_if $kDone (i32.ge_u (local.get $p) (i32.const 4)))
+            (local.set $g (i32.add (i32.add (i32.shl (local.get $h) (i32.const 3)) (i32.shl (local.get $p) (i32.const 1))) (i32.shr_u (local.get $l) (i32.const 4))))
+            (local.set $g (i32.or (i32.and (local.get $g) (i32.const 10))
+              (i32.or (i32.shl (i32.and (local.get $g) (i32.const 1)) (i32.const 2)) (i32.shr_u (i32.and (local.get $g) (i32.const 4)) (i32.const 2)))))
+            (call $expand16 (i32.add (local.get $at) (i32.shl (local.get $p) (i32.const 7)))
+              ;; quarter 0: low nibbles of V1 | bits 0-1; 1: low of V2 | bits 2-3; 2: high of V1 | bits 4-5; 3: high of V2 | bits 6-7.
+              (select
+                (select (v128.or (v128.and (local.get $v1) (local.get $lo)) (i8x16.shl (v128.and (local.get $hv) (v128.const i8x16 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3)) (i32.const 4)))
+                        (v128.or (v128.and (local.get $v2) (local.get $lo)) (i8x16.shl (v128.and (local.get $hv) (v128.const i8x16 12 12 12 12 12 12 12 12 12 12 12 12 12 12 12 12)) (i32.const 2)))
+                        (i32.eqz (local.get $p)))
+                (select (v128.or (i8x16.shr_u (local.get $v1) (i32.const 4)) (v128.and (local.get $hv) (v128.const i8x16 48 48 48 48 48 48 48 48 48 48 48 48 48 48 48 48)))
+                        (v128.or (i8x16.shr_u (local.get $v2) (i32.const 4)) (i8x16.shr_u (v128.and (local.get $hv) (v128.const i8x16 192 192 192 192 192 192 192 192 192 192 192 192 192 192 192 192)) (i32.const 2)))
+                        (i32.eq (local.get $p) (i32.const 2)))
+                (i32.lt_u (local.get $p) (i32.const 2)))
+              (local.get $off)
+              (f32x4.splat (f32.mul (f32.load (local.get $mp)) (f32.convert_i32_s (i32.load8_s offset=4 (i32.add (local.get $mp) (local.get $g))))))
+              (local.get $z))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $kLoop)))
+          (local.set $l (i32.add (local.get $l) (i32.const 16)))
+          (br $lLoop)))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $hLoop)))
+      (local.set $wp (i32.add (local.get $wp) (i32.const 192)))
+      (local.set $mp (i32.add (local.get $mp) (i32.const 20)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 1024)))
+      (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+      (br $bLoop))))
+
+  ;; out (N, OC) (by mode, $store) = inp (N, C) f32 . K-quant w expanded to f32 (as the
+  ;; format's dequantizer) ^T + bias, columns [a, b) (a a multiple of 32), for many input rows
+  ;; (prefill): blocks of 32 rows into this thread's scratch (32 C floats at scratch + tid 128 C),
+  ;; then matmul_f32's tiles. kind 0: Q4_K (packQ4KForward), 1: Q6_K (packQ6KForward).
+  (func (export "matmul_qk_f32")
+    (param $out i32) (param $inp i32) (param $w i32) (param $ws i32) (param $bias i32) (param $scratch i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $kind i32) (param $a i32) (param $b i32) (param $tid i32)
+    (local $ob i32) (local $oe i32) (local $buf i32) (local $o i32) (local $nb i32) (local $dst i32)
+    (local.set $nb (i32.shr_u (local.get $C) (i32.const 8)))
+    (local.set $buf (i32.add (local.get $scratch) (i32.mul (local.get $tid) (i32.shl (local.get $C) (i32.const 7)))))
+    (local.set $ob (local.get $a))
+    (block $obDone (loop $obLoop
+      (br_if $obDone (i32.ge_u (local.get $ob) (local.get $b)))
+      (local.set $oe (select (local.get $b) (i32.add (local.get $ob) (i32.const 32))
+        (i32.lt_u (local.get $b) (i32.add (local.get $ob) (i32.const 32)))))
+      (local.set $o (local.get $ob))
+      (block $rDone (loop $rLoop
+        (br_if $rDone (i32.ge_u (local.get $o) (local.get $oe)))
+        (local.set $dst (i32.add (local.get $buf) (i32.shl (i32.mul (i32.sub (local.get $o) (local.get $ob)) (local.get $C)) (i32.const 2))))
+        (if (i32.eqz (local.get $kind))
+          (then (call $expandQ4K (local.get $dst)
+            (i32.add (local.get $w) (i32.mul (local.get $o) (i32.shr_u (local.get $C) (i32.const 1))))
+            (i32.add (local.get $ws) (i32.mul (i32.mul (local.get $o) (local.get $nb)) (i32.const 24))) (local.get $nb)))
+          (else (call $expandQ6K (local.get $dst)
+            (i32.add (local.get $w) (i32.mul (i32.mul (local.get $o) (local.get $nb)) (i32.const 192)))
+            (i32.add (local.get $ws) (i32.mul (i32.mul (local.get $o) (local.get $nb)) (i32.const 20))) (local.get $nb))))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $rLoop)))
       (call $matmul_f32 (local.get $out) (local.get $inp)
         (i32.sub (local.get $buf) (i32.shl (i32.mul (local.get $ob) (local.get $C)) (i32.const 2)))
         (local.get $bias) (local.get $N) (local.get $C) (local.get $OC) (local.get $mode) (local.get $ob) (local.get $oe))

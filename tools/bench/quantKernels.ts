@@ -1,0 +1,165 @@
+// Decode-product benchmark of the quantized kernels: one token (N = 1) through one layer set of
+// the Qwen2.5-0.5B and Qwen2.5-1.5B shapes (q|k|v, gate|up, down, and the 151936-row head),
+// with the weights held as the fast backend holds them in q8_0, q4_k and q6_k, on 1 and 2
+// threads. Each product runs as FastBackend.segment runs it (the input quantized, then the
+// product on the pool); the four run in sequence so the head (hundreds of MB) leaves the
+// caches cold for the next pass, as a real decode step finds them. Prints medians of --runs
+// passes: microseconds, GB/s of weight bytes, and the bandwidth bound (a plain read of as many
+// bytes by the same threads, stream_sum over a separate buffer of ones), with the load average.
+// The weights are random bytes with sane scales (the kernels' speed does not depend on them).
+//   node out/tools/bench/quantKernels.js [--runs 9] [--shapes 0.5b,1.5b] [--threads 1,2]
+import { loadavg } from 'node:os';
+import { Arena, createSharedMemory } from '../../engine/kernels/wasm/kernels';
+import { ComputePool } from '../../engine/runtime/pool';
+import { Q8_BLOCK } from '../../engine/kernels/quantize';
+import { Q4K_META_BYTES, Q4K_QS_BYTES, Q4K_WINDOW, Q6K_META_BYTES, Q6K_QS_BYTES, Q6K_WINDOW, Q8K_SUMS, QK } from '../../engine/kernels/quantK';
+
+type Format = 'q8_0' | 'q4_k' | 'q6_k';
+const FORMATS: readonly Format[] = ['q8_0', 'q4_k', 'q6_k'];
+
+interface Matrix {
+  name: string;
+  C: number;
+  OC: number;
+}
+
+const SHAPES: Record<string, Matrix[]> = {
+  '0.5b': [
+    { name: 'qkv', C: 896, OC: 1152 },
+    { name: 'gate|up', C: 896, OC: 9728 },
+    { name: 'down', C: 4864, OC: 896 },
+    { name: 'head', C: 896, OC: 151936 },
+  ],
+  '1.5b': [
+    { name: 'qkv', C: 1536, OC: 2048 },
+    { name: 'gate|up', C: 1536, OC: 17920 },
+    { name: 'down', C: 8960, OC: 1536 },
+    { name: 'head', C: 1536, OC: 151936 },
+  ],
+};
+
+/** Bytes of the two streams of a matrix in a format, or null when its width does not fit the format's blocks. */
+function streams(format: Format, m: Matrix): { w: number; s: number } | null {
+  const n = m.C * m.OC;
+  if (format === 'q8_0') return m.C % Q8_BLOCK === 0 ? { w: Math.ceil(m.OC / 4) * 4 * m.C, s: (Math.ceil(m.OC / 4) * 4 * m.C * 4) / Q8_BLOCK } : null;
+  if (m.C % QK !== 0) return null;
+  return format === 'q4_k' ? { w: (n * Q4K_QS_BYTES) / QK, s: (n * Q4K_META_BYTES) / QK } : { w: (n * Q6K_QS_BYTES) / QK, s: (n * Q6K_META_BYTES) / QK };
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : fallback;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Random quant bytes; scales and factors set to small normal floats (no denormals, no NaN). */
+function fill(mem: Uint8Array, format: Format, at: { w: number; s: number }, bytes: { w: number; s: number }, seed: number): void {
+  let x = seed >>> 0;
+  const w = mem.subarray(at.w, at.w + bytes.w);
+  const w32 = new Uint32Array(mem.buffer, at.w, Math.floor(bytes.w / 4));
+  for (let i = 0; i < w32.length; i++) {
+    x = (x * 1664525 + 1013904223) >>> 0;
+    w32[i] = x;
+  }
+  w.fill(0x11, w32.length * 4);
+  const s = new DataView(mem.buffer, at.s, bytes.s);
+  if (format === 'q8_0') {
+    for (let i = 0; i < bytes.s; i += 4) s.setFloat32(i, 0.001, true);
+    return;
+  }
+  const per = format === 'q4_k' ? Q4K_META_BYTES : Q6K_META_BYTES;
+  for (let b = 0; b < bytes.s; b += per) {
+    s.setFloat32(b, 0.01, true);
+    if (format === 'q4_k') s.setFloat32(b + 4, 0.005, true);
+    for (let i = format === 'q4_k' ? 8 : 4; i < per; i++) {
+      x = (x * 1664525 + 1013904223) >>> 0;
+      s.setUint8(b + i, format === 'q4_k' ? (x >>> 24) & 63 : x >>> 24);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const runs = Number(arg('runs', '9'));
+  const shapes = arg('shapes', '0.5b,1.5b').split(',');
+  const threadCounts = arg('threads', '1,2').split(',').map(Number);
+  const load0 = loadavg();
+  console.log(`Decode products (N = 1), medians of ${runs} passes; load average at start ${load0.map((v) => v.toFixed(2)).join(' ')}`);
+  for (const shape of shapes) {
+    const mats = SHAPES[shape];
+    if (mats === undefined) throw new Error(`unknown shape ${shape}; use ${Object.keys(SHAPES).join(', ')}`);
+    const maxC = Math.max(...mats.map((m) => m.C));
+    const maxOC = Math.max(...mats.map((m) => m.OC));
+    for (const format of FORMATS) {
+      const arena = new Arena();
+      const placed = mats.map((m) => {
+        const b = streams(format, m);
+        return b === null ? null : { m, bytes: b, at: { w: arena.alloc(b.w), s: arena.alloc(b.s) } };
+      });
+      const total = placed.reduce((n, p) => n + (p ? p.bytes.w + p.bytes.s : 0), 0);
+      const x = arena.alloc(maxC * 4);
+      const out = arena.alloc(maxOC * 4);
+      const xq = arena.alloc(maxC * 2);
+      const xs = arena.alloc((maxC / 32) * 4);
+      const xb = arena.alloc((maxC / QK + 1) * Q8K_SUMS * 2);
+      const sums = arena.alloc(64 * 4);
+      const ones = arena.alloc(total);
+      const memory = createSharedMemory(arena.size);
+      const mem = new Uint8Array(memory.buffer);
+      placed.forEach((p, i) => p && fill(mem, format, p.at, p.bytes, 17 + i));
+      const xf = new Float32Array(memory.buffer, x, maxC);
+      for (let i = 0; i < maxC; i++) xf[i] = Math.sin(i * 0.37) * 2;
+      new Float32Array(memory.buffer, ones, total / 4).fill(1);
+      for (const threads of threadCounts) {
+        const pool = await ComputePool.create(memory, threads);
+        try {
+          const times = placed.map(() => [] as number[]);
+          const reads: number[] = [];
+          for (let r = 0; r < runs + 1; r++) {
+            placed.forEach((p, i) => {
+              if (!p) return;
+              const { C, OC } = p.m;
+              const t = performance.now();
+              if (format === 'q8_0') {
+                pool.run('quantize_q8', [xq, xs, x, 1, C], 1);
+                pool.run('matmul_q8', [out, xq, xs, p.at.w, p.at.s, 0, 1, C, OC, 0], OC, 4);
+              } else {
+                pool.run('quantize_q8k', [xq, xs, xb, x, 1, C, format === 'q4_k' ? Q4K_WINDOW : Q6K_WINDOW], 1);
+                pool.run(format === 'q4_k' ? 'matmul_q4k' : 'matmul_q6k', [out, xq, xs, xb, p.at.w, p.at.s, 0, 1, C, OC, 0], OC, 4);
+              }
+              if (r > 0) times[i]!.push(performance.now() - t);
+            });
+            const t = performance.now();
+            pool.run('stream_sum', [sums, ones], total / 4, 16);
+            if (r > 0) reads.push(performance.now() - t);
+          }
+          const rows: string[] = [];
+          let sum = 0;
+          placed.forEach((p, i) => {
+            if (!p) {
+              rows.push(`${mats[i]!.name} n/a (${mats[i]!.C} % ${QK})`);
+              return;
+            }
+            const ms = median(times[i]!);
+            sum += ms;
+            rows.push(`${p.m.name} ${(ms * 1000).toFixed(0)} us ${((p.bytes.w + p.bytes.s) / ms / 1e6).toFixed(1)} GB/s`);
+          });
+          const read = median(reads);
+          console.log(
+            `${shape} ${format.padEnd(4)} ${threads}t: set ${(sum * 1000).toFixed(0)} us, ${(total / 1e6).toFixed(1)} MB, ${(total / sum / 1e6).toFixed(1)} GB/s` +
+              ` | plain read ${(read * 1000).toFixed(0)} us ${(total / read / 1e6).toFixed(1)} GB/s (${((100 * read) / sum).toFixed(0)}% of bound)` +
+              ` | ${rows.join('; ')}`,
+          );
+        } finally {
+          await pool.dispose();
+        }
+      }
+    }
+  }
+  console.log(`load average at end ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+}
+
+void main();
