@@ -132,6 +132,14 @@ const F32_TOL = { swiglu: 1e-3, gelu_tanh: 3e-3 } as const;
 const QUANT_TOL: Record<Exclude<OracleFormat, 'F32'>, number> = { Q8_0: 0.15, Q4_K_M: 0.22 };
 const QUANT_MIN_TOP1 = 20;
 
+/** Each model is built once for its two tests (the fill is the same either way). */
+const models = new Map<string, Model>();
+function built(spec: OracleModelSpec): Model {
+  let m = models.get(spec.name);
+  if (!m) models.set(spec.name, (m = oracleModel(spec)));
+  return m;
+}
+
 const dirs: string[] = [];
 process.on('exit', () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -140,7 +148,7 @@ for (const spec of ORACLE_MODELS) {
     const f = fixture(spec);
     const dir = mkdtempSync(join(tmpdir(), `limelight-llamacpp-${spec.name}-`));
     dirs.push(dir);
-    const model = oracleModel(spec);
+    const model = built(spec);
     const gguf = join(dir, 'f32.gguf');
     writeOracleGguf(gguf, model, 'F32');
     writeOracleHfFolder(join(dir, 'hf'), spec, model);
@@ -162,7 +170,7 @@ for (const spec of ORACLE_MODELS) {
     const f = fixture(spec);
     const dir = mkdtempSync(join(tmpdir(), `limelight-llamacpp-${spec.name}-q-`));
     dirs.push(dir);
-    const model = oracleModel(spec);
+    const model = built(spec);
     const failures: string[] = [];
     for (const format of ['Q8_0', 'Q4_K_M'] as const) {
       const path = join(dir, `${format}.gguf`);
@@ -229,7 +237,7 @@ test('GGUF export of a checkpoint folder carries its tokenizer.json vocabulary a
     decoder: { type: 'ByteLevel' },
   };
   const folder = join(dir, 'hf');
-  writeOracleHfFolder(folder, spec, oracleModel(spec));
+  writeOracleHfFolder(folder, spec, built(spec));
   writeFileSync(join(folder, 'tokenizer.json'), JSON.stringify(json));
   writeFileSync(join(folder, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', add_bos_token: false }));
   const out = join(dir, 'exported.gguf');
