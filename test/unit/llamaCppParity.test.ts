@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ORACLE_MODELS, ORACLE_VOCABS, oracleIds, oracleModel, oracleVocabMetadata, vocabFiles, writeOracleGguf, writeOracleHfFolder, type OracleFormat, type OracleModelSpec } from '../../tools/oracle/oracleModels';
+import { ORACLE_HEAD_TYPES, ORACLE_MODELS, ORACLE_VOCABS, oracleIds, oracleModel, oracleVocabMetadata, vocabFiles, writeOracleGguf, writeOracleHeadGguf, writeOracleHfFolder, type OracleFormat, type OracleModelSpec } from '../../tools/oracle/oracleModels';
 import { loadModel } from '../../engine/model/load';
 import { writeGgufModel } from '../../engine/model/ggufExport';
 import { openGguf } from '../../engine/io/ggufRead';
@@ -23,6 +23,7 @@ import { tokenizerJsonGgufMetadata, tokenizerJsonPre } from '../../engine/tokeni
 import { tokenizerFromGgufMetadata } from '../../engine/tokenizer/ggufTokenizer';
 import { tokenizerFromHfJson } from '../../engine/tokenizer/hfTokenizer';
 import { TOKENIZER_STRINGS } from '../fixtures/tokenizerStrings';
+import { f16ToF32Scalar, f32ToF16Scalar } from '../../engine/formats/half';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'llamacpp');
 const REGENERATE = 'node tools/build.mjs --tests && node out/tools/oracle/llamaCppFixtures.js';
@@ -42,6 +43,8 @@ interface ModelFixture {
   prompt: number[];
   fullRowPositions: number[];
   formats: Record<OracleFormat, FormatRef>;
+  /** Untied models: logits of files whose LM head alone is in a quantized format. */
+  headOnly?: Record<(typeof ORACLE_HEAD_TYPES)[number], { top: Array<[number[], number[]]> }>;
 }
 
 function fixture(spec: OracleModelSpec): ModelFixture {
@@ -191,6 +194,74 @@ for (const spec of ORACLE_MODELS) {
     assert.deepEqual(failures, []);
   });
 }
+
+/** Round half to even, as ggml's nearest_int and _mm256_round_ps do. */
+function roundEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Activations as llama.cpp's CPU backend rounds them before a quantized matmul, dequantized:
+ * Q8_0 blocks of 32 for Q8_0 weights (quantize_row_q8_0: d = max|x| / 127 stored as F16,
+ * q = round(x * 127 / max|x|)), Q8_K blocks of 256 for K-quants (quantize_row_q8_K_ref:
+ * iscale = -127 / (the x of largest magnitude), q = min(127, round(iscale * x)), d = 1 / iscale).
+ */
+function llamaCppActivations(x: Float32Array, weightType: (typeof ORACLE_HEAD_TYPES)[number]): Float64Array {
+  const out = new Float64Array(x.length);
+  const f = Math.fround;
+  const block = weightType === 'Q8_0' ? 32 : 256;
+  for (let b = 0; b < x.length; b += block) {
+    let amax = 0;
+    let max = 0;
+    for (let i = b; i < b + block; i++) if (Math.abs(x[i]!) > amax) [amax, max] = [Math.abs(x[i]!), x[i]!];
+    if (amax === 0) continue;
+    if (weightType === 'Q8_0') {
+      const d = f16ToF32Scalar(f32ToF16Scalar(f(amax / 127)));
+      const id = f(127 / amax);
+      for (let i = b; i < b + block; i++) out[i] = roundEven(f(x[i]! * id)) * d;
+    } else {
+      const iscale = f(-127 / max);
+      const d = f(1 / iscale);
+      for (let i = b; i < b + block; i++) out[i] = Math.min(127, roundEven(f(iscale * x[i]!))) * d;
+    }
+  }
+  return out;
+}
+
+test("an LM head in Q8_0, Q4_K or Q6_K: llama.cpp's logits are the engine's dequantized weights times llama.cpp's 8-bit activations", () => {
+  // The one matmul whose every rounding is reproduced here, so the quantized formats are checked
+  // tightly (the whole-model tolerances above are the same rounding, compounded over 2 layers).
+  const dir = mkdtempSync(join(tmpdir(), 'limelight-llamacpp-head-'));
+  dirs.push(dir);
+  for (const spec of ORACLE_MODELS.filter((s) => !s.config.tiedEmbeddings)) {
+    const f = fixture(spec);
+    assert.ok(f.headOnly, `${spec.name}.json has headOnly logits; regenerate: ${REGENERATE}`);
+    const { vocabSize: V, hidden: C, nLayer: L } = spec.config;
+    const T = f.ids.length;
+    for (const type of ORACLE_HEAD_TYPES) {
+      const path = join(dir, `${spec.name}-${type}.gguf`);
+      writeOracleHeadGguf(path, built(spec), type);
+      const model = loadModel(path);
+      assert.deepEqual([...model.formats().keys()].sort(), ['F32', type].sort(), 'the head stays in its format');
+      const r = new JsBackend(model).forwardSync(Int32Array.from(f.ids), 0, { allLogits: true, captureHidden: true });
+      const head = model.params.subarray(model.layout.byName.get('lm_head')!.offset);
+      let emulated = 0;
+      let plain = 0;
+      f.headOnly[type].top.forEach(([ids, vals], t) => {
+        const xq = llamaCppActivations(r.hidden!.subarray((L * T + t) * C, (L * T + t + 1) * C), type);
+        ids.forEach((id, k) => {
+          let dot = 0;
+          for (let i = 0; i < C; i++) dot += head[id * C + i]! * xq[i]!;
+          emulated = Math.max(emulated, Math.abs(dot - vals[k]!));
+          plain = Math.max(plain, Math.abs(r.logits[t * V + id]! - vals[k]!));
+        });
+      });
+      console.log(`${spec.name} head ${type}: max |diff| ${emulated.toExponential(2)} with llama.cpp's activation rounding, ${plain.toExponential(2)} without`);
+      assert.ok(emulated < 1e-4, `${spec.name} head ${type}: ${emulated} from llama.cpp's logits with its activation rounding reproduced`);
+    }
+  }
+});
 
 interface TokenizerFixture {
   vocabs: Record<string, { pre: string; rows: number; bos: number | null; shouldPrependBos: boolean; strings: Record<string, number[]> }>;

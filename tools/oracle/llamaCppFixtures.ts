@@ -9,7 +9,8 @@
 //   <model>.json   for each tiny model of tools/oracle/oracleModels.ts (seeded random weights,
 //                  written as GGUF in F32, Q8_0 and a Q4_K_M-like mix): llama.cpp's logits at
 //                  every position of a fixed id sequence (top 20 ids and values per position,
-//                  and the full rows of 3 positions), and 16 greedy ids after a prompt.
+//                  and the full rows of 3 positions), and 16 greedy ids after a prompt; for the
+//                  untied models also the logits of files whose LM head alone is Q8_0, Q4_K or Q6_K.
 //   tokenizers.json  for the Qwen3 and Llama 3 vocabularies (vocab-only GGUFs written from
 //                  their tokenizer.json by tokenizerJsonGgufMetadata): llama.cpp's ids for every
 //                  string of test/fixtures/tokenizerStrings.ts, special tokens parsed, no BOS.
@@ -23,6 +24,7 @@ import { pathToFileURL } from 'node:url';
 import { ensureLlamaPeer, LLAMA_PEER_VERSION } from '../bench/llamaPeer';
 import {
   ORACLE_FORMATS,
+  ORACLE_HEAD_TYPES,
   ORACLE_GREEDY_STEPS,
   ORACLE_IDS_SEED,
   ORACLE_MODELS,
@@ -34,7 +36,7 @@ import {
   oracleIds,
   oracleModel,
   writeOracleGguf,
-  type OracleFormat,
+  writeOracleHeadGguf,
 } from './oracleModels';
 import { TOKENIZER_STRINGS } from '../../test/fixtures/tokenizerStrings';
 import { tokenizerJsonGgufMetadata } from '../../engine/tokenizer/ggufVocabulary';
@@ -85,8 +87,18 @@ async function main(): Promise<void> {
       for (const format of ORACLE_FORMATS) {
         const path = join(tmp, `${spec.name}-${format}.gguf`);
         writeOracleGguf(path, model, format);
-        formats[format] = await runModel(llama, path, ids, prompt, format);
+        formats[format] = await runModel(llama, path, ids, prompt, format === 'F32');
         process.stdout.write(`${spec.name} ${format}: greedy ${(formats[format] as { greedy: number[] }).greedy.join(' ')}\n`);
+      }
+      // The LM head alone in each quantized format (the rest F32): a single matmul whose every
+      // rounding the test can reproduce, so the format's decoding is checked tightly.
+      const headOnly: Record<string, unknown> = {};
+      if (!spec.config.tiedEmbeddings) {
+        for (const type of ORACLE_HEAD_TYPES) {
+          const path = join(tmp, `${spec.name}-head-${type}.gguf`);
+          writeOracleHeadGguf(path, model, type);
+          headOnly[type] = await runModel(llama, path, ids, null, false);
+        }
       }
       const fixture = {
         about: `llama.cpp's logits and greedy ids for the '${spec.name}' model of tools/oracle/oracleModels.ts, by tools/oracle/llamaCppFixtures.ts`,
@@ -101,6 +113,7 @@ async function main(): Promise<void> {
         topK: TOP_K,
         fullRowPositions: FULL_ROW_POSITIONS,
         formats,
+        ...(Object.keys(headOnly).length > 0 ? { headOnly } : {}),
       };
       writeFileSync(join(FIXTURE_DIR, `${spec.name}.json`), JSON.stringify(fixture) + '\n');
     }
@@ -143,7 +156,8 @@ async function main(): Promise<void> {
   }
 }
 
-async function runModel(llama: any, path: string, ids: number[], prompt: number[], format: OracleFormat): Promise<unknown> {
+/** llama.cpp's top logits at every position of `ids`, whole rows too when asked, and greedy ids after `prompt` when given. */
+async function runModel(llama: any, path: string, ids: number[], prompt: number[] | null, fullRows: boolean): Promise<unknown> {
   const model: any = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
   const context: any = await model.createContext({
     contextSize: 64,
@@ -165,12 +179,13 @@ async function runModel(llama: any, path: string, ids: number[], prompt: number[
       if (logits === undefined || logits.size !== ORACLE_VOCAB) throw new Error(`${path}: llama.cpp gave no full logit row at position ${t} (${logits?.size} entries)`);
       const sorted = [...logits.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
       top.push([sorted.slice(0, TOP_K).map((e) => e[0]), sorted.slice(0, TOP_K).map((e) => round(e[1]))]);
-      if (format === 'F32' && FULL_ROW_POSITIONS.includes(t)) {
+      if (fullRows && FULL_ROW_POSITIONS.includes(t)) {
         const row = new Array<number>(logits.size);
         for (const [id, v] of logits) row[id] = round(v);
         full.push(row);
       }
     }
+    if (prompt === null) return { top };
     await seq.clearHistory();
     const greedy: number[] = [];
     const gen = seq.evaluate(prompt, { temperature: 0 });

@@ -265,6 +265,14 @@ export function writeOracleGguf(path: string, model: Model, format: OracleFormat
   });
 }
 
+/** The formats the LM head alone is written in (headOnly fixtures). */
+export const ORACLE_HEAD_TYPES = ['Q8_0', 'Q4_K', 'Q6_K'] as const;
+
+/** Writes the model in F32 but for its LM head (output.weight), in `type`. */
+export function writeOracleHeadGguf(path: string, model: Model, type: WeightType): void {
+  writeGgufModel(path, model, { weightType: 'F32', tokenizer: oracleVocabMetadata(), tensorType: (name) => (name === 'output.weight' ? type : undefined) });
+}
+
 /** Writes the model as a Hugging Face folder (config.json + model.safetensors, F32). */
 export function writeOracleHfFolder(dir: string, spec: OracleModelSpec, model: Model): void {
   mkdirSync(dir, { recursive: true });
