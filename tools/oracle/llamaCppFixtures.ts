@@ -5,7 +5,7 @@
 //
 // It needs node-llama-cpp 3.22.1 in the benchmark's cache folder (tools/bench/llamaPeer.ts
 // installs it there on first use; it is not a dependency of the repository), runs on the CPU,
-// and writes test/fixtures/llamacpp/*.json (about 400 kB in all):
+// and writes test/fixtures/llamacpp/*.json (about 230 kB in all):
 //   <model>.json   for each tiny model of tools/oracle/oracleModels.ts (seeded random weights,
 //                  written as GGUF in F32, Q8_0 and a Q4_K_M-like mix): llama.cpp's logits at
 //                  every position of a fixed id sequence (top 20 ids and values per position,
