@@ -67,6 +67,9 @@ interface Acts {
 
 const LOGIT_ROWS = 8;
 
+/** FastBackend.quantized's mark for xq/xs holding quantize_q8's layout (the Q8_K ones are their window widths). */
+const Q8_0_LAYOUT = 1;
+
 /**
  * Tokens from which a product with packed weights expands blocks of 32 rows to row-major f32
  * (matmul_q8_f32, matmul_f32p_blocks) for the f32 kernel's 4-row tiles, rather than streaming
@@ -111,6 +114,11 @@ export class FastBackend implements InferenceBackend {
   private readonly wte: readonly WeightPart[]; // (V, C) in the file's formats: rows are looked up, not multiplied
   private readonly wpe: Float32Array | null; // (maxPositions, C)
   private filled = 0;
+  /**
+   * The input layout xq/xs/xb hold for the layer being multiplied (0: none, Q8_0_LAYOUT, or a
+   * Q8_K window); a layer's segments share its input, so each layout is quantized once.
+   */
+  private quantized = 0;
 
   private constructor(model: Model, pool: ComputePool, plan: Plan) {
     this.config = model.config;
@@ -259,6 +267,7 @@ export class FastBackend implements InferenceBackend {
    * else into segOut and then copied into its columns (only stored layers have several).
    */
   private linear(out: number, inp: number, L: Linear, N: number, mode: number): void {
+    this.quantized = 0;
     if (L.segments.length === 1) {
       this.segment(out, inp, L.segments[0]!, L.bias, N, L.C, mode);
       return;
@@ -296,7 +305,9 @@ export class FastBackend implements InferenceBackend {
         this.pool.run('matmul_qk_f32', [out, inp, S.w, S.s, bias, wbuf, N, C, OC, mode, q4 ? 0 : 1], OC, 32, minRows);
         return;
       }
-      this.pool.run('quantize_q8k', [xq, xs, xb, inp, N, C, q4 ? Q4K_WINDOW : Q6K_WINDOW], N, 1, Math.ceil(MIN_MACS_PER_THREAD / C));
+      const win = q4 ? Q4K_WINDOW : Q6K_WINDOW;
+      if (this.quantized !== win) this.pool.run('quantize_q8k', [xq, xs, xb, inp, N, C, win], N, 1, Math.ceil(MIN_MACS_PER_THREAD / C));
+      this.quantized = win;
       this.pool.run(q4 ? 'matmul_q4k' : 'matmul_q6k', [out, xq, xs, xb, S.w, S.s, bias, N, C, OC, mode], OC, 4, minRows);
     } else {
       const { xq, xs, wbuf } = this.acts;
@@ -304,7 +315,8 @@ export class FastBackend implements InferenceBackend {
         this.pool.run('matmul_q8_f32', [out, inp, S.w, S.s, bias, wbuf, N, C, OC, mode], OC, 32, minRows);
         return;
       }
-      this.pool.run('quantize_q8', [xq, xs, inp, N, C], N, 1, Math.ceil(MIN_MACS_PER_THREAD / C));
+      if (this.quantized !== Q8_0_LAYOUT) this.pool.run('quantize_q8', [xq, xs, inp, N, C], N, 1, Math.ceil(MIN_MACS_PER_THREAD / C));
+      this.quantized = Q8_0_LAYOUT;
       this.pool.run('matmul_q8', [out, xq, xs, S.w, S.s, bias, N, C, OC, mode], OC, Q8_PACK_ROWS, minRows);
     }
   }

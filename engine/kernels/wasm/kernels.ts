@@ -45,12 +45,12 @@ export interface WasmKernels {
   ): void;
   /**
    * Rows [a, b) of x (N, C) to Q8_K (8-bit, one scale per 256) in the K-quant kernels' input
-   * layout for window half-width S (32: Q4_K, 64: Q6_K), as q8kInputLayout: xq (N, C) int16,
+   * layout for window half-width S (16: Q4_K, 64: Q6_K), as q8kInputLayout: xq (N, C) int16,
    * xd (N, C/256) f32, xb (N, C/256, 16) int16 sums. C % 256 == 0.
    */
   quantize_q8k(xq: number, xd: number, xb: number, x: number, N: number, C: number, S: number, a: number, b: number): void;
   /**
-   * out (N, OC) = Q8_K input (quantize_q8k, S = 32) . Q4_K weights^T + bias, rows [a, b), by
+   * out (N, OC) = Q8_K input (quantize_q8k, S = 16) . Q4_K weights^T + bias, rows [a, b), by
    * `mode`; w, ws as packQ4KForward lays them out. Reference: matmulQ4KForward.
    */
   matmul_q4k(out: number, xq: number, xd: number, xb: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;

@@ -661,9 +661,9 @@
   ;; groups 0 4 2 6 1 5 3 7 of each 128, bits 0 and 2 of the group index swapped). C % 256 == 0.
   (func (export "quantize_q8k")
     (param $xq i32) (param $xd i32) (param $xb i32) (param $x i32) (param $N i32) (param $C i32) (param $S i32) (param $a i32) (param $b i32)
-    (local $blk i32) (local $end i32) (local $i i32) (local $src i32) (local $dq i32) (local $bs i32)
-    (local $m f32) (local $d f32) (local $id f32) (local $q i32) (local $p i32) (local $hi i32) (local $odd i32) (local $g i32) (local $at i32)
-    (local $mx v128)
+    (local $blk i32) (local $end i32) (local $i i32) (local $src i32) (local $dq i32) (local $bs i32) (local $W i32) (local $o i32)
+    (local $m f32) (local $d f32) (local $lo i32) (local $hi i32) (local $g i32)
+    (local $mx v128) (local $id v128) (local $n0 v128) (local $n1 v128) (local $sl v128) (local $sh v128)
     (local.set $blk (i32.mul (local.get $a) (i32.shr_u (local.get $C) (i32.const 8))))
     (local.set $end (i32.mul (local.get $b) (i32.shr_u (local.get $C) (i32.const 8))))
     (block $done (loop $l
@@ -680,42 +680,68 @@
         (f32.max (f32x4.extract_lane 0 (local.get $mx)) (f32x4.extract_lane 1 (local.get $mx)))
         (f32.max (f32x4.extract_lane 2 (local.get $mx)) (f32x4.extract_lane 3 (local.get $mx)))))
       (local.set $d (f32.div (local.get $m) (f32.const 127)))
-      (local.set $id (select (f32.div (f32.const 1) (local.get $d)) (f32.const 0) (f32.gt (local.get $d) (f32.const 0))))
+      (local.set $id (f32x4.splat (select (f32.div (f32.const 1) (local.get $d)) (f32.const 0) (f32.gt (local.get $d) (f32.const 0)))))
       (f32.store (i32.add (local.get $xd) (i32.shl (local.get $blk) (i32.const 2))) (local.get $d))
       (local.set $dq (i32.add (local.get $xq) (i32.shl (local.get $blk) (i32.const 9))))
       (local.set $bs (i32.add (local.get $xb) (i32.shl (local.get $blk) (i32.const 5))))
       (v128.store (local.get $bs) (v128.const i32x4 0 0 0 0))
       (v128.store offset=16 (local.get $bs) (v128.const i32x4 0 0 0 0))
-      (local.set $i (i32.const 0))
-      (block $d2 (loop $l2
-        (br_if $d2 (i32.ge_u (local.get $i) (i32.const 256)))
-        (local.set $q (i32.trunc_sat_f32_s (f32.nearest (f32.mul (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))) (local.get $id)))))
-        ;; p: position in its window of 2S; hi: in the window's second half; odd: lane c or d.
-        (local.set $p (i32.and (local.get $i) (i32.sub (i32.shl (local.get $S) (i32.const 1)) (i32.const 1))))
-        (local.set $hi (i32.ge_u (local.get $p) (local.get $S)))
-        (if (local.get $hi) (then (local.set $p (i32.sub (local.get $p) (local.get $S)))))
-        (local.set $odd (i32.and (local.get $p) (i32.const 1)))
-        ;; i16 index: window start + 2 o + 8 slot + k, slot = hi + 2 odd (a, b, c, d).
-        (local.set $at (i32.add
-          (i32.add (i32.sub (local.get $i) (i32.and (local.get $i) (i32.sub (i32.shl (local.get $S) (i32.const 1)) (i32.const 1))))
-            (i32.shl (i32.and (local.get $p) (i32.const -16)) (i32.const 1)))
-          (i32.add (i32.shl (i32.add (local.get $hi) (i32.shl (local.get $odd) (i32.const 1))) (i32.const 3))
-            (i32.shr_u (i32.and (local.get $p) (i32.const 15)) (i32.const 1)))))
-        (i32.store16 (i32.add (local.get $dq) (i32.shl (local.get $at) (i32.const 1)))
-          (i32.shl (local.get $q)
-            (select (select (i32.const 8) (i32.const 4) (local.get $odd)) (select (i32.const 0) (i32.const 8) (local.get $odd)) (local.get $hi))))
-        (local.set $g (select (i32.shr_u (local.get $i) (i32.const 5))
-          (i32.or (i32.and (i32.shr_u (local.get $i) (i32.const 4)) (i32.const 10))
-            (i32.or (i32.shl (i32.and (i32.shr_u (local.get $i) (i32.const 4)) (i32.const 1)) (i32.const 2))
-              (i32.shr_u (i32.and (i32.shr_u (local.get $i) (i32.const 4)) (i32.const 4)) (i32.const 2))))
-          (i32.ne (local.get $S) (i32.const 64))))
-        (local.set $at (i32.add (local.get $bs) (i32.shl (local.get $g) (i32.const 1))))
-        (i32.store16 (local.get $at) (i32.add (i32.load16_s (local.get $at)) (local.get $q)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $l2)))
+      ;; Windows W of 2S, offsets o = 0, 16, .. S - 16: q at W + o .. + 15 (lo) and W + S + o .. + 15 (hi).
+      (local.set $W (i32.const 0))
+      (block $wDone (loop $wLoop
+        (br_if $wDone (i32.ge_u (local.get $W) (i32.const 256)))
+        (local.set $o (i32.const 0))
+        (block $oDone (loop $oLoop
+          (br_if $oDone (i32.ge_u (local.get $o) (local.get $S)))
+          (local.set $lo (i32.add (local.get $src) (i32.shl (i32.add (local.get $W) (local.get $o)) (i32.const 2))))
+          (local.set $hi (i32.add (local.get $lo) (i32.shl (local.get $S) (i32.const 2))))
+          ;; 16 codes as two i16x8 (saturating narrows are exact: |q| <= 127), then even and odd lanes.
+          (local.set $n0 (i16x8.narrow_i32x4_s
+            (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load (local.get $lo)) (local.get $id))))
+            (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load offset=16 (local.get $lo)) (local.get $id))))))
+          (local.set $n1 (i16x8.narrow_i32x4_s
+            (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load offset=32 (local.get $lo)) (local.get $id))))
+            (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load offset=48 (local.get $lo)) (local.get $id))))))
+          (local.set $sl (i32x4.add (i32x4.extadd_pairwise_i16x8_s (local.get $n0)) (i32x4.extadd_pairwise_i16x8_s (local.get $n1))))
+          (local.set $g (i32.add (local.get $dq) (i32.shl (i32.add (local.get $W) (i32.shl (local.get $o) (i32.const 1))) (i32.const 1))))
+          (v128.store (local.get $g) (i16x8.shl (i8x16.shuffle 0 1 4 5 8 9 12 13 16 17 20 21 24 25 28 29 (local.get $n0) (local.get $n1)) (i32.const 8)))
+          (v128.store offset=32 (local.get $g) (i8x16.shuffle 2 3 6 7 10 11 14 15 18 19 22 23 26 27 30 31 (local.get $n0) (local.get $n1)))
+          (local.set $n0 (i16x8.narrow_i32x4_s
+            (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load (local.get $hi)) (local.get $id))))
+            (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load offset=16 (local.get $hi)) (local.get $id))))))
+          (local.set $n1 (i16x8.narrow_i32x4_s
+            (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load offset=32 (local.get $hi)) (local.get $id))))
+            (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load offset=48 (local.get $hi)) (local.get $id))))))
+          (local.set $sh (i32x4.add (i32x4.extadd_pairwise_i16x8_s (local.get $n0)) (i32x4.extadd_pairwise_i16x8_s (local.get $n1))))
+          (v128.store offset=16 (local.get $g) (i16x8.shl (i8x16.shuffle 0 1 4 5 8 9 12 13 16 17 20 21 24 25 28 29 (local.get $n0) (local.get $n1)) (i32.const 4)))
+          (v128.store offset=48 (local.get $g) (i16x8.shl (i8x16.shuffle 2 3 6 7 10 11 14 15 18 19 22 23 26 27 30 31 (local.get $n0) (local.get $n1)) (i32.const 8)))
+          ;; Sums: per 32 (S < 64: the window is one sub-block), or per 16 at the scale order's positions.
+          (if (i32.lt_u (local.get $S) (i32.const 64))
+            (then
+              (i32.store16 (i32.add (local.get $bs) (i32.shr_u (local.get $W) (i32.const 4)))
+                (i32.add (i32.load16_s (i32.add (local.get $bs) (i32.shr_u (local.get $W) (i32.const 4))))
+                  (call $hsumI (i32x4.add (local.get $sl) (local.get $sh))))))
+            (else
+              (local.set $g (i32.shr_u (i32.add (local.get $W) (local.get $o)) (i32.const 4)))
+              (i32.store16 (i32.add (local.get $bs) (i32.shl (call $swap02 (local.get $g)) (i32.const 1))) (call $hsumI (local.get $sl)))
+              (local.set $g (i32.shr_u (i32.add (i32.add (local.get $W) (local.get $S)) (local.get $o)) (i32.const 4)))
+              (i32.store16 (i32.add (local.get $bs) (i32.shl (call $swap02 (local.get $g)) (i32.const 1))) (call $hsumI (local.get $sh)))))
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (br $oLoop)))
+        (local.set $W (i32.add (local.get $W) (i32.shl (local.get $S) (i32.const 1))))
+        (br $wLoop)))
       (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
-      (br $l)))
-  )
+      (br $l))))
+
+  (func $hsumI (param $v v128) (result i32)
+    (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $v)) (i32x4.extract_lane 1 (local.get $v)))
+      (i32.add (i32x4.extract_lane 2 (local.get $v)) (i32x4.extract_lane 3 (local.get $v)))))
+
+  ;; A group index with bits 0 and 2 swapped (Q6K_SCALE_ORDER, its own inverse).
+  (func $swap02 (param $g i32) (result i32)
+    (i32.or (i32.and (local.get $g) (i32.const 10))
+      (i32.or (i32.shl (i32.and (local.get $g) (i32.const 1)) (i32.const 2)) (i32.shr_u (i32.and (local.get $g) (i32.const 4)) (i32.const 2)))))
 
   ;; out (N, OC) (by mode, $store) = Q8_K input (xq, xd, xb from quantize_q8k with S = 16) .
   ;; Q4_K weights^T + bias, rows [a, b); w: rows of C/2 qs bytes repacked one sub-block per 16
@@ -795,8 +821,10 @@
   ;; 32v + l0 .. (lanes a, c) and 64 + 32v + l0 .. (lanes b, d) of the half) and qh at
   ;; 128 + 32h + l0, whose 2-bit fields (shifted by 4 - 2v) are or-ed onto the nibbles (bits 4-5
   ;; of a code at scale 1, 8-9 at 16, 12-13 at 256): q in 0..63. A loop iteration takes the
-  ;; two steps v = 0, 1 that share a qh load. The two groups' dots (lane j:
-  ;; group positions 4j .. 4j + 3), >> 8, times their scales (positions 2t, 2t + 1) into isum,
+  ;; two steps v = 0, 1 that share a qh load. |dot| <= 4 x 63 x 127 x 256 per lane, so a step's
+  ;; two groups times their scales (|sc| <= 128) stay within i32 (2 097 414 144) before the
+  ;; exact >> 8. The two groups' dots (lane j:
+  ;; group positions 4j .. 4j + 3) times their scales (positions 2t, 2t + 1), >> 8, into isum,
   ;; from which the codes' offset comes off as 32 x the i16 dot of the scales with the
   ;; input's 16-sums (same order). Float32 per lane: acc = acc + f32(isum) (d xd).
   (func (export "matmul_q6k")
@@ -836,32 +864,28 @@
             (local.set $h4 (i16x8.shl (local.get $hv) (i32.const 4)))
             (local.set $h2 (i16x8.shl (local.get $hv) (i32.const 2)))
             (local.set $q (v128.load offset=0 (local.get $qp)))
-            (local.set $isum (i32x4.add (local.get $isum) (i32x4.add
-              (i32x4.mul (i32x4.shr_s (i32x4.add
+            (local.set $isum (i32x4.add (local.get $isum) (i32x4.shr_s (i32x4.add
+              (i32x4.mul (i32x4.add
                 (i32x4.dot_i16x8_s (v128.or (v128.and (local.get $q) (v128.const i16x8 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f)) (v128.and (local.get $h4) (v128.const i16x8 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030))) (v128.load offset=0 (local.get $x1)))
                 (i32x4.dot_i16x8_s (v128.or (v128.and (local.get $q) (v128.const i16x8 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00)) (v128.and (local.get $h4) (v128.const i16x8 0x3000 0x3000 0x3000 0x3000 0x3000 0x3000 0x3000 0x3000))) (v128.load offset=32 (local.get $x1))))
-                (i32.const 8))
                 (i32x4.shr_s (v128.load8_splat offset=4 (local.get $sp)) (i32.const 24)))
-              (i32x4.mul (i32x4.shr_s (i32x4.add
+              (i32x4.mul (i32x4.add
                 (i32x4.dot_i16x8_s (v128.or (v128.and (local.get $q) (v128.const i16x8 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0)) (v128.and (local.get $h4) (v128.const i16x8 0x0300 0x0300 0x0300 0x0300 0x0300 0x0300 0x0300 0x0300))) (v128.load offset=16 (local.get $x1)))
                 (i32x4.dot_i16x8_s (v128.or (i16x8.shr_u (local.get $q) (i32.const 12)) (v128.and (i16x8.shr_u (local.get $hv) (i32.const 8)) (v128.const i16x8 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030))) (v128.load offset=48 (local.get $x1))))
-                (i32.const 8))
-                (i32x4.shr_s (v128.load8_splat offset=5 (local.get $sp)) (i32.const 24))))))
+                (i32x4.shr_s (v128.load8_splat offset=5 (local.get $sp)) (i32.const 24)))) (i32.const 8))))
             ;; An effect between the two halves keeps the second one's loads after the first one's
             ;; arithmetic (the compiler hoists loads to the top of a block and spills).
             (global.set $sink (i32x4.extract_lane 0 (local.get $isum)))
             (local.set $q (v128.load offset=32 (local.get $qp)))
-            (local.set $isum (i32x4.add (local.get $isum) (i32x4.add
-              (i32x4.mul (i32x4.shr_s (i32x4.add
+            (local.set $isum (i32x4.add (local.get $isum) (i32x4.shr_s (i32x4.add
+              (i32x4.mul (i32x4.add
                 (i32x4.dot_i16x8_s (v128.or (v128.and (local.get $q) (v128.const i16x8 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f)) (v128.and (local.get $h2) (v128.const i16x8 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030))) (v128.load offset=128 (local.get $x1)))
                 (i32x4.dot_i16x8_s (v128.or (v128.and (local.get $q) (v128.const i16x8 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00)) (v128.and (local.get $h2) (v128.const i16x8 0x3000 0x3000 0x3000 0x3000 0x3000 0x3000 0x3000 0x3000))) (v128.load offset=160 (local.get $x1))))
-                (i32.const 8))
                 (i32x4.shr_s (v128.load8_splat offset=6 (local.get $sp)) (i32.const 24)))
-              (i32x4.mul (i32x4.shr_s (i32x4.add
+              (i32x4.mul (i32x4.add
                 (i32x4.dot_i16x8_s (v128.or (v128.and (local.get $q) (v128.const i16x8 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0)) (v128.and (local.get $h2) (v128.const i16x8 0x0300 0x0300 0x0300 0x0300 0x0300 0x0300 0x0300 0x0300))) (v128.load offset=144 (local.get $x1)))
                 (i32x4.dot_i16x8_s (v128.or (i16x8.shr_u (local.get $q) (i32.const 12)) (v128.and (i16x8.shr_u (local.get $hv) (i32.const 10)) (v128.const i16x8 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030 0x0030))) (v128.load offset=176 (local.get $x1))))
-                (i32.const 8))
-                (i32x4.shr_s (v128.load8_splat offset=7 (local.get $sp)) (i32.const 24))))))
+                (i32x4.shr_s (v128.load8_splat offset=7 (local.get $sp)) (i32.const 24)))) (i32.const 8))))
             (local.set $qp (i32.add (local.get $qp) (select (i32.const 48) (i32.const 16) (i32.and (local.get $t) (i32.const 1)))))
             (local.set $x1 (i32.add (local.get $x1) (select (i32.const 192) (i32.const 64) (i32.and (local.get $t) (i32.const 1)))))
             (local.set $sp (i32.add (local.get $sp) (i32.const 4)))
