@@ -245,17 +245,13 @@ test('FastBackend on Q4_K / Q6_K parts stays close to the reference on the same 
   const ref = new JsBackend(new Model(config, new Model(config, parts).params)).forwardSync(ids, 0, { allLogits: true }).logits;
   const V = config.vocabSize;
   for (const threads of [1, 2]) {
-    const be = await FastBackend.create(model, { threads, weightFormat: 'auto', chunk: 8 });
+    // Chunks of 16: prefill in the expanded blocks (f32 tiles), then 3 tokens decoded one at a time (Q8_K integer products).
+    const be = await FastBackend.create(model, { threads, weightFormat: 'auto', chunk: 16 });
     try {
       assert.deepEqual([...be.weightFormats].sort(), ['q4_k', 'q6_k'], 'the matrices run in their own formats');
-      // Prefill of 8 + 8 (the expanded blocks, f32 tiles), then 3 decoded one at a time (Q8_K integer products).
       const pre = be.forwardSync(ids.subarray(0, 16), 0, { allLogits: true }).logits;
-      let worst = 0;
-      for (let t = 0; t < 16; t++) {
-        const d = maxAbsDiff(pre.subarray(t * V, (t + 1) * V), ref.subarray(t * V, (t + 1) * V));
-        worst = Math.max(worst, d);
-      }
       // Measured 8e-7 on logits of about 1: the expanded blocks equal the dequantized weights.
+      const worst = maxAbsDiff(pre, ref.subarray(0, 16 * V));
       assert.ok(worst < 1e-5, `prefill logits within float32 rounding of the reference: ${worst}`);
       for (let t = 16; t < ids.length; t++) {
         const step = be.forwardSync(ids.subarray(t, t + 1), t).logits;
@@ -265,6 +261,17 @@ test('FastBackend on Q4_K / Q6_K parts stays close to the reference on the same 
       }
     } finally {
       be.dispose();
+    }
+    // Chunks of 5 and 4 tokens: the integer kernels for Q4_K and Q6_K below their tile thresholds.
+    const small = await FastBackend.create(model, { threads, weightFormat: 'auto', chunk: 5 });
+    try {
+      const got = small.forwardSync(ids, 0, { allLogits: true }).logits;
+      for (let t = 0; t < ids.length; t++) {
+        const k = kl(ref.subarray(t * V, (t + 1) * V), got.subarray(t * V, (t + 1) * V));
+        assert.ok(k < 2e-4, `chunk of 5, position ${t}, ${threads} thread(s): KL ${k}`);
+      }
+    } finally {
+      small.dispose();
     }
   }
 });

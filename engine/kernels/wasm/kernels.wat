@@ -941,9 +941,11 @@
       (br $bLoop))))
 
   ;; One Q6_K row (ql | qh at wp, factors at mp) to C f32 at dst, as dequantizeQ6_K:
-  ;; (d sc) (q - 32), one rounding.
+  ;; (d sc) (q - 32), one rounding. Per half h and l = 0, 16 the four quarters k: low nibbles
+  ;; of ql[l..] | qh bits 0-1, low of ql[l + 32..] | bits 2-3, high of ql[l..] | bits 4-5, high
+  ;; of ql[l + 32..] | bits 6-7; the group 8h + 2k + l/16 has its scale at swap02 of that.
   (func $expandQ6K (param $dst i32) (param $wp i32) (param $mp i32) (param $nb i32)
-    (local $blk i32) (local $h i32) (local $l i32) (local $qp i32) (local $g i32) (local $p i32) (local $at i32)
+    (local $blk i32) (local $h i32) (local $l i32) (local $qp i32) (local $g i32) (local $at i32)
     (local $v1 v128) (local $v2 v128) (local $hv v128) (local $z v128) (local $off v128) (local $lo v128)
     (local.set $off (v128.const i16x8 -32 -32 -32 -32 -32 -32 -32 -32))
     (local.set $lo (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
@@ -959,29 +961,32 @@
           (local.set $v1 (v128.load (local.get $qp)))
           (local.set $v2 (v128.load offset=32 (local.get $qp)))
           (local.set $hv (v128.load offset=128 (i32.add (i32.add (local.get $wp) (i32.shl (local.get $h) (i32.const 5))) (local.get $l))))
-          ;; natural group g = 8h + 2k + l/16 for quarter k; its scale sits at position (g & 10) | bits 0, 2 swapped.
           (local.set $at (i32.add (local.get $dst) (i32.shl (i32.add (i32.shl (local.get $h) (i32.const 7)) (local.get $l)) (i32.const 2))))
-          (local.set $p (i32.const 0))
-          (block $kDone (loop $kLoop
-            (br_if $kDone (i32.ge_u (local.get $p) (i32.const 4)))
-            (local.set $g (i32.add (i32.add (i32.shl (local.get $h) (i32.const 3)) (i32.shl (local.get $p) (i32.const 1))) (i32.shr_u (local.get $l) (i32.const 4))))
-            (local.set $g (i32.or (i32.and (local.get $g) (i32.const 10))
-              (i32.or (i32.shl (i32.and (local.get $g) (i32.const 1)) (i32.const 2)) (i32.shr_u (i32.and (local.get $g) (i32.const 4)) (i32.const 2)))))
-            (call $expand16 (i32.add (local.get $at) (i32.shl (local.get $p) (i32.const 7)))
-              ;; quarter 0: low nibbles of V1 | bits 0-1; 1: low of V2 | bits 2-3; 2: high of V1 | bits 4-5; 3: high of V2 | bits 6-7.
-              (select
-                (select (v128.or (v128.and (local.get $v1) (local.get $lo)) (i8x16.shl (v128.and (local.get $hv) (v128.const i8x16 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3)) (i32.const 4)))
-                        (v128.or (v128.and (local.get $v2) (local.get $lo)) (i8x16.shl (v128.and (local.get $hv) (v128.const i8x16 12 12 12 12 12 12 12 12 12 12 12 12 12 12 12 12)) (i32.const 2)))
-                        (i32.eqz (local.get $p)))
-                (select (v128.or (i8x16.shr_u (local.get $v1) (i32.const 4)) (v128.and (local.get $hv) (v128.const i8x16 48 48 48 48 48 48 48 48 48 48 48 48 48 48 48 48)))
-                        (v128.or (i8x16.shr_u (local.get $v2) (i32.const 4)) (i8x16.shr_u (v128.and (local.get $hv) (v128.const i8x16 192 192 192 192 192 192 192 192 192 192 192 192 192 192 192 192)) (i32.const 2)))
-                        (i32.eq (local.get $p) (i32.const 2)))
-                (i32.lt_u (local.get $p) (i32.const 2)))
-              (local.get $off)
-              (f32x4.splat (f32.mul (f32.load (local.get $mp)) (f32.convert_i32_s (i32.load8_s offset=4 (i32.add (local.get $mp) (local.get $g))))))
-              (local.get $z))
-            (local.set $p (i32.add (local.get $p) (i32.const 1)))
-            (br $kLoop)))
+          (local.set $g (i32.add (i32.shl (local.get $h) (i32.const 3)) (i32.shr_u (local.get $l) (i32.const 4))))
+          (call $expand16 (i32.add (local.get $at) (i32.const 0))
+            (v128.or (v128.and (local.get $v1) (local.get $lo)) (i8x16.shl (v128.and (local.get $hv) (v128.const i8x16 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3)) (i32.const 4)))
+            (local.get $off)
+            (f32x4.splat (f32.mul (f32.load (local.get $mp)) (f32.convert_i32_s (i32.load8_s offset=4
+              (i32.add (local.get $mp) (call $swap02 (i32.add (local.get $g) (i32.const 0))))))))
+            (local.get $z))
+          (call $expand16 (i32.add (local.get $at) (i32.const 128))
+            (v128.or (v128.and (local.get $v2) (local.get $lo)) (i8x16.shl (v128.and (local.get $hv) (v128.const i8x16 12 12 12 12 12 12 12 12 12 12 12 12 12 12 12 12)) (i32.const 2)))
+            (local.get $off)
+            (f32x4.splat (f32.mul (f32.load (local.get $mp)) (f32.convert_i32_s (i32.load8_s offset=4
+              (i32.add (local.get $mp) (call $swap02 (i32.add (local.get $g) (i32.const 2))))))))
+            (local.get $z))
+          (call $expand16 (i32.add (local.get $at) (i32.const 256))
+            (v128.or (i8x16.shr_u (local.get $v1) (i32.const 4)) (v128.and (local.get $hv) (v128.const i8x16 48 48 48 48 48 48 48 48 48 48 48 48 48 48 48 48)))
+            (local.get $off)
+            (f32x4.splat (f32.mul (f32.load (local.get $mp)) (f32.convert_i32_s (i32.load8_s offset=4
+              (i32.add (local.get $mp) (call $swap02 (i32.add (local.get $g) (i32.const 4))))))))
+            (local.get $z))
+          (call $expand16 (i32.add (local.get $at) (i32.const 384))
+            (v128.or (i8x16.shr_u (local.get $v2) (i32.const 4)) (i8x16.shr_u (v128.and (local.get $hv) (v128.const i8x16 192 192 192 192 192 192 192 192 192 192 192 192 192 192 192 192)) (i32.const 2)))
+            (local.get $off)
+            (f32x4.splat (f32.mul (f32.load (local.get $mp)) (f32.convert_i32_s (i32.load8_s offset=4
+              (i32.add (local.get $mp) (call $swap02 (i32.add (local.get $g) (i32.const 6))))))))
+            (local.get $z))
           (local.set $l (i32.add (local.get $l) (i32.const 16)))
           (br $lLoop)))
         (local.set $h (i32.add (local.get $h) (i32.const 1)))
