@@ -1,4 +1,4 @@
-// The K-quant matrix products (Q4_K, Q6_K) of the fast backend: the load-time packing of a
+// The K-quant matrix products (Q4_K, Q5_K, Q6_K) of the fast backend: the load-time packing of a
 // file's super-blocks into the kernels' layout, the input quantization the decode kernels
 // multiply against (ggml's Q8_K: 8-bit values with one scale per 256 inputs), and plain
 // TypeScript references of the kernels' arithmetic (matmul_q4k, matmul_q6k, quantize_q8k in
@@ -9,9 +9,13 @@
 //         (the file keeps sub-blocks 2c and 2c + 1 in the two nibbles of one 32-byte chunk;
 //         one sub-block per 16-byte load lets the kernel scale it right away);
 //         meta (OC, C/256, 24): d f32, dmin f32, sc[8] u8, m[8] u8 (the 6-bit codes unpacked).
+//   Q5_K  qs as Q4_K's (the codes' low 4 bits); meta (OC, C/256, 56): Q4_K's 24 bytes, then per
+//         sub-block a 32-bit word of the codes' fifth bits, placed for the kernel's i16 lanes
+//         (packQ5KForward).
 //   Q6_K  qs (OC, C/256, 192) the file's ql | qh bytes unchanged;
 //         meta (OC, C/256, 20): d f32, the 16 int8 group scales in Q6K_SCALE_ORDER.
-// 152 and 212 bytes per 256 weights against the file's 144 and 210 (4.75 and 6.63 bits a weight).
+// 152, 184 and 212 bytes per 256 weights against the file's 144, 176 and 210 (4.75, 5.75 and
+// 6.63 bits a weight).
 //
 // A super-block's product is integer up to one float step per lane: Q4_K
 //   sum_s d sc_s (q_s . x_s) xd - dmin m_s (sum x_s) xd, with x = xd * qx,
@@ -19,12 +23,13 @@
 // the kernels' vectors hold them (see matmulQ4KForward), each lane meets floats once per
 // super-block, and the row's result is (l0 + l1) + (l2 + l3).
 import { f16FloatTable } from '../formats/half';
-import { kMin, kScale, QK_K, Q4_K_BLOCK_BYTES, Q6_K_BLOCK_BYTES } from '../formats/kquants';
+import { kMin, kScale, QK_K, Q4_K_BLOCK_BYTES, Q5_K_BLOCK_BYTES, Q6_K_BLOCK_BYTES } from '../formats/kquants';
 
 export const QK = QK_K;
 /** Bytes per super-block of the packed streams. */
 export const Q4K_QS_BYTES = 128;
 export const Q4K_META_BYTES = 24;
+export const Q5K_META_BYTES = 56;
 export const Q6K_QS_BYTES = 192;
 export const Q6K_META_BYTES = 20;
 /** int16 input sums per 256 inputs (Q4_K uses the first 8: per 32; Q6_K all 16: per 16). */
@@ -142,6 +147,41 @@ export function packQ4KForward(qs: Uint8Array, meta: Uint8Array, src: Uint8Array
 }
 
 /**
+ * Q5_K rows (src (rows, C/256, 176)) to the kernel's streams: qs (rows, C/256, 8, 16) the codes'
+ * low 4 bits as packQ4KForward lays Q4_K's, meta (rows, C/256, 56): d f32, dmin f32, sc[8],
+ * m[8], then per sub-block a 32-bit word of the fifth bits: for i16 lane k = 2j + e of the
+ * sub-block's 16 qs bytes (codes 2k, 16 + 2k, 2k + 1, 17 + 2k), their bits at 16e + j, 16e + 4 + j,
+ * 16e + 8 + j, 16e + 12 + j.
+ */
+export function packQ5KForward(qs: Uint8Array, meta: Uint8Array, src: Uint8Array, rows: number, C: number): void {
+  const nb = checkRows('packQ5KForward', src, Q5_K_BLOCK_BYTES, rows, C);
+  const half = f16FloatTable();
+  const view = new DataView(meta.buffer, meta.byteOffset, meta.byteLength);
+  for (let b = 0; b < rows * nb; b++) {
+    const at = b * Q5_K_BLOCK_BYTES;
+    const q = b * Q4K_QS_BYTES;
+    const m = b * Q5K_META_BYTES;
+    view.setFloat32(m, half[src[at]! | (src[at + 1]! << 8)]!, true);
+    view.setFloat32(m + 4, half[src[at + 2]! | (src[at + 3]! << 8)]!, true);
+    for (let s = 0; s < 8; s++) {
+      meta[m + 8 + s] = kScale(src, at + 4, s);
+      meta[m + 16 + s] = kMin(src, at + 4, s);
+      // Code i of sub-block s: nibble s & 1 of byte i of the file's chunk s >> 1; its fifth bit is bit s of qh[i].
+      const chunk = at + 48 + 32 * (s >> 1);
+      const shift = 4 * (s & 1);
+      for (let i = 0; i < 16; i++) qs[q + 16 * s + i] = ((src[chunk + i]! >> shift) & 15) | (((src[chunk + 16 + i]! >> shift) & 15) << 4);
+      let word = 0;
+      for (let k = 0; k < 8; k++) {
+        const base = 16 * (k & 1) + (k >> 1);
+        const bit = (i: number): number => (src[at + 16 + i]! >> s) & 1;
+        word |= (bit(2 * k) << base) | (bit(16 + 2 * k) << (base + 4)) | (bit(2 * k + 1) << (base + 8)) | (bit(17 + 2 * k) << (base + 12));
+      }
+      view.setUint32(m + 24 + 4 * s, word >>> 0, true);
+    }
+  }
+}
+
+/**
  * Q6_K rows (src (rows, C/256, 210)) to the kernel's streams: qs (rows, C/256, 192) the ql and
  * qh bytes unchanged, meta (rows, C/256, 20) = d f32 and the int8 scales in Q6K_SCALE_ORDER.
  */
@@ -187,6 +227,30 @@ export function matmulQ4KForward(
   C: number,
   OC: number,
 ): void {
+  // Code i (0..31) of sub-block s: nibble s & 1 of byte i of chunk s >> 1 (qs from byte 16).
+  scaleMinForward(out, q, xd, w, bias, N, C, OC, Q4_K_BLOCK_BYTES, (at, s, i) => (w[at + 16 + 32 * (s >> 1) + i]! >> (4 * (s & 1))) & 15);
+}
+
+/** As matmulQ4KForward for the file's Q5_K rows w (OC, C/256, 176) (matmul_q5k): codes of 5 bits, the same sums. */
+export function matmulQ5KForward(
+  out: Float32Array, // (N, OC)
+  q: Int8Array | Int16Array, // (N, C)
+  xd: Float32Array, // (N, C / 256)
+  w: Uint8Array, // (OC, C / 256, 176)
+  bias: Float32Array | null, // (OC)
+  N: number,
+  C: number,
+  OC: number,
+): void {
+  // The low 4 bits as Q4_K's (qs from byte 48), the fifth bit s of qh[i] (qh from byte 16).
+  scaleMinForward(out, q, xd, w, bias, N, C, OC, Q5_K_BLOCK_BYTES,
+    (at, s, i) => ((w[at + 48 + 32 * (s >> 1) + i]! >> (4 * (s & 1))) & 15) | (((w[at + 16 + i]! >> s) & 1) << 4));
+}
+
+function scaleMinForward(
+  out: Float32Array, q: Int8Array | Int16Array, xd: Float32Array, w: Uint8Array, bias: Float32Array | null,
+  N: number, C: number, OC: number, blockBytes: number, code: (at: number, s: number, i: number) => number,
+): void {
   const f = Math.fround;
   const half = f16FloatTable();
   const nb = C / QK;
@@ -194,16 +258,15 @@ export function matmulQ4KForward(
     for (let o = 0; o < OC; o++) {
       acc.fill(0);
       for (let b = 0; b < nb; b++) {
-        const at = (o * nb + b) * Q4_K_BLOCK_BYTES;
+        const at = (o * nb + b) * blockBytes;
         const x0 = n * C + b * QK;
         lanes.fill(0);
         for (let s = 0; s < 8; s++) {
           const sc = kScale(w, at + 4, s);
           let t = 0;
           for (let i = 0; i < 32; i++) {
-            const byte = w[at + 16 + 32 * (s >> 1) + i]!;
             const v = q[x0 + 32 * s + i]!;
-            lanes[(i & 15) >> 2] += sc * (s & 1 ? byte >> 4 : byte & 15) * v;
+            lanes[(i & 15) >> 2] += sc * code(at, s, i) * v;
             t += v;
           }
           sums[s] = t;

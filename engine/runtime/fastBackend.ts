@@ -16,7 +16,7 @@ import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, f3
 import { ComputePool, poolThreads } from './pool';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 
-import { packSegment, planLinear, readParts, vectorAsF32, type KernelFormat, type Linear, type Segment, type WeightFormat } from './packWeights';
+import { isKQuant, packSegment, planLinear, readParts, vectorAsF32, type KernelFormat, type Linear, type Segment, type WeightFormat } from './packWeights';
 import { Q4K_WINDOW, Q6K_WINDOW, Q8K_SUMS, QK } from '../kernels/quantK';
 
 export { WEIGHT_FORMATS, type KernelFormat, type WeightFormat } from './packWeights';
@@ -82,9 +82,17 @@ const TILED_ROWS = 4;
  * The same threshold for the K-quants, whose expansion to f32 costs more and whose integer
  * products keep up with the tiles longer. Measured (1 thread, 1536 -> 1024, microseconds for
  * N = 4 / 8 / 16 tokens): Q4_K integer 287 / 584 / 1208 against tiles 610 / 887 / 1465 (equal
- * near 64); Q6_K 554 / 1126 / 2305 against 841 / 1129 / 1706.
+ * near 64); Q6_K 554 / 1126 / 2305 against 841 / 1129 / 1706. Q5_K's integer products sit
+ * between the two (more work per weight than Q4_K, its expansion as dear).
  */
-const K_TILED_ROWS = { q4_k: 16, q6_k: 8 } as const;
+const K_TILED_ROWS = { q4_k: 16, q5_k: 16, q6_k: 8 } as const;
+
+/** matmul_qk_f32's kind and the decode kernel of each K-quant format. */
+const K_KERNELS = {
+  q4_k: { kind: 0, op: 'matmul_q4k', window: Q4K_WINDOW },
+  q5_k: { kind: 2, op: 'matmul_q5k', window: Q4K_WINDOW },
+  q6_k: { kind: 1, op: 'matmul_q6k', window: Q6K_WINDOW },
+} as const;
 
 /**
  * Multiply-adds a thread must get before a job is split: waking a thread and waiting for it
@@ -154,7 +162,7 @@ export class FastBackend implements InferenceBackend {
   /** The one settable format every matrix runs in, or 'mixed' (several formats, or the file's own K-quant blocks: see weightFormats). */
   get weightFormat(): WeightFormat | 'mixed' {
     const only = this.weightFormats.length === 1 ? this.weightFormats[0]! : 'mixed';
-    return only === 'q4_k' || only === 'q6_k' ? 'mixed' : only;
+    return only === 'mixed' || isKQuant(only) ? 'mixed' : only;
   }
 
   static async create(model: Model, opts: FastBackendOptions = {}): Promise<FastBackend> {
@@ -305,18 +313,17 @@ export class FastBackend implements InferenceBackend {
       this.pool.run('matmul_f32', [out, inp, S.w, bias, N, C, OC, mode], OC, 4, minRows);
     } else if (S.format === 'f16') {
       this.pool.run('matmul_f16', [out, inp, S.w, bias, N, C, OC, mode], OC, 2, minRows);
-    } else if (S.format === 'q4_k' || S.format === 'q6_k') {
+    } else if (isKQuant(S.format)) {
       // Prefill: blocks of rows expanded to f32 for the tiles; decode: Q8_K integer products.
-      const q4 = S.format === 'q4_k';
+      const k = K_KERNELS[S.format];
       const { xq, xs, xb, wbuf } = this.acts;
       if (N >= K_TILED_ROWS[S.format]) {
-        this.pool.run('matmul_qk_f32', [out, inp, S.w, S.s, bias, wbuf, N, C, OC, mode, q4 ? 0 : 1], OC, 32, minRows);
+        this.pool.run('matmul_qk_f32', [out, inp, S.w, S.s, bias, wbuf, N, C, OC, mode, k.kind], OC, 32, minRows);
         return;
       }
-      const win = q4 ? Q4K_WINDOW : Q6K_WINDOW;
-      if (this.quantized !== win) this.pool.run('quantize_q8k', [xq, xs, xb, inp, N, C, win], N, 1, Math.ceil(MIN_MACS_PER_THREAD / C));
-      this.quantized = win;
-      this.pool.run(q4 ? 'matmul_q4k' : 'matmul_q6k', [out, xq, xs, xb, S.w, S.s, bias, N, C, OC, mode], OC, 4, minRows);
+      if (this.quantized !== k.window) this.pool.run('quantize_q8k', [xq, xs, xb, inp, N, C, k.window], N, 1, Math.ceil(MIN_MACS_PER_THREAD / C));
+      this.quantized = k.window;
+      this.pool.run(k.op, [out, xq, xs, xb, S.w, S.s, bias, N, C, OC, mode], OC, 4, minRows);
     } else {
       const { xq, xs, wbuf } = this.acts;
       if (N >= TILED_ROWS) {

@@ -4,15 +4,15 @@
 // parts came from the file in different formats (a Q4_K_M file mixes Q4_K and Q6_K) keeps a
 // segment per part; parts in the same format share one.
 // Packing converts the file's blocks chunk by chunk, never the whole matrix at once: Q8_0
-// and Q4_0 go to the Q8_0 kernels exactly (same scale, same integers); Q4_K and Q6_K run in
-// kernels of their own under 'auto' (their quant bytes kept, the factors unpacked:
-// engine/kernels/quantK.ts); Q5_K, and the K-quants under an explicit setting, go through
-// float32 and are quantized to Q8_0.
+// and Q4_0 go to the Q8_0 kernels exactly (same scale, same integers); Q4_K, Q5_K and Q6_K run
+// in kernels of their own under 'auto' (their quant bits kept, the factors unpacked:
+// engine/kernels/quantK.ts); the K-quants under an explicit setting go through float32 and
+// are quantized to Q8_0.
 import { dequantizeRows, formatInfo, type WeightType } from '../formats/formats';
 import { f16At, f32ToF16 } from '../formats/half';
 import { packF32Forward, F32_PACK_ROWS } from '../kernels/matmul';
 import { packQ8Forward, quantizeQ8Forward, Q8_BLOCK, Q8_PACK_ROWS } from '../kernels/quantize';
-import { packQ4KForward, packQ6KForward, QK, Q4K_META_BYTES, Q4K_QS_BYTES, Q6K_META_BYTES, Q6K_QS_BYTES } from '../kernels/quantK';
+import { packQ4KForward, packQ5KForward, packQ6KForward, QK, Q4K_META_BYTES, Q4K_QS_BYTES, Q5K_META_BYTES, Q6K_META_BYTES, Q6K_QS_BYTES } from '../kernels/quantK';
 import type { Arena } from '../kernels/wasm/kernels';
 import type { WeightPart } from '../model/model';
 
@@ -20,7 +20,19 @@ import type { WeightPart } from '../model/model';
 export type WeightFormat = 'f32' | 'f16' | 'q8_0';
 export const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'f16', 'q8_0'];
 /** The formats segments run in: the settings' formats, and the file's own K-quant blocks (reached only through 'auto'). */
-export type KernelFormat = WeightFormat | 'q4_k' | 'q6_k';
+export type KernelFormat = WeightFormat | KQuantFormat;
+export type KQuantFormat = 'q4_k' | 'q5_k' | 'q6_k';
+
+/** A K-quant kernel format's file format and bytes per 256 weights of its two streams. */
+const KQUANT: Record<KQuantFormat, { type: WeightType; qs: number; meta: number; pack: typeof packQ4KForward }> = {
+  q4_k: { type: 'Q4_K', qs: Q4K_QS_BYTES, meta: Q4K_META_BYTES, pack: packQ4KForward },
+  q5_k: { type: 'Q5_K', qs: Q4K_QS_BYTES, meta: Q5K_META_BYTES, pack: packQ5KForward },
+  q6_k: { type: 'Q6_K', qs: Q6K_QS_BYTES, meta: Q6K_META_BYTES, pack: packQ6KForward },
+};
+
+export function isKQuant(format: KernelFormat): format is KQuantFormat {
+  return format === 'q4_k' || format === 'q5_k' || format === 'q6_k';
+}
 
 /** Consecutive output rows [o0, o0 + rows) of a linear layer in one kernel format. */
 export interface Segment {
@@ -45,8 +57,11 @@ export interface Linear {
 
 /** The kernel format a stored tensor runs in, given the setting ('auto' = nearest to the file). */
 function runFormat(stored: WeightType, asked: WeightFormat | 'auto', C: number): KernelFormat {
-  if (asked === 'auto' && stored === 'Q4_K' && C % QK === 0) return 'q4_k';
-  if (asked === 'auto' && stored === 'Q6_K' && C % QK === 0) return 'q6_k';
+  if (asked === 'auto' && C % QK === 0) {
+    if (stored === 'Q4_K') return 'q4_k';
+    if (stored === 'Q5_K') return 'q5_k';
+    if (stored === 'Q6_K') return 'q6_k';
+  }
   const wanted: WeightFormat = asked !== 'auto' ? asked : stored === 'F32' ? 'f32' : stored === 'F16' || stored === 'BF16' ? 'f16' : 'q8_0';
   // Q8_0 blocks run along the input width; a width that is not a multiple of 32 stays f32.
   return wanted === 'q8_0' && C % Q8_BLOCK !== 0 ? 'f32' : wanted;
@@ -54,8 +69,7 @@ function runFormat(stored: WeightType, asked: WeightFormat | 'auto', C: number):
 
 /** Bytes of the weight stream (w) and of the scale stream (s) of `rows` rows of width C, padded to the format's packed groups. */
 function segmentBytes(format: KernelFormat, packed: boolean, rows: number, C: number): { w: number; s: number } {
-  if (format === 'q4_k') return { w: (rows * C * Q4K_QS_BYTES) / QK, s: (rows * C * Q4K_META_BYTES) / QK };
-  if (format === 'q6_k') return { w: (rows * C * Q6K_QS_BYTES) / QK, s: (rows * C * Q6K_META_BYTES) / QK };
+  if (isKQuant(format)) return { w: (rows * C * KQUANT[format].qs) / QK, s: (rows * C * KQUANT[format].meta) / QK };
   // Packed layouts hold whole groups of 4 rows (the last one zero-filled).
   const group = format === 'q8_0' ? Q8_PACK_ROWS : packed ? F32_PACK_ROWS : 1;
   const padded = Math.ceil(rows / group) * group;
@@ -135,8 +149,8 @@ export function readParts(parts: readonly WeightPart[]): WeightPart[] {
 /** Converts a segment's rows from its parts into its planned place in `buf`. */
 export function packSegment(buf: ArrayBuffer, segment: Segment, C: number): void {
   const seg = { ...segment, parts: readParts(segment.parts) };
-  if (seg.format === 'q4_k' || seg.format === 'q6_k') {
-    packKQuant(buf, seg, C);
+  if (isKQuant(seg.format)) {
+    packKQuant(buf, seg, seg.format, C);
     return;
   }
   const f32 = new Float32Array(CHUNK_ROWS * C);
@@ -188,17 +202,15 @@ export function packSegment(buf: ArrayBuffer, segment: Segment, C: number): void
   }
 }
 
-/** A Q4_K or Q6_K segment's parts into its two streams (packQ4KForward, packQ6KForward): the file's quant bytes copied, the factors unpacked. */
-function packKQuant(buf: ArrayBuffer, seg: Segment, C: number): void {
-  const q4 = seg.format === 'q4_k';
-  const qsRow = (C * (q4 ? Q4K_QS_BYTES : Q6K_QS_BYTES)) / QK;
-  const metaRow = (C * (q4 ? Q4K_META_BYTES : Q6K_META_BYTES)) / QK;
+/** A K-quant segment's parts into its two streams (packQ4KForward, packQ5KForward, packQ6KForward): the quant bits kept, the factors unpacked. */
+function packKQuant(buf: ArrayBuffer, seg: Segment, format: KQuantFormat, C: number): void {
+  const k = KQUANT[format];
+  const qsRow = (C * k.qs) / QK;
+  const metaRow = (C * k.meta) / QK;
   let base = 0;
   for (const p of seg.parts) {
-    if (p.type !== (q4 ? 'Q4_K' : 'Q6_K')) throw new Error(`packSegment: a ${seg.format} segment holds a ${p.type} part`);
-    const qs = new Uint8Array(buf, seg.w + base * qsRow, p.rows * qsRow);
-    const meta = new Uint8Array(buf, seg.s + base * metaRow, p.rows * metaRow);
-    (q4 ? packQ4KForward : packQ6KForward)(qs, meta, p.data, p.rows, C);
+    if (p.type !== k.type) throw new Error(`packSegment: a ${format} segment holds a ${p.type} part`);
+    k.pack(new Uint8Array(buf, seg.w + base * qsRow, p.rows * qsRow), new Uint8Array(buf, seg.s + base * metaRow, p.rows * metaRow), p.data, p.rows, C);
     base += p.rows;
   }
 }

@@ -1,16 +1,16 @@
-// The K-quant kernels (Q4_K, Q6_K) against their TypeScript references (engine/kernels/quantK.ts):
+// The K-quant kernels (Q4_K, Q5_K, Q6_K) against their TypeScript references (engine/kernels/quantK.ts):
 // the input quantization and the decode products exactly, the prefill products (blocks expanded
 // to f32) within float32 rounding of dequantize-then-multiply, at 1 and 3 threads on odd shapes;
 // the packed layout; and a FastBackend forward of a small llama-shaped model whose matrices are
-// Q4_K / Q6_K parts against the reference backend on the same weights dequantized.
+// Q4_K / Q5_K / Q6_K parts against the reference backend on the same weights dequantized.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Arena, createSharedMemory, blockScratchBytes, MatmulMode } from '../../engine/kernels/wasm/kernels';
 import { ComputePool } from '../../engine/runtime/pool';
 import { matmulForward } from '../../engine/kernels/matmul';
 import {
-  matmulQ4KForward, matmulQ6KForward, packQ4KForward, packQ6KForward, q8kInputLayout, quantizeQ8KForward,
-  Q4K_META_BYTES, Q4K_QS_BYTES, Q4K_WINDOW, Q6K_META_BYTES, Q6K_QS_BYTES, Q6K_WINDOW, Q6K_SCALE_ORDER, Q8K_SUMS, QK,
+  matmulQ4KForward, matmulQ5KForward, matmulQ6KForward, packQ4KForward, packQ5KForward, packQ6KForward, q8kInputLayout, quantizeQ8KForward,
+  Q4K_META_BYTES, Q4K_QS_BYTES, Q4K_WINDOW, Q5K_META_BYTES, Q6K_META_BYTES, Q6K_QS_BYTES, Q6K_WINDOW, Q6K_SCALE_ORDER, Q8K_SUMS, QK,
 } from '../../engine/kernels/quantK';
 import { bytesFor, dequantize, quantize, type WeightType } from '../../engine/formats/formats';
 import { kMin, kScale } from '../../engine/formats/kquants';
@@ -66,17 +66,25 @@ function kWeights(type: WeightType, OC: number, C: number, rand: () => number): 
   return { bytes, deq };
 }
 
+type KType = 'Q4_K' | 'Q5_K' | 'Q6_K';
+
+/** Each K-quant's packer, stream sizes per 256 weights, decode kernel, reference, input window and prefill kind. */
+const KQ = {
+  Q4_K: { pack: packQ4KForward, qs: Q4K_QS_BYTES, meta: Q4K_META_BYTES, op: 'matmul_q4k', ref: matmulQ4KForward, S: Q4K_WINDOW, kind: 0 },
+  Q5_K: { pack: packQ5KForward, qs: Q4K_QS_BYTES, meta: Q5K_META_BYTES, op: 'matmul_q5k', ref: matmulQ5KForward, S: Q4K_WINDOW, kind: 2 },
+  Q6_K: { pack: packQ6KForward, qs: Q6K_QS_BYTES, meta: Q6K_META_BYTES, op: 'matmul_q6k', ref: matmulQ6KForward, S: Q6K_WINDOW, kind: 1 },
+} as const;
+
 /** A format's packed streams in the shared memory: [w, ws]. */
-function putPacked(arena: Arena, type: 'Q4_K' | 'Q6_K', bytes: Uint8Array, OC: number, C: number): [number, number] {
+function putPacked(arena: Arena, type: KType, bytes: Uint8Array, OC: number, C: number): [number, number] {
   const nb = C / QK;
-  const q4 = type === 'Q4_K';
-  const qs = new Uint8Array(OC * nb * (q4 ? Q4K_QS_BYTES : Q6K_QS_BYTES));
-  const meta = new Uint8Array(OC * nb * (q4 ? Q4K_META_BYTES : Q6K_META_BYTES));
-  (q4 ? packQ4KForward : packQ6KForward)(qs, meta, bytes, OC, C);
+  const qs = new Uint8Array(OC * nb * KQ[type].qs);
+  const meta = new Uint8Array(OC * nb * KQ[type].meta);
+  KQ[type].pack(qs, meta, bytes, OC, C);
   return [put(arena, qs), put(arena, meta)];
 }
 
-test('packed layouts: Q4_K one sub-block per 16 bytes, Q6_K\'s quant bytes unchanged, the factors unpacked', () => {
+test('packed layouts: Q4_K and Q5_K one sub-block per 16 bytes (Q5_K\'s fifth bits per lane), Q6_K\'s quant bytes unchanged, the factors unpacked', () => {
   const rand = mulberry32(3);
   const half = f16FloatTable();
   const OC = 5;
@@ -102,6 +110,35 @@ test('packed layouts: Q4_K one sub-block per 16 bytes, Q6_K\'s quant bytes uncha
       for (let s = 0; s < 8; s++) {
         assert.equal(meta[m + 8 + s], kScale(bytes, at + 4, s));
         assert.equal(meta[m + 16 + s], kMin(bytes, at + 4, s));
+      }
+    }
+  }
+  {
+    const { bytes } = kWeights('Q5_K', OC, C, rand);
+    const qs = new Uint8Array(OC * nb * Q4K_QS_BYTES);
+    const meta = new Uint8Array(OC * nb * Q5K_META_BYTES);
+    packQ5KForward(qs, meta, bytes, OC, C);
+    const view = new DataView(meta.buffer);
+    for (let b = 0; b < OC * nb; b++) {
+      const at = b * 176;
+      // Code i of the super-block (ggml's layout): low 4 bits as Q4_K's from byte 48, the fifth bit 2 (i >> 6) + ((i >> 5) & 1) of qh[i & 31].
+      const code = (i: number): number => ((bytes[at + 48 + 32 * (i >> 6) + (i & 31)]! >> (i & 32 ? 4 : 0)) & 15) | (((bytes[at + 16 + (i & 31)]! >> (i >> 5)) & 1) << 4);
+      const m = b * Q5K_META_BYTES;
+      assert.equal(view.getFloat32(m, true), half[bytes[at]! | (bytes[at + 1]! << 8)]);
+      for (let s = 0; s < 8; s++) {
+        assert.equal(meta[m + 8 + s], kScale(bytes, at + 4, s));
+        assert.equal(meta[m + 16 + s], kMin(bytes, at + 4, s));
+        const word = view.getUint32(m + 24 + 4 * s, true);
+        for (let k = 0; k < 8; k++) {
+          // Lane k of the sub-block's 16 bytes holds codes 2k, 16 + 2k, 2k + 1, 17 + 2k.
+          const byte0 = qs[b * 128 + 16 * s + 2 * k]!;
+          const byte1 = qs[b * 128 + 16 * s + 2 * k + 1]!;
+          const base = 16 * (k & 1) + (k >> 1);
+          assert.equal((byte0 & 15) | (((word >>> base) & 1) << 4), code(32 * s + 2 * k), `Q5_K code ${2 * k}`);
+          assert.equal((byte0 >> 4) | (((word >>> (base + 4)) & 1) << 4), code(32 * s + 16 + 2 * k), `Q5_K code ${16 + 2 * k}`);
+          assert.equal((byte1 & 15) | (((word >>> (base + 8)) & 1) << 4), code(32 * s + 2 * k + 1), `Q5_K code ${2 * k + 1}`);
+          assert.equal((byte1 >> 4) | (((word >>> (base + 12)) & 1) << 4), code(32 * s + 17 + 2 * k), `Q5_K code ${17 + 2 * k}`);
+        }
       }
     }
   }
@@ -154,13 +191,11 @@ for (const threads of [1, 3]) {
     }
   });
 
-  for (const type of ['Q4_K', 'Q6_K'] as const) {
+  for (const type of ['Q4_K', 'Q5_K', 'Q6_K'] as const) {
     test(`${type} decode and prefill products match their references (${label})`, async () => {
       const pool = await poolReady;
-      const rand = mulberry32((type === 'Q4_K' ? 21 : 31) + threads);
-      const S = type === 'Q4_K' ? Q4K_WINDOW : Q6K_WINDOW;
-      const op = type === 'Q4_K' ? 'matmul_q4k' : 'matmul_q6k';
-      const ref = type === 'Q4_K' ? matmulQ4KForward : matmulQ6KForward;
+      const rand = mulberry32(type.charCodeAt(1) * 7 + threads);
+      const { S, op, ref, kind } = KQ[type];
       for (const [N, C, OC] of [[1, 256, 7], [2, 512, 13], [3, 768, 5], [1, 1024, 33], [3, 256, 1], [4, 256, 37], [7, 512, 70], [5, 768, 33], [9, 256, 3]] as const) {
         const arena = new Arena();
         const nb = C / QK;
@@ -196,7 +231,7 @@ for (const threads of [1, 3]) {
         // Prefill: blocks of rows expanded to f32 (exactly the dequantizer's values), then f32 tiles.
         const outF = arena.alloc(N * OC * 4);
         const scratch = arena.alloc(threads * blockScratchBytes(C));
-        pool.run('matmul_qk_f32', [outF, xo, w, ws, bo, scratch, N, C, OC, MatmulMode.STORE, type === 'Q4_K' ? 0 : 1], OC, 32);
+        pool.run('matmul_qk_f32', [outF, xo, w, ws, bo, scratch, N, C, OC, MatmulMode.STORE, kind], OC, 32);
         assert.ok(relErr(read(outF, N * OC), exact) < 1e-5, `${type} prefill N=${N} C=${C} OC=${OC}: ${relErr(read(outF, N * OC), exact)}`);
       }
     });
@@ -211,7 +246,7 @@ function kConfig() {
   });
 }
 
-test('FastBackend on Q4_K / Q6_K parts stays close to the reference on the same weights dequantized', async () => {
+test('FastBackend on Q4_K / Q5_K / Q6_K parts stays close to the reference on the same weights dequantized', async () => {
   const config = kConfig();
   const rand = mulberry32(41);
   const parts = new Map<string, WeightPart[]>();
@@ -236,6 +271,8 @@ test('FastBackend on Q4_K / Q6_K parts stays close to the reference on the same 
       parts.set(name, [part('Q4_K', config.nHead * hd, cols, 0.08), part('Q6_K', config.nKvHead * hd, cols, 0.08), part('Q4_K', config.nKvHead * hd, cols, 0.08)]);
     } else if (name.endsWith('proj.w') || name === 'lm_head') {
       parts.set(name, [part('Q6_K', rows, cols, 0.06)]);
+    } else if (name.endsWith('attn_out.w')) {
+      parts.set(name, [part('Q5_K', rows, cols, 0.06)]);
     } else {
       parts.set(name, [part('Q4_K', rows, cols, 0.06)]);
     }
@@ -248,7 +285,7 @@ test('FastBackend on Q4_K / Q6_K parts stays close to the reference on the same 
     // Chunks of 16: prefill in the expanded blocks (f32 tiles), then 3 tokens decoded one at a time (Q8_K integer products).
     const be = await FastBackend.create(model, { threads, weightFormat: 'auto', chunk: 16 });
     try {
-      assert.deepEqual([...be.weightFormats].sort(), ['q4_k', 'q6_k'], 'the matrices run in their own formats');
+      assert.deepEqual([...be.weightFormats].sort(), ['q4_k', 'q5_k', 'q6_k'], 'the matrices run in their own formats');
       const pre = be.forwardSync(ids.subarray(0, 16), 0, { allLogits: true }).logits;
       // Measured 8e-7 on logits of about 1: the expanded blocks equal the dequantized weights.
       const worst = maxAbsDiff(pre, ref.subarray(0, 16 * V));

@@ -1,7 +1,7 @@
 // Decode-product benchmark of the quantized kernels: one token (N = 1) through one layer set of
 // the Qwen2.5-0.5B and Qwen2.5-1.5B shapes (q|k|v, gate|up, down, and the 151936-row head),
-// with the weights held as the fast backend holds them in q8_0, q4_k and q6_k, on 1 and 2
-// threads. Each product runs as FastBackend.segment runs it (the input quantized, then the
+// with the weights held as the fast backend holds them in q8_0, q4_k, q5_k and q6_k, on 1 and
+// 2 threads. Each product runs as FastBackend.segment runs it (the input quantized, then the
 // product on the pool); the four run in sequence so the head (hundreds of MB) leaves the
 // caches cold for the next pass, as a real decode step finds them. Prints medians of --runs
 // passes: microseconds, GB/s of weight bytes, and the bandwidth bound (a plain read of as many
@@ -12,10 +12,17 @@ import { loadavg } from 'node:os';
 import { Arena, createSharedMemory } from '../../engine/kernels/wasm/kernels';
 import { ComputePool } from '../../engine/runtime/pool';
 import { Q8_BLOCK } from '../../engine/kernels/quantize';
-import { Q4K_META_BYTES, Q4K_QS_BYTES, Q4K_WINDOW, Q6K_META_BYTES, Q6K_QS_BYTES, Q6K_WINDOW, Q8K_SUMS, QK } from '../../engine/kernels/quantK';
+import { Q4K_META_BYTES, Q4K_QS_BYTES, Q4K_WINDOW, Q5K_META_BYTES, Q6K_META_BYTES, Q6K_QS_BYTES, Q6K_WINDOW, Q8K_SUMS, QK } from '../../engine/kernels/quantK';
 
-type Format = 'q8_0' | 'q4_k' | 'q6_k';
-const FORMATS: readonly Format[] = ['q8_0', 'q4_k', 'q6_k'];
+/** Bytes per 256 weights of the K-quants' streams, their decode kernels and input windows. */
+const K = {
+  q4_k: { qs: Q4K_QS_BYTES, meta: Q4K_META_BYTES, op: 'matmul_q4k', S: Q4K_WINDOW },
+  q5_k: { qs: Q4K_QS_BYTES, meta: Q5K_META_BYTES, op: 'matmul_q5k', S: Q4K_WINDOW },
+  q6_k: { qs: Q6K_QS_BYTES, meta: Q6K_META_BYTES, op: 'matmul_q6k', S: Q6K_WINDOW },
+} as const;
+
+type Format = 'q8_0' | 'q4_k' | 'q5_k' | 'q6_k';
+const FORMATS: readonly Format[] = ['q8_0', 'q4_k', 'q5_k', 'q6_k'];
 
 interface Matrix {
   name: string;
@@ -43,7 +50,7 @@ function streams(format: Format, m: Matrix): { w: number; s: number } | null {
   const n = m.C * m.OC;
   if (format === 'q8_0') return m.C % Q8_BLOCK === 0 ? { w: Math.ceil(m.OC / 4) * 4 * m.C, s: (Math.ceil(m.OC / 4) * 4 * m.C * 4) / Q8_BLOCK } : null;
   if (m.C % QK !== 0) return null;
-  return format === 'q4_k' ? { w: (n * Q4K_QS_BYTES) / QK, s: (n * Q4K_META_BYTES) / QK } : { w: (n * Q6K_QS_BYTES) / QK, s: (n * Q6K_META_BYTES) / QK };
+  return { w: (n * K[format].qs) / QK, s: (n * K[format].meta) / QK };
 }
 
 function arg(name: string, fallback: string): string {
@@ -71,13 +78,14 @@ function fill(mem: Uint8Array, format: Format, at: { w: number; s: number }, byt
     for (let i = 0; i < bytes.s; i += 4) s.setFloat32(i, 0.001, true);
     return;
   }
-  const per = format === 'q4_k' ? Q4K_META_BYTES : Q6K_META_BYTES;
+  const per = K[format].meta;
+  const q6 = format === 'q6_k';
   for (let b = 0; b < bytes.s; b += per) {
     s.setFloat32(b, 0.01, true);
-    if (format === 'q4_k') s.setFloat32(b + 4, 0.005, true);
-    for (let i = format === 'q4_k' ? 8 : 4; i < per; i++) {
+    if (!q6) s.setFloat32(b + 4, 0.005, true);
+    for (let i = q6 ? 4 : 8; i < per; i++) {
       x = (x * 1664525 + 1013904223) >>> 0;
-      s.setUint8(b + i, format === 'q4_k' ? (x >>> 24) & 63 : x >>> 24);
+      s.setUint8(b + i, q6 || i >= 24 ? x >>> 24 : (x >>> 24) & 63);
     }
   }
 }
@@ -127,8 +135,8 @@ async function main(): Promise<void> {
                 pool.run('quantize_q8', [xq, xs, x, 1, C], 1);
                 pool.run('matmul_q8', [out, xq, xs, p.at.w, p.at.s, 0, 1, C, OC, 0], OC, 4);
               } else {
-                pool.run('quantize_q8k', [xq, xs, xb, x, 1, C, format === 'q4_k' ? Q4K_WINDOW : Q6K_WINDOW], 1);
-                pool.run(format === 'q4_k' ? 'matmul_q4k' : 'matmul_q6k', [out, xq, xs, xb, p.at.w, p.at.s, 0, 1, C, OC, 0], OC, 4);
+                pool.run('quantize_q8k', [xq, xs, xb, x, 1, C, K[format].S], 1);
+                pool.run(K[format].op, [out, xq, xs, xb, p.at.w, p.at.s, 0, 1, C, OC, 0], OC, 4);
               }
               if (r > 0) times[i]!.push(performance.now() - t);
             });

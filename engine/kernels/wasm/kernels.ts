@@ -54,12 +54,14 @@ export interface WasmKernels {
    * `mode`; w, ws as packQ4KForward lays them out. Reference: matmulQ4KForward.
    */
   matmul_q4k(out: number, xq: number, xd: number, xb: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
+  /** As matmul_q4k for Q5_K weights (packQ5KForward), same input. Reference: matmulQ5KForward. */
+  matmul_q5k(out: number, xq: number, xd: number, xb: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
   /** As matmul_q4k for Q6_K weights (packQ6KForward) and input quantized with S = 64. Reference: matmulQ6KForward. */
   matmul_q6k(out: number, xq: number, xd: number, xb: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
   /**
    * out (N, OC) = inp (N, C) f32 . K-quant w expanded to f32 (as the format's dequantizer) ^T
-   * + bias, columns [a, b) (a a multiple of 32), by `mode`; kind 0: Q4_K, 1: Q6_K (packed as
-   * for matmul_q4k / matmul_q6k); scratch holds blockScratchBytes(C) per thread.
+   * + bias, columns [a, b) (a a multiple of 32), by `mode`; kind 0: Q4_K, 1: Q6_K, 2: Q5_K (packed
+   * as for matmul_q4k / matmul_q6k / matmul_q5k); scratch holds blockScratchBytes(C) per thread.
    */
   matmul_qk_f32(
     out: number, inp: number, w: number, ws: number, bias: number, scratch: number, N: number, C: number, OC: number, mode: number, kind: number,
@@ -85,7 +87,7 @@ export interface WasmKernels {
 export const MatmulMode = { STORE: 0, ACCUMULATE: 1, GELU: 2 } as const;
 
 /** The kernels a pool can run, by index (the index travels through shared memory). */
-export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'quantize_q8k', 'matmul_q4k', 'matmul_q6k', 'matmul_qk_f32', 'norm', 'attention', 'stream_sum', 'flops'] as const;
+export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'quantize_q8k', 'matmul_q4k', 'matmul_q5k', 'matmul_q6k', 'matmul_qk_f32', 'norm', 'attention', 'stream_sum', 'flops'] as const;
 export type KernelOp = (typeof KERNEL_OPS)[number];
 
 const F32_BITS = new Float32Array(1);

@@ -814,6 +814,76 @@
       (local.set $o (i32.add (local.get $o) (i32.const 1)))
       (br $oLoop))))
 
+  ;; As matmul_q4k for Q5_K weights (packQ5KForward: the low 4 bits of the codes as Q4_K's qs,
+  ;; factors as Q4_K's then the fifth bits as one 32-bit word per sub-block: for i16 lane
+  ;; k = 2j + e of a 16-byte load, the bits of its codes a, b, c, d at 16e + j, + 4, + 8, + 12).
+  ;; The word, splat and multiplied per lane by 2^(3 - j), has them at 3, 7, 11, 15: shifted
+  ;; onto the nibbles (bit 4 of a code at scale 1, 8 at 16, 12 at 256) and or-ed: q in 0..31.
+  ;; A sub-block's products can reach 8 x 31 x 127 x 256 x 63 per lane: >> 8 (exact) before
+  ;; isum. Input from quantize_q8k with S = 16, as matmul_q4k.
+  (func (export "matmul_q5k")
+    (param $out i32) (param $xq i32) (param $xd i32) (param $xb i32) (param $w i32) (param $ws i32) (param $bias i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32)
+    (local $nb i32) (local $o i32) (local $n i32) (local $blk i32) (local $s i32)
+    (local $x i32) (local $xdp i32) (local $xbp i32) (local $wp i32) (local $mp i32)
+    (local $v v128) (local $t v128) (local $t2 v128) (local $isum v128) (local $acc v128)
+    (local.set $nb (i32.shr_u (local.get $C) (i32.const 8)))
+    (local.set $o (local.get $a))
+    (block $oDone (loop $oLoop
+      (br_if $oDone (i32.ge_u (local.get $o) (local.get $b)))
+      (local.set $n (i32.const 0))
+      (block $nDone (loop $nLoop
+        (br_if $nDone (i32.ge_u (local.get $n) (local.get $N)))
+        (local.set $x (i32.add (local.get $xq) (i32.shl (i32.mul (local.get $n) (local.get $C)) (i32.const 1))))
+        (local.set $xdp (i32.add (local.get $xd) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 2))))
+        (local.set $xbp (i32.add (local.get $xb) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 5))))
+        (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $o) (i32.shr_u (local.get $C) (i32.const 1)))))
+        (local.set $mp (i32.add (local.get $ws) (i32.mul (i32.mul (local.get $o) (local.get $nb)) (i32.const 56))))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $blk (i32.const 0))
+        (block $bDone (loop $bLoop
+          (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
+          (local.set $isum (v128.const i32x4 0 0 0 0))
+          (local.set $s (i32.const 0))
+          (loop $sLoop
+            (local.set $v (v128.load (local.get $wp)))
+            (local.set $t (i16x8.mul (v128.load32_splat offset=24 (i32.add (local.get $mp) (i32.shl (local.get $s) (i32.const 2))))
+              (v128.const i16x8 8 8 4 4 2 2 1 1)))
+            (local.set $t2 (i16x8.shl (local.get $t) (i32.const 1)))
+            (local.set $isum (i32x4.add (local.get $isum) (i32x4.shr_s (i32x4.mul
+              (i32x4.add
+                (i32x4.add
+                  (i32x4.dot_i16x8_s (v128.or (v128.and (local.get $v) (v128.const i16x8 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f))
+                    (v128.and (local.get $t2) (v128.const i16x8 0x0010 0x0010 0x0010 0x0010 0x0010 0x0010 0x0010 0x0010))) (v128.load (local.get $x)))
+                  (i32x4.dot_i16x8_s (v128.or (v128.and (local.get $v) (v128.const i16x8 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00))
+                    (v128.and (local.get $t2) (v128.const i16x8 0x1000 0x1000 0x1000 0x1000 0x1000 0x1000 0x1000 0x1000))) (v128.load offset=32 (local.get $x))))
+                (i32x4.add
+                  (i32x4.dot_i16x8_s (v128.or (v128.and (local.get $v) (v128.const i16x8 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0))
+                    (v128.and (local.get $t2) (v128.const i16x8 0x0100 0x0100 0x0100 0x0100 0x0100 0x0100 0x0100 0x0100))) (v128.load offset=16 (local.get $x)))
+                  (i32x4.dot_i16x8_s (v128.or (i16x8.shr_u (local.get $v) (i32.const 12))
+                    (v128.and (i16x8.shr_u (local.get $t) (i32.const 11)) (v128.const i16x8 0x0010 0x0010 0x0010 0x0010 0x0010 0x0010 0x0010 0x0010))) (v128.load offset=48 (local.get $x)))))
+              (i32x4.shr_u (v128.load8_splat offset=8 (i32.add (local.get $mp) (local.get $s))) (i32.const 24))) (i32.const 8))))
+            (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+            (local.set $x (i32.add (local.get $x) (i32.const 64)))
+            (local.set $s (i32.add (local.get $s) (i32.const 1)))
+            (br_if $sLoop (i32.lt_u (local.get $s) (i32.const 8))))
+          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $isum))
+            (f32x4.splat (f32.mul (f32.load (local.get $mp)) (f32.load (local.get $xdp)))))))
+          (local.set $acc (f32x4.sub (local.get $acc) (f32x4.mul
+            (f32x4.convert_i32x4_s (i32x4.dot_i16x8_s (v128.load8x8_u offset=16 (local.get $mp)) (v128.load (local.get $xbp))))
+            (f32x4.splat (f32.mul (f32.load offset=4 (local.get $mp)) (f32.load (local.get $xdp)))))))
+          (local.set $mp (i32.add (local.get $mp) (i32.const 56)))
+          (local.set $xdp (i32.add (local.get $xdp) (i32.const 4)))
+          (local.set $xbp (i32.add (local.get $xbp) (i32.const 32)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br $bLoop)))
+        (call $store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2)))
+          (call $hsum (local.get $acc)) (local.get $bias) (local.get $o) (local.get $mode))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $nLoop)))
+      (local.set $o (i32.add (local.get $o) (i32.const 1)))
+      (br $oLoop))))
+
   ;; As matmul_q4k for Q6_K weights (packQ6KForward: rows of C/256 x 192 bytes ql | qh as in
   ;; the file, factors d f32 + 16 int8 scales in the order 0 4 2 6 1 5 3 7 8 12 10 14 9 13 11 15)
   ;; and input from quantize_q8k with S = 64. Step t = 0..7 of a super-block takes half
@@ -940,6 +1010,49 @@
       (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
       (br $bLoop))))
 
+  ;; 8 i16 codes h as f32 h * s - m into dst[0..8): 2 vector stores.
+  (func $expand8 (param $dst i32) (param $h v128) (param $s v128) (param $m v128)
+    (v128.store offset=0 (local.get $dst) (f32x4.sub (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $h))) (local.get $s)) (local.get $m)))
+    (v128.store offset=16 (local.get $dst) (f32x4.sub (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $h))) (local.get $s)) (local.get $m))))
+
+  ;; One Q5_K row (packQ5KForward) to C f32 at dst, as dequantizeQ5_K: (d sc) q - (dmin m), one
+  ;; rounding. The codes come out of a sub-block's load as in matmul_q5k (lanes a, b, c, d:
+  ;; codes 2k, 16 + 2k, 2k + 1, 17 + 2k at scales 1, 16, 256, 1), then a with c and b with d
+  ;; interleaved back into order.
+  (func $expandQ5K (param $dst i32) (param $wp i32) (param $mp i32) (param $nb i32)
+    (local $blk i32) (local $s i32) (local $v v128) (local $t v128) (local $t2 v128) (local $d1 v128) (local $m1 v128)
+    (local $qa v128) (local $qb v128) (local $qc v128) (local $qd v128)
+    (block $bDone (loop $bLoop
+      (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
+      (local.set $s (i32.const 0))
+      (block $sDone (loop $sLoop
+        (br_if $sDone (i32.ge_u (local.get $s) (i32.const 8)))
+        (local.set $d1 (f32x4.splat (f32.mul (f32.load (local.get $mp)) (f32.convert_i32_u (i32.load8_u offset=8 (i32.add (local.get $mp) (local.get $s)))))))
+        (local.set $m1 (f32x4.splat (f32.mul (f32.load offset=4 (local.get $mp)) (f32.convert_i32_u (i32.load8_u offset=16 (i32.add (local.get $mp) (local.get $s)))))))
+        (local.set $v (v128.load (local.get $wp)))
+        (local.set $t (i16x8.mul (v128.load32_splat offset=24 (i32.add (local.get $mp) (i32.shl (local.get $s) (i32.const 2))))
+          (v128.const i16x8 8 8 4 4 2 2 1 1)))
+        (local.set $t2 (i16x8.shl (local.get $t) (i32.const 1)))
+        (local.set $qa (v128.or (v128.and (local.get $v) (v128.const i16x8 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f 0x000f))
+          (v128.and (local.get $t2) (v128.const i16x8 0x0010 0x0010 0x0010 0x0010 0x0010 0x0010 0x0010 0x0010))))
+        (local.set $qb (i16x8.shr_u (v128.or (v128.and (local.get $v) (v128.const i16x8 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0 0x00f0))
+          (v128.and (local.get $t2) (v128.const i16x8 0x0100 0x0100 0x0100 0x0100 0x0100 0x0100 0x0100 0x0100))) (i32.const 4)))
+        (local.set $qc (i16x8.shr_u (v128.or (v128.and (local.get $v) (v128.const i16x8 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00 0x0f00))
+          (v128.and (local.get $t2) (v128.const i16x8 0x1000 0x1000 0x1000 0x1000 0x1000 0x1000 0x1000 0x1000))) (i32.const 8)))
+        (local.set $qd (v128.or (i16x8.shr_u (local.get $v) (i32.const 12))
+          (v128.and (i16x8.shr_u (local.get $t) (i32.const 11)) (v128.const i16x8 0x0010 0x0010 0x0010 0x0010 0x0010 0x0010 0x0010 0x0010))))
+        (call $expand8 (local.get $dst) (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $qa) (local.get $qc)) (local.get $d1) (local.get $m1))
+        (call $expand8 (i32.add (local.get $dst) (i32.const 32)) (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $qa) (local.get $qc)) (local.get $d1) (local.get $m1))
+        (call $expand8 (i32.add (local.get $dst) (i32.const 64)) (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $qb) (local.get $qd)) (local.get $d1) (local.get $m1))
+        (call $expand8 (i32.add (local.get $dst) (i32.const 96)) (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $qb) (local.get $qd)) (local.get $d1) (local.get $m1))
+        (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $sLoop)))
+      (local.set $mp (i32.add (local.get $mp) (i32.const 56)))
+      (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+      (br $bLoop))))
+
   ;; One Q6_K row (ql | qh at wp, factors at mp) to C f32 at dst, as dequantizeQ6_K:
   ;; (d sc) (q - 32), one rounding. Per half h and l = 0, 16 the four quarters k: low nibbles
   ;; of ql[l..] | qh bits 0-1, low of ql[l + 32..] | bits 2-3, high of ql[l..] | bits 4-5, high
@@ -1000,7 +1113,8 @@
   ;; out (N, OC) (by mode, $store) = inp (N, C) f32 . K-quant w expanded to f32 (as the
   ;; format's dequantizer) ^T + bias, columns [a, b) (a a multiple of 32), for many input rows
   ;; (prefill): blocks of 32 rows into this thread's scratch (32 C floats at scratch + tid 128 C),
-  ;; then matmul_f32's tiles. kind 0: Q4_K (packQ4KForward), 1: Q6_K (packQ6KForward).
+  ;; then matmul_f32's tiles. kind 0: Q4_K (packQ4KForward), 1: Q6_K (packQ6KForward), 2: Q5_K
+  ;; (packQ5KForward).
   (func (export "matmul_qk_f32")
     (param $out i32) (param $inp i32) (param $w i32) (param $ws i32) (param $bias i32) (param $scratch i32)
     (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $kind i32) (param $a i32) (param $b i32) (param $tid i32)
@@ -1020,9 +1134,13 @@
           (then (call $expandQ4K (local.get $dst)
             (i32.add (local.get $w) (i32.mul (local.get $o) (i32.shr_u (local.get $C) (i32.const 1))))
             (i32.add (local.get $ws) (i32.mul (i32.mul (local.get $o) (local.get $nb)) (i32.const 24))) (local.get $nb)))
+          (else (if (i32.eq (local.get $kind) (i32.const 2))
+          (then (call $expandQ5K (local.get $dst)
+            (i32.add (local.get $w) (i32.mul (local.get $o) (i32.shr_u (local.get $C) (i32.const 1))))
+            (i32.add (local.get $ws) (i32.mul (i32.mul (local.get $o) (local.get $nb)) (i32.const 56))) (local.get $nb)))
           (else (call $expandQ6K (local.get $dst)
             (i32.add (local.get $w) (i32.mul (i32.mul (local.get $o) (local.get $nb)) (i32.const 192)))
-            (i32.add (local.get $ws) (i32.mul (i32.mul (local.get $o) (local.get $nb)) (i32.const 20))) (local.get $nb))))
+            (i32.add (local.get $ws) (i32.mul (i32.mul (local.get $o) (local.get $nb)) (i32.const 20))) (local.get $nb))))))
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br $rLoop)))
       (call $matmul_f32 (local.get $out) (local.get $inp)
