@@ -39,8 +39,8 @@ export interface Segment {
   format: KernelFormat;
   /** f32 in packF32Forward's layout (every f32 weight whose width is a multiple of 4). */
   packed: boolean;
-  w: number; // (rows, C) f32 or f16 bits; packed f32 (ceil(rows/4), C/4, 4, 4); Q8_0 int8 (ceil(rows/4), C/32, 4, 32) as packQ8Forward; Q4_K / Q6_K quant bytes (rows, C/256, 128 | 192)
-  s: number; // Q8_0 scales (ceil(rows/4), C/32, 4); Q4_K / Q6_K factors (rows, C/256, 24 | 20); else 0
+  w: number; // (rows, C) f32 or f16 bits; packed f32 (ceil(rows/4), C/4, 4, 4); Q8_0 int8 (ceil(rows/4), C/32, 4, 32) as packQ8Forward; Q4_K / Q5_K / Q6_K quant bits (rows, C/256, 128 | 128 | 192) as quantK.ts packs them
+  s: number; // Q8_0 scales (ceil(rows/4), C/32, 4); Q4_K / Q5_K / Q6_K factors (rows, C/256, 24 | 56 | 20); else 0
   o0: number;
   rows: number;
   /** The file's parts this segment holds, in row order. */
