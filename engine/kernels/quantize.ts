@@ -1,7 +1,7 @@
 // Lower-precision weights: F16 and Q8_0 (llama.cpp's 8-bit format: blocks of 32 int8 values
 // with one f32 scale = max|x| / 127). Also the plain TypeScript references of the quantized
 // matrix products that the WebAssembly kernels are tested against.
-import { f32ToF16, f16ToF32 } from '../formats/half';
+import { f16FloatTable, f32ToF16, f16ToF32 } from '../formats/half';
 
 export const Q8_BLOCK = 32;
 
@@ -65,6 +65,63 @@ export function packQ8Forward(
         } else {
           wp.fill(0, tile * Q8_BLOCK, (tile + 1) * Q8_BLOCK);
           sp[tile] = 0;
+        }
+      }
+    }
+  }
+}
+
+/** The GGUF block formats whose weights are Q8_0 integers under the block's own scale: packed without rounding. */
+export type Q8ExactBlocks = 'Q8_0' | 'Q4_0' | 'Q5_0';
+
+const EXACT_BLOCK_BYTES: Record<Q8ExactBlocks, number> = { Q8_0: 34, Q4_0: 18, Q5_0: 22 };
+
+/**
+ * Rows of a GGUF Q8_0, Q4_0 or Q5_0 matrix (OC, C), its blocks as the file holds them, straight
+ * into packQ8Forward's layout: the same scale (F16 widened), and as integers the int8 values,
+ * Q4_0's nibbles minus 8 or Q5_0's 5-bit codes minus 16, so the packed weights equal the file's
+ * exactly. One pass, no allocation (loading a 0.5B model packs ~150M weights this way).
+ */
+export function packQ8FromBlocks(
+  wp: Int8Array, // (ceil(OC / 4), C / 32, 4, 32)
+  sp: Float32Array, // (ceil(OC / 4), C / 32, 4)
+  blocks: Uint8Array, // (OC, C / 32) blocks of the format
+  format: Q8ExactBlocks,
+  OC: number,
+  C: number,
+): void {
+  const nb = C / Q8_BLOCK;
+  const bb = EXACT_BLOCK_BYTES[format];
+  const half = f16FloatTable();
+  const groups = Math.ceil(OC / Q8_PACK_ROWS);
+  for (let g = 0; g < groups; g++) {
+    for (let b = 0; b < nb; b++) {
+      for (let r = 0; r < Q8_PACK_ROWS; r++) {
+        const o = g * Q8_PACK_ROWS + r;
+        const tile = (g * nb + b) * Q8_PACK_ROWS + r;
+        const dst = tile * Q8_BLOCK;
+        if (o >= OC) {
+          wp.fill(0, dst, dst + Q8_BLOCK);
+          sp[tile] = 0;
+          continue;
+        }
+        const at = (o * nb + b) * bb;
+        sp[tile] = half[blocks[at]! | (blocks[at + 1]! << 8)]!;
+        if (format === 'Q8_0') {
+          for (let i = 0; i < Q8_BLOCK; i++) wp[dst + i] = (blocks[at + 2 + i]! << 24) >> 24;
+        } else if (format === 'Q4_0') {
+          for (let i = 0; i < 16; i++) {
+            const v = blocks[at + 2 + i]!;
+            wp[dst + i] = (v & 15) - 8;
+            wp[dst + 16 + i] = (v >>> 4) - 8;
+          }
+        } else {
+          const qh = (blocks[at + 2]! | (blocks[at + 3]! << 8) | (blocks[at + 4]! << 16) | (blocks[at + 5]! << 24)) >>> 0;
+          for (let i = 0; i < 16; i++) {
+            const v = blocks[at + 6 + i]!;
+            wp[dst + i] = ((v & 15) | (((qh >>> i) & 1) << 4)) - 16;
+            wp[dst + 16 + i] = ((v >>> 4) | (((qh >>> (i + 16)) & 1) << 4)) - 16;
+          }
         }
       }
     }

@@ -45,7 +45,8 @@ function rangeReader(path: string, offset: number, bytes: number, size: number, 
     try {
       const st = fstatSync(fd);
       if (st.size !== size || st.mtimeMs !== mtimeMs) throw new GgufError(`${path}: the file changed on disk after it was loaded. Load the model again.`);
-      const out = new Uint8Array(bytes);
+      // Not zero-filled first: every byte is read over (a third of the time on a 136 MB embedding).
+      const out = new Uint8Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, bytes);
       for (let done = 0; done < bytes; ) {
         const n = readSync(fd, out, done, Math.min(bytes - done, 1 << 30), offset + done);
         if (n === 0) throw new GgufError(`${path}: the file ended while reading weights. Download or convert it again.`);

@@ -3,15 +3,16 @@
 // packed by 4 rows, f16, Q8_0 packed by 4 rows). A fused parameter (q|k|v, gate|up) whose
 // parts came from the file in different formats (a Q4_K_M file mixes Q4_K and Q6_K) keeps a
 // segment per part; parts in the same format share one.
-// Packing converts the file's blocks chunk by chunk, never the whole matrix at once: Q8_0
-// and Q4_0 go to the Q8_0 kernels exactly (same scale, same integers); Q4_K, Q5_K and Q6_K run
+// Packing converts the file's blocks chunk by chunk, never the whole matrix at once: Q8_0,
+// Q4_0 and Q5_0 go to the Q8_0 kernels exactly (same scale, same integers: packQ8FromBlocks);
+// Q4_K, Q5_K and Q6_K run
 // in kernels of their own under 'auto' (their quant bits kept, the factors unpacked:
 // engine/kernels/quantK.ts); the K-quants under an explicit setting go through float32 and
 // are quantized to Q8_0.
-import { dequantizeRows, formatInfo, type WeightType } from '../formats/formats';
-import { f16At, f32ToF16 } from '../formats/half';
+import { dequantizeRows, type WeightType } from '../formats/formats';
+import { f32ToF16 } from '../formats/half';
 import { packF32Forward, F32_PACK_ROWS } from '../kernels/matmul';
-import { packQ8Forward, quantizeQ8Forward, Q8_BLOCK, Q8_PACK_ROWS } from '../kernels/quantize';
+import { packQ8Forward, packQ8FromBlocks, quantizeQ8Forward, Q8_BLOCK, Q8_PACK_ROWS } from '../kernels/quantize';
 import { packQ4KForward, packQ5KForward, packQ6KForward, QK, Q4K_META_BYTES, Q4K_QS_BYTES, Q5K_META_BYTES, Q6K_META_BYTES, Q6K_QS_BYTES } from '../kernels/quantK';
 import type { Arena } from '../kernels/wasm/kernels';
 import type { WeightPart } from '../model/model';
@@ -116,31 +117,6 @@ function rowsAsF32(parts: readonly WeightPart[], r0: number, n: number, C: numbe
   }
 }
 
-/**
- * Rows of a Q8_0 or Q4_0 part as Q8_0 integers and float32 scales with no rounding: Q8_0's
- * own blocks, and Q4_0's nibbles minus 8 under the same scale. Returns false for other formats.
- */
-function rowsAsQ8Exact(p: WeightPart, lo: number, n: number, C: number, q: Int8Array, s: Float32Array): boolean {
-  if (p.type !== 'Q8_0' && p.type !== 'Q4_0') return false;
-  const f = formatInfo(p.type);
-  const nb = C / Q8_BLOCK;
-  for (let b = 0; b < n * nb; b++) {
-    const at = (lo * nb + b) * f.blockBytes;
-    s[b] = f16At(p.data, at);
-    const qb = b * Q8_BLOCK;
-    if (p.type === 'Q8_0') {
-      for (let i = 0; i < Q8_BLOCK; i++) q[qb + i] = (p.data[at + 2 + i]! << 24) >> 24;
-    } else {
-      for (let i = 0; i < 16; i++) {
-        const byte = p.data[at + 2 + i]!;
-        q[qb + i] = (byte & 15) - 8;
-        q[qb + 16 + i] = (byte >> 4) - 8;
-      }
-    }
-  }
-  return true;
-}
-
 /** The parts with their bytes read (a GGUF part reads its file on every access of data). */
 export function readParts(parts: readonly WeightPart[]): WeightPart[] {
   return parts.map((p) => ({ type: p.type, rows: p.rows, cols: p.cols, data: p.data }));
@@ -162,13 +138,18 @@ export function packSegment(buf: ArrayBuffer, segment: Segment, C: number): void
     const s = new Float32Array((CHUNK_ROWS * C) / Q8_BLOCK);
     let base = 0;
     for (const p of seg.parts) {
-      // Chunks are multiples of 4 rows and parts start on a group (planLinear), so groups never straddle a chunk.
+      // Parts start on a group of 4 rows (planLinear), so each packs into its own groups.
+      const end = (base + Math.ceil(p.rows / Q8_PACK_ROWS) * Q8_PACK_ROWS) * C;
+      if (p.type === 'Q8_0' || p.type === 'Q4_0' || p.type === 'Q5_0') {
+        packQ8FromBlocks(wp.subarray(base * C, end), sp.subarray((base * C) / Q8_BLOCK, end / Q8_BLOCK), p.data, p.type, p.rows, C);
+        base += p.rows;
+        continue;
+      }
+      // Chunks are multiples of 4 rows, so groups never straddle a chunk.
       for (let r = 0; r < p.rows; r += CHUNK_ROWS) {
         const n = Math.min(CHUNK_ROWS, p.rows - r);
-        if (!rowsAsQ8Exact(p, r, n, C, q, s)) {
-          dequantizeRows(p.type, p.data, r, n, C, f32.subarray(0, n * C));
-          quantizeQ8Forward(q, s, f32, n, C);
-        }
+        dequantizeRows(p.type, p.data, r, n, C, f32.subarray(0, n * C));
+        quantizeQ8Forward(q, s, f32, n, C);
         const at = base + r;
         packQ8Forward(wp.subarray(at * C, (at + Math.ceil(n / 4) * 4) * C), sp.subarray((at * C) / Q8_BLOCK, ((at + Math.ceil(n / 4) * 4) * C) / Q8_BLOCK), q, s, n, C);
       }

@@ -8,7 +8,8 @@ import { ComputePool } from '../../engine/runtime/pool';
 import { matmulForward, packF32Forward, F32_PACK_ROWS } from '../../engine/kernels/matmul';
 import { attentionForward } from '../../engine/kernels/attention';
 import { geluForward } from '../../engine/kernels/activations';
-import { quantizeQ8Forward, matmulQ8Forward, packQ8Forward, q8InputLayout, dequantizeQ8, toF16, fromF16, Q8_PACK_ROWS } from '../../engine/kernels/quantize';
+import { quantizeQ8Forward, matmulQ8Forward, packQ8Forward, packQ8FromBlocks, q8InputLayout, dequantizeQ8, toF16, fromF16, Q8_PACK_ROWS } from '../../engine/kernels/quantize';
+import { bytesFor, dequantize, quantize } from '../../engine/formats/formats';
 import { mulberry32 } from '../../engine/model/init';
 import { maxAbsDiff } from './oracle';
 
@@ -304,4 +305,29 @@ test('packF32Forward puts 4 rows side by side per 4 columns and zero-fills the l
     }
   }
   assert.throws(() => packF32Forward(new Float32Array(12), new Float32Array(6), 2, 3), /multiple of 4/);
+});
+
+test('packQ8FromBlocks packs GGUF Q8_0, Q4_0 and Q5_0 rows exactly: packed weight x scale equals the file\'s dequantized weight, last group zero-filled', () => {
+  const rand = mulberry32(11);
+  for (const format of ['Q8_0', 'Q4_0', 'Q5_0'] as const) {
+    const OC = 7;
+    const C = 96;
+    const x = Float32Array.from({ length: OC * C }, () => rand() * 2 - 1);
+    const blocks = new Uint8Array(bytesFor(format, OC * C));
+    quantize(format, x, blocks);
+    const want = new Float32Array(OC * C);
+    dequantize(format, blocks, want);
+    const groups = Math.ceil(OC / Q8_PACK_ROWS);
+    const wp = new Int8Array(groups * Q8_PACK_ROWS * C).fill(99);
+    const sp = new Float32Array((groups * Q8_PACK_ROWS * C) / 32).fill(99);
+    packQ8FromBlocks(wp, sp, blocks, format, OC, C);
+    const nb = C / 32;
+    for (let o = 0; o < groups * Q8_PACK_ROWS; o++) {
+      for (let c = 0; c < C; c++) {
+        const tile = (Math.floor(o / Q8_PACK_ROWS) * nb + Math.floor(c / 32)) * Q8_PACK_ROWS + (o % Q8_PACK_ROWS);
+        const got = wp[tile * 32 + (c % 32)]! * sp[tile]!;
+        assert.equal(got, o < OC ? want[o * C + c] : 0, `${format} row ${o} column ${c}`);
+      }
+    }
+  }
 });

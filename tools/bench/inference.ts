@@ -10,7 +10,7 @@
 // in that process with the same thread count, and the ratios to llama.cpp's row of the same
 // shape, weights and threads and to the decode bound.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type ModelConfig } from '../../engine/model/config';
@@ -22,6 +22,8 @@ import { writeGgufModel } from '../../engine/model/ggufExport';
 import type { WeightType } from '../../engine/formats/formats';
 import { measureMachine, type MachineLimits } from './machine';
 import { ensureLlamaPeer, llamaPeerDir } from './llamaPeer';
+import { REAL_FORMATS, REAL_SHAPES, realShapeGguf, type RealFormat } from './realShapes';
+import { loadModel } from '../../engine/model/load';
 
 export const BENCH_SHAPES: Record<string, ModelConfig> = {
   'gpt2-124m': configFromHF({ model_type: 'gpt2', vocab_size: 50257, n_positions: 1024, n_embd: 768, n_layer: 12, n_head: 12 }),
@@ -43,8 +45,11 @@ const ENGINE_LABEL: Record<BenchEngine, InferenceRow['engine']> = { 'llama.cpp':
 export interface InferenceRow {
   engine: 'limelight-js' | 'llama.cpp (node-llama-cpp)' | 'onnxruntime ort-cpu' | 'onnxruntime ort-webgpu';
   shape: string;
-  weights: WeightFormat;
+  /** The weight format (a real-model shape: the GGUF file's format, run as 'auto'). */
+  weights: WeightFormat | RealFormat;
   threads: number;
+  /** Real-model shapes: opening the GGUF file to the first token's logits (page cache warm), ms. */
+  loadToFirstTokenMs?: number;
   prefillTokPerS: number;
   ttftMs: number;
   decode128TokPerS: number;
@@ -164,11 +169,32 @@ export async function timeDecoder(forward: BenchForward, vocabSize: number, runs
   return { prefillTokPerS: median(prefill), ttftMs: median(ttft), decode128TokPerS: median(d128), decode1024TokPerS: median(d1024) };
 }
 
-async function measureJs(shape: string, weights: WeightFormat, threads: number, runs: number): Promise<InferenceRow> {
+function isRealShape(shape: string): boolean {
+  return REAL_SHAPES[shape] !== undefined;
+}
+
+function shapeConfig(shape: string): ModelConfig {
+  const c = BENCH_SHAPES[shape] ?? REAL_SHAPES[shape];
+  if (!c) throw new Error(`unknown bench shape "${shape}"; known: ${[...Object.keys(BENCH_SHAPES), ...Object.keys(REAL_SHAPES)].join(', ')}`);
+  return c;
+}
+
+async function measureJs(shape: string, weights: WeightFormat | RealFormat, threads: number, runs: number): Promise<InferenceRow> {
   const machine = await measureMachine(threads);
-  const model = benchModel(shape);
-  const c = model.config;
-  const be = await FastBackend.create(model, { threads, weightFormat: weights });
+  let loadToFirstTokenMs: number | undefined;
+  let be: FastBackend;
+  if (isRealShape(shape)) {
+    const path = realShapeGguf(shape, weights as RealFormat);
+    readFileSync(path); // the goal is from a warm page cache
+    const t = performance.now();
+    be = await FastBackend.create(loadModel(path), { threads, weightFormat: 'auto', contextLength: BENCH_CONTEXT });
+    be.forwardSync(Int32Array.of(1), 0);
+    loadToFirstTokenMs = performance.now() - t;
+    be.releaseCache();
+  } else {
+    be = await FastBackend.create(benchModel(shape), { threads, weightFormat: weights as WeightFormat });
+  }
+  const c = be.config;
   const timings = await timeDecoder((tokens, pos) => be.forwardSync(tokens, pos).logits, c.vocabSize, runs);
   be.dispose();
   return {
@@ -177,6 +203,7 @@ async function measureJs(shape: string, weights: WeightFormat, threads: number, 
     weights,
     threads,
     ...timings,
+    ...(loadToFirstTokenMs !== undefined ? { loadToFirstTokenMs } : {}),
     peakRssMB: process.resourceUsage().maxRSS / 1024,
     weightMB: be.weightBytes / 2 ** 20,
     machine,
@@ -185,12 +212,12 @@ async function measureJs(shape: string, weights: WeightFormat, threads: number, 
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- node-llama-cpp is loaded at run time from the bench cache, without its types */
-async function measurePeer(shape: string, weights: WeightFormat, threads: number, runs: number, gpu: boolean): Promise<InferenceRow> {
+async function measurePeer(shape: string, weights: WeightFormat | RealFormat, threads: number, runs: number, gpu: boolean): Promise<InferenceRow> {
   const peer = ensureLlamaPeer();
   if ('error' in peer) throw new Error(peer.error);
   const machine = await measureMachine(threads);
-  const c = BENCH_SHAPES[shape]!;
-  const path = ggufPath(shape, weights);
+  const c = shapeConfig(shape);
+  const path = isRealShape(shape) ? realShapeGguf(shape, weights as RealFormat) : ggufPath(shape, weights as WeightFormat);
   const lib: any = await import(pathToFileURL(join(peer.dir, 'dist', 'index.js')).href);
   const llama = await lib.getLlama({ gpu: gpu ? 'vulkan' : false, build: 'never', logLevel: 'error' });
   if (gpu && llama.gpu !== 'vulkan') throw new Error(`llama.cpp found no Vulkan GPU (got ${String(llama.gpu)})`);
@@ -231,7 +258,8 @@ async function measurePeer(shape: string, weights: WeightFormat, threads: number
   await context.dispose();
   await model.dispose();
   const params = matrixParams(c);
-  const weightBytes = weights === 'f32' ? params * 4 : weights === 'f16' ? params * 2 : params * (34 / 32);
+  // A real-model file is nearly all matrices; the bench shapes' files are computed from their format.
+  const weightBytes = isRealShape(shape) ? statSync(path).size : weights === 'f32' ? params * 4 : weights === 'f16' ? params * 2 : params * (34 / 32);
   return {
     engine: 'llama.cpp (node-llama-cpp)',
     shape,
@@ -260,8 +288,10 @@ function fmt(n: number, digits = 1): string {
 }
 
 /** What `npm run bench -- --help` prints for the inference table. */
-export const INFERENCE_OPTIONS = `  --shapes a,b        model shapes (${Object.keys(BENCH_SHAPES).join(', ')}; default all)
-  --formats a,b       weight formats (${WEIGHT_FORMATS.join(', ')}; default all; onnxruntime has f32 and q8_0)
+export const INFERENCE_OPTIONS = `  --shapes a,b        model shapes (${[...Object.keys(BENCH_SHAPES), ...Object.keys(REAL_SHAPES)].join(', ')}; default ${Object.keys(BENCH_SHAPES).join(', ')});
+                      the real-model shapes are GGUF files of random weights both engines load
+  --formats a,b       weight formats (${WEIGHT_FORMATS.join(', ')} for the GPT-2 shapes, ${REAL_FORMATS.join(', ')} for the real-model
+                      shapes; default all that fit each shape; onnxruntime has f32 and q8_0)
   --threads a,b       thread counts (default 1,2)
   --runs N            repeats per measurement, medians reported (default 3)
   --engines a,b       backends (${BENCH_ENGINES.join(', ')}; default all); ort-webgpu is skipped with the reason when there is no WebGPU adapter
@@ -301,7 +331,12 @@ function ratio(a: number | undefined): string {
 export function runInferenceBench(argv: readonly string[] = []): { rows: InferenceRow[]; skipped: string[] } {
   const json = argv.includes('--json');
   const shapes = (option(argv, 'shapes') ?? Object.keys(BENCH_SHAPES).join(',')).split(',');
-  const formats = (option(argv, 'formats') ?? WEIGHT_FORMATS.join(',')).split(',') as WeightFormat[];
+  for (const s of shapes) shapeConfig(s);
+  const askedFormats = option(argv, 'formats')?.split(',');
+  const formatsOf = (shape: string): string[] => {
+    const fit: readonly string[] = isRealShape(shape) ? REAL_FORMATS : WEIGHT_FORMATS;
+    return askedFormats === undefined ? [...fit] : askedFormats.filter((f) => fit.includes(f));
+  };
   const threadList = (option(argv, 'threads') ?? '1,2').split(',').map(Number);
   const runs = Number(option(argv, 'runs') ?? 3);
   const asked = (option(argv, 'engines') ?? BENCH_ENGINES.join(',')).split(',');
@@ -323,13 +358,17 @@ export function runInferenceBench(argv: readonly string[] = []): { rows: Inferen
       engines = engines.filter((e) => e !== 'ort-webgpu');
     }
   }
-  log('engine                            shape      weights thr  prefill512   TTFT128ms  dec@128  dec@1024  bound-dec  bound-pre  RSS MB   GB/s  GFLOP/s  pre/peer dec/peer d1k/peer dec/bound');
+  log('engine                            shape              weights thr  prefill512   TTFT128ms  dec@128  dec@1024  bound-dec  bound-pre  RSS MB   GB/s  GFLOP/s  pre/peer dec/peer d1k/peer dec/bound  load ms');
   for (const shape of shapes) {
-    for (const weights of formats) {
+    for (const weights of formatsOf(shape)) {
       for (const threads of threadList) {
         let peer: InferenceRow | null = null;
         for (const engine of engines) {
-          const head = `${engineLabel(engine, peerGpu).padEnd(33)} ${shape.padEnd(10)} ${weights.padEnd(7)} ${String(threads).padStart(3)}`;
+          const head = `${engineLabel(engine, peerGpu).padEnd(33)} ${shape.padEnd(18)} ${weights.padEnd(7)} ${String(threads).padStart(3)}`;
+          if (isRealShape(shape) && (engine === 'ort-cpu' || engine === 'ort-webgpu')) {
+            skipped.push(`${engine} ${shape} ${weights}: quantized GGUF weights run on the js backend (the ONNX export takes float checkpoints)`);
+            continue;
+          }
           const gpuArg = engine === 'llama.cpp' && peerGpu ? ['gpu'] : [];
           const res = childResult(spawnSync(process.execPath, [...childArgs(engine), shape, weights, String(threads), String(runs), ...gpuArg], { encoding: 'utf8', maxBuffer: 1 << 22 }));
           if ('error' in res || 'skip' in (res.value as object)) {
@@ -350,7 +389,7 @@ export function runInferenceBench(argv: readonly string[] = []): { rows: Inferen
           }
           rows.push(r);
           log(
-            `${head} ${fmt(r.prefillTokPerS)}  ${fmt(r.ttftMs)}  ${fmt(r.decode128TokPerS)} ${fmt(r.decode1024TokPerS)}  ${r.gpu === undefined ? `${fmt(r.decodeBoundTokPerS)}  ${fmt(r.prefillBoundTokPerS)}` : `${'-'.padStart(8)}  ${'-'.padStart(8)}`} ${fmt(r.peakRssMB, 0)} ${fmt(r.machine.readBytesPerS / 1e9)} ${fmt(r.machine.peakFlopsPerS / 1e9)}  ${ratio(r.prefillVsPeer)} ${ratio(r.decode128VsPeer)} ${ratio(r.decode1024VsPeer)} ${ratio(r.decodeVsBound)}`,
+            `${head} ${fmt(r.prefillTokPerS)}  ${fmt(r.ttftMs)}  ${fmt(r.decode128TokPerS)} ${fmt(r.decode1024TokPerS)}  ${r.gpu === undefined ? `${fmt(r.decodeBoundTokPerS)}  ${fmt(r.prefillBoundTokPerS)}` : `${'-'.padStart(8)}  ${'-'.padStart(8)}`} ${fmt(r.peakRssMB, 0)} ${fmt(r.machine.readBytesPerS / 1e9)} ${fmt(r.machine.peakFlopsPerS / 1e9)}  ${ratio(r.prefillVsPeer)} ${ratio(r.decode128VsPeer)} ${ratio(r.decode1024VsPeer)} ${ratio(r.decodeVsBound)} ${r.loadToFirstTokenMs === undefined ? '       -' : fmt(r.loadToFirstTokenMs, 0)}`,
           );
         }
       }
@@ -362,7 +401,7 @@ export function runInferenceBench(argv: readonly string[] = []): { rows: Inferen
 
 async function one(argv: readonly string[]): Promise<void> {
   const [, engine, shape, weights, threads, runs, gpu] = argv;
-  const row = engine === 'llama.cpp' ? await measurePeer(shape!, weights as WeightFormat, Number(threads), Number(runs), gpu === 'gpu') : await measureJs(shape!, weights as WeightFormat, Number(threads), Number(runs));
+  const row = engine === 'llama.cpp' ? await measurePeer(shape!, weights as WeightFormat | RealFormat, Number(threads), Number(runs), gpu === 'gpu') : await measureJs(shape!, weights as WeightFormat | RealFormat, Number(threads), Number(runs));
   console.log(JSON.stringify(row));
   process.exit(0);
 }
