@@ -1,8 +1,9 @@
 // The K-quant matrix products (Q4_K, Q5_K, Q6_K) of the fast backend: the load-time packing of a
 // file's super-blocks into the kernels' layout, the input quantization the decode kernels
 // multiply against (ggml's Q8_K: 8-bit values with one scale per 256 inputs), and plain
-// TypeScript references of the kernels' arithmetic (matmul_q4k, matmul_q6k, quantize_q8k in
-// kernels.wat), which the tests hold the kernels to exactly.
+// TypeScript references of the kernels' arithmetic (matmul_q4k, matmul_q5k, matmul_q6k,
+// quantize_q8k in kernels.wat), which the tests hold the kernels to exactly. Q5_K takes Q4_K's
+// input layout (Q4K_WINDOW).
 //
 // Packed layouts (row-major, no rows interleaved: a row's super-blocks are read in order):
 //   Q4_K  qs (OC, C/256, 8, 16): per sub-block of 32 codes, byte i = code i | code 16 + i << 4

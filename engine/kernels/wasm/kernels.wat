@@ -652,6 +652,10 @@
   ;; integer product (|q x| 256 <= 63 127 256 fits i16 x i16 -> i32). Windows of 2S inputs
   ;; (S = 16 for Q4_K's repacked sub-blocks, 64 for Q6_K's ql halves) pair position o + 2k
   ;; (lanes a, c = 2k, 2k + 1) with S + o + 2k (lanes b, d): exactly which weights one load holds.
+  ;; Like matmul_q8, these run at about 8 weights per i32x4.dot_i16x8_s a cycle (in-cache, one
+  ;; thread on the 2-core EPYC here: Q8_0 25, Q4_K 22, Q5_K and Q6_K about 12 Gw/s): on a
+  ;; machine whose memory outpaces that, Q4_K saves memory rather than time; the extra bits of
+  ;; Q5_K and Q6_K cost their or-ing. (Relaxed SIMD's i8 dots measured no faster here.)
 
   ;; Rows [a, b) of x (N, C) f32 to Q8_K in the layout of the K-quant kernels: per 256 inputs
   ;; d = max|x| / 127 into xd (N, C/256), q = nearest(x / d) as quantize_q8; xq (N, C) i16 in
