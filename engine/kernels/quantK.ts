@@ -119,6 +119,39 @@ function checkRows(name: string, src: Uint8Array, blockBytes: number, rows: numb
   return nb;
 }
 
+/** The 8 (sc, m) 6-bit pairs of the 12 scale bytes at src[at] into meta[m..m + 8) and meta[m + 8..m + 16) (kScale, kMin). */
+function unpackScales(src: Uint8Array, at: number, meta: Uint8Array, m: number): void {
+  for (let s = 0; s < 4; s++) {
+    const lo = src[at + s]!;
+    const mid = src[at + s + 4]!;
+    const hi = src[at + s + 8]!;
+    meta[m + s] = lo & 63;
+    meta[m + 8 + s] = mid & 63;
+    meta[m + 4 + s] = (hi & 15) | ((lo >> 6) << 4);
+    meta[m + 12 + s] = (hi >> 4) | ((mid >> 6) << 4);
+  }
+}
+
+/**
+ * A Q4_K / Q5_K super-block's low code bits (the 128 bytes at src[at], ggml's chunks of 64
+ * codes: byte i of chunk c holds codes 64c + i and 64c + 32 + i) as one sub-block per 16 bytes
+ * (byte i: code i | code 16 + i << 4) at qs[q], four bytes at a time.
+ */
+function repackNibbles(sv: DataView, at: number, qv: DataView, q: number): void {
+  for (let c = 0; c < 4; c++) {
+    for (let i = 0; i < 16; i += 4) {
+      const w0 = sv.getUint32(at + 32 * c + i, true);
+      const w1 = sv.getUint32(at + 32 * c + 16 + i, true);
+      qv.setUint32(q + 32 * c + i, (w0 & 0x0f0f0f0f) | ((w1 & 0x0f0f0f0f) << 4), true);
+      qv.setUint32(q + 32 * c + 16 + i, ((w0 >>> 4) & 0x0f0f0f0f) | (w1 & 0xf0f0f0f0), true);
+    }
+  }
+}
+
+function views(...a: Uint8Array[]): DataView[] {
+  return a.map((x) => new DataView(x.buffer, x.byteOffset, x.byteLength));
+}
+
 /**
  * Q4_K rows (the file's blocks, src (rows, C/256, 144)) to the kernel's streams: qs (rows,
  * C/256, 8, 16) one sub-block per 16 bytes (byte i: code i | code 16 + i << 4), meta (rows,
@@ -127,23 +160,14 @@ function checkRows(name: string, src: Uint8Array, blockBytes: number, rows: numb
 export function packQ4KForward(qs: Uint8Array, meta: Uint8Array, src: Uint8Array, rows: number, C: number): void {
   const nb = checkRows('packQ4KForward', src, Q4_K_BLOCK_BYTES, rows, C);
   const half = f16FloatTable();
-  const view = new DataView(meta.buffer, meta.byteOffset, meta.byteLength);
+  const [sv, qv, mv] = views(src, qs, meta);
   for (let b = 0; b < rows * nb; b++) {
     const at = b * Q4_K_BLOCK_BYTES;
-    const q = b * Q4K_QS_BYTES;
-    // Sub-block s is nibble s & 1 of the file's chunk s >> 1 (32 bytes).
-    for (let s = 0; s < 8; s++) {
-      const chunk = at + 16 + 32 * (s >> 1);
-      const shift = 4 * (s & 1);
-      for (let i = 0; i < 16; i++) qs[q + 16 * s + i] = ((src[chunk + i]! >> shift) & 15) | (((src[chunk + 16 + i]! >> shift) & 15) << 4);
-    }
     const m = b * Q4K_META_BYTES;
-    view.setFloat32(m, half[src[at]! | (src[at + 1]! << 8)]!, true);
-    view.setFloat32(m + 4, half[src[at + 2]! | (src[at + 3]! << 8)]!, true);
-    for (let s = 0; s < 8; s++) {
-      meta[m + 8 + s] = kScale(src, at + 4, s);
-      meta[m + 16 + s] = kMin(src, at + 4, s);
-    }
+    mv.setFloat32(m, half[src[at]! | (src[at + 1]! << 8)]!, true);
+    mv.setFloat32(m + 4, half[src[at + 2]! | (src[at + 3]! << 8)]!, true);
+    unpackScales(src, at + 4, meta, m + 8);
+    repackNibbles(sv, at + 16, qv, b * Q4K_QS_BYTES);
   }
 }
 
@@ -157,27 +181,23 @@ export function packQ4KForward(qs: Uint8Array, meta: Uint8Array, src: Uint8Array
 export function packQ5KForward(qs: Uint8Array, meta: Uint8Array, src: Uint8Array, rows: number, C: number): void {
   const nb = checkRows('packQ5KForward', src, Q5_K_BLOCK_BYTES, rows, C);
   const half = f16FloatTable();
-  const view = new DataView(meta.buffer, meta.byteOffset, meta.byteLength);
+  const [sv, qv, mv] = views(src, qs, meta);
   for (let b = 0; b < rows * nb; b++) {
     const at = b * Q5_K_BLOCK_BYTES;
-    const q = b * Q4K_QS_BYTES;
     const m = b * Q5K_META_BYTES;
-    view.setFloat32(m, half[src[at]! | (src[at + 1]! << 8)]!, true);
-    view.setFloat32(m + 4, half[src[at + 2]! | (src[at + 3]! << 8)]!, true);
+    mv.setFloat32(m, half[src[at]! | (src[at + 1]! << 8)]!, true);
+    mv.setFloat32(m + 4, half[src[at + 2]! | (src[at + 3]! << 8)]!, true);
+    unpackScales(src, at + 4, meta, m + 8);
+    repackNibbles(sv, at + 48, qv, b * Q4K_QS_BYTES);
+    // The fifth bit of code i of sub-block s is bit s of qh[i] (qh: the 32 bytes from at + 16).
     for (let s = 0; s < 8; s++) {
-      meta[m + 8 + s] = kScale(src, at + 4, s);
-      meta[m + 16 + s] = kMin(src, at + 4, s);
-      // Code i of sub-block s: nibble s & 1 of byte i of the file's chunk s >> 1; its fifth bit is bit s of qh[i].
-      const chunk = at + 48 + 32 * (s >> 1);
-      const shift = 4 * (s & 1);
-      for (let i = 0; i < 16; i++) qs[q + 16 * s + i] = ((src[chunk + i]! >> shift) & 15) | (((src[chunk + 16 + i]! >> shift) & 15) << 4);
       let word = 0;
       for (let k = 0; k < 8; k++) {
         const base = 16 * (k & 1) + (k >> 1);
-        const bit = (i: number): number => (src[at + 16 + i]! >> s) & 1;
-        word |= (bit(2 * k) << base) | (bit(16 + 2 * k) << (base + 4)) | (bit(2 * k + 1) << (base + 8)) | (bit(17 + 2 * k) << (base + 12));
+        word |= (((src[at + 16 + 2 * k]! >> s) & 1) << base) | (((src[at + 32 + 2 * k]! >> s) & 1) << (base + 4))
+          | (((src[at + 17 + 2 * k]! >> s) & 1) << (base + 8)) | (((src[at + 33 + 2 * k]! >> s) & 1) << (base + 12));
       }
-      view.setUint32(m + 24 + 4 * s, word >>> 0, true);
+      mv.setUint32(m + 24 + 4 * s, word >>> 0, true);
     }
   }
 }
@@ -189,13 +209,13 @@ export function packQ5KForward(qs: Uint8Array, meta: Uint8Array, src: Uint8Array
 export function packQ6KForward(qs: Uint8Array, meta: Uint8Array, src: Uint8Array, rows: number, C: number): void {
   const nb = checkRows('packQ6KForward', src, Q6_K_BLOCK_BYTES, rows, C);
   const half = f16FloatTable();
-  const view = new DataView(meta.buffer, meta.byteOffset, meta.byteLength);
+  const [sv, qv, mv] = views(src, qs, meta);
   for (let b = 0; b < rows * nb; b++) {
     const at = b * Q6_K_BLOCK_BYTES;
     const q = b * Q6K_QS_BYTES;
-    for (let i = 0; i < Q6K_QS_BYTES; i++) qs[q + i] = src[at + i]!;
+    for (let i = 0; i < Q6K_QS_BYTES; i += 4) qv.setUint32(q + i, sv.getUint32(at + i, true), true);
     const m = b * Q6K_META_BYTES;
-    view.setFloat32(m, half[src[at + 208]! | (src[at + 209]! << 8)]!, true);
+    mv.setFloat32(m, half[src[at + 208]! | (src[at + 209]! << 8)]!, true);
     for (let p = 0; p < 16; p++) meta[m + 4 + p] = src[at + 192 + Q6K_SCALE_ORDER[p]!]!;
   }
 }
