@@ -46,14 +46,16 @@ export interface InspectOptions {
   chunk?: number;
   /** Stops the inspection between forward calls (it rejects with the signal's reason). */
   signal?: AbortSignal;
+  /** The model's tokenizer (model/modelTokenizer.ts); a request's `encoding` overrides it, and the config's encoding serves when neither is given. */
+  tokenizer?: Tokenizer | null;
 }
 
 /** Runs the model over the request's tokens, capturing what the inspector shows; yields between chunks so a cancel can land. */
 export async function inspect(model: Model, req: InspectRequest, opts: InspectOptions = {}): Promise<Inspection> {
   const chunk = opts.chunk ?? CHUNK;
   const c = model.config;
-  const encoding = req.encoding ?? c.encoding;
-  const tokenizer = encoding ? getTokenizer(encoding) : null;
+  const encoding = req.encoding ?? (opts.tokenizer ? null : c.encoding);
+  const tokenizer = encoding ? getTokenizer(encoding) : (opts.tokenizer ?? null);
   const ids = requestIds(req, tokenizer, c.vocabSize, c.maxPositions);
   const T = ids.length;
   const promptLength = req.promptLength ?? T;
@@ -144,7 +146,7 @@ function requestIds(req: InspectRequest, tokenizer: Tokenizer | null, V: number,
   let ids: number[];
   if (req.ids !== undefined) ids = req.ids;
   else if (typeof req.text === 'string') {
-    if (!tokenizer) throw new InspectError('inspect: this model names no tokenizer encoding, so text cannot be tokenized; pass token ids or an encoding.');
+    if (!tokenizer) throw new InspectError('inspect: this model carries no tokenizer, so text cannot be tokenized; pass token ids or an encoding.');
     const least = tokenizer.minTokens(req.text);
     if (least > maxPositions) throw new InspectError(`inspect: the text is at least ${least} tokens, more than the model's context of ${maxPositions}; select less text.`);
     ids = tokenizer.encode(req.text);

@@ -31,11 +31,15 @@ function tensorAsFloat32(file: GgufFile, name: string): Float32Array {
 }
 
 /**
- * A reader of `bytes` bytes at `offset` of the file, each call opening it afresh, that refuses a
- * file changed since its header was read (a model replaced on disk while loaded).
+ * A reader of the `bytes` bytes at `offset` of the file (or `length` of them from `start`), each
+ * call opening it afresh, that refuses a file changed since its header was read (a model
+ * replaced on disk while loaded).
  */
-function rangeReader(path: string, offset: number, bytes: number, size: number, mtimeMs: number): () => Uint8Array {
-  return () => {
+function rangeReader(path: string, tensorOffset: number, tensorBytes: number, size: number, mtimeMs: number): (start?: number, length?: number) => Uint8Array {
+  return (start = 0, length = tensorBytes - start) => {
+    if (start < 0 || length < 0 || start + length > tensorBytes) throw new RangeError(`${path}: bytes ${start}..${start + length} are outside the tensor's ${tensorBytes}`);
+    const offset = tensorOffset + start;
+    const bytes = length;
     let fd: number;
     try {
       fd = openSync(path, 'r');

@@ -21,6 +21,11 @@ export interface WeightPart {
    * once per use.
    */
   readonly data: Uint8Array;
+  /**
+   * Rows [r0, r0 + n) alone, read from the file, for parts that stay in it (GGUF matrices in
+   * the file's row order): the embedding looks up a token's row without a copy of the matrix.
+   */
+  readonly readRows?: (r0: number, n: number) => Uint8Array;
 }
 
 export class Model {

@@ -154,7 +154,8 @@ export class FastBackend implements InferenceBackend {
     const c = model.config;
     this.rope = c.positions === 'rope' ? ropeTables(this.contextLength, c.headDim, c.ropeTheta, c.ropeScaling) : null;
     this.scores = new Float32Array(this.contextLength);
-    this.wte = readParts(model.parts('wte'));
+    // A file's embedding rows are read as tokens need them (one row each); others are read once here.
+    this.wte = model.parts('wte').map((p) => (p.readRows !== undefined ? p : readParts([p])[0]!));
     this.wpe = c.positions === 'learned' ? vectorAsF32(model.parts('wpe'), c.maxPositions * c.hidden) : null;
     packWeights(model, plan, pool.memory);
   }
@@ -344,7 +345,8 @@ export class FastBackend implements InferenceBackend {
       let id = tokens[t]!;
       for (const p of this.wte) {
         if (id < p.rows) {
-          dequantizeRows(p.type, p.data, id, 1, C, row);
+          if (p.readRows !== undefined) dequantizeRows(p.type, p.readRows(id, 1), 0, 1, C, row);
+          else dequantizeRows(p.type, p.data, id, 1, C, row);
           break;
         }
         id -= p.rows;

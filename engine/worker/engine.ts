@@ -101,7 +101,7 @@ export class WorkerEngine {
       case 'inspect':
         // The inspector reads full-precision weights and its own KV cache, so the packed
         // weights and the generator's cached prefix stay as they are.
-        return toWire(await inspect(loadWeights(this.needLoaded().request), req, { signal }));
+        return toWire(await inspect(loadWeights(this.needLoaded().request), req, { signal, tokenizer: this.needLoaded().tokenizer }));
       case 'train':
         return fineTuneWorkspace(req, (progress) => this.send({ kind: 'progress', id, progress }), signal);
       case 'dispose':

@@ -12,6 +12,11 @@ import { inspect, InspectError, locateSpans } from '../../engine/inspect/inspect
 import { pack, toWire } from '../../engine/inspect/wire';
 import { loadModel } from '../../engine/model/load';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
+import { loadModelPrompts } from '../../engine/model/modelTokenizer';
+import { writeTinyQwenFolder } from '../harness/realModel';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ORACLE_MODELS, oracleDir, oracleFile, maxAbsDiff } from './oracle';
 
 /** Dense (T, T) row-major -> lower triangle. */
@@ -249,7 +254,7 @@ test('bad requests fail with a message that says what to do', async () => {
   await assert.rejects(inspect(model, { ids: [1, 9999] }), /outside the model's vocabulary/);
   await assert.rejects(inspect(model, { ids: Array(65).fill(1) }), /context of 64/);
   await assert.rejects(inspect(model, { ids: [1, 2], promptLength: 3 }), /promptLength/);
-  await assert.rejects(inspect(loadModel(oracleDir('llama-tiny')), { text: 'x' }), /names no tokenizer encoding/);
+  await assert.rejects(inspect(loadModel(oracleDir('llama-tiny')), { text: 'x' }), /carries no tokenizer, so text cannot be tokenized/);
   assert.equal((await inspect(model, { text: 'a.b' })).T, 3, 'text is tokenized with the model encoding');
 });
 
@@ -272,4 +277,20 @@ test('an inspection stops between chunks when its signal aborts, and a later one
   await assert.rejects(running, /replaced by a newer inspection/);
   const whole = await inspect(model, { ids, encoding: 'r50k_base' }, { chunk: 4 });
   assert.equal(whole.T, 40);
+});
+
+test('a Qwen2 model is inspected with its own tokenizer: Qwen pieces, its grouped key/value heads', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'limelight-inspect-qwen-'));
+  try {
+    const path = writeTinyQwenFolder(join(dir, 'qwen'));
+    const model = loadModel(path);
+    const prompts = loadModelPrompts(path, model.config)!;
+    const r = await inspect(model, { text: 'def fib(n):' }, { tokenizer: prompts.tokenizer });
+    assert.deepEqual(Array.from(r.ids), [750, 15801, 1445, 1648]);
+    assert.deepEqual(r.pieces, ['def', ' fib', '(n', '):']);
+    assert.equal(r.model.family, 'qwen2');
+    assert.deepEqual([r.model.nHead, r.model.nKvHead], [2, 1]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
