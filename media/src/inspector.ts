@@ -4,7 +4,7 @@
 import type { HostToWebview, InspectorPersistedState, InspectorSource, InspectorUiState, InspectorViewId, WebviewToHost } from './shared/inspectorProtocol';
 import { el, type Ctx, type View } from './shared/inspector/context';
 import { InspectorData } from './shared/inspector/data';
-import { EXPLAIN } from './shared/inspector/explain';
+import { EXPLAIN, KV_GROUPS_TEXT } from './shared/inspector/explain';
 import { HeadView } from './shared/inspector/headView';
 import { HeatmapView } from './shared/inspector/heatmapView';
 import { LensView } from './shared/inspector/lensView';
@@ -136,7 +136,8 @@ function render(): void {
   thresholdLabel.hidden = !lines;
   topKLabel.hidden = !lines;
   layerLabel.hidden = ui.view === 'model' || ui.view === 'lens' || ui.view === 'positions';
-  explain.replaceChildren(el('summary', {}, `What am I looking at? (${EXPLAIN[ui.view].title})`), el('p', {}, EXPLAIN[ui.view].text));
+  const groups = data.grouped && (ui.view === 'heads' || ui.view === 'model') ? ` ${KV_GROUPS_TEXT}` : '';
+  explain.replaceChildren(el('summary', {}, `What am I looking at? (${EXPLAIN[ui.view].title})`), el('p', {}, EXPLAIN[ui.view].text + groups));
   const view = viewFor(ui.view, ctx);
   if (stage.firstChild !== view.root) {
     stage.replaceChildren(view.root);
@@ -145,7 +146,7 @@ function render(): void {
   }
   view.render();
   const loaded = Array.from({ length: data.L }, (_, l) => data.hasLayer(l)).filter(Boolean).length;
-  if (loaded === data.L) status.textContent = `${source?.label ?? 'Inspection'}: ${data.T} tokens (${data.meta.promptLength} prompt), ${data.L} layers × ${data.NH} heads, ${data.meta.model.modelType}.`;
+  if (loaded === data.L) status.textContent = `${source?.label ?? 'Inspection'}: ${data.T} tokens (${data.meta.promptLength} prompt), ${data.L} layers × ${headsText(data)}, ${data.meta.model.modelType}.`;
   // Canvas drawing happens in the next animation frame; time to the end of that frame.
   requestAnimationFrame(() => {
     const ms = performance.now() - started;
@@ -156,6 +157,13 @@ function render(): void {
       warmLayers();
     }
   });
+}
+
+/** "12 heads", or with grouped-query attention "14 query heads sharing 2 key/value heads (groups of 7)". */
+function headsText(data: InspectorData): string {
+  if (!data.grouped) return `${data.NH} heads`;
+  const kv = data.NKV === 1 ? '1 key/value head' : `${data.NKV} key/value heads`;
+  return `${data.NH} query heads sharing ${kv} (groups of ${data.groupSize})`;
 }
 
 /** After the first paint, decodes the other layers one task at a time, between frames. */

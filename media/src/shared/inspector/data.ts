@@ -38,6 +38,8 @@ export class InspectorData {
   readonly meta: Meta;
   readonly L: number;
   readonly NH: number;
+  /** Key/value heads: NH / NKV query heads share each (grouped-query attention); NKV = NH is plain multi-head attention. */
+  readonly NKV: number;
   readonly T: number;
   /** Floats in one head's lower triangle. */
   readonly n: number;
@@ -48,10 +50,33 @@ export class InspectorData {
     this.meta = unpack(meta) as Meta;
     this.L = this.meta.model.nLayer;
     this.NH = this.meta.model.nHead;
+    // A count that does not divide the heads evenly cannot come from a real model: show no groups.
+    const kv = this.meta.model.nKvHead;
+    this.NKV = Number.isInteger(kv) && kv > 0 && kv < this.NH && this.NH % kv === 0 ? kv : this.NH;
     this.T = this.meta.T;
     this.n = triSize(this.T);
     this.layers = new Array(this.L).fill(null);
     this.packed = new Array(this.L).fill(null);
+  }
+
+  /** True when query heads share key/value heads (grouped-query or multi-query attention). */
+  get grouped(): boolean {
+    return this.NKV < this.NH;
+  }
+
+  /** Query heads per key/value head. */
+  get groupSize(): number {
+    return this.NH / this.NKV;
+  }
+
+  /** The key/value head query head h reads. */
+  kvHead(h: number): number {
+    return Math.floor(h / this.groupSize);
+  }
+
+  /** The query heads [first, last] that share key/value head g. */
+  groupHeads(g: number): [number, number] {
+    return [g * this.groupSize, (g + 1) * this.groupSize - 1];
   }
 
   setLayer(layer: number, data: LayerWire): void {

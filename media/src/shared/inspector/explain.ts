@@ -48,3 +48,11 @@ export const EXPLAIN: Record<InspectorViewId, { title: string; text: string }> =
       'Llama rotates queries and keys by angles that grow with position (RoPE), at many speeds, so their match depends on how far apart they are. The curves show how attention actually falls with distance in this run.',
   },
 };
+
+/**
+ * Added to the head and model views' explanations when the model groups its heads
+ * (grouped-query attention: Llama 3, Qwen2.5-Coder, StarCoder2).
+ */
+export const KV_GROUPS_TEXT =
+  'In this model several query heads share one key/value head (grouped-query attention, which shrinks the memory kept per token): ' +
+  'the heads of a key/value group compare their own queries with the same keys and mix the same values, so they often look at similar tokens.';

@@ -19,6 +19,9 @@ export class HeadView implements View {
   private hoverRow: { t: number; side: 'query' | 'key' } | null = null;
   private frame = 0;
   private row = new Float32Array(0);
+  private readonly headButtons: HTMLButtonElement[] = [];
+  /** One per key/value group; none for multi-head attention. */
+  private readonly groupButtons: HTMLButtonElement[] = [];
 
   constructor(private readonly ctx: Ctx) {
     this.scroller.append(this.canvas, this.spacer);
@@ -39,31 +42,88 @@ export class HeadView implements View {
   }
 
   private buildToggles(): void {
-    const { NH } = this.ctx.data;
+    const { data } = this.ctx;
+    const { NH } = data;
+    let box: HTMLElement = this.toggles;
     for (let h = 0; h < NH; h++) {
-      const b = el('button', { class: 'head-toggle', title: `Head ${h}: click to show or hide, double-click to show alone` }, String(h));
+      const g = data.kvHead(h);
+      if (data.grouped && h === data.groupHeads(g)[0]) box = this.buildGroup(g);
+      const title = data.grouped ? `Query head ${h} of ${NH}, shares key/value head ${g} with heads ${span(data.groupHeads(g))}` : `Head ${h}`;
+      const b = el('button', { class: 'head-toggle', title: `${title}: click to show or hide, double-click to show alone` }, String(h));
+      if (data.grouped) b.dataset.kv = String(g);
       b.style.setProperty('--head-color', this.ctx.theme.headColor(h, NH));
       b.addEventListener('click', () => {
         const heads = this.ctx.ui.heads.slice();
         heads[h] = !heads[h];
         this.ctx.set({ heads });
       });
-      b.addEventListener('dblclick', () => this.ctx.set({ heads: heads(NH, h), head: h }));
+      b.addEventListener('dblclick', () => this.ctx.set({ heads: heads(NH, h, h), head: h }));
       b.addEventListener('keydown', (e) => {
-        if (e.key === 's' || e.key === 'S') this.ctx.set({ heads: heads(NH, h), head: h });
+        if (e.key === 's' || e.key === 'S') this.ctx.set({ heads: heads(NH, h, h), head: h });
       });
-      this.toggles.append(b);
+      box.append(b);
+      this.headButtons.push(b);
     }
     const all = el('button', { class: 'head-toggle all', title: 'Show every head' }, 'all');
     all.addEventListener('click', () => this.ctx.set({ heads: new Array(NH).fill(true) }));
     this.toggles.append(all);
   }
 
+  /**
+   * One key/value group's box: a framed run of its query heads, led by a button that shows
+   * or hides them all. The stylesheet knows nothing of groups, so the box is styled here
+   * (through the CSSOM, which the page's Content-Security-Policy allows).
+   */
+  private buildGroup(g: number): HTMLElement {
+    const { NH } = this.ctx.data;
+    const [first, last] = this.ctx.data.groupHeads(g);
+    const box = el('div', { class: 'kv-group', role: 'group', 'aria-label': `Key/value group ${g}: query heads ${span([first, last])}`, 'data-kv': String(g) });
+    Object.assign(box.style, {
+      display: 'inline-flex',
+      flexWrap: 'wrap',
+      alignItems: 'center',
+      gap: '3px',
+      padding: '2px 4px',
+      marginRight: '6px',
+      border: '1px solid var(--vscode-descriptionForeground)',
+      borderRadius: '4px',
+    });
+    const b = el(
+      'button',
+      {
+        class: 'kv-toggle',
+        'data-kv': String(g),
+        title: `Key/value head ${g}, shared by query heads ${span([first, last])}: click to show or hide the whole group, double-click to show it alone`,
+      },
+      `kv${g}`,
+    );
+    Object.assign(b.style, { fontSize: '85%', padding: '1px 5px' });
+    const alone = (): void => this.ctx.set({ heads: heads(NH, first, last), head: first });
+    b.addEventListener('click', () => {
+      const shown = this.ctx.ui.heads.slice();
+      shown.fill(!shown.slice(first, last + 1).every(Boolean), first, last + 1);
+      this.ctx.set({ heads: shown });
+    });
+    b.addEventListener('dblclick', alone);
+    b.addEventListener('keydown', (e) => {
+      if (e.key === 's' || e.key === 'S') alone();
+    });
+    box.append(b);
+    this.groupButtons.push(b);
+    this.toggles.append(box);
+    return box;
+  }
+
   render(): void {
     const { ui, theme } = this.ctx;
-    this.toggles.querySelectorAll<HTMLButtonElement>('.head-toggle:not(.all)').forEach((b, h) => {
+    this.headButtons.forEach((b, h) => {
       b.setAttribute('aria-pressed', String(!!ui.heads[h]));
       b.style.setProperty('--head-color', theme.headColor(h, this.ctx.data.NH));
+    });
+    this.groupButtons.forEach((b, g) => {
+      const [first, last] = this.ctx.data.groupHeads(g);
+      const shown = ui.heads.slice(first, last + 1).filter(Boolean).length;
+      b.setAttribute('aria-pressed', shown === 0 ? 'false' : shown === last - first + 1 ? 'true' : 'mixed');
     });
     this.spacer.style.height = `${this.ctx.data.T * ROW}px`;
     this.schedule();
@@ -224,6 +284,12 @@ export class HeadView implements View {
   }
 }
 
-function heads(NH: number, only: number): boolean[] {
-  return Array.from({ length: NH }, (_, h) => h === only);
+/** Heads first..last shown, the rest hidden. */
+function heads(NH: number, first: number, last: number): boolean[] {
+  return Array.from({ length: NH }, (_, h) => h >= first && h <= last);
+}
+
+/** "0-6", or "3" for a group of one. */
+function span([first, last]: [number, number]): string {
+  return first === last ? String(first) : `${first}-${last}`;
 }

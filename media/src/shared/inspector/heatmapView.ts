@@ -35,7 +35,7 @@ export class HeatmapView implements View {
     } else {
       const label = el('label', {}, 'Head ');
       const select = el('select', { class: 'head-select', 'aria-label': 'Head' });
-      for (let h = 0; h < ctx.data.NH; h++) select.append(el('option', { value: String(h) }, String(h)));
+      for (let h = 0; h < ctx.data.NH; h++) select.append(el('option', { value: String(h) }, ctx.data.grouped ? `${h} (kv${ctx.data.kvHead(h)})` : String(h)));
       select.addEventListener('change', () => this.ctx.set({ head: Number(select.value) }));
       label.append(select);
       this.controls.append(label);
@@ -117,7 +117,7 @@ export class HeatmapView implements View {
   private updateReadout(m: Uint8Array | null): void {
     const c = this.cursor;
     const { data, ui } = this.ctx;
-    const what = this.aggregate ? (ui.aggregate === 'mean' ? `layer ${ui.layer}, mean over heads` : `rollout through layer ${ui.layer}`) : `layer ${ui.layer}, head ${ui.head}`;
+    const what = this.aggregate ? (ui.aggregate === 'mean' ? `layer ${ui.layer}, mean over heads` : `rollout through layer ${ui.layer}`) : `layer ${ui.layer}, head ${ui.head}${data.grouped ? ` (key/value group ${data.kvHead(ui.head)})` : ''}`;
     if (!c || !m) {
       this.readout.textContent = `${what}. Hover a cell (or focus the map and use the arrow keys) to read its weight.`;
       return;
