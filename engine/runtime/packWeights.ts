@@ -106,15 +106,17 @@ export function planLinear(arena: Arena, parts: readonly WeightPart[], asked: We
 /** Rows converted per step while packing: bounded scratch whatever the matrix. */
 const CHUNK_ROWS = 256;
 
-/** Rows [r0, r0 + n) of the segment's parts as float32 into out (n, C). */
-function rowsAsF32(parts: readonly WeightPart[], r0: number, n: number, C: number, out: Float32Array): void {
-  let base = 0;
-  for (const p of parts) {
-    const lo = Math.max(r0, base);
-    const hi = Math.min(r0 + n, base + p.rows);
-    if (lo < hi) dequantizeRows(p.type, p.data, lo - base, hi - lo, C, out.subarray((lo - r0) * C, (hi - r0) * C));
-    base += p.rows;
-  }
+/**
+ * A reader of a part's rows as stored: bytes of rows [r0, r0 + n). A part that stays in its file
+ * reads just those rows, so packing holds one chunk of a matrix at a time instead of the whole
+ * (a 136 MB embedding read whole stayed in memory as garbage until V8 collected it); another
+ * part's bytes are read once.
+ */
+function rowReader(p: WeightPart): (r0: number, n: number) => Uint8Array {
+  if (p.readRows !== undefined) return p.readRows;
+  const data = p.data;
+  const rowBytes = data.byteLength / p.rows;
+  return (r0, n) => data.subarray(r0 * rowBytes, (r0 + n) * rowBytes);
 }
 
 /** The parts with their bytes read (a GGUF part reads its file on every access of data). */
@@ -122,64 +124,51 @@ export function readParts(parts: readonly WeightPart[]): WeightPart[] {
   return parts.map((p) => ({ type: p.type, rows: p.rows, cols: p.cols, data: p.data }));
 }
 
-/** Converts a segment's rows from its parts into its planned place in `buf`. */
-export function packSegment(buf: ArrayBuffer, segment: Segment, C: number): void {
-  const seg = { ...segment, parts: readParts(segment.parts) };
+/** Converts a segment's rows from its parts into its planned place in `buf`, CHUNK_ROWS rows at a time. */
+export function packSegment(buf: ArrayBuffer, seg: Segment, C: number): void {
   if (isKQuant(seg.format)) {
     packKQuant(buf, seg, seg.format, C);
     return;
   }
   const f32 = new Float32Array(CHUNK_ROWS * C);
-  if (seg.format === 'q8_0') {
-    const padded = Math.ceil(seg.rows / Q8_PACK_ROWS) * Q8_PACK_ROWS;
-    const wp = new Int8Array(buf, seg.w, padded * C);
-    const sp = new Float32Array(buf, seg.s, (padded * C) / Q8_BLOCK);
-    const q = new Int8Array(CHUNK_ROWS * C);
-    const s = new Float32Array((CHUNK_ROWS * C) / Q8_BLOCK);
-    let base = 0;
-    for (const p of seg.parts) {
-      // Parts start on a group of 4 rows (planLinear), so each packs into its own groups.
-      const end = (base + Math.ceil(p.rows / Q8_PACK_ROWS) * Q8_PACK_ROWS) * C;
-      if (p.type === 'Q8_0' || p.type === 'Q4_0' || p.type === 'Q5_0') {
-        packQ8FromBlocks(wp.subarray(base * C, end), sp.subarray((base * C) / Q8_BLOCK, end / Q8_BLOCK), p.data, p.type, p.rows, C);
-        base += p.rows;
-        continue;
-      }
-      // Chunks are multiples of 4 rows, so groups never straddle a chunk.
-      for (let r = 0; r < p.rows; r += CHUNK_ROWS) {
-        const n = Math.min(CHUNK_ROWS, p.rows - r);
-        dequantizeRows(p.type, p.data, r, n, C, f32.subarray(0, n * C));
-        quantizeQ8Forward(q, s, f32, n, C);
-        const at = base + r;
-        packQ8Forward(wp.subarray(at * C, (at + Math.ceil(n / 4) * 4) * C), sp.subarray((at * C) / Q8_BLOCK, ((at + Math.ceil(n / 4) * 4) * C) / Q8_BLOCK), q, s, n, C);
-      }
-      base += p.rows;
-    }
-    return;
-  }
-  if (seg.format === 'f16') {
-    const out = new Uint16Array(buf, seg.w, seg.rows * C);
-    let base = 0;
-    for (const p of seg.parts) {
-      if (p.type === 'F16') new Uint8Array(buf, seg.w + base * C * 2, p.data.byteLength).set(p.data);
-      else {
-        for (let r = 0; r < p.rows; r += CHUNK_ROWS) {
-          const n = Math.min(CHUNK_ROWS, p.rows - r);
-          dequantizeRows(p.type, p.data, r, n, C, f32.subarray(0, n * C));
-          f32ToF16(out.subarray((base + r) * C, (base + r + n) * C), f32.subarray(0, n * C));
+  const padded = Math.ceil(seg.rows / Q8_PACK_ROWS) * Q8_PACK_ROWS; // packed f32 groups are as tall (F32_PACK_ROWS)
+  const wp = seg.format === 'q8_0' ? new Int8Array(buf, seg.w, padded * C) : null;
+  const sp = seg.format === 'q8_0' ? new Float32Array(buf, seg.s, (padded * C) / Q8_BLOCK) : null;
+  const q = seg.format === 'q8_0' ? new Int8Array(CHUNK_ROWS * C) : null;
+  const s = seg.format === 'q8_0' ? new Float32Array((CHUNK_ROWS * C) / Q8_BLOCK) : null;
+  const f32out = seg.format === 'f32' ? new Float32Array(buf, seg.w, (seg.packed ? padded : seg.rows) * C) : null;
+  const f16out = seg.format === 'f16' ? new Uint16Array(buf, seg.w, seg.rows * C) : null;
+  let base = 0;
+  for (const p of seg.parts) {
+    const rows = rowReader(p);
+    // Parts start on a group of 4 rows (planLinear) and chunks are multiples of 4 rows, so packed groups never straddle a chunk.
+    for (let r = 0; r < p.rows; r += CHUNK_ROWS) {
+      const n = Math.min(CHUNK_ROWS, p.rows - r);
+      const at = base + r;
+      const bytes = rows(r, n);
+      const groupEnd = (at + Math.ceil(n / 4) * 4) * C;
+      if (wp !== null && sp !== null && q !== null && s !== null) {
+        const wChunk = wp.subarray(at * C, groupEnd);
+        const sChunk = sp.subarray((at * C) / Q8_BLOCK, groupEnd / Q8_BLOCK);
+        if (p.type === 'Q8_0' || p.type === 'Q4_0' || p.type === 'Q5_0') packQ8FromBlocks(wChunk, sChunk, bytes, p.type, n, C);
+        else {
+          dequantizeRows(p.type, bytes, 0, n, C, f32.subarray(0, n * C));
+          quantizeQ8Forward(q, s, f32, n, C);
+          packQ8Forward(wChunk, sChunk, q, s, n, C);
         }
+      } else if (f16out !== null) {
+        if (p.type === 'F16') new Uint8Array(buf, seg.w + at * C * 2, n * C * 2).set(bytes);
+        else {
+          dequantizeRows(p.type, bytes, 0, n, C, f32.subarray(0, n * C));
+          f32ToF16(f16out.subarray(at * C, (at + n) * C), f32.subarray(0, n * C));
+        }
+      } else if (f32out !== null) {
+        dequantizeRows(p.type, bytes, 0, n, C, f32.subarray(0, n * C));
+        if (seg.packed) packF32Forward(f32out.subarray(at * C, groupEnd), f32.subarray(0, n * C), n, C);
+        else f32out.set(f32.subarray(0, n * C), at * C);
       }
-      base += p.rows;
     }
-    return;
-  }
-  const padded = seg.packed ? Math.ceil(seg.rows / F32_PACK_ROWS) * F32_PACK_ROWS : seg.rows;
-  const out = new Float32Array(buf, seg.w, padded * C);
-  for (let r = 0; r < seg.rows; r += CHUNK_ROWS) {
-    const n = Math.min(CHUNK_ROWS, seg.rows - r);
-    rowsAsF32(seg.parts, r, n, C, f32);
-    if (seg.packed) packF32Forward(out.subarray(r * C, (r + Math.ceil(n / 4) * 4) * C), f32.subarray(0, n * C), n, C);
-    else out.set(f32.subarray(0, n * C), r * C);
+    base += p.rows;
   }
 }
 
@@ -191,7 +180,12 @@ function packKQuant(buf: ArrayBuffer, seg: Segment, format: KQuantFormat, C: num
   let base = 0;
   for (const p of seg.parts) {
     if (p.type !== k.type) throw new Error(`packSegment: a ${format} segment holds a ${p.type} part`);
-    k.pack(new Uint8Array(buf, seg.w + base * qsRow, p.rows * qsRow), new Uint8Array(buf, seg.s + base * metaRow, p.rows * metaRow), p.data, p.rows, C);
+    const rows = rowReader(p);
+    for (let r = 0; r < p.rows; r += CHUNK_ROWS) {
+      const n = Math.min(CHUNK_ROWS, p.rows - r);
+      const at = base + r;
+      k.pack(new Uint8Array(buf, seg.w + at * qsRow, n * qsRow), new Uint8Array(buf, seg.s + at * metaRow, n * metaRow), rows(r, n), n, C);
+    }
     base += p.rows;
   }
 }
