@@ -9,7 +9,7 @@ import { configFromHF } from '../../engine/model/families';
 import { JsBackend } from '../../engine/runtime/jsBackend';
 import { FastBackend } from '../../engine/runtime/fastBackend';
 import { ContextOverflowError } from '../../engine/runtime/backend';
-import { ORACLE_MODELS, oracleDir, oracleFile, maxAbsDiff } from './oracle';
+import { ORACLE_MODELS, oracleDir, oracleFile, maxAbsDiff, kl } from './oracle';
 
 for (const name of ORACLE_MODELS) {
   const model = loadModel(oracleDir(name));
@@ -45,21 +45,7 @@ function oddConfig(hidden: number, nHead: number, vocab: number) {
   return configFromHF({ model_type: 'gpt2', n_embd: hidden, n_head: nHead, n_layer: 2, vocab_size: vocab, n_positions: 40 });
 }
 
-function softmax(logits: Float32Array): Float64Array {
-  let m = -Infinity;
-  for (const v of logits) m = Math.max(m, v);
-  const p = Float64Array.from(logits, (v) => Math.exp(v - m));
-  const s = p.reduce((a, b) => a + b, 0);
-  return p.map((v) => v / s);
-}
 
-function kl(ref: Float32Array, got: Float32Array): number {
-  const p = softmax(ref);
-  const q = softmax(got);
-  let d = 0;
-  for (let i = 0; i < p.length; i++) d += p[i]! * Math.log(p[i]! / q[i]!);
-  return d;
-}
 
 test('random odd shapes, 2 threads: f32 equals the reference, f16 and q8_0 stay close', async () => {
   for (const [hidden, nHead, vocab] of [[30, 3, 97], [64, 4, 101], [96, 2, 77]] as const) {

@@ -20,7 +20,7 @@ import { configFromHF } from '../../engine/model/families';
 import { Model, type WeightPart } from '../../engine/model/model';
 import { JsBackend } from '../../engine/runtime/jsBackend';
 import { FastBackend } from '../../engine/runtime/fastBackend';
-import { maxAbsDiff } from './oracle';
+import { maxAbsDiff, kl, randn } from './oracle';
 
 const memory = createSharedMemory(64 << 20);
 const f32 = new Float32Array(memory.buffer);
@@ -29,11 +29,6 @@ after(async () => {
   for (const p of pools) await p.dispose();
 });
 
-function randn(n: number, rand: () => number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * scale;
-  return a;
-}
 
 function put(arena: Arena, data: ArrayBufferView): number {
   const at = arena.alloc(data.byteLength);
@@ -313,18 +308,4 @@ test('FastBackend on Q4_K / Q5_K / Q6_K parts stays close to the reference on th
   }
 });
 
-function softmax(logits: Float32Array): Float64Array {
-  let m = -Infinity;
-  for (const v of logits) m = Math.max(m, v);
-  const p = Float64Array.from(logits, (v) => Math.exp(v - m));
-  const s = p.reduce((a, b) => a + b, 0);
-  return p.map((v) => v / s);
-}
 
-function kl(ref: Float32Array, got: Float32Array): number {
-  const p = softmax(ref);
-  const q = softmax(got);
-  let d = 0;
-  for (let i = 0; i < p.length; i++) d += p[i]! * Math.log(p[i]! / q[i]!);
-  return d;
-}

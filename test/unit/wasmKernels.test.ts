@@ -11,7 +11,7 @@ import { geluForward } from '../../engine/kernels/activations';
 import { quantizeQ8Forward, matmulQ8Forward, packQ8Forward, packQ8FromBlocks, q8InputLayout, dequantizeQ8, toF16, fromF16, Q8_PACK_ROWS } from '../../engine/kernels/quantize';
 import { bytesFor, dequantize, quantize } from '../../engine/formats/formats';
 import { mulberry32 } from '../../engine/model/init';
-import { maxAbsDiff } from './oracle';
+import { maxAbsDiff, randn } from './oracle';
 
 const memory = createSharedMemory(64 << 20);
 const f32 = new Float32Array(memory.buffer);
@@ -20,11 +20,6 @@ after(async () => {
   for (const p of pools) await p.dispose();
 });
 
-function randn(n: number, rand: () => number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * scale;
-  return a;
-}
 
 /** Copies `data` into the shared memory, returning its byte offset. */
 function put(arena: Arena, data: Float32Array | Uint16Array | Int8Array | Int16Array): number {
