@@ -67,6 +67,10 @@ interface Acts {
 
 const LOGIT_ROWS = 8;
 
+/** The unit touch_pages works in (one WebAssembly page), and the least a thread is worth waking for (4 MiB). */
+const TOUCH_UNIT = 65536;
+const MIN_TOUCH_UNITS_PER_THREAD = 64;
+
 /** FastBackend.quantized's mark for xq/xs holding quantize_q8's layout (the Q8_K ones are their window widths). */
 const Q8_0_LAYOUT = 1;
 
@@ -157,6 +161,9 @@ export class FastBackend implements InferenceBackend {
     // A file's embedding rows are read as tokens need them (one row each); others are read once here.
     this.wte = model.parts('wte').map((p) => (p.readRows !== undefined ? p : readParts([p])[0]!));
     this.wpe = c.positions === 'learned' ? vectorAsF32(model.parts('wpe'), c.maxPositions * c.hidden) : null;
+    // Fresh memory faults in page by page on first write, several microseconds a page on a VM:
+    // the threads take those faults together, so the packing below writes to present pages.
+    pool.run('touch_pages', [0], Math.ceil(plan.bytes / TOUCH_UNIT), 1, MIN_TOUCH_UNITS_PER_THREAD);
     packWeights(model, plan, pool.memory);
   }
 

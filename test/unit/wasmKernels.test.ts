@@ -268,6 +268,21 @@ test('the pool runs every chunk of every job exactly once, back to back and afte
   assert.deepEqual(Array.from(read(out, OC)), new Array<number>(OC).fill(jobs));
 });
 
+test('touch_pages writes one zero per 4 KiB page of its 64 KiB units, split over the threads, and nothing outside them', async () => {
+  const pool = await ComputePool.create(memory, 3);
+  pools.push(pool);
+  const base = 1 << 20;
+  const bytes = new Uint8Array(memory.buffer, base - 65536, 8 * 65536);
+  bytes.fill(7);
+  pool.run('touch_pages', [base], 6, 1, 1); // units 0..5 from base
+  for (let at = 0; at < bytes.length; at += 8) {
+    const inside = at >= 65536 && at < 7 * 65536;
+    const pageStart = (at - 65536) % 4096 === 0;
+    const want = inside && pageStart ? 0 : 7;
+    assert.equal(bytes[at], want, `byte ${at - 65536} from base`);
+  }
+});
+
 test('packQ8Forward puts 4 rows side by side per block and zero-fills the last group', () => {
   const OC = 5;
   const C = 64;

@@ -1429,6 +1429,19 @@
     (f32.store (i32.add (local.get $out) (i32.shl (local.get $tid) (i32.const 2)))
       (call $hsum (f32x4.add (f32x4.add (local.get $s0) (local.get $s1)) (f32x4.add (local.get $s2) (local.get $s3))))))
 
+;; One store in each 4 KiB page of the 64 KiB units [a, b) after byte offset $base: the first
+  ;; touch of fresh memory (a page fault that zero-fills the page, several microseconds each in a
+  ;; virtual machine) split over the pool's threads before the main thread packs the weights.
+  (func (export "touch_pages") (param $base i32) (param $a i32) (param $b i32) (param $tid i32)
+    (local $p i32) (local $e i32)
+    (local.set $p (i32.add (local.get $base) (i32.shl (local.get $a) (i32.const 16))))
+    (local.set $e (i32.add (local.get $base) (i32.shl (local.get $b) (i32.const 16))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $p) (local.get $e)))
+      (i64.store (local.get $p) (i64.const 0))
+      (local.set $p (i32.add (local.get $p) (i32.const 4096)))
+      (br $l))))
+
   (func (export "flops") (param $out i32) (param $a i32) (param $b i32) (param $tid i32)
     (local $i i32) (local $m v128) (local $c v128)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $r4 v128) (local $r5 v128) (local $r6 v128) (local $r7 v128)
