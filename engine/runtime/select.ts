@@ -125,14 +125,19 @@ export async function selectBackend(model: Model, opts: SelectOptions): Promise<
     case 'auto': {
       const params = model.layout.total;
       const minParams = opts.webgpuMinParams ?? WEBGPU_MIN_PARAMS;
-      if (params < minParams) {
+      const refusal = ortRefusal(model);
+      if (refusal !== null) {
+        // No onnxruntime session is tried (nor the GPU probed) for weights it would expand.
+        fallbacks.push({ name: 'ort-webgpu', reason: refusal }, { name: 'ort-cpu', reason: refusal });
+      } else if (params < minParams) {
         fallbacks.push({ name: 'ort-webgpu', reason: `the model (${millions(params)} parameters) is below ${millions(minParams)}, too small to gain from the GPU` });
       } else {
         const noAdapter = await probeWebGpu();
         if (noAdapter === null) candidates.push('ort-webgpu');
         else fallbacks.push({ name: 'ort-webgpu', reason: `no WebGPU adapter (${noAdapter})` });
       }
-      candidates.push('ort-cpu', 'js');
+      if (refusal === null) candidates.push('ort-cpu');
+      candidates.push('js');
       why = 'auto';
       break;
     }

@@ -6,6 +6,10 @@ import { loadModel } from '../../engine/model/load';
 import { createModel } from '../../engine/model/model';
 import { selectBackend, probeWebGpu, type BackendSetting } from '../../engine/runtime/select';
 import { oracleDir } from './oracle';
+import { writeGgufModel } from '../../engine/model/ggufExport';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const model = loadModel(oracleDir('gpt2-tiny'));
 
@@ -80,4 +84,30 @@ test('a model onnxruntime cannot run falls back to js, keeping the exporter mess
 
 test('an unknown setting is a clear error', async () => {
   await assert.rejects(selectBackend(model, { setting: 'cuda' as BackendSetting }), /not one of auto, js, ort-cpu, ort-webgpu/);
+});
+
+test('a quantized GGUF model runs on js under auto, and an explicit ort-cpu falls back to js, each saying why', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'limelight-ort-q8-'));
+  try {
+    const path = join(dir, 'm.gguf');
+    writeGgufModel(path, model, { weightType: 'Q8_0' });
+    const q8 = loadModel(path);
+    const auto = await selectBackend(q8, { setting: 'auto', threads: 1, webgpuMinParams: 0 });
+    try {
+      assert.equal(auto.name, 'js');
+      assert.deepEqual(auto.fallbacks.map((f) => f.name), ['ort-webgpu', 'ort-cpu']);
+      assert.match(auto.reason, /ort-cpu: the file's Q8_0 weights run on the js backend \(the ONNX export takes float checkpoints\)/);
+    } finally {
+      auto.backend.dispose();
+    }
+    const asked = await selectBackend(q8, { setting: 'ort-cpu', threads: 1 });
+    try {
+      assert.equal(asked.name, 'js');
+      assert.match(asked.fallbacks[0]!.reason, /failed: the file's Q8_0 weights run on the js backend/);
+    } finally {
+      asked.backend.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
