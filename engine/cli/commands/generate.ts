@@ -3,7 +3,8 @@
 import { Generator, type GenerateResult } from '../../generate/generator';
 import { resolveSampling, SamplingOptionsError, type SamplingOptions } from '../../generate/sampler';
 import { checkStopRules, StopRulesError } from '../../generate/stops';
-import { getTokenizer, type Tokenizer } from '../../tokenizer/tokenizer';
+import type { Tokenizer } from '../../tokenizer/tokenizer';
+import { loadModelPrompts } from '../../model/modelTokenizer';
 import { UsageError, type ParsedArgs } from '../args';
 import type { CliCommand } from '../command';
 import { modelOptions, openBackend, openModel } from '../modelOptions';
@@ -40,7 +41,7 @@ export const generateCommand: CliCommand = {
   options: [
     ...modelOptions('auto'),
     { name: 'ids', kind: 'string', value: 'LIST', help: 'prompt token ids, comma-separated' },
-    { name: 'prompt', kind: 'string', value: 'TEXT', help: "prompt text, encoded with the model's tokenizer (config encoding)" },
+    { name: 'prompt', kind: 'string', value: 'TEXT', help: "prompt text, encoded with the model's tokenizer (BOS first where the model adds one)" },
     { name: 'max-new-tokens', kind: 'int', value: 'N', help: 'most tokens to generate (default 64; lowered to what the context holds)' },
     { name: 'temperature', kind: 'number', value: 'T', help: '0 for greedy (default), higher for more varied text' },
     { name: 'top-k', kind: 'int', value: 'K', help: 'sample among the K most likely tokens (default 0: all)' },
@@ -78,13 +79,13 @@ export const generateCommand: CliCommand = {
     if (contextLength !== undefined && contextLength < 1) throw new UsageError('--context-length must be at least 1.');
 
     const model = openModel(args);
-    const encoding = model.config.encoding;
-    let tokenizer: Tokenizer | undefined;
-    if (encoding !== null) tokenizer = getTokenizer(encoding);
-    else if (promptArg !== undefined || stopStrings.length > 0) {
-      throw new UsageError(`${model.dir}: the model names no tokenizer encoding, so text cannot be encoded. Pass --ids, or add "limelight_encoding": "r50k_base" (or p50k_base, p50k_edit) to config.json.`);
+    const tokenizer: Tokenizer | undefined = (model.dir !== null ? loadModelPrompts(model.dir, model.config)?.tokenizer : undefined) ?? undefined;
+    if (tokenizer === undefined && (promptArg !== undefined || stopStrings.length > 0)) {
+      throw new UsageError(`${model.dir}: the model carries no tokenizer (no tokenizer.json, GGUF vocabulary or limelight_encoding), so text cannot be encoded. Pass --ids.`);
     }
-    const promptIds = idsArg ?? (tokenizer as Tokenizer).encode(promptArg as string);
+    // Text is encoded as the model expects a sequence to start: BOS first where its tokenizer adds one (Llama), never for --ids.
+    const bos = tokenizer !== undefined && tokenizer.addsBos && tokenizer.bosId !== null ? [tokenizer.bosId] : [];
+    const promptIds = idsArg ?? [...bos, ...(tokenizer as Tokenizer).encode(promptArg as string)];
     const json = args.flag('json');
 
     const backend = await openBackend(args, model, 'auto', contextLength);
@@ -95,7 +96,7 @@ export const generateCommand: CliCommand = {
       const r = await new Generator(backend).generate(promptIds, {
         maxNewTokens,
         sampling,
-        stopTokenIds: args.flag('ignore-eos') ? [] : model.config.eosTokenIds,
+        stopTokenIds: args.flag('ignore-eos') ? [] : [...new Set([...model.config.eosTokenIds, ...(tokenizer?.eosIds ?? [])])],
         stopStrings,
         maxTimeMs,
         signal: ac.signal,
