@@ -52,24 +52,38 @@ export class BpeTokenizer extends VocabTokenizer {
     try {
       lib = new HfPipeline({ normalizer: init.pipeline.normalizer ?? null, pre_tokenizer: init.pipeline.pre_tokenizer ?? null, model: init.pipeline.model, post_processor: null, decoder: null, added_tokens: [] }, {});
     } catch (e) {
-      throw new TokenizerError(`${init.name}: the tokenizer cannot be built: ${e instanceof Error ? e.message : String(e)}. Limelight reads tokenizer.json files with @huggingface/tokenizers 0.2; this one uses a part it does not support.`);
+      throw new TokenizerError(`${init.name}: the tokenizer cannot be built (${libraryError(e)}). Download the model's tokenizer.json again: Limelight reads tokenizer.json files with @huggingface/tokenizers 0.2, and this one may use a part it does not support.`);
     }
     this.normalize = lib.normalizer;
     this.preTokenize = lib.pre_tokenizer as PreTokenize | null;
     const model = lib.model;
-    if (model === null) throw new TokenizerError(`${init.name}: the tokenizer has no model.`);
+    if (model === null) throw new TokenizerError(`${init.name}: the tokenizer has no model; download the model's tokenizer.json again.`);
     this.merge = model;
     this.ids = model.tokens_to_ids;
   }
 
   protected encodeText(text: string, sectionIndex: number, out: number[]): void {
-    const normal = this.normalize ? this.normalize(text) : text;
-    const words = this.preTokenize ? this.preTokenize(normal, { section_index: sectionIndex }) : [normal];
-    for (const piece of this.merge(words)) {
+    let pieces: string[];
+    try {
+      const normal = this.normalize ? this.normalize(text) : text;
+      const words = this.preTokenize ? this.preTokenize(normal, { section_index: sectionIndex }) : [normal];
+      pieces = this.merge(words);
+    } catch (e) {
+      // A part of the pipeline with fields of the wrong type fails only when it runs.
+      throw new TokenizerError(`${this.name}: the tokenizer's pipeline fails on this text (${libraryError(e)}); download the model's tokenizer.json again.`);
+    }
+    for (const piece of pieces) {
       const id = this.ids.get(piece);
-      // The library keeps only pieces of its vocabulary; this guards against a change of that.
-      if (id === undefined) throw new TokenizerError(`${this.name}: the piece ${JSON.stringify(piece)} is not in the vocabulary.`);
+      // The library keeps pieces of its vocabulary and the unk_token, which a damaged file may leave out of it.
+      if (id === undefined) throw new TokenizerError(`${this.name}: the piece ${JSON.stringify(String(piece).slice(0, 40))} is not in the vocabulary; download the model's tokenizer.json again.`);
       out.push(id);
     }
   }
+}
+
+/** The library's complaint for a message: its own errors as they are, a JavaScript failure (a field of the wrong type) without internals. */
+function libraryError(e: unknown): string {
+  if (e instanceof RangeError) return 'a part is nested too deeply or too large';
+  if (e instanceof TypeError || !(e instanceof Error)) return 'a part has a field of the wrong type';
+  return e.message.length > 200 ? `${e.message.slice(0, 200)}...` : e.message;
 }

@@ -63,13 +63,50 @@ function readJson(file: string, missing: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new TokenizerError(`${file} does not exist: ${missing}.`);
-    throw new TokenizerError(`${file} cannot be read: ${e instanceof Error ? e.message : String(e)}.`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new TokenizerError(`${file} does not exist: ${missing}.`);
+    throw new TokenizerError(`${file} cannot be read (${code ?? (e instanceof Error ? e.message : String(e))}). Check that it is a readable file, or ${DOWNLOAD}.`);
   }
   try {
     return JSON.parse(text);
   } catch (e) {
     throw new TokenizerError(`${file} is not valid JSON (${e instanceof Error ? e.message : String(e)}); download it again.`);
+  }
+}
+
+/** What a message tells the user to do about a damaged tokenizer.json. */
+const DOWNLOAD = "download the model's tokenizer.json again";
+
+/** A value from the file, for a message: short, and never a raw JavaScript rendering of an object. */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  if (v === undefined) return 'missing';
+  return Array.isArray(v) ? 'a list' : 'an object';
+}
+
+/** Far more levels of Sequence than any real pipeline has (they nest one or two). */
+const MAX_NESTING = 32;
+
+/**
+ * Refuses pipelines nested deeper than MAX_NESTING (walking them, and the library building
+ * them, would overflow the stack) and, in the parts the library builds (normalizer and
+ * pre-tokenizer), components that are not {"type": ...} objects.
+ */
+function checkPipeline(json: Record<string, unknown>, file: string): void {
+  for (const part of ['normalizer', 'pre_tokenizer', 'decoder', 'post_processor'] as const) {
+    const built = part === 'normalizer' || part === 'pre_tokenizer';
+    let level: unknown[] = json[part] === undefined || json[part] === null ? [] : [json[part]];
+    for (let depth = 1; level.length > 0; depth++) {
+      if (depth > MAX_NESTING) throw new TokenizerError(`${file}: the ${part} nests Sequences more than ${MAX_NESTING} deep; ${DOWNLOAD}.`);
+      const next: unknown[] = [];
+      for (const c of level) {
+        if (built && !(isObject(c) && typeof c.type === 'string')) throw new TokenizerError(`${file}: the ${part} has a part that is ${isObject(c) ? 'an object without a "type" name' : shown(c)}, not a {"type": ...} object; ${DOWNLOAD}.`);
+        const list = isObject(c) ? (c.pretokenizers ?? c.normalizers ?? c.decoders ?? c.processors) : undefined;
+        if (Array.isArray(list)) for (const x of list) next.push(x);
+      }
+      level = next;
+    }
   }
 }
 
@@ -89,13 +126,23 @@ function components(node: unknown): Record<string, unknown>[] {
 
 /** Builds the tokenizer of parsed tokenizer.json and tokenizer_config.json; `file` names them in errors. */
 export function tokenizerFromHfJson(json: unknown, config: unknown, file: string, opts: TokenizerLoadOptions): Tokenizer {
-  if (!isObject(json) || !isObject(json.model)) throw new TokenizerError(`${file} has no "model" object: it is not a Hugging Face tokenizer.json.`);
+  if (!isObject(json) || !isObject(json.model)) throw new TokenizerError(`${file} has no "model" object: it is not a Hugging Face tokenizer.json; ${DOWNLOAD}.`);
   const model = json.model;
   const type = typeof model.type === 'string' ? model.type : isObject(model.vocab) && Array.isArray(model.merges) ? 'BPE' : 'unknown';
   if (type !== 'BPE') {
-    throw new TokenizerError(`${file}: the tokenizer model is ${type}, not BPE. Limelight runs byte-pair vocabularies (Qwen, Llama, DeepSeek-Coder, StarCoder, CodeLlama); ${type} models (T5, BERT-style vocabularies) are not supported.`);
+    const name = type.length > 0 && type.length <= 40 ? type : shown(type);
+    throw new TokenizerError(`${file}: the tokenizer model is ${name}, not BPE. Limelight runs byte-pair vocabularies (Qwen, Llama, DeepSeek-Coder, StarCoder, CodeLlama); ${name} models (T5, BERT-style vocabularies) are not supported: choose a model with a BPE tokenizer.json.`);
   }
-  if (!isObject(model.vocab) || !Array.isArray(model.merges)) throw new TokenizerError(`${file}: the BPE model has no vocab object or merges list.`);
+  if (!isObject(model.vocab) || !Array.isArray(model.merges)) throw new TokenizerError(`${file}: the BPE model has no vocab object or merges list; ${DOWNLOAD}.`);
+  // Every merge in the form of the first (as tokenizers requires): the library splits "a b" strings and looks pairs up as given.
+  const pairs = Array.isArray(model.merges[0]);
+  for (let i = 0; i < model.merges.length; i++) {
+    const m: unknown = model.merges[i];
+    const ok = pairs ? Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string' : typeof m === 'string' && m.includes(' ');
+    if (!ok) throw new TokenizerError(`${file}: merge ${i} is ${shown(m)}, not ${pairs ? 'a pair of pieces like the first merge' : 'two pieces separated by a space'}; ${DOWNLOAD}.`);
+  }
+  if (model.unk_token !== undefined && model.unk_token !== null && typeof model.unk_token !== 'string') throw new TokenizerError(`${file}: the BPE model's unk_token is ${shown(model.unk_token)}, not a token; ${DOWNLOAD}.`);
+  checkPipeline(json, file);
   const cfg: TokenizerConfigJson = isObject(config) ? config : {};
   const vocab = model.vocab as Record<string, number>;
   const added = Array.isArray(json.added_tokens) ? (json.added_tokens as AddedTokenJson[]) : [];
@@ -104,12 +151,17 @@ export function tokenizerFromHfJson(json: unknown, config: unknown, file: string
   const pieces: (string | undefined)[] = [];
   for (const piece in vocab) {
     const id = vocab[piece];
-    if (!Number.isInteger(id) || id! < 0 || id! >= MAX_IDS) throw new TokenizerError(`${file}: the vocabulary has an invalid id ${JSON.stringify(id)} for ${JSON.stringify(piece)}.`);
+    if (!Number.isInteger(id) || id! < 0 || id! >= MAX_IDS) throw new TokenizerError(`${file}: the vocabulary gives ${shown(piece)} the id ${shown(id)}, not a whole number from 0 to ${MAX_IDS - 1}; ${DOWNLOAD}.`);
     pieces[id!] = piece;
   }
   let size = pieces.length;
+  for (const t of added as unknown[]) {
+    if (!isObject(t) || !Number.isInteger(t.id) || (t.id as number) < 0 || (t.id as number) >= MAX_IDS || typeof t.content !== 'string') {
+      const what = isObject(t) ? `has the id ${shown(t.id)} and the content ${shown(t.content)}` : `is ${shown(t)}`;
+      throw new TokenizerError(`${file}: an added token ${what}; each needs a whole-number id from 0 to ${MAX_IDS - 1} and a content string; ${DOWNLOAD}.`);
+    }
+  }
   for (const t of added) {
-    if (!Number.isInteger(t.id) || t.id < 0 || t.id >= MAX_IDS || typeof t.content !== 'string') throw new TokenizerError(`${file}: invalid added token ${JSON.stringify(t)}.`);
     size = Math.max(size, t.id + 1);
   }
   checkSize(file, size, opts);
@@ -171,7 +223,8 @@ export function tokenizerFromHfJson(json: unknown, config: unknown, file: string
     addEos,
     strip,
     addsSpacePrefix,
-    pipeline: { normalizer: json.normalizer ?? null, pre_tokenizer: json.pre_tokenizer ?? null, model: model as BpeModelJson },
+    // type BPE whatever the file says: a model without one is BPE here, and the library would take it for another kind.
+    pipeline: { normalizer: json.normalizer ?? null, pre_tokenizer: json.pre_tokenizer ?? null, model: { ...model, type: 'BPE' } as BpeModelJson },
   });
 }
 
@@ -179,7 +232,9 @@ export function tokenizerFromHfJson(json: unknown, config: unknown, file: string
 function pieceStyle(json: Record<string, unknown>, model: Record<string, unknown>, file: string): PieceStyle {
   const parts = [...components(json.pre_tokenizer), ...components(json.decoder), ...components(json.normalizer)];
   if (parts.some((c) => c.type === 'ByteLevel')) return 'byteLevel';
-  const metaspace = parts.some((c) => c.type === 'Metaspace' || ((c.type === 'Replace' || c.type === 'Prepend') && JSON.stringify(c).includes(SPACE_MARK)));
+  // Fields read one by one (not the whole part stringified: a field may nest deeply).
+  const hasMark = (v: unknown): boolean => typeof v === 'string' && v.includes(SPACE_MARK);
+  const metaspace = parts.some((c) => c.type === 'Metaspace' || (c.type === 'Replace' && (hasMark(c.content) || (isObject(c.pattern) && hasMark(c.pattern.String)))) || (c.type === 'Prepend' && hasMark(c.prepend)));
   if (metaspace || model.byte_fallback === true) return 'sentencePiece';
-  throw new TokenizerError(`${file}: a BPE tokenizer with neither byte-level pieces (a ByteLevel pre-tokenizer or decoder) nor SentencePiece pieces (Metaspace, "▁") is not supported.`);
+  throw new TokenizerError(`${file}: a BPE tokenizer with neither byte-level pieces (a ByteLevel pre-tokenizer or decoder) nor SentencePiece pieces (Metaspace, "▁") is not supported; ${DOWNLOAD}, or choose the model's GGUF file.`);
 }

@@ -1,7 +1,8 @@
 // A seeded mutation fuzzer for every model file the engine reads. It starts from real files
 // (the harness's tiny model, the oracle fixtures and a sharded copy, LoRA adapters saved by
 // engine/train/lora.ts, an ONNX export cached by engine/onnx/cache.ts, training checkpoints
-// saved by engine/train/checkpoint.ts, GGUF files from the GPT-2 export and from writeGguf),
+// saved by engine/train/checkpoint.ts, GGUF files from the GPT-2 export and from writeGguf, a
+// small byte-level BPE tokenizer.json and tokenizer_config.json in a Qwen-style model folder),
 // corrupts one file per case (fuzzMutations.ts) and runs the loading path the worker, the
 // fine-tune command and the CLI use:
 //   model       loadModel(dir)
@@ -11,6 +12,9 @@
 //   checkpoint  readTrainerState + resumeLora + TokenDataset + Trainer + restoreCheckpoint (as the
 //               fine-tune command and `limelight train --resume` do; training itself is not run:
 //               a step's cost grows with the saved batch sizes, which are legal up to the limits)
+//   tokenizer   readModelConfig + loadModelPrompts(dir, config) (tokenizerFromHfFolder), then a
+//               short text encoded (plain and parsing specials) and decoded: every id must be a
+//               row of the model's embedding
 // Every case must end in success or in a clear error (judgeError), within a time limit and
 // without allocating far more than the files hold. Cases run in a worker thread that a
 // watchdog terminates on a hang; a worker that dies (crash, heap exhaustion) is replaced and
@@ -30,10 +34,13 @@ import { Trainer, TRAINER_DEFAULTS } from '../../engine/train/trainer';
 import { writeGgufModel } from '../../engine/model/ggufExport';
 import { writeGguf } from '../../engine/io/ggufWrite';
 import { openGguf } from '../../engine/io/ggufRead';
+import { readModelConfig } from '../../engine/model/load';
+import { loadModelPrompts } from '../../engine/model/modelTokenizer';
+import { byteLevelChar } from '../../engine/tokenizer/vocabTokenizer';
 import { writeTinyModel } from './tinyModel';
-import { decodeTensors, encodeTensors, mutateBinary, mutateGguf, mutateJson, mutateSafetensors, pick, type Mutated, type Rng } from './fuzzMutations';
+import { decodeTensors, encodeTensors, mutateBinary, mutateGguf, mutateJson, mutateSafetensors, mutateTokenizerConfig, mutateTokenizerJson, pick, type Mutated, type Rng } from './fuzzMutations';
 
-export type Group = 'model' | 'adapter' | 'onnx' | 'checkpoint' | 'gguf';
+export type Group = 'model' | 'adapter' | 'onnx' | 'checkpoint' | 'gguf' | 'tokenizer';
 
 /** One file of one seed that a case may corrupt. */
 interface Target {
@@ -43,7 +50,7 @@ interface Target {
   dir: string;
   /** The corrupted file, relative to dir. */
   file: string;
-  format: 'safetensors' | 'json' | 'binary' | 'gguf';
+  format: 'safetensors' | 'json' | 'binary' | 'gguf' | 'tokenizer.json' | 'tokenizer_config.json';
   /** Fields the loaders read: mutated more often. */
   hot: readonly string[];
   /** Base model folder (adapter, onnx, checkpoint). */
@@ -66,6 +73,131 @@ export function checkpointDocs(): Int32Array[] {
   const rand = mulberry32(99);
   return Array.from({ length: 6 }, (_, d) => Int32Array.from({ length: 40 + 7 * d }, () => Math.floor(rand() * 500)));
 }
+
+// Words whose byte-level pieces the seed tokenizer merges, left to right (code and prose, runs of spaces).
+const SEED_WORDS = [
+  'ĠĠĠĠĠĠĠĠ', 'ĊĠĠĠĠĠĠĠ', 'ĊĊ', 'ĉĉ', 'Ġthe', 'Ġreturn', 'Ġfunction', 'Ġconst', 'Ġlet', 'Ġif', 'Ġelse', 'Ġfor', 'Ġin', 'Ġimport', 'Ġfrom', 'Ġdef', 'Ġself', 'Ġclass',
+  'Ġint', 'Ġstr', 'Ġnew', 'Ġnull', 'Ġtrue', 'Ġfalse', 'Ġasync', 'Ġawait', 'Ġhello', 'Ġworld', 'hello', 'world', 'ing', 'er', 'ed', 'tion', '():', '();', '=>', 'Ġ=',
+  'Ġ===', 'Ġ//', '{Ċ', '}Ċ', 'ĠÃ©', 'ðŁĻĤ',
+];
+
+/** Merges that build each word left to right (its pieces added to the vocabulary after the existing ids). */
+function wordMerges(vocab: Record<string, number>, words: readonly string[]): [string, string][] {
+  const merges: [string, string][] = [];
+  let next = Object.keys(vocab).length;
+  for (const w of words) {
+    const chars = [...w];
+    for (let i = 1; i < chars.length; i++) {
+      const left = chars.slice(0, i).join('');
+      const piece = left + chars[i];
+      if (Object.hasOwn(vocab, piece)) continue;
+      merges.push([left, chars[i]!]);
+      vocab[piece] = next++;
+    }
+  }
+  return merges;
+}
+
+/**
+ * A small byte-level BPE tokenizer as Qwen writes it (NFC, its Split pattern, ByteLevel, pair
+ * merges, special and FIM tokens after the vocabulary) and its tokenizer_config.json; returns
+ * the number of ids. Small, so that a case costs milliseconds.
+ */
+function writeTokenizerSeed(dir: string): number {
+  const vocab: Record<string, number> = {};
+  const bytes = Array.from({ length: 256 }, (_, b) => byteLevelChar(b)).sort((a, b) => a.charCodeAt(0) - b.charCodeAt(0));
+  bytes.forEach((c, id) => (vocab[c] = id));
+  const merges = wordMerges(vocab, SEED_WORDS);
+  let next = Object.keys(vocab).length;
+  const specials = ['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<|fim_prefix|>', '<|fim_middle|>', '<|fim_suffix|>', '<|fim_pad|>', '<|repo_name|>', '<|file_sep|>'];
+  const added = [...specials.map((content) => ({ content, special: true })), { content: '<think>', special: false }, { content: '</think>', special: false }].map((t) => ({ id: next++, content: t.content, single_word: false, lstrip: false, rstrip: false, normalized: !t.special, special: t.special }));
+  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false };
+  const tokenizer = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: added,
+    normalizer: { type: 'NFC' },
+    pre_tokenizer: {
+      type: 'Sequence',
+      pretokenizers: [
+        { type: 'Split', pattern: { Regex: String.raw`(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+` }, behavior: 'Isolated', invert: false },
+        byteLevel,
+      ],
+    },
+    post_processor: byteLevel,
+    decoder: byteLevel,
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges },
+  };
+  const config = {
+    add_bos_token: false,
+    add_prefix_space: false,
+    bos_token: null,
+    eos_token: '<|im_end|>',
+    pad_token: '<|endoftext|>',
+    unk_token: null,
+    chat_template: "{%- for message in messages %}{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>\\n' }}{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}",
+    clean_up_tokenization_spaces: false,
+    model_max_length: 32768,
+    tokenizer_class: 'Qwen2Tokenizer',
+  };
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer, null, 2));
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config, null, 2));
+  return next;
+}
+
+/**
+ * A small SentencePiece-style BPE tokenizer.json as Llama 2 and CodeLlama write it (<unk>, <s>,
+ * </s>, 256 <0xXX> byte pieces, "▁" for spaces by a Prepend and Replace normalizer, byte
+ * fallback, "a b" string merges, a TemplateProcessing post-processor) and its
+ * tokenizer_config.json (BOS added, tokens as {content} objects); returns the number of ids.
+ */
+function writeSpmTokenizerSeed(dir: string): number {
+  const vocab: Record<string, number> = { '<unk>': 0, '<s>': 1, '</s>': 2 };
+  for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = 3 + b;
+  ['\u2581', ...Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i)), 'é', 'ö'].forEach((c, i) => (vocab[c] = 259 + i));
+  const words = ['▁the', '▁return', '▁def', '▁hello', '▁world', '▁if', '▁in', '▁for', '▁self', '▁▁▁▁', '▁▁▁▁▁▁▁▁', 'in', 'er', 'ing', '():', '▁=', '▁h', '▁w'];
+  const merges = wordMerges(vocab, words).map(([a, b]) => `${a} ${b}`);
+  const n = Object.keys(vocab).length;
+  const added = ['<unk>', '<s>', '</s>'].map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
+  const tokenizer = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: added,
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+    pre_tokenizer: null,
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<s>', type_id: 1 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
+    },
+    decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
+    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, ignore_merges: false, vocab, merges },
+  };
+  const token = (content: string): Record<string, unknown> => ({ __type: 'AddedToken', content, lstrip: false, normalized: false, rstrip: false, single_word: false });
+  const config = {
+    add_bos_token: true,
+    add_eos_token: false,
+    bos_token: token('<s>'),
+    eos_token: token('</s>'),
+    unk_token: token('<unk>'),
+    pad_token: null,
+    legacy: false,
+    chat_template: "{% for message in messages %}{{ bos_token + '[INST] ' + message['content'] + ' [/INST]' }}{% endfor %}",
+    model_max_length: 4096,
+    tokenizer_class: 'LlamaTokenizer',
+  };
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer, null, 2));
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config, null, 2));
+  return n;
+}
+
+/** What a loaded tokenizer encodes and decodes: code, accents, an emoji, special-token text. */
+const TOKENIZER_TEXT = 'def hello():\n    return "héllo wörld" 🙂\t<think>x</think> <|im_end|><|fim_prefix|>';
 
 const CKPT_OPTIONS = { ...TRAINER_DEFAULTS, steps: 4, batchSize: 1, seqLen: 8, warmupSteps: 1, seed: 5 };
 
@@ -145,6 +277,20 @@ export function buildSeeds(root: string): Seeds {
   });
   for (const file of ['gpt2-q8_0.gguf', 'every-type.gguf']) targets.push({ group: 'gguf', seed: file.replace(/\.gguf$/, ''), dir: ggufDir, file, format: 'gguf', hot: [] });
 
+  // Model folders with their tokenizers: config.json (vocab_size the tokenizer's ids) and no
+  // weights. Byte-level BPE (Qwen-style) with both files corrupted; SentencePiece-style BPE
+  // (Llama 2-style) with its tokenizer.json corrupted.
+  const llamaConfig = JSON.parse(readFileSync(join(llama, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const qwenTok = join(models, 'qwen-tokenizer');
+  const qwenIds = writeTokenizerSeed(qwenTok);
+  writeFileSync(join(qwenTok, 'config.json'), JSON.stringify({ ...llamaConfig, architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', vocab_size: qwenIds }));
+  targets.push({ group: 'tokenizer', seed: 'qwen-tokenizer', dir: qwenTok, file: 'tokenizer.json', format: 'tokenizer.json', hot: [] });
+  targets.push({ group: 'tokenizer', seed: 'qwen-tokenizer', dir: qwenTok, file: 'tokenizer_config.json', format: 'tokenizer_config.json', hot: [] });
+  const spmTok = join(models, 'llama-spm-tokenizer');
+  const spmIds = writeSpmTokenizerSeed(spmTok);
+  writeFileSync(join(spmTok, 'config.json'), JSON.stringify({ ...llamaConfig, vocab_size: spmIds }));
+  targets.push({ group: 'tokenizer', seed: 'llama-spm-tokenizer', dir: spmTok, file: 'tokenizer.json', format: 'tokenizer.json', hot: [] });
+
   // LoRA adapters as training saves them, with trained (nonzero) weights.
   for (const [seed, base, modules] of [['gpt2-lora', gpt2, ['c_attn', 'c_proj']], ['llama-lora', llama, ['q_proj', 'v_proj', 'down_proj']]] as const) {
     const model = loadModel(base);
@@ -184,7 +330,7 @@ export function buildSeeds(root: string): Seeds {
 // ---------------------------------------------------------------- judging outcomes
 
 /** The engine's error classes: each message says which file was wrong and what to do. */
-export const CLEAR_ERRORS = ['SafetensorsError', 'ModelConfigError', 'LoraError', 'CheckpointError', 'OnnxCacheError', 'GgufError'];
+export const CLEAR_ERRORS = ['SafetensorsError', 'ModelConfigError', 'LoraError', 'CheckpointError', 'OnnxCacheError', 'GgufError', 'TokenizerError'];
 
 /** Signs that a JavaScript value or a runtime failure leaked into the message instead of a sentence for the user. */
 const LEAKS: readonly RegExp[] = [
@@ -252,7 +398,7 @@ function kindOf(t: Target): string {
   if (t.group === 'onnx') return `onnx cache ${name}`;
   if (t.group === 'gguf') return 'model .gguf';
   if (/^model-\d+-of-\d+\.safetensors$/.test(name)) return 'model shard .safetensors';
-  return `${t.group === 'adapter' || t.group === 'model' ? '' : t.group + ' '}${name}`;
+  return `${t.group === 'adapter' || t.group === 'model' || t.group === 'tokenizer' ? '' : t.group + ' '}${name}`;
 }
 
 function caseRng(seed: number, index: number): Rng {
@@ -303,6 +449,8 @@ function prepare(seeds: Seeds, index: number, seed: number, caseRoot: string): P
   if (target.format === 'safetensors') m = mutateSafetensors(rng, original);
   else if (target.format === 'json') m = mutateJson(rng, original, target.hot);
   else if (target.format === 'gguf') m = mutateGguf(rng, original);
+  else if (target.format === 'tokenizer.json') m = mutateTokenizerJson(rng, original);
+  else if (target.format === 'tokenizer_config.json') m = mutateTokenizerConfig(rng, original);
   else m = mutateBinary(rng, original);
   writeFileSync(path, m.bytes);
   const changed = m.bytes.length !== original.length || !Buffer.from(m.bytes).equals(original);
@@ -363,6 +511,21 @@ function load(p: Prepared): { note: string; failure: string | null } {
       restoreCheckpoint(dir, trainer);
       return { note: `resumed at step ${trainer.step}`, failure: null };
     }
+    case 'tokenizer': {
+      const config = readModelConfig(dir);
+      const prompts = loadModelPrompts(dir, config);
+      if (prompts === null) return { note: 'no tokenizer', failure: null };
+      const t = prompts.tokenizer;
+      const plain = t.encode(TOKENIZER_TEXT);
+      const parsed = t.encodeParsingSpecials(TOKENIZER_TEXT);
+      const outside = [...plain, ...parsed].find((id) => !Number.isInteger(id) || id < 0 || id >= config.vocabSize);
+      if (outside !== undefined) return { note: '', failure: `encoding gave id ${outside}, outside the model's ${config.vocabSize} embedding rows` };
+      const text = t.decode(plain);
+      t.decode(parsed);
+      const stream = t.streamDecoder();
+      for (const id of parsed) stream.push(id);
+      return { note: `${t.vocabSize} ids, ${plain.length} tokens${text === (t.addsSpacePrefix ? ' ' : '') + TOKENIZER_TEXT ? '' : ', no round trip'}${prompts.fim ? ', FIM' : ''}${prompts.chatTemplate !== null ? ', chat template' : ''}`, failure: null };
+    }
   }
 }
 
@@ -410,6 +573,8 @@ export interface FuzzOptions {
   caseTimeoutMs: number;
   /** Heap limit of the worker that runs the cases. */
   heapMb?: number;
+  /** Only cases of these loading paths (all when absent): to fuzz one file kind at length. */
+  groups?: readonly Group[];
 }
 
 export interface FuzzSummary {
@@ -439,6 +604,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const root = mkdtempSync(join(tmpdir(), 'limelight-fuzz-'));
   try {
     const seeds = buildSeeds(join(root, 'seeds'));
+    if (o.groups !== undefined) seeds.targets = seeds.targets.filter((t) => o.groups!.includes(t.group));
     const results: CaseResult[] = [];
     let next = 0;
     while (next < o.cases) {

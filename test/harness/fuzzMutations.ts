@@ -6,7 +6,11 @@
 // JSON files (config.json, adapter_config.json, trainer state, manifests) get type-level and
 // value-level mutations of their fields, biased towards the fields the loaders read. GGUF files
 // get their header fields (counts, lengths, value types, tensor dims, types and offsets) set to
-// absurd values, and truncations and bit flips in the header or the data.
+// absurd values, and truncations and bit flips in the header or the data. tokenizer.json gets
+// mutations that know its structure (the model's type, vocabulary ids, merges naming unknown
+// pieces, added tokens, a vocabulary larger than the model's embedding, pipelines nested
+// thousands deep, invalid UTF-8), tokenizer_config.json wrong types of its BOS/EOS entries, their
+// flags and the chat template.
 import { parseSafetensors } from '../../engine/io/safetensors';
 import { DTYPE_SIZE, SUPPORTED_DTYPES, type Dtype } from '../../engine/io/dtype';
 import { f32ToF16 } from '../../engine/formats/half';
@@ -488,4 +492,282 @@ export function mutateGguf(rng: Rng, bytes: Uint8Array): Mutated {
     return { bytes: out, what: `${k} bit flips in the data` };
   }
   return mutateBinary(rng, bytes);
+}
+
+// ---------------------------------------------------------------- tokenizer.json, tokenizer_config.json
+
+/** The fields of tokenizer.json the tokenizer reads: the generic JSON mutations pick them more often. */
+export const TOKENIZER_HOT = [
+  'model', 'model.type', 'model.vocab', 'model.merges', 'model.merges.0', 'model.merges.1', 'model.unk_token', 'model.byte_fallback', 'model.ignore_merges',
+  'model.continuing_subword_prefix', 'model.end_of_word_suffix', 'added_tokens', 'added_tokens.0', 'added_tokens.0.id', 'added_tokens.0.content', 'added_tokens.0.special',
+  'added_tokens.0.lstrip', 'added_tokens.2.id', 'added_tokens.3.content', 'normalizer', 'normalizer.type', 'pre_tokenizer', 'pre_tokenizer.type', 'pre_tokenizer.pretokenizers',
+  'pre_tokenizer.pretokenizers.0', 'pre_tokenizer.pretokenizers.0.pattern', 'pre_tokenizer.pretokenizers.0.pattern.Regex', 'pre_tokenizer.pretokenizers.0.behavior',
+  'pre_tokenizer.pretokenizers.1', 'pre_tokenizer.pretokenizers.1.type', 'decoder', 'decoder.type', 'post_processor', 'post_processor.type',
+];
+
+/** The fields of tokenizer_config.json the engine reads. */
+export const TOKENIZER_CONFIG_HOT = ['bos_token', 'eos_token', 'add_bos_token', 'add_eos_token', 'chat_template', 'chat_template.0', 'chat_template.0.template', 'pad_token', 'unk_token'];
+
+/** A string value replaced, after serialising, by deeply nested JSON (JSON.stringify cannot write it). */
+const DEEP = '\u0000deeply nested\u0000';
+
+/** Deeply nested JSON text: plain arrays or objects, or pipeline Sequences of Sequences. */
+function deepText(rng: Rng): { text: string; what: string } {
+  // 20,000 levels overflow any recursive walk; deeper only makes the case slower.
+  const d = pick(rng, [64, 2000, 20_000]);
+  const k = pick(rng, ['array', 'object', 'pretokenizers', 'normalizers', 'decoders', 'processors'] as const);
+  if (k === 'array') return { text: '['.repeat(d) + ']'.repeat(d), what: `arrays nested ${d} deep` };
+  if (k === 'object') return { text: '{"a":'.repeat(d) + '1' + '}'.repeat(d), what: `objects nested ${d} deep` };
+  const leaf = k === 'normalizers' ? '{"type":"NFC"}' : '{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":false,"use_regex":false}';
+  return { text: `{"type":"Sequence","${k}":[`.repeat(d) + leaf + ']}'.repeat(d), what: `Sequence of ${k} nested ${d} deep` };
+}
+
+/** Serialises a mutated document, expanding the DEEP marker if a mutation placed one. */
+function serialise(rng: Rng, doc: unknown, what: string): Mutated {
+  let text = JSON.stringify(doc) ?? 'null';
+  const marker = JSON.stringify(DEEP);
+  if (text.includes(marker)) {
+    const deep = deepText(rng);
+    text = text.replace(marker, () => deep.text);
+    what = what.replace(DEEP, deep.what);
+  }
+  return { bytes: utf8.encode(text), what };
+}
+
+/** Bytes that are not UTF-8 (lone continuation or lead bytes, overlong forms, surrogates, beyond U+10FFFF) inside the text. */
+function invalidUtf8(rng: Rng, bytes: Uint8Array): Mutated {
+  const quotes: number[] = [];
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x22) quotes.push(i + 1);
+  const out: number[] = Array.from(bytes);
+  const k = 1 + int(rng, 4);
+  const seqs: number[][] = [];
+  // Inserted from the back so earlier positions stay valid.
+  const at = Array.from({ length: k }, () => (quotes.length > 0 && rng() < 0.8 ? pick(rng, quotes) : int(rng, bytes.length + 1))).sort((a, b) => b - a);
+  for (const p of at) {
+    const s = pick(rng, [[0xff], [0x80], [0xc3], [0xe2, 0x82], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xfe, 0xfe], [0xf0, 0x9f, 0x99]]);
+    out.splice(p, 0, ...s);
+    seqs.push(s);
+  }
+  return { bytes: Uint8Array.from(out), what: `invalid UTF-8 ${seqs.map((s) => s.map((b) => b.toString(16)).join(' ')).join(', ')} inserted` };
+}
+
+/** Numbers no id should be, relative to the vocabulary's size. */
+function badId(rng: Rng, size: number, ids: readonly number[]): unknown {
+  return pick(rng, [-1, -0.5, 1.5, '3', null, true, [], {}, [3], 2 ** 24, 2 ** 24 - 1, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, 1e308, -1e308, size, size + 1, size * 1000, pick(rng, ids.length > 0 ? ids : [0])]);
+}
+
+const WRONG_TYPE: readonly unknown[] = [null, 0, -1, 1.5, '', 'x', true, [], [null], [1, 2], {}, { a: 1 }, DEEP];
+
+/** One mutation that knows tokenizer.json's structure: the model, its vocabulary and merges, added tokens, the pipeline. */
+function tokenizerField(rng: Rng, doc: JsonObject): string {
+  const model = isObject(doc.model) ? doc.model : {};
+  const vocab = isObject(model.vocab) ? model.vocab : {};
+  const pieces = Object.keys(vocab);
+  const ids = Object.values(vocab).filter((v): v is number => typeof v === 'number');
+  const merges = Array.isArray(model.merges) ? model.merges : [];
+  const added = Array.isArray(doc.added_tokens) ? (doc.added_tokens as unknown[]) : [];
+  const addedObjs = added.filter(isObject);
+  const size = Math.max(0, ...ids, ...addedObjs.map((t) => (typeof t.id === 'number' ? t.id : 0))) + 1;
+  const piece = pieces.length > 0 ? pick(rng, pieces) : 'a';
+  const show = (v: unknown): string => (v === DEEP ? DEEP : (JSON.stringify(v)?.slice(0, 40) ?? String(v)));
+  switch (int(rng, 20)) {
+    case 0: {
+      const v = pick(rng, ['Unigram', 'WordPiece', 'WordLevel', 'bpe', 'BPE ', '', 'x'.repeat(5000), ...WRONG_TYPE]);
+      setOwn(model, 'type', v);
+      return `model.type = ${show(v)}`;
+    }
+    case 1: {
+      const key = pick(rng, ['type', 'vocab', 'merges']);
+      delete model[key];
+      return `model.${key} deleted`;
+    }
+    case 2: {
+      const v = pick(rng, [[...pieces.slice(0, 300)], ...WRONG_TYPE]);
+      setOwn(model, 'vocab', v);
+      return `model.vocab = ${show(v)}`;
+    }
+    case 3: {
+      const v = pick(rng, ['Ġ t', [['Ġ', 't'], 5], [5], [null], ...WRONG_TYPE]);
+      setOwn(model, 'merges', v);
+      return `model.merges = ${show(v)}`;
+    }
+    case 4: {
+      const v = badId(rng, size, ids);
+      setOwn(vocab, piece, v);
+      return `vocab[${JSON.stringify(piece)}] = ${show(v)}`;
+    }
+    case 5: {
+      // A merge's parts or result, or a byte, missing: merges then name unknown tokens.
+      const n = 1 + int(rng, 8);
+      const gone: string[] = [];
+      for (let i = 0; i < n && pieces.length > 0; i++) {
+        const p = pick(rng, pieces);
+        delete vocab[p];
+        gone.push(p);
+      }
+      return `vocab entries ${gone.map((p) => JSON.stringify(p)).join(', ')} deleted`;
+    }
+    case 6: {
+      // A vocabulary larger than the model's embedding, or new pieces colliding with added tokens.
+      const n = pick(rng, [1, 2, 50, 5000]);
+      const from = pick(rng, [size, size - 1, size + 100, 0]);
+      for (let i = 0; i < n; i++) setOwn(vocab, `extra${i}`, from + i);
+      return `${n} vocab entries added from id ${from}`;
+    }
+    case 7: {
+      const p = pick(rng, ['', '__proto__', 'constructor', 'toString', 'x'.repeat(5000), '\ud800', '<|im_end|>', '<0x0A>', '\u2581', 'Ġ Ġ']);
+      const v = pick(rng, [size, 0, ids.length > 0 ? pick(rng, ids) : 0]);
+      setOwn(vocab, p, v);
+      return `vocab[${JSON.stringify(p).slice(0, 20)}] = ${v}`;
+    }
+    case 8: {
+      if (merges.length === 0) return 'no merges';
+      const i = int(rng, merges.length);
+      const v = pick(rng, [5, null, 'ab', 'a  b', 'a b c', ' ', '', ['a'], ['a', 'b', 'c'], [1, 2], ['Ġ', 'zz'], 'zz yy', [null, null], {}, [['a'], ['b']], ['', ''], ['__proto__', 'x'], DEEP]);
+      merges[i] = v;
+      return `merges[${i}] = ${show(v)}`;
+    }
+    case 9: {
+      const k = pick(rng, ['strings', 'first string', 'first array', 'reversed', 'duplicated']);
+      const asString = (m: unknown): unknown => (Array.isArray(m) ? m.join(' ') : m);
+      if (k === 'strings') model.merges = merges.map(asString);
+      else if (k === 'first string') merges[0] = asString(merges[0]);
+      else if (k === 'first array') model.merges = [['Ġ', 't'], ...merges.slice(1).map(asString)];
+      else if (k === 'reversed') merges.reverse();
+      else model.merges = [...merges, ...merges];
+      return `merges ${k}`;
+    }
+    case 10: {
+      // Merges whose parts or result the vocabulary lacks.
+      const n = 1 + int(rng, 20);
+      for (let i = 0; i < n; i++) merges.splice(int(rng, merges.length + 1), 0, pick(rng, [['q', 'z'], ['Ġ', 'missing'], ['missing', 'piece'], [pick(rng, pieces), pick(rng, pieces)], ['Ġ', 'Ġ']]));
+      return `${n} merges of unknown or unlisted pieces inserted`;
+    }
+    case 11: {
+      const v = pick(rng, [{}, 'x', 5, ['<|im_end|>'], [5], [null], [[]], ...WRONG_TYPE]);
+      setOwn(doc, 'added_tokens', v);
+      return `added_tokens = ${show(v)}`;
+    }
+    case 12: {
+      if (addedObjs.length === 0) return 'no added tokens';
+      const t = pick(rng, addedObjs);
+      const field = pick(rng, ['id', 'id', 'content', 'content', 'special', 'lstrip', 'rstrip', 'normalized', 'single_word']);
+      const v = field === 'id' ? badId(rng, size, ids) : field === 'content' ? pick(rng, ['', 'in', 'Ġ', '(.*)', '\\', '$&', '<|im_start|>', 'x'.repeat(5000), ' ', '\ud800', ...WRONG_TYPE]) : pick(rng, ['yes', 1, null, [], true]);
+      const name = JSON.stringify(t.content)?.slice(0, 20);
+      setOwn(t, field, v);
+      return `added token ${name} ${field} = ${show(v)}`;
+    }
+    case 13: {
+      const v = pick(rng, [size, size + 1, size + 1000, 2 ** 24 - 1, size - 1, 0]);
+      added.push({ id: v, content: pick(rng, ['<|extra|>', 'extra', '<|im_end|>', '']), single_word: false, lstrip: rng() < 0.5, rstrip: rng() < 0.5, normalized: false, special: rng() < 0.5 });
+      if (!Array.isArray(doc.added_tokens)) doc.added_tokens = added;
+      return `added token with id ${v} appended`;
+    }
+    case 14: {
+      const field = pick(rng, ['pre_tokenizer', 'normalizer', 'decoder', 'post_processor', 'model.vocab', 'model.merges', 'added_tokens', 'model.type', 'model.unk_token']);
+      const [a, b] = field.split('.') as [string, string | undefined];
+      if (b === undefined) setOwn(doc, a, DEEP);
+      else setOwn(model, b, DEEP);
+      return `${field} = ${DEEP}`;
+    }
+    case 15: {
+      const pre = isObject(doc.pre_tokenizer) ? doc.pre_tokenizer : {};
+      const parts = Array.isArray(pre.pretokenizers) ? (pre.pretokenizers as unknown[]) : [];
+      const split = parts.find((p): p is JsonObject => isObject(p) && p.type === 'Split');
+      const k = int(rng, 5);
+      if (k === 0 && split) {
+        const v = pick(rng, ['(', '(?i:abc', '\\p{Foo}', '', '(a*)*b', '[', '(?<=x)y', '\\', 'x'.repeat(5000), '(?i)abc', '\\G', '[[:alpha:]]', '\\h+']);
+        split.pattern = { Regex: v };
+        return `Split pattern = ${JSON.stringify(v).slice(0, 20)}`;
+      }
+      if (k === 1 && split) {
+        const v = pick(rng, [{ String: '' }, { String: ' ' }, {}, 'x', null, { Regex: 5 }, { Regex: null }, { String: 5 }]);
+        split.pattern = v;
+        const b = pick(rng, ['Isolated', 'Removed', 'MergedWithPrevious', 'Contiguous', 'Nonsense', 5, null]);
+        split.behavior = b;
+        return `Split pattern = ${JSON.stringify(v)}, behavior = ${JSON.stringify(b)}`;
+      }
+      if (k === 2) {
+        // No byte-level part left (or a SentencePiece one instead).
+        setOwn(doc, 'pre_tokenizer', pick(rng, [null, { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: false }, { type: 'Whitespace' }, { type: 'Sequence', pretokenizers: parts.filter((p) => !(isObject(p) && p.type === 'ByteLevel')) }]));
+        setOwn(doc, 'decoder', pick(rng, [null, { type: 'Fuse' }, doc.decoder]));
+        setOwn(doc, 'post_processor', null);
+        return `no ByteLevel pre-tokenizer (${JSON.stringify(doc.pre_tokenizer)?.slice(0, 30)}), decoder ${JSON.stringify(doc.decoder)?.slice(0, 20)}`;
+      }
+      const field = pick(rng, ['pre_tokenizer', 'normalizer', 'decoder', 'post_processor']);
+      const v = pick(rng, [{ type: 'Nonsense' }, { type: 5 }, { type: 'Sequence' }, { type: 'Sequence', pretokenizers: [null] }, { type: 'Sequence', normalizers: [5, { type: 'NFKC' }] },
+        { type: 'Replace', pattern: { String: ' ' }, content: '\u2581' }, { type: 'Prepend', prepend: '\u2581' }, { type: 'Strip', strip_left: 'x' }, { type: 'Digits', individual_digits: true },
+        { type: 'TemplateProcessing', single: [{ SpecialToken: { id: 5 } }, { Sequence: { id: 'A' } }, { SpecialToken: null }] }, { type: 'TemplateProcessing', single: 'x' },
+        { type: 'ByteLevel', add_prefix_space: 'yes', use_regex: 5 }, { type: 'Precompiled', precompiled_charsmap: 'AAAA' }, { type: 'Metaspace', replacement: 5 }, ...WRONG_TYPE]);
+      setOwn(doc, field, v);
+      return `${field} = ${show(v)}`;
+    }
+    case 16: {
+      const field = pick(rng, ['unk_token', 'byte_fallback', 'ignore_merges', 'continuing_subword_prefix', 'end_of_word_suffix', 'dropout', 'fuse_unk']);
+      const v = pick(rng, [true, 'Ġ', '<|im_end|>', 'missing', '', 'x'.repeat(5000), 1.5, 0.5, ...WRONG_TYPE]);
+      setOwn(model, field, v);
+      return `model.${field} = ${show(v)}`;
+    }
+    case 17: {
+      // Huge or negative numbers wherever the document has a number.
+      const all = paths(doc, 4).filter((p) => typeof (parentOf(doc, p).parent as Record<string | number, unknown>)[p[p.length - 1]!] === 'number');
+      if (all.length === 0) return 'no number';
+      const p = pick(rng, all);
+      const { parent, key } = parentOf(doc, p);
+      const v = pick(rng, [1e308, -1e308, -1, 2 ** 53, 2 ** 63, -(2 ** 31), 4.5e15, 1e-300]);
+      (parent as Record<string | number, unknown>)[key] = v;
+      return `${p.join('.')} = ${v}`;
+    }
+    case 18: {
+      // Two added tokens sharing an id or a text, or an added token on a vocabulary id.
+      if (addedObjs.length < 2) return 'too few added tokens';
+      const [a, b] = [pick(rng, addedObjs), pick(rng, addedObjs)];
+      const k = pick(rng, ['id', 'content', 'vocab id']);
+      if (k === 'id') a.id = b.id;
+      else if (k === 'content') a.content = b.content;
+      else a.id = pick(rng, ids.length > 0 ? ids : [0]);
+      return `added token ${JSON.stringify(a.content)} given the ${k} ${k === 'content' ? JSON.stringify(b.content) : String(a.id)}`;
+    }
+    default: {
+      // A vocabulary with gaps: its ids spread out (the model's embedding then has too few rows).
+      const f = pick(rng, [2, 3, 1000]);
+      for (const p of pieces) if (typeof vocab[p] === 'number') vocab[p] = (vocab[p] as number) * f;
+      return `every vocab id multiplied by ${f}`;
+    }
+  }
+}
+
+/** tokenizer.json mutated at the byte or text level, at any field, or in its tokenizer structure. */
+export function mutateTokenizerJson(rng: Rng, bytes: Uint8Array): Mutated {
+  const r = rng();
+  if (r < 0.06) return invalidUtf8(rng, bytes);
+  if (r < 0.3) return mutateJson(rng, bytes, TOKENIZER_HOT);
+  const doc = JSON.parse(utf8Decoder.decode(bytes)) as JsonObject;
+  const whats: string[] = [];
+  for (let i = 0, n = 1 + (rng() < 0.25 ? int(rng, 3) : 0); i < n; i++) whats.push(tokenizerField(rng, doc));
+  return serialise(rng, doc, whats.join('; '));
+}
+
+/** tokenizer_config.json with wrong types of the BOS/EOS tokens, their flags and the chat template. */
+export function mutateTokenizerConfig(rng: Rng, bytes: Uint8Array): Mutated {
+  const r = rng();
+  if (r < 0.05) return invalidUtf8(rng, bytes);
+  if (r < 0.3) return mutateJson(rng, bytes, TOKENIZER_CONFIG_HOT);
+  const doc = JSON.parse(utf8Decoder.decode(bytes)) as JsonObject;
+  const whats: string[] = [];
+  for (let i = 0, n = 1 + (rng() < 0.4 ? int(rng, 3) : 0); i < n; i++) {
+    const field = pick(rng, ['bos_token', 'eos_token', 'pad_token', 'add_bos_token', 'add_eos_token', 'chat_template', 'chat_template']);
+    let v: unknown;
+    if (field.endsWith('_token') && !field.startsWith('add_')) {
+      v = pick(rng, [{ content: 5 }, { content: null }, { content: '<|im_end|>' }, { content: '<|endoftext|>', special: 'yes' }, ['<|im_end|>'], 'not a token', '__proto__', 'constructor', 'toString', 'in', 'Ġ', '<|im_start|>', 'x'.repeat(5000), ...WRONG_TYPE]);
+    } else if (field.startsWith('add_')) {
+      v = pick(rng, ['true', 1, 0, null, true, true, false, [], {}]);
+    } else {
+      v = pick(rng, [[{ name: 'default' }], [{ name: 'default', template: 5 }], [{ name: 'default', template: '{% if %}' }], [{ name: 5, template: 'x' }], [{ name: 'tool_use', template: 'x' }],
+        [null, { name: 'default', template: '{{ messages }}' }], '', '{%', '{{ raise_exception("x") }}', 'x'.repeat(100_000), ...WRONG_TYPE]);
+    }
+    setOwn(doc, field, v);
+    whats.push(`${field} = ${v === DEEP ? DEEP : (JSON.stringify(v)?.slice(0, 40) ?? String(v))}`);
+  }
+  return serialise(rng, doc, whats.join('; '));
 }

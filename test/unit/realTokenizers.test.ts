@@ -5,7 +5,7 @@
 import { tokenizerJsonGgufMetadata } from '../../engine/tokenizer/ggufVocabulary';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { TOKENIZER_STRINGS } from '../fixtures/tokenizerStrings';
@@ -335,4 +335,55 @@ test('errors name the file and what is wrong', () => {
   expectGguf(gguf([['tokenizer.ggml.model', 'gpt2'], ['tokenizer.ggml.tokens', ['a']], ['tokenizer.ggml.pre', 'klingon'], ['tokenizer.ggml.merges', []]]), /pre-tokenizer "klingon".*not supported/);
   expectGguf(gguf([['tokenizer.ggml.model', 'gpt2'], ['tokenizer.ggml.tokens', 'abc']]), /tokenizer\.ggml\.tokens should be an array of strings/);
   assert.throws(() => tokenizerFromGgufMetadata(spmMeta(), 'small.gguf', { modelVocabSize: 10 }), /small\.gguf: the tokenizer has 17 token ids but the model's embedding has 10 rows/);
+});
+
+test('damaged tokenizer.json files the model-file fuzzer found end in a TokenizerError that names the file and says what to do', () => {
+  const file = '/models/m/tokenizer.json';
+  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false };
+  type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const good = (): Json => ({
+    model: { type: 'BPE', vocab: { a: 0, b: 1, ab: 2 }, merges: [['a', 'b']] },
+    pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '\\s+' }, behavior: 'Isolated', invert: false }, byteLevel] },
+    decoder: byteLevel,
+    added_tokens: [{ id: 3, content: '<|endoftext|>', special: true }],
+  });
+  const build = (json: unknown): Tokenizer => tokenizerFromHfJson(json, {}, file, { modelVocabSize: null });
+  assert.deepEqual(build(good()).encode('ab'), [2]);
+  const expect = (what: string, damage: (j: Json) => unknown, re: RegExp, encode = false): void => {
+    const j = good();
+    const json = damage(j) ?? j;
+    assert.throws(
+      () => (encode ? build(json).encode('ab a') : build(json)),
+      (e: unknown) => e instanceof TokenizerError && e.message.startsWith(file) && re.test(e.message) && /download|choose/i.test(e.message) && e.message.length < 600,
+      what,
+    );
+  };
+  const deep = (open: string, leaf: string, close: string, n = 20_000): unknown => JSON.parse(open.repeat(n) + leaf + close.repeat(n));
+  // Were TypeErrors: an added token or a merge that is not an object or a string.
+  expect('added token null', (j) => void (j.added_tokens = [null]), /an added token is null/);
+  expect('added token nested', (j) => void (j.added_tokens = [deep('[', '', ']')]), /an added token is a list/);
+  expect('merge null', (j) => void (j.model.merges = [null]), /merge 0 is null, not two pieces separated by a space/);
+  expect('string merges then a number', (j) => void (j.model.merges = ['a b', 5]), /merge 1 is 5/);
+  expect('pairs then a string', (j) => void (j.model.merges = [['a', 'b'], 'a b']), /merge 1 is "a b", not a pair/);
+  expect('unk_token an object', (j) => void (j.model.unk_token = {}), /unk_token is an object/);
+  // Were RangeErrors (the stack overflowed): pipelines nested 20,000 deep, a deeply nested field of a component.
+  expect('nested pre-tokenizer', (j) => void (j.pre_tokenizer = deep('{"type":"Sequence","pretokenizers":[', JSON.stringify(byteLevel), ']}')), /the pre_tokenizer nests Sequences more than 32 deep/);
+  expect('nested decoder', (j) => void (j.decoder = deep('{"type":"Sequence","decoders":[', JSON.stringify(byteLevel), ']}')), /the decoder nests Sequences more than 32 deep/);
+  expect('nested Replace pattern', (j) => ({ model: j.model, normalizer: { type: 'Replace', pattern: { String: deep('[', '', ']') }, content: 'x' } }), /neither byte-level pieces/);
+  // Were the library's messages with "undefined" or JavaScript internals in them.
+  expect('pre-tokenizer part without a type', (j) => void (j.pre_tokenizer.pretokenizers[0] = {}), /the pre_tokenizer has a part that is an object without a "type" name/);
+  expect('normalizer a string', (j) => void (j.normalizer = 'abc'), /the normalizer has a part that is "abc"/);
+  // Was a TypeError at the first encode: a Split behavior that is not a string.
+  expect('Split behavior a number', (j) => void (j.pre_tokenizer.pretokenizers[0].behavior = 5), /pipeline fails on this text/, true);
+  // Said nothing to do, or was 5,000 characters long.
+  expect('model type very long', (j) => void (j.model.type = 'x'.repeat(5000)), /the tokenizer model is "x{40}\.\.\.", not BPE/);
+  expect('no merges', (j) => void delete j.model.merges, /no vocab object or merges list/);
+  expect('id not a whole number', (j) => void (j.model.vocab.ab = 1.5), /gives "ab" the id 1\.5, not a whole number/);
+  const dir = mkdtempSync(join(tmpdir(), 'limelight-tok-'));
+  try {
+    mkdirSync(join(dir, 'tokenizer.json'));
+    assert.throws(() => tokenizerFromHfFolder(dir, { modelVocabSize: null }), (e: unknown) => e instanceof TokenizerError && e.message.includes(join(dir, 'tokenizer.json')) && /cannot be read \(EISDIR\)\. Check that it is a readable file/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
