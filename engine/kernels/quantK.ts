@@ -152,6 +152,13 @@ function views(...a: Uint8Array[]): DataView[] {
   return a.map((x) => new DataView(x.buffer, x.byteOffset, x.byteLength));
 }
 
+/** A Q4_K or Q5_K super-block's factors (they share the layout: d and dmin F16, 12 bytes of 6-bit sc/m) as d f32, dmin f32, sc[8], m[8] at meta[m]. */
+function putFactors(src: Uint8Array, at: number, mv: DataView, meta: Uint8Array, m: number, half: Float32Array): void {
+  mv.setFloat32(m, half[src[at]! | (src[at + 1]! << 8)]!, true);
+  mv.setFloat32(m + 4, half[src[at + 2]! | (src[at + 3]! << 8)]!, true);
+  unpackScales(src, at + 4, meta, m + 8);
+}
+
 /**
  * Q4_K rows (the file's blocks, src (rows, C/256, 144)) to the kernel's streams: qs (rows,
  * C/256, 8, 16) one sub-block per 16 bytes (byte i: code i | code 16 + i << 4), meta (rows,
@@ -164,9 +171,7 @@ export function packQ4KForward(qs: Uint8Array, meta: Uint8Array, src: Uint8Array
   for (let b = 0; b < rows * nb; b++) {
     const at = b * Q4_K_BLOCK_BYTES;
     const m = b * Q4K_META_BYTES;
-    mv.setFloat32(m, half[src[at]! | (src[at + 1]! << 8)]!, true);
-    mv.setFloat32(m + 4, half[src[at + 2]! | (src[at + 3]! << 8)]!, true);
-    unpackScales(src, at + 4, meta, m + 8);
+    putFactors(src, at, mv, meta, m, half);
     repackNibbles(sv, at + 16, qv, b * Q4K_QS_BYTES);
   }
 }
@@ -185,9 +190,7 @@ export function packQ5KForward(qs: Uint8Array, meta: Uint8Array, src: Uint8Array
   for (let b = 0; b < rows * nb; b++) {
     const at = b * Q5_K_BLOCK_BYTES;
     const m = b * Q5K_META_BYTES;
-    mv.setFloat32(m, half[src[at]! | (src[at + 1]! << 8)]!, true);
-    mv.setFloat32(m + 4, half[src[at + 2]! | (src[at + 3]! << 8)]!, true);
-    unpackScales(src, at + 4, meta, m + 8);
+    putFactors(src, at, mv, meta, m, half);
     repackNibbles(sv, at + 48, qv, b * Q4K_QS_BYTES);
     // The fifth bit of code i of sub-block s is bit s of qh[i] (qh: the 32 bytes from at + 16).
     for (let s = 0; s < 8; s++) {
