@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeGgufModel } from '../../engine/model/ggufExport';
+import { writeGguf } from '../../engine/io/ggufWrite';
 import { loadModel } from '../../engine/model/load';
 import { f16BitsToF32Bits } from '../../engine/formats/half';
 import { oracleDir } from './oracle';
@@ -169,6 +170,20 @@ test('a GGUF model holds no copy of its matrices: they are read when packed, and
     assert.notEqual(part.data, part.data, 'each read of a matrix part reads the file afresh');
     writeFileSync(path, Buffer.concat([readFileSync(path), Buffer.alloc(64)]));
     await assert.rejects(FastBackend.create(model, { threads: 1, weightFormat: 'auto' }), /changed on disk after it was loaded\. Load the model again/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a GGUF file of an architecture Limelight does not run is refused by name, with the supported list', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'limelight-gguf-arch-'));
+  try {
+    const path = join(dir, 'mamba.gguf');
+    writeGguf(path, { metadata: [['general.architecture', { type: 'string', value: 'mamba' }]], tensors: [] });
+    assert.throws(() => loadModel(path), /mamba\.gguf: architecture "mamba" is not supported\. Supported: gpt2, llama, qwen2, starcoder2\. Use a GGUF file of one of these architectures/);
+    const noArch = join(dir, 'none.gguf');
+    writeGguf(noArch, { metadata: [['general.name', { type: 'string', value: 'x' }]], tensors: [] });
+    assert.throws(() => loadModel(noArch), (e: Error) => e.name === 'GgufError' && /general\.architecture/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
