@@ -23,7 +23,7 @@ export interface TensorSource {
    * sources that can (a GGUF file): the model then holds no copy of its matrices, and the
    * backend that packs them reads each once.
    */
-  lazyBytes?(name: string): (start?: number, length?: number) => Uint8Array;
+  lazyBytes?(name: string): (start?: number, length?: number, into?: Uint8Array) => Uint8Array;
   /** The named tensor converted to float32, in its stored layout. */
   toFloat32(name: string): Float32Array;
   /** Every tensor name the source holds (for messages). */
@@ -97,7 +97,11 @@ function storedPart(source: TensorSource, m: TensorMapping, cols: number): Weigh
     get data(): Uint8Array {
       return inOrder(read());
     },
-    ...(m.unpermuteHeads === 0 ? { readRows: (r0: number, n: number): Uint8Array => read(r0 * rowBytes, n * rowBytes) } : {}),
+    ...(m.unpermuteHeads === 0
+      ? {
+          readRows: (r0: number, n: number, into?: Uint8Array): Uint8Array => read(r0 * rowBytes, n * rowBytes, into),
+        }
+      : {}),
   };
 }
 

@@ -22,10 +22,11 @@ export interface WeightPart {
    */
   readonly data: Uint8Array;
   /**
-   * Rows [r0, r0 + n) alone, read from the file, for parts that stay in it (GGUF matrices in
-   * the file's row order): the embedding looks up a token's row without a copy of the matrix.
+   * Rows [r0, r0 + n) alone, read from the file (into `into` when given), for parts that stay in
+   * it (GGUF matrices in the file's row order): the embedding looks up a token's row without a
+   * copy of the matrix, and packing reads chunks straight into the backend's staging memory.
    */
-  readonly readRows?: (r0: number, n: number) => Uint8Array;
+  readonly readRows?: (r0: number, n: number, into?: Uint8Array) => Uint8Array;
 }
 
 export class Model {

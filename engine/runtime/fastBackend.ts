@@ -16,7 +16,7 @@ import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, f3
 import { ComputePool, poolThreads } from './pool';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 
-import { isKQuant, packSegment, planLinear, readParts, vectorAsF32, type KernelFormat, type Linear, type Segment, type WeightFormat } from './packWeights';
+import { isKQuant, packSegment, planLinear, readParts, vectorAsF32, type KernelFormat, type Linear, type PackStage, type Segment, type WeightFormat } from './packWeights';
 import { Q4K_WINDOW, Q6K_WINDOW, Q8K_SUMS, QK } from '../kernels/quantK';
 
 export { WEIGHT_FORMATS, type KernelFormat, type WeightFormat } from './packWeights';
@@ -70,6 +70,10 @@ const LOGIT_ROWS = 8;
 /** The unit touch_pages works in (one WebAssembly page), and the least a thread is worth waking for (4 MiB). */
 const TOUCH_UNIT = 65536;
 const MIN_TOUCH_UNITS_PER_THREAD = 64;
+
+/** The staging area a Q8_0 file's matrices are read into before the threads pack them, and the least share of a pack worth a thread. */
+const STAGING_BYTES = 4 << 20;
+const MIN_PACK_GROUPS_PER_THREAD = 16;
 
 /** FastBackend.quantized's mark for xq/xs holding quantize_q8's layout (the Q8_K ones are their window widths). */
 const Q8_0_LAYOUT = 1;
@@ -164,7 +168,12 @@ export class FastBackend implements InferenceBackend {
     // Fresh memory faults in page by page on first write, several microseconds a page on a VM:
     // the threads take those faults together, so the packing below writes to present pages.
     pool.run('touch_pages', [0], Math.ceil(plan.bytes / TOUCH_UNIT), 1, MIN_TOUCH_UNITS_PER_THREAD);
-    packWeights(model, plan, pool.memory);
+    const stage: PackStage = {
+      at: plan.staging,
+      bytes: STAGING_BYTES,
+      packQ8_0: (dst, src, rows, nb) => pool.run('pack_q8_0', [dst, src, rows, nb], Math.ceil(rows / Q8_PACK_ROWS), 1, MIN_PACK_GROUPS_PER_THREAD),
+    };
+    packWeights(model, plan, pool.memory, stage);
   }
 
   /** The one settable format every matrix runs in, or 'mixed' (several formats, or the file's own K-quant blocks: see weightFormats). */
@@ -421,6 +430,8 @@ interface Plan {
   acts: Acts;
   kCache: number;
   vCache: number;
+  /** STAGING_BYTES for reading matrices before they are packed. */
+  staging: number;
   weightBytes: number;
 }
 
@@ -478,18 +489,19 @@ function planMemory(model: Model, opts: FastBackendOptions, threads: number): Pl
     scratch: arena.alloc(threads * attentionScratchBytes(c.headDim)),
     wbuf: formats.some((f) => f !== 'f16') ? arena.alloc(threads * blockScratchBytes(maxIn)) : 0,
   };
-  return { bytes: arena.size, ctx, rows, formats, layers, lnf, lmHead, acts, kCache, vCache, weightBytes };
+  const staging = arena.alloc(STAGING_BYTES);
+  return { bytes: arena.size, ctx, rows, formats, layers, lnf, lmHead, acts, kCache, vCache, staging, weightBytes };
 }
 
 /** Copies (and converts) the model's weights into their planned places. */
-function packWeights(model: Model, plan: Plan, memory: WebAssembly.Memory): void {
+function packWeights(model: Model, plan: Plan, memory: WebAssembly.Memory, stage: PackStage): void {
   const buf = memory.buffer as unknown as ArrayBuffer;
   const c = model.config;
   const vector = (at: number, name: string, n: number): void => {
     if (at !== 0 && model.layout.byName.has(name)) new Float32Array(buf, at, n).set(vectorAsF32(model.parts(name), n));
   };
   const put = (L: Linear, bias: string | null): void => {
-    for (const seg of L.segments) packSegment(buf, seg, L.C);
+    for (const seg of L.segments) packSegment(buf, seg, L.C, stage);
     if (bias !== null) vector(L.bias, bias, L.OC);
   };
   const putNorm = (L: NormWeights, name: string): void => {

@@ -10,7 +10,7 @@
 // engine/kernels/quantK.ts); the K-quants under an explicit setting go through float32 and
 // are quantized to Q8_0.
 import { dequantizeRows, type WeightType } from '../formats/formats';
-import { f32ToF16 } from '../formats/half';
+import { f16FloatTable, f32ToF16 } from '../formats/half';
 import { packF32Forward, F32_PACK_ROWS } from '../kernels/matmul';
 import { packQ8Forward, packQ8FromBlocks, quantizeQ8Forward, Q8_BLOCK, Q8_PACK_ROWS } from '../kernels/quantize';
 import { packQ4KForward, packQ5KForward, packQ6KForward, QK, Q4K_META_BYTES, Q4K_QS_BYTES, Q5K_META_BYTES, Q6K_META_BYTES, Q6K_QS_BYTES } from '../kernels/quantK';
@@ -124,8 +124,45 @@ export function readParts(parts: readonly WeightPart[]): WeightPart[] {
   return parts.map((p) => ({ type: p.type, rows: p.rows, cols: p.cols, data: p.data }));
 }
 
-/** Converts a segment's rows from its parts into its planned place in `buf`, CHUNK_ROWS rows at a time. */
-export function packSegment(buf: ArrayBuffer, seg: Segment, C: number): void {
+/**
+ * A staging area in the shared memory and the pool to run pack_q8_0 on: a GGUF Q8_0 matrix is read
+ * chunk by chunk straight into the staging area and spread to the packed layout by the threads
+ * (the bulk of loading a Q8_0 file), the scales widened here.
+ */
+export interface PackStage {
+  /** Byte offset and size of the staging area. */
+  at: number;
+  bytes: number;
+  /** pack_q8_0 over ceil(rows / 4) groups on the pool. */
+  packQ8_0(dst: number, src: number, rows: number, nb: number): void;
+}
+
+/** Rows of a GGUF Q8_0 part through the staging area and the pool, into the packed segment at row `base`. */
+function packQ8_0Staged(buf: ArrayBuffer, stage: PackStage, p: WeightPart, segW: number, sp: Float32Array, base: number, C: number): void {
+  const nb = C / Q8_BLOCK;
+  const rowBytes = nb * 34;
+  const chunk = Math.max(Q8_PACK_ROWS, Math.floor(stage.bytes / rowBytes / Q8_PACK_ROWS) * Q8_PACK_ROWS);
+  const half = f16FloatTable();
+  const rows = rowReader(p);
+  for (let r = 0; r < p.rows; r += chunk) {
+    const n = Math.min(chunk, p.rows - r);
+    const staged = new Uint8Array(buf, stage.at, n * rowBytes);
+    if (p.readRows !== undefined) p.readRows(r, n, staged);
+    else staged.set(rows(r, n));
+    const at = base + r;
+    stage.packQ8_0(segW + at * C, stage.at, n, nb);
+    const scales = sp.subarray((at * C) / Q8_BLOCK, ((at + Math.ceil(n / Q8_PACK_ROWS) * Q8_PACK_ROWS) * C) / Q8_BLOCK);
+    scales.fill(0);
+    // Groups of 4 rows (Q8_PACK_ROWS), written out: an imported constant read in this loop costs a getter call per block.
+    for (let o = 0; o < n; o++) {
+      const tileRow = (o >> 2) * nb * 4 + (o & 3);
+      for (let blk = 0, from = o * nb * 34; blk < nb; blk++, from += 34) scales[tileRow + blk * 4] = half[staged[from]! | (staged[from + 1]! << 8)]!;
+    }
+  }
+}
+
+/** Converts a segment's rows from its parts into its planned place in `buf`, CHUNK_ROWS rows at a time (Q8_0 parts through `stage` when given). */
+export function packSegment(buf: ArrayBuffer, seg: Segment, C: number, stage?: PackStage): void {
   if (isKQuant(seg.format)) {
     packKQuant(buf, seg, seg.format, C);
     return;
@@ -140,6 +177,11 @@ export function packSegment(buf: ArrayBuffer, seg: Segment, C: number): void {
   const f16out = seg.format === 'f16' ? new Uint16Array(buf, seg.w, seg.rows * C) : null;
   let base = 0;
   for (const p of seg.parts) {
+    if (stage !== undefined && sp !== null && p.type === 'Q8_0') {
+      packQ8_0Staged(buf, stage, p, seg.w, sp, base, C);
+      base += p.rows;
+      continue;
+    }
     const rows = rowReader(p);
     // Parts start on a group of 4 rows (planLinear) and chunks are multiples of 4 rows, so packed groups never straddle a chunk.
     for (let r = 0; r < p.rows; r += CHUNK_ROWS) {

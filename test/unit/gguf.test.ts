@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeGgufModel } from '../../engine/model/ggufExport';
 import { writeGguf } from '../../engine/io/ggufWrite';
+import { configFromHF } from '../../engine/model/families';
+import { randomModel } from '../../engine/model/init';
 import { loadModel } from '../../engine/model/load';
 import { f16BitsToF32Bits } from '../../engine/formats/half';
 import { oracleDir } from './oracle';
@@ -184,6 +186,31 @@ test('a GGUF file of an architecture Limelight does not run is refused by name, 
     const noArch = join(dir, 'none.gguf');
     writeGguf(noArch, { metadata: [['general.name', { type: 'string', value: 'x' }]], tensors: [] });
     assert.throws(() => loadModel(noArch), (e: Error) => e.name === 'GgufError' && /general\.architecture/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Q8_0 matrices whose rows are not a multiple of 4 load through the staging area and the threads exactly', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'limelight-gguf-odd-'));
+  try {
+    const config = configFromHF({ model_type: 'gpt2', vocab_size: 97, n_positions: 32, n_embd: 64, n_layer: 2, n_head: 2, tie_word_embeddings: false });
+    const path = join(dir, 'odd.gguf');
+    writeGgufModel(path, randomModel(config, 5), { weightType: 'Q8_0' });
+    const ids = Int32Array.from([1, 96, 3, 50, 7]);
+    // The reference runs on the same Q8_0 weights, dequantized: the packed kernels differ from it only by their arithmetic.
+    const want = new JsBackend(loadModel(path)).forwardSync(ids, 0, { allLogits: true }).logits;
+    for (const threads of [1, 2]) {
+      const be = await FastBackend.create(loadModel(path), { threads, weightFormat: 'auto' });
+      try {
+        const got = be.forwardSync(ids, 0, { allLogits: true }).logits;
+        let d = 0;
+        for (let i = 0; i < want.length; i++) d = Math.max(d, Math.abs(want[i]! - got[i]!));
+        assert.ok(d < 2e-2, `${threads} threads: max diff ${d}`);
+      } finally {
+        be.dispose();
+      }
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -79,6 +79,8 @@ export interface WasmKernels {
   ): void;
   /** Benchmark probe: streams floats [a, b) of x, sum into out[tid]. */
   stream_sum(out: number, x: number, a: number, b: number, tid: number): void;
+  /** GGUF Q8_0 rows at src (rows, nb blocks of 34 bytes) to packQ8Forward's int8 layout at dst, groups of 4 rows [a, b); the scales are the caller's. */
+  pack_q8_0(dst: number, src: number, rows: number, nb: number, a: number, b: number, tid: number): void;
   /** Faults in fresh memory: one zero store per 4 KiB page of the 64 KiB units [a, b) from byte offset base. */
   touch_pages(base: number, a: number, b: number, tid: number): void;
   /** Benchmark probe: (b - a) iterations of 64 register-only flops, result into out[tid]. */
@@ -89,7 +91,7 @@ export interface WasmKernels {
 export const MatmulMode = { STORE: 0, ACCUMULATE: 1, GELU: 2 } as const;
 
 /** The kernels a pool can run, by index (the index travels through shared memory). */
-export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'quantize_q8k', 'matmul_q4k', 'matmul_q5k', 'matmul_q6k', 'matmul_qk_f32', 'norm', 'attention', 'stream_sum', 'touch_pages', 'flops'] as const;
+export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'quantize_q8k', 'matmul_q4k', 'matmul_q5k', 'matmul_q6k', 'matmul_qk_f32', 'norm', 'attention', 'stream_sum', 'touch_pages', 'pack_q8_0', 'flops'] as const;
 export type KernelOp = (typeof KERNEL_OPS)[number];
 
 const F32_BITS = new Float32Array(1);

@@ -1429,7 +1429,40 @@
     (f32.store (i32.add (local.get $out) (i32.shl (local.get $tid) (i32.const 2)))
       (call $hsum (f32x4.add (f32x4.add (local.get $s0) (local.get $s1)) (f32x4.add (local.get $s2) (local.get $s3))))))
 
-;; One store in each 4 KiB page of the 64 KiB units [a, b) after byte offset $base: the first
+;; GGUF Q8_0 rows (34-byte blocks: f16 scale, 32 int8) at $src, in file order, to packQ8Forward's
+  ;; layout at $dst: for the groups of 4 rows [a, b), block by block, each row's 32 int8 side by
+  ;; side; rows past $rows zero-filled. The scales (one f16 a block) are widened by the caller.
+  (func (export "pack_q8_0") (param $dst i32) (param $src i32) (param $rows i32) (param $nb i32) (param $a i32) (param $b i32) (param $tid i32)
+    (local $g i32) (local $blk i32) (local $r i32) (local $o i32) (local $s i32) (local $d i32)
+    (local.set $g (local.get $a))
+    (block $gd (loop $gl
+      (br_if $gd (i32.ge_u (local.get $g) (local.get $b)))
+      (local.set $blk (i32.const 0))
+      (block $bd (loop $bl
+        (br_if $bd (i32.ge_u (local.get $blk) (local.get $nb)))
+        (local.set $r (i32.const 0))
+        (block $rd (loop $rl
+          (br_if $rd (i32.ge_u (local.get $r) (i32.const 4)))
+          (local.set $o (i32.add (i32.shl (local.get $g) (i32.const 2)) (local.get $r)))
+          (local.set $d (i32.add (local.get $dst)
+            (i32.shl (i32.add (i32.shl (i32.add (i32.mul (local.get $g) (local.get $nb)) (local.get $blk)) (i32.const 2)) (local.get $r)) (i32.const 5))))
+          (if (i32.lt_u (local.get $o) (local.get $rows))
+            (then
+              (local.set $s (i32.add (local.get $src)
+                (i32.add (i32.mul (i32.add (i32.mul (local.get $o) (local.get $nb)) (local.get $blk)) (i32.const 34)) (i32.const 2))))
+              (v128.store (local.get $d) (v128.load (local.get $s)))
+              (v128.store offset=16 (local.get $d) (v128.load offset=16 (local.get $s))))
+            (else
+              (v128.store (local.get $d) (v128.const i32x4 0 0 0 0))
+              (v128.store offset=16 (local.get $d) (v128.const i32x4 0 0 0 0))))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $rl)))
+        (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+        (br $bl)))
+      (local.set $g (i32.add (local.get $g) (i32.const 1)))
+      (br $gl))))
+
+  ;; One store in each 4 KiB page of the 64 KiB units [a, b) after byte offset $base: the first
   ;; touch of fresh memory (a page fault that zero-fills the page, several microseconds each in a
   ;; virtual machine) split over the pool's threads before the main thread packs the weights.
   (func (export "touch_pages") (param $base i32) (param $a i32) (param $b i32) (param $tid i32)
