@@ -10,5 +10,6 @@ import { trainStepCommand } from './commands/trainStep';
 import { infoCommand } from './commands/info';
 import { tokenizeCommand } from './commands/tokenize';
 import { completeCommand } from './commands/complete';
+import { modelsCommand } from './commands/models';
 
-export const COMMANDS: readonly CliCommand[] = [infoCommand, tokenizeCommand, completeCommand, generateCommand, forwardCommand, trainCommand, trainStepCommand, exportOnnxCommand, exportGgufCommand];
+export const COMMANDS: readonly CliCommand[] = [modelsCommand, infoCommand, tokenizeCommand, completeCommand, generateCommand, forwardCommand, trainCommand, trainStepCommand, exportOnnxCommand, exportGgufCommand];

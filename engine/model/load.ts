@@ -8,7 +8,7 @@ import { modelFromTensors } from './fromTensors';
 import type { Model } from './model';
 import { readCheckpointTensors } from '../io/checkpoint';
 import { openGguf, type GgufFile } from '../io/ggufRead';
-import { ggufConfigValues, ggufTensorSource, isGgufPath } from './ggufModel';
+import { ggufConfigValues, ggufTensorSource, isGgufFile, isGgufPath } from './ggufModel';
 
 const WHAT_A_MODEL_IS = 'Choose a .gguf file or a Hugging Face checkpoint folder (config.json and model.safetensors) as the model path.';
 
@@ -21,7 +21,7 @@ function isFolder(path: string): boolean {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ModelConfigError(`${path} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (e as Error).message})`}. ${WHAT_A_MODEL_IS}`);
   }
-  if (!folder && !isGgufPath(path)) throw new ModelConfigError(`${path} is a file but not a .gguf file. ${WHAT_A_MODEL_IS}`);
+  if (!folder && !isGgufFile(path)) throw new ModelConfigError(`${path} is a file but not a .gguf file. ${WHAT_A_MODEL_IS}`);
   return folder;
 }
 
