@@ -8,6 +8,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { isGgufFile } from '../engine/model/ggufModel';
 
 export type FolderCheck =
   | {
@@ -66,7 +67,9 @@ export function checkFolder(raw: string, what: string, home: string = homedir(),
   } catch (e) {
     return bad(`cannot be opened (${(e as Error).message}). Set the absolute path of a folder.`);
   }
-  const acceptedFile = !isDir && fileExtension !== undefined && real.toLowerCase().endsWith(fileExtension);
+  // A link may lead to a file named by its hash (the Hugging Face cache's blobs, Ollama's
+  // blobs/sha256-…): a .gguf one is recognized by its magic.
+  const acceptedFile = !isDir && fileExtension !== undefined && (real.toLowerCase().endsWith(fileExtension) || (fileExtension === '.gguf' && isGgufFile(real)));
   if (!isDir && !acceptedFile) return bad(`is a file${real !== normal ? ` (${real})` : ''}, not a folder${fileExtension !== undefined ? ` or a ${fileExtension} file` : ''}. Set the folder that holds it.`);
   return real === given ? { ok: true, path: real } : { ok: true, path: real, note: `${what}: ${JSON.stringify(given)} is the folder ${real}.` };
 }

@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeModel } from '../engine/model/describe';
+import type { FoundModel } from '../engine/model/discover';
 import { readModelConfig } from '../engine/model/load';
 import { checkFolder } from './folderPath';
 
@@ -38,4 +39,21 @@ export function checkModelFolder(raw: string): ModelFolderCheck {
 /** `recent` with `path` moved to the front, without duplicates, at most RECENT_MODELS long. */
 export function rememberModel(recent: readonly string[], path: string): string[] {
   return [path, ...recent.filter((p) => p !== path)].slice(0, RECENT_MODELS);
+}
+
+/** How Select Model shows a model found on the machine (engine/model/discover.ts): its facts, or why it cannot be used. */
+export function foundModelText(m: FoundModel): { label: string; description: string; detail: string } {
+  if (m.error !== undefined) {
+    return { label: `$(warning) ${m.name}`, description: `${m.source}: cannot be used`, detail: m.error.length > 300 ? `${m.error.slice(0, 300)}…` : m.error };
+  }
+  const gib = (b: number): string => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)} GiB` : `${(b / 2 ** 20).toFixed(0)} MiB`);
+  const facts = [
+    m.family,
+    m.parameters !== undefined ? `${(m.parameters / 1e6).toFixed(m.parameters < 1e8 ? 1 : 0)}M` : undefined,
+    m.format,
+    m.fim === true ? 'completions' : 'no FIM: summaries only',
+    m.instruct === true ? 'instruct' : undefined,
+    m.memoryBytes !== undefined ? `needs ${gib(m.memoryBytes)}${m.fits === false ? ', more than this machine has' : ''}` : undefined,
+  ].filter((x): x is string => x !== undefined);
+  return { label: `$(${m.fim === true ? 'sparkle' : 'file-binary'}) ${m.name}`, description: `${m.source} · ${facts.join(' · ')}`, detail: m.path };
 }

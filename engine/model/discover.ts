@@ -257,7 +257,10 @@ function lmStudioCandidates(root: string, limit: number): Candidate[] {
 
 /** llama.cpp's cache (-hf downloads): *.gguf files, named after the repo and file. */
 function llamaCppCandidates(root: string, limit: number): Candidate[] {
-  return ggufFiles(root, 2, limit).map((f) => ({ name: stripGguf(f.split(/[\\/]/).join('/')), path: join(root, f), source: 'llama.cpp' as const }));
+  // Flat files (owner_repo_file.gguf), and hub-layout folders where a newer build keeps them.
+  const out = hubCandidates(root, 'llama.cpp', limit);
+  const flat = ggufFiles(root, 2, limit - out.length).map((f) => ({ name: stripGguf(f.split(/[\\/]/).join('/')), path: join(root, f), source: 'llama.cpp' as const }));
+  return [...out, ...flat];
 }
 
 /** Limelight's folder: a hub-layout cache, plain model folders (config.json) and .gguf files. */

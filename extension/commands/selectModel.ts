@@ -1,11 +1,13 @@
-// limelight.selectModel: a picker of the bundled starter model, the models chosen recently and
-// "Choose a checkpoint folder...". The choice is checked before it is saved (a folder the engine
+// limelight.selectModel: a picker of the models found on this machine (Hugging Face cache, Ollama,
+// LM Studio, llama.cpp; engine/model/discover.ts) with their facts, the bundled starter model, the
+// models chosen recently and "Choose a checkpoint folder...". The choice is checked before it is saved (a folder the engine
 // can read, weights present) and goes into the user's limelight.model.path; the engine host
 // reloads on that setting's change, so nothing else happens here.
 import * as vscode from 'vscode';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkModelFolder, rememberModel } from '../modelChoice';
+import { discoverModels, type FoundModel } from '../../engine/model/discover';
+import { checkModelFolder, foundModelText, rememberModel } from '../modelChoice';
 
 const RECENT_KEY = 'limelight.recentModels';
 
@@ -19,7 +21,37 @@ export async function selectModel(context: vscode.ExtensionContext, starterDir: 
   const recent = context.globalState.get<string[]>(RECENT_KEY, []).filter((p) => typeof p === 'string');
   const hasStarter = existsSync(join(starterDir, 'config.json'));
 
-  const items: ModelItem[] = [
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const foundItems = (): { first: ModelItem[]; last: ModelItem[] } => {
+    let found: FoundModel[];
+    try {
+      found = discoverModels({ contextLength: config.get<number>('maxContextTokens'), limelightDir: join(context.globalStorageUri.fsPath, 'models') });
+    } catch {
+      found = [];
+    }
+    if (found.length === 0) return { first: [], last: [] };
+    const item = (m: FoundModel): ModelItem => {
+      const t = foundModelText(m);
+      const isCurrent = current !== '' && real(m.path) === real(current);
+      return { ...t, description: isCurrent ? `current · ${t.description}` : t.description, pick: () => (m.error !== undefined ? showProblem(m) : useFolder(m.path)) };
+    };
+    const separator = (label: string): ModelItem => ({ label, kind: vscode.QuickPickItemKind.Separator, pick: async () => {} });
+    // Usable models first (those with FIM tokens, which complete code, ahead); broken ones after
+    // the pickers, so a large cache never pushes the pickers out of sight.
+    const usable = found.filter((m) => m.error === undefined).sort((a, b) => Number(b.fim === true) - Number(a.fim === true));
+    const broken = found.filter((m) => m.error !== undefined);
+    return {
+      first: usable.length === 0 ? [] : [separator('On this machine'), ...usable.map(item), separator('Other models')],
+      last: broken.length === 0 ? [] : [separator('Found, but cannot be used'), ...broken.map(item)],
+    };
+  };
+  const fixed: ModelItem[] = [
     {
       label: '$(package) Bundled starter model',
       description: current === '' ? 'current' : undefined,
@@ -36,8 +68,17 @@ export async function selectModel(context: vscode.ExtensionContext, starterDir: 
     { label: '$(file-binary) Choose a GGUF file…', detail: 'A .gguf model from llama.cpp, Ollama or LM Studio (Qwen2.5-Coder, DeepSeek-Coder, StarCoder2, CodeLlama, Llama 3)', pick: chooseFile },
     { label: '$(folder-opened) Choose a checkpoint folder…', detail: 'A Hugging Face folder: config.json, model.safetensors and tokenizer.json (GPT-2, Llama, Qwen2, StarCoder2)', pick: chooseFolder },
   ];
+  // Discovery reads headers synchronously: the picker opens first and shows it is busy meanwhile.
+  const items = new Promise<ModelItem[]>((done) => setImmediate(() => {
+    const f = foundItems();
+    done([...f.first, ...fixed, ...f.last]);
+  }));
   const picked = await vscode.window.showQuickPick(items, { title: 'Limelight: model', placeHolder: 'Which model runs completions, summaries and inspection' });
   await picked?.pick();
+
+  async function showProblem(m: FoundModel): Promise<void> {
+    await vscode.window.showErrorMessage(`Limelight: ${m.name} (${m.source}) cannot be used: ${m.error ?? ''}`);
+  }
 
   async function chooseFile(): Promise<void> {
     const uris = await vscode.window.showOpenDialog({ canSelectFolders: false, canSelectFiles: true, canSelectMany: false, filters: { 'GGUF models': ['gguf'] }, openLabel: 'Use This Model', title: 'Limelight: GGUF model file' });

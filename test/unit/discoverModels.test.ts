@@ -13,6 +13,7 @@ import { writeGgufModel } from '../../engine/model/ggufExport';
 import { loadModel } from '../../engine/model/load';
 import { writeTinyModel } from '../harness/tinyModel';
 import { writeTinyQwenFolder } from '../harness/realModel';
+import { checkModelFolder, foundModelText } from '../../extension/modelChoice';
 
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 const tmp = mkdtempSync(join(tmpdir(), 'limelight-discover-'));
@@ -238,4 +239,28 @@ test('`limelight models --json` prints {"models": [...]} and the table names eac
   assert.equal(t.status, 0, t.stderr);
   assert.match(t.stdout, /^NAME\s+SOURCE\s+FAMILY\s+FORMAT\s+FIM\s+SIZE\s+MEMORY\s+ERROR/);
   assert.match(t.stdout, /qwen2\.5-coder:0\.5b-base\s+ollama\s+qwen2\s+\S+\s+yes/);
+});
+
+test('Select Model accepts what discovery finds: an Ollama blob and a GGUF linked from an HF snapshot', () => {
+  const models = discoverModels({ env: EMPTY_ENV, home, platform: 'linux' });
+  for (const name of ['qwen2.5-coder:0.5b-base', 'someone/tiny-gguf/tiny-q8_0.gguf', 'Qwen/Qwen2.5-Coder-0.5B-Instruct']) {
+    const m = byName(models, name);
+    const check = checkModelFolder(m.path);
+    assert.ok(check.ok, `${name}: ${check.ok ? '' : check.problem}`);
+  }
+  // A file that is neither named .gguf nor starts with GGUF's magic is still refused.
+  writeFileSync(join(tmp, 'sha256-notgguf'), 'not a model');
+  assert.equal(checkModelFolder(join(tmp, 'sha256-notgguf')).ok, false);
+});
+
+test("Select Model's text for a found model: its facts, or why it cannot be used", () => {
+  const models = discoverModels({ env: EMPTY_ENV, home, platform: 'linux', contextLength: 128 });
+  const ok = foundModelText(byName(models, 'qwen2.5-coder:0.5b-base'));
+  assert.match(ok.label, /qwen2\.5-coder:0\.5b-base/);
+  assert.match(ok.description, /^ollama · qwen2 · [\d.]+M · \S+ · completions · needs /);
+  assert.match(ok.detail, /sha256-/);
+  const bad = foundModelText(byName(models, 'truncated'));
+  assert.match(bad.label, /warning/);
+  assert.match(bad.description, /cannot be used/);
+  assert.match(bad.detail, /truncated/);
 });
