@@ -8,7 +8,8 @@ import type { CliCommand } from '../command';
 function size(bytes: number | undefined): string {
   if (bytes === undefined) return '';
   if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  return `${(bytes / 2 ** 10).toFixed(1)} KiB`;
 }
 
 function row(m: FoundModel): string[] {
