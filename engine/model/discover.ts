@@ -8,6 +8,7 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statS
 import { homedir, totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { describeModel } from './describe';
+import { openGguf } from '../io/ggufRead';
 
 export type ModelSource = 'huggingface' | 'ollama' | 'lmstudio' | 'llama.cpp' | 'limelight' | 'recent';
 
@@ -17,7 +18,7 @@ export interface FoundModel {
   path: string;
   source: ModelSource;
   family?: string;
-  /** The format most of the weights are stored in (Q4_K, Q8_0, F16, BF16, F32…). */
+  /** A GGUF's file type as llama.cpp names it (Q4_K_M, Q8_0…), else the format most weights are stored in (F32, BF16…). */
   format?: string;
   fim?: boolean;
   instruct?: boolean;
@@ -295,6 +296,31 @@ function dominantFormat(formats: Record<string, number | undefined>): string | u
   return best;
 }
 
+// llama.cpp's llama_ftype (include/llama.h): the name a GGUF's general.file_type stands for,
+// the one users know a file by (Q4_K_M rather than the Q4_K most of its matrices hold).
+const FILE_TYPES: Record<number, string> = {
+  0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 7: 'Q8_0', 8: 'Q5_0', 9: 'Q5_1', 10: 'Q2_K', 11: 'Q3_K_S', 12: 'Q3_K_M', 13: 'Q3_K_L',
+  14: 'Q4_K_S', 15: 'Q4_K_M', 16: 'Q5_K_S', 17: 'Q5_K_M', 18: 'Q6_K', 19: 'IQ2_XXS', 20: 'IQ2_XS', 21: 'Q2_K_S', 22: 'IQ3_XS',
+  23: 'IQ3_XXS', 24: 'IQ1_S', 25: 'IQ4_NL', 26: 'IQ3_S', 27: 'IQ3_M', 28: 'IQ2_S', 29: 'IQ2_M', 30: 'IQ4_XS', 31: 'IQ1_M', 32: 'BF16',
+  36: 'TQ1_0', 37: 'TQ2_0',
+};
+
+/** A GGUF file's general.file_type by name, or undefined (a folder, no such key, an unknown number). */
+function ggufFileType(path: string): string | undefined {
+  try {
+    if (statSync(path).isDirectory()) return undefined;
+    const file = openGguf(path);
+    try {
+      const v = file.metadata.get('general.file_type');
+      return v !== undefined && typeof v.value === 'number' ? FILE_TYPES[v.value] : undefined;
+    } finally {
+      file.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 function sizeOf(path: string): number | undefined {
   try {
     const s = statSync(path);
@@ -348,7 +374,7 @@ function describe(c: Candidate, opts: DiscoverOptions, memory: number): FoundMod
   if (error !== undefined) return { ...m, instruct: named, error };
   try {
     const d = describeModel(c.path, opts.contextLength);
-    const format = dominantFormat(d.formats);
+    const format = ggufFileType(c.path) ?? dominantFormat(d.formats);
     return {
       ...m,
       family: d.family,

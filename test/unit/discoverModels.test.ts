@@ -122,6 +122,7 @@ test('finds the models of every store in its default place, with family, FIM and
   assert.equal(ol.fim, true);
   assert.match(ol.path, /blobs[\\/]sha256-[0-9a-f]{64}$/);
   assert.equal(ol.bytes, readFileSync(qwenGguf).length);
+  assert.equal(ol.format, 'Q8_0'); // general.file_type, though this tiny model's rows fall back to F16
   const ns = byName(models, 'someone/gpt2-tiny:latest');
   assert.deepEqual([ns.source, ns.family, ns.error], ['ollama', 'gpt2', undefined]);
 
