@@ -249,6 +249,10 @@ test('Select Model accepts what discovery finds: an Ollama blob and a GGUF linke
     const check = checkModelFolder(m.path);
     assert.ok(check.ok, `${name}: ${check.ok ? '' : check.problem}`);
   }
+  // The engine loads the blob it saves as limelight.model.path.
+  const blob = checkModelFolder(byName(models, 'qwen2.5-coder:0.5b-base').path);
+  assert.ok(blob.ok);
+  assert.equal(loadModel(blob.path).config.family, 'qwen2');
   // A file that is neither named .gguf nor starts with GGUF's magic is still refused.
   writeFileSync(join(tmp, 'sha256-notgguf'), 'not a model');
   assert.equal(checkModelFolder(join(tmp, 'sha256-notgguf')).ok, false);
