@@ -1,7 +1,8 @@
 // What a model is, read from its files without loading its weights (GGUF: the header;
 // Hugging Face folders: config.json and the safetensors headers): for `limelight info`,
 // Select Model and the memory check before a load.
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { openGguf } from '../io/ggufRead';
 import { readCheckpointTensors } from '../io/checkpoint';
 import type { WeightType } from '../formats/formats';
@@ -9,7 +10,8 @@ import type { ModelConfig } from './config';
 import { familyOf } from './families';
 import { readModelConfig } from './load';
 import { kvBytesPerPosition } from './memory';
-import { loadModelPrompts } from './modelTokenizer';
+import { FIM_MIDDLE_TEXTS, FIM_PREFIX_TEXTS, FIM_SUFFIX_TEXTS } from '../tokenizer/vocabTokenizer';
+import { STARTER_ENCODING } from '../tokenizer/promptFormats';
 import { buildLayout } from './layout';
 
 export interface ModelDescription {
@@ -63,10 +65,48 @@ function weightsOf(path: string, config: ModelConfig): { formats: ModelDescripti
   return { formats, bytes };
 }
 
+/** The FIM markers found among `has`'s texts, as "<pre> <suf> <mid>", or null. */
+function fimMarkers(has: (text: string) => boolean): string | null {
+  const found = [FIM_PREFIX_TEXTS, FIM_SUFFIX_TEXTS, FIM_MIDDLE_TEXTS].map((texts) => texts.find(has));
+  return found.every((t) => t !== undefined) ? found.join(' ') : null;
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the model has FIM markers and a chat template, read without building its tokenizer
+ * (a 150k-token tokenizer.json takes a second to build; Select Model and `limelight models`
+ * describe many models at once): the GGUF vocabulary's token strings, or the folder's
+ * tokenizer files searched for the markers' texts. The model's FimTemplate (modelTokenizer.ts)
+ * is what completions use; this is its description.
+ */
+function promptFacts(path: string, config: ModelConfig): { fim: string | null; chatTemplate: boolean } {
+  if (config.encoding === STARTER_ENCODING) return { fim: `Limelight (${STARTER_ENCODING})`, chatTemplate: false };
+  if (!statSync(path).isDirectory()) {
+    const file = openGguf(path);
+    try {
+      const tokens = new Set(file.optStringArray('tokenizer.ggml.tokens') ?? []);
+      return { fim: fimMarkers((t) => tokens.has(t)), chatTemplate: file.optString('tokenizer.chat_template') !== undefined };
+    } finally {
+      file.close();
+    }
+  }
+  const tokenizerConfig = readText(join(path, 'tokenizer_config.json')) ?? '';
+  const tokenizer = existsSync(join(path, 'tokenizer.json')) ? (readText(join(path, 'tokenizer.json')) ?? '') : '';
+  const quoted = (t: string): string => JSON.stringify(t);
+  return { fim: tokenizer === '' ? null : fimMarkers((t) => tokenizerConfig.includes(quoted(t)) || tokenizer.includes(quoted(t))), chatTemplate: /"chat_template"\s*:\s*("|\[)/.test(tokenizerConfig) };
+}
+
 /** Describes the model at `path`, with the memory it needs at `contextLength` positions (default: its own). */
 export function describeModel(path: string, contextLength?: number): ModelDescription {
   const config = readModelConfig(path);
-  const prompts = loadModelPrompts(path, config);
+  const prompts = promptFacts(path, config);
   const weights = weightsOf(path, config);
   const atContext = Math.min(contextLength ?? config.maxPositions, config.maxPositions);
   const kv = kvBytesPerPosition(config);
@@ -83,8 +123,8 @@ export function describeModel(path: string, contextLength?: number): ModelDescri
     hidden: config.hidden,
     heads: config.nHead,
     kvHeads: config.nKvHead,
-    fim: prompts?.fim?.name ?? null,
-    chatTemplate: prompts?.chatTemplate != null,
+    fim: prompts.fim,
+    chatTemplate: prompts.chatTemplate,
     kvBytesPerPosition: kv,
     memoryBytes: weights.bytes + kv * atContext,
     atContext,
