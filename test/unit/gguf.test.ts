@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeGgufModel } from '../../engine/model/ggufExport';
 import { writeGguf } from '../../engine/io/ggufWrite';
+import type { GgufValue } from '../../engine/io/ggufTypes';
+import { encodingGgufMetadata } from '../../engine/tokenizer/ggufVocabulary';
+import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { configFromHF } from '../../engine/model/families';
 import { randomModel } from '../../engine/model/init';
 import { loadModel } from '../../engine/model/load';
@@ -215,3 +218,25 @@ test('Q8_0 matrices whose rows are not a multiple of 4 load through the staging 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('export-gguf from a GGUF blob without a .gguf name (an Ollama blob) carries the blob\'s own tokenizer keys', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gguf-blob-'));
+  const run = (argv: string[]): Promise<number> => exportGgufCommand.run(parseArgs(argv, exportGgufCommand.options));
+  try {
+    const first = join(dir, 'first.gguf');
+    writeGgufModel(first, loadModel(oracleDir('gpt2-tiny')), { weightType: 'F32', tokenizer: [['tokenizer.ggml.model', { type: 'string', value: 'gpt2' }], ['tokenizer.ggml.pre', { type: 'string', value: 'marker-pre' }], ...encodingKeys()] });
+    const blob = join(dir, 'sha256-0123abcd');
+    writeFileSync(blob, readFileSync(first));
+    const out = join(dir, 'again.gguf');
+    assert.equal(await run(['--model', blob, '--out', out, '--weights', 'f16']), 0);
+    assert.equal(parse(readFileSync(out)).meta.get('tokenizer.ggml.pre'), 'marker-pre');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The gpt2-tiny encoding's tokenizer keys other than model and pre. */
+function encodingKeys(): Array<[string, GgufValue]> {
+  const c = loadModel(oracleDir('gpt2-tiny')).config;
+  return encodingGgufMetadata(getTokenizer(c.encoding ?? 'r50k_base'), c.vocabSize, c.bosTokenId, c.eosTokenIds[0] ?? null).filter(([k]) => k !== 'tokenizer.ggml.model' && k !== 'tokenizer.ggml.pre');
+}

@@ -7,7 +7,7 @@ import type { WeightType } from '../../formats/formats';
 import { UsageError, type ParsedArgs } from '../args';
 import type { CliCommand } from '../command';
 import { openModel } from '../modelOptions';
-import { isGgufPath } from '../../model/ggufModel';
+import { isGgufFile } from '../../model/ggufModel';
 import { openGguf } from '../../io/ggufRead';
 import type { GgufValue } from '../../io/ggufTypes';
 
@@ -39,7 +39,7 @@ export const exportGgufCommand: CliCommand = {
     const type = TYPES[name];
     if (!type) throw new UsageError(`--weights must be one of ${Object.keys(TYPES).join(', ')} (got "${name}").`);
     const model = openModel(args);
-    const tokenizer = model.dir !== null && isGgufPath(model.dir) ? ggufTokenizerKeys(model.dir) : undefined;
+    const tokenizer = model.dir !== null && isGgufFile(model.dir) ? ggufTokenizerKeys(model.dir) : undefined;
     writeGgufModel(out, model, { weightType: type, name: model.dir ?? 'limelight', tokenizer });
     process.stdout.write(`wrote ${out} (${statSync(out).size} bytes), ${name} weights\n`);
     return 0;
