@@ -33,7 +33,16 @@ const MAX_PATH_CHARS = 32767;
  * a leading `~`; a file ending in `fileExtension` (".gguf" for a model) passes too. Never
  * throws: a bad path comes back as a problem saying what to do.
  */
-export function checkFolder(raw: string, what: string, home: string = homedir(), fileExtension?: string): FolderCheck {
+/** Files a check accepts besides folders, and their name in messages. */
+export interface AcceptedFile {
+  name: string;
+  accepts(path: string): boolean;
+}
+
+/** A GGUF model: a .gguf file, or one that starts with GGUF's magic (Ollama's and the HF cache's blobs). */
+export const GGUF_MODEL_FILE: AcceptedFile = { name: '.gguf', accepts: isGgufFile };
+
+export function checkFolder(raw: string, what: string, home: string = homedir(), file?: AcceptedFile): FolderCheck {
   const given = raw.trim();
   // The warning quotes at most 200 characters: settings.json may hold megabytes there.
   const bad = (why: string): FolderCheck => ({ ok: false, problem: `${what}: ${JSON.stringify(given.length > 200 ? `${given.slice(0, 200)}...` : given)} ${why}` });
@@ -69,7 +78,7 @@ export function checkFolder(raw: string, what: string, home: string = homedir(),
   }
   // A link may lead to a file named by its hash (the Hugging Face cache's blobs, Ollama's
   // blobs/sha256-…): a .gguf one is recognized by its magic.
-  const acceptedFile = !isDir && fileExtension !== undefined && (real.toLowerCase().endsWith(fileExtension) || (fileExtension === '.gguf' && isGgufFile(real)));
-  if (!isDir && !acceptedFile) return bad(`is a file${real !== normal ? ` (${real})` : ''}, not a folder${fileExtension !== undefined ? ` or a ${fileExtension} file` : ''}. Set the folder that holds it.`);
+  const acceptedFile = !isDir && file !== undefined && file.accepts(real);
+  if (!isDir && !acceptedFile) return bad(`is a file${real !== normal ? ` (${real})` : ''}, not a folder${file !== undefined ? ` or a ${file.name} file` : ''}. Set the folder that holds it.`);
   return real === given ? { ok: true, path: real } : { ok: true, path: real, note: `${what}: ${JSON.stringify(given)} is the folder ${real}.` };
 }

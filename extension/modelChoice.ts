@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describeModel } from '../engine/model/describe';
 import type { FoundModel } from '../engine/model/discover';
 import { readModelConfig } from '../engine/model/load';
-import { checkFolder } from './folderPath';
+import { checkFolder, GGUF_MODEL_FILE } from './folderPath';
 
 export type ModelFolderCheck = { ok: true; path: string; description: string; completes: boolean } | { ok: false; problem: string };
 
@@ -17,7 +17,7 @@ export const RECENT_MODELS = 5;
 
 /** Checks that `raw` names a model the engine can load (a .gguf file or a checkpoint folder), without loading its weights. */
 export function checkModelFolder(raw: string): ModelFolderCheck {
-  const found = checkFolder(raw, 'The model', undefined, '.gguf');
+  const found = checkFolder(raw, 'The model', undefined, GGUF_MODEL_FILE);
   if (!found.ok) return found;
   const path = found.path;
   let d;

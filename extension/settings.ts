@@ -3,7 +3,7 @@
 // A value of the wrong type or out of bounds falls back to the default (or is clamped)
 // and is reported, never passed on to the engine. limelight.model.path must name an existing
 // local folder (folderPath.ts); it is passed on as its real path.
-import { checkFolder } from './folderPath';
+import { checkFolder, GGUF_MODEL_FILE } from './folderPath';
 
 export type Backend = 'auto' | 'js' | 'ort-cpu' | 'ort-webgpu';
 export type WeightFormat = 'auto' | 'f32' | 'f16' | 'q8_0';
@@ -164,7 +164,7 @@ export function readSettings(schema: SettingsSchema, get: (key: string) => unkno
 /** limelight.model.path as its real folder or .gguf file, or '' (the starter model) when unset or unfit. */
 function checkedModelPath(raw: string, problems: string[], notes: string[]): string {
   if (raw.trim() === '') return '';
-  const c = checkFolder(raw, 'limelight.model.path', undefined, '.gguf');
+  const c = checkFolder(raw, 'limelight.model.path', undefined, GGUF_MODEL_FILE);
   if (!c.ok) {
     problems.push(`${c.problem} Until then the bundled starter model is used.`);
     return '';

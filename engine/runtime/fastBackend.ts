@@ -15,12 +15,10 @@ import { dequantizeRows } from '../formats/formats';
 import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, f32Bits, MatmulMode } from '../kernels/wasm/kernels';
 import { ComputePool, poolThreads } from './pool';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
-
-import { isKQuant, packSegment, planLinear, readParts, vectorAsF32, type KernelFormat, type Linear, type PackStage, type Segment, type WeightFormat } from './packWeights';
+import { isKQuant, packSegment, planLinear, vectorAsF32, WEIGHT_FORMATS, type KernelFormat, type Linear, type PackStage, type Segment, type WeightFormat } from './packWeights';
 import { Q4K_WINDOW, Q6K_WINDOW, Q8K_SUMS, QK } from '../kernels/quantK';
 
 export { WEIGHT_FORMATS, type KernelFormat, type WeightFormat } from './packWeights';
-import { WEIGHT_FORMATS } from './packWeights';
 
 export interface FastBackendOptions {
   /** KV-cache capacity in positions; defaults to (and is capped by) the model's maxPositions. */
@@ -163,7 +161,7 @@ export class FastBackend implements InferenceBackend {
     this.rope = c.positions === 'rope' ? ropeTables(this.contextLength, c.headDim, c.ropeTheta, c.ropeScaling) : null;
     this.scores = new Float32Array(this.contextLength);
     // A file's embedding rows are read as tokens need them (one row each); others are read once here.
-    this.wte = model.parts('wte').map((p) => (p.readRows !== undefined ? p : readParts([p])[0]!));
+    this.wte = model.parts('wte').map((p) => (p.readRows !== undefined ? p : { type: p.type, rows: p.rows, cols: p.cols, data: p.data }));
     this.wpe = c.positions === 'learned' ? vectorAsF32(model.parts('wpe'), c.maxPositions * c.hidden) : null;
     // Fresh memory faults in page by page on first write, several microseconds a page on a VM:
     // the threads take those faults together, so the packing below writes to present pages.

@@ -119,11 +119,6 @@ function rowReader(p: WeightPart): (r0: number, n: number) => Uint8Array {
   return (r0, n) => data.subarray(r0 * rowBytes, (r0 + n) * rowBytes);
 }
 
-/** The parts with their bytes read (a GGUF part reads its file on every access of data). */
-export function readParts(parts: readonly WeightPart[]): WeightPart[] {
-  return parts.map((p) => ({ type: p.type, rows: p.rows, cols: p.cols, data: p.data }));
-}
-
 /**
  * A staging area in the shared memory and the pool to run pack_q8_0 on: a GGUF Q8_0 matrix is read
  * chunk by chunk straight into the staging area and spread to the packed layout by the threads
