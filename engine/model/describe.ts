@@ -7,7 +7,8 @@ import { openGguf } from '../io/ggufRead';
 import { readCheckpointTensors } from '../io/checkpoint';
 import type { WeightType } from '../formats/formats';
 import type { ModelConfig } from './config';
-import { familyOf } from './families';
+import { configFromGguf, familyOf } from './families';
+import { ggufConfigValues } from './ggufModel';
 import { readModelConfig } from './load';
 import { kvBytesPerPosition } from './memory';
 import { FIM_MIDDLE_TEXTS, FIM_PREFIX_TEXTS, FIM_SUFFIX_TEXTS } from '../tokenizer/vocabTokenizer';
@@ -40,31 +41,6 @@ export interface ModelDescription {
   atContext: number;
 }
 
-function weightsOf(path: string, config: ModelConfig): { formats: ModelDescription['formats']; bytes: number } {
-  const formats: ModelDescription['formats'] = {};
-  let bytes = 0;
-  const add = (t: WeightType | 'other', n: number, b: number): void => {
-    formats[t] = (formats[t] ?? 0) + n;
-    bytes += b;
-  };
-  if (statSync(path).isDirectory()) {
-    const tensors = readCheckpointTensors(path);
-    for (const m of familyOf(config).hfTensors(config, (n) => tensors.has(n))) {
-      const t = tensors.get(m.name);
-      if (t === undefined) continue;
-      add(tensors.weightType(m.name) ?? 'other', t.info.numel, t.info.byteLength);
-    }
-    return { formats, bytes };
-  }
-  const file = openGguf(path);
-  try {
-    for (const t of file.tensors) add(t.type, t.elements, t.bytes);
-  } finally {
-    file.close();
-  }
-  return { formats, bytes };
-}
-
 /** The FIM markers found among `has`'s texts, as "<pre> <suf> <mid>", or null. */
 function fimMarkers(has: (text: string) => boolean): string | null {
   const found = [FIM_PREFIX_TEXTS, FIM_SUFFIX_TEXTS, FIM_MIDDLE_TEXTS].map((texts) => texts.find(has));
@@ -80,34 +56,75 @@ function readText(path: string): string | null {
 }
 
 /**
- * Whether the model has FIM markers and a chat template, read without building its tokenizer
- * (a 150k-token tokenizer.json takes a second to build; Select Model and `limelight models`
- * describe many models at once): the GGUF vocabulary's token strings, or the folder's
- * tokenizer files searched for the markers' texts. The model's FimTemplate (modelTokenizer.ts)
- * is what completions use; this is its description.
+ * What describeModel reads from a model's files. Whether the model has FIM markers and a chat
+ * template is read without building its tokenizer (a 150k-token tokenizer.json takes a second
+ * to build; Select Model and `limelight models` describe many models at once): the GGUF
+ * vocabulary's token strings, or the folder's tokenizer files searched for the markers' texts.
+ * The model's FimTemplate (modelTokenizer.ts) is what completions use; this is its description.
  */
-function promptFacts(path: string, config: ModelConfig): { fim: string | null; chatTemplate: boolean } {
-  if (config.encoding === STARTER_ENCODING) return { fim: `Limelight (${STARTER_ENCODING})`, chatTemplate: false };
-  if (!statSync(path).isDirectory()) {
-    const file = openGguf(path);
-    try {
-      const tokens = new Set(file.optStringArray('tokenizer.ggml.tokens') ?? []);
-      return { fim: fimMarkers((t) => tokens.has(t)), chatTemplate: file.optString('tokenizer.chat_template') !== undefined };
-    } finally {
-      file.close();
-    }
-  }
-  const tokenizerConfig = readText(join(path, 'tokenizer_config.json')) ?? '';
-  const tokenizer = existsSync(join(path, 'tokenizer.json')) ? (readText(join(path, 'tokenizer.json')) ?? '') : '';
-  const quoted = (t: string): string => JSON.stringify(t);
-  return { fim: tokenizer === '' ? null : fimMarkers((t) => tokenizerConfig.includes(quoted(t)) || tokenizer.includes(quoted(t))), chatTemplate: /"chat_template"\s*:\s*("|\[)/.test(tokenizerConfig) };
+interface Facts {
+  config: ModelConfig;
+  formats: ModelDescription['formats'];
+  bytes: number;
+  /** The FIM markers, or null. */
+  fim: string | null;
+  chatTemplate: boolean;
 }
 
-/** Describes the model at `path`, with the memory it needs at `contextLength` positions (default: its own). */
+function addWeights(f: Facts, t: WeightType | 'other', n: number, b: number): void {
+  f.formats[t] = (f.formats[t] ?? 0) + n;
+  f.bytes += b;
+}
+
+/** The starter model's own layout, named by its encoding whatever its vocabulary holds. */
+function starterFacts(f: Facts): Facts {
+  return f.config.encoding === STARTER_ENCODING ? { ...f, fim: `Limelight (${STARTER_ENCODING})`, chatTemplate: false } : f;
+}
+
+/** A GGUF file's facts from one read of its header. */
+function ggufFacts(path: string): Facts {
+  const file = openGguf(path);
+  try {
+    const tokens = new Set(file.optStringArray('tokenizer.ggml.tokens') ?? []);
+    const f: Facts = {
+      config: configFromGguf(ggufConfigValues(file)),
+      formats: {},
+      bytes: 0,
+      fim: fimMarkers((t) => tokens.has(t)),
+      chatTemplate: file.optString('tokenizer.chat_template') !== undefined,
+    };
+    for (const t of file.tensors) addWeights(f, t.type, t.elements, t.bytes);
+    return starterFacts(f);
+  } finally {
+    file.close();
+  }
+}
+
+/** A checkpoint folder's facts: config.json, the safetensors headers, the tokenizer files' texts. */
+function folderFacts(dir: string): Facts {
+  const config = readModelConfig(dir);
+  const tokenizerConfig = readText(join(dir, 'tokenizer_config.json')) ?? '';
+  const tokenizer = existsSync(join(dir, 'tokenizer.json')) ? (readText(join(dir, 'tokenizer.json')) ?? '') : '';
+  const quoted = (t: string): string => JSON.stringify(t);
+  const f: Facts = {
+    config,
+    formats: {},
+    bytes: 0,
+    fim: tokenizer === '' ? null : fimMarkers((t) => tokenizerConfig.includes(quoted(t)) || tokenizer.includes(quoted(t))),
+    chatTemplate: /"chat_template"\s*:\s*("|\[)/.test(tokenizerConfig),
+  };
+  const tensors = readCheckpointTensors(dir);
+  for (const m of familyOf(config).hfTensors(config, (n) => tensors.has(n))) {
+    const t = tensors.get(m.name);
+    if (t !== undefined) addWeights(f, tensors.weightType(m.name) ?? 'other', t.info.numel, t.info.byteLength);
+  }
+  return starterFacts(f);
+}
+
+/** Describes the model at `path` (a .gguf file or a checkpoint folder), with the memory it needs at `contextLength` positions (default: its own). */
 export function describeModel(path: string, contextLength?: number): ModelDescription {
-  const config = readModelConfig(path);
-  const prompts = promptFacts(path, config);
-  const weights = weightsOf(path, config);
+  const f = statSync(path).isDirectory() ? folderFacts(path) : ggufFacts(path);
+  const config = f.config;
   const atContext = Math.min(contextLength ?? config.maxPositions, config.maxPositions);
   const kv = kvBytesPerPosition(config);
   return {
@@ -115,18 +132,18 @@ export function describeModel(path: string, contextLength?: number): ModelDescri
     family: config.family,
     modelType: config.modelType,
     parameters: buildLayout(config).total,
-    formats: weights.formats,
-    weightBytes: weights.bytes,
+    formats: f.formats,
+    weightBytes: f.bytes,
     contextLength: config.maxPositions,
     vocabSize: config.vocabSize,
     layers: config.nLayer,
     hidden: config.hidden,
     heads: config.nHead,
     kvHeads: config.nKvHead,
-    fim: prompts.fim,
-    chatTemplate: prompts.chatTemplate,
+    fim: f.fim,
+    chatTemplate: f.chatTemplate,
     kvBytesPerPosition: kv,
-    memoryBytes: weights.bytes + kv * atContext,
+    memoryBytes: f.bytes + kv * atContext,
     atContext,
   };
 }
