@@ -3,7 +3,7 @@
 // always gives the same suggestion.
 import type { Generator } from '../generate/generator';
 import type { Tokenizer } from '../tokenizer/tokenizer';
-import type { CompletionEngine, EngineRequest, EngineResult } from './session';
+import type { CompletionEngine, GenerationRequest, GenerationResult } from './session';
 
 export class LocalEngine implements CompletionEngine {
   constructor(
@@ -11,7 +11,7 @@ export class LocalEngine implements CompletionEngine {
     private readonly tokenizer: Tokenizer,
   ) {}
 
-  async generate(req: EngineRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<EngineResult> {
+  async generate(req: GenerationRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<GenerationResult> {
     const r = await this.generator.generate(req.promptIds, {
       maxNewTokens: req.maxNewTokens,
       stopTokenIds: [...new Set([...this.generator.backend.config.eosTokenIds, ...req.stopTokenIds])],

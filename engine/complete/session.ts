@@ -13,11 +13,17 @@ import { AdaptiveDebounce, sleep } from './debounce';
 import { blockEnd, cursorContext, decideMode, MAX_FOLLOWING_CHARS, postProcess, type CompletionMode, type Trigger } from './policy';
 import { PromptBuilder, type BuiltPrompt, type CompletionDocument } from './prompt';
 import { TypingCache } from './typingCache';
-import type { FimTemplate } from '../tokenizer/fimTemplates';
+import type { FimParts, FimTemplate } from '../tokenizer/fimTemplates';
 
-/** What the engine is asked: a prompt and the rules that end the answer. */
-export interface EngineRequest {
+/**
+ * One generation the session asks of its engine: the prompt, as ids for a local model and as
+ * its text parts for a server that builds the prompt itself (a remote backend), and the rules
+ * that end the answer.
+ */
+export interface GenerationRequest {
   promptIds: number[];
+  /** The file's path, prefix, suffix and other files' excerpts the ids were built from. */
+  parts: FimParts;
   maxNewTokens: number;
   /** End of text and the FIM markers: the model ends a middle with one of them. */
   stopTokenIds: number[];
@@ -25,7 +31,7 @@ export interface EngineRequest {
   maxTimeMs: number;
 }
 
-export interface EngineResult {
+export interface GenerationResult {
   text: string;
   /** The generated token ids (what the attention inspector replays). */
   newIds: number[];
@@ -38,7 +44,13 @@ export interface EngineResult {
  * generation within one decode step with stopReason 'cancelled' and the text so far.
  */
 export interface CompletionEngine {
-  generate(req: EngineRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<EngineResult>;
+  generate(req: GenerationRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<GenerationResult>;
+  /**
+   * False where a prompt run ahead of time leaves nothing behind on this side (a remote
+   * server): the session then sends no prefill-only requests during the debounce wait or on
+   * a cursor jump, which would only double the server's load. Absent: true.
+   */
+  readonly keepsPromptCache?: boolean;
 }
 
 export type Outcome = 'shown' | 'typed-through' | 'empty' | 'duplicate' | 'cancelled' | 'debounced' | 'timed-out' | 'error' | 'skipped';
@@ -218,7 +230,7 @@ export class CompletionSession {
       record.debounceMs = this.debounce.delayMs();
       // The keystroke's own tokens are prefilled during the wait (once the engine is free),
       // so typing keeps the cache current and the answer after a pause is mostly decoding.
-      if (record.debounceMs > 0) {
+      if (record.debounceMs > 0 && this.engine.keepsPromptCache !== false) {
         const ahead = { ...doc, offset };
         void this.running.then(() => {
           if (!sig.aborted && !this.engineBusy) return this.prefillOnly(ahead, sig);
@@ -257,11 +269,11 @@ export class CompletionSession {
     const budgetMs = single ? o.singleLineMaxMs : o.multiLineMaxMs;
     const maxTimeMs = Math.max(MIN_ENGINE_MS, budgetMs - (engineStart - started));
     const run = this.run(
-      { promptIds: prompt.ids, maxNewTokens, stopTokenIds: this.stopTokenIds, stopStrings: single ? ['\n'] : ['\n\n\n'], maxTimeMs },
+      { promptIds: prompt.ids, parts: promptParts(prompt), maxNewTokens, stopTokenIds: this.stopTokenIds, stopStrings: single ? ['\n'] : ['\n\n\n'], maxTimeMs },
       genSignal,
       onText,
     );
-    let result: EngineResult;
+    let result: GenerationResult;
     try {
       result = await run;
     } catch (e) {
@@ -290,7 +302,7 @@ export class CompletionSession {
    * preempts it; it does nothing while a request is pending (that request is the user's).
    */
   async warm(doc: CompletionDocument): Promise<void> {
-    if (this.requests > 0) return;
+    if (this.requests > 0 || this.engine.keepsPromptCache === false) return;
     this.newest?.abort();
     const mine = new AbortController();
     this.newest = mine;
@@ -310,7 +322,7 @@ export class CompletionSession {
     } catch {
       return; // the request at this place reports it
     }
-    await this.run({ promptIds: prompt.ids, maxNewTokens: 1, stopTokenIds: this.stopTokenIds, stopStrings: [], maxTimeMs: Infinity }, signal, () => {}).catch(() => undefined);
+    await this.run({ promptIds: prompt.ids, parts: promptParts(prompt), maxNewTokens: 1, stopTokenIds: this.stopTokenIds, stopStrings: [], maxTimeMs: Infinity }, signal, () => {}).catch(() => undefined);
   }
 
   private maxNewTokens(mode: CompletionMode): number {
@@ -328,7 +340,7 @@ export class CompletionSession {
   }
 
   /** Starts a generation; the next one waits for it to end (at most one in flight). */
-  private run(req: EngineRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<EngineResult> {
+  private run(req: GenerationRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<GenerationResult> {
     this.engineBusy = true;
     const run = this.engine.generate(req, signal, onText);
     const settled = run.then(
@@ -341,4 +353,8 @@ export class CompletionSession {
     });
     return run;
   }
+}
+
+function promptParts(p: BuiltPrompt): FimParts {
+  return { path: p.headerPath, prefix: p.prefix, suffix: p.suffix, context: p.chunks };
 }

@@ -5,7 +5,7 @@
 import type { GenerateTimings } from '../generate/generator';
 import type { BusySignal } from '../worker/busySignal';
 import type { EngineClient } from '../worker/client';
-import type { CompletionEngine, EngineRequest, EngineResult } from './session';
+import type { CompletionEngine, GenerationRequest, GenerationResult } from './session';
 
 export class WorkerEngine implements CompletionEngine {
   /** `busy` is raised while a generation runs, so a fine-tune elsewhere waits (see BusySignal). */
@@ -14,11 +14,11 @@ export class WorkerEngine implements CompletionEngine {
     private readonly busy?: BusySignal,
   ) {}
 
-  generate(req: EngineRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<EngineResult> {
+  generate(req: GenerationRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<GenerationResult> {
     return this.busy ? this.busy.during(() => this.run(req, signal, onText)) : this.run(req, signal, onText);
   }
 
-  private async run(req: EngineRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<EngineResult> {
+  private async run(req: GenerationRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<GenerationResult> {
     try {
       const r = await this.client.generate(
         {

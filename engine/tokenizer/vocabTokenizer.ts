@@ -16,6 +16,7 @@
 // must never be able to forge a FIM marker.
 
 import { decodeTokens, StreamDecoder, TokenizerError, type SpecialTokenIds, type Tokenizer } from './tokenizer';
+import { vocabularyMarkers } from './fimMarkers';
 
 /** GGUF token types (llama.cpp's LLAMA_TOKEN_TYPE_*); 0 marks an id with no token. */
 export const TokenType = { none: 0, normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 } as const;
@@ -73,10 +74,11 @@ export interface VocabInit {
   strip?: ReadonlyMap<number, { lstrip: boolean; rstrip: boolean }>;
 }
 
-// The texts llama.cpp recognises special tokens by when a file does not name them (llama-vocab.cpp).
-export const FIM_PREFIX_TEXTS = ['<|fim_prefix|>', '<fim-prefix>', '<fim_prefix>', '<｜fim▁begin｜>', '<PRE>', '▁<PRE>', '<|code_prefix|>', '<|prefix|>'];
-export const FIM_SUFFIX_TEXTS = ['<|fim_suffix|>', '<fim-suffix>', '<fim_suffix>', '<｜fim▁hole｜>', '<SUF>', '▁<SUF>', '<|code_suffix|>', '<|suffix|>'];
-export const FIM_MIDDLE_TEXTS = ['<|fim_middle|>', '<fim-middle>', '<fim_middle>', '<｜fim▁end｜>', '<MID>', '▁<MID>', '<|code_middle|>', '<|middle|>'];
+// The texts llama.cpp recognises special tokens by when a file does not name them (llama-vocab.cpp);
+// the FIM markers come from the one table of them (fimMarkers.ts).
+export const FIM_PREFIX_TEXTS = vocabularyMarkers('prefix');
+export const FIM_SUFFIX_TEXTS = vocabularyMarkers('suffix');
+export const FIM_MIDDLE_TEXTS = vocabularyMarkers('middle');
 const FIM_PAD_TEXTS = ['<|fim_pad|>', '<fim-pad>', '<fim_pad>', '<PAD>'];
 const FIM_REPO_TEXTS = ['<|fim_repo|>', '<|repo_name|>', '<fim-repo>', '<REPO>', '<reponame>', '<repo_name>'];
 const FIM_SEP_TEXTS = ['<|file_sep|>', '<file_sep>'];

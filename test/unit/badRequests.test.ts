@@ -13,7 +13,7 @@ import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
 import { LocalEngine } from '../../engine/complete/localEngine';
 import { PromptBuilder, type CompletionDocument } from '../../engine/complete/prompt';
-import { CompletionSession, type CompletionEngine, type EngineRequest } from '../../engine/complete/session';
+import { CompletionSession, type CompletionEngine, type GenerationRequest } from '../../engine/complete/session';
 import { summaryPrompt } from '../../extension/summarize/prompt';
 import { isSettingsSchema, readSettings } from '../../extension/settings';
 import { echoModel } from '../harness/echoModel';
@@ -125,7 +125,7 @@ test('the summarize prompt of a 10 MB single-line selection is cut by characters
 class Counting implements CompletionEngine {
   answers = 0;
   constructor(readonly inner: LocalEngine) {}
-  generate(req: EngineRequest, signal: AbortSignal, onText: (d: string) => void) {
+  generate(req: GenerationRequest, signal: AbortSignal, onText: (d: string) => void) {
     if (req.maxNewTokens > 1) this.answers++;
     return this.inner.generate(req, signal, onText);
   }

@@ -8,7 +8,7 @@ import { createJsBackend } from '../../engine/runtime/jsBackend';
 import { Generator } from '../../engine/generate/generator';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { LocalEngine } from '../../engine/complete/localEngine';
-import { CompletionSession, type CompletionEngine, type CompletionOptions, type EngineRequest } from '../../engine/complete/session';
+import { CompletionSession, type CompletionEngine, type CompletionOptions, type GenerationRequest } from '../../engine/complete/session';
 import type { CompletionDocument } from '../../engine/complete/prompt';
 import { echoModel } from '../harness/echoModel';
 
@@ -23,7 +23,7 @@ class CountingEngine implements CompletionEngine {
   /** Calls that ask for an answer (more than the one token of a prefill-only run). */
   answers = 0;
   constructor(readonly inner: LocalEngine) {}
-  async generate(req: EngineRequest, signal: AbortSignal, onText: (d: string) => void) {
+  async generate(req: GenerationRequest, signal: AbortSignal, onText: (d: string) => void) {
     this.calls++;
     if (req.maxNewTokens > 1) this.answers++;
     this.running++;

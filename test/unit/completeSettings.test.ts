@@ -10,7 +10,7 @@ import { createJsBackend } from '../../engine/runtime/jsBackend';
 import { Generator } from '../../engine/generate/generator';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { LocalEngine } from '../../engine/complete/localEngine';
-import { CompletionSession, type CompletionEngine, type EngineRequest } from '../../engine/complete/session';
+import { CompletionSession, type CompletionEngine, type GenerationRequest } from '../../engine/complete/session';
 import type { CompletionDocument } from '../../engine/complete/prompt';
 import { isSettingsSchema, readSettings, type SettingsSchema } from '../../extension/settings';
 import { completionOptions } from '../../extension/completions/options';
@@ -27,9 +27,9 @@ const MODEL = echoModel(t.encode('x')[0]!);
 
 /** The real engine, keeping each request it was given. */
 class RecordingEngine implements CompletionEngine {
-  readonly requests: EngineRequest[] = [];
+  readonly requests: GenerationRequest[] = [];
   constructor(readonly inner: LocalEngine) {}
-  generate(req: EngineRequest, signal: AbortSignal, onText: (d: string) => void) {
+  generate(req: GenerationRequest, signal: AbortSignal, onText: (d: string) => void) {
     this.requests.push(req);
     return this.inner.generate(req, signal, onText);
   }
@@ -54,7 +54,7 @@ const emptyLine = (): CompletionDocument => ({ path: 'a.ts', languageId: 'typesc
 const inLine = (): CompletionDocument => ({ path: 'a.ts', languageId: 'typescript', text: 'let a = ', offset: 8 });
 
 /** The engine's time limit for a request: the budget less the time spent before the engine (building the prompt). */
-function assertBudget(req: EngineRequest | undefined, budgetMs: number): void {
+function assertBudget(req: GenerationRequest | undefined, budgetMs: number): void {
   assert.ok(req, 'the engine was not asked');
   assert.ok(req.maxTimeMs <= budgetMs && req.maxTimeMs > budgetMs - 300, `maxTimeMs ${req.maxTimeMs}, budget ${budgetMs}`);
 }
