@@ -12,8 +12,9 @@ function roundEven(x: number): number {
 }
 
 /**
- * Rows of x (N, C) to Q8_0 with the same float32 arithmetic as the kernels: d = max|x| / 127,
- * q = nearest-even(x * (1 / d)). C must be a multiple of 32.
+ * Rows of x (N, C) to Q8_0 with the same float32 arithmetic as the kernels: d = max|x| / qmax,
+ * q = nearest-even(x * (1 / d)) in [-qmax, qmax]; qmax 127 (Q8_0), or 63 for the 7-bit input of
+ * the relaxed-SIMD tiles (quantize_q8_7). C must be a multiple of 32.
  */
 export function quantizeQ8Forward(
   q: Int8Array | Int16Array, // (N, C)
@@ -21,6 +22,7 @@ export function quantizeQ8Forward(
   x: Float32Array, // (N, C)
   N: number,
   C: number,
+  qmax = 127,
 ): void {
   if (C % Q8_BLOCK !== 0) throw new RangeError(`Q8_0 needs rows that are a multiple of ${Q8_BLOCK} wide (got ${C})`);
   const blocks = (N * C) / Q8_BLOCK;
@@ -28,7 +30,7 @@ export function quantizeQ8Forward(
     const base = b * Q8_BLOCK;
     let m = 0;
     for (let i = 0; i < Q8_BLOCK; i++) m = Math.max(m, Math.abs(x[base + i]!));
-    const d = Math.fround(m / 127);
+    const d = Math.fround(m / qmax);
     const id = d > 0 ? Math.fround(1 / d) : 0;
     scales[b] = d;
     for (let i = 0; i < Q8_BLOCK; i++) q[base + i] = roundEven(Math.fround(x[base + i]! * id));

@@ -13,7 +13,7 @@ import { Q8_BLOCK, Q8_PACK_ROWS } from '../kernels/quantize';
 import { F32_PACK_ROWS } from '../kernels/matmul';
 import { dequantizeRows } from '../formats/formats';
 import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, f32Bits, MatmulMode } from '../kernels/wasm/kernels';
-import { ComputePool, poolThreads } from './pool';
+import { ComputePool, inferenceKernels, poolThreads } from './pool';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 import { isKQuant, packSegment, planLinear, vectorAsF32, WEIGHT_FORMATS, type KernelFormat, type Linear, type PackStage, type Segment, type WeightFormat } from './packWeights';
 import { Q4K_WINDOW, Q6K_WINDOW, Q8K_SUMS, QK } from '../kernels/quantK';
@@ -29,6 +29,8 @@ export interface FastBackendOptions {
   weightFormat?: WeightFormat | 'auto';
   /** Most tokens run through the layers at once; longer prompts go in chunks of this size. */
   chunk?: number;
+  /** false runs the portable kernels even where the engine has relaxed SIMD (kernels.ts). */
+  relaxedSimd?: boolean;
 }
 
 /** A norm's weights in the shared memory (the kernel reads them there): byte offsets, bias 0 if none. */
@@ -73,8 +75,12 @@ const MIN_TOUCH_UNITS_PER_THREAD = 64;
 const STAGING_BYTES = 4 << 20;
 const MIN_PACK_GROUPS_PER_THREAD = 16;
 
-/** FastBackend.quantized's mark for xq/xs holding quantize_q8's layout (the Q8_K ones are their window widths). */
+/**
+ * FastBackend.quantized's marks for xq/xs holding quantize_q8's layout, or quantize_q8_7's (the
+ * Q8_K ones are their window widths, 16 and 64).
+ */
 const Q8_0_LAYOUT = 1;
+const Q8_7_LAYOUT = 2;
 
 /**
  * Tokens from which a product with packed weights expands blocks of 32 rows to row-major f32
@@ -120,6 +126,8 @@ export class FastBackend implements InferenceBackend {
   /** The formats the matrices run in (several when the file mixes them). */
   readonly weightFormats: readonly KernelFormat[];
   readonly threads: number;
+  /** Whether the kernels are the relaxed-SIMD build (Q8_0 prefill then runs matmul_q8_i8tiles). */
+  readonly relaxedSimd: boolean;
   /** Bytes of weights the kernels stream per decoded token (the bandwidth bound's numerator). */
   readonly weightBytes: number;
   private readonly pool: ComputePool;
@@ -146,6 +154,7 @@ export class FastBackend implements InferenceBackend {
     this.config = model.config;
     this.pool = pool;
     this.threads = pool.threads;
+    this.relaxedSimd = pool.has('matmul_q8_i8tiles');
     this.contextLength = plan.ctx;
     this.weightFormats = plan.formats;
     this.rows = plan.rows;
@@ -184,7 +193,7 @@ export class FastBackend implements InferenceBackend {
     const threads = poolThreads(opts.threads);
     const plan = planMemory(model, opts, threads);
     const memory = createSharedMemory(plan.bytes);
-    const pool = await ComputePool.create(memory, threads);
+    const pool = await ComputePool.create(memory, threads, inferenceKernels(opts.relaxedSimd ?? true));
     try {
       return new FastBackend(model, pool, plan);
     } catch (e) {
@@ -341,6 +350,12 @@ export class FastBackend implements InferenceBackend {
       this.pool.run(k.op, [out, xq, xs, xb, S.w, S.s, bias, N, C, OC, mode], OC, 4, minRows);
     } else {
       const { xq, xs, wbuf } = this.acts;
+      if (N >= TILED_ROWS && this.relaxedSimd) {
+        if (this.quantized !== Q8_7_LAYOUT) this.pool.run('quantize_q8_7', [xq, xs, inp, N, C], N, 1, Math.ceil(MIN_MACS_PER_THREAD / C));
+        this.quantized = Q8_7_LAYOUT;
+        this.pool.run('matmul_q8_i8tiles', [out, xq, xs, S.w, S.s, bias, wbuf, N, C, OC, mode], OC, 32, minRows);
+        return;
+      }
       if (N >= TILED_ROWS) {
         this.pool.run('matmul_q8_f32', [out, inp, S.w, S.s, bias, wbuf, N, C, OC, mode], OC, 32, minRows);
         return;

@@ -25,7 +25,12 @@ export interface KernelSet<Op extends string> {
   ops: readonly Op[];
 }
 
-export const INFERENCE_KERNELS: KernelSet<KernelOp> = { module: kernelsModule, ops: KERNEL_OPS };
+/** The inference kernels: the relaxed-SIMD build where the engine has it, unless `relaxed` is false. */
+export function inferenceKernels(relaxed = true): KernelSet<KernelOp> {
+  return { module: () => kernelsModule(relaxed), ops: KERNEL_OPS };
+}
+
+export const INFERENCE_KERNELS: KernelSet<KernelOp> = inferenceKernels();
 
 export class ComputePool<Op extends string = KernelOp> {
   private readonly ctl = new Int32Array(new SharedArrayBuffer(CTL.SIZE * 4));
@@ -45,6 +50,11 @@ export class ComputePool<Op extends string = KernelOp> {
   ) {
     const kernels = instantiateKernels(memory, set.module()) as unknown as Record<string, (...args: number[]) => void>;
     this.fns = set.ops.map((name) => kernels[name]!);
+  }
+
+  /** Whether the pool's module has kernel `op` (the relaxed-SIMD build has a few more). */
+  has(op: Op): boolean {
+    return this.fns[this.set.ops.indexOf(op)] !== undefined;
   }
 
   /** Starts `threads - 1` workers over `memory` and resolves once they all listen. */

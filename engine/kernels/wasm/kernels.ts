@@ -2,7 +2,12 @@
 // shared linear memory, and hands out byte offsets in that memory (Arena). Every thread of a
 // compute pool instantiates the same module over the same memory, so weights, activations and
 // the KV cache are shared without copies.
-import { KERNELS_WASM_BASE64 } from './kernelsWasm';
+// Two builds of the module: the portable one, and one whose `@relaxed` sections use relaxed
+// SIMD (its integer dots take 16 int8 products an instruction where the portable i16 dots take
+// 8); the relaxed one runs where the engine validates it (V8 13 / Electron 34 by default,
+// Node 20 once --experimental-wasm-relaxed-simd is set, which relaxedSimdAvailable does).
+import { setFlagsFromString } from 'node:v8';
+import { KERNELS_WASM_BASE64, KERNELS_RELAXED_WASM_BASE64 } from './kernelsWasm';
 
 /** Kernel exports; every pointer is a byte offset in the shared memory, 0 meaning "none". */
 export interface WasmKernels {
@@ -77,6 +82,21 @@ export interface WasmKernels {
     out: number, qkv: number, kc: number, vc: number, scratch: number, pos: number, NH: number, KVH: number, HD: number,
     ctx: number, qkvStride: number, window: number, a: number, b: number, tid: number,
   ): void;
+  /**
+   * Relaxed module only: rows [a, b) of x (N, C) to 7-bit Q8_0 (d = max|x| / 63, q in -63..63) for
+   * matmul_q8_i8tiles: xq (N, C) bytes q + 64, xs (N, C/32) f32 d. Reference: quantizeQ8Forward(.., 63).
+   */
+  quantize_q8_7?(xq: number, xs: number, x: number, N: number, C: number, a: number, b: number): void;
+  /**
+   * Relaxed module only: out (N, OC) = quantize_q8_7 input (xq, xs) . Q8_0 w^T (packed as for
+   * matmul_q8) + bias, columns [a, b) (a a multiple of 32), by `mode`, in integer tiles with the
+   * relaxed int8 dot (prefill); scratch holds blockScratchBytes(C) per thread. Reference:
+   * matmulQ8Forward on quantizeQ8Forward(.., 63)'s q (the integer dots are exact).
+   */
+  matmul_q8_i8tiles?(
+    out: number, xq: number, xs: number, w: number, ws: number, bias: number, scratch: number, N: number, C: number, OC: number, mode: number,
+    a: number, b: number, tid: number,
+  ): void;
   /** Benchmark probe: streams floats [a, b) of x, sum into out[tid]. */
   stream_sum(out: number, x: number, a: number, b: number, tid: number): void;
   /** GGUF Q8_0 rows at src (rows, nb blocks of 34 bytes) to packQ8Forward's int8 layout at dst, groups of 4 rows [a, b); the scales are the caller's. */
@@ -91,7 +111,7 @@ export interface WasmKernels {
 export const MatmulMode = { STORE: 0, ACCUMULATE: 1, GELU: 2 } as const;
 
 /** The kernels a pool can run, by index (the index travels through shared memory). */
-export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'quantize_q8k', 'matmul_q4k', 'matmul_q5k', 'matmul_q6k', 'matmul_qk_f32', 'norm', 'attention', 'stream_sum', 'touch_pages', 'pack_q8_0', 'flops'] as const;
+export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'quantize_q8_7', 'matmul_q8_i8tiles', 'quantize_q8k', 'matmul_q4k', 'matmul_q5k', 'matmul_q6k', 'matmul_qk_f32', 'norm', 'attention', 'stream_sum', 'touch_pages', 'pack_q8_0', 'flops'] as const;
 export type KernelOp = (typeof KERNEL_OPS)[number];
 
 const F32_BITS = new Float32Array(1);
@@ -113,12 +133,41 @@ export function blockScratchBytes(C: number): number {
   return 32 * C * 4;
 }
 
-let compiled: WebAssembly.Module | null = null;
+const compiled = new Map<boolean, WebAssembly.Module>();
+let relaxedBytes: Uint8Array<ArrayBuffer> | null = null;
 
-/** The compiled module (compiled once per thread; a Module can also be posted to workers). */
-export function kernelsModule(): WebAssembly.Module {
-  if (compiled === null) compiled = new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
-  return compiled;
+const decode = (base64: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(base64, 'base64'));
+let relaxedRuns: boolean | null = null;
+
+/**
+ * Whether this engine runs the relaxed-SIMD build (decided once). Node 20's V8 has the
+ * instructions behind a flag: it is set here, before the module is compiled (the flag is
+ * process-wide, so the pool's threads see it too). LIMELIGHT_RELAXED_SIMD=0 keeps the portable build.
+ */
+export function relaxedSimdAvailable(): boolean {
+  if (relaxedRuns !== null) return relaxedRuns;
+  if (process.env.LIMELIGHT_RELAXED_SIMD === '0') return (relaxedRuns = false);
+  relaxedBytes = decode(KERNELS_RELAXED_WASM_BASE64);
+  relaxedRuns = WebAssembly.validate(relaxedBytes);
+  if (!relaxedRuns) {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+    relaxedRuns = WebAssembly.validate(relaxedBytes);
+  }
+  return relaxedRuns;
+}
+
+/**
+ * The compiled module, relaxed where available unless `relaxed` is false (compiled once per
+ * thread; a Module can also be posted to workers).
+ */
+export function kernelsModule(relaxed = relaxedSimdAvailable()): WebAssembly.Module {
+  const use = relaxed && relaxedSimdAvailable();
+  let module = compiled.get(use);
+  if (module === undefined) {
+    module = new WebAssembly.Module(use ? relaxedBytes! : decode(KERNELS_WASM_BASE64));
+    compiled.set(use, module);
+  }
+  return module;
 }
 
 export function instantiateKernels(memory: WebAssembly.Memory, module: WebAssembly.Module = kernelsModule()): WasmKernels {

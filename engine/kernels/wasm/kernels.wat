@@ -635,6 +635,235 @@
       (local.set $ob (local.get $oe))
       (br $obLoop))))
 
+  ;; @relaxed
+  ;; ---- Q8_0 prefill: integer tiles ----
+  ;; The product of many input rows with packed Q8_0 weights (packQ8Forward) as integer dots in
+  ;; register tiles of 4 input rows x 4 weight rows, as ggml's repacked int8 GEMMs do: a band of
+  ;; 32 weight rows is re-laid once into this thread's scratch so that one 16-byte load holds
+  ;; the same few columns of 4 rows, and one 32-bit splat of an input row multiplies them all
+  ;; (lane r of the dot = weight row r); 4 input rows share each weight load. A block's integer
+  ;; dots meet floats once (times the 4 rows' scales and the input row's), so no horizontal sums.
+  ;; The missing rows of the last tile repeat input row N - 1 (computed, not stored).
+  (func $tileRow (param $n i32) (param $t i32) (param $N i32) (result i32)
+    (select (i32.add (local.get $n) (local.get $t)) (i32.sub (local.get $N) (i32.const 1))
+      (i32.lt_u (i32.add (local.get $n) (local.get $t)) (local.get $N))))
+
+  ;; Four vectors a, b, c, d as a 4 x 4 matrix of 32-bit lanes, stored transposed at $dst:
+  ;; [a0 b0 c0 d0] [a1 b1 c1 d1] [a2 b2 c2 d2] [a3 b3 c3 d3].
+  (func $transpose4 (param $dst i32) (param $a v128) (param $b v128) (param $c v128) (param $d v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a) (local.get $b)))
+    (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a) (local.get $b)))
+    (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c) (local.get $d)))
+    (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c) (local.get $d)))
+    (v128.store offset=0 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+    (v128.store offset=16 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+    (v128.store offset=32 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+    (v128.store offset=48 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3))))
+
+  ;; The dot is i32x4.relaxed_dot_i8x16_i7x16_add_s (16 products an instruction). The portable
+  ;; build keeps matmul_q8_f32 for prefill: the same tiles over i32x4.dot_i16x8_s (8 products,
+  ;; the band twice as large) measured slower than its f32 tiles (1 thread, 256 x 896 -> 4864:
+  ;; 82 against 65 ms; these: 43 to 56 ms on a busy machine). Its second operand must lie in [0, 127] (an engine may
+  ;; read it as signed or unsigned), so the input side goes in 7 bits offset by 64
+  ;; (quantize_q8_7: q in [-63, 63] stored as q + 64) and each block's dot starts from
+  ;; -64 (sum of the row's weights) to cancel the offset: the integer dot is exact, the input's
+  ;; rounding step twice quantize_q8's. A group of 4 packed rows at $src to the band at $dst,
+  ;; 144 bytes a block: 8 steps of 4 columns x 4 rows, then that start as i32x4.
+  (func $bandI8 (param $dst i32) (param $src i32) (param $nb i32)
+    (local $blk i32) (local $sum v128)
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $blk) (local.get $nb)))
+      (call $transpose4 (local.get $dst)
+        (v128.load offset=0 (local.get $src)) (v128.load offset=32 (local.get $src))
+        (v128.load offset=64 (local.get $src)) (v128.load offset=96 (local.get $src)))
+      (call $transpose4 (i32.add (local.get $dst) (i32.const 64))
+        (v128.load offset=16 (local.get $src)) (v128.load offset=48 (local.get $src))
+        (v128.load offset=80 (local.get $src)) (v128.load offset=112 (local.get $src)))
+      (local.set $sum (v128.const i32x4 0 0 0 0))
+      (local.set $sum (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.load offset=0 (local.get $dst)) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1) (local.get $sum)))
+      (local.set $sum (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.load offset=16 (local.get $dst)) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1) (local.get $sum)))
+      (local.set $sum (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.load offset=32 (local.get $dst)) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1) (local.get $sum)))
+      (local.set $sum (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.load offset=48 (local.get $dst)) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1) (local.get $sum)))
+      (local.set $sum (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.load offset=64 (local.get $dst)) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1) (local.get $sum)))
+      (local.set $sum (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.load offset=80 (local.get $dst)) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1) (local.get $sum)))
+      (local.set $sum (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.load offset=96 (local.get $dst)) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1) (local.get $sum)))
+      (local.set $sum (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.load offset=112 (local.get $dst)) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1) (local.get $sum)))
+      (v128.store offset=128 (local.get $dst) (i32x4.mul (local.get $sum) (v128.const i32x4 -64 -64 -64 -64)))
+      (local.set $src (i32.add (local.get $src) (i32.const 128)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 144)))
+      (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+      (br $l))))
+
+  ;; Rows [a, b) of x (N, C) f32 to 7-bit Q8_0 blocks of 32 for matmul_q8_i8tiles: d = max|x| / 63
+  ;; into xs (N, C/32), q = nearest(x / d) in -63..63 stored as the byte q + 64 in xq (N, C),
+  ;; as quantizeQ8Forward(.., 63). C % 32 == 0.
+  (func (export "quantize_q8_7")
+    (param $xq i32) (param $xs i32) (param $x i32) (param $N i32) (param $C i32) (param $a i32) (param $b i32)
+    (local $blk i32) (local $end i32) (local $src i32) (local $i i32) (local $m v128) (local $d f32) (local $id v128) (local $h v128)
+    (local.set $blk (i32.mul (local.get $a) (i32.shr_u (local.get $C) (i32.const 5))))
+    (local.set $end (i32.mul (local.get $b) (i32.shr_u (local.get $C) (i32.const 5))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $blk) (local.get $end)))
+      (local.set $src (i32.add (local.get $x) (i32.shl (local.get $blk) (i32.const 7))))
+      (local.set $m (v128.const i32x4 0 0 0 0))
+      (local.set $i (i32.const 0))
+      (block $mDone (loop $mLoop
+        (br_if $mDone (i32.ge_u (local.get $i) (i32.const 128)))
+        (local.set $m (f32x4.max (local.get $m) (f32x4.abs (v128.load (i32.add (local.get $src) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $mLoop)))
+      (local.set $d (f32.div
+        (f32.max (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
+          (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m))))
+        (f32.const 63)))
+      (f32.store (i32.add (local.get $xs) (i32.shl (local.get $blk) (i32.const 2))) (local.get $d))
+      (local.set $id (f32x4.splat (select (f32.div (f32.const 1) (local.get $d)) (f32.const 0) (f32.gt (local.get $d) (f32.const 0)))))
+      (local.set $i (i32.const 0))
+      (block $qDone (loop $qLoop
+        (br_if $qDone (i32.ge_u (local.get $i) (i32.const 128)))
+        (local.set $h (i8x16.narrow_i16x8_s
+          (i16x8.narrow_i32x4_s (call $q7 (v128.load offset=0 (i32.add (local.get $src) (local.get $i))) (local.get $id))
+            (call $q7 (v128.load offset=16 (i32.add (local.get $src) (local.get $i))) (local.get $id)))
+          (i16x8.narrow_i32x4_s (call $q7 (v128.load offset=32 (i32.add (local.get $src) (local.get $i))) (local.get $id))
+            (call $q7 (v128.load offset=48 (i32.add (local.get $src) (local.get $i))) (local.get $id)))))
+        (v128.store (i32.add (i32.add (local.get $xq) (i32.shl (local.get $blk) (i32.const 5))) (i32.shr_u (local.get $i) (i32.const 2))) (local.get $h))
+        (local.set $i (i32.add (local.get $i) (i32.const 64)))
+        (br $qLoop)))
+      (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+      (br $l))))
+
+  (func $q7 (param $v v128) (param $id v128) (result v128)
+    (i32x4.add (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $v) (local.get $id)))) (v128.const i32x4 64 64 64 64)))
+
+
+  ;; out (N, OC) (by mode, $store) = quantize_q8_7 input (xq, xs) . packed Q8_0 w^T (ws) + bias,
+  ;; columns [a, b) (a a multiple of 32), for many input rows: bands of 32 rows through $bandI8
+  ;; into scratch (36 C bytes at scratch + tid 128 C), then the tiles. C % 32 == 0.
+  ;; Reference: matmulQ8Forward on quantizeQ8Forward(.., 63)'s q.
+  (func (export "matmul_q8_i8tiles")
+    (param $out i32) (param $xq i32) (param $xs i32) (param $w i32) (param $ws i32) (param $bias i32) (param $scratch i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32) (param $tid i32)
+    (local $nb i32) (local $GB i32) (local $buf i32) (local $ob i32) (local $oe i32) (local $o i32) (local $n i32)
+    (local $gp i32) (local $bp i32) (local $xo i32) (local $so i32) (local $sp i32) (local $blk i32) (local $orow i32)
+    (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32) (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
+    (local $wv v128) (local $sv v128) (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
+    (local $f0 v128) (local $f1 v128) (local $f2 v128) (local $f3 v128) (local $ones v128)
+    (local.set $ones (v128.const i16x8 1 1 1 1 1 1 1 1))
+    (local.set $nb (i32.shr_u (local.get $C) (i32.const 5)))
+    (local.set $GB (i32.mul (local.get $nb) (i32.const 144)))
+    (local.set $buf (i32.add (local.get $scratch) (i32.mul (local.get $tid) (i32.shl (local.get $C) (i32.const 7)))))
+    (local.set $ob (local.get $a))
+    (block $obDone (loop $obLoop
+      (br_if $obDone (i32.ge_u (local.get $ob) (local.get $b)))
+      (local.set $oe (select (local.get $b) (i32.add (local.get $ob) (i32.const 32))
+        (i32.lt_u (local.get $b) (i32.add (local.get $ob) (i32.const 32)))))
+      (local.set $o (local.get $ob))
+      (local.set $gp (local.get $buf))
+      (block $gDone (loop $gLoop
+        (br_if $gDone (i32.ge_u (local.get $o) (local.get $oe)))
+        (call $bandI8 (local.get $gp) (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $C))) (local.get $nb))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (local.set $gp (i32.add (local.get $gp) (local.get $GB)))
+        (br $gLoop)))
+      ;; Tiles of 4 input rows x 4 weight rows; the last tile's missing input rows repeat row N - 1
+      ;; (computed, not stored), so one code path takes every N.
+      (local.set $n (i32.const 0))
+      (block $nDone (loop $nLoop
+        (br_if $nDone (i32.ge_u (local.get $n) (local.get $N)))
+        (local.set $o (local.get $ob))
+        (local.set $gp (local.get $buf))
+        (block $oDone (loop $oLoop
+          (br_if $oDone (i32.ge_u (local.get $o) (local.get $oe)))
+          (local.set $x0 (i32.add (local.get $xq) (i32.mul (call $tileRow (local.get $n) (i32.const 0) (local.get $N)) (local.get $C))))
+          (local.set $x1 (i32.add (local.get $xq) (i32.mul (call $tileRow (local.get $n) (i32.const 1) (local.get $N)) (local.get $C))))
+          (local.set $x2 (i32.add (local.get $xq) (i32.mul (call $tileRow (local.get $n) (i32.const 2) (local.get $N)) (local.get $C))))
+          (local.set $x3 (i32.add (local.get $xq) (i32.mul (call $tileRow (local.get $n) (i32.const 3) (local.get $N)) (local.get $C))))
+          (local.set $s0 (i32.add (local.get $xs) (i32.shl (i32.mul (call $tileRow (local.get $n) (i32.const 0) (local.get $N)) (local.get $nb)) (i32.const 2))))
+          (local.set $s1 (i32.add (local.get $xs) (i32.shl (i32.mul (call $tileRow (local.get $n) (i32.const 1) (local.get $N)) (local.get $nb)) (i32.const 2))))
+          (local.set $s2 (i32.add (local.get $xs) (i32.shl (i32.mul (call $tileRow (local.get $n) (i32.const 2) (local.get $N)) (local.get $nb)) (i32.const 2))))
+          (local.set $s3 (i32.add (local.get $xs) (i32.shl (i32.mul (call $tileRow (local.get $n) (i32.const 3) (local.get $N)) (local.get $nb)) (i32.const 2))))
+          (local.set $sp (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $o) (local.get $nb)) (i32.const 2))))
+          (local.set $bp (local.get $gp))
+          (local.set $f0 (v128.const i32x4 0 0 0 0)) (local.set $f1 (local.get $f0)) (local.set $f2 (local.get $f0)) (local.set $f3 (local.get $f0))
+          (local.set $blk (i32.const 0))
+          (local.set $xo (i32.const 0))
+          (local.set $so (i32.const 0))
+          (block $bDone (loop $bLoop
+            (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
+            (local.set $d0 (v128.load offset=128 (local.get $bp)))
+            (local.set $d1 (local.get $d0)) (local.set $d2 (local.get $d0)) (local.set $d3 (local.get $d0))
+            (local.set $wv (v128.load offset=0 (local.get $bp)))
+            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
+            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
+            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
+            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
+            (local.set $wv (v128.load offset=16 (local.get $bp)))
+            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=4 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
+            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=4 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
+            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=4 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
+            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=4 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
+            (local.set $wv (v128.load offset=32 (local.get $bp)))
+            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=8 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
+            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=8 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
+            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=8 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
+            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=8 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
+            (local.set $wv (v128.load offset=48 (local.get $bp)))
+            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
+            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
+            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
+            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
+            (local.set $wv (v128.load offset=64 (local.get $bp)))
+            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=16 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
+            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=16 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
+            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=16 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
+            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=16 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
+            (local.set $wv (v128.load offset=80 (local.get $bp)))
+            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=20 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
+            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=20 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
+            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=20 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
+            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=20 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
+            (local.set $wv (v128.load offset=96 (local.get $bp)))
+            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=24 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
+            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=24 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
+            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=24 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
+            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=24 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
+            (local.set $wv (v128.load offset=112 (local.get $bp)))
+            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=28 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
+            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=28 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
+            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=28 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
+            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=28 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
+            (local.set $sv (v128.load (local.get $sp)))
+            (local.set $f0 (f32x4.add (local.get $f0) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d0)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s0) (local.get $so)))))))
+            (local.set $f1 (f32x4.add (local.get $f1) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d1)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s1) (local.get $so)))))))
+            (local.set $f2 (f32x4.add (local.get $f2) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d2)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s2) (local.get $so)))))))
+            (local.set $f3 (f32x4.add (local.get $f3) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d3)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s3) (local.get $so)))))))
+            (local.set $bp (i32.add (local.get $bp) (i32.const 144)))
+            (local.set $xo (i32.add (local.get $xo) (i32.const 32)))
+            (local.set $so (i32.add (local.get $so) (i32.const 4)))
+            (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
+            (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+            (br $bLoop)))
+          (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
+          (call $store4 (local.get $orow) (local.get $f0) (local.get $bias) (local.get $o) (local.get $mode) (local.get $oe))
+          (if (i32.lt_u (i32.add (local.get $n) (i32.const 1)) (local.get $N)) (then
+            (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $OC) (i32.const 2))))
+            (call $store4 (local.get $orow) (local.get $f1) (local.get $bias) (local.get $o) (local.get $mode) (local.get $oe))))
+          (if (i32.lt_u (i32.add (local.get $n) (i32.const 2)) (local.get $N)) (then
+            (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $OC) (i32.const 2))))
+            (call $store4 (local.get $orow) (local.get $f2) (local.get $bias) (local.get $o) (local.get $mode) (local.get $oe))))
+          (if (i32.lt_u (i32.add (local.get $n) (i32.const 3)) (local.get $N)) (then
+            (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $OC) (i32.const 2))))
+            (call $store4 (local.get $orow) (local.get $f3) (local.get $bias) (local.get $o) (local.get $mode) (local.get $oe))))
+          (local.set $o (i32.add (local.get $o) (i32.const 4)))
+          (local.set $gp (i32.add (local.get $gp) (local.get $GB)))
+          (br $oLoop)))
+        (local.set $n (i32.add (local.get $n) (i32.const 4)))
+        (br $nLoop)))
+      (local.set $ob (local.get $oe))
+      (br $obLoop))))
+  ;; @end
+
   ;; ---- K-quants (Q4_K, Q6_K) ----
   ;; Weights stay in ggml's super-blocks of 256 (engine/formats/kquants.ts); packQ4KForward /
   ;; packQ6KForward (engine/kernels/quantK.ts) split each row into the quant bytes (Q4_K qs:

@@ -1,0 +1,149 @@
+// The relaxed-SIMD build of the inference kernels (kernels.ts: relaxedSimdAvailable) against
+// the references and against the portable build: quantize_q8_7 exactly as
+// quantizeQ8Forward(.., 63); matmul_q8_i8tiles within float32 rounding of matmulQ8Forward on that
+// input (its integer dots are exact), at 1 and 3 threads on odd shapes and in every store mode;
+// the portable build lacks both, and FastBackend runs Q8_0 prefill with either build.
+//
+// Tolerances, measured (Node 20.20 with --experimental-wasm-relaxed-simd, x64, this file's shapes):
+// - matmul_q8_i8tiles vs matmulQ8Forward on the same 7-bit input: relative max difference
+//   2.3e-7 (float32 accumulation of the block sums against float64); bound 1e-5.
+// - A small Q8_0 model's logits vs the reference backend on the float32 weights, KL per row:
+//   with the relaxed build's 7-bit prefill input at most 1.2e-5; with the portable build (f32
+//   input to the prefill product) 2.1e-6: the 7-bit input costs about 6x the KL of the
+//   weights' own rounding. Bounds 1e-4 and 2e-5, about 8x and 10x the measurements.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Arena, createSharedMemory, blockScratchBytes, kernelsModule, instantiateKernels, relaxedSimdAvailable, MatmulMode } from '../../engine/kernels/wasm/kernels';
+import { matmulQ8Forward, packQ8Forward, quantizeQ8Forward, Q8_BLOCK, Q8_PACK_ROWS } from '../../engine/kernels/quantize';
+import { ComputePool, inferenceKernels } from '../../engine/runtime/pool';
+import { FastBackend } from '../../engine/runtime/fastBackend';
+import { JsBackend } from '../../engine/runtime/jsBackend';
+import { randomModel, mulberry32 } from '../../engine/model/init';
+import { configFromHF } from '../../engine/model/families';
+import { kl, maxAbsDiff, randn } from './oracle';
+
+const relaxed = relaxedSimdAvailable();
+const skip = relaxed ? false : 'this engine has no relaxed SIMD';
+const memory = createSharedMemory(16 << 20);
+const f32 = new Float32Array(memory.buffer);
+const pools: ComputePool[] = [];
+after(async () => {
+  for (const p of pools) await p.dispose();
+});
+
+function put(arena: Arena, data: Float32Array | Int8Array): number {
+  const at = arena.alloc(data.byteLength);
+  new Uint8Array(memory.buffer, at, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  return at;
+}
+
+function gelu(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+}
+
+test('the portable build has no relaxed kernels; the relaxed build validates here', () => {
+  const portable = instantiateKernels(memory, kernelsModule(false));
+  assert.equal(portable.matmul_q8_i8tiles, undefined);
+  assert.equal(portable.quantize_q8_7, undefined);
+  // Node 20 runs it once the flag is set; an engine without relaxed SIMD must still load the portable build.
+  assert.equal(relaxed, process.versions.node.split('.').map(Number)[0]! >= 20);
+  if (relaxed) assert.equal(typeof instantiateKernels(memory, kernelsModule(true)).matmul_q8_i8tiles, 'function');
+});
+
+for (const threads of [1, 3]) {
+  const poolReady = ComputePool.create(memory, threads).then((p) => (pools.push(p), p));
+  const label = `${threads} thread${threads > 1 ? 's' : ''}`;
+
+  test(`quantize_q8_7 matches quantizeQ8Forward(.., 63) (${label})`, { skip }, async () => {
+    const pool = await poolReady;
+    const rand = mulberry32(11 + threads);
+    for (const [N, C] of [[1, 32], [5, 96], [7, 224]] as const) {
+      const x = randn(N * C, rand, 2);
+      x.fill(0, 0, 32); // an all-zero block: scale 0, values 0
+      x[40 % (N * C)] = -9; // one outlier owns its block's scale
+      const q = new Int16Array(N * C);
+      const d = new Float32Array((N * C) / Q8_BLOCK);
+      quantizeQ8Forward(q, d, x, N, C, 63);
+      const arena = new Arena();
+      const xq = arena.alloc(N * C);
+      const xs = arena.alloc(d.byteLength);
+      pool.run('quantize_q8_7', [xq, xs, put(arena, x), N, C], N);
+      assert.deepEqual([...new Uint8Array(memory.buffer, xq, N * C)], [...q].map((v) => v + 64), `values N=${N} C=${C}`);
+      assert.deepEqual(f32.slice(xs / 4, xs / 4 + d.length), d, `scales N=${N} C=${C}`);
+    }
+  });
+
+  test(`matmul_q8_i8tiles matches matmulQ8Forward on odd shapes, every mode (${label})`, { skip }, async () => {
+    const pool = await poolReady;
+    const rand = mulberry32(23 + threads);
+    for (const [N, C, OC] of [[1, 32, 5], [4, 64, 37], [5, 96, 70], [7, 32, 3], [9, 160, 33], [13, 64, 130]] as const) {
+      const nb = C / Q8_BLOCK;
+      const groups = Math.ceil(OC / Q8_PACK_ROWS);
+      const wq = Int8Array.from({ length: OC * C }, () => Math.round((rand() * 2 - 1) * 127));
+      wq.fill(-127, 0, Math.min(C, OC * C)); // a row at the end of the range
+      const ws = Float32Array.from({ length: OC * nb }, () => 0.001 + 0.02 * rand());
+      const wp = new Int8Array(groups * Q8_PACK_ROWS * C);
+      const sp = new Float32Array(groups * Q8_PACK_ROWS * nb);
+      packQ8Forward(wp, sp, wq, ws, OC, C);
+      const x = randn(N * C, rand, 1.5);
+      const q = new Int16Array(N * C);
+      const xsRef = new Float32Array(N * nb);
+      quantizeQ8Forward(q, xsRef, x, N, C, 63);
+      const bias = randn(OC, rand);
+      const base = randn(N * OC, rand);
+      const product = new Float32Array(N * OC);
+      matmulQ8Forward(product, q, xsRef, wq, ws, null, N, C, OC);
+      for (const mode of [MatmulMode.STORE, MatmulMode.ACCUMULATE, MatmulMode.GELU]) {
+        const arena = new Arena();
+        const xq = arena.alloc(N * C);
+        const xs = arena.alloc(N * nb * 4);
+        const w = put(arena, wp);
+        const s = put(arena, sp);
+        const b = put(arena, bias);
+        const out = put(arena, base);
+        const scratch = arena.alloc(threads * blockScratchBytes(C));
+        pool.run('quantize_q8_7', [xq, xs, put(arena, x), N, C], N);
+        pool.run('matmul_q8_i8tiles', [out, xq, xs, w, s, b, scratch, N, C, OC, mode], OC, 32);
+        const got = f32.slice(out / 4, out / 4 + N * OC);
+        const want = product.map((v, i) => {
+          const y = v + bias[i % OC]!;
+          return mode === MatmulMode.STORE ? y : mode === MatmulMode.ACCUMULATE ? base[i]! + y : gelu(y);
+        });
+        const scale = Math.max(1e-6, ...want.map(Math.abs));
+        assert.ok(maxAbsDiff(got, want) / scale < 1e-5, `N=${N} C=${C} OC=${OC} mode ${mode}: ${maxAbsDiff(got, want) / scale}`);
+      }
+    }
+  });
+}
+
+test('Q8_0 prefill with and without relaxed SIMD stays close to the reference (1 and 2 threads)', async () => {
+  for (const [hidden, nHead, vocab] of [[64, 4, 101], [96, 2, 77]] as const) {
+    const model = randomModel(configFromHF({ model_type: 'gpt2', n_embd: hidden, n_head: nHead, n_layer: 2, vocab_size: vocab, n_positions: 40 }), 5);
+    const ids = Int32Array.from({ length: 23 }, (_, i) => (i * 37) % vocab);
+    const ref = new JsBackend(model).forwardSync(ids, 0, { allLogits: true }).logits;
+    for (const relaxedSimd of [true, false]) {
+      for (const threads of [1, 2]) {
+        const be = await FastBackend.create(model, { threads, weightFormat: 'q8_0', chunk: 9, relaxedSimd });
+        try {
+          assert.equal(be.relaxedSimd, relaxedSimd && relaxed);
+          const got = be.forwardSync(ids, 0, { allLogits: true }).logits;
+          const bound = be.relaxedSimd ? 1e-4 : 2e-5;
+          for (let t = 0; t < ids.length; t++) {
+            const row = (v: Float32Array): Float32Array => v.subarray(t * vocab, (t + 1) * vocab);
+            const d = kl(row(ref), row(got));
+            assert.ok(d < bound, `width ${hidden}, relaxed ${String(be.relaxedSimd)}, ${threads} threads, row ${t}: KL ${d}`);
+          }
+        } finally {
+          be.dispose();
+        }
+      }
+    }
+  }
+});
+
+test('inferenceKernels(false) gives a pool without the relaxed kernels', async () => {
+  const pool = await ComputePool.create(memory, 2, inferenceKernels(false));
+  pools.push(pool);
+  assert.equal(pool.has('matmul_q8_i8tiles'), false);
+  assert.equal(pool.has('matmul_q8_f32'), true);
+});
