@@ -3,9 +3,13 @@
 // A value of the wrong type or out of bounds falls back to the default (or is clamped)
 // and is reported, never passed on to the engine. limelight.model.path must name an existing
 // local folder (folderPath.ts); it is passed on as its real path.
+// Where code may be sent (limelight.remote.*, and the backend when it is `remote`) is read from
+// the user's settings only: a workspace's settings must never redirect the user's code to
+// another server. The endpoint must pass checkEndpoint (https unless loopback or the opt-in).
+import { checkEndpoint, type RemoteApi } from '../engine/remote/endpoint';
 import { checkFolder, GGUF_MODEL_FILE } from './folderPath';
 
-export type Backend = 'auto' | 'js' | 'ort-cpu' | 'ort-webgpu';
+export type Backend = 'auto' | 'js' | 'ort-cpu' | 'ort-webgpu' | 'remote';
 export type WeightFormat = 'auto' | 'f32' | 'f16' | 'q8_0';
 export type LogLevel = 'off' | 'error' | 'warn' | 'info' | 'debug';
 export type FineTuneMethod = 'lora' | 'full';
@@ -35,6 +39,17 @@ export interface LimelightSettings {
   idleReleaseSeconds: number; // 0 = never
   fineTune: { include: string[]; exclude: string[]; loraRank: number; maxMinutes: number; method: FineTuneMethod };
   logLevel: LogLevel;
+  remote: RemoteSettings;
+}
+
+export interface RemoteSettings {
+  /** The checked base URL, or '' when unset or refused (the problem says why). */
+  endpoint: string;
+  api: RemoteApi;
+  model: string;
+  fimTemplate: string;
+  allowHttp: boolean;
+  timeoutMs: number;
 }
 
 /** One entry of contributes.configuration.properties, as far as validation needs it. */
@@ -97,17 +112,19 @@ function matchesType(schema: SettingSchema, v: unknown): boolean {
 }
 
 /**
- * Validates every setting the schema declares. `get` returns the user's value for a full
- * key ("limelight.backend"), or undefined when unset.
+ * Validates every setting the schema declares. `get` returns the effective value for a full
+ * key ("limelight.backend"), or undefined when unset; `userValue` the value in the user's own
+ * settings (VS Code's inspect().globalValue), which alone decides where code is sent (without
+ * it, nothing is sent anywhere).
  */
-export function readSettings(schema: SettingsSchema, get: (key: string) => unknown): SettingsResult {
+export function readSettings(schema: SettingsSchema, get: (key: string) => unknown, userValue: (key: string) => unknown = () => undefined): SettingsResult {
   const problems: string[] = [];
   const notes: string[] = [];
-  const value = (name: string): unknown => {
+  const checked = (name: string, read: (key: string) => unknown): unknown => {
     const key = SECTION + name;
     const s = schema[key];
     if (s === undefined) throw new Error(`Setting ${key} is not declared in package.json contributes.configuration.`);
-    const v = get(key);
+    const v = read(key);
     if (v === undefined) return s.default;
     if (!matchesType(s, v)) {
       const expected = s.enum ? `one of ${s.enum.join(', ')}` : `a ${s.type}`;
@@ -125,6 +142,7 @@ export function readSettings(schema: SettingsSchema, get: (key: string) => unkno
     }
     return v;
   };
+  const value = (name: string): unknown => checked(name, get);
   // Each cast below is safe: value() returned either a checked user value or the schema default.
   const settings: LimelightSettings = {
     completions: {
@@ -143,7 +161,7 @@ export function readSettings(schema: SettingsSchema, get: (key: string) => unkno
       maxFollowingChars: value('completions.maxFollowingChars') as number,
     },
     modelPath: checkedModelPath(value('model.path') as string, problems, notes),
-    backend: value('backend') as Backend,
+    backend: checkedBackend(value('backend') as Backend, () => checked('backend', userValue) as Backend, problems),
     threads: value('threads') as number,
     weightFormat: value('weightFormat') as WeightFormat,
     maxContextTokens: value('maxContextTokens') as number,
@@ -157,8 +175,36 @@ export function readSettings(schema: SettingsSchema, get: (key: string) => unkno
       method: value('fineTune.method') as FineTuneMethod,
     },
     logLevel: value('logLevel') as LogLevel,
+    remote: {
+      endpoint: '',
+      api: checked('remote.api', userValue) as RemoteApi,
+      model: (checked('remote.model', userValue) as string).trim(),
+      fimTemplate: checked('remote.fimTemplate', userValue) as string,
+      allowHttp: checked('remote.allowHttp', userValue) as boolean,
+      timeoutMs: checked('remote.timeoutMs', userValue) as number,
+    },
   };
+  for (const name of ['remote.endpoint', 'remote.api', 'remote.model', 'remote.fimTemplate', 'remote.allowHttp']) {
+    const key = SECTION + name;
+    const effective = get(key);
+    if (effective !== undefined && JSON.stringify(effective) !== JSON.stringify(userValue(key) ?? schema[key]?.default)) notes.push(`${key} is read from user settings only; the value from this workspace's settings is ignored.`);
+  }
+  const endpoint = (checked('remote.endpoint', userValue) as string).trim();
+  if (endpoint !== '') {
+    const c = checkEndpoint(endpoint, settings.remote.allowHttp, 'the URL');
+    if (!c.ok) problems.push(`limelight.remote.endpoint: ${c.problem}${settings.backend === 'remote' ? ' Completions and summaries are off until then.' : ''}`);
+    else settings.remote.endpoint = c.url.toString();
+  } else if (settings.backend === 'remote') {
+    problems.push('limelight.remote.endpoint: the remote backend needs the server\'s base URL in your user settings, e.g. http://127.0.0.1:8080 (llama.cpp server) or https://llm.example.com/v1. Completions and summaries are off until then.');
+  }
   return { settings, problems, notes };
+}
+
+/** The backend, where `remote` counts only from the user's settings (a workspace cannot turn it on). */
+function checkedBackend(effective: Backend, user: () => Backend, problems: string[]): Backend {
+  if (effective !== 'remote' || user() === 'remote') return effective;
+  problems.push(`limelight.backend is "remote" in this workspace's settings, which cannot send the workspace's code to a server: set it in your user settings to use a remote server. Using "${user()}".`);
+  return user();
 }
 
 /** limelight.model.path as its real folder or .gguf file, or '' (the starter model) when unset or unfit. */

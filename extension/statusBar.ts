@@ -10,7 +10,9 @@ export type EngineStatus =
   | { kind: 'not-loaded' }
   | { kind: 'loading'; model: string }
   | { kind: 'ready'; model: string; backend: string }
-  | { kind: 'failed'; message: string };
+  | { kind: 'failed'; message: string }
+  /** The remote backend: the server, and the error of the last request when it failed (null once one succeeds). */
+  | { kind: 'remote'; server: string; error: string | null };
 
 /** What the completion provider is doing (absent until completions are registered). */
 export interface CompletionActivity {
@@ -35,6 +37,8 @@ export function describeEngine(engine: EngineStatus): string {
       return `engine: ${engine.model} on ${engine.backend}`;
     case 'failed':
       return `engine: failed (${engine.message})`;
+    case 'remote':
+      return `engine: remote, ${engine.server}${engine.error !== null ? ` (last request failed: ${engine.error})` : ''}`;
   }
 }
 
@@ -67,7 +71,8 @@ export class StatusBar implements vscode.Disposable {
     const details = `${completions}, ${describeEngine(state.engine)}${activity ? `, ${activity}` : ''}`;
     this.item.tooltip = `Limelight: ${details}. Click for options.`;
     this.item.accessibilityInformation = { label: `Limelight, ${details}` };
-    this.item.backgroundColor = state.engine.kind === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    const failed = state.engine.kind === 'failed' || (state.engine.kind === 'remote' && state.engine.error !== null);
+    this.item.backgroundColor = failed ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.item.show();
   }
 

@@ -78,6 +78,34 @@ model.save_pretrained("adapter")    # adapter_config.json + adapter_model.safete
 Bring the adapter back with **Limelight: Import Adapter** (a folder holding
 \`adapter_config.json\` and \`adapter_model.safetensors\`). Limelight can run it only on the
 model it was trained for: the base model must be the one set in \`limelight.model.path\`.
+
+## Serve the adapter from your team's inference server
+
+Limelight's remote backend (\`limelight.backend\`: \`remote\`) sends completions and summaries
+to a server, so the whole team gets the adapted model. vLLM serves a PEFT adapter beside its
+base model, under a name of its own:
+
+\`\`\`bash
+vllm serve bigcode/starcoderbase-1b --enable-lora --lora-modules workspace=./adapter
+\`\`\`
+
+User settings: \`"limelight.remote.endpoint": "https://HOST/v1"\` (vLLM's port 8000 behind https),
+\`"limelight.remote.api": "openai-completions"\`, \`"limelight.remote.model": "workspace"\`,
+\`"limelight.remote.fimTemplate": "starcoder"\` (the base model's FIM markers; the adapter's
+name does not say them).
+
+llama.cpp's server takes the adapter converted to GGUF (the converter is in llama.cpp's
+repository) beside the base model in GGUF:
+
+\`\`\`bash
+python convert_lora_to_gguf.py adapter --base /path/to/base-model-folder --outfile adapter.gguf
+llama-server -m base.gguf --lora adapter.gguf --port 8080
+\`\`\`
+
+User settings: \`"limelight.remote.endpoint": "https://HOST"\` (port 8080 behind https),
+\`"limelight.remote.api": "llama-infill"\`. Run **Limelight: Set Remote API Key** if the server
+asks for one (\`--api-key\` in both servers). Plain http to another machine sends your code
+unencrypted, so Limelight refuses it unless \`limelight.remote.allowHttp\` is on.
 `;
 
 function jsonl(files: readonly SourceFile[]): string {

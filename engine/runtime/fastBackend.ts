@@ -60,6 +60,7 @@ interface Acts {
   xq: number; // (R, max width) int16 Q8_0 or Q8_K input
   xs: number; // (R, max width / 32) f32 Q8_0 scales, or (R, max width / 256) Q8_K scales
   xb: number; // (R, max width / 256, 16) int16 Q8_K input sums
+  xm: number; // (R, max width / 32) f32 7-bit input's block sums times their scales (quantize_q8_7)
   logits: number; // (LOGIT_ROWS, V)
   scratch: number; // (threads, attention scratch)
   wbuf: number; // (threads, 32, max width) packed weight blocks as row-major f32 for prefill, or 0
@@ -126,7 +127,7 @@ export class FastBackend implements InferenceBackend {
   /** The formats the matrices run in (several when the file mixes them). */
   readonly weightFormats: readonly KernelFormat[];
   readonly threads: number;
-  /** Whether the kernels are the relaxed-SIMD build (Q8_0 prefill then runs matmul_q8_i8tiles). */
+  /** Whether the kernels are the relaxed-SIMD build (Q8_0 and Q4_K prefill then run the int8 tiles). */
   readonly relaxedSimd: boolean;
   /** Bytes of weights the kernels stream per decoded token (the bandwidth bound's numerator). */
   readonly weightBytes: number;
@@ -340,7 +341,12 @@ export class FastBackend implements InferenceBackend {
     } else if (isKQuant(S.format)) {
       // Prefill: blocks of rows expanded to f32 for the tiles; decode: Q8_K integer products.
       const k = K_KERNELS[S.format];
-      const { xq, xs, xb, wbuf } = this.acts;
+      const { xq, xs, xb, xm, wbuf } = this.acts;
+      if (S.format === 'q4_k' && N >= TILED_ROWS && this.relaxedSimd) {
+        this.quantize7(inp, N, C);
+        this.pool.run('matmul_q4k_i8tiles', [out, xq, xs, xm, S.w, S.s, bias, wbuf, N, C, OC, mode], OC, 32, minRows);
+        return;
+      }
       if (N >= K_TILED_ROWS[S.format]) {
         this.pool.run('matmul_qk_f32', [out, inp, S.w, S.s, bias, wbuf, N, C, OC, mode, k.kind], OC, 32, minRows);
         return;
@@ -351,8 +357,7 @@ export class FastBackend implements InferenceBackend {
     } else {
       const { xq, xs, wbuf } = this.acts;
       if (N >= TILED_ROWS && this.relaxedSimd) {
-        if (this.quantized !== Q8_7_LAYOUT) this.pool.run('quantize_q8_7', [xq, xs, inp, N, C], N, 1, Math.ceil(MIN_MACS_PER_THREAD / C));
-        this.quantized = Q8_7_LAYOUT;
+        this.quantize7(inp, N, C);
         this.pool.run('matmul_q8_i8tiles', [out, xq, xs, S.w, S.s, bias, wbuf, N, C, OC, mode], OC, 32, minRows);
         return;
       }
@@ -364,6 +369,13 @@ export class FastBackend implements InferenceBackend {
       this.quantized = Q8_0_LAYOUT;
       this.pool.run('matmul_q8', [out, xq, xs, S.w, S.s, bias, N, C, OC, mode], OC, Q8_PACK_ROWS, minRows);
     }
+  }
+
+  /** The 7-bit input of the int8 tiles (quantize_q8_7, block sums included), once per layer input. */
+  private quantize7(inp: number, N: number, C: number): void {
+    const { xq, xs, xm } = this.acts;
+    if (this.quantized !== Q8_7_LAYOUT) this.pool.run('quantize_q8_7', [xq, xs, xm, inp, N, C], N, 1, Math.ceil(MIN_MACS_PER_THREAD / C));
+    this.quantized = Q8_7_LAYOUT;
   }
 
   /** x (T, C) = the tokens' embedding rows (from the file's format) + learned positions. */
@@ -498,6 +510,7 @@ function planMemory(model: Model, opts: FastBackendOptions, threads: number): Pl
     xq: arena.alloc(rows * maxIn * 2),
     xs: arena.alloc(Math.ceil((rows * maxIn) / Q8_BLOCK) * 4),
     xb: arena.alloc(Math.ceil((rows * maxIn) / QK) * Q8K_SUMS * 2),
+    xm: arena.alloc(Math.ceil((rows * maxIn) / Q8_BLOCK) * 4),
     logits: arena.alloc(LOGIT_ROWS * c.vocabSize * 4),
     scratch: arena.alloc(threads * attentionScratchBytes(c.headDim)),
     wbuf: formats.some((f) => f !== 'f16') ? arena.alloc(threads * blockScratchBytes(maxIn)) : 0,

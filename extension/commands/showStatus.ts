@@ -29,6 +29,7 @@ const BACKENDS: { label: string; value: string; detail: string }[] = [
   { label: 'js', value: 'js', detail: "Limelight's own kernels in worker threads" },
   { label: 'ort-cpu', value: 'ort-cpu', detail: 'ONNX Runtime on the CPU' },
   { label: 'ort-webgpu', value: 'ort-webgpu', detail: 'ONNX Runtime on the GPU through WebGPU, where available' },
+  { label: 'remote', value: 'remote', detail: "A team's inference server (limelight.remote.endpoint, .api, .model in user settings)" },
 ];
 
 /** Sets limelight.backend in the user settings; the engine reloads the model on it. */

@@ -2,20 +2,22 @@
 // loaded into it (limelight.model.path, else the bundled starter model), reloaded when a
 // setting that shapes it changes, and its state told to the status bar. A workspace
 // fine-tune that fails to load falls back to its base model, a user model to the starter
-// model, and the user is told why; a crashed worker is told once per crash streak.
+// model, and the user is told why; a crashed worker is told once per crash streak. With the
+// remote backend no local model is loaded (a server answers), until a feature that needs the
+// local engine asks for it (useLocalModel: Inspect Attention).
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type * as vscode from 'vscode';
 import { BusySignal } from '../../engine/worker/busySignal';
 import { EngineClient } from '../../engine/worker/client';
-import type { LoadResult } from '../../engine/worker/protocol';
+import type { LoadBackend, LoadResult } from '../../engine/worker/protocol';
 import type { Logger } from '../log';
 import type { LimelightSettings } from '../settings';
 import type { EngineStatus } from '../statusBar';
 
 interface LoadPlan {
   modelDir: string;
-  backend: LimelightSettings['backend'];
+  backend: LoadBackend;
   threads: number;
   weightFormat: LimelightSettings['weightFormat'];
   contextLength: number;
@@ -51,6 +53,8 @@ export class EngineHost implements vscode.Disposable {
   private info: LoadResult | null = null;
   private fineTuned: FineTuned | null = null;
   private settings: LimelightSettings | null = null;
+  /** The local model was asked for while the backend is remote. */
+  private localWanted = false;
 
   constructor(
     private readonly extensionPath: string,
@@ -88,9 +92,27 @@ export class EngineHost implements vscode.Disposable {
     if (this.settings) this.apply(this.settings);
   }
 
+  /** Whether the settings send completions to a server (the local model then loads only on request). */
+  get remote(): boolean {
+    return this.settings?.backend === 'remote';
+  }
+
+  /** Loads the local model while the backend is remote, for the features that need it; until the backend changes. */
+  useLocalModel(): void {
+    this.localWanted = true;
+    if (this.settings) this.apply(this.settings);
+  }
+
   /** Loads the model the settings name, unless it is the one already loaded or loading. */
   apply(settings: LimelightSettings): void {
     this.settings = settings;
+    if (settings.backend !== 'remote') this.localWanted = false;
+    else if (!this.localWanted) {
+      // A server answers: free the local model's memory, and load it again only when asked.
+      if (this.plan !== 'remote') void this.shutdown().then(() => this.setState({ kind: 'not-loaded' }));
+      this.plan = 'remote';
+      return;
+    }
     const modelDir = this.modelDir(settings);
     if (modelDir === '') {
       if (this.plan !== '') this.log.warn('No model to load: this build has no bundled starter model. Set limelight.model.path to a checkpoint folder (config.json + model.safetensors).');
@@ -99,7 +121,7 @@ export class EngineHost implements vscode.Disposable {
       return;
     }
     const t = this.fineTuned;
-    const plan: LoadPlan = { modelDir: t?.kind === 'full' ? t.dir : modelDir, backend: settings.backend, threads: settings.threads, weightFormat: settings.weightFormat, contextLength: settings.maxContextTokens, kvCacheMemoryMB: settings.kvCacheMemoryMB, idleReleaseSeconds: settings.idleReleaseSeconds };
+    const plan: LoadPlan = { modelDir: t?.kind === 'full' ? t.dir : modelDir, backend: settings.backend === 'remote' ? 'auto' : settings.backend, threads: settings.threads, weightFormat: settings.weightFormat, contextLength: settings.maxContextTokens, kvCacheMemoryMB: settings.kvCacheMemoryMB, idleReleaseSeconds: settings.idleReleaseSeconds };
     if (t?.kind === 'lora') plan.adapterDir = t.dir;
     const key = JSON.stringify(plan);
     if (key === this.plan) return;

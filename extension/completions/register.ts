@@ -1,21 +1,28 @@
-// Inline completions in the extension: the engine host, the completion session on it, the
+// Inline completions in the extension: the completion session on the engine (the local model
+// in the engine worker, or a remote server: one session, one pipeline, either engine), the
 // provider for every language, the context ring fed by the editors the user visits, the log
 // line per request, the status-bar activity and "Limelight: Explain Last Completion".
-// extension.ts calls registerCompletions once and settingsChanged() after each settings read.
+// extension.ts creates the engine host and the remote backend, calls registerCompletions once,
+// engineChanged() when either changes and settingsChanged() after each settings read.
 import * as vscode from 'vscode';
 import { ContextRing } from '../../engine/complete/contextRing';
 import { decodeRate, explainMarkdown, formatRecordLine } from '../../engine/complete/explain';
 import { CompletionSession, type CompletionRecord } from '../../engine/complete/session';
 import { WorkerEngine } from '../../engine/complete/workerEngine';
+import { estimatedTemplate, RemoteEngine } from '../../engine/remote/remoteEngine';
 import { modelPrompts } from '../modelPrompts';
 import type { Logger } from '../log';
 import { completionsEnabledFor, type LimelightSettings } from '../settings';
 import type { CompletionActivity, EngineStatus } from '../statusBar';
-import { EngineHost } from './engineHost';
+import type { EngineHost } from './engineHost';
 import { completionOptions } from './options';
 import { completionDocument, LimelightInlineProvider } from './provider';
+import type { RemoteBackend } from './remoteBackend';
 
 export interface CompletionsDeps {
+  /** The engine worker host, shared with the other features. */
+  host: EngineHost;
+  remote: RemoteBackend;
   log: Logger;
   settings: () => LimelightSettings;
   /** The engine's state or the completion activity changed: redraw the status bar. */
@@ -29,14 +36,15 @@ export interface LastShown {
 }
 
 export interface Completions {
-  /** The engine worker host, shared with Summarize Selection and Fine-tune on Workspace. */
-  engine: EngineHost;
+  /** The engine the completions use: the local model's state, or the remote server's. */
   engineStatus(): EngineStatus;
   activity(): CompletionActivity;
   /** The last suggestion shown, for the attention inspector. */
   lastShown(): LastShown | null;
-  /** Applies the current settings (reloads the model only when its settings changed). */
+  /** Applies the current settings to the session (the host and the remote backend apply them first). */
   settingsChanged(): void;
+  /** The local model or the remote client changed: a new session on it. */
+  engineChanged(): void;
 }
 
 const EXPLAIN_SCHEME = 'limelight-explain';
@@ -45,30 +53,28 @@ const EXPLAIN_URI = vscode.Uri.from({ scheme: EXPLAIN_SCHEME, path: '/Last Compl
 const WARM_AFTER_MS = 400;
 
 export function registerCompletions(context: vscode.ExtensionContext, deps: CompletionsDeps): Completions {
-  const { log } = deps;
+  const { log, host, remote } = deps;
   const ring = new ContextRing();
   let session: CompletionSession | null = null;
-  let sessionFor: unknown = null; // the LoadResult the session was made for
+  let sessionFor: unknown = null; // the LoadResult or RemoteClient the session was made for
   let inFlight = 0;
   let lastLatencyMs: number | null = null;
   let tokensPerS: number | null = null;
   let warnedEncoding = false;
   let lastShown: LastShown | null = null;
 
-  const host = new EngineHost(
-    context.extensionPath,
-    log,
-    () => {
-      refreshSession();
-      deps.changed();
-    },
-    {
-      warn: (message, ...actions) => vscode.window.showWarningMessage(message, ...actions),
-      openSettings: (id) => void vscode.commands.executeCommand('workbench.action.openSettings', id),
-    },
-  );
-
   function refreshSession(): void {
+    if (remote.active) {
+      const client = remote.current;
+      if (client === sessionFor) return;
+      session?.cancelPending();
+      session = null;
+      sessionFor = client;
+      if (client === null) return;
+      log.info(`Completions use ${client.description}: ${estimatedTemplate(client).name}.`);
+      startSession(new CompletionSession(estimatedTemplate(client), new RemoteEngine(client), completionOptions(deps.settings(), deps.settings().maxContextTokens), ring));
+      return;
+    }
     const info = host.loaded;
     const client = host.engineClient;
     if (info === sessionFor) return;
@@ -90,12 +96,20 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
     }
     if (fim === null) return;
     log.info(`Completions use the model's FIM layout: ${fim.layout}.`);
-    session = new CompletionSession(fim, new WorkerEngine(client, host.busy), completionOptions(deps.settings(), info.contextLength), ring);
-    session.onRecord((r) => {
+    startSession(new CompletionSession(fim, new WorkerEngine(client, host.busy), completionOptions(deps.settings(), info.contextLength), ring));
+  }
+
+  function startSession(s: CompletionSession): void {
+    session = s;
+    const remoteSession = remote.active;
+    s.onRecord((r) => {
       const line = formatRecordLine(r);
-      if (r.outcome === 'skipped' || r.outcome === 'debounced') log.debug(line);
+      // A failing server is told once per streak (RemoteBackend.failed); each line goes to debug.
+      if (r.outcome === 'skipped' || r.outcome === 'debounced' || (remoteSession && r.outcome === 'error')) log.debug(line);
       else if (r.outcome === 'error') log.warn(line);
       else log.info(line);
+      if (remoteSession && r.outcome === 'error') remote.failed(r.reason);
+      else if (remoteSession && r.timings !== null) remote.succeeded();
       if (r.outcome === 'shown' || r.outcome === 'typed-through') {
         const uri = vscode.window.activeTextEditor?.document.uri;
         if (r.outcome === 'shown' && uri) lastShown = { record: r, uri };
@@ -114,8 +128,8 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
       if (inFlight <= 1) deps.changed(); // 0 -> 1 and 1 -> 0 change the state
     },
     notReady: () => {
-      const s = host.status;
-      const why = s.kind === 'loading' ? 'the model is still loading' : s.kind === 'failed' ? `the model failed to load (${s.message})` : session === null && host.loaded ? 'the model has no fill-in-the-middle tokens (choose a code model with FIM)' : 'no model is loaded (set limelight.model.path)';
+      const s = remote.active ? remote.status() : host.status;
+      const why = s.kind === 'remote' ? 'the remote server is not ready' : remote.active && s.kind === 'failed' ? `the remote backend is off (${s.message})` : s.kind === 'loading' ? 'the model is still loading' : s.kind === 'failed' ? `the model failed to load (${s.message})` : session === null && host.loaded ? 'the model has no fill-in-the-middle tokens (choose a code model with FIM)' : 'no model is loaded (set limelight.model.path)';
       vscode.window.setStatusBarMessage(`Limelight: no completion, ${why}.`, 5000);
     },
   });
@@ -139,7 +153,6 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
 
   const explainChanged = new vscode.EventEmitter<vscode.Uri>();
   context.subscriptions.push(
-    host,
     explainChanged,
     { dispose: () => clearTimeout(warmTimer) },
     vscode.languages.registerInlineCompletionItemProvider([{ scheme: 'file' }, { scheme: 'untitled' }], provider),
@@ -166,16 +179,16 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
   for (const e of vscode.window.visibleTextEditors) if (e !== active) noteEditor(e);
 
   return {
-    engine: host,
-    engineStatus: () => host.status,
+    engineStatus: () => (remote.active ? remote.status() : host.status),
     lastShown: () => lastShown,
     activity: () => ({ thinking: inFlight > 0, lastLatencyMs, tokensPerS }),
     settingsChanged: () => {
       const s = deps.settings();
-      host.apply(s);
-      const info = host.loaded;
-      if (session && info) session.setOptions(completionOptions(s, info.contextLength));
+      refreshSession();
+      const context = remote.active ? s.maxContextTokens : host.loaded?.contextLength;
+      if (session && context !== undefined) session.setOptions(completionOptions(s, context));
       if (!s.completions.enabled) session?.cancelPending();
     },
+    engineChanged: refreshSession,
   };
 }

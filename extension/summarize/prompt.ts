@@ -2,6 +2,7 @@
 // template it was trained with (promptFormats.summaryPromptTokens); any other model gets plain
 // text it can continue (an instruct model: inside its chat template). Code longer than the context allows is cut
 // at a line end, keeping its start, and the caller says so to the user.
+import { ESTIMATED_CHARS_PER_TOKEN, estimateTokens } from '../../engine/remote/remoteEngine';
 import { summaryPromptTokens, type PromptTokenizer } from '../../engine/tokenizer/promptFormats';
 
 export interface SummaryPrompt {
@@ -53,4 +54,20 @@ export function summaryPrompt(tok: PromptTokenizer | null, plain: PlainEncoder, 
   const cut = kept < lines.length || lines.slice(0, kept).join('\n').length > maxChars || ids.length > maxPromptTokens;
   if (ids.length > maxPromptTokens) ids = ids.slice(ids.length - maxPromptTokens);
   return { ids, templated: tok !== null, keptLines: kept, totalLines: lines.length, cut };
+}
+
+/**
+ * The plain request for a remote server's chat turn, its code cut at line ends (dropping a
+ * tenth of the lines a round) to `maxPromptTokens` as estimated: the server's tokenizer is not
+ * on this side. A single overlong line is cut inside.
+ */
+export function remoteSummaryText(code: string, maxPromptTokens: number): { text: string; keptLines: number; totalLines: number; cut: boolean } {
+  const lines = code.split('\n');
+  const fits = (part: string): boolean => estimateTokens(plainSummaryText(part)) <= maxPromptTokens;
+  let kept = lines.length;
+  while (kept > 1 && !fits(lines.slice(0, kept).join('\n'))) kept = Math.max(1, Math.floor(kept * 0.9));
+  const whole = lines.slice(0, kept).join('\n');
+  const room = Math.max(1, maxPromptTokens - estimateTokens(plainSummaryText(''))) * ESTIMATED_CHARS_PER_TOKEN;
+  const part = fits(whole) ? whole : whole.slice(0, room);
+  return { text: plainSummaryText(part), keptLines: kept, totalLines: lines.length, cut: kept < lines.length || part.length < whole.length };
 }

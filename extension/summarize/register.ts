@@ -1,5 +1,6 @@
 // "Limelight: Summarize Selection": the selection (or, with none, the function around the
-// cursor) summarized by the loaded model, streamed into the Summary panel, with "Insert as
+// cursor) summarized by the loaded model (or, with the remote backend, through the server's
+// chat endpoint), streamed into the Summary panel, with "Insert as
 // comment" above the code and "Copy". A new request cancels the one before; code longer than
 // the context is cut with a notice in the panel.
 import * as vscode from 'vscode';
@@ -8,11 +9,13 @@ import type { Tokenizer } from '../../engine/tokenizer/tokenizer';
 import type { PlainEncoder } from './prompt';
 import { modelPrompts } from '../modelPrompts';
 import type { EngineHost } from '../completions/engineHost';
+import type { RemoteBackend } from '../completions/remoteBackend';
 import type { Logger } from '../log';
+import type { LimelightSettings } from '../settings';
 import { commentEdit } from './comment';
 import { enclosingBlock, INDENT_LANGUAGES, type LineRange } from './enclosing';
 import { SummaryPanel } from './panel';
-import { summaryPrompt } from './prompt';
+import { remoteSummaryText, summaryPrompt } from './prompt';
 
 /** New tokens a summary may take: one sentence. */
 const MAX_SUMMARY_TOKENS = 80;
@@ -47,41 +50,41 @@ function firstSentence(text: string): string {
   return m ? m[1]! : t;
 }
 
-export function registerSummarize(context: vscode.ExtensionContext, host: EngineHost, log: Logger): void {
+export interface SummarizeDeps {
+  host: EngineHost;
+  remote: RemoteBackend;
+  log: Logger;
+  settings: () => LimelightSettings;
+}
+
+/** How one summary is generated: streamed text, and the facts for the panel and the log. */
+interface SummaryRun {
+  /** A notice for the panel ('' when the whole code went in). */
+  notice: string;
+  /** How the prompt was made, for the log line. */
+  describe: string;
+  generate(signal: AbortSignal, onText: (delta: string) => void): Promise<{ text: string; stopReason: string; tokens: number }>;
+}
+
+export function registerSummarize(context: vscode.ExtensionContext, deps: SummarizeDeps): void {
+  const { host, remote, log } = deps;
   let current: AbortController | null = null;
 
-  const summarize = async (): Promise<void> => {
-    const editor = vscode.window.activeTextEditor;
-    if (!editor) {
-      void vscode.window.showInformationMessage('Limelight: open a file and select some code, then run Summarize Selection.');
-      return;
-    }
+  /** The local model's run for `code`, or a warning saying why there is none. */
+  const localRun = (path: string, code: string): SummaryRun | string => {
     const info = host.loaded;
     const client = host.engineClient;
     let prompts = null;
     try {
       prompts = info ? modelPrompts(info) : null;
     } catch (e) {
-      void vscode.window.showWarningMessage(`Limelight cannot summarize: the model's tokenizer cannot be read (${(e as Error).message}).`);
-      return;
+      return `Limelight cannot summarize: the model's tokenizer cannot be read (${(e as Error).message}).`;
     }
     if (!info || !client || prompts === null) {
       const s = host.status;
       const why = s.kind === 'loading' ? 'the model is still loading; try again in a moment' : s.kind === 'failed' ? `the model failed to load (${s.message})` : info ? 'the model carries no tokenizer (no tokenizer.json, GGUF vocabulary or limelight_encoding)' : 'no model is loaded; set limelight.model.path to a .gguf file or a checkpoint folder';
-      void vscode.window.showWarningMessage(`Limelight cannot summarize: ${why}.`);
-      return;
+      return `Limelight cannot summarize: ${why}.`;
     }
-    const range = await codeRange(editor);
-    if (!range || editor.document.getText(range).trim() === '') {
-      void vscode.window.showInformationMessage('Limelight: select the code to summarize (the cursor is not inside a function).');
-      return;
-    }
-    current?.abort();
-    const ac = new AbortController();
-    current = ac;
-    const doc = editor.document;
-    const code = doc.getText(range);
-    const path = vscode.workspace.asRelativePath(doc.uri, false);
     const tokenizer = prompts.tokenizer;
     // The starter model's own layout; an instruct model's chat template around the plain request; else the plain request.
     const templated = prompts.starterLayout;
@@ -91,12 +94,68 @@ export function registerSummarize(context: vscode.ExtensionContext, host: Engine
     // A context cut short (limelight.kvCacheMemoryMB) still leaves the prompt three quarters of it.
     const maxNewTokens = Math.max(1, Math.min(MAX_SUMMARY_TOKENS, Math.floor(info.contextLength / 4)));
     const prompt = summaryPrompt(templated, plain, path, code, info.contextLength - maxNewTokens);
+    const kept = prompt.keptLines < prompt.totalLines ? `its first ${prompt.keptLines} of ${prompt.totalLines} lines were` : 'its start was';
+    const stops = [...new Set([...tokenizer.eosIds, ...(tokenizer.special.eot !== null ? [tokenizer.special.eot] : [])])];
+    return {
+      notice: prompt.cut ? `The code is longer than the model's context (${info.contextLength} tokens): only ${kept} summarized.` : '',
+      describe: `${prompt.ids.length} prompt tokens, ${prompt.templated ? "the starter's template" : chat !== null ? 'chat template' : 'plain-text prompt'}`,
+      generate: async (signal, onText) => {
+        const r = await client.generate(
+          { promptIds: prompt.ids, maxNewTokens, sampling: { temperature: 0 }, stopTokenIds: stops, stopStrings: prompt.templated || chat !== null ? ['\n\n'] : ['\n'] },
+          { signal, onToken: (_id, delta) => onText(delta) },
+        );
+        return { text: r.text, stopReason: r.stopReason, tokens: r.newIds.length };
+      },
+    };
+  };
+
+  /** The remote server's run: a chat turn through its chat endpoint, streamed. */
+  const remoteRun = (code: string): SummaryRun | string => {
+    const client = remote.current;
+    if (client === null) {
+      const s = remote.status();
+      return `Limelight cannot summarize: the remote backend is off (${s.kind === 'failed' ? s.message : 'not configured'}).`;
+    }
+    const settings = client.config;
+    const context = Math.max(MAX_SUMMARY_TOKENS * 4, deps.settings().maxContextTokens);
+    const prompt = remoteSummaryText(code, context - MAX_SUMMARY_TOKENS);
+    const kept = prompt.keptLines < prompt.totalLines ? `its first ${prompt.keptLines} of ${prompt.totalLines} lines were` : 'its start was';
+    return {
+      notice: prompt.cut ? `The code is longer than limelight.maxContextTokens (${context} tokens, estimated): only ${kept} summarized.` : '',
+      describe: `a chat turn to ${client.description}`,
+      generate: async (signal, onText) => {
+        const r = await client.chat([{ role: 'user', content: prompt.text }], { maxTokens: MAX_SUMMARY_TOKENS, stop: ['\n\n'], maxTimeMs: settings.timeoutMs, signal, onText });
+        return { text: r.text, stopReason: r.stopReason, tokens: r.timings.new_tokens };
+      },
+    };
+  };
+
+  const summarize = async (): Promise<void> => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage('Limelight: open a file and select some code, then run Summarize Selection.');
+      return;
+    }
+    const doc = editor.document;
+    const path = vscode.workspace.asRelativePath(doc.uri, false);
+    const range = await codeRange(editor);
+    if (!range || editor.document.getText(range).trim() === '') {
+      void vscode.window.showInformationMessage('Limelight: select the code to summarize (the cursor is not inside a function).');
+      return;
+    }
+    const code = doc.getText(range);
+    const run = remote.active ? remoteRun(code) : localRun(path, code);
+    if (typeof run === 'string') {
+      void vscode.window.showWarningMessage(run);
+      return;
+    }
+    current?.abort();
+    const ac = new AbortController();
+    current = ac;
     const startLine = range.start.line;
     const name = path.split('/').pop() ?? path;
     const panel = SummaryPanel.createOrShow(context.extensionUri);
-    const kept = prompt.keptLines < prompt.totalLines ? `its first ${prompt.keptLines} of ${prompt.totalLines} lines were` : 'its start was';
-    const notice = prompt.cut ? `The code is longer than the model's context (${info.contextLength} tokens): only ${kept} summarized.` : '';
-    panel.update({ title: `${name}, lines ${startLine + 1}–${range.end.line + 1}`, text: '', notice, phase: 'running', error: '' });
+    panel.update({ title: `${name}, lines ${startLine + 1}–${range.end.line + 1}`, text: '', notice: run.notice, phase: 'running', error: '' });
     panel.onAction(async (m) => {
       if (m.type === 'cancel') ac.abort();
       else if (m.type === 'copy') {
@@ -115,22 +174,15 @@ export function registerSummarize(context: vscode.ExtensionContext, host: Engine
     });
     let text = '';
     try {
-      const stops = [...new Set([...tokenizer.eosIds, ...(tokenizer.special.eot !== null ? [tokenizer.special.eot] : [])])];
-      const r = await client.generate(
-        { promptIds: prompt.ids, maxNewTokens, sampling: { temperature: 0 }, stopTokenIds: stops, stopStrings: prompt.templated || chat !== null ? ['\n\n'] : ['\n'] },
-        {
-          signal: ac.signal,
-          onToken: (_id, delta) => {
-            if (current !== ac) return;
-            text += delta;
-            panel.update({ text: text.trimStart() });
-          },
-        },
-      );
+      const r = await run.generate(ac.signal, (delta) => {
+        if (current !== ac) return;
+        text += delta;
+        panel.update({ text: text.trimStart() });
+      });
       if (current !== ac) return;
       const done = firstSentence(r.text);
       panel.update({ text: done, phase: r.stopReason === 'cancelled' ? 'cancelled' : 'done' });
-      log.info(`Summarized ${path} lines ${startLine + 1}-${range.end.line + 1} (${prompt.ids.length} prompt tokens, ${prompt.templated ? "the starter's template" : chat !== null ? 'chat template' : 'plain-text prompt'}): ${r.stopReason}, ${r.newIds.length} tokens.`);
+      log.info(`Summarized ${path} lines ${startLine + 1}-${range.end.line + 1} (${run.describe}): ${r.stopReason}, ${r.tokens} tokens.`);
     } catch (e) {
       if (current !== ac) return;
       const cancelled = ac.signal.aborted;

@@ -189,7 +189,8 @@ test('absurd settings.json values: every field falls back to its default or is c
   const absurd: unknown[] = [-1e308, Number.NaN, Infinity, 1e308, 'ten', huge, null, [], {}, true, [huge, 3], { a: 'b' }];
   const keys = Object.keys(schema);
   for (const v of absurd) {
-    const { settings, problems } = readSettings(schema, (k) => (keys.includes(k) ? v : undefined));
+    const get = (k: string): unknown => (keys.includes(k) ? v : undefined);
+    const { settings, problems } = readSettings(schema, get, get);
     for (const [key, s] of Object.entries(schema)) {
       const name = key.slice('limelight.'.length);
       const got = name.split('.').reduce<unknown>((o, p) => (o as Record<string, unknown> | undefined)?.[p], settings);

@@ -84,9 +84,10 @@ export interface WasmKernels {
   ): void;
   /**
    * Relaxed module only: rows [a, b) of x (N, C) to 7-bit Q8_0 (d = max|x| / 63, q in -63..63) for
-   * matmul_q8_i8tiles: xq (N, C) bytes q + 64, xs (N, C/32) f32 d. Reference: quantizeQ8Forward(.., 63).
+   * the int8 tiles: xq (N, C) bytes q + 64, xs (N, C/32) f32 d, and unless xm is 0 xm (N, C/32) f32
+   * d times the block's sum of q. Reference: quantizeQ8Forward(.., 63).
    */
-  quantize_q8_7?(xq: number, xs: number, x: number, N: number, C: number, a: number, b: number): void;
+  quantize_q8_7?(xq: number, xs: number, xm: number, x: number, N: number, C: number, a: number, b: number): void;
   /**
    * Relaxed module only: out (N, OC) = quantize_q8_7 input (xq, xs) . Q8_0 w^T (packed as for
    * matmul_q8) + bias, columns [a, b) (a a multiple of 32), by `mode`, in integer tiles with the
@@ -96,6 +97,15 @@ export interface WasmKernels {
   matmul_q8_i8tiles?(
     out: number, xq: number, xs: number, w: number, ws: number, bias: number, scratch: number, N: number, C: number, OC: number, mode: number,
     a: number, b: number, tid: number,
+  ): void;
+  /**
+   * Relaxed module only: as matmul_q8_i8tiles for Q4_K weights packed by packQ4KForward (w, ws),
+   * the input with its block sums xm (quantize_q8_7). C % 256 == 0. Reference: the dequantized
+   * weights times the dequantized 7-bit input.
+   */
+  matmul_q4k_i8tiles?(
+    out: number, xq: number, xs: number, xm: number, w: number, ws: number, bias: number, scratch: number, N: number, C: number, OC: number,
+    mode: number, a: number, b: number, tid: number,
   ): void;
   /** Benchmark probe: streams floats [a, b) of x, sum into out[tid]. */
   stream_sum(out: number, x: number, a: number, b: number, tid: number): void;
@@ -111,7 +121,7 @@ export interface WasmKernels {
 export const MatmulMode = { STORE: 0, ACCUMULATE: 1, GELU: 2 } as const;
 
 /** The kernels a pool can run, by index (the index travels through shared memory). */
-export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'quantize_q8_7', 'matmul_q8_i8tiles', 'quantize_q8k', 'matmul_q4k', 'matmul_q5k', 'matmul_q6k', 'matmul_qk_f32', 'norm', 'attention', 'stream_sum', 'touch_pages', 'pack_q8_0', 'flops'] as const;
+export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'quantize_q8_7', 'matmul_q8_i8tiles', 'matmul_q4k_i8tiles', 'quantize_q8k', 'matmul_q4k', 'matmul_q5k', 'matmul_q6k', 'matmul_qk_f32', 'norm', 'attention', 'stream_sum', 'touch_pages', 'pack_q8_0', 'flops'] as const;
 export type KernelOp = (typeof KERNEL_OPS)[number];
 
 const F32_BITS = new Float32Array(1);

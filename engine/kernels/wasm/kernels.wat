@@ -661,17 +661,35 @@
     (v128.store offset=32 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
     (v128.store offset=48 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3))))
 
-  ;; The dot is i32x4.relaxed_dot_i8x16_i7x16_add_s (16 products an instruction). The portable
-  ;; build keeps matmul_q8_f32 for prefill: the same tiles over i32x4.dot_i16x8_s (8 products,
-  ;; the band twice as large) measured slower than its f32 tiles (1 thread, 256 x 896 -> 4864:
-  ;; 82 against 65 ms; these: 43 to 56 ms on a busy machine). Its second operand must lie in [0, 127] (an engine may
-  ;; read it as signed or unsigned), so the input side goes in 7 bits offset by 64
-  ;; (quantize_q8_7: q in [-63, 63] stored as q + 64) and each block's dot starts from
-  ;; -64 (sum of the row's weights) to cancel the offset: the integer dot is exact, the input's
-  ;; rounding step twice quantize_q8's. A group of 4 packed rows at $src to the band at $dst,
-  ;; 144 bytes a block: 8 steps of 4 columns x 4 rows, then that start as i32x4.
-  (func $bandI8 (param $dst i32) (param $src i32) (param $nb i32)
-    (local $blk i32) (local $sum v128)
+  ;; The dot is i16x8.relaxed_dot_i8x16_i7x16_s (16 products, in pairs) summed into i32 by
+  ;; i32x4.dot_i16x8_s with ones: on Node 20's V8 (x64) three instructions, where
+  ;; i32x4.relaxed_dot_i8x16_i7x16_add_s took five (it rebuilds its constant each time; 256 x
+  ;; 896 -> 4864 on 1 thread: 38 against 49 ms). The portable build keeps matmul_q8_f32 for
+  ;; prefill: the same tiles over i32x4.dot_i16x8_s (8 products, the band twice as large)
+  ;; measured slower than its f32 tiles (82 against 65 ms). The relaxed dot's second operand must
+  ;; lie in [0, 127] (an engine may read it as signed or unsigned; pairs of products then fit i16
+  ;; without saturating), so the input side goes in 7 bits offset by 64 (quantize_q8_7: q in
+  ;; [-63, 63] stored as q + 64) and each block's dot starts from -64 (sum of the row's weights)
+  ;; to cancel the offset: the integer dot is exact, the input's rounding step twice
+  ;; quantize_q8's. A band block (176 bytes): 8 steps of 4 columns x 4 rows, that start as
+  ;; i32x4, the 4 rows' scales and their mins (f32x4 each).
+
+  ;; A band block's start: -64 times each row's sum of weights (the 8 steps at $dst).
+  (func $bandStart (param $dst i32)
+    (local $sum v128) (local $i i32)
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (i32.const 128)))
+      (local.set $sum (i32x4.add (local.get $sum) (i32x4.dot_i16x8_s
+        (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load (i32.add (local.get $dst) (local.get $i))) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1))
+        (v128.const i16x8 1 1 1 1 1 1 1 1))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $l)))
+    (v128.store offset=128 (local.get $dst) (i32x4.mul (local.get $sum) (v128.const i32x4 -64 -64 -64 -64))))
+
+  ;; A group of 4 packed Q8_0 rows at $src (nb blocks of 4 x 32 int8, scales at $sp) to the band
+  ;; at $dst (no mins).
+  (func $bandI8 (param $dst i32) (param $src i32) (param $sp i32) (param $nb i32)
+    (local $blk i32)
     (block $done (loop $l
       (br_if $done (i32.ge_u (local.get $blk) (local.get $nb)))
       (call $transpose4 (local.get $dst)
@@ -680,27 +698,74 @@
       (call $transpose4 (i32.add (local.get $dst) (i32.const 64))
         (v128.load offset=16 (local.get $src)) (v128.load offset=48 (local.get $src))
         (v128.load offset=80 (local.get $src)) (v128.load offset=112 (local.get $src)))
-      (local.set $sum (v128.const i32x4 0 0 0 0))
-      (local.set $sum (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.load offset=0 (local.get $dst)) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1) (local.get $sum)))
-      (local.set $sum (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.load offset=16 (local.get $dst)) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1) (local.get $sum)))
-      (local.set $sum (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.load offset=32 (local.get $dst)) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1) (local.get $sum)))
-      (local.set $sum (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.load offset=48 (local.get $dst)) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1) (local.get $sum)))
-      (local.set $sum (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.load offset=64 (local.get $dst)) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1) (local.get $sum)))
-      (local.set $sum (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.load offset=80 (local.get $dst)) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1) (local.get $sum)))
-      (local.set $sum (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.load offset=96 (local.get $dst)) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1) (local.get $sum)))
-      (local.set $sum (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.load offset=112 (local.get $dst)) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1) (local.get $sum)))
-      (v128.store offset=128 (local.get $dst) (i32x4.mul (local.get $sum) (v128.const i32x4 -64 -64 -64 -64)))
+      (call $bandStart (local.get $dst))
+      (v128.store offset=144 (local.get $dst) (v128.load (local.get $sp)))
       (local.set $src (i32.add (local.get $src) (i32.const 128)))
-      (local.set $dst (i32.add (local.get $dst) (i32.const 144)))
+      (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 176)))
       (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
       (br $l))))
 
-  ;; Rows [a, b) of x (N, C) f32 to 7-bit Q8_0 blocks of 32 for matmul_q8_i8tiles: d = max|x| / 63
+  ;; Rows [o, o + rows) (rows <= 4; the others zero) of Q4_K weights (qs at $w, meta at $m, as
+  ;; packQ4KForward) to the band at $dst: a sub-block's 16 bytes hold codes i and 16 + i in byte
+  ;; i's nibbles, so the low nibbles are the block's columns 0..15 and the high ones 16..31.
+  (func $bandQ4K (param $dst i32) (param $w i32) (param $m i32) (param $o i32) (param $rows i32) (param $C i32)
+    (local $blk i32) (local $nb i32) (local $r i32) (local $mp i32) (local $f i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local.set $nb (i32.shr_u (local.get $C) (i32.const 5)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $blk) (local.get $nb)))
+      (local.set $v0 (call $q4kCodes (local.get $w) (local.get $o) (i32.const 0) (local.get $rows) (local.get $C) (local.get $blk)))
+      (local.set $v1 (call $q4kCodes (local.get $w) (local.get $o) (i32.const 1) (local.get $rows) (local.get $C) (local.get $blk)))
+      (local.set $v2 (call $q4kCodes (local.get $w) (local.get $o) (i32.const 2) (local.get $rows) (local.get $C) (local.get $blk)))
+      (local.set $v3 (call $q4kCodes (local.get $w) (local.get $o) (i32.const 3) (local.get $rows) (local.get $C) (local.get $blk)))
+      (call $transpose4 (local.get $dst)
+        (v128.and (local.get $v0) (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+        (v128.and (local.get $v1) (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+        (v128.and (local.get $v2) (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+        (v128.and (local.get $v3) (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15)))
+      (call $transpose4 (i32.add (local.get $dst) (i32.const 64))
+        (i8x16.shr_u (local.get $v0) (i32.const 4)) (i8x16.shr_u (local.get $v1) (i32.const 4))
+        (i8x16.shr_u (local.get $v2) (i32.const 4)) (i8x16.shr_u (local.get $v3) (i32.const 4)))
+      (call $bandStart (local.get $dst))
+      (local.set $r (i32.const 0))
+      (block $rDone (loop $rLoop
+        (br_if $rDone (i32.ge_u (local.get $r) (i32.const 4)))
+        (local.set $f (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 2))))
+        (if (i32.lt_u (local.get $r) (local.get $rows))
+          (then
+            ;; meta of row o + r, super-block blk / 8: d, dmin, sc[8], m[8]
+            (local.set $mp (i32.add (local.get $m) (i32.mul
+              (i32.add (i32.mul (i32.add (local.get $o) (local.get $r)) (i32.shr_u (local.get $C) (i32.const 8))) (i32.shr_u (local.get $blk) (i32.const 3)))
+              (i32.const 24))))
+            (f32.store offset=144 (local.get $f) (f32.mul (f32.load (local.get $mp))
+              (f32.convert_i32_u (i32.load8_u offset=8 (i32.add (local.get $mp) (i32.and (local.get $blk) (i32.const 7)))))))
+            (f32.store offset=160 (local.get $f) (f32.neg (f32.mul (f32.load offset=4 (local.get $mp))
+              (f32.convert_i32_u (i32.load8_u offset=16 (i32.add (local.get $mp) (i32.and (local.get $blk) (i32.const 7)))))))))
+          (else
+            (f32.store offset=144 (local.get $f) (f32.const 0))
+            (f32.store offset=160 (local.get $f) (f32.const 0))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rLoop)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 176)))
+      (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+      (br $l))))
+
+  ;; The 16 code bytes of block blk (sub-block blk % 8 of super-block blk / 8) of Q4_K row o + r,
+  ;; or zeros past the rows that exist.
+  (func $q4kCodes (param $w i32) (param $o i32) (param $r i32) (param $rows i32) (param $C i32) (param $blk i32) (result v128)
+    (if (result v128) (i32.lt_u (local.get $r) (local.get $rows))
+      (then (v128.load (i32.add (local.get $w)
+        (i32.add (i32.mul (i32.add (local.get $o) (local.get $r)) (i32.shr_u (local.get $C) (i32.const 1))) (i32.shl (local.get $blk) (i32.const 4))))))
+      (else (v128.const i32x4 0 0 0 0))))
+
+  ;; Rows [a, b) of x (N, C) f32 to 7-bit Q8_0 blocks of 32 for the int8 tiles: d = max|x| / 63
   ;; into xs (N, C/32), q = nearest(x / d) in -63..63 stored as the byte q + 64 in xq (N, C),
-  ;; as quantizeQ8Forward(.., 63). C % 32 == 0.
+  ;; as quantizeQ8Forward(.., 63); with xm, d times the block's sum of q into xm (N, C/32).
+  ;; C % 32 == 0.
   (func (export "quantize_q8_7")
-    (param $xq i32) (param $xs i32) (param $x i32) (param $N i32) (param $C i32) (param $a i32) (param $b i32)
-    (local $blk i32) (local $end i32) (local $src i32) (local $i i32) (local $m v128) (local $d f32) (local $id v128) (local $h v128)
+    (param $xq i32) (param $xs i32) (param $xm i32) (param $x i32) (param $N i32) (param $C i32) (param $a i32) (param $b i32)
+    (local $blk i32) (local $end i32) (local $src i32) (local $i i32) (local $m v128) (local $d f32) (local $id v128) (local $h v128) (local $sum v128)
     (local.set $blk (i32.mul (local.get $a) (i32.shr_u (local.get $C) (i32.const 5))))
     (local.set $end (i32.mul (local.get $b) (i32.shr_u (local.get $C) (i32.const 5))))
     (block $done (loop $l
@@ -728,8 +793,16 @@
           (i16x8.narrow_i32x4_s (call $q7 (v128.load offset=32 (i32.add (local.get $src) (local.get $i))) (local.get $id))
             (call $q7 (v128.load offset=48 (i32.add (local.get $src) (local.get $i))) (local.get $id)))))
         (v128.store (i32.add (i32.add (local.get $xq) (i32.shl (local.get $blk) (i32.const 5))) (i32.shr_u (local.get $i) (i32.const 2))) (local.get $h))
+        (local.set $sum (i32x4.add (local.get $sum) (i32x4.extadd_pairwise_i16x8_u (i16x8.extadd_pairwise_i8x16_u (local.get $h)))))
         (local.set $i (i32.add (local.get $i) (i32.const 64)))
         (br $qLoop)))
+      (if (local.get $xm) (then
+        (f32.store (i32.add (local.get $xm) (i32.shl (local.get $blk) (i32.const 2))) (f32.mul (local.get $d)
+          (f32.convert_i32_s (i32.sub
+            (i32.add (i32.add (i32x4.extract_lane 0 (local.get $sum)) (i32x4.extract_lane 1 (local.get $sum)))
+              (i32.add (i32x4.extract_lane 2 (local.get $sum)) (i32x4.extract_lane 3 (local.get $sum))))
+            (i32.const 2048)))))))
+      (local.set $sum (v128.const i32x4 0 0 0 0))
       (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
       (br $l))))
 
@@ -741,17 +814,132 @@
   ;; columns [a, b) (a a multiple of 32), for many input rows: bands of 32 rows through $bandI8
   ;; into scratch (36 C bytes at scratch + tid 128 C), then the tiles. C % 32 == 0.
   ;; Reference: matmulQ8Forward on quantizeQ8Forward(.., 63)'s q.
-  (func (export "matmul_q8_i8tiles")
-    (param $out i32) (param $xq i32) (param $xs i32) (param $w i32) (param $ws i32) (param $bias i32) (param $scratch i32)
-    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32) (param $tid i32)
-    (local $nb i32) (local $GB i32) (local $buf i32) (local $ob i32) (local $oe i32) (local $o i32) (local $n i32)
-    (local $gp i32) (local $bp i32) (local $xo i32) (local $so i32) (local $sp i32) (local $blk i32) (local $orow i32)
+  ;; The tiles over the band at $buf (groups of 4 weight rows [ob, oe), nb blocks of 176 bytes
+  ;; each: 8 steps of 4 columns x 4 rows of int8 weights, the dot's start as i32x4, the rows'
+  ;; scales, the rows' mins), for all N rows of the 7-bit input (xq, xs; with xm, its block sums
+  ;; times the scale, which the mins multiply): out (N, [ob, oe)) by mode.
+  (func $tilesI8
+    (param $out i32) (param $xq i32) (param $xs i32) (param $xm i32) (param $buf i32) (param $bias i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $ob i32) (param $oe i32)
+    (local $nb i32) (local $o i32) (local $n i32) (local $gp i32) (local $bp i32) (local $xo i32) (local $so i32) (local $blk i32) (local $orow i32)
     (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32) (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
+    (local $m0 i32) (local $m1 i32) (local $m2 i32) (local $m3 i32)
     (local $wv v128) (local $sv v128) (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
     (local $f0 v128) (local $f1 v128) (local $f2 v128) (local $f3 v128) (local $ones v128)
     (local.set $ones (v128.const i16x8 1 1 1 1 1 1 1 1))
     (local.set $nb (i32.shr_u (local.get $C) (i32.const 5)))
-    (local.set $GB (i32.mul (local.get $nb) (i32.const 144)))
+    ;; Tiles of 4 input rows x 4 weight rows; the last tile's missing input rows repeat row N - 1
+    ;; (computed, not stored), so one code path takes every N.
+    (local.set $n (i32.const 0))
+    (block $nDone (loop $nLoop
+      (br_if $nDone (i32.ge_u (local.get $n) (local.get $N)))
+      (local.set $o (local.get $ob))
+      (local.set $gp (local.get $buf))
+      (block $oDone (loop $oLoop
+        (br_if $oDone (i32.ge_u (local.get $o) (local.get $oe)))
+        (local.set $x0 (i32.add (local.get $xq) (i32.mul (call $tileRow (local.get $n) (i32.const 0) (local.get $N)) (local.get $C))))
+        (local.set $x1 (i32.add (local.get $xq) (i32.mul (call $tileRow (local.get $n) (i32.const 1) (local.get $N)) (local.get $C))))
+        (local.set $x2 (i32.add (local.get $xq) (i32.mul (call $tileRow (local.get $n) (i32.const 2) (local.get $N)) (local.get $C))))
+        (local.set $x3 (i32.add (local.get $xq) (i32.mul (call $tileRow (local.get $n) (i32.const 3) (local.get $N)) (local.get $C))))
+        (local.set $s0 (i32.add (local.get $xs) (i32.shl (i32.mul (call $tileRow (local.get $n) (i32.const 0) (local.get $N)) (local.get $nb)) (i32.const 2))))
+        (local.set $m0 (i32.add (local.get $xm) (i32.sub (local.get $s0) (local.get $xs))))
+        (local.set $s1 (i32.add (local.get $xs) (i32.shl (i32.mul (call $tileRow (local.get $n) (i32.const 1) (local.get $N)) (local.get $nb)) (i32.const 2))))
+        (local.set $m1 (i32.add (local.get $xm) (i32.sub (local.get $s1) (local.get $xs))))
+        (local.set $s2 (i32.add (local.get $xs) (i32.shl (i32.mul (call $tileRow (local.get $n) (i32.const 2) (local.get $N)) (local.get $nb)) (i32.const 2))))
+        (local.set $m2 (i32.add (local.get $xm) (i32.sub (local.get $s2) (local.get $xs))))
+        (local.set $s3 (i32.add (local.get $xs) (i32.shl (i32.mul (call $tileRow (local.get $n) (i32.const 3) (local.get $N)) (local.get $nb)) (i32.const 2))))
+        (local.set $m3 (i32.add (local.get $xm) (i32.sub (local.get $s3) (local.get $xs))))
+        (local.set $bp (local.get $gp))
+        (local.set $f0 (v128.const i32x4 0 0 0 0)) (local.set $f1 (local.get $f0)) (local.set $f2 (local.get $f0)) (local.set $f3 (local.get $f0))
+        (local.set $blk (i32.const 0))
+        (local.set $xo (i32.const 0))
+        (local.set $so (i32.const 0))
+        (block $bDone (loop $bLoop
+          (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
+          (local.set $d0 (v128.load offset=128 (local.get $bp)))
+          (local.set $d1 (local.get $d0)) (local.set $d2 (local.get $d0)) (local.set $d3 (local.get $d0))
+          (local.set $wv (v128.load offset=0 (local.get $bp)))
+          (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
+          (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
+          (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
+          (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
+          (local.set $wv (v128.load offset=16 (local.get $bp)))
+          (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=4 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
+          (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=4 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
+          (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=4 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
+          (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=4 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
+          (local.set $wv (v128.load offset=32 (local.get $bp)))
+          (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=8 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
+          (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=8 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
+          (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=8 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
+          (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=8 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
+          (local.set $wv (v128.load offset=48 (local.get $bp)))
+          (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
+          (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
+          (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
+          (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
+          (local.set $wv (v128.load offset=64 (local.get $bp)))
+          (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=16 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
+          (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=16 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
+          (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=16 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
+          (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=16 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
+          (local.set $wv (v128.load offset=80 (local.get $bp)))
+          (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=20 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
+          (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=20 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
+          (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=20 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
+          (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=20 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
+          (local.set $wv (v128.load offset=96 (local.get $bp)))
+          (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=24 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
+          (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=24 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
+          (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=24 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
+          (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=24 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
+          (local.set $wv (v128.load offset=112 (local.get $bp)))
+          (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=28 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
+          (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=28 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
+          (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=28 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
+          (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=28 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
+          (local.set $sv (v128.load offset=144 (local.get $bp)))
+          (local.set $f0 (f32x4.add (local.get $f0) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d0)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s0) (local.get $so)))))))
+          (local.set $f1 (f32x4.add (local.get $f1) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d1)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s1) (local.get $so)))))))
+          (local.set $f2 (f32x4.add (local.get $f2) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d2)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s2) (local.get $so)))))))
+          (local.set $f3 (f32x4.add (local.get $f3) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d3)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s3) (local.get $so)))))))
+          (if (local.get $xm) (then
+            (local.set $sv (v128.load offset=160 (local.get $bp)))
+            (local.set $f0 (f32x4.add (local.get $f0) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $m0) (local.get $so))))))
+            (local.set $f1 (f32x4.add (local.get $f1) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $m1) (local.get $so))))))
+            (local.set $f2 (f32x4.add (local.get $f2) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $m2) (local.get $so))))))
+            (local.set $f3 (f32x4.add (local.get $f3) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $m3) (local.get $so))))))))
+          (local.set $bp (i32.add (local.get $bp) (i32.const 176)))
+          (local.set $xo (i32.add (local.get $xo) (i32.const 32)))
+          (local.set $so (i32.add (local.get $so) (i32.const 4)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br $bLoop)))
+        (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
+        (call $store4 (local.get $orow) (local.get $f0) (local.get $bias) (local.get $o) (local.get $mode) (local.get $oe))
+        (if (i32.lt_u (i32.add (local.get $n) (i32.const 1)) (local.get $N)) (then
+          (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $OC) (i32.const 2))))
+          (call $store4 (local.get $orow) (local.get $f1) (local.get $bias) (local.get $o) (local.get $mode) (local.get $oe))))
+        (if (i32.lt_u (i32.add (local.get $n) (i32.const 2)) (local.get $N)) (then
+          (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $OC) (i32.const 2))))
+          (call $store4 (local.get $orow) (local.get $f2) (local.get $bias) (local.get $o) (local.get $mode) (local.get $oe))))
+        (if (i32.lt_u (i32.add (local.get $n) (i32.const 3)) (local.get $N)) (then
+          (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $OC) (i32.const 2))))
+          (call $store4 (local.get $orow) (local.get $f3) (local.get $bias) (local.get $o) (local.get $mode) (local.get $oe))))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (local.set $gp (i32.add (local.get $gp) (i32.mul (local.get $nb) (i32.const 176))))
+        (br $oLoop)))
+      (local.set $n (i32.add (local.get $n) (i32.const 4)))
+      (br $nLoop))))
+
+  ;; out (N, OC) (by mode, $store) = quantize_q8_7 input (xq, xs) . packed Q8_0 w^T (ws) + bias,
+  ;; columns [a, b) (a a multiple of 32), for many input rows: bands of 32 rows through $bandI8
+  ;; into scratch (44 C bytes at scratch + tid 128 C), then the tiles. C % 32 == 0.
+  ;; Reference: matmulQ8Forward on quantizeQ8Forward(.., 63)'s q.
+  (func (export "matmul_q8_i8tiles")
+    (param $out i32) (param $xq i32) (param $xs i32) (param $w i32) (param $ws i32) (param $bias i32) (param $scratch i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32) (param $tid i32)
+    (local $nb i32) (local $buf i32) (local $ob i32) (local $oe i32) (local $o i32) (local $gp i32)
+    (local.set $nb (i32.shr_u (local.get $C) (i32.const 5)))
     (local.set $buf (i32.add (local.get $scratch) (i32.mul (local.get $tid) (i32.shl (local.get $C) (i32.const 7)))))
     (local.set $ob (local.get $a))
     (block $obDone (loop $obLoop
@@ -762,104 +950,44 @@
       (local.set $gp (local.get $buf))
       (block $gDone (loop $gLoop
         (br_if $gDone (i32.ge_u (local.get $o) (local.get $oe)))
-        (call $bandI8 (local.get $gp) (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $C))) (local.get $nb))
+        (call $bandI8 (local.get $gp) (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $C)))
+          (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $o) (local.get $nb)) (i32.const 2))) (local.get $nb))
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
-        (local.set $gp (i32.add (local.get $gp) (local.get $GB)))
+        (local.set $gp (i32.add (local.get $gp) (i32.mul (local.get $nb) (i32.const 176))))
         (br $gLoop)))
-      ;; Tiles of 4 input rows x 4 weight rows; the last tile's missing input rows repeat row N - 1
-      ;; (computed, not stored), so one code path takes every N.
-      (local.set $n (i32.const 0))
-      (block $nDone (loop $nLoop
-        (br_if $nDone (i32.ge_u (local.get $n) (local.get $N)))
-        (local.set $o (local.get $ob))
-        (local.set $gp (local.get $buf))
-        (block $oDone (loop $oLoop
-          (br_if $oDone (i32.ge_u (local.get $o) (local.get $oe)))
-          (local.set $x0 (i32.add (local.get $xq) (i32.mul (call $tileRow (local.get $n) (i32.const 0) (local.get $N)) (local.get $C))))
-          (local.set $x1 (i32.add (local.get $xq) (i32.mul (call $tileRow (local.get $n) (i32.const 1) (local.get $N)) (local.get $C))))
-          (local.set $x2 (i32.add (local.get $xq) (i32.mul (call $tileRow (local.get $n) (i32.const 2) (local.get $N)) (local.get $C))))
-          (local.set $x3 (i32.add (local.get $xq) (i32.mul (call $tileRow (local.get $n) (i32.const 3) (local.get $N)) (local.get $C))))
-          (local.set $s0 (i32.add (local.get $xs) (i32.shl (i32.mul (call $tileRow (local.get $n) (i32.const 0) (local.get $N)) (local.get $nb)) (i32.const 2))))
-          (local.set $s1 (i32.add (local.get $xs) (i32.shl (i32.mul (call $tileRow (local.get $n) (i32.const 1) (local.get $N)) (local.get $nb)) (i32.const 2))))
-          (local.set $s2 (i32.add (local.get $xs) (i32.shl (i32.mul (call $tileRow (local.get $n) (i32.const 2) (local.get $N)) (local.get $nb)) (i32.const 2))))
-          (local.set $s3 (i32.add (local.get $xs) (i32.shl (i32.mul (call $tileRow (local.get $n) (i32.const 3) (local.get $N)) (local.get $nb)) (i32.const 2))))
-          (local.set $sp (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $o) (local.get $nb)) (i32.const 2))))
-          (local.set $bp (local.get $gp))
-          (local.set $f0 (v128.const i32x4 0 0 0 0)) (local.set $f1 (local.get $f0)) (local.set $f2 (local.get $f0)) (local.set $f3 (local.get $f0))
-          (local.set $blk (i32.const 0))
-          (local.set $xo (i32.const 0))
-          (local.set $so (i32.const 0))
-          (block $bDone (loop $bLoop
-            (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
-            (local.set $d0 (v128.load offset=128 (local.get $bp)))
-            (local.set $d1 (local.get $d0)) (local.set $d2 (local.get $d0)) (local.set $d3 (local.get $d0))
-            (local.set $wv (v128.load offset=0 (local.get $bp)))
-            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
-            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
-            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
-            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
-            (local.set $wv (v128.load offset=16 (local.get $bp)))
-            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=4 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
-            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=4 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
-            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=4 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
-            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=4 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
-            (local.set $wv (v128.load offset=32 (local.get $bp)))
-            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=8 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
-            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=8 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
-            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=8 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
-            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=8 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
-            (local.set $wv (v128.load offset=48 (local.get $bp)))
-            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
-            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
-            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
-            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
-            (local.set $wv (v128.load offset=64 (local.get $bp)))
-            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=16 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
-            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=16 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
-            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=16 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
-            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=16 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
-            (local.set $wv (v128.load offset=80 (local.get $bp)))
-            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=20 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
-            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=20 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
-            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=20 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
-            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=20 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
-            (local.set $wv (v128.load offset=96 (local.get $bp)))
-            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=24 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
-            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=24 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
-            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=24 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
-            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=24 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
-            (local.set $wv (v128.load offset=112 (local.get $bp)))
-            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=28 (i32.add (local.get $x0) (local.get $xo)))) (local.get $ones))))
-            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=28 (i32.add (local.get $x1) (local.get $xo)))) (local.get $ones))))
-            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=28 (i32.add (local.get $x2) (local.get $xo)))) (local.get $ones))))
-            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=28 (i32.add (local.get $x3) (local.get $xo)))) (local.get $ones))))
-            (local.set $sv (v128.load (local.get $sp)))
-            (local.set $f0 (f32x4.add (local.get $f0) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d0)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s0) (local.get $so)))))))
-            (local.set $f1 (f32x4.add (local.get $f1) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d1)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s1) (local.get $so)))))))
-            (local.set $f2 (f32x4.add (local.get $f2) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d2)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s2) (local.get $so)))))))
-            (local.set $f3 (f32x4.add (local.get $f3) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d3)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s3) (local.get $so)))))))
-            (local.set $bp (i32.add (local.get $bp) (i32.const 144)))
-            (local.set $xo (i32.add (local.get $xo) (i32.const 32)))
-            (local.set $so (i32.add (local.get $so) (i32.const 4)))
-            (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
-            (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
-            (br $bLoop)))
-          (local.set $orow (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2))))
-          (call $store4 (local.get $orow) (local.get $f0) (local.get $bias) (local.get $o) (local.get $mode) (local.get $oe))
-          (if (i32.lt_u (i32.add (local.get $n) (i32.const 1)) (local.get $N)) (then
-            (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $OC) (i32.const 2))))
-            (call $store4 (local.get $orow) (local.get $f1) (local.get $bias) (local.get $o) (local.get $mode) (local.get $oe))))
-          (if (i32.lt_u (i32.add (local.get $n) (i32.const 2)) (local.get $N)) (then
-            (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $OC) (i32.const 2))))
-            (call $store4 (local.get $orow) (local.get $f2) (local.get $bias) (local.get $o) (local.get $mode) (local.get $oe))))
-          (if (i32.lt_u (i32.add (local.get $n) (i32.const 3)) (local.get $N)) (then
-            (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $OC) (i32.const 2))))
-            (call $store4 (local.get $orow) (local.get $f3) (local.get $bias) (local.get $o) (local.get $mode) (local.get $oe))))
-          (local.set $o (i32.add (local.get $o) (i32.const 4)))
-          (local.set $gp (i32.add (local.get $gp) (local.get $GB)))
-          (br $oLoop)))
-        (local.set $n (i32.add (local.get $n) (i32.const 4)))
-        (br $nLoop)))
+      (call $tilesI8 (local.get $out) (local.get $xq) (local.get $xs) (i32.const 0) (local.get $buf) (local.get $bias)
+        (local.get $N) (local.get $C) (local.get $OC) (local.get $mode) (local.get $ob) (local.get $oe))
+      (local.set $ob (local.get $oe))
+      (br $obLoop))))
+
+  ;; As matmul_q8_i8tiles for Q4_K weights packed by packQ4KForward (qs (OC, C/256, 8, 16), meta
+  ;; (OC, C/256, 24)): a sub-block of 32 codes 0..15 is a block of the band, its scale d sc and
+  ;; min -dmin m (exact products, as dequantizeQ4_K) beside it; the input's block sums (xm,
+  ;; quantize_q8_7) carry the mins. C % 256 == 0. Reference: the dequantized weights times the
+  ;; dequantized 7-bit input.
+  (func (export "matmul_q4k_i8tiles")
+    (param $out i32) (param $xq i32) (param $xs i32) (param $xm i32) (param $w i32) (param $ws i32) (param $bias i32) (param $scratch i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32) (param $tid i32)
+    (local $nb i32) (local $buf i32) (local $ob i32) (local $oe i32) (local $o i32) (local $gp i32)
+    (local.set $nb (i32.shr_u (local.get $C) (i32.const 5)))
+    (local.set $buf (i32.add (local.get $scratch) (i32.mul (local.get $tid) (i32.shl (local.get $C) (i32.const 7)))))
+    (local.set $ob (local.get $a))
+    (block $obDone (loop $obLoop
+      (br_if $obDone (i32.ge_u (local.get $ob) (local.get $b)))
+      (local.set $oe (select (local.get $b) (i32.add (local.get $ob) (i32.const 32))
+        (i32.lt_u (local.get $b) (i32.add (local.get $ob) (i32.const 32)))))
+      (local.set $o (local.get $ob))
+      (local.set $gp (local.get $buf))
+      (block $gDone (loop $gLoop
+        (br_if $gDone (i32.ge_u (local.get $o) (local.get $oe)))
+        (call $bandQ4K (local.get $gp) (local.get $w) (local.get $ws) (local.get $o)
+          (select (i32.sub (local.get $OC) (local.get $o)) (i32.const 4) (i32.lt_u (i32.sub (local.get $OC) (local.get $o)) (i32.const 4)))
+          (local.get $C))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (local.set $gp (i32.add (local.get $gp) (i32.mul (local.get $nb) (i32.const 176))))
+        (br $gLoop)))
+      (call $tilesI8 (local.get $out) (local.get $xq) (local.get $xs) (local.get $xm) (local.get $buf) (local.get $bias)
+        (local.get $N) (local.get $C) (local.get $OC) (local.get $mode) (local.get $ob) (local.get $oe))
       (local.set $ob (local.get $oe))
       (br $obLoop))))
   ;; @end
