@@ -15,6 +15,8 @@ export interface RecordedRequest {
   body: Record<string, unknown>;
   /** When the request's body had arrived (performance.now()). */
   at: number;
+  /** When the answer's last byte was written (performance.now()), or null before (or without) it. */
+  endedAt: number | null;
   /** Whether the client went away before the answer ended (an abort reached the server). */
   closedEarly: boolean;
 }
@@ -153,7 +155,7 @@ export async function startFakeInferenceServer(options: FakeServerOptions = {}):
         body = { unparsable: Buffer.concat(chunks).toString('utf8') };
       }
       const path = (req.url ?? '/').split('?')[0]!;
-      const rec: RecordedRequest = { method: req.method ?? '', path, headers: req.headers, body, at: performance.now(), closedEarly: false };
+      const rec: RecordedRequest = { method: req.method ?? '', path, headers: req.headers, body, at: performance.now(), endedAt: null, closedEarly: false };
       requests.push(rec);
       for (const w of [...waiters]) {
         if (requests.length < w.n) continue;
@@ -161,6 +163,7 @@ export async function startFakeInferenceServer(options: FakeServerOptions = {}):
         w.resolve();
       }
       let ended = false;
+      res.on('finish', () => (rec.endedAt = performance.now()));
       res.on('close', () => {
         if (!ended && !res.writableFinished) rec.closedEarly = true;
         ended = true;

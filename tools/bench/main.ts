@@ -3,10 +3,12 @@
 //              ort-webgpu), the llama.cpp peer and the machine limits, one table (tools/bench/inference.ts)
 //   accuracy   f16 / q8_0 logits and perplexity against f32 (tools/bench/accuracy.ts)
 //   train      training steps (tools/bench/train.ts)
-//   latency    completion latency as the user sees it, typing replayed through the pipeline (tools/bench/latency.ts)
+//   latency    completion latency as the user sees it, typing replayed through the pipeline (tools/bench/latency.ts);
+//              with --remote, against a loopback inference server: what Limelight adds to the server's own time (tools/bench/remoteLatency.ts)
 import { INFERENCE_OPTIONS, runInferenceBench } from './inference';
 import { runTrainBench } from './train';
 import { runLatencyBench } from './latency';
+import { runRemoteLatencyBench } from './remoteLatency';
 import { runAccuracyBench } from './accuracy';
 
 const HELP = `npm run bench [-- <subcommand>] [-- options]
@@ -21,7 +23,9 @@ accuracy   [--tokens N] [--json]                    f16 / q8_0 logits and perple
 train      [--shapes a,b] [--modes full,lora] [--kernels wasm,ref] [--threads a,b] [--steps N] [--warmup N]
            [--batch B] [--seq T] [--recompute]      training steps
 latency    [--backends js,js:q8_0,ort-cpu] [--keystrokes N] [--ms-per-char N] [--threads N]
-           [--engine worker|local] [--files DIR] [--json] [--trace]   completion latency, typing replayed`;
+           [--engine worker|local] [--files DIR] [--json] [--trace]   completion latency, typing replayed
+latency --remote [--server-ms N] [--api llama-infill|ollama|openai-completions] [--keystrokes N] [--invokes N] [--json]
+                                                    the remote backend's overhead over a loopback server's own time`;
 
 const [first, ...rest] = process.argv.slice(2);
 if (first === '--help' || first === '-h' || first === 'help') {
@@ -34,7 +38,7 @@ if (first === '--help' || first === '-h' || first === 'help') {
 } else if (first === 'train') {
   runTrainBench(rest);
 } else if (first === 'latency') {
-  runLatencyBench(rest).catch((e: Error) => {
+  (rest.includes('--remote') ? runRemoteLatencyBench(rest) : runLatencyBench(rest)).catch((e: Error) => {
     console.error(`bench latency: ${e.message}`);
     process.exitCode = 1;
   });
