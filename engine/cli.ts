@@ -22,7 +22,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   try {
-    const args = parseArgs(rest, command.options);
+    const args = parseArgs(rest, command.options, command.positionals);
     if (args.flag('help')) {
       process.stdout.write(formatHelp(command.name, command.summary, command.usage, command.options));
       return 0;

@@ -47,6 +47,8 @@ const nodeEntries = [
   { in: 'extension/extension.ts', out: 'extension', external: ['vscode', 'onnxruntime-node'] },
   { in: 'engine/worker/main.ts', out: 'worker', external: ['onnxruntime-node'] },
   { in: 'engine/cli.ts', out: 'cli', external: ['onnxruntime-node'], banner: '#!/usr/bin/env node' },
+  // The Hugging Face download client, the one bundle with network code; the extension and the CLI load it on a download.
+  { in: 'engine/download/main.ts', out: 'download', external: [] },
   // Compute threads of the js backend's pool, started from next to whichever bundle runs it.
   { in: 'engine/runtime/poolWorker.ts', out: 'poolWorker', external: [] },
 ].filter((e) => existsSync(join(root, e.in)));

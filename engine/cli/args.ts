@@ -25,6 +25,8 @@ export class ParsedArgs {
   constructor(
     private readonly values: ReadonlyMap<string, string[]>,
     private readonly specs: readonly OptionSpec[],
+    /** The arguments that are not options (`limelight download OWNER/REPO FILE`), in order. */
+    readonly positionals: readonly string[] = [],
   ) {}
 
   has(name: string): boolean {
@@ -78,13 +80,18 @@ export class ParsedArgs {
   }
 }
 
-/** Parses argv (after the subcommand name) against `specs`; `--help`/`-h` is always accepted. */
-export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[]): ParsedArgs {
+/** Parses argv (after the subcommand name) against `specs`, with up to `positionals` arguments that are not options; `--help`/`-h` is always accepted. */
+export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[], positionals = 0): ParsedArgs {
   const values = new Map<string, string[]>();
+  const plain: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '-h' || arg === '--help') {
       values.set('help', []);
+      continue;
+    }
+    if (!arg.startsWith('--') && plain.length < positionals) {
+      plain.push(arg);
       continue;
     }
     if (!arg.startsWith('--') || arg === '--') {
@@ -118,7 +125,7 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
     if (seen && !spec.repeat && !spec.many) throw new UsageError(`--${name} is given more than once.`);
     values.set(name, [...(seen ?? []), ...given]);
   }
-  return new ParsedArgs(values, [...specs, { name: 'help', kind: 'flag', help: 'show this help' }]);
+  return new ParsedArgs(values, [...specs, { name: 'help', kind: 'flag', help: 'show this help' }], plain);
 }
 
 /** The --help text of a command. */

@@ -10,6 +10,8 @@ export interface CliCommand {
   /** What follows `limelight <name>` in the usage line. */
   usage: string;
   options: readonly OptionSpec[];
+  /** How many arguments that are not options it takes (`download OWNER/REPO [FILE]`: 2); default none. */
+  positionals?: number;
   /** Resolves to the process exit code (0 on success). */
   run(args: ParsedArgs): Promise<number>;
 }

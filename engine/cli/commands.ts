@@ -11,5 +11,6 @@ import { infoCommand } from './commands/info';
 import { tokenizeCommand } from './commands/tokenize';
 import { completeCommand } from './commands/complete';
 import { modelsCommand } from './commands/models';
+import { downloadCommand } from './commands/download';
 
-export const COMMANDS: readonly CliCommand[] = [modelsCommand, infoCommand, tokenizeCommand, completeCommand, generateCommand, forwardCommand, trainCommand, trainStepCommand, exportOnnxCommand, exportGgufCommand];
+export const COMMANDS: readonly CliCommand[] = [modelsCommand, downloadCommand, infoCommand, tokenizeCommand, completeCommand, generateCommand, forwardCommand, trainCommand, trainStepCommand, exportOnnxCommand, exportGgufCommand];

@@ -5,6 +5,9 @@
 // Root.load), which reads files with fs and falls back to XMLHttpRequest only in a browser;
 // the engine builds ONNX messages from a JSON descriptor (engine/onnx/schema.ts) and never
 // calls load(). Works on development bundles (module markers, comments) and production ones.
+// The one bundle that may reach the network is dist/download.js, the Hugging Face download
+// client, loaded only when the user asks for a download (engine/download/load.ts): it may use
+// http, https, net and tls, nothing else, and name no remote address but the default hub.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -62,11 +65,21 @@ function findings(file: string): string[] {
   return found;
 }
 
+const DOWNLOAD = 'download.js';
+
 test('the built bundles require no network module and call no network API', () => {
   const files = bundles();
   const names = files.map((f) => f.slice(DIST.length + 1));
-  for (const want of ['extension.js', 'worker.js', 'poolWorker.js', 'cli.js', join('media', 'inspector.js')]) assert.ok(names.includes(want), `dist/${want} is missing; run node tools/build.mjs first (found: ${names.join(', ')})`);
-  assert.deepEqual(files.flatMap(findings), []);
+  for (const want of ['extension.js', 'worker.js', 'poolWorker.js', 'cli.js', DOWNLOAD, join('media', 'inspector.js')]) assert.ok(names.includes(want), `dist/${want} is missing; run node tools/build.mjs first (found: ${names.join(', ')})`);
+  assert.deepEqual(files.filter((f) => f !== join(DIST, DOWNLOAD)).flatMap(findings), []);
+});
+
+test('the download bundle reaches the network through http, https, net and tls only, and names no host but the default hub', () => {
+  // Addresses in messages are placeholders (http://HOST:PORT) or built from a value (http://${raw}).
+  const allowed = new RegExp(`^dist/download\\.js \\(.*\\): (?:require\\(["'](?:node:)?(?:http|https|net|tls)["']\\)|https://huggingface\\.co\\b.*|https?://(?:\\$\\{|[A-Z]+[:@]).*)$`);
+  const found = findings(join(DIST, DOWNLOAD)).map((f) => `dist/${f}`);
+  assert.ok(found.some((f) => /require\(["'](?:node:)?https["']\)/.test(f)), `the scan sees the download client's https: ${found.join('\n')}`);
+  assert.deepEqual(found.filter((f) => !allowed.test(f)), []);
 });
 
 test('the scanner finds what it looks for (so an empty result means something)', () => {
