@@ -38,12 +38,13 @@ const LONG_CTX = 1000;
 export const BENCH_CONTEXT = LONG_CTX + 16;
 
 /** Backends the table can hold, in the order each configuration runs them (the peer first, for the ratios). */
-export const BENCH_ENGINES = ['llama.cpp', 'js', 'ort-cpu', 'ort-webgpu'] as const;
+/** js-portable: the js backend on the portable kernels (no relaxed SIMD), as an engine without it runs. */
+export const BENCH_ENGINES = ['llama.cpp', 'js', 'js-portable', 'ort-cpu', 'ort-webgpu'] as const;
 export type BenchEngine = (typeof BENCH_ENGINES)[number];
-const ENGINE_LABEL: Record<BenchEngine, InferenceRow['engine']> = { 'llama.cpp': 'llama.cpp (node-llama-cpp)', js: 'limelight-js', 'ort-cpu': 'onnxruntime ort-cpu', 'ort-webgpu': 'onnxruntime ort-webgpu' };
+const ENGINE_LABEL: Record<BenchEngine, InferenceRow['engine']> = { 'llama.cpp': 'llama.cpp (node-llama-cpp)', js: 'limelight-js', 'js-portable': 'limelight-js portable SIMD', 'ort-cpu': 'onnxruntime ort-cpu', 'ort-webgpu': 'onnxruntime ort-webgpu' };
 
 export interface InferenceRow {
-  engine: 'limelight-js' | 'llama.cpp (node-llama-cpp)' | 'onnxruntime ort-cpu' | 'onnxruntime ort-webgpu';
+  engine: 'limelight-js' | 'limelight-js portable SIMD' | 'llama.cpp (node-llama-cpp)' | 'onnxruntime ort-cpu' | 'onnxruntime ort-webgpu';
   shape: string;
   /** The weight format (a real-model shape: the GGUF file's format, run as 'auto'). */
   weights: WeightFormat | RealFormat;
@@ -190,7 +191,7 @@ function shapeConfig(shape: string): ModelConfig {
   return c;
 }
 
-async function measureJs(shape: string, weights: WeightFormat | RealFormat, threads: number, runs: number): Promise<InferenceRow> {
+async function measureJs(shape: string, weights: WeightFormat | RealFormat, threads: number, runs: number, relaxedSimd: boolean): Promise<InferenceRow> {
   const machine = await measureMachine(threads);
   let loadToFirstTokenMs: number | undefined;
   let be: FastBackend;
@@ -198,18 +199,18 @@ async function measureJs(shape: string, weights: WeightFormat | RealFormat, thre
     const path = realShapeGguf(shape, weights as RealFormat);
     warmPageCache(path); // the goal is from a warm page cache
     const t = performance.now();
-    be = await FastBackend.create(loadModel(path), { threads, weightFormat: 'auto', contextLength: BENCH_CONTEXT });
+    be = await FastBackend.create(loadModel(path), { threads, weightFormat: 'auto', contextLength: BENCH_CONTEXT, relaxedSimd });
     be.forwardSync(Int32Array.of(1), 0);
     loadToFirstTokenMs = performance.now() - t;
     be.releaseCache();
   } else {
-    be = await FastBackend.create(benchModel(shape), { threads, weightFormat: weights as WeightFormat });
+    be = await FastBackend.create(benchModel(shape), { threads, weightFormat: weights as WeightFormat, relaxedSimd });
   }
   const c = be.config;
   const timings = await timeDecoder((tokens, pos) => be.forwardSync(tokens, pos).logits, c.vocabSize, runs);
   be.dispose();
   return {
-    engine: 'limelight-js',
+    engine: relaxedSimd && be.relaxedSimd ? 'limelight-js' : 'limelight-js portable SIMD',
     shape,
     weights,
     threads,
@@ -412,7 +413,7 @@ export function runInferenceBench(argv: readonly string[] = []): { rows: Inferen
 
 async function one(argv: readonly string[]): Promise<void> {
   const [, engine, shape, weights, threads, runs, gpu] = argv;
-  const row = engine === 'llama.cpp' ? await measurePeer(shape!, weights as WeightFormat | RealFormat, Number(threads), Number(runs), gpu === 'gpu') : await measureJs(shape!, weights as WeightFormat | RealFormat, Number(threads), Number(runs));
+  const row = engine === 'llama.cpp' ? await measurePeer(shape!, weights as WeightFormat | RealFormat, Number(threads), Number(runs), gpu === 'gpu') : await measureJs(shape!, weights as WeightFormat | RealFormat, Number(threads), Number(runs), engine === 'js');
   console.log(JSON.stringify(row));
   process.exit(0);
 }
