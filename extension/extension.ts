@@ -16,6 +16,7 @@ import { EngineHost } from './completions/engineHost';
 import { RemoteBackend } from './completions/remoteBackend';
 import { registerSummarize } from './summarize/register';
 import { registerFineTune } from './fineTune/register';
+import { registerDownload } from './commands/downloadModel';
 
 /** The engine worker's owner, kept so that deactivate can await its shutdown. */
 let engineHost: EngineHost | undefined;
@@ -99,6 +100,7 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   registerSummarize(context, { host, remote, log, settings: () => settings });
   registerFineTune(context, { host, log, settings: () => settings });
+  registerDownload(context);
   log.info(`Limelight ${String((context.extension.packageJSON as { version?: unknown }).version)} activated.`);
 }
 

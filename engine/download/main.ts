@@ -13,7 +13,7 @@ import { fetchFile, partialSize } from './fetchFile';
 import { checkRepoFile, checkRepoId, checkRevision, DEFAULT_ENDPOINT, Hub, type FileMeta, type HubOptions, type RepoFile } from './hub';
 import { planFiles, shardsOf } from './plan';
 
-export { DEFAULT_ENDPOINT, DownloadError };
+export { checkRepoId, DEFAULT_ENDPOINT, DownloadError };
 export type { RepoFile };
 
 export interface DownloadProgress {

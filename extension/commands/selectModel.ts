@@ -1,6 +1,6 @@
 // limelight.selectModel: a picker of the models found on this machine (Hugging Face cache, Ollama,
 // LM Studio, llama.cpp; engine/model/discover.ts) with their facts, the bundled starter model, the
-// models chosen recently and "Choose a checkpoint folder...". The choice is checked before it is saved (a folder the engine
+// models chosen recently, "Download a model..." and "Choose a checkpoint folder...". The choice is checked before it is saved (a folder the engine
 // can read, weights present) and goes into the user's limelight.model.path; the engine host
 // reloads on that setting's change, so nothing else happens here.
 import * as vscode from 'vscode';
@@ -53,6 +53,13 @@ export async function selectModel(context: vscode.ExtensionContext, starterDir: 
   };
   const fixed: ModelItem[] = [
     {
+      label: '$(cloud-download) Download a model…',
+      detail: 'From Hugging Face, only when you ask: Qwen2.5-Coder GGUF files that run well on a laptop, or any repo',
+      pick: async () => {
+        await vscode.commands.executeCommand('limelight.downloadModel');
+      },
+    },
+    {
       label: '$(package) Bundled starter model',
       description: current === '' ? 'current' : undefined,
       detail: hasStarter ? 'Trained for code completion with Limelight\'s prompts' : 'Not included in this build yet: choose a checkpoint folder meanwhile',
@@ -90,29 +97,36 @@ export async function selectModel(context: vscode.ExtensionContext, starterDir: 
     if (uris?.[0]) await useFolder(uris[0].fsPath);
   }
 
-  async function useFolder(raw: string): Promise<void> {
-    const check = checkModelFolder(raw);
-    if (!check.ok) {
-      // A remembered folder that went away or broke leaves the list.
-      await context.globalState.update(RECENT_KEY, recent.filter((p) => p !== raw));
-      void vscode.window.showErrorMessage(`Limelight: ${check.problem}`);
-      return;
-    }
-    await context.globalState.update(RECENT_KEY, rememberModel(recent, check.path));
-    await use(check.path, `${check.path} (${check.description})`);
+  function useFolder(raw: string): Promise<void> {
+    return useModelPath(context, raw);
   }
+}
 
-  /** path '' means the starter model: the user setting is removed rather than set to ''. */
-  async function use(path: string, what: string): Promise<void> {
-    await config.update('model.path', path === '' ? undefined : path, vscode.ConfigurationTarget.Global);
-    const inspected = config.inspect<string>('model.path');
-    const override = inspected?.workspaceFolderValue ?? inspected?.workspaceValue;
-    if (override !== undefined && override.trim() !== path) {
-      void vscode.window.showWarningMessage(`Limelight: your user settings now name ${what}, but this workspace's settings set limelight.model.path to ${JSON.stringify(override)}, which wins here. Remove it from the workspace settings to use your choice.`);
-      return;
-    }
-    void vscode.window.showInformationMessage(`Limelight: loading ${what}.`);
+/** Checks `raw` and makes it the model in the user's settings, remembered in the recent list (Select Model, Download Model's "Use this model"). */
+export async function useModelPath(context: vscode.ExtensionContext, raw: string): Promise<void> {
+  const recent = context.globalState.get<string[]>(RECENT_KEY, []).filter((p) => typeof p === 'string');
+  const check = checkModelFolder(raw);
+  if (!check.ok) {
+    // A remembered folder that went away or broke leaves the list.
+    await context.globalState.update(RECENT_KEY, recent.filter((p) => p !== raw));
+    void vscode.window.showErrorMessage(`Limelight: ${check.problem}`);
+    return;
   }
+  await context.globalState.update(RECENT_KEY, rememberModel(recent, check.path));
+  await use(check.path, `${check.path} (${check.description})`);
+}
+
+/** path '' means the starter model: the user setting is removed rather than set to ''. */
+async function use(path: string, what: string): Promise<void> {
+  const config = vscode.workspace.getConfiguration('limelight');
+  await config.update('model.path', path === '' ? undefined : path, vscode.ConfigurationTarget.Global);
+  const inspected = config.inspect<string>('model.path');
+  const override = inspected?.workspaceFolderValue ?? inspected?.workspaceValue;
+  if (override !== undefined && override.trim() !== path) {
+    void vscode.window.showWarningMessage(`Limelight: your user settings now name ${what}, but this workspace's settings set limelight.model.path to ${JSON.stringify(override)}, which wins here. Remove it from the workspace settings to use your choice.`);
+    return;
+  }
+  void vscode.window.showInformationMessage(`Limelight: loading ${what}.`);
 }
 
 async function explainNoStarter(): Promise<void> {
