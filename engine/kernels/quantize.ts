@@ -37,6 +37,14 @@ export function quantizeQ8Forward(
   }
 }
 
+/**
+ * Where quantize_q8_7 puts input (n, k) of a row C wide: rows in groups of 4, each group's columns
+ * in steps of 4 with the 4 rows' 4 bytes side by side ((N/4, C/4, 4, 4)).
+ */
+export function q7TiledIndex(n: number, k: number, C: number): number {
+  return (n >> 2) * 4 * C + (k >> 2) * 16 + (n & 3) * 4 + (k & 3);
+}
+
 /** Rows in one interleaved group of the packed Q8_0 layout (packQ8Forward). */
 export const Q8_PACK_ROWS = 4;
 

@@ -57,7 +57,7 @@ interface Acts {
   fc: number; // (R, FF or 2 FF)
   segOut: number; // (R, max segment rows) one segment's output, before it is placed in its columns
   act: number; // (R, FF)
-  xq: number; // (R, max width) int16 Q8_0 or Q8_K input
+  xq: number; // (R, max width) int16 Q8_0 or Q8_K input, or quantize_q8_7's bytes (ceil(R/4) 4 max width <= 2 R max width for R >= 3)
   xs: number; // (R, max width / 32) f32 Q8_0 scales, or (R, max width / 256) Q8_K scales
   xb: number; // (R, max width / 256, 16) int16 Q8_K input sums
   xm: number; // (R, max width / 32) f32 7-bit input's block sums times their scales (quantize_q8_7)

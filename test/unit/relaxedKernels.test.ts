@@ -17,7 +17,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Arena, createSharedMemory, blockScratchBytes, kernelsModule, instantiateKernels, relaxedSimdAvailable, MatmulMode } from '../../engine/kernels/wasm/kernels';
-import { matmulQ8Forward, packQ8Forward, quantizeQ8Forward, Q8_BLOCK, Q8_PACK_ROWS } from '../../engine/kernels/quantize';
+import { matmulQ8Forward, packQ8Forward, quantizeQ8Forward, q7TiledIndex, Q8_BLOCK, Q8_PACK_ROWS } from '../../engine/kernels/quantize';
 import { packQ4KForward, Q4K_META_BYTES, Q4K_QS_BYTES, QK } from '../../engine/kernels/quantK';
 import { matmulForward } from '../../engine/kernels/matmul';
 import { bytesFor, dequantize, quantize } from '../../engine/formats/formats';
@@ -82,11 +82,12 @@ for (const threads of [1, 3]) {
       const d = new Float32Array((N * C) / Q8_BLOCK);
       quantizeQ8Forward(q, d, x, N, C, 63);
       const arena = new Arena();
-      const xq = arena.alloc(N * C);
+      const xq = arena.alloc(Math.ceil(N / 4) * 4 * C);
       const xs = arena.alloc(d.byteLength);
       const xm = arena.alloc(d.byteLength);
       pool.run('quantize_q8_7', [xq, xs, xm, put(arena, x), N, C], N);
-      assert.deepEqual([...new Uint8Array(memory.buffer, xq, N * C)], [...q].map((v) => v + 64), `values N=${N} C=${C}`);
+      const bytes = new Uint8Array(memory.buffer, xq, Math.ceil(N / 4) * 4 * C);
+      assert.deepEqual(Array.from(q, (_, i) => bytes[q7TiledIndex(Math.floor(i / C), i % C, C)]), [...q].map((v) => v + 64), `values N=${N} C=${C}`);
       assert.deepEqual(f32.slice(xs / 4, xs / 4 + d.length), d, `scales N=${N} C=${C}`);
       const sums = d.map((s, b) => Math.fround(s * q.subarray(b * Q8_BLOCK, (b + 1) * Q8_BLOCK).reduce((u, v) => u + v, 0)));
       assert.deepEqual(f32.slice(xm / 4, xm / 4 + d.length), sums, `sums N=${N} C=${C}`);
@@ -115,7 +116,7 @@ for (const threads of [1, 3]) {
       matmulQ8Forward(product, q, xsRef, wq, ws, null, N, C, OC);
       for (const mode of [MatmulMode.STORE, MatmulMode.ACCUMULATE, MatmulMode.GELU]) {
         const arena = new Arena();
-        const xq = arena.alloc(N * C);
+        const xq = arena.alloc(Math.ceil(N / 4) * 4 * C);
         const xs = arena.alloc(N * nb * 4);
         const w = put(arena, wp);
         const s = put(arena, sp);
@@ -155,7 +156,7 @@ for (const threads of [1, 3]) {
       const base = randn(N * OC, rand);
       for (const mode of [MatmulMode.STORE, MatmulMode.ACCUMULATE, MatmulMode.GELU]) {
         const arena = new Arena();
-        const xq = arena.alloc(N * C);
+        const xq = arena.alloc(Math.ceil(N / 4) * 4 * C);
         const xs = arena.alloc(N * nb * 4);
         const xm = arena.alloc(N * nb * 4);
         const wq = put(arena, qs);

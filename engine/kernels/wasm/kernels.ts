@@ -84,8 +84,9 @@ export interface WasmKernels {
   ): void;
   /**
    * Relaxed module only: rows [a, b) of x (N, C) to 7-bit Q8_0 (d = max|x| / 63, q in -63..63) for
-   * the int8 tiles: xq (N, C) bytes q + 64, xs (N, C/32) f32 d, and unless xm is 0 xm (N, C/32) f32
-   * d times the block's sum of q. Reference: quantizeQ8Forward(.., 63).
+   * the int8 tiles: xq bytes q + 64 in groups of 4 rows (ceil(N/4), C/4, 4, 4) (q7TiledIndex), xs
+   * (N, C/32) f32 d, and unless xm is 0 xm (N, C/32) f32 d times the block's sum of q. Reference:
+   * quantizeQ8Forward(.., 63).
    */
   quantize_q8_7?(xq: number, xs: number, xm: number, x: number, N: number, C: number, a: number, b: number): void;
   /**

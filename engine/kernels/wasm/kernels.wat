@@ -759,13 +759,26 @@
         (i32.add (i32.mul (i32.add (local.get $o) (local.get $r)) (i32.shr_u (local.get $C) (i32.const 1))) (i32.shl (local.get $blk) (i32.const 4))))))
       (else (v128.const i32x4 0 0 0 0))))
 
+  ;; Byte offset in quantize_q8_7's layout of column 32 (blk % (C/32)) + k of row blk / (C/32), k % 4 == 0:
+  ;; rows in groups of 4, each group's columns in steps of 4 with the 4 rows' 4 bytes side by side
+  ;; ((N/4, C/4, 4, 4), so one pointer and fixed offsets reach a tile's 4 rows).
+  (func $tiledAt (param $blk i32) (param $C i32) (param $k i32) (result i32)
+    (local $n i32) (local $col i32)
+    (local.set $n (i32.div_u (local.get $blk) (i32.shr_u (local.get $C) (i32.const 5))))
+    (local.set $col (i32.add (i32.shl (i32.sub (local.get $blk) (i32.mul (local.get $n) (i32.shr_u (local.get $C) (i32.const 5)))) (i32.const 5)) (local.get $k)))
+    (i32.add
+      (i32.add (i32.mul (i32.shr_u (local.get $n) (i32.const 2)) (i32.shl (local.get $C) (i32.const 2))) (i32.shl (local.get $col) (i32.const 2)))
+      (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+
   ;; Rows [a, b) of x (N, C) f32 to 7-bit Q8_0 blocks of 32 for the int8 tiles: d = max|x| / 63
-  ;; into xs (N, C/32), q = nearest(x / d) in -63..63 stored as the byte q + 64 in xq (N, C),
+  ;; into xs (N, C/32), q = nearest(x / d) in -63..63 stored as the byte q + 64 in xq (N, C) laid
+  ;; out as $tiledAt says (a tile's 4 input rows then cost one pointer: 1 thread, Q4_K 128 x 1536
+  ;; -> 8960: 46 -> 42 ms against a pointer per row; xq must hold ceil(N / 4) 4 C bytes),
   ;; as quantizeQ8Forward(.., 63); with xm, d times the block's sum of q into xm (N, C/32).
   ;; C % 32 == 0.
   (func (export "quantize_q8_7")
     (param $xq i32) (param $xs i32) (param $xm i32) (param $x i32) (param $N i32) (param $C i32) (param $a i32) (param $b i32)
-    (local $blk i32) (local $end i32) (local $src i32) (local $i i32) (local $m v128) (local $d f32) (local $id v128) (local $h v128) (local $sum v128)
+    (local $blk i32) (local $end i32) (local $src i32) (local $dst i32) (local $i i32) (local $m v128) (local $d f32) (local $id v128) (local $h v128) (local $sum v128)
     (local.set $blk (i32.mul (local.get $a) (i32.shr_u (local.get $C) (i32.const 5))))
     (local.set $end (i32.mul (local.get $b) (i32.shr_u (local.get $C) (i32.const 5))))
     (block $done (loop $l
@@ -792,7 +805,11 @@
             (call $q7 (v128.load offset=16 (i32.add (local.get $src) (local.get $i))) (local.get $id)))
           (i16x8.narrow_i32x4_s (call $q7 (v128.load offset=32 (i32.add (local.get $src) (local.get $i))) (local.get $id))
             (call $q7 (v128.load offset=48 (i32.add (local.get $src) (local.get $i))) (local.get $id)))))
-        (v128.store (i32.add (i32.add (local.get $xq) (i32.shl (local.get $blk) (i32.const 5))) (i32.shr_u (local.get $i) (i32.const 2))) (local.get $h))
+        (local.set $dst (i32.add (local.get $xq) (call $tiledAt (local.get $blk) (local.get $C) (i32.shr_u (local.get $i) (i32.const 2)))))
+        (v128.store32_lane offset=0 0 (local.get $dst) (local.get $h))
+        (v128.store32_lane offset=16 1 (local.get $dst) (local.get $h))
+        (v128.store32_lane offset=32 2 (local.get $dst) (local.get $h))
+        (v128.store32_lane offset=48 3 (local.get $dst) (local.get $h))
         (local.set $sum (i32x4.add (local.get $sum) (i32x4.extadd_pairwise_i16x8_u (i16x8.extadd_pairwise_i8x16_u (local.get $h)))))
         (local.set $i (i32.add (local.get $i) (i32.const 64)))
         (br $qLoop)))
@@ -823,7 +840,7 @@
     (param $out i32) (param $xq i32) (param $xs i32) (param $xm i32) (param $buf i32) (param $bias i32)
     (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $ob i32) (param $oe i32) (param $small i32)
     (local $nb i32) (local $o i32) (local $n i32) (local $gp i32) (local $bp i32) (local $wp i32) (local $xp i32) (local $xo i32) (local $so i32) (local $blk i32) (local $orow i32)
-    (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32) (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
+    (local $x0 i32) (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
     (local $m0 i32) (local $m1 i32) (local $m2 i32) (local $m3 i32)
     (local $wv v128) (local $sv v128) (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
     (local $f0 v128) (local $f1 v128) (local $f2 v128) (local $f3 v128) (local $ones v128)
@@ -838,10 +855,7 @@
       (local.set $gp (local.get $buf))
       (block $oDone (loop $oLoop
         (br_if $oDone (i32.ge_u (local.get $o) (local.get $oe)))
-        (local.set $x0 (i32.add (local.get $xq) (i32.mul (call $tileRow (local.get $n) (i32.const 0) (local.get $N)) (local.get $C))))
-        (local.set $x1 (i32.add (local.get $xq) (i32.mul (call $tileRow (local.get $n) (i32.const 1) (local.get $N)) (local.get $C))))
-        (local.set $x2 (i32.add (local.get $xq) (i32.mul (call $tileRow (local.get $n) (i32.const 2) (local.get $N)) (local.get $C))))
-        (local.set $x3 (i32.add (local.get $xq) (i32.mul (call $tileRow (local.get $n) (i32.const 3) (local.get $N)) (local.get $C))))
+        (local.set $x0 (i32.add (local.get $xq) (i32.mul (local.get $n) (local.get $C))))
         (local.set $s0 (i32.add (local.get $xs) (i32.shl (i32.mul (call $tileRow (local.get $n) (i32.const 0) (local.get $N)) (local.get $nb)) (i32.const 2))))
         (local.set $m0 (i32.add (local.get $xm) (i32.sub (local.get $s0) (local.get $xs))))
         (local.set $s1 (i32.add (local.get $xs) (i32.shl (i32.mul (call $tileRow (local.get $n) (i32.const 1) (local.get $N)) (local.get $nb)) (i32.const 2))))
@@ -865,15 +879,15 @@
             (then
                 (local.set $d0 (v128.const i32x4 0 0 0 0)) (local.set $d1 (local.get $d0)) (local.set $d2 (local.get $d0)) (local.set $d3 (local.get $d0))
                 (local.set $wp (local.get $bp))
-                (local.set $xp (local.get $xo))
+                (local.set $xp (i32.add (local.get $x0) (local.get $xo)))
                 (loop $stepsS
                   (local.set $wv (v128.load offset=0 (local.get $wp)))
-                  (local.set $d0 (i16x8.add (local.get $d0) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x0) (local.get $xp))))))
-                  (local.set $d1 (i16x8.add (local.get $d1) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x1) (local.get $xp))))))
-                  (local.set $d2 (i16x8.add (local.get $d2) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x2) (local.get $xp))))))
-                  (local.set $d3 (i16x8.add (local.get $d3) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x3) (local.get $xp))))))
+                  (local.set $d0 (i16x8.add (local.get $d0) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (local.get $xp)))))
+                  (local.set $d1 (i16x8.add (local.get $d1) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=4 (local.get $xp)))))
+                  (local.set $d2 (i16x8.add (local.get $d2) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=8 (local.get $xp)))))
+                  (local.set $d3 (i16x8.add (local.get $d3) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (local.get $xp)))))
                   (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
-                  (local.set $xp (i32.add (local.get $xp) (i32.const 4)))
+                  (local.set $xp (i32.add (local.get $xp) (i32.const 16)))
                   (br_if $stepsS (i32.lt_u (local.get $wp) (i32.add (local.get $bp) (i32.const 128)))))
                 (local.set $wv (v128.load offset=128 (local.get $bp)))
                 (local.set $d0 (i32x4.add (local.get $wv) (i32x4.dot_i16x8_s (local.get $d0) (local.get $ones))))
@@ -884,15 +898,15 @@
                 (local.set $d0 (v128.load offset=128 (local.get $bp)))
                 (local.set $d1 (local.get $d0)) (local.set $d2 (local.get $d0)) (local.set $d3 (local.get $d0))
                 (local.set $wp (local.get $bp))
-                (local.set $xp (local.get $xo))
+                (local.set $xp (i32.add (local.get $x0) (local.get $xo)))
                 (loop $stepsW
                   (local.set $wv (v128.load offset=0 (local.get $wp)))
-                  (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x0) (local.get $xp)))) (local.get $ones))))
-                  (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x1) (local.get $xp)))) (local.get $ones))))
-                  (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x2) (local.get $xp)))) (local.get $ones))))
-                  (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (i32.add (local.get $x3) (local.get $xp)))) (local.get $ones))))
+                  (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (local.get $xp))) (local.get $ones))))
+                  (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=4 (local.get $xp))) (local.get $ones))))
+                  (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=8 (local.get $xp))) (local.get $ones))))
+                  (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (local.get $xp))) (local.get $ones))))
                   (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
-                  (local.set $xp (i32.add (local.get $xp) (i32.const 4)))
+                  (local.set $xp (i32.add (local.get $xp) (i32.const 16)))
                   (br_if $stepsW (i32.lt_u (local.get $wp) (i32.add (local.get $bp) (i32.const 128)))))))
           (local.set $sv (v128.load offset=144 (local.get $bp)))
           (local.set $f0 (f32x4.madd (f32x4.convert_i32x4_s (local.get $d0)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s0) (local.get $so)))) (local.get $f0)))
@@ -906,7 +920,7 @@
             (local.set $f2 (f32x4.madd (local.get $sv) (v128.load32_splat (i32.add (local.get $m2) (local.get $so))) (local.get $f2)))
             (local.set $f3 (f32x4.madd (local.get $sv) (v128.load32_splat (i32.add (local.get $m3) (local.get $so))) (local.get $f3)))))
           (local.set $bp (i32.add (local.get $bp) (i32.const 176)))
-          (local.set $xo (i32.add (local.get $xo) (i32.const 32)))
+          (local.set $xo (i32.add (local.get $xo) (i32.const 128)))
           (local.set $so (i32.add (local.get $so) (i32.const 4)))
           (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
           (br $bLoop)))
