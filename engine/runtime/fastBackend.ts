@@ -127,7 +127,7 @@ export class FastBackend implements InferenceBackend {
   /** The formats the matrices run in (several when the file mixes them). */
   readonly weightFormats: readonly KernelFormat[];
   readonly threads: number;
-  /** Whether the kernels are the relaxed-SIMD build (Q8_0 and Q4_K prefill then run the int8 tiles). */
+  /** Whether the kernels are the relaxed-SIMD build (Q8_0, Q4_K and Q6_K prefill then run the int8 tiles). */
   readonly relaxedSimd: boolean;
   /** Bytes of weights the kernels stream per decoded token (the bandwidth bound's numerator). */
   readonly weightBytes: number;
@@ -345,6 +345,11 @@ export class FastBackend implements InferenceBackend {
       if (S.format === 'q4_k' && N >= TILED_ROWS && this.relaxedSimd) {
         this.quantize7(inp, N, C);
         this.pool.run('matmul_q4k_i8tiles', [out, xq, xs, xm, S.w, S.s, bias, wbuf, N, C, OC, mode], OC, 32, minRows);
+        return;
+      }
+      if (S.format === 'q6_k' && N >= TILED_ROWS && this.relaxedSimd) {
+        this.quantize7(inp, N, C);
+        this.pool.run('matmul_q6k_i8tiles', [out, xq, xs, S.w, S.s, bias, wbuf, N, C, OC, mode], OC, 32, minRows);
         return;
       }
       if (N >= K_TILED_ROWS[S.format]) {

@@ -277,14 +277,15 @@ test('FastBackend on Q4_K / Q5_K / Q6_K parts stays close to the reference on th
   const ref = new JsBackend(new Model(config, new Model(config, parts).params)).forwardSync(ids, 0, { allLogits: true }).logits;
   const V = config.vocabSize;
   for (const threads of [1, 2]) {
-    // With relaxed SIMD, Q4_K prefill runs the int8 tiles on a 7-bit input: measured KL per row
-    // at most 5.6e-5 (portable: exact prefill, below); the bound leaves 5x.
+    // With relaxed SIMD, Q4_K and Q6_K prefill run the int8 tiles on a 7-bit input (Q5_K keeps
+    // the f32 tiles): measured KL per row at most 1.0e-4 (portable: exact prefill, below); the
+    // bound leaves 5x.
     const relaxed = await FastBackend.create(model, { threads, weightFormat: 'auto', chunk: 16 });
     try {
       const pre = relaxed.forwardSync(ids.subarray(0, 16), 0, { allLogits: true }).logits;
       for (let t = 0; t < 16; t++) {
         const k = kl(ref.subarray(t * V, (t + 1) * V), pre.subarray(t * V, (t + 1) * V));
-        assert.ok(k < 3e-4, `relaxed prefill position ${t}, ${threads} thread(s): KL ${k}`);
+        assert.ok(k < 5e-4, `relaxed prefill position ${t}, ${threads} thread(s): KL ${k}`);
       }
     } finally {
       relaxed.dispose();

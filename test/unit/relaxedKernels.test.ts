@@ -1,15 +1,15 @@
 // The relaxed-SIMD build of the inference kernels (kernels.ts: relaxedSimdAvailable) against
 // the references and against the portable build: quantize_q8_7 exactly as
 // quantizeQ8Forward(.., 63) with its block sums; matmul_q8_i8tiles within float32 rounding of
-// matmulQ8Forward on that input (its integer dots are exact), and matmul_q4k_i8tiles of the
-// dequantized Q4_K weights times the dequantized input, at 1 and 3 threads on odd shapes and in
+// matmulQ8Forward on that input (its integer dots are exact), and the Q4_K and Q6_K tiles of the
+// dequantized weights times the dequantized input, at 1 and 3 threads on odd shapes and in
 // every store mode;
 // the portable build lacks both, and FastBackend runs Q8_0 prefill with either build.
 //
 // Tolerances, measured (Node 20.20 with --experimental-wasm-relaxed-simd, x64, this file's shapes):
 // - matmul_q8_i8tiles vs matmulQ8Forward on the same 7-bit input: relative max difference
-//   2.3e-7 (float32 accumulation of the block sums against float64); matmul_q4k_i8tiles vs
-//   float64 products of the dequantized operands: 7.8e-7; bound 1e-5.
+//   2.3e-7 (float32 accumulation of the block sums against float64); the Q4_K and Q6_K tiles vs
+//   float64 products of the dequantized operands: 3.0e-7; bound 1e-5.
 // - A small Q8_0 model's logits vs the reference backend on the float32 weights, KL per row:
 //   with the relaxed build's 7-bit prefill input at most 1.2e-5; with the portable build (f32
 //   input to the prefill product) 2.1e-6: the 7-bit input costs about 6x the KL of the
@@ -18,7 +18,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Arena, createSharedMemory, blockScratchBytes, kernelsModule, instantiateKernels, relaxedSimdAvailable, MatmulMode } from '../../engine/kernels/wasm/kernels';
 import { matmulQ8Forward, packQ8Forward, quantizeQ8Forward, q7TiledIndex, Q8_BLOCK, Q8_PACK_ROWS } from '../../engine/kernels/quantize';
-import { packQ4KForward, Q4K_META_BYTES, Q4K_QS_BYTES, QK } from '../../engine/kernels/quantK';
+import { packQ4KForward, packQ6KForward, Q4K_META_BYTES, Q4K_QS_BYTES, Q6K_META_BYTES, Q6K_QS_BYTES, QK } from '../../engine/kernels/quantK';
 import { matmulForward } from '../../engine/kernels/matmul';
 import { bytesFor, dequantize, quantize } from '../../engine/formats/formats';
 import { ComputePool, inferenceKernels } from '../../engine/runtime/pool';
@@ -42,6 +42,12 @@ function put(arena: Arena, data: Float32Array | Int8Array | Uint8Array): number 
   new Uint8Array(memory.buffer, at, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   return at;
 }
+
+/** The K-quant int8 tile kernels and their weights' packed layouts. */
+const K_TILES = {
+  Q4_K: { op: 'matmul_q4k_i8tiles', qsBytes: Q4K_QS_BYTES, metaBytes: Q4K_META_BYTES, pack: packQ4KForward },
+  Q6_K: { op: 'matmul_q6k_i8tiles', qsBytes: Q6K_QS_BYTES, metaBytes: Q6K_META_BYTES, pack: packQ6KForward },
+} as const;
 
 function gelu(x: number): number {
   return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
@@ -131,45 +137,49 @@ for (const threads of [1, 3]) {
     }
   });
 
-  test(`matmul_q4k_i8tiles matches the dequantized weights times the 7-bit input (${label})`, { skip }, async () => {
-    const pool = await poolReady;
-    const rand = mulberry32(31 + threads);
-    for (const [N, C, OC] of [[1, 256, 5], [4, 512, 37], [7, 256, 70], [9, 768, 3], [13, 256, 33]] as const) {
-      const nb = C / Q8_BLOCK;
-      const w = randn(OC * C, rand, 0.1);
-      for (let i = 0; i < w.length; i += 89) w[i] = w[i]! * 8;
-      const bytes = new Uint8Array(bytesFor('Q4_K', OC * C));
-      quantize('Q4_K', w, bytes);
-      const deq = new Float32Array(OC * C);
-      dequantize('Q4_K', bytes, deq);
-      const qs = new Uint8Array((OC * C) / QK * Q4K_QS_BYTES);
-      const meta = new Uint8Array((OC * C) / QK * Q4K_META_BYTES);
-      packQ4KForward(qs, meta, bytes, OC, C);
-      const x = randn(N * C, rand, 1.5);
-      const q = new Int16Array(N * C);
-      const d = new Float32Array(N * nb);
-      quantizeQ8Forward(q, d, x, N, C, 63);
-      const x7 = Float32Array.from(q, (v, i) => v * d[Math.floor(i / Q8_BLOCK)]!);
-      const product = new Float32Array(N * OC);
-      matmulForward(product, x7, deq, null, N, C, OC);
-      const bias = randn(OC, rand);
-      const base = randn(N * OC, rand);
-      for (const mode of [MatmulMode.STORE, MatmulMode.ACCUMULATE, MatmulMode.GELU]) {
-        const arena = new Arena();
-        const xq = arena.alloc(Math.ceil(N / 4) * 4 * C);
-        const xs = arena.alloc(N * nb * 4);
-        const xm = arena.alloc(N * nb * 4);
-        const wq = put(arena, qs);
-        const wm = put(arena, meta);
-        const b = put(arena, bias);
-        const out = put(arena, base);
-        const scratch = arena.alloc(threads * blockScratchBytes(C));
-        pool.run('quantize_q8_7', [xq, xs, xm, put(arena, x), N, C], N);
-        pool.run('matmul_q4k_i8tiles', [out, xq, xs, xm, wq, wm, b, scratch, N, C, OC, mode], OC, 32);
-        assertStored(f32.slice(out / 4, out / 4 + N * OC), product, bias, base, mode, `N=${N} C=${C} OC=${OC} mode ${mode}`);
+  for (const type of ['Q4_K', 'Q6_K'] as const) {
+    test(`${type} int8 tiles match the dequantized weights times the 7-bit input (${label})`, { skip }, async () => {
+      const pool = await poolReady;
+      const rand = mulberry32(31 + threads + type.charCodeAt(1));
+      const { op, qsBytes, metaBytes, pack } = K_TILES[type];
+      for (const [N, C, OC] of [[1, 256, 5], [4, 512, 37], [7, 256, 70], [9, 768, 3], [13, 256, 33]] as const) {
+        const nb = C / Q8_BLOCK;
+        const w = randn(OC * C, rand, 0.1);
+        for (let i = 0; i < w.length; i += 89) w[i] = w[i]! * 8;
+        const bytes = new Uint8Array(bytesFor(type, OC * C));
+        quantize(type, w, bytes);
+        const deq = new Float32Array(OC * C);
+        dequantize(type, bytes, deq);
+        const qs = new Uint8Array((OC * C) / QK * qsBytes);
+        const meta = new Uint8Array((OC * C) / QK * metaBytes);
+        pack(qs, meta, bytes, OC, C);
+        const x = randn(N * C, rand, 1.5);
+        const q = new Int16Array(N * C);
+        const d = new Float32Array(N * nb);
+        quantizeQ8Forward(q, d, x, N, C, 63);
+        const x7 = Float32Array.from(q, (v, i) => v * d[Math.floor(i / Q8_BLOCK)]!);
+        const product = new Float32Array(N * OC);
+        matmulForward(product, x7, deq, null, N, C, OC);
+        const bias = randn(OC, rand);
+        const base = randn(N * OC, rand);
+        for (const mode of [MatmulMode.STORE, MatmulMode.ACCUMULATE, MatmulMode.GELU]) {
+          const arena = new Arena();
+          const xq = arena.alloc(Math.ceil(N / 4) * 4 * C);
+          const xs = arena.alloc(N * nb * 4);
+          const xm = arena.alloc(N * nb * 4);
+          const wq = put(arena, qs);
+          const wm = put(arena, meta);
+          const b = put(arena, bias);
+          const out = put(arena, base);
+          const scratch = arena.alloc(threads * blockScratchBytes(C));
+          pool.run('quantize_q8_7', [xq, xs, xm, put(arena, x), N, C], N);
+          const args = type === 'Q4_K' ? [out, xq, xs, xm, wq, wm, b, scratch, N, C, OC, mode] : [out, xq, xs, wq, wm, b, scratch, N, C, OC, mode];
+          pool.run(op, args, OC, 32);
+          assertStored(f32.slice(out / 4, out / 4 + N * OC), product, bias, base, mode, `N=${N} C=${C} OC=${OC} mode ${mode}`);
+        }
       }
-    }
-  });
+    });
+  }
 }
 
 test('Q8_0 prefill with and without relaxed SIMD stays close to the reference (1 and 2 threads)', async () => {

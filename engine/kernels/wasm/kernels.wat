@@ -671,20 +671,24 @@
   ;; without saturating), so the input side goes in 7 bits offset by 64 (quantize_q8_7: q in
   ;; [-63, 63] stored as q + 64) and each block's dot starts from -64 (sum of the row's weights)
   ;; to cancel the offset: the integer dot is exact, the input's rounding step twice
-  ;; quantize_q8's. A band block (176 bytes): 8 steps of 4 columns x 4 rows, that start as
-  ;; i32x4, the 4 rows' scales and their mins (f32x4 each).
+  ;; quantize_q8's. A band block (192 bytes): 8 steps of 4 columns x 4 rows (+0), that start as
+  ;; i32x4 (+128), the 4 rows' scales (+144) and mins (+160) as f32x4; Q6_K, whose 16-column
+  ;; halves have their own scales, keeps the first half's start and scales there and the second
+  ;; half's scales at +160, its start at +176.
 
-  ;; A band block's start: -64 times each row's sum of weights (the 8 steps at $dst).
-  (func $bandStart (param $dst i32)
+  ;; A band block's start, at $dst + $at: -64 times each row's sum of the weights in steps
+  ;; [from / 16, to / 16) at $dst.
+  (func $bandStart (param $dst i32) (param $from i32) (param $to i32) (param $at i32)
     (local $sum v128) (local $i i32)
+    (local.set $i (local.get $from))
     (block $done (loop $l
-      (br_if $done (i32.ge_u (local.get $i) (i32.const 128)))
+      (br_if $done (i32.ge_u (local.get $i) (local.get $to)))
       (local.set $sum (i32x4.add (local.get $sum) (i32x4.dot_i16x8_s
         (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load (i32.add (local.get $dst) (local.get $i))) (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1))
         (v128.const i16x8 1 1 1 1 1 1 1 1))))
       (local.set $i (i32.add (local.get $i) (i32.const 16)))
       (br $l)))
-    (v128.store offset=128 (local.get $dst) (i32x4.mul (local.get $sum) (v128.const i32x4 -64 -64 -64 -64))))
+    (v128.store (i32.add (local.get $dst) (local.get $at)) (i32x4.mul (local.get $sum) (v128.const i32x4 -64 -64 -64 -64))))
 
   ;; A group of 4 packed Q8_0 rows at $src (nb blocks of 4 x 32 int8, scales at $sp) to the band
   ;; at $dst (no mins).
@@ -698,11 +702,11 @@
       (call $transpose4 (i32.add (local.get $dst) (i32.const 64))
         (v128.load offset=16 (local.get $src)) (v128.load offset=48 (local.get $src))
         (v128.load offset=80 (local.get $src)) (v128.load offset=112 (local.get $src)))
-      (call $bandStart (local.get $dst))
+      (call $bandStart (local.get $dst) (i32.const 0) (i32.const 128) (i32.const 128))
       (v128.store offset=144 (local.get $dst) (v128.load (local.get $sp)))
       (local.set $src (i32.add (local.get $src) (i32.const 128)))
       (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
-      (local.set $dst (i32.add (local.get $dst) (i32.const 176)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 192)))
       (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
       (br $l))))
 
@@ -727,7 +731,7 @@
       (call $transpose4 (i32.add (local.get $dst) (i32.const 64))
         (i8x16.shr_u (local.get $v0) (i32.const 4)) (i8x16.shr_u (local.get $v1) (i32.const 4))
         (i8x16.shr_u (local.get $v2) (i32.const 4)) (i8x16.shr_u (local.get $v3) (i32.const 4)))
-      (call $bandStart (local.get $dst))
+      (call $bandStart (local.get $dst) (i32.const 0) (i32.const 128) (i32.const 128))
       (local.set $r (i32.const 0))
       (block $rDone (loop $rLoop
         (br_if $rDone (i32.ge_u (local.get $r) (i32.const 4)))
@@ -747,7 +751,7 @@
             (f32.store offset=160 (local.get $f) (f32.const 0))))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rLoop)))
-      (local.set $dst (i32.add (local.get $dst) (i32.const 176)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 192)))
       (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
       (br $l))))
 
@@ -831,15 +835,15 @@
   ;; columns [a, b) (a a multiple of 32), for many input rows: bands of 32 rows through $bandI8
   ;; into scratch (36 C bytes at scratch + tid 128 C), then the tiles. C % 32 == 0.
   ;; Reference: matmulQ8Forward on quantizeQ8Forward(.., 63)'s q.
-  ;; The tiles over the band at $buf (groups of 4 weight rows [ob, oe), nb blocks of 176 bytes
+  ;; The tiles over the band at $buf (groups of 4 weight rows [ob, oe), nb blocks of 192 bytes
   ;; each: 8 steps of 4 columns x 4 rows of int8 weights, the dot's start as i32x4, the rows'
   ;; scales, the rows' mins), for all N rows of the 7-bit input (xq, xs; with xm, its block sums
-  ;; times the scale, which the mins multiply): out (N, [ob, oe)) by mode. $small: the weights
-  ;; are 4-bit codes (0..15).
+  ;; times the scale, which the mins multiply): out (N, [ob, oe)) by mode. $kind: 0 Q8_0 (int8
+  ;; weights), 1 Q4_K (codes 0..15, with mins), 2 Q6_K (codes -32..31, two scales a block).
   (func $tilesI8
     (param $out i32) (param $xq i32) (param $xs i32) (param $xm i32) (param $buf i32) (param $bias i32)
-    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $ob i32) (param $oe i32) (param $small i32)
-    (local $nb i32) (local $o i32) (local $n i32) (local $gp i32) (local $bp i32) (local $wp i32) (local $xp i32) (local $xo i32) (local $so i32) (local $blk i32) (local $orow i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $ob i32) (param $oe i32) (param $kind i32)
+    (local $nb i32) (local $o i32) (local $n i32) (local $gp i32) (local $bp i32) (local $wp i32) (local $xp i32) (local $pe i32) (local $pass i32) (local $xo i32) (local $so i32) (local $blk i32) (local $orow i32)
     (local $x0 i32) (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
     (local $m0 i32) (local $m1 i32) (local $m2 i32) (local $m3 i32)
     (local $wv v128) (local $sv v128) (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
@@ -872,14 +876,35 @@
         (block $bDone (loop $bLoop
           (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
           ;; The 8 steps as a loop: written out straight, TurboFan hoisted all 40 loads of a block
-          ;; and spilled them (1 thread, 256 x 896 -> 4864: 39 ms; looped: 28 ms). Codes 0..15
-          ;; (Q4_K): pair sums (each |.| <= 2 x 15 x 127) add up in i16 over the 8 steps
-          ;; (<= 30480) and widen once a block, a third fewer instructions a step.
-          (if (local.get $small)
+          ;; and spilled them (1 thread, 256 x 896 -> 4864: 39 ms; looped: 28 ms). Q4_K's codes
+          ;; (0..15) and Q6_K's (-32..31) take pair sums (|.| <= 2 x 15 x 127, 2 x 32 x 127) that
+          ;; add up in i16 over a pass (8 steps <= 30480; Q6_K's passes are its 16-column halves,
+          ;; 4 steps <= 32512) and widen once a pass: a third fewer instructions a step.
+          (local.set $wp (local.get $bp))
+          (local.set $xp (i32.add (local.get $x0) (local.get $xo)))
+          (if (i32.eqz (local.get $kind))
             (then
+              (local.set $d0 (v128.load offset=128 (local.get $bp)))
+              (local.set $d1 (local.get $d0)) (local.set $d2 (local.get $d0)) (local.set $d3 (local.get $d0))
+              (loop $stepsW
+                (local.set $wv (v128.load offset=0 (local.get $wp)))
+                (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (local.get $xp))) (local.get $ones))))
+                (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=4 (local.get $xp))) (local.get $ones))))
+                (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=8 (local.get $xp))) (local.get $ones))))
+                (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (local.get $xp))) (local.get $ones))))
+                (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+                (local.set $xp (i32.add (local.get $xp) (i32.const 16)))
+                (br_if $stepsW (i32.lt_u (local.get $wp) (i32.add (local.get $bp) (i32.const 128)))))
+              (local.set $sv (v128.load offset=144 (local.get $bp)))
+              (local.set $f0 (f32x4.madd (f32x4.convert_i32x4_s (local.get $d0)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s0) (local.get $so)))) (local.get $f0)))
+              (local.set $f1 (f32x4.madd (f32x4.convert_i32x4_s (local.get $d1)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s1) (local.get $so)))) (local.get $f1)))
+              (local.set $f2 (f32x4.madd (f32x4.convert_i32x4_s (local.get $d2)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s2) (local.get $so)))) (local.get $f2)))
+              (local.set $f3 (f32x4.madd (f32x4.convert_i32x4_s (local.get $d3)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s3) (local.get $so)))) (local.get $f3))))
+            (else
+              (local.set $pass (i32.const 0))
+              (loop $passes
                 (local.set $d0 (v128.const i32x4 0 0 0 0)) (local.set $d1 (local.get $d0)) (local.set $d2 (local.get $d0)) (local.set $d3 (local.get $d0))
-                (local.set $wp (local.get $bp))
-                (local.set $xp (i32.add (local.get $x0) (local.get $xo)))
+                (local.set $pe (i32.add (local.get $wp) (select (i32.const 64) (i32.const 128) (i32.eq (local.get $kind) (i32.const 2)))))
                 (loop $stepsS
                   (local.set $wv (v128.load offset=0 (local.get $wp)))
                   (local.set $d0 (i16x8.add (local.get $d0) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (local.get $xp)))))
@@ -888,38 +913,27 @@
                   (local.set $d3 (i16x8.add (local.get $d3) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (local.get $xp)))))
                   (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
                   (local.set $xp (i32.add (local.get $xp) (i32.const 16)))
-                  (br_if $stepsS (i32.lt_u (local.get $wp) (i32.add (local.get $bp) (i32.const 128)))))
-                (local.set $wv (v128.load offset=128 (local.get $bp)))
+                  (br_if $stepsS (i32.lt_u (local.get $wp) (local.get $pe))))
+                ;; The pass's start (+128, Q6_K's second +176) and scales (+144, Q6_K's second +160).
+                (local.set $wv (v128.load offset=128 (i32.add (local.get $bp) (i32.mul (local.get $pass) (i32.const 48)))))
                 (local.set $d0 (i32x4.add (local.get $wv) (i32x4.dot_i16x8_s (local.get $d0) (local.get $ones))))
                 (local.set $d1 (i32x4.add (local.get $wv) (i32x4.dot_i16x8_s (local.get $d1) (local.get $ones))))
                 (local.set $d2 (i32x4.add (local.get $wv) (i32x4.dot_i16x8_s (local.get $d2) (local.get $ones))))
-                (local.set $d3 (i32x4.add (local.get $wv) (i32x4.dot_i16x8_s (local.get $d3) (local.get $ones)))))
-            (else
-                (local.set $d0 (v128.load offset=128 (local.get $bp)))
-                (local.set $d1 (local.get $d0)) (local.set $d2 (local.get $d0)) (local.set $d3 (local.get $d0))
-                (local.set $wp (local.get $bp))
-                (local.set $xp (i32.add (local.get $x0) (local.get $xo)))
-                (loop $stepsW
-                  (local.set $wv (v128.load offset=0 (local.get $wp)))
-                  (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=0 (local.get $xp))) (local.get $ones))))
-                  (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=4 (local.get $xp))) (local.get $ones))))
-                  (local.set $d2 (i32x4.add (local.get $d2) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=8 (local.get $xp))) (local.get $ones))))
-                  (local.set $d3 (i32x4.add (local.get $d3) (i32x4.dot_i16x8_s (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $wv) (v128.load32_splat offset=12 (local.get $xp))) (local.get $ones))))
-                  (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
-                  (local.set $xp (i32.add (local.get $xp) (i32.const 16)))
-                  (br_if $stepsW (i32.lt_u (local.get $wp) (i32.add (local.get $bp) (i32.const 128)))))))
-          (local.set $sv (v128.load offset=144 (local.get $bp)))
-          (local.set $f0 (f32x4.madd (f32x4.convert_i32x4_s (local.get $d0)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s0) (local.get $so)))) (local.get $f0)))
-          (local.set $f1 (f32x4.madd (f32x4.convert_i32x4_s (local.get $d1)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s1) (local.get $so)))) (local.get $f1)))
-          (local.set $f2 (f32x4.madd (f32x4.convert_i32x4_s (local.get $d2)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s2) (local.get $so)))) (local.get $f2)))
-          (local.set $f3 (f32x4.madd (f32x4.convert_i32x4_s (local.get $d3)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s3) (local.get $so)))) (local.get $f3)))
-          (if (local.get $xm) (then
-            (local.set $sv (v128.load offset=160 (local.get $bp)))
-            (local.set $f0 (f32x4.madd (local.get $sv) (v128.load32_splat (i32.add (local.get $m0) (local.get $so))) (local.get $f0)))
-            (local.set $f1 (f32x4.madd (local.get $sv) (v128.load32_splat (i32.add (local.get $m1) (local.get $so))) (local.get $f1)))
-            (local.set $f2 (f32x4.madd (local.get $sv) (v128.load32_splat (i32.add (local.get $m2) (local.get $so))) (local.get $f2)))
-            (local.set $f3 (f32x4.madd (local.get $sv) (v128.load32_splat (i32.add (local.get $m3) (local.get $so))) (local.get $f3)))))
-          (local.set $bp (i32.add (local.get $bp) (i32.const 176)))
+                (local.set $d3 (i32x4.add (local.get $wv) (i32x4.dot_i16x8_s (local.get $d3) (local.get $ones))))
+                (local.set $sv (v128.load offset=144 (i32.add (local.get $bp) (i32.shl (local.get $pass) (i32.const 4)))))
+                (local.set $f0 (f32x4.madd (f32x4.convert_i32x4_s (local.get $d0)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s0) (local.get $so)))) (local.get $f0)))
+                (local.set $f1 (f32x4.madd (f32x4.convert_i32x4_s (local.get $d1)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s1) (local.get $so)))) (local.get $f1)))
+                (local.set $f2 (f32x4.madd (f32x4.convert_i32x4_s (local.get $d2)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s2) (local.get $so)))) (local.get $f2)))
+                (local.set $f3 (f32x4.madd (f32x4.convert_i32x4_s (local.get $d3)) (f32x4.mul (local.get $sv) (v128.load32_splat (i32.add (local.get $s3) (local.get $so)))) (local.get $f3)))
+                (local.set $pass (i32.add (local.get $pass) (i32.const 1)))
+                (br_if $passes (i32.lt_u (local.get $wp) (i32.add (local.get $bp) (i32.const 128)))))
+              (if (i32.eq (local.get $kind) (i32.const 1)) (then
+                (local.set $sv (v128.load offset=160 (local.get $bp)))
+                (local.set $f0 (f32x4.madd (local.get $sv) (v128.load32_splat (i32.add (local.get $m0) (local.get $so))) (local.get $f0)))
+                (local.set $f1 (f32x4.madd (local.get $sv) (v128.load32_splat (i32.add (local.get $m1) (local.get $so))) (local.get $f1)))
+                (local.set $f2 (f32x4.madd (local.get $sv) (v128.load32_splat (i32.add (local.get $m2) (local.get $so))) (local.get $f2)))
+                (local.set $f3 (f32x4.madd (local.get $sv) (v128.load32_splat (i32.add (local.get $m3) (local.get $so))) (local.get $f3)))))))
+          (local.set $bp (i32.add (local.get $bp) (i32.const 192)))
           (local.set $xo (i32.add (local.get $xo) (i32.const 128)))
           (local.set $so (i32.add (local.get $so) (i32.const 4)))
           (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
@@ -936,7 +950,7 @@
           (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $OC) (i32.const 2))))
           (call $store4 (local.get $orow) (local.get $f3) (local.get $bias) (local.get $o) (local.get $mode) (local.get $oe))))
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
-        (local.set $gp (i32.add (local.get $gp) (i32.mul (local.get $nb) (i32.const 176))))
+        (local.set $gp (i32.add (local.get $gp) (i32.mul (local.get $nb) (i32.const 192))))
         (br $oLoop)))
       (local.set $n (i32.add (local.get $n) (i32.const 4)))
       (br $nLoop))))
@@ -963,7 +977,7 @@
         (call $bandI8 (local.get $gp) (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $C)))
           (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $o) (local.get $nb)) (i32.const 2))) (local.get $nb))
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
-        (local.set $gp (i32.add (local.get $gp) (i32.mul (local.get $nb) (i32.const 176))))
+        (local.set $gp (i32.add (local.get $gp) (i32.mul (local.get $nb) (i32.const 192))))
         (br $gLoop)))
       (call $tilesI8 (local.get $out) (local.get $xq) (local.get $xs) (i32.const 0) (local.get $buf) (local.get $bias)
         (local.get $N) (local.get $C) (local.get $OC) (local.get $mode) (local.get $ob) (local.get $oe) (i32.const 0))
@@ -994,10 +1008,107 @@
           (select (i32.sub (local.get $OC) (local.get $o)) (i32.const 4) (i32.lt_u (i32.sub (local.get $OC) (local.get $o)) (i32.const 4)))
           (local.get $C))
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
-        (local.set $gp (i32.add (local.get $gp) (i32.mul (local.get $nb) (i32.const 176))))
+        (local.set $gp (i32.add (local.get $gp) (i32.mul (local.get $nb) (i32.const 192))))
         (br $gLoop)))
       (call $tilesI8 (local.get $out) (local.get $xq) (local.get $xs) (local.get $xm) (local.get $buf) (local.get $bias)
         (local.get $N) (local.get $C) (local.get $OC) (local.get $mode) (local.get $ob) (local.get $oe) (i32.const 1))
+      (local.set $ob (local.get $oe))
+      (br $obLoop))))
+  ;; Rows [o, o + rows) (rows <= 4; the others zero) of Q6_K weights (ql | qh at $w, meta at $m, as
+  ;; packQ6KForward) to the band at $dst: block blk is quarter k = blk % 4 of half h = (blk / 4) % 2
+  ;; of super-block blk / 8, codes q - 32 (as $expandQ6K builds them), its 16-column halves
+  ;; scaled by d sc of groups 8h + 2k and 8h + 2k + 1 (at swap02 of those).
+  (func $bandQ6K (param $dst i32) (param $w i32) (param $m i32) (param $o i32) (param $rows i32) (param $C i32)
+    (local $blk i32) (local $nb i32) (local $r i32) (local $base i32) (local $mp i32) (local $g i32) (local $f i32)
+    (local.set $nb (i32.shr_u (local.get $C) (i32.const 5)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $blk) (local.get $nb)))
+      (call $transpose4 (local.get $dst)
+        (call $q6kCodes (local.get $w) (local.get $o) (i32.const 0) (local.get $rows) (local.get $C) (local.get $blk) (i32.const 0))
+        (call $q6kCodes (local.get $w) (local.get $o) (i32.const 1) (local.get $rows) (local.get $C) (local.get $blk) (i32.const 0))
+        (call $q6kCodes (local.get $w) (local.get $o) (i32.const 2) (local.get $rows) (local.get $C) (local.get $blk) (i32.const 0))
+        (call $q6kCodes (local.get $w) (local.get $o) (i32.const 3) (local.get $rows) (local.get $C) (local.get $blk) (i32.const 0)))
+      (call $transpose4 (i32.add (local.get $dst) (i32.const 64))
+        (call $q6kCodes (local.get $w) (local.get $o) (i32.const 0) (local.get $rows) (local.get $C) (local.get $blk) (i32.const 16))
+        (call $q6kCodes (local.get $w) (local.get $o) (i32.const 1) (local.get $rows) (local.get $C) (local.get $blk) (i32.const 16))
+        (call $q6kCodes (local.get $w) (local.get $o) (i32.const 2) (local.get $rows) (local.get $C) (local.get $blk) (i32.const 16))
+        (call $q6kCodes (local.get $w) (local.get $o) (i32.const 3) (local.get $rows) (local.get $C) (local.get $blk) (i32.const 16)))
+      (call $bandStart (local.get $dst) (i32.const 0) (i32.const 64) (i32.const 128))
+      (call $bandStart (local.get $dst) (i32.const 64) (i32.const 128) (i32.const 176))
+      ;; group of the first half: 8h + 2k = 2 (blk % 8)
+      (local.set $g (i32.shl (i32.and (local.get $blk) (i32.const 7)) (i32.const 1)))
+      (local.set $r (i32.const 0))
+      (block $rDone (loop $rLoop
+        (br_if $rDone (i32.ge_u (local.get $r) (i32.const 4)))
+        (local.set $f (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 2))))
+        (if (i32.lt_u (local.get $r) (local.get $rows))
+          (then
+            (local.set $mp (i32.add (local.get $m) (i32.mul
+              (i32.add (i32.mul (i32.add (local.get $o) (local.get $r)) (i32.shr_u (local.get $C) (i32.const 8))) (i32.shr_u (local.get $blk) (i32.const 3)))
+              (i32.const 20))))
+            (f32.store offset=144 (local.get $f) (f32.mul (f32.load (local.get $mp))
+              (f32.convert_i32_s (i32.load8_s offset=4 (i32.add (local.get $mp) (call $swap02 (local.get $g)))))))
+            (f32.store offset=160 (local.get $f) (f32.mul (f32.load (local.get $mp))
+              (f32.convert_i32_s (i32.load8_s offset=4 (i32.add (local.get $mp) (call $swap02 (i32.add (local.get $g) (i32.const 1)))))))))
+          (else
+            (f32.store offset=144 (local.get $f) (f32.const 0))
+            (f32.store offset=160 (local.get $f) (f32.const 0))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rLoop)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 192)))
+      (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+      (br $l))))
+
+  ;; Codes q - 32 of columns [l, l + 16) of block blk of Q6_K row o + r (zeros past the rows
+  ;; that exist): quarter k of half h takes the low or high nibbles of ql[64h + l..] or
+  ;; ql[64h + 32 + l..] and 2 bits of qh[32h + l..], as $expandQ6K.
+  (func $q6kCodes (param $w i32) (param $o i32) (param $r i32) (param $rows i32) (param $C i32) (param $blk i32) (param $l i32) (result v128)
+    (local $p i32) (local $h i32) (local $k i32) (local $ql v128) (local $qh v128) (local $q v128)
+    (if (i32.ge_u (local.get $r) (local.get $rows)) (then (return (v128.const i32x4 0 0 0 0))))
+    (local.set $h (i32.and (i32.shr_u (local.get $blk) (i32.const 2)) (i32.const 1)))
+    (local.set $k (i32.and (local.get $blk) (i32.const 3)))
+    ;; the row's super-block blk / 8 (192 bytes each)
+    (local.set $p (i32.add (local.get $w) (i32.mul
+      (i32.add (i32.mul (i32.add (local.get $o) (local.get $r)) (i32.shr_u (local.get $C) (i32.const 8))) (i32.shr_u (local.get $blk) (i32.const 3)))
+      (i32.const 192))))
+    (local.set $ql (v128.load (i32.add (i32.add (local.get $p) (i32.shl (local.get $h) (i32.const 6)))
+      (i32.add (local.get $l) (i32.shl (i32.and (local.get $k) (i32.const 1)) (i32.const 5))))))
+    (local.set $qh (v128.load offset=128 (i32.add (i32.add (local.get $p) (i32.shl (local.get $h) (i32.const 5))) (local.get $l))))
+    ;; low nibbles for k = 0, 1, high for 2, 3; qh bits 2k, 2k + 1 to bits 4, 5
+    (local.set $q (select
+      (v128.and (local.get $ql) (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+      (i8x16.shr_u (local.get $ql) (i32.const 4))
+      (i32.lt_u (local.get $k) (i32.const 2))))
+    (local.set $qh (v128.and (i8x16.shl (i8x16.shr_u (local.get $qh) (i32.shl (local.get $k) (i32.const 1))) (i32.const 4))
+      (v128.const i8x16 48 48 48 48 48 48 48 48 48 48 48 48 48 48 48 48)))
+    (i8x16.sub (v128.or (local.get $q) (local.get $qh)) (v128.const i8x16 32 32 32 32 32 32 32 32 32 32 32 32 32 32 32 32)))
+
+  ;; As matmul_q8_i8tiles for Q6_K weights packed by packQ6KForward (qs (OC, C/256, 192), meta
+  ;; (OC, C/256, 20)) through $bandQ6K. C % 256 == 0. Reference: the dequantized weights times the
+  ;; dequantized 7-bit input.
+  (func (export "matmul_q6k_i8tiles")
+    (param $out i32) (param $xq i32) (param $xs i32) (param $w i32) (param $ws i32) (param $bias i32) (param $scratch i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32) (param $tid i32)
+    (local $nb i32) (local $buf i32) (local $ob i32) (local $oe i32) (local $o i32) (local $gp i32)
+    (local.set $nb (i32.shr_u (local.get $C) (i32.const 5)))
+    (local.set $buf (i32.add (local.get $scratch) (i32.mul (local.get $tid) (i32.shl (local.get $C) (i32.const 7)))))
+    (local.set $ob (local.get $a))
+    (block $obDone (loop $obLoop
+      (br_if $obDone (i32.ge_u (local.get $ob) (local.get $b)))
+      (local.set $oe (select (local.get $b) (i32.add (local.get $ob) (i32.const 32))
+        (i32.lt_u (local.get $b) (i32.add (local.get $ob) (i32.const 32)))))
+      (local.set $o (local.get $ob))
+      (local.set $gp (local.get $buf))
+      (block $gDone (loop $gLoop
+        (br_if $gDone (i32.ge_u (local.get $o) (local.get $oe)))
+        (call $bandQ6K (local.get $gp) (local.get $w) (local.get $ws) (local.get $o)
+          (select (i32.sub (local.get $OC) (local.get $o)) (i32.const 4) (i32.lt_u (i32.sub (local.get $OC) (local.get $o)) (i32.const 4)))
+          (local.get $C))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (local.set $gp (i32.add (local.get $gp) (i32.mul (local.get $nb) (i32.const 192))))
+        (br $gLoop)))
+      (call $tilesI8 (local.get $out) (local.get $xq) (local.get $xs) (i32.const 0) (local.get $buf) (local.get $bias)
+        (local.get $N) (local.get $C) (local.get $OC) (local.get $mode) (local.get $ob) (local.get $oe) (i32.const 2))
       (local.set $ob (local.get $oe))
       (br $obLoop))))
   ;; @end
