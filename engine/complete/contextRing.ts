@@ -7,8 +7,8 @@
 // Files that Fine-tune on Workspace would refuse as secrets (credential files by name, or
 // text that holds a key or token) are never excerpted: the prompt reaches the Explain Last
 // Completion page, and a secret must not travel from one file into another's suggestions.
-import { nameSkipReason } from '../train/workspaceFiles';
-import { findSecret, MAX_FILE_BYTES } from '../train/sourceFilters';
+import { nameSkipReason } from '../workspace/workspaceFiles';
+import { findSecret, MAX_FILE_BYTES } from '../workspace/sourceFilters';
 
 export interface ContextChunk {
   path: string;

@@ -13,7 +13,7 @@ import { positionInfo } from './positions';
 import { tokenText } from './tokens';
 import { yieldToEventLoop } from '../runtime/eventLoop';
 
-export interface InspectRequest {
+export interface InspectInput {
   /** Token ids to inspect; when absent, `text` is tokenized with the model's encoding. */
   ids?: number[];
   text?: string;
@@ -51,7 +51,7 @@ export interface InspectOptions {
 }
 
 /** Runs the model over the request's tokens, capturing what the inspector shows; yields between chunks so a cancel can land. */
-export async function inspect(model: Model, req: InspectRequest, opts: InspectOptions = {}): Promise<Inspection> {
+export async function inspect(model: Model, req: InspectInput, opts: InspectOptions = {}): Promise<Inspection> {
   const chunk = opts.chunk ?? CHUNK;
   const c = model.config;
   const encoding = req.encoding ?? (opts.tokenizer ? null : c.encoding);
@@ -142,7 +142,7 @@ export async function inspect(model: Model, req: InspectRequest, opts: InspectOp
   };
 }
 
-function requestIds(req: InspectRequest, tokenizer: Tokenizer | null, V: number, maxPositions: number): Int32Array {
+function requestIds(req: InspectInput, tokenizer: Tokenizer | null, V: number, maxPositions: number): Int32Array {
   let ids: number[];
   if (req.ids !== undefined) ids = req.ids;
   else if (typeof req.text === 'string') {

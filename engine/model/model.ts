@@ -108,6 +108,18 @@ export class Model {
     return out;
   }
 
+  /**
+   * The same weights as a float32 model, this one left in its stored formats (the reference
+   * backend the inspector runs on computes in float32; the packed backend keeps the stored parts).
+   * A float32 model is its own copy.
+   */
+  float32(): Model {
+    if (this.stored === null) return this;
+    const copy = new Model(this.config, this.stored, this.dir);
+    copy.materialize();
+    return copy;
+  }
+
   private materialize(): void {
     const stored = this.stored!;
     const buffer = new Float32Array(this.layout.total);

@@ -17,35 +17,15 @@ import { join, resolve } from 'node:path';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import { removeStaleTemps, tempPathFor, writeAdvice, writeFileAtomic } from '../io/atomicFile';
 import { hfTensors } from './hfExport';
-import { createLora, LoraError, saveAdapter, type Lora, type LoraOptions } from './lora';
+import { createLora, LoraError, saveAdapter, type Lora } from './lora';
 import type { ModelConfig } from '../model/config';
-import { checkLatest, checkTrainerState, readCheckpointJson } from './checkpointState';
-import type { DataPosition } from './data';
-import type { Trainer, TrainerOptions } from './trainer';
+import { CheckpointError, checkLatest, checkTrainerState, readCheckpointJson, TRAINER_STATE_FORMAT, type TrainerState } from './checkpointState';
+import type { Trainer } from './trainer';
 
 export const CHECKPOINTS = 'checkpoints';
 const LATEST = 'latest.json';
 const STATE = 'state.safetensors';
 const TRAINER_STATE = 'trainer_state.json';
-const FORMAT = 'limelight-trainer-state';
-
-export interface TrainerState {
-  format: typeof FORMAT;
-  version: 1;
-  step: number;
-  position: DataPosition;
-  adamStep: number;
-  options: TrainerOptions;
-  lora: LoraOptions | null;
-  baseModel: string;
-  /** Tokens in the dataset when the run started: a different count means different data. */
-  datasetTokens: number;
-  losses: number[];
-}
-
-export class CheckpointError extends Error {
-  override name = 'CheckpointError';
-}
 
 function sameDir(a: string, b: string): boolean {
   const real = (p: string): string => (existsSync(p) ? realpathSync(p) : resolve(p));
@@ -92,7 +72,7 @@ export function saveCheckpoint(outDir: string, trainer: Trainer, baseModelDir: s
   };
   const opt = trainer.optimizer;
   const state: TrainerState = {
-    format: FORMAT,
+    format: TRAINER_STATE_FORMAT,
     version: 1,
     step: trainer.step,
     position: trainer.position,
@@ -160,8 +140,8 @@ export function readTrainerState(outDir: string): TrainerState | null {
   if (stepDir === null) return null;
   const path = join(outDir, CHECKPOINTS, stepDir, TRAINER_STATE);
   const json = readCheckpointJson(path, damaged(outDir)) as Partial<TrainerState> | null;
-  if (json?.format !== FORMAT || json.version !== 1) {
-    throw damaged(outDir)(`${path} is not a ${FORMAT} version 1 file (format ${String(JSON.stringify(json?.format ?? null)).slice(0, 40)}, version ${String(JSON.stringify(json?.version ?? null)).slice(0, 40)})`);
+  if (json?.format !== TRAINER_STATE_FORMAT || json.version !== 1) {
+    throw damaged(outDir)(`${path} is not a ${TRAINER_STATE_FORMAT} version 1 file (format ${String(JSON.stringify(json?.format ?? null)).slice(0, 40)}, version ${String(JSON.stringify(json?.version ?? null)).slice(0, 40)})`);
   }
   return checkTrainerState(json, path, damaged(outDir));
 }

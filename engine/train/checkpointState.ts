@@ -4,7 +4,31 @@
 // before anything is allocated, and a damaged file is a CheckpointError naming it.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { CheckpointError, TrainerState } from './checkpoint';
+import type { DataPosition } from './data';
+import type { LoraOptions } from './lora';
+import type { TrainerOptions } from './trainer';
+
+export const TRAINER_STATE_FORMAT = 'limelight-trainer-state';
+
+/** trainer_state.json: where a run stands, what it was started with. */
+export interface TrainerState {
+  format: typeof TRAINER_STATE_FORMAT;
+  version: 1;
+  step: number;
+  position: DataPosition;
+  adamStep: number;
+  options: TrainerOptions;
+  lora: LoraOptions | null;
+  baseModel: string;
+  /** Tokens in the dataset when the run started: a different count means different data. */
+  datasetTokens: number;
+  losses: number[];
+}
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
 
 type Fail = (what: string) => CheckpointError;
 

@@ -22,7 +22,7 @@ import { embeddingBackward, embeddingForward } from '../kernels/embedding';
 import { IGNORE_INDEX } from '../kernels/crossEntropy';
 import { dropoutBackward, dropoutForward } from '../kernels/dropout';
 import { adapterA, adapterB, type Lora, type LoraAdapter, type LinearSlot } from './lora';
-import { REFERENCE_KERNELS, type TrainKernels } from './trainPool';
+import { REFERENCE_KERNELS, type TrainKernels } from './kernelTable';
 
 /** Rows of the LM head computed at once by default: bounds the logits buffer to LOGIT_ROWS * V floats. */
 const LOGIT_ROWS = 64;

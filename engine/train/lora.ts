@@ -16,9 +16,7 @@ import { mulberry32 } from '../model/init';
 import { familyOf } from '../model/families';
 import { openSafetensors, writeSafetensors, type TensorToWrite } from '../io/safetensors';
 import { writeFileAtomic } from '../io/atomicFile';
-
-export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
-export const ADAPTER_CONFIG = 'adapter_config.json';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './adapterFiles';
 
 /** Which of a block's linear layers an adapter modifies. */
 export type LinearSlot = 'qkv' | 'attnOut' | 'fc' | 'proj';

@@ -22,121 +22,24 @@
 // no head width) between the products, split by rows on the threads (in TypeScript when the
 // probabilities are not resident).
 // Plain TypeScript references (what the tests compare against): kernels/matmul.ts, lora.ts
-// and attentionTrain.ts.
-import { fcWidth, qkvWidth, type ModelConfig } from '../model/config';
+// and attentionTrain.ts, gathered in kernelTable.ts; the pool's room is planned in poolCapacity.ts.
+import type { ModelConfig } from '../model/config';
 import { buildLayout } from '../model/layout';
 import { matmulBackward, matmulForward } from '../kernels/matmul';
 import { attentionTrainBackward, attentionTrainForward } from '../kernels/attentionTrain';
-import { IGNORE_INDEX, crossEntropyBackward, crossEntropyForward } from '../kernels/crossEntropy';
+import { IGNORE_INDEX } from '../kernels/crossEntropy';
 import { geluBackward, geluForward } from '../kernels/activations';
 import { loraUpBackward, loraUpForward } from '../kernels/lora';
 import { layernormBackward, layernormForward } from '../kernels/norms';
-import { Arena, createSharedMemory } from '../kernels/wasm/kernels';
+import { createSharedMemory } from '../kernels/wasm/kernels';
 import { TRAIN_OPS, trainKernelsModule, type TrainOp } from '../kernels/wasm/trainKernels';
 import { ComputePool, poolThreads, type KernelSet } from '../runtime/pool';
 import type { Lora } from './lora';
 import { globalNorm, type AdamW } from './adamw';
-import { createActivations, type ActivationOptions } from './gradients';
-
-/**
- * One chunk of rows of the LM head with the cross-entropy: logits (rows, V) = x . W^T and
- * losses (rows); with dloss (d objective / d each row's loss), dx (rows, C) += dlogits . W and
- * dW (V, C), when given, += dlogits^T . x. `logits` is scratch. A pass gives its chunks in
- * order, `first` on the first one: a TrainPool packs W then and reuses it for the others.
- * Returns the summed loss of the chunk.
- */
-export type LmHeadChunk = (
-  losses: Float32Array, // (rows)
-  dx: Float32Array | null, // (rows, C)
-  dW: Float32Array | null, // (V, C)
-  x: Float32Array, // (rows, C)
-  W: Float32Array, // (V, C)
-  targets: Int32Array, // (rows)
-  dloss: number | null,
-  logits: Float32Array, // (rows, V)
-  rows: number,
-  C: number,
-  V: number,
-  first: boolean,
-) => number;
-
-/** The kernels a training pass runs: the references, or a TrainPool. */
-export interface TrainKernels {
-  matmulForward: typeof matmulForward;
-  matmulBackward: typeof matmulBackward;
-  attentionTrainForward: typeof attentionTrainForward;
-  attentionTrainBackward: typeof attentionTrainBackward;
-  lmHead: LmHeadChunk;
-  geluForward: typeof geluForward;
-  geluBackward: typeof geluBackward;
-  loraUpForward: typeof loraUpForward;
-  loraUpBackward: typeof loraUpBackward;
-  layernormForward: typeof layernormForward;
-  layernormBackward: typeof layernormBackward;
-}
-
-/** LmHeadChunk as its three steps: the products of `k`, then the cross-entropy kernels. */
-function lmHeadWith(k: Pick<TrainKernels, 'matmulForward' | 'matmulBackward'>, ...[losses, dx, dW, x, W, targets, dloss, logits, rows, C, V]: Parameters<LmHeadChunk>): number {
-  const l = logits.subarray(0, rows * V);
-  k.matmulForward(l, x, W, null, rows, C, V);
-  crossEntropyForward(losses, l, targets, rows, V);
-  let total = 0;
-  for (let i = 0; i < rows; i++) total += losses[i]!;
-  if (dloss === null) return total;
-  crossEntropyBackward(l, l, targets, dloss, rows, V);
-  if (dx !== null || dW !== null) k.matmulBackward(dx, dW, null, l, x, W, rows, C, V);
-  return total;
-}
-
-export const REFERENCE_KERNELS: TrainKernels = {
-  matmulForward,
-  matmulBackward,
-  attentionTrainForward,
-  attentionTrainBackward,
-  lmHead: (...args) => lmHeadWith({ matmulForward, matmulBackward }, ...args),
-  geluForward,
-  geluBackward,
-  loraUpForward,
-  loraUpBackward,
-  layernormForward,
-  layernormBackward,
-};
+import { lmHeadWith, type LmHeadChunk, type TrainKernels } from './kernelTable';
+import { arenaBytes, arenaLayout, attentionCapacity, gemmCapacity, headCapacity, largest, MAX_SHARED_BYTES, POOL_LOGIT_ROWS, productCapacity, REGIONS, RESIDENT_ALIGN, residentFloats, trainPoolCapacity, type Region, type TrainPoolCapacity } from './poolCapacity';
 
 const TRAIN_KERNELS: KernelSet<TrainOp> = { module: trainKernelsModule, ops: TRAIN_OPS };
-
-/**
- * Floats of each shared-memory region: staged operands (src, and src2 for attention's output
- * gradient), packed operands (ap, bp), the product (out), attention's probabilities and score
- * gradients (scratch, scratch2), the bias; for the LM head its logits, their per-row
- * statistics (2 f64 a row) and its weight packed for the forward (headW) and for dx (headWt);
- * AdamW's constants (consts), the global norm's per-block sums (partials, 2 floats each) and
- * the room alloc hands out (resident, last: it may reach past 2 GiB).
- */
-export interface TrainPoolCapacity {
-  src: number;
-  src2: number;
-  ap: number;
-  bp: number;
-  out: number;
-  scratch: number;
-  scratch2: number;
-  bias: number;
-  logits: number;
-  stats: number;
-  headW: number;
-  headWt: number;
-  consts: number;
-  partials: number;
-  resident: number;
-}
-
-const REGIONS = ['src', 'src2', 'ap', 'bp', 'out', 'scratch', 'scratch2', 'bias', 'logits', 'stats', 'headW', 'headWt', 'consts', 'partials', 'resident'] as const;
-type Region = (typeof REGIONS)[number];
-
-const NONE: TrainPoolCapacity = { src: 0, src2: 0, ap: 0, bp: 0, out: 0, scratch: 0, scratch2: 0, bias: 0, logits: 0, stats: 0, headW: 0, headWt: 0, consts: 0, partials: 0, resident: 0 };
-
-/** LM head rows per chunk when training on a pool: the head's weight is staged once per 256 rows. */
-export const POOL_LOGIT_ROWS = 256;
 
 /** Below this many multiply-adds per thread a product runs in the calling thread alone. */
 const MIN_MACS_PER_THREAD = 1 << 17;
@@ -156,106 +59,12 @@ const MIN_ELEMENTS_PER_THREAD = 1 << 14;
 /** Elements per partial sum of the global norm (sumsq in train.wat). */
 const NORM_BLOCK = 4096;
 
-/** Bytes a shared memory may hold (WebAssembly's 4 GiB, less a page). */
-const MAX_SHARED_BYTES = 2 ** 32 - 65536;
-
-/** Alignment (bytes) of each buffer alloc hands out. */
-const RESIDENT_ALIGN = 64;
-
-const up4 = (n: number): number => (n + 3) & ~3;
-const up8 = (n: number): number => (n + 7) & ~7;
-
-/** Staging room for every linear layer of `config` over (B, T) batches, the LM head over `headRows` rows, LoRA's A products and attention. */
-export function trainPoolCapacity(config: ModelConfig, B: number, T: number, headRows: number, lora: Lora | null = null): TrainPoolCapacity {
-  const c = config;
-  const N = B * T;
-  const C = c.hidden;
-  const ATT = c.nHead * c.headDim;
-  const products: Array<[rows: number, IC: number, OC: number]> = [
-    [N, C, qkvWidth(c)],
-    [N, ATT, C],
-    [N, C, fcWidth(c)],
-    [N, c.ffn, C],
-    [headRows, C, c.vocabSize],
-    ...(lora ? lora.adapters.map((a): [number, number, number] => [N, a.inDim, lora.options.rank]) : []),
-  ];
-  return products.map(([rows, IC, OC]) => productCapacity(rows, IC, OC)).reduce(largest, largest(attentionCapacity(T, c.nHead, c.nKvHead, c.headDim), headCapacity(headRows, C, c.vocabSize)));
-}
-
-/** Room the fused LM head and cross-entropy over chunks of `rows` rows need (its products included). */
-export function headCapacity(rows: number, C: number, V: number): TrainPoolCapacity {
-  return largest(productCapacity(rows, C, V), { ...NONE, logits: rows * V, stats: 4 * rows, headW: up8(V) * C, headWt: up8(C) * V });
-}
-
-/** Room the attention of (T)-token sequences with NH query and KVH key/value heads of width HD needs. */
-export function attentionCapacity(T: number, NH: number, KVH: number, HD: number): TrainPoolCapacity {
-  return {
-    ...largest(gemmCapacity(T, HD, T), gemmCapacity(T, T, HD)),
-    src: T * (NH + 2 * KVH) * HD,
-    src2: T * NH * HD,
-    scratch: T * T,
-    scratch2: T * T,
-  };
-}
-
-/** Byte offsets of the regions of `capacity` in one arena. */
-function layout(capacity: TrainPoolCapacity): { arena: Arena; at: Record<Region, number> } {
-  const arena = new Arena();
-  // 32 spare bytes per region: the kernels read whole vectors of the bias past its end.
-  const at = Object.fromEntries(REGIONS.map((k) => [k, arena.alloc(4 * Math.max(1, capacity[k]) + 32)])) as Record<Region, number>;
-  return { arena, at };
-}
-
-function arenaBytes(capacity: TrainPoolCapacity): number {
-  return layout(capacity).arena.size;
-}
-
-/** The room that covers both. */
-export function largest(a: TrainPoolCapacity, b: TrainPoolCapacity): TrainPoolCapacity {
-  const r = { ...a };
-  for (const k of REGIONS) r[k] = Math.max(a[k], b[k]);
-  return r;
-}
-
-/** Room of one packed product out (R, J) = a (R, K) . b (J, K)^T whose operands are staged one at a time. */
-function gemmCapacity(R: number, K: number, J: number): TrainPoolCapacity {
-  return { ...NONE, src: Math.max(R * K, J * K), ap: up4(R) * K, bp: up8(J) * K, out: R * J, bias: J };
-}
-
-/** Room one linear layer (rows, IC) -> (rows, OC) needs in each of its three products. */
-export function productCapacity(rows: number, IC: number, OC: number): TrainPoolCapacity {
-  return [gemmCapacity(rows, IC, OC), gemmCapacity(rows, OC, IC), gemmCapacity(OC, rows, IC)].reduce(largest);
-}
-
 export interface TrainPoolOptions {
   /** Threads, the caller included (0 or absent: cores - 1, at least 1). */
   threads?: number;
   /** The Trainer will recompute blocks (Activations' recompute): less resident room for activations. */
   recompute?: boolean;
 }
-
-/**
- * Floats the Trainer allocates in a pool (the model's parameters; the trainable ones again
- * with LoRA; gradients, AdamW m and v; the activations), with room for each buffer's alignment.
- */
-export function residentFloats(config: ModelConfig, B: number, T: number, lora: Lora | null, opts: ActivationOptions): number {
-  let floats = 0;
-  let buffers = 5;
-  createActivations(config, B, T, {
-    ...opts,
-    lora,
-    alloc: (n) => {
-      floats += n;
-      buffers++;
-      return EMPTY;
-    },
-  });
-  const total = buildLayout(config).total;
-  const trainable = lora !== null ? lora.params.length : total;
-  return floats + (lora !== null ? total + 4 * trainable : 4 * trainable) + (buffers * RESIDENT_ALIGN) / 4;
-}
-
-const EMPTY = new Float32Array(0);
 
 /** One operand of a product: element (i, k) at data[at + i * si + k * sk] (floats). */
 interface Operand {
@@ -297,7 +106,7 @@ export class TrainPool implements TrainKernels {
   }
 
   static async create(capacity: TrainPoolCapacity, opts: TrainPoolOptions = {}): Promise<TrainPool> {
-    const { arena, at } = layout(capacity);
+    const { arena, at } = arenaLayout(capacity);
     const pool = await ComputePool.create(createSharedMemory(arena.size), poolThreads(opts.threads), TRAIN_KERNELS);
     return new TrainPool(pool, capacity, at);
   }

@@ -11,7 +11,8 @@ import { paramViews } from '../model/layout';
 import { lrAt } from './schedule';
 import type { DataPosition, TokenDataset } from './data';
 import type { Lora } from './lora';
-import { POOL_LOGIT_ROWS, type TrainPool } from './trainPool';
+import type { TrainPool } from './trainPool';
+import { POOL_LOGIT_ROWS } from './poolCapacity';
 
 export interface TrainerOptions {
   steps: number;

@@ -5,8 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EngineRequest, ForwardRequest, FromWorker, GenerateRequest, InspectRequest, LoadRequest, ResultOf, ToWorker, TrainRequest } from './protocol';
-import type { TrainProgress } from '../finetune/workspaceFineTune';
+import type { EngineRequest, ExportTrainingDataRequest, ForwardRequest, FromWorker, GenerateRequest, InspectRequest, LoadRequest, ResultOf, ToWorker, TrainProgress, TrainRequest } from './protocol';
 
 export interface EngineClientOptions {
   /** The worker script; default: worker.js beside this bundle (dist/), else main.js (transpiled tests). */
@@ -88,6 +87,26 @@ export class EngineClient {
   /** Attention, rollout, logit lens and position data for the inspector. */
   inspect(req: Omit<InspectRequest, 'type'>, signal?: AbortSignal): Promise<ResultOf['inspect']> {
     return this.request({ type: 'inspect', ...req }, signal) as Promise<ResultOf['inspect']>;
+  }
+
+  /** A fine-tune run's saved state in outDir (null: none); a damaged one rejects with the reason. */
+  trainState(outDir: string, signal?: AbortSignal): Promise<ResultOf['trainState']> {
+    return this.request({ type: 'trainState', outDir }, signal) as Promise<ResultOf['trainState']>;
+  }
+
+  /** Resolves when the PEFT adapter in adapterDir fits the model at modelDir, else rejects saying why. */
+  checkAdapter(adapterDir: string, modelDir: string, signal?: AbortSignal): Promise<ResultOf['checkAdapter']> {
+    return this.request({ type: 'checkAdapter', adapterDir, modelDir }, signal) as Promise<ResultOf['checkAdapter']>;
+  }
+
+  /** Tokens each text takes with the tokenizer of the model at modelDir. */
+  countTokens(modelDir: string, texts: string[], signal?: AbortSignal): Promise<ResultOf['countTokens']> {
+    return this.request({ type: 'countTokens', modelDir, texts }, signal) as Promise<ResultOf['countTokens']>;
+  }
+
+  /** The workspace's training data as JSONL in a new folder under outDir. */
+  exportTrainingData(req: Omit<ExportTrainingDataRequest, 'type'>, signal?: AbortSignal): Promise<ResultOf['exportTrainingData']> {
+    return this.request({ type: 'exportTrainingData', ...req }, signal) as Promise<ResultOf['exportTrainingData']>;
   }
 
   /** Frees the model and stops the worker; pending requests fail. */

@@ -1,10 +1,10 @@
 // The engine worker (bundled as dist/worker.js): checks each message, hands requests to the
-// WorkerEngine one at a time, and answers every request with exactly one result or error.
+// WorkerState one at a time, and answers every request with exactly one result or error.
 // A `cancel` aborts the named request between forward passes (the generator yields to the
 // event loop between steps). A malformed message gets an error reply naming the problem;
 // nothing a message holds can end the worker.
 import { parentPort } from 'node:worker_threads';
-import { WorkerEngine } from './engine';
+import { WorkerState } from './workerState';
 import { errorData, parseToWorker, replyId, type EngineRequest, type FromWorker, type ToWorker } from './protocol';
 
 const controllers = new Map<number, AbortController>();
@@ -19,7 +19,7 @@ function send(msg: FromWorker): void {
   parentPort!.postMessage(msg, transfer);
 }
 
-const engine = new WorkerEngine(send);
+const engine = new WorkerState(send);
 
 function enqueue(id: number, request: EngineRequest): void {
   const controller = new AbortController();

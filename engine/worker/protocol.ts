@@ -1,25 +1,30 @@
-// The typed messages between the extension (EngineClient) and the engine worker (main.ts).
+// The typed messages between the extension (EngineClient) and the engine worker (main.ts), in
+// the way of vscode-eslint's shared message types: this file is the whole contract and a leaf.
+// It imports nothing from the engine except the inspection's data format, which the webview
+// shares (inspect/wire.ts and format.ts, themselves leaves); the engine maps each request to
+// its own options (worker/engine.ts), so an internal change cannot silently change the wire.
 // Every request carries an id; the worker answers with exactly one `result` or `error` for
-// it, after any number of `token` messages (generate streams its text). `cancel` names the id
-// of the request to stop. Errors cross as plain data, never as thrown objects.
-import { BACKEND_SETTINGS, type BackendSetting } from '../runtime/select';
-import { WEIGHT_FORMATS, type WeightFormat } from '../runtime/fastBackend';
-import type { SamplingOptions } from '../generate/sampler';
-import type { GenerateTimings } from '../generate/generator';
-import type { StopReason } from '../generate/stops';
-import type { TrainProgress, WorkspaceTrainOptions, WorkspaceTrainResult } from '../finetune/workspaceFineTune';
-import type { InspectRequest as InspectOptions } from '../inspect/inspect';
+// it, after any number of `token` or `progress` messages. `cancel` names the id of the request
+// to stop. Errors cross as plain data, never as thrown objects. Every field of every request is
+// checked by one table (REQUEST_FIELDS) before the worker acts on it.
 import type { InspectionWire } from '../inspect/wire';
+
+/** limelight.backend values a local load may name. */
+export const LOAD_BACKENDS = ['auto', 'js', 'ort-cpu', 'ort-webgpu'] as const;
+export type LoadBackend = (typeof LOAD_BACKENDS)[number];
+
+/** How the js backend may hold the matrices ('auto': as near the file's formats as the kernels allow). */
+export const LOAD_WEIGHT_FORMATS = ['auto', 'f32', 'f16', 'q8_0'] as const;
+export type LoadWeightFormat = (typeof LOAD_WEIGHT_FORMATS)[number];
 
 export interface LoadRequest {
   type: 'load';
-  /** A Hugging Face checkpoint folder (config.json + safetensors). */
+  /** A Hugging Face checkpoint folder (config.json + safetensors) or a GGUF file. */
   modelDir: string;
-  backend: BackendSetting;
+  backend: LoadBackend;
   /** Compute threads (0 = cores - 1). */
   threads: number;
-  /** How the js backend holds the weights ('auto': f32 below 1 GiB of weights, else q8_0). */
-  weightFormat: WeightFormat | 'auto';
+  weightFormat: LoadWeightFormat;
   /** KV-cache capacity in positions (capped by the model). */
   contextLength?: number;
   /** Where ONNX exports of the model are cached for the ort backends (default: the user's cache folder). */
@@ -32,13 +37,22 @@ export interface LoadRequest {
   idleReleaseSeconds?: number;
 }
 
+export interface Sampling {
+  /** 0 picks the most likely token (greedy). */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  repetitionPenalty?: number;
+  seed?: number;
+}
+
 export interface GenerateRequest {
   type: 'generate';
   /** Token ids of the prompt; or `prompt`, encoded with the model's tokenizer. */
   promptIds?: number[];
   prompt?: string;
   maxNewTokens: number;
-  sampling?: Partial<SamplingOptions>;
+  sampling?: Sampling;
   stopStrings?: string[];
   stopTokenIds?: number[];
   maxTimeMs?: number;
@@ -53,21 +67,109 @@ export interface ForwardRequest {
   captureAttention?: boolean;
 }
 
+/** One workspace file to learn from (path relative to its workspace folder). */
+export interface SourceFileWire {
+  path: string;
+  text: string;
+}
+
 /** Fine-tune on Workspace; streams `progress` messages; a cancel keeps the latest checkpoint. */
-export interface TrainRequest extends WorkspaceTrainOptions {
+export interface TrainRequest {
   type: 'train';
+  /** The base model (never written to). */
+  modelDir: string;
+  /** Where checkpoints, the adapter (or model), eval results and the report go. */
+  outDir: string;
+  files: SourceFileWire[];
+  /** LoRA adapters on the attention projections, or every weight. */
+  mode: 'lora' | 'full';
+  loraRank: number;
+  /** Time budget of the whole run (evaluations included), in minutes. */
+  maxMinutes: number;
+  /** Continue the run saved in outDir. */
+  resume: boolean;
+  /** Fixed number of updates instead of what the time budget allows. */
+  steps?: number;
+  seqLen?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  maxEpochs?: number;
+  evalLines?: number;
+  evalWindows?: number;
+  threads?: number;
+  /** A BusySignal's buffer: while completions are generating, training waits between steps. */
+  yieldTo?: SharedArrayBuffer;
+  /** Least seconds between two training progress reports. */
+  reportEverySeconds?: number;
+}
+
+/** Where a span of the decoded prompt sits in the editor's document. */
+export interface SourceSegmentWire {
+  textStart: number;
+  length: number;
+  docOffset: number;
 }
 
 /** Attention inspector data for ids or text, computed on the loaded model's own weights. */
-export interface InspectRequest extends InspectOptions {
+export interface InspectRequest {
   type: 'inspect';
+  /** Token ids to inspect; when absent, `text` is tokenized with the model's tokenizer. */
+  ids?: number[];
+  text?: string;
+  /** Tokens [0, promptLength) are the prompt, the rest were generated (default: all prompt). */
+  promptLength?: number;
+  segments?: SourceSegmentWire[];
+  /** Document text the prompt holds, located in the decoded text by the engine (its last occurrence). */
+  spans?: { text: string; docOffset: number }[];
+  /** A gpt-tokenizer encoding for pieces when the model names none (e.g. 'r50k_base'). */
+  encoding?: string;
+  /** Multiply-adds allowed for the logit lens. */
+  lensBudget?: number;
+}
+
+/** A fine-tune run's saved state in `outDir`, or null when there is none (a damaged one is an error). */
+export interface TrainStateRequest {
+  type: 'trainState';
+  outDir: string;
+}
+
+/** Checks a PEFT LoRA adapter folder against a base model's shapes, without loading the weights. */
+export interface CheckAdapterRequest {
+  type: 'checkAdapter';
+  adapterDir: string;
+  modelDir: string;
+}
+
+/** Tokens each text takes with `modelDir`'s tokenizer (the loaded one when it is that model). */
+export interface CountTokensRequest {
+  type: 'countTokens';
+  modelDir: string;
+  texts: string[];
+}
+
+/** Writes the workspace's training data (JSONL in the Hugging Face datasets layout) into a new folder under outDir. */
+export interface ExportTrainingDataRequest {
+  type: 'exportTrainingData';
+  outDir: string;
+  files: SourceFileWire[];
 }
 
 export interface DisposeRequest {
   type: 'dispose';
 }
 
-export type EngineRequest = LoadRequest | GenerateRequest | ForwardRequest | TrainRequest | InspectRequest | DisposeRequest;
+export type EngineRequest =
+  | LoadRequest
+  | GenerateRequest
+  | ForwardRequest
+  | TrainRequest
+  | InspectRequest
+  | TrainStateRequest
+  | CheckAdapterRequest
+  | CountTokensRequest
+  | ExportTrainingDataRequest
+  | DisposeRequest;
 
 export interface LoadResult {
   modelDir: string;
@@ -75,7 +177,7 @@ export interface LoadResult {
   /** Why this backend runs the model (fallbacks included). */
   reason: string;
   /** The format the matrices are held in ('mixed' when a file's formats differ by tensor), null for onnxruntime. */
-  weightFormat: WeightFormat | 'mixed' | null;
+  weightFormat: 'f32' | 'f16' | 'q8_0' | 'mixed' | null;
   threads: number;
   contextLength: number;
   /** Why the context holds contextLength positions (the setting, the model, or the KV-cache memory cap). */
@@ -91,13 +193,27 @@ export interface LoadResult {
   chatTemplate: boolean;
 }
 
+export type StopReasonWire = 'eos' | 'stop-string' | 'max-tokens' | 'max-time' | 'cancelled';
+
+export interface TimingsWire {
+  prompt_tokens: number;
+  /** Prompt tokens whose keys and values were already in the cache. */
+  reused_tokens: number;
+  /** Prompt tokens run through the model. */
+  prefilled_tokens: number;
+  new_tokens: number;
+  prefill_ms: number;
+  decode_ms: number;
+  backend: string;
+}
+
 export interface GenerateResultMessage {
   ids: number[];
   newIds: number[];
   text: string;
-  stopReason: StopReason;
+  stopReason: StopReasonWire;
   contextLimited: boolean;
-  timings: GenerateTimings;
+  timings: TimingsWire;
 }
 
 export interface ForwardResultMessage {
@@ -105,12 +221,70 @@ export interface ForwardResultMessage {
   attention?: Float32Array;
 }
 
+export interface TrainProgress {
+  phase: 'preparing' | 'evaluating-before' | 'training' | 'evaluating-after' | 'saving';
+  step: number;
+  steps: number;
+  /** Loss of the latest update (null before the first). */
+  loss: number | null;
+  tokensPerSecond: number | null;
+  etaSeconds: number | null;
+}
+
+export interface EvalResultWire {
+  /** Mean cross-entropy per held-out token, in nats. */
+  loss: number;
+  tokens: number;
+  /** Mean edit similarity of the completed lines (0..1). */
+  editSimilarity: number;
+  exactMatch: number;
+  lines: number;
+  samples: { path: string; line: number; expected: string; got: string }[];
+}
+
+export interface TrainResult {
+  status: 'completed' | 'time-limit' | 'cancelled';
+  step: number;
+  steps: number;
+  mode: 'lora' | 'full';
+  outDir: string;
+  trainFiles: number;
+  heldOutFiles: number;
+  trainTokens: number;
+  before: EvalResultWire;
+  /** Null when cancelled: the run is incomplete and can be resumed. */
+  after: EvalResultWire | null;
+  seconds: number;
+  /** Seconds spent waiting for completions to finish. */
+  yieldedSeconds: number;
+  /** The short markdown report (also written to outDir/report.md). */
+  report: string;
+}
+
+/** What the extension needs of a saved fine-tune run. */
+export interface TrainStateResult {
+  baseModel: string;
+  step: number;
+  steps: number;
+  mode: 'lora' | 'full';
+}
+
+export interface ExportTrainingDataResult {
+  dir: string;
+  train: number;
+  test: number;
+}
+
 export interface ResultOf {
   load: LoadResult;
   generate: GenerateResultMessage;
   forward: ForwardResultMessage;
-  train: WorkspaceTrainResult;
+  train: TrainResult;
   inspect: InspectionWire;
+  trainState: TrainStateResult | null;
+  checkAdapter: null;
+  countTokens: number[];
+  exportTrainingData: ExportTrainingDataResult;
   dispose: null;
 }
 
@@ -139,10 +313,107 @@ export class ProtocolError extends Error {
   override name = 'ProtocolError';
 }
 
-/** The most ids one request may carry: far above any context, low enough to check quickly. */
+/** The most ids (or texts) one request may carry: far above any context, low enough to check quickly. */
 export const MAX_REQUEST_IDS = 1 << 20;
 
-const LOAD_WEIGHT_FORMATS: readonly string[] = [...WEIGHT_FORMATS, 'auto'];
+/** How one field is checked. Values are checked for type and range here; against the model (vocabulary, context) by the engine. */
+type Rule =
+  | { is: 'text' }
+  | { is: 'number' }
+  | { is: 'whole'; min: number }
+  | { is: 'positive' }
+  | { is: 'atLeast'; min: number }
+  | { is: 'flag' }
+  | { is: 'oneOf'; values: readonly string[] }
+  | { is: 'ids' }
+  | { is: 'texts' }
+  | { is: 'list'; of: Record<string, Field> }
+  | { is: 'record'; of: Record<string, Field> }
+  | { is: 'sharedBuffer' };
+
+interface Field {
+  rule: Rule;
+  optional?: true;
+}
+
+const need = (rule: Rule): Field => ({ rule });
+const may = (rule: Rule): Field => ({ rule, optional: true });
+const TEXT: Rule = { is: 'text' };
+const IDS: Rule = { is: 'ids' };
+const FLAG: Rule = { is: 'flag' };
+const NUMBER: Rule = { is: 'number' };
+const count = (min: number): Rule => ({ is: 'whole', min });
+const FILES: Rule = { is: 'list', of: { path: need(TEXT), text: need(TEXT) } };
+
+type FieldsOf<R> = { [K in Exclude<keyof R, 'type'>]-?: Field };
+
+/**
+ * Every field of every request, by request type. The mapped type makes a field added to a
+ * request without a rule here a compile error, so nothing reaches the engine unchecked.
+ */
+const REQUEST_FIELDS: { [T in EngineRequest['type']]: FieldsOf<Extract<EngineRequest, { type: T }>> } = {
+  load: {
+    modelDir: need(TEXT),
+    backend: need({ is: 'oneOf', values: LOAD_BACKENDS }),
+    threads: need(count(0)),
+    weightFormat: need({ is: 'oneOf', values: LOAD_WEIGHT_FORMATS }),
+    contextLength: may(count(1)),
+    onnxCacheDir: may(TEXT),
+    adapterDir: may(TEXT),
+    kvCacheMemoryMB: may({ is: 'positive' }),
+    idleReleaseSeconds: may({ is: 'atLeast', min: 0 }),
+  },
+  generate: {
+    promptIds: may(IDS),
+    prompt: may(TEXT),
+    // The generator checks the values (at least 1, whole) and names the setting.
+    maxNewTokens: need(NUMBER),
+    sampling: may({ is: 'record', of: { temperature: may(NUMBER), topK: may(NUMBER), topP: may(NUMBER), repetitionPenalty: may(NUMBER), seed: may(NUMBER) } }),
+    stopStrings: may({ is: 'texts' }),
+    stopTokenIds: may(IDS),
+    maxTimeMs: may(NUMBER),
+  },
+  forward: { ids: need(IDS), pos: need(count(0)), allLogits: may(FLAG), captureAttention: may(FLAG) },
+  train: {
+    modelDir: need(TEXT),
+    outDir: need(TEXT),
+    files: need(FILES),
+    mode: need({ is: 'oneOf', values: ['lora', 'full'] }),
+    loraRank: need(count(1)),
+    maxMinutes: need({ is: 'positive' }),
+    resume: need(FLAG),
+    steps: may(count(1)),
+    seqLen: may(count(2)),
+    batchSize: may(count(1)),
+    lr: may({ is: 'positive' }),
+    seed: may(count(0)),
+    maxEpochs: may({ is: 'positive' }),
+    evalLines: may(count(0)),
+    evalWindows: may(count(0)),
+    threads: may(count(0)),
+    yieldTo: may({ is: 'sharedBuffer' }),
+    reportEverySeconds: may({ is: 'atLeast', min: 0 }),
+  },
+  inspect: {
+    ids: may(IDS),
+    text: may(TEXT),
+    promptLength: may(count(0)),
+    segments: may({ is: 'list', of: { textStart: need(count(0)), length: need(count(0)), docOffset: need(count(0)) } }),
+    spans: may({ is: 'list', of: { text: need(TEXT), docOffset: need(count(0)) } }),
+    encoding: may(TEXT),
+    lensBudget: may({ is: 'atLeast', min: 0 }),
+  },
+  trainState: { outDir: need(TEXT) },
+  checkAdapter: { adapterDir: need(TEXT), modelDir: need(TEXT) },
+  countTokens: { modelDir: need(TEXT), texts: need({ is: 'texts' }) },
+  exportTrainingData: { outDir: need(TEXT), files: need(FILES) },
+  dispose: {},
+};
+
+/** Rules across fields, after each field passed its own. */
+const REQUEST_CHECKS: Partial<Record<EngineRequest['type'], (r: Fields) => string | null>> = {
+  generate: (r) => (r.promptIds === undefined && r.prompt === undefined ? 'generate request: give "promptIds" or "prompt".' : null),
+};
 
 type Fields = Record<string, unknown>;
 
@@ -158,33 +429,56 @@ function fail(where: string, field: string, v: unknown, want: string): never {
   throw new ProtocolError(`${where}: "${field}" is ${describe(v)}; expected ${want}. The extension and the engine are out of step: reinstall Limelight.`);
 }
 
-function checkString(where: string, r: Fields, field: string, optional: boolean): void {
-  const v = r[field];
-  if (v === undefined && optional) return;
-  if (typeof v !== 'string') fail(where, field, v, optional ? 'text or nothing' : 'text');
+const isObject = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function checkValue(where: string, field: string, v: unknown, rule: Rule): void {
+  switch (rule.is) {
+    case 'text':
+      if (typeof v !== 'string') fail(where, field, v, 'text');
+      return;
+    case 'number':
+      if (typeof v !== 'number') fail(where, field, v, 'a number');
+      return;
+    case 'whole':
+      if (!(typeof v === 'number' && Number.isSafeInteger(v) && v >= rule.min)) fail(where, field, v, `a whole number >= ${rule.min}`);
+      return;
+    case 'positive':
+      if (!(typeof v === 'number' && v > 0 && Number.isFinite(v))) fail(where, field, v, 'a number above 0');
+      return;
+    case 'atLeast':
+      if (!(typeof v === 'number' && !Number.isNaN(v) && v >= rule.min)) fail(where, field, v, `a number >= ${rule.min}`);
+      return;
+    case 'flag':
+      if (typeof v !== 'boolean') fail(where, field, v, 'true or false');
+      return;
+    case 'oneOf':
+      if (typeof v !== 'string' || !rule.values.includes(v)) fail(where, field, v, `one of ${rule.values.join(', ')}`);
+      return;
+    case 'ids':
+      checkIds(where, field, v);
+      return;
+    case 'texts':
+      if (!Array.isArray(v) || v.length > MAX_REQUEST_IDS || !v.every((s) => typeof s === 'string')) fail(where, field, v, 'an array of text');
+      return;
+    case 'list':
+      if (!Array.isArray(v) || v.length > MAX_REQUEST_IDS) fail(where, field, v, 'an array of objects');
+      v.forEach((item: unknown, i) => {
+        if (!isObject(item)) fail(where, `${field}[${i}]`, item, 'an object');
+        checkFields(where, item, rule.of, `${field}[${i}].`);
+      });
+      return;
+    case 'record':
+      if (!isObject(v)) fail(where, field, v, 'an object');
+      checkFields(where, v, rule.of, `${field}.`);
+      return;
+    case 'sharedBuffer':
+      if (!(v instanceof SharedArrayBuffer && v.byteLength >= 4)) fail(where, field, v, "a BusySignal's SharedArrayBuffer");
+      return;
+  }
 }
 
-function checkNumber(where: string, r: Fields, field: string, optional: boolean, integer: boolean, min: number): void {
-  const v = r[field];
-  if (v === undefined && optional) return;
-  const ok = typeof v === 'number' && (integer ? Number.isSafeInteger(v) : !Number.isNaN(v)) && v >= min;
-  if (!ok) fail(where, field, v, `${integer ? 'a whole number' : 'a number'} >= ${min}`);
-}
-
-function checkBoolean(where: string, r: Fields, field: string): void {
-  const v = r[field];
-  if (v !== undefined && typeof v !== 'boolean') fail(where, field, v, 'true, false or nothing');
-}
-
-function checkOneOf(where: string, r: Fields, field: string, allowed: readonly string[]): void {
-  const v = r[field];
-  if (typeof v !== 'string' || !allowed.includes(v)) fail(where, field, v, `one of ${allowed.join(', ')}`);
-}
-
-/** Token ids: an array of whole numbers in [0, 2^31) (they travel as int32), no longer than MAX_REQUEST_IDS. */
-function checkIds(where: string, r: Fields, field: string, optional: boolean): void {
-  const v = r[field];
-  if (v === undefined && optional) return;
+/** Token ids: whole numbers in [0, 2^31) (they travel as int32), at most MAX_REQUEST_IDS. */
+function checkIds(where: string, field: string, v: unknown): void {
   if (!Array.isArray(v)) fail(where, field, v, 'an array of token ids');
   if (v.length > MAX_REQUEST_IDS) fail(where, field, v, `at most ${MAX_REQUEST_IDS} token ids`);
   for (let i = 0; i < v.length; i++) {
@@ -195,66 +489,29 @@ function checkIds(where: string, r: Fields, field: string, optional: boolean): v
   }
 }
 
-function checkStrings(where: string, r: Fields, field: string): void {
-  const v = r[field];
-  if (v === undefined) return;
-  if (!Array.isArray(v) || v.length > MAX_REQUEST_IDS || !v.every((s) => typeof s === 'string')) fail(where, field, v, 'an array of text');
-}
-
-function checkObject(where: string, r: Fields, field: string): void {
-  const v = r[field];
-  if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) fail(where, field, v, 'an object or nothing');
+/** Each field by its rule; a field the table does not know is refused (the sides are out of step). */
+function checkFields(where: string, r: Fields, fields: Record<string, Field>, prefix = ''): void {
+  for (const [name, f] of Object.entries(fields)) {
+    const v = r[name];
+    if (v === undefined) {
+      if (!f.optional) fail(where, prefix + name, v, 'a value (it is required)');
+      continue;
+    }
+    checkValue(where, prefix + name, v, f.rule);
+  }
+  for (const name of Object.keys(r)) {
+    if (prefix === '' && name === 'type') continue;
+    if (!(name in fields)) throw new ProtocolError(`${where}: unknown field "${prefix}${name}". The extension and the engine are out of step: reinstall Limelight.`);
+  }
 }
 
 function checkRequest(r: Fields): void {
-  const where = `${String(r.type)} request`;
-  switch (r.type) {
-    case 'load':
-      checkString(where, r, 'modelDir', false);
-      checkOneOf(where, r, 'backend', BACKEND_SETTINGS);
-      checkNumber(where, r, 'threads', false, true, 0);
-      checkOneOf(where, r, 'weightFormat', LOAD_WEIGHT_FORMATS);
-      checkNumber(where, r, 'contextLength', true, true, 1);
-      checkString(where, r, 'onnxCacheDir', true);
-      checkString(where, r, 'adapterDir', true);
-      checkNumber(where, r, 'kvCacheMemoryMB', true, false, Number.MIN_VALUE);
-      checkNumber(where, r, 'idleReleaseSeconds', true, false, 0);
-      return;
-    case 'generate':
-      checkIds(where, r, 'promptIds', true);
-      checkString(where, r, 'prompt', true);
-      if (r.promptIds === undefined && r.prompt === undefined) throw new ProtocolError('generate request: give "promptIds" or "prompt".');
-      if (typeof r.maxNewTokens !== 'number') fail(where, 'maxNewTokens', r.maxNewTokens, 'a number');
-      checkObject(where, r, 'sampling');
-      checkStrings(where, r, 'stopStrings');
-      checkIds(where, r, 'stopTokenIds', true);
-      if (r.maxTimeMs !== undefined && typeof r.maxTimeMs !== 'number') fail(where, 'maxTimeMs', r.maxTimeMs, 'a number or nothing');
-      return;
-    case 'forward':
-      checkIds(where, r, 'ids', false);
-      checkNumber(where, r, 'pos', false, true, 0);
-      checkBoolean(where, r, 'allLogits');
-      checkBoolean(where, r, 'captureAttention');
-      return;
-    case 'inspect':
-      checkIds(where, r, 'ids', true);
-      checkString(where, r, 'text', true);
-      checkString(where, r, 'encoding', true);
-      if (r.segments !== undefined && !Array.isArray(r.segments)) fail(where, 'segments', r.segments, 'an array or nothing');
-      if (r.spans !== undefined && !Array.isArray(r.spans)) fail(where, 'spans', r.spans, 'an array or nothing');
-      return;
-    case 'train':
-      checkString(where, r, 'modelDir', false);
-      checkString(where, r, 'outDir', false);
-      if (!Array.isArray(r.files)) fail(where, 'files', r.files, 'an array of files');
-      checkOneOf(where, r, 'mode', ['lora', 'full']);
-      if (r.yieldTo !== undefined && !(r.yieldTo instanceof SharedArrayBuffer && r.yieldTo.byteLength >= 4)) fail(where, 'yieldTo', r.yieldTo, "a BusySignal's SharedArrayBuffer or nothing");
-      return;
-    case 'dispose':
-      return;
-    default:
-      throw new ProtocolError(`Unknown request type ${describe(r.type)}; the extension and the engine are out of step: reinstall Limelight.`);
-  }
+  const type = r.type;
+  if (typeof type !== 'string' || !Object.hasOwn(REQUEST_FIELDS, type)) throw new ProtocolError(`Unknown request type ${describe(type)}; the extension and the engine are out of step: reinstall Limelight.`);
+  const where = `${type} request`;
+  checkFields(where, r, REQUEST_FIELDS[type as EngineRequest['type']]);
+  const cross = REQUEST_CHECKS[type as EngineRequest['type']]?.(r);
+  if (cross) throw new ProtocolError(cross);
 }
 
 /** The id a reply to `msg` should carry: its own when it has a usable one, else -1 (no request waits on it). */

@@ -1,5 +1,6 @@
 // What the engine worker holds and does, apart from the message loop (main.ts): the loaded
-// model, its backend and generator, and the guard-rails on them:
+// model, its backend and generator, the mapping of each wire request (protocol.ts) to the
+// engine's own options, and the guard-rails on them:
 //   - threads are capped to the machine's cores, the context to the model's positions and to
 //     the KV-cache memory the settings allow (the LoadResult says which limit applied);
 //   - after idleReleaseSeconds without a request the KV cache is freed (the js backend's whole
@@ -18,11 +19,19 @@ import { Generator } from '../generate/generator';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import { loadModelPrompts } from '../model/modelTokenizer';
 import { loadAdapter, mergeLora } from '../train/lora';
-import { fineTuneWorkspace } from '../finetune/workspaceFineTune';
-import { inspect } from '../inspect/inspect';
+import { readTrainerState } from '../train/checkpoint';
+import { fineTuneWorkspace, type WorkspaceTrainOptions } from '../finetune/workspaceFineTune';
+import { exportTrainingData } from '../finetune/workspaceExport';
+import { inspect, type InspectInput } from '../inspect/inspect';
 import { toWire } from '../inspect/wire';
-import type { EngineRequest, FromWorker, ForwardResultMessage, GenerateRequest, GenerateResultMessage, LoadRequest, LoadResult, ResultOf } from './protocol';
+import { getTokenizer } from '../tokenizer/tokenizer';
+import { STARTER_ENCODING } from '../tokenizer/promptFormats';
+import { readModelConfig } from '../model/load';
+import type { CountTokensRequest, EngineRequest, FromWorker, ForwardResultMessage, GenerateRequest, GenerateResultMessage, InspectRequest, LoadRequest, LoadResult, ResultOf, TrainRequest, TrainStateResult } from './protocol';
 
+
+/** Largest float32 copy of a quantized or half-precision model kept between inspections (bigger ones are made per inspection). */
+const KEEP_INSPECTION_BYTES = 512 * 2 ** 20;
 
 /** The context a load gets: the least of the setting, the model's positions and what the KV-cache memory holds. */
 export function contextPlan(c: ModelConfig, asked: number | undefined, kvCacheMemoryMB: number | undefined): { positions: number; reason: string } {
@@ -56,11 +65,15 @@ interface Loaded {
   generator: Generator | null;
   tokenizer: Tokenizer | null;
   info: LoadResult;
+  /** The weights as loaded (adapter merged), in their stored formats. */
+  model: Model;
+  /** The float32 model the inspector runs on, kept between inspections when small (see inspectionModel). */
+  inspection: Model | null;
   /** The js backend's weights and options, to create it again after an idle release. */
   recreate: { model: Model; threads: number; contextLength: number; weightFormat: WeightFormat | 'auto' } | null;
 }
 
-export class WorkerEngine {
+export class WorkerState {
   private loaded: Loaded | null = null;
   private active = 0;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -99,11 +112,19 @@ export class WorkerEngine {
       case 'forward':
         return this.forward(req);
       case 'inspect':
-        // The inspector reads full-precision weights and its own KV cache, so the packed
-        // weights and the generator's cached prefix stay as they are.
-        return toWire(await inspect(loadWeights(this.needLoaded().request), req, { signal, tokenizer: this.needLoaded().tokenizer }));
+        return this.inspect(req, signal);
       case 'train':
-        return fineTuneWorkspace(req, (progress) => this.send({ kind: 'progress', id, progress }), signal);
+        return fineTuneWorkspace(trainOptions(req), (progress) => this.send({ kind: 'progress', id, progress }), signal);
+      case 'trainState':
+        return trainState(req.outDir);
+      case 'checkAdapter':
+        // Reads the adapter's config and its weights' header against the base model's shapes.
+        loadAdapter(req.adapterDir, readModelConfig(req.modelDir));
+        return null;
+      case 'countTokens':
+        return this.countTokens(req);
+      case 'exportTrainingData':
+        return exportTrainingData(req.outDir, req.files);
       case 'dispose':
         this.dispose();
         return null;
@@ -150,13 +171,41 @@ export class WorkerEngine {
       chatTemplate: prompts?.chatTemplate != null,
     };
     const recreate = backend instanceof FastBackend ? { model, threads: backend.threads, contextLength: backend.contextLength, weightFormat } : null;
-    this.loaded = { request: req, backend, generator: new Generator(backend), tokenizer, info, recreate };
+    this.loaded = { request: req, backend, generator: new Generator(backend), tokenizer, info, model, inspection: null, recreate };
     return info;
   }
 
   private needLoaded(): Loaded {
     if (!this.loaded) throw new Error('No model is loaded in the engine: send a load request first.');
     return this.loaded;
+  }
+
+  /**
+   * Inspects on the loaded model's own weights, without reading the file again. The inspector
+   * runs float32 on its own KV cache, so the packed weights and the generator's cached prefix
+   * stay as they are.
+   */
+  private async inspect(req: InspectRequest, signal: AbortSignal): Promise<ResultOf['inspect']> {
+    const l = this.needLoaded();
+    const { type: _type, ...input } = req;
+    const query: InspectInput = input;
+    return toWire(await inspect(this.inspectionModel(l), query, { signal, tokenizer: l.tokenizer }));
+  }
+
+  /** A float32 view of the loaded weights: the model itself when it is float32, else a copy kept while it is small. */
+  private inspectionModel(l: Loaded): Model {
+    if (l.inspection !== null) return l.inspection;
+    const m = l.model.float32();
+    if (m === l.model || m.layout.total * 4 <= KEEP_INSPECTION_BYTES) l.inspection = m;
+    return m;
+  }
+
+  /** Tokens per text with the model's tokenizer (the loaded one when it is that model; the starter's encoding for a model without one). */
+  private countTokens(req: CountTokensRequest): number[] {
+    const l = this.loaded;
+    const tokenizer = l !== null && l.request.modelDir === req.modelDir ? l.tokenizer : (loadModelPrompts(req.modelDir, readModelConfig(req.modelDir))?.tokenizer ?? null);
+    const t = tokenizer ?? getTokenizer(STARTER_ENCODING);
+    return req.texts.map((text) => t.encode(text).length);
   }
 
   /** The backend and generator, created again when an idle release freed them. */
@@ -222,6 +271,7 @@ export class WorkerEngine {
     const l = this.loaded;
     if (this.active > 0 || l === null || l.backend === null || l.generator === null) return;
     this.releases++;
+    if (l.inspection !== l.model) l.inspection = null;
     if (l.recreate !== null) {
       l.backend.dispose();
       l.backend = null;
@@ -232,7 +282,19 @@ export class WorkerEngine {
   }
 }
 
-/** The model's full-precision weights, with the fine-tuned adapter merged when there is one. */
+/** The wire's train request as the fine-tune's options (the compiler checks that both sides agree). */
+function trainOptions(req: TrainRequest): WorkspaceTrainOptions {
+  const { type: _type, ...options } = req;
+  return options;
+}
+
+/** What the extension needs of a saved run in outDir (null: none saved). */
+function trainState(outDir: string): TrainStateResult | null {
+  const s = readTrainerState(outDir);
+  return s === null ? null : { baseModel: s.baseModel, step: s.step, steps: s.options.steps, mode: s.lora !== null ? 'lora' : 'full' };
+}
+
+/** The model's weights as stored, with the fine-tuned adapter merged when there is one. */
 function loadWeights(req: LoadRequest): Model {
   const model = loadModel(req.modelDir);
   if (req.adapterDir !== undefined) mergeLora(model, loadAdapter(req.adapterDir, model.config));

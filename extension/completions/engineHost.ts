@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type * as vscode from 'vscode';
-import { BusySignal } from '../../engine/worker/busySignal';
+import { BusySignal } from '../../engine/runtime/busySignal';
 import { EngineClient } from '../../engine/worker/client';
 import type { LoadBackend, LoadResult } from '../../engine/worker/protocol';
 import type { Logger } from '../log';

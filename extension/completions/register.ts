@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { ContextRing } from '../../engine/complete/contextRing';
 import { decodeRate, explainMarkdown, formatRecordLine } from '../../engine/complete/explain';
 import { CompletionSession, type CompletionRecord } from '../../engine/complete/session';
-import { WorkerEngine } from '../../engine/complete/workerEngine';
+import { WorkerEngine } from '../../engine/worker/workerEngine';
 import { estimatedTemplate, RemoteEngine } from '../../engine/remote/remoteEngine';
 import { modelPrompts } from '../modelPrompts';
 import type { Logger } from '../log';

@@ -10,7 +10,7 @@
 // a result in use.
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../../engine/train/lora';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../../engine/train/adapterFiles';
 import { removeStaleTemps, tempPathFor, writeAdvice, writeFileAtomic } from '../../engine/io/atomicFile';
 
 const META = 'limelight-adapter.json';

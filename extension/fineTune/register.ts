@@ -9,15 +9,8 @@ import * as vscode from 'vscode';
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EngineClient, EngineError } from '../../engine/worker/client';
-import { exportTrainingData } from '../../engine/finetune/workspaceExport';
-import type { TrainProgress, WorkspaceTrainResult } from '../../engine/finetune/workspaceFineTune';
-import { readTrainerState } from '../../engine/train/checkpoint';
-import { loadAdapter } from '../../engine/train/lora';
-import { readModelConfig } from '../../engine/model/load';
-import { selectWorkspaceFiles, type WorkspaceSelection } from '../../engine/train/workspaceFiles';
-import { getTokenizer } from '../../engine/tokenizer/tokenizer';
-import { STARTER_ENCODING } from '../../engine/tokenizer/promptFormats';
-import { modelPrompts } from '../modelPrompts';
+import type { TrainProgress, TrainResult, TrainStateResult } from '../../engine/worker/protocol';
+import { selectWorkspaceFiles, type WorkspaceSelection } from '../../engine/workspace/workspaceFiles';
 import type { EngineHost } from '../completions/engineHost';
 import type { Logger } from '../log';
 import type { LimelightSettings } from '../settings';
@@ -126,27 +119,40 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
     }
     const sel = await selectFiles(settings);
     if (!sel) return;
-    const saved = (() => {
-      try {
-        return readTrainerState(store.runDir);
-      } catch {
-        return null;
-      }
-    })();
     if (sel.files.length < 2) {
       void vscode.window.showWarningMessage(`Limelight: only ${sel.files.length} workspace file can be used for fine-tuning; it needs at least 2 (one is held out). Check limelight.fineTune.include.`);
       return;
     }
-    // Token counts from the loaded model's tokenizer (the starter's encoding before a model is loaded).
-    const loaded = host.loaded;
-    const tok = (loaded !== null ? modelPrompts(loaded)?.tokenizer : undefined) ?? getTokenizer(STARTER_ENCODING);
-    const summary = summarizeSelection(sel, (t) => tok.encode(t).length);
+    // The run gets a worker of its own: the saved state, the token count (the model's tokenizer)
+    // and the training all read files and compute there, never on the extension host's thread.
+    // A crash fails the request in flight, and this client lives for one run: the catch below is
+    // the one notification (with Resume), the client's own notice goes to the log.
+    const trainer = new EngineClient({ onNotice: (m) => log.warn(m) });
+    try {
+      await runOnWorker(trainer, sel, settings, base, resume);
+    } finally {
+      void trainer.dispose();
+    }
+  };
+
+  const runOnWorker = async (trainer: EngineClient, sel: WorkspaceSelection, settings: LimelightSettings, base: string, resume: boolean): Promise<void> => {
+    if (!store) return;
+    let saved: TrainStateResult | null;
+    let tokens: number;
+    try {
+      saved = await trainer.trainState(store.runDir).catch(() => null);
+      tokens = (await trainer.countTokens(base, sel.files.map((f) => f.text))).reduce((a, b) => a + b, 0);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Limelight: fine-tuning cannot start: ${(e as Error).message}`);
+      return;
+    }
+    const summary = summarizeSelection(sel, tokens);
     const canResume = saved !== null && resolve(saved.baseModel) === resolve(base);
     const actions = confirmActions(settings.fineTune.method, canResume);
     const detail = [
       summaryDetail(summary, settings.fineTune.maxMinutes),
       methodNote(settings.fineTune.method),
-      ...(canResume ? [`A cancelled ${saved!.lora ? 'LoRA' : 'full'} fine-tune stopped at step ${saved!.step} of ${saved!.options.steps}.`] : []),
+      ...(canResume ? [`A cancelled ${saved!.mode === 'lora' ? 'LoRA' : 'full'} fine-tune stopped at step ${saved!.step} of ${saved!.steps}.`] : []),
     ].join('\n\n');
     // "Resume" chosen where the cancel was reported needs no second confirmation.
     let run: ReturnType<typeof chosenRun> = resume && canResume ? { resume: true } : null;
@@ -162,21 +168,18 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
     }
     const doResume = run.resume;
     // A resumed run keeps the method it was started with (the checkpoint says which).
-    const mode = run.resume ? (saved!.lora ? 'lora' : 'full') : run.mode;
+    const mode = run.resume ? saved!.mode : run.mode;
     if (!doResume) rmSync(store.runDir, { recursive: true, force: true });
     log.info(`Fine-tune (${mode}): ${summary.files} files, ${summary.tokens} tokens, ${sel.skipped.length} skipped; ${doResume ? 'resuming' : 'starting'} in ${store.runDir}.`);
 
     const ac = new AbortController();
     running = ac;
-    // A crash fails the train request, and this client lives for one run: the catch below is
-    // the one notification (with Resume), the client's own notice goes to the log.
-    const trainer = new EngineClient({ onNotice: (m) => log.warn(m) });
     let crashed = false;
     status.text = '$(beaker~spin) Fine-tune: starting';
     status.tooltip = 'Limelight is fine-tuning on this workspace. Click to cancel.';
     status.command = 'limelight.cancelFineTune';
     status.show();
-    let result: WorkspaceTrainResult | null = null;
+    let result: TrainResult | null = null;
     try {
       result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Limelight: fine-tuning on the workspace', cancellable: true },
@@ -207,7 +210,6 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
     } finally {
       running = null;
       status.hide();
-      void trainer.dispose();
     }
     if (crashed) {
       const again = await vscode.window.showWarningMessage('Limelight: fine-tuning stopped because the engine crashed (see the Limelight log); the last checkpoint is kept.', 'Resume');
@@ -238,6 +240,16 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
       `Limelight: fine-tuned. Held-out loss ${result.before.loss.toFixed(3)} → ${a.loss.toFixed(3)}, line edit similarity ${result.before.editSimilarity.toFixed(2)} → ${a.editSimilarity.toFixed(2)}. The ${result.mode === 'full' ? 'fine-tuned model' : 'adapter'} is in use; "Revert to Base Model" removes it.`,
     );
     await showReport(join(dir, 'report.md'));
+  };
+
+  /** Runs `job` on a worker of its own, ended when the job is done. */
+  const onWorker = async <T>(job: (c: EngineClient) => Promise<T>): Promise<T> => {
+    const c = new EngineClient({ onNotice: (m) => log.warn(m) });
+    try {
+      return await job(c);
+    } finally {
+      void c.dispose();
+    }
   };
 
   const needStore = (): AdapterStore | null => {
@@ -294,7 +306,7 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
       if (folder === null) return;
       try {
         // Checks the adapter against the base model's shapes before anything is installed.
-        loadAdapter(folder, readModelConfig(base));
+        await onWorker((c) => c.checkAdapter(folder, base));
         host.setFineTuned({ kind: 'lora', dir: s.install(folder, { baseModel: resolve(base), created: new Date().toISOString(), source: 'import', kind: 'lora' }) });
         void vscode.window.showInformationMessage('Limelight: adapter imported and in use; "Revert to Base Model" removes it.');
       } catch (e) {
@@ -312,7 +324,7 @@ export function registerFineTune(context: vscode.ExtensionContext, deps: FineTun
       const folder = pickedFolder(picked);
       if (folder === null) return;
       try {
-        const out = exportTrainingData(folder, sel.files);
+        const out = await onWorker((c) => c.exportTrainingData({ outDir: folder, files: sel.files.map((f) => ({ path: f.path, text: f.text })) }));
         const open = await vscode.window.showInformationMessage(`Limelight: ${out.train} training and ${out.test} held-out files exported to ${out.dir}.`, 'Open README');
         if (open) await showReport(join(out.dir, 'README.md'));
       } catch (e) {

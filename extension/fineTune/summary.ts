@@ -1,6 +1,6 @@
 // The pre-training summary the user confirms: files, tokens, languages, and what was skipped
 // and why (no vscode import, so the text is tested directly).
-import { SKIP_REASON_TEXT, type SkipReason, type WorkspaceSelection } from '../../engine/train/workspaceFiles';
+import { SKIP_REASON_TEXT, type SkipReason, type WorkspaceSelection } from '../../engine/workspace/workspaceFiles';
 
 export interface SelectionSummary {
   files: number;
@@ -9,13 +9,10 @@ export interface SelectionSummary {
   skipped: [SkipReason, number][];
 }
 
-export function summarizeSelection(sel: WorkspaceSelection, countTokens: (text: string) => number): SelectionSummary {
+/** `tokens`: what the selected files take with the model's tokenizer (counted in the engine worker). */
+export function summarizeSelection(sel: WorkspaceSelection, tokens: number): SelectionSummary {
   const langs = new Map<string, number>();
-  let tokens = 0;
-  for (const f of sel.files) {
-    langs.set(f.language, (langs.get(f.language) ?? 0) + 1);
-    tokens += countTokens(f.text);
-  }
+  for (const f of sel.files) langs.set(f.language, (langs.get(f.language) ?? 0) + 1);
   const skipped = new Map<SkipReason, number>();
   for (const s of sel.skipped) skipped.set(s.reason, (skipped.get(s.reason) ?? 0) + 1);
   const byCount = <K>(m: Map<K, number>): [K, number][] => [...m].sort((a, b) => b[1] - a[1]);

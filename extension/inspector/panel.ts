@@ -5,15 +5,17 @@
 // selection highlights its tokens in the panel.
 import * as vscode from 'vscode';
 import { newNonce } from '../webviewCsp';
-import type { InspectRequest } from '../../engine/inspect/inspect';
-import type { InspectionWire } from '../../engine/inspect/wire';
+import type { InspectRequest, ResultOf } from '../../engine/worker/protocol';
+
+type InspectQuery = Omit<InspectRequest, 'type'>;
+type InspectionWire = ResultOf['inspect'];
 import { docRangeTokens, tokenDocRange } from '../../engine/inspect/tokens';
 import { isWebviewToHost, type HostToWebview, type InspectorPersistedState, type InspectorSource, type WebviewToHost } from '../../media/src/shared/inspectorProtocol';
 import { inspectorHtml } from './html';
 
 /** What the inspector needs from the engine: the worker's `inspect` request. */
 export interface InspectorEngine {
-  inspect(request: InspectRequest, signal: AbortSignal): Promise<InspectionWire>;
+  inspect(request: InspectQuery, signal: AbortSignal): Promise<InspectionWire>;
 }
 
 /** Tokens to inspect, as the command finds them (the last completion or a selection). */
@@ -116,7 +118,7 @@ export class InspectorPanel {
     this.pending = pending;
     await this.post({ type: 'status', message: `Running the model on ${target.label}…`, busy: true });
     try {
-      const req: InspectRequest = { segments: target.segments ?? [], spans: target.spans ?? [] };
+      const req: InspectQuery = { segments: target.segments ?? [], spans: target.spans ?? [] };
       if (target.ids) req.ids = target.ids;
       if (target.text !== undefined) req.text = target.text;
       if (target.promptLength !== undefined) req.promptLength = target.promptLength;

@@ -18,7 +18,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { EngineClient } from '../../engine/worker/client';
-import { WorkerEngine } from '../../engine/complete/workerEngine';
+import { WorkerEngine } from '../../engine/worker/workerEngine';
 import { CompletionSession, type CompletionRecord, type Outcome } from '../../engine/complete/session';
 import { ContextRing } from '../../engine/complete/contextRing';
 import type { CompletionDocument } from '../../engine/complete/prompt';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { BusySignal, waitWhileBusy } from '../../engine/worker/busySignal';
+import { BusySignal, waitWhileBusy } from '../../engine/runtime/busySignal';
 import { fineTuneWorkspace } from '../../engine/finetune/workspaceFineTune';
 import { parseToWorker, ProtocolError } from '../../engine/worker/protocol';
 import { writeTinyModel } from '../harness/tinyModel';
@@ -18,7 +18,7 @@ function waitInWorker(buffer: SharedArrayBuffer, maxMs: number): { ready: Promis
     const { waitWhileBusy } = require(workerData.module);
     parentPort.postMessage('ready');
     parentPort.postMessage(waitWhileBusy(workerData.buffer, workerData.maxMs));`;
-  const w = new Worker(code, { eval: true, workerData: { module: require.resolve('../../engine/worker/busySignal'), buffer, maxMs } });
+  const w = new Worker(code, { eval: true, workerData: { module: require.resolve('../../engine/runtime/busySignal'), buffer, maxMs } });
   let ready!: () => void;
   const readyP = new Promise<void>((r) => (ready = r));
   const waited = new Promise<number>((resolve, reject) => {
@@ -70,7 +70,7 @@ test('the fine-tune waits before each step while completions run, and not otherw
 });
 
 test('the train request takes the signal only as shared memory', () => {
-  const request = { type: 'train', modelDir: '/m', outDir: '/o', files: [], mode: 'lora' };
+  const request = { type: 'train', modelDir: '/m', outDir: '/o', files: [], mode: 'lora', loraRank: 4, maxMinutes: 1, resume: false };
   assert.doesNotThrow(() => parseToWorker({ id: 1, kind: 'request', request: { ...request, yieldTo: new BusySignal().buffer } }));
   assert.throws(() => parseToWorker({ id: 2, kind: 'request', request: { ...request, yieldTo: new ArrayBuffer(4) } }), (e: Error) => e instanceof ProtocolError && /yieldTo/.test(e.message));
 });

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineClient } from '../../engine/worker/client';
-import { WorkerEngine } from '../../engine/complete/workerEngine';
+import { WorkerEngine } from '../../engine/worker/workerEngine';
 import { CompletionSession } from '../../engine/complete/session';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { writeModelFolder } from '../../tools/bench/latency';

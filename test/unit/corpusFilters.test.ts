@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dropReason, findSecret, looksGenerated, looksMinified, secretFileName, vendoredPath } from '../../engine/train/sourceFilters';
+import { dropReason, findSecret, looksGenerated, looksMinified, secretFileName, vendoredPath } from '../../engine/workspace/sourceFilters';
 import { Deduplicator, minhash, similarity } from '../../tools/corpus/dedup';
 import { assignSplits, splitOf } from '../../tools/corpus/split';
 import { permissiveLicense } from '../../tools/corpus/sources';

@@ -14,7 +14,7 @@ import { EngineClient, EngineError } from '../../engine/worker/client';
 import type { TrainProgress } from '../../engine/finetune/workspaceFineTune';
 import { readTrainerState } from '../../engine/train/checkpoint';
 import { readSafetensors } from '../../engine/io/safetensors';
-import { selectWorkspaceFiles } from '../../engine/train/workspaceFiles';
+import { selectWorkspaceFiles } from '../../engine/workspace/workspaceFiles';
 import { EngineHost, type HostNotices } from '../../extension/completions/engineHost';
 import { isSettingsSchema, readSettings, type LimelightSettings } from '../../extension/settings';
 import { writeTinyModel } from '../harness/tinyModel';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineClient } from '../../engine/worker/client';
 import { loadModel } from '../../engine/model/load';
-import { selectWorkspaceFiles } from '../../engine/train/workspaceFiles';
+import { selectWorkspaceFiles } from '../../engine/workspace/workspaceFiles';
 import { AdapterStore } from '../../extension/fineTune/adapterStore';
 import { chosenRun, confirmActions, methodNote, RESUME, SHOW_SKIPPED } from '../../extension/fineTune/method';
 import { writeTinyModel } from '../harness/tinyModel';

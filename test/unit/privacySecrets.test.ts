@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { heldOutDocuments, lineTasks, trainingDocuments } from '../../engine/finetune/workspaceDataset';
 import { exportTrainingData } from '../../engine/finetune/workspaceExport';
-import { selectWorkspaceFiles } from '../../engine/train/workspaceFiles';
+import { selectWorkspaceFiles } from '../../engine/workspace/workspaceFiles';
 import { ContextRing, holdsSecret } from '../../engine/complete/contextRing';
 import { CompletionSession } from '../../engine/complete/session';
 import { LocalEngine } from '../../engine/complete/localEngine';

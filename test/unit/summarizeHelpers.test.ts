@@ -66,7 +66,7 @@ test('fine-tune summary: counts by language and skip reason, detail text, skippe
     ],
     bytes: 9,
   };
-  const s = summarizeSelection(sel, (t) => t.split(' ').length);
+  const s = summarizeSelection(sel, sel.files.reduce((n, f) => n + f.text.split(' ').length, 0));
   assert.equal(s.files, 3);
   assert.equal(s.tokens, 4);
   assert.deepEqual(s.languages, [['ts', 2], ['py', 1]]);

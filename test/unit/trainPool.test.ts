@@ -19,7 +19,9 @@ import { createActivations, lossAndGrads } from '../../engine/train/gradients';
 import { nextTokenBatch } from '../../engine/train/data';
 import { hfTensors } from '../../engine/train/hfExport';
 import { createLora, defaultLoraOptions } from '../../engine/train/lora';
-import { POOL_LOGIT_ROWS, REFERENCE_KERNELS, TrainPool, attentionCapacity, headCapacity, largest, productCapacity, trainPoolCapacity } from '../../engine/train/trainPool';
+import { TrainPool } from '../../engine/train/trainPool';
+import { REFERENCE_KERNELS } from '../../engine/train/kernelTable';
+import { POOL_LOGIT_ROWS, attentionCapacity, headCapacity, largest, productCapacity, trainPoolCapacity } from '../../engine/train/poolCapacity';
 import { IGNORE_INDEX } from '../../engine/kernels/crossEntropy';
 import { ORACLE_MODELS, maxAbsDiff, oracleDir, oracleFile } from './oracle';
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { EngineClient, EngineError } from '../../engine/worker/client';
-import { WorkerEngine, contextPlan, cappedThreads } from '../../engine/worker/engine';
+import { WorkerState, contextPlan, cappedThreads } from '../../engine/worker/workerState';
 import { kvBytesPerPosition } from '../../engine/model/memory';
 import { MAX_REQUEST_IDS, type FromWorker, type GenerateRequest, type GenerateResultMessage, type LoadResult } from '../../engine/worker/protocol';
 import { configFromHF } from '../../engine/model/families';
@@ -222,7 +222,7 @@ test('the idle release gives the kernel memory back (resident memory drops by mo
     return process.memoryUsage().rss / 2 ** 20;
   };
   const tmp = mkdtempSync(join(tmpdir(), 'limelight-idle-'));
-  const engine = new WorkerEngine(() => {});
+  const engine = new WorkerState(() => {});
   try {
     // p50k vocabulary x 64 wide: the packed embedding head alone is 12.9 MB; 4096 positions of KV cache 4 MB.
     writeTinyModel(tmp, { nEmbd: 64, nLayer: 2, nHead: 2, nPositions: 4096 });

@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { GitIgnore, globToRegExp } from '../../engine/train/glob';
-import { selectWorkspaceFiles, type WorkspaceSelection } from '../../engine/train/workspaceFiles';
+import { GitIgnore, globToRegExp } from '../../engine/workspace/glob';
+import { selectWorkspaceFiles, type WorkspaceSelection } from '../../engine/workspace/workspaceFiles';
 import { fixtureWorkspace } from '../harness/finetuneWorkspace';
 
 const manifest = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as {

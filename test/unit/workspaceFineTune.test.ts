@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { editDistance, editSimilarity, heldOutDocuments, lineTasks, splitByFile, trainingDocuments } from '../../engine/finetune/workspaceDataset';
 import { fineTuneWorkspace, type TrainProgress, type WorkspaceTrainOptions } from '../../engine/finetune/workspaceFineTune';
-import { selectWorkspaceFiles } from '../../engine/train/workspaceFiles';
+import { selectWorkspaceFiles } from '../../engine/workspace/workspaceFiles';
 import { exportTrainingData } from '../../engine/finetune/workspaceExport';
 import { heldOutLoss } from '../../engine/finetune/workspaceEval';
 import { loadModel } from '../../engine/model/load';

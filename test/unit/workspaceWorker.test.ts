@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineClient } from '../../engine/worker/client';
 import type { TrainProgress } from '../../engine/finetune/workspaceFineTune';
-import { selectWorkspaceFiles } from '../../engine/train/workspaceFiles';
+import { selectWorkspaceFiles } from '../../engine/workspace/workspaceFiles';
 import { writeTinyModel } from '../harness/tinyModel';
 import { fixtureWorkspace } from '../harness/finetuneWorkspace';
 
 async function fixtureFiles(): Promise<{ path: string; text: string }[]> {
   const ws = fixtureWorkspace();
   try {
-    return (await selectWorkspaceFiles([{ name: 'ws', path: ws }], { include: ['**/*.{ts,py,go,md}'], exclude: [] })).files;
+    return (await selectWorkspaceFiles([{ name: 'ws', path: ws }], { include: ['**/*.{ts,py,go,md}'], exclude: [] })).files.map(({ path, text }) => ({ path, text }));
   } finally {
     rmSync(join(ws, '..'), { recursive: true, force: true });
   }

@@ -47,7 +47,7 @@ export async function runAccuracyBench(argv: readonly string[] = []): Promise<Ac
   const i = argv.indexOf('--tokens');
   const n = i >= 0 ? Number(argv[i + 1]) : 256;
   // Held-out text: the project's design notes, which no model here was trained on.
-  const text = readFileSync(join(ROOT, 'docs', 'helpers-brief.md'), 'utf8') + readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const text = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8') + readFileSync(join(ROOT, 'README.md'), 'utf8');
   const textIds = getTokenizer('r50k_base').encode(text);
   const models: Array<[string, () => Model]> = [
     ['gpt2-tiny (oracle)', () => loadModel(join(ROOT, 'test', 'fixtures', 'oracle', 'gpt2-tiny'))],

@@ -30,7 +30,7 @@ import { FastBackend, WEIGHT_FORMATS, type WeightFormat } from '../../engine/run
 import { EngineClient } from '../../engine/worker/client';
 import { CompletionSession, type CompletionEngine, type CompletionRecord } from '../../engine/complete/session';
 import { LocalEngine } from '../../engine/complete/localEngine';
-import { WorkerEngine } from '../../engine/complete/workerEngine';
+import { WorkerEngine } from '../../engine/worker/workerEngine';
 import { sleep } from '../../engine/complete/debounce';
 import { formatRecordLine } from '../../engine/complete/explain';
 

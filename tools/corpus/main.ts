@@ -19,7 +19,7 @@ import { fimPromptTokens, leftToRightTokens, type PromptTokenizer, promptTokeniz
 import { Deduplicator } from './dedup';
 import { documentedFunctions, type Language } from './docstrings';
 import { FIM_MAX_TOKENS, FIM_RATE, FIM_WINDOW_CHARS, fileExamples } from '../../engine/finetune/sourceExamples';
-import { dropReason, MAX_FILE_BYTES } from '../../engine/train/sourceFilters';
+import { dropReason, MAX_FILE_BYTES } from '../../engine/workspace/sourceFilters';
 import { goUnits, installNpm, npmUnits, pythonUnits, type Rejected, type SourceUnit } from './sources';
 import { assignSplits, type Split, unitHash } from './split';
 

@@ -8,7 +8,7 @@
 //     --data node_modules/protobufjs/src --minutes 10 --out /tmp/limelight-measure
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { selectWorkspaceFiles } from '../../engine/train/workspaceFiles';
+import { selectWorkspaceFiles } from '../../engine/workspace/workspaceFiles';
 import { fineTuneWorkspace } from '../../engine/finetune/workspaceFineTune';
 import { writeTinyModel } from '../../test/harness/tinyModel';
 

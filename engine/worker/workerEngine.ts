@@ -3,9 +3,9 @@
 // turns a cancellation, whether it lands before or during the generation, into a result
 // with stopReason 'cancelled' (the session treats both alike).
 import type { GenerateTimings } from '../generate/generator';
-import type { BusySignal } from '../worker/busySignal';
-import type { EngineClient } from '../worker/client';
-import type { CompletionEngine, GenerationRequest, GenerationResult } from './session';
+import type { BusySignal } from '../runtime/busySignal';
+import type { EngineClient } from './client';
+import type { CompletionEngine, GenerationRequest, GenerationResult } from '../complete/session';
 
 export class WorkerEngine implements CompletionEngine {
   /** `busy` is raised while a generation runs, so a fine-tune elsewhere waits (see BusySignal). */
