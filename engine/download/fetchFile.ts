@@ -158,12 +158,16 @@ export async function fetchFile(o: FetchFileOptions): Promise<void> {
         res.destroy();
         throw new DownloadError(`The disk is full: ${file} stopped at ${mib(have)} of ${mib(meta.size)}. Free some space and run the same download again to continue it.`, 'no-space', true);
       }
+      if (code === 'EIO' || code === 'EROFS' || code === 'EFBIG' || code === 'EACCES' || code === 'EPERM') {
+        res.destroy();
+        throw new DownloadError(`Cannot write ${dest.partial} (${code}) at ${mib(have)} of ${mib(meta.size)}. Check the disk, or choose another folder; what was written is kept.`, 'input', true);
+      }
       if (e instanceof DownloadError && (e.kind === 'cancelled' || e.kind === 'timeout' || e.kind === 'server')) throw e;
       await retryOr(e);
       continue;
     }
     await fh.close();
-    if (have < meta.size) await retryOr(new Error(`the server ended the transfer early`));
+    if (have < meta.size) await retryOr(new DownloadError('the server ended the transfer early', 'network', true));
   }
 
   if (meta.sha256 !== undefined) {

@@ -148,7 +148,7 @@ export class Hub {
     const base = `${this.basePath}/api/models/${repo}`;
     const url = new URL(revision === 'main' ? base : `${base}/revision/${encodeURIComponent(revision)}`, this.endpoint.origin);
     url.search = '?blobs=true';
-    const res = await this.follow('GET', url, {}, 'any');
+    const { res } = await this.follow('GET', url, {}, 'any');
     if (res.statusCode !== 200) throw await this.failure(res, repo, revision);
     let info: unknown;
     try {
@@ -173,7 +173,7 @@ export class Hub {
 
   /** The metadata of one file (HEAD, same-host redirects followed: a renamed repo). */
   async fileMeta(repo: string, revision: string, file: string): Promise<FileMeta> {
-    const res = await this.follow('HEAD', this.fileUrl(repo, revision, file), {}, 'same-host');
+    const { res } = await this.follow('HEAD', this.fileUrl(repo, revision, file), {}, 'same-host');
     res.resume();
     const status = res.statusCode ?? 0;
     if (status >= 400) throw await this.failure(res, repo, revision, file);
@@ -193,8 +193,13 @@ export class Hub {
 
   /** GET of a file's content (redirects to the CDN followed), from byte `start`. */
   async openFile(repo: string, revision: string, file: string, start: number): Promise<IncomingMessage> {
-    const res = await this.follow('GET', this.fileUrl(repo, revision, file), start > 0 ? { range: `bytes=${start}-` } : {}, 'any');
+    const { res, url } = await this.follow('GET', this.fileUrl(repo, revision, file), start > 0 ? { range: `bytes=${start}-` } : {}, 'any');
     const status = res.statusCode ?? 0;
+    if (status >= 400 && status !== 416 && url.origin !== this.endpoint.origin) {
+      // The file host the hub sent us to (a CDN, with a signed link) refused: the link may have expired.
+      res.resume();
+      throw new DownloadError(`The file host ${url.host} answered ${status} for ${repo}/${file}; its download link may have expired. Run the same download again (it continues where it stopped).`, 'server', true);
+    }
     if (status >= 400 && status !== 416) throw await this.failure(res, repo, revision, file);
     return res;
   }
@@ -204,13 +209,13 @@ export class Hub {
    * those to the same host only (`same-host`: a HEAD stops at the CDN's redirect, which carries
    * the file's metadata).
    */
-  private async follow(method: 'GET' | 'HEAD', first: URL, extra: Record<string, string>, redirects: 'any' | 'same-host'): Promise<IncomingMessage> {
+  private async follow(method: 'GET' | 'HEAD', first: URL, extra: Record<string, string>, redirects: 'any' | 'same-host'): Promise<{ res: IncomingMessage; url: URL }> {
     let url = first;
     for (let hop = 0; ; hop++) {
       const res = await send(method, url, this.headers(url, extra), this.http);
       const status = res.statusCode ?? 0;
       const location = header(res, 'location');
-      if (status < 300 || status >= 400 || status === 304 || location === undefined) return res;
+      if (status < 300 || status >= 400 || status === 304 || location === undefined) return { res, url };
       let next: URL;
       try {
         next = new URL(location, url);
@@ -218,7 +223,7 @@ export class Hub {
         res.resume();
         throw new DownloadError(`${url.host} redirected to an address that is not a URL. Check the hub address (limelight.download.endpoint, or --endpoint).`, 'server');
       }
-      if (redirects === 'same-host' && next.origin !== url.origin) return res;
+      if (redirects === 'same-host' && next.origin !== url.origin) return { res, url };
       res.resume();
       if (hop >= MAX_REDIRECTS) throw new DownloadError(`${first.host} redirected more than ${MAX_REDIRECTS} times. Check the hub address (limelight.download.endpoint, or --endpoint).`, 'server');
       if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new DownloadError(`${url.host} redirected to a ${next.protocol} address, which Limelight does not follow.`, 'server');

@@ -6,7 +6,7 @@
 // 401/403 with X-Error-Code for gated and private repos, 404 for unknown repos, revisions and
 // files; a renamed repo answers 307 to its new name. The CDN serves LFS content with Range
 // and injects faults per file: a connection dropped at a fraction, corrupted bytes, a stall,
-// a slow rate, a lied size. Every request is recorded (method, server, path, Authorization).
+// a slow rate, a lied size, an error status (an expired link). Every request is recorded (method, server, path, Authorization).
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -40,6 +40,8 @@ export interface Fault {
   bytesPerSecond?: number;
   /** Announce this size in X-Linked-Size instead of the real one. */
   announceSize?: number;
+  /** The CDN answers this status (an expired signed link: 403). */
+  cdnStatus?: number;
 }
 
 export interface RecordedRequest {
@@ -185,6 +187,10 @@ export class FakeHub {
       return void res.end('AccessDenied');
     }
     const fault = this.faults.get(file.name) ?? {};
+    if (fault.cdnStatus !== undefined) {
+      res.writeHead(fault.cdnStatus, { 'content-type': 'application/xml' });
+      return void res.end('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
+    }
     const size = file.content.length;
     let start = 0;
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');

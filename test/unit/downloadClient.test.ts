@@ -273,6 +273,19 @@ test('404: an unknown file (the repo\'s GGUF files listed), revision or repo', a
   assert.deepEqual(tree(cache), []);
 });
 
+test('the CDN refusing its signed link (403): a clear message about the file host, not about the token; nothing written', async () => {
+  const cache = fresh();
+  hub.faults.set('coder-q8_0.gguf', { cdnStatus: 403 });
+  try {
+    const e = await rejects(downloadModel(options(cache, { repo: 'acme/Coder-GGUF', file: 'coder-q8_0.gguf', token: TOKEN })), 'server');
+    assert.match(e.message, new RegExp(`The file host ${new URL(hub.cdnOrigin).host} answered 403 .* link may have expired`));
+    assert.ok(e.resumable);
+    assert.deepEqual(tree(cache), []);
+  } finally {
+    hub.faults.delete('coder-q8_0.gguf');
+  }
+});
+
 test('a gated repo: 401 without a token says to set one and accept the license; 403 with one says where to ask for access; the token is never shown', async () => {
   const cache = fresh();
   const progress: DownloadProgress[] = [];
