@@ -72,7 +72,7 @@ export function explainMarkdown(r: CompletionRecord | null): string {
   const p = r.prompt;
   if (p) {
     out.push('', '## Prompt', '');
-    out.push(`Layout: context chunks, then \`<path: ${p.headerPath}>\`, \`<|fim_suffix|>\` suffix, \`<|fim_prefix|>\` prefix, \`<|fim_middle|>\`.`);
+    out.push(`Layout: ${p.layout} (file \`${p.headerPath}\`).`);
     out.push(`Budgets (tokens): prefix ${p.budget.prefix}, suffix ${p.budget.suffix}, context ${p.budget.context}. Used: prefix ${p.tokens.prefix}, suffix ${p.tokens.suffix}, context ${p.tokens.context}, header ${p.tokens.header}.`);
     if (p.chunks.length === 0) out.push('', 'No context chunks from other files.');
     for (const c of p.chunks) out.push('', `### Context: ${c.path}`, '', fence(c.text));

@@ -38,6 +38,8 @@ export interface BuiltPrompt {
   ids: number[];
   /** The path written in the header. */
   headerPath: string;
+  /** The template's layout in one line (FimTemplate.layout), for the Explain view. */
+  layout: string;
   prefix: string;
   suffix: string;
   chunks: ContextChunk[];
@@ -146,6 +148,7 @@ export class PromptBuilder {
     return {
       ids,
       headerPath: path,
+      layout: t.layout,
       prefix,
       suffix,
       chunks,

@@ -105,11 +105,16 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
     s.onRecord((r) => {
       const line = formatRecordLine(r);
       // A failing server is told once per streak (RemoteBackend.failed); each line goes to debug.
-      if (r.outcome === 'skipped' || r.outcome === 'debounced' || (remoteSession && r.outcome === 'error')) log.debug(line);
+      if (r.outcome === 'skipped' || r.outcome === 'debounced' || (remoteSession && (r.outcome === 'error' || r.outcome === 'timed-out'))) log.debug(line);
       else if (r.outcome === 'error') log.warn(line);
       else log.info(line);
-      if (remoteSession && r.outcome === 'error') remote.failed(r.reason);
-      else if (remoteSession && r.timings !== null) remote.succeeded();
+      if (remoteSession) {
+        // A server that sends nothing within the budget is as good as down for the user (behind
+        // VS Code's proxy support, an unreachable host ends this way rather than in an error).
+        if (r.outcome === 'error') remote.failed(r.reason);
+        else if (r.outcome === 'timed-out' && r.timings?.new_tokens === 0) remote.failed(`no answer within the time budget (${r.reason}): the server is slow or unreachable; for a distant server raise limelight.completions.singleLineMaxMs and multiLineMaxMs`);
+        else if ((r.timings?.new_tokens ?? 0) > 0) remote.succeeded();
+      }
       if (r.outcome === 'shown' || r.outcome === 'typed-through') {
         const uri = vscode.window.activeTextEditor?.document.uri;
         if (r.outcome === 'shown' && uri) lastShown = { record: r, uri };

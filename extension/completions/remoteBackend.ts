@@ -32,7 +32,10 @@ export class RemoteBackend implements vscode.Disposable {
 
   /** Reads the stored key (once at activation, and when it changes). */
   async loadKey(): Promise<void> {
-    this.key = (await this.secrets.get(REMOTE_KEY_SECRET)) ?? '';
+    const key = (await this.secrets.get(REMOTE_KEY_SECRET)) ?? '';
+    if (key === this.key) return;
+    this.key = key;
+    this.log.info(key !== '' ? 'The remote API key from SecretStorage is sent with every request from now on.' : 'No remote API key is stored: requests go without one.');
     if (this.settings) this.apply(this.settings);
   }
 

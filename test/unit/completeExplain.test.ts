@@ -15,6 +15,7 @@ function record(over: Partial<CompletionRecord> = {}): CompletionRecord {
     prompt: {
       ids: [1, 2, 3],
       headerPath: 'src/a.ts',
+      layout: '`<|fim_prefix|>` prefix `<|fim_suffix|>` suffix `<|fim_middle|>`',
       prefix: 'function f(x) {\n  ',
       suffix: '\n}\n',
       chunks: [{ path: 'lib/b.ts', text: 'const fence = "```";' }],
@@ -54,6 +55,7 @@ test('the explanation shows prompt pieces, reuse, timings and outcome; code cann
   assert.match(md, /### Context: lib\/b\.ts\n\n````\nconst fence = "```";\n````/);
   assert.match(md, /### Prefix \(before the cursor\)\n\n```\nfunction f\(x\) \{\n {2}\n```/);
   assert.match(md, /## Model output before post-processing/);
+  assert.match(md, /Layout: `<\|fim_prefix\|>` prefix `<\|fim_suffix\|>` suffix `<\|fim_middle\|>` \(file `src\/a\.ts`\)\./, 'the layout is the template\'s own');
   assert.match(explainMarkdown(null), /No completion has been requested yet/);
   const skipped = explainMarkdown(record({ outcome: 'debounced', prompt: null, timings: null, text: '', raw: '' }));
   assert.match(skipped, /Outcome:\*\* debounced/);
