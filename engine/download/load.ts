@@ -12,5 +12,10 @@ export type { DownloadProgress, DownloadResult, RepoFile } from './main';
 
 export function loadDownloader(): Downloader {
   const bundled = join(__dirname, 'download.js');
-  return createRequire(__filename)(existsSync(bundled) ? bundled : join(__dirname, 'main.js')) as Downloader;
+  const path = existsSync(bundled) ? bundled : join(__dirname, 'main.js');
+  try {
+    return createRequire(__filename)(path) as Downloader;
+  } catch (e) {
+    throw new Error(`Limelight's download module could not be loaded from ${bundled} (${(e as Error).message.split('\n')[0]}). Reinstall the extension (or rebuild with node tools/build.mjs).`);
+  }
 }

@@ -4,7 +4,8 @@
 // a progress notification while the connection drops at 40 % and the transfer resumes, then
 // "Use this model", which saves the downloaded (verified) tiny Qwen2 GGUF as
 // limelight.model.path. Outbound connections are refused and recorded: the download reached
-// only 127.0.0.1. Screenshots kept in test-results/.
+// only 127.0.0.1. Then a slow download cancelled from its notification keeps its partial file,
+// and Resume finishes it from there. Screenshots kept in test-results/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { notification, openFile, runCommand } from '../../tools/e2e/workbench';
 import { writeGgufModel } from '../../engine/model/ggufExport';
 import { loadModel } from '../../engine/model/load';
 import { writeTinyQwenFolder } from '../harness/realModel';
-import { FAKE_COMMIT, FakeHub, sha256 } from '../harness/fakeHub';
+import { FAKE_COMMIT, FakeHub, fakeBytes, sha256 } from '../harness/fakeHub';
 
 const results = resultsDir();
 let session: E2eSession | undefined;
@@ -25,6 +26,7 @@ let hub: FakeHub | undefined;
 let gguf = Buffer.alloc(0);
 let netLog = '';
 const savedCache = process.env.HF_HUB_CACHE;
+const SLOW = fakeBytes(3_000_000, 5);
 
 before(async () => {
   // The model the fake hub serves: a tiny real Qwen2 GGUF, made before code-server starts so its
@@ -37,7 +39,7 @@ before(async () => {
   } finally {
     rmSync(made, { recursive: true, force: true });
   }
-  hub = await FakeHub.start([{ id: 'acme/tiny-coder-GGUF', commit: FAKE_COMMIT, files: [{ name: 'README.md', content: Buffer.from('# tiny\n') }, { name: 'tiny-q8_0.gguf', content: gguf, lfs: true }, { name: 'tiny-f16.gguf', content: Buffer.alloc(1000), lfs: true }] }]);
+  hub = await FakeHub.start([{ id: 'acme/tiny-coder-GGUF', commit: FAKE_COMMIT, files: [{ name: 'README.md', content: Buffer.from('# tiny\n') }, { name: 'tiny-q8_0.gguf', content: gguf, lfs: true }, { name: 'tiny-f16.gguf', content: Buffer.alloc(1000), lfs: true }, { name: 'slow.gguf', content: SLOW, lfs: true }] }]);
   // Slow enough to see the notification, and dropped once at 40 % (resumed within the download).
   hub.faults.set('tiny-q8_0.gguf', { dropAt: 0.4, bytesPerSecond: Math.ceil(gguf.length / 3) });
   session = await openE2eSession({
@@ -101,4 +103,33 @@ test('Download Model: another repo, its GGUF file, the HF cache, a resumed trans
   assert.ok(cdn.some((q) => q.range !== undefined), JSON.stringify(cdn));
   const denied = existsSync(netLog) ? readFileSync(netLog, 'utf8').trim().split('\n').filter((l) => l.includes('"denied"')) : [];
   assert.deepEqual(denied, []);
+});
+
+test('Download Model: Cancel in the notification stops the transfer and keeps it; Resume continues it to a verified file', async () => {
+  hub!.faults.set('slow.gguf', { bytesPerSecond: 200_000 });
+  await runCommand(page(), 'Limelight: Download Model');
+  await pick('Another Hugging Face repo…');
+  const input = page().locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill('acme/tiny-coder-GGUF');
+  await page().keyboard.press('Enter');
+  await pick('slow.gguf');
+  await pick('The Hugging Face cache');
+  const toast = notification(page(), /Limelight: downloading slow\.gguf.* of /);
+  await toast.waitFor({ timeout: 20_000 });
+  await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
+  const cancelled = notification(page(), 'Limelight: The download was cancelled');
+  await cancelled.waitFor({ timeout: 15_000 });
+  await page().waitForTimeout(400);
+  await page().screenshot({ path: join(results, 'e2e-download-model-cancelled.png') });
+  const blob = join(process.env.HF_HUB_CACHE!, 'models--acme--tiny-coder-GGUF', 'blobs', sha256(SLOW));
+  assert.ok(existsSync(`${blob}.incomplete`), 'the partial file is kept');
+  assert.ok(!existsSync(blob), 'nothing at the destination');
+  hub!.faults.delete('slow.gguf');
+  hub!.requests.length = 0;
+  await cancelled.locator('.monaco-button', { hasText: 'Resume' }).click();
+  await notification(page(), 'Limelight: downloaded slow.gguf').waitFor({ timeout: 30_000 });
+  assert.deepEqual(readFileSync(blob), SLOW);
+  assert.ok(!existsSync(`${blob}.incomplete`));
+  assert.match(hub!.requests.find((q) => q.server === 'cdn')?.range ?? '', /^bytes=[1-9]\d*-$/, 'resumed from the partial file');
 });
