@@ -191,6 +191,8 @@ export interface LoadResult {
   fim: string | null;
   /** Whether the model carries a chat template (an instruct model). */
   chatTemplate: boolean;
+  /** A warning when the model takes most of the memory available (a load that would not fit is refused instead). */
+  memoryNote: string | null;
 }
 
 export type StopReasonWire = 'eos' | 'stop-string' | 'max-tokens' | 'max-time' | 'cancelled';

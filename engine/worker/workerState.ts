@@ -6,11 +6,11 @@
 //   - after idleReleaseSeconds without a request the KV cache is freed (the js backend's whole
 //     kernel memory: WebAssembly memory cannot shrink, so its packed weights go too and are
 //     packed again on the next request, which then prefills its whole prompt).
-import { availableParallelism } from 'node:os';
+import { availableParallelism, freemem } from 'node:os';
 import { loadModel } from '../model/load';
 import type { Model } from '../model/model';
 import type { ModelConfig } from '../model/config';
-import { kvBytesPerPosition } from '../model/memory';
+import { heldWeightBytes, kvBytesPerPosition, memoryFit } from '../model/memory';
 import { autoWeightFormat, selectBackend } from '../runtime/select';
 import { defaultOnnxCacheDir } from '../onnx/cache';
 import { FastBackend, type WeightFormat } from '../runtime/fastBackend';
@@ -79,7 +79,11 @@ export class WorkerState {
   private idleTimer: NodeJS.Timeout | null = null;
   private releases = 0;
 
-  constructor(private readonly send: (msg: FromWorker) => void) {}
+  constructor(
+    private readonly send: (msg: FromWorker) => void,
+    /** Bytes of memory available now (tests pass their own). */
+    private readonly availableMemory: () => number = availableNow,
+  ) {}
 
   /** How many times the cache was released for idleness (for the status and the tests). */
   get idleReleases(): number {
@@ -146,6 +150,9 @@ export class WorkerState {
     const c = model.config;
     const weightFormat = req.weightFormat === 'auto' ? autoWeightFormat(model) : req.weightFormat;
     const ctx = contextPlan(c, req.contextLength, req.kvCacheMemoryMB);
+    // Before the backend packs the weights (where the memory is taken): refuse what would swap the machine to a halt.
+    const fit = memoryFit({ weightBytes: heldWeightBytes(model.weightBytes(), model.layout.total, weightFormat), kvBytesPerPosition: kvBytesPerPosition(c), positions: ctx.positions, mainFormat: mainFormat(model) }, this.availableMemory());
+    if (fit.verdict === 'too-big') throw new MemoryFitError(fit.message!);
     const cap = cappedThreads(req.threads);
     // js runs the pool-backed FastBackend; the other settings fall back to it when they cannot start.
     // ONNX exports are cached on disk: exporting in memory on every load would peak at 2-3x the weights.
@@ -169,6 +176,7 @@ export class WorkerState {
       encoding: c.encoding,
       fim: prompts?.fim?.name ?? null,
       chatTemplate: prompts?.chatTemplate != null,
+      memoryNote: fit.message,
     };
     const recreate = backend instanceof FastBackend ? { model, threads: backend.threads, contextLength: backend.contextLength, weightFormat } : null;
     this.loaded = { request: req, backend, generator: new Generator(backend), tokenizer, info, model, inspection: null, recreate };
@@ -280,6 +288,27 @@ export class WorkerState {
       l.generator.reset();
     }
   }
+}
+
+/** A load the machine's memory cannot hold. */
+export class MemoryFitError extends Error {
+  override name = 'MemoryFitError';
+}
+
+/** Memory available to a new allocation now: what the OS can hand out, within a container's limit. */
+function availableNow(): number {
+  const limit = process.constrainedMemory?.() ?? 0;
+  return limit > 0 ? Math.min(freemem(), limit) : freemem();
+}
+
+/** The stored format that holds most of the model's weights. */
+function mainFormat(model: Model): string {
+  let best = 'F32';
+  let most = -1;
+  for (const [format, n] of model.formats()) {
+    if (n > most) [best, most] = [format, n];
+  }
+  return best;
 }
 
 /** The wire's train request as the fine-tune's options (the compiler checks that both sides agree). */

@@ -184,6 +184,7 @@ export class EngineHost implements vscode.Disposable {
       this.info = info;
       this.log.info(`Model ${plan.modelDir} loaded in ${Date.now() - t0} ms on ${info.reason}; context ${info.contextLength} tokens (${info.contextReason}), encoding ${info.encoding ?? 'unknown'}.`);
       this.setState({ kind: 'ready', model: name, backend: info.backend });
+      if (info.memoryNote !== null) this.notify(`Limelight: ${info.memoryNote}`, false);
       return null;
     } catch (e) {
       if (seq !== this.loadSeq) return null;
