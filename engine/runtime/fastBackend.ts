@@ -2,7 +2,7 @@
 // products (GELU fused into the MLP's first), attention and norms in WebAssembly SIMD kernels
 // split across a pool of threads.
 // Weights are packed once at load into one shared memory, in f32, f16 or Q8_0; activations
-// and the KV cache (layer, kv_head, position, head_dim) live there too, so no thread copies.
+// and the KV cache (layer, kv_head, position, head_dim), f32 or f16, live there too, so no thread copies.
 // Embeddings, RoPE and SwiGLU stay in TypeScript (O(T C) work, read in place).
 import { qkvWidth, fcWidth, type ModelConfig } from '../model/config';
 import type { Model, WeightPart } from '../model/model';
@@ -12,6 +12,7 @@ import { attentionForward } from '../kernels/attention';
 import { Q8_BLOCK, Q8_PACK_ROWS } from '../kernels/quantize';
 import { F32_PACK_ROWS } from '../kernels/matmul';
 import { dequantizeRows } from '../formats/formats';
+import { f16ToF32, f32BitsToF16Bits } from '../formats/half';
 import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, f32Bits, MatmulMode } from '../kernels/wasm/kernels';
 import { ComputePool, inferenceKernels, poolThreads } from './pool';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
@@ -31,7 +32,15 @@ export interface FastBackendOptions {
   chunk?: number;
   /** false runs the portable kernels even where the engine has relaxed SIMD (kernels.ts). */
   relaxedSimd?: boolean;
+  /**
+   * The KV cache's precision: 'f16' halves its memory and what attention streams per key (keys
+   * and values rounded to f16 as they are stored; beyond +-65504 they become infinite); 'f32' by default.
+   */
+  kvCache?: KvCacheFormat;
 }
+
+export const KV_CACHE_FORMATS = ['f32', 'f16'] as const;
+export type KvCacheFormat = (typeof KV_CACHE_FORMATS)[number];
 
 /** A norm's weights in the shared memory (the kernel reads them there): byte offsets, bias 0 if none. */
 interface NormWeights {
@@ -127,19 +136,22 @@ export class FastBackend implements InferenceBackend {
   /** The formats the matrices run in (several when the file mixes them). */
   readonly weightFormats: readonly KernelFormat[];
   readonly threads: number;
+  readonly kvCache: KvCacheFormat;
   /** Whether the kernels are the relaxed-SIMD build (Q8_0, Q4_K and Q6_K prefill then run the int8 tiles). */
   readonly relaxedSimd: boolean;
   /** Bytes of weights the kernels stream per decoded token (the bandwidth bound's numerator). */
   readonly weightBytes: number;
   private readonly pool: ComputePool;
   private readonly f32: Float32Array;
+  private readonly u32: Uint32Array; // the same memory, for f32 bits
+  private readonly u16: Uint16Array; // the same memory, for an f16 cache
   private readonly layers: LayerWeights[];
   private readonly lnf: NormWeights;
   private readonly lmHead: Linear;
   private readonly acts: Acts;
   private readonly rows: number;
-  private readonly kCache: number; // (L, KVH, ctx, HD)
-  private readonly vCache: number; // (L, KVH, ctx, HD)
+  private readonly kCache: number; // (L, KVH, ctx, HD) f32 or f16
+  private readonly vCache: number; // (L, KVH, ctx, HD) f32 or f16
   private readonly rope: { cos: Float32Array; sin: Float32Array } | null;
   private readonly scores: Float32Array; // (ctx) for the reference attention when capturing
   private readonly wte: readonly WeightPart[]; // (V, C) in the file's formats: rows are looked up, not multiplied
@@ -167,6 +179,9 @@ export class FastBackend implements InferenceBackend {
     this.vCache = plan.vCache;
     this.weightBytes = plan.weightBytes;
     this.f32 = new Float32Array(pool.memory.buffer);
+    this.u32 = new Uint32Array(pool.memory.buffer);
+    this.u16 = new Uint16Array(pool.memory.buffer);
+    this.kvCache = plan.kvCache;
     const c = model.config;
     this.rope = c.positions === 'rope' ? ropeTables(this.contextLength, c.headDim, c.ropeTheta, c.ropeScaling) : null;
     this.scores = new Float32Array(this.contextLength);
@@ -249,7 +264,7 @@ export class FastBackend implements InferenceBackend {
     const view = (at: number, n: number): Float32Array => f.subarray(at / 4, at / 4 + n);
     const x = view(a.x, Tc * C);
     const qkv = view(a.qkv, Tc * QKV);
-    const perLayer = c.nKvHead * this.contextLength * HD * 4;
+    const perLayer = c.nKvHead * this.contextLength * HD * (this.kvCache === 'f16' ? 2 : 4);
     this.embed(x, tokens, pos);
     for (let l = 0; l < c.nLayer; l++) {
       const w = this.layers[l]!;
@@ -266,7 +281,7 @@ export class FastBackend implements InferenceBackend {
       if (attention) {
         this.captureAttention(attention, l, kL, vL, pos, Tc, t0, T, keys);
       } else {
-        const args = [a.att, a.qkv, kL, vL, a.scratch, pos, c.nHead, c.nKvHead, HD, this.contextLength, QKV, c.slidingWindow ?? 0];
+        const args = [a.att, a.qkv, kL, vL, a.scratch, pos, c.nHead, c.nKvHead, HD, this.contextLength, QKV, c.slidingWindow ?? 0, this.kvCache === 'f16' ? 1 : 0];
         this.pool.run('attention', args, Tc * c.nHead, 1, Math.ceil(MIN_ATTENTION_MACS_PER_THREAD / (2 * (pos + Tc) * HD)));
       }
       this.linear(a.x, a.att, w.attnOut, Tc, MatmulMode.ACCUMULATE);
@@ -413,9 +428,15 @@ export class FastBackend implements InferenceBackend {
     const probs = new Float32Array(NH * Tc * chunkKeys);
     const f = this.f32;
     const kvLen = c.nKvHead * this.contextLength * c.headDim;
+    const cached = (at: number): Float32Array => {
+      if (this.kvCache === 'f32') return f.subarray(at / 4, at / 4 + kvLen);
+      const wide = new Float32Array(kvLen);
+      f16ToF32(wide, this.u16.subarray(at / 2, at / 2 + kvLen));
+      return wide;
+    };
     attentionForward(
       f.subarray(this.acts.att / 4, this.acts.att / 4 + Tc * NH * c.headDim), probs, f.subarray(this.acts.qkv / 4),
-      f.subarray(kL / 4, kL / 4 + kvLen), f.subarray(vL / 4, vL / 4 + kvLen), this.scores,
+      cached(kL), cached(vL), this.scores,
       pos, Tc, NH, c.nKvHead, c.headDim, this.contextLength, qkvWidth(c), c.slidingWindow,
     );
     for (let h = 0; h < NH; h++) {
@@ -436,12 +457,21 @@ export class FastBackend implements InferenceBackend {
     const kCol = qkv / 4 + c.nHead * HD;
     const vCol = kCol + c.nKvHead * HD;
     // copyWithin: no view per head and position (decoding copies 2 x nKvHead x nLayer rows a token).
+    const u16 = this.u16;
+    const u32 = this.u32;
     for (let t = 0; t < T; t++) {
       for (let h = 0; h < c.nKvHead; h++) {
         const dst = (h * this.contextLength + pos + t) * HD;
         const src = t * QKV + h * HD;
-        this.f32.copyWithin(kL / 4 + dst, src + kCol, src + kCol + HD);
-        this.f32.copyWithin(vL / 4 + dst, src + vCol, src + vCol + HD);
+        if (this.kvCache === 'f32') {
+          this.f32.copyWithin(kL / 4 + dst, src + kCol, src + kCol + HD);
+          this.f32.copyWithin(vL / 4 + dst, src + vCol, src + vCol + HD);
+          continue;
+        }
+        for (let i = 0; i < HD; i++) {
+          u16[kL / 2 + dst + i] = f32BitsToF16Bits(u32[src + kCol + i]!);
+          u16[vL / 2 + dst + i] = f32BitsToF16Bits(u32[src + vCol + i]!);
+        }
       }
     }
   }
@@ -460,6 +490,7 @@ interface Plan {
   acts: Acts;
   kCache: number;
   vCache: number;
+  kvCache: KvCacheFormat;
   /** STAGING_BYTES for reading matrices before they are packed. */
   staging: number;
   weightBytes: number;
@@ -497,7 +528,9 @@ function planMemory(model: Model, opts: FastBackendOptions, threads: number): Pl
   }
   const lnf = norm();
   const lmHead = linear(c.tiedEmbeddings ? 'wte' : 'lm_head', c.vocabSize, c.hidden, null);
-  const kvBytes = c.nLayer * c.nKvHead * ctx * c.headDim * 4;
+  const kvCache = opts.kvCache ?? 'f32';
+  if (!KV_CACHE_FORMATS.includes(kvCache)) throw new RangeError(`Unknown KV cache format "${String(kvCache)}"; use one of ${KV_CACHE_FORMATS.join(', ')}.`);
+  const kvBytes = c.nLayer * c.nKvHead * ctx * c.headDim * (kvCache === 'f16' ? 2 : 4);
   const kCache = arena.alloc(kvBytes);
   const vCache = arena.alloc(kvBytes);
   const maxIn = Math.max(c.hidden, attnW, c.ffn);
@@ -521,7 +554,7 @@ function planMemory(model: Model, opts: FastBackendOptions, threads: number): Pl
     wbuf: formats.some((f) => f !== 'f16') ? arena.alloc(threads * blockScratchBytes(maxIn)) : 0,
   };
   const staging = arena.alloc(STAGING_BYTES);
-  return { bytes: arena.size, ctx, rows, formats, layers, lnf, lmHead, acts, kCache, vCache, staging, weightBytes };
+  return { bytes: arena.size, ctx, rows, formats, layers, lnf, lmHead, acts, kCache, vCache, kvCache, staging, weightBytes };
 }
 
 /** Copies (and converts) the model's weights into their planned places. */

@@ -182,12 +182,19 @@ for (const threads of [1, 3]) {
       const qkv = randn(T * qkvStride, rand, 3);
       const k = randn(KVH * ctx * HD, rand, 2);
       const v = randn(KVH * ctx * HD, rand);
-      const want = new Float32Array(T * NH * HD);
-      attentionForward(want, null, qkv, k, v, new Float32Array(ctx), pos, T, NH, KVH, HD, ctx, qkvStride, window === 0 ? null : window);
-      const out = arena.alloc(want.byteLength);
-      const scratch = arena.alloc(attentionScratchBytes(HD) * threads);
-      pool.run('attention', [out, put(arena, qkv), put(arena, k), put(arena, v), scratch, pos, NH, KVH, HD, ctx, qkvStride, window], T * NH);
-      assert.ok(maxAbsDiff(read(out, want.length), want) < 1e-5, `attention pos=${pos} T=${T} NH=${NH} KVH=${KVH} HD=${HD} window=${window}`);
+      // The f16 cache: the reference on the same keys and values rounded to f16 (the kernel widens them exactly).
+      const kh = toF16(k);
+      const vh = toF16(v);
+      for (const half of [0, 1]) {
+        const want = new Float32Array(T * NH * HD);
+        const [kr, vr] = half ? [fromF16(kh), fromF16(vh)] : [k, v];
+        attentionForward(want, null, qkv, kr, vr, new Float32Array(ctx), pos, T, NH, KVH, HD, ctx, qkvStride, window === 0 ? null : window);
+        const out = arena.alloc(want.byteLength);
+        const scratch = arena.alloc(attentionScratchBytes(HD) * threads);
+        const [kc, vc] = half ? [put(arena, kh), put(arena, vh)] : [put(arena, k), put(arena, v)];
+        pool.run('attention', [out, put(arena, qkv), kc, vc, scratch, pos, NH, KVH, HD, ctx, qkvStride, window, half], T * NH);
+        assert.ok(maxAbsDiff(read(out, want.length), want) < 1e-5, `attention f${half ? 16 : 32} pos=${pos} T=${T} NH=${NH} KVH=${KVH} HD=${HD} window=${window}`);
+      }
     }
   });
 

@@ -77,10 +77,10 @@ export interface WasmKernels {
    * RMSNorm (w), into out; eps as its float32 bits (f32Bits).
    */
   norm(out: number, inp: number, w: number, bias: number, C: number, epsBits: number, rms: number, a: number, b: number): void;
-  /** Fused causal attention over the KV cache for work items [a, b) = t * NH + h. */
+  /** Fused causal attention over the KV cache (f32, or f16 with half = 1) for work items [a, b) = t * NH + h. */
   attention(
     out: number, qkv: number, kc: number, vc: number, scratch: number, pos: number, NH: number, KVH: number, HD: number,
-    ctx: number, qkvStride: number, window: number, a: number, b: number, tid: number,
+    ctx: number, qkvStride: number, window: number, half: number, a: number, b: number, tid: number,
   ): void;
   /**
    * Relaxed module only: rows [a, b) of x (N, C) to 7-bit Q8_0 (d = max|x| / 63, q in -63..63) for

@@ -1632,8 +1632,18 @@
       (br $obLoop))))
 
   ;; y += s * x over n floats.
-  (func $axpy (param $y i32) (param $s f32) (param $x i32) (param $n i32)
+  (func $axpy (param $y i32) (param $s f32) (param $x i32) (param $n i32) (param $half i32)
     (local $i i32) (local $e i32) (local $sv v128)
+    (if (local.get $half) (then
+      ;; x in f16: one element at a time (only the keys past the last 4 of a block come here).
+      (block $hd (loop $hl
+        (br_if $hd (i32.ge_u (local.get $i) (local.get $n)))
+        (f32.store (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2))) (f32.add
+          (f32.load (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2))))
+          (f32.mul (local.get $s) (call $f16 (i32.load16_s (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 1))))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $hl)))
+      (return)))
     (local.set $sv (f32x4.splat (local.get $s)))
     (local.set $e (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
     (block $done (loop $l
@@ -1655,18 +1665,22 @@
   ;; Causal attention of T new queries over the KV cache (KVH, ctx, HD), one (t, h) pair per
   ;; work item in [a, b), item = t * NH + h. Keys go in blocks of 64 with an online softmax:
   ;; a block's scores are kept, the running max m and sum l rescale the output accumulator when
-  ;; the max grows, so K and V are each read once. scratch: per thread (HD + 64) floats.
+  ;; the max grows, so K and V are each read once. scratch: per thread (HD + 64) floats. With
+  ;; $half the cache holds f16 (half the bytes a key streams at long contexts), widened exactly
+  ;; to f32 as it is read.
   (func (export "attention")
     (param $out i32) (param $qkv i32) (param $kc i32) (param $vc i32) (param $scratch i32)
     (param $pos i32) (param $NH i32) (param $KVH i32) (param $HD i32) (param $ctx i32)
-    (param $qkvStride i32) (param $window i32) (param $a i32) (param $b i32) (param $tid i32)
+    (param $qkvStride i32) (param $window i32) (param $half i32) (param $a i32) (param $b i32) (param $tid i32)
     (local $item i32) (local $t i32) (local $h i32) (local $p i32) (local $first i32) (local $q i32)
     (local $kv i32) (local $acc i32) (local $sc i32) (local $j0 i32) (local $j1 i32) (local $j i32)
-    (local $HDB i32) (local $scale f32) (local $s f32) (local $bm f64) (local $m f64) (local $l f64) (local $f f64) (local $e f64)
+    (local $HDB i32) (local $KB i32) (local $dh i32) (local $scale f32) (local $s f32) (local $bm f64) (local $m f64) (local $l f64) (local $f f64) (local $e f64)
     (local $d i32) (local $o i32) (local $k i32) (local $kend i32) (local $mv v128) (local $lv v128) (local $ev v128)
     (local $k0 i32) (local $k1 i32) (local $k2 i32) (local $k3 i32) (local $qv v128) (local $mx v128)
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128)
     (local.set $HDB (i32.shl (local.get $HD) (i32.const 2)))
+    ;; Bytes of a cached key or value row: f32, or f16 with $half.
+    (local.set $KB (i32.shl (local.get $HD) (select (i32.const 1) (i32.const 2) (local.get $half))))
     (local.set $acc (i32.add (local.get $scratch) (i32.mul (local.get $tid) (i32.add (local.get $HDB) (i32.const 256)))))
     (local.set $sc (i32.add (local.get $acc) (local.get $HDB)))
     (local.set $scale (f32.div (f32.const 1) (f32.sqrt (f32.convert_i32_u (local.get $HD)))))
@@ -1680,7 +1694,7 @@
       (if (i32.and (local.get $window) (i32.ge_s (i32.sub (local.get $p) (local.get $window)) (i32.const 0))) (then
         (local.set $first (i32.add (i32.sub (local.get $p) (local.get $window)) (i32.const 1)))))
       (local.set $q (i32.add (local.get $qkv) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $qkvStride)) (i32.mul (local.get $h) (local.get $HD))) (i32.const 2))))
-      (local.set $kv (i32.mul (i32.mul (i32.div_u (local.get $h) (i32.div_u (local.get $NH) (local.get $KVH))) (local.get $ctx)) (local.get $HDB)))
+      (local.set $kv (i32.mul (i32.mul (i32.div_u (local.get $h) (i32.div_u (local.get $NH) (local.get $KVH))) (local.get $ctx)) (local.get $KB)))
       (memory.fill (local.get $acc) (i32.const 0) (local.get $HDB))
       (local.set $m (f64.const -inf))
       (local.set $l (f64.const 0))
@@ -1697,20 +1711,28 @@
           (local.set $mx (v128.const f32x4 -inf -inf -inf -inf))
           (block $s4Done (loop $s4Loop
             (br_if $s4Done (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $j1)))
-            (local.set $k0 (i32.add (local.get $kc) (i32.add (local.get $kv) (i32.mul (local.get $j) (local.get $HDB)))))
-            (local.set $k1 (i32.add (local.get $k0) (local.get $HDB)))
-            (local.set $k2 (i32.add (local.get $k1) (local.get $HDB)))
-            (local.set $k3 (i32.add (local.get $k2) (local.get $HDB)))
+            (local.set $k0 (i32.add (local.get $kc) (i32.add (local.get $kv) (i32.mul (local.get $j) (local.get $KB)))))
+            (local.set $k1 (i32.add (local.get $k0) (local.get $KB)))
+            (local.set $k2 (i32.add (local.get $k1) (local.get $KB)))
+            (local.set $k3 (i32.add (local.get $k2) (local.get $KB)))
             (local.set $s0 (v128.const i32x4 0 0 0 0)) (local.set $s1 (v128.const i32x4 0 0 0 0))
             (local.set $s2 (v128.const i32x4 0 0 0 0)) (local.set $s3 (v128.const i32x4 0 0 0 0))
             (local.set $d (i32.const 0))
             (block $dDone (loop $dLoop
               (br_if $dDone (i32.ge_u (local.get $d) (local.get $HDB)))
               (local.set $qv (v128.load (i32.add (local.get $q) (local.get $d))))
-              (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $k0) (local.get $d))))))
-              (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $k1) (local.get $d))))))
-              (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $k2) (local.get $d))))))
-              (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $k3) (local.get $d))))))
+              (if (local.get $half)
+                (then
+                  (local.set $dh (i32.shr_u (local.get $d) (i32.const 1)))
+                  (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $qv) (call $f16x4 (v128.load16x4_s (i32.add (local.get $k0) (local.get $dh)))))))
+                  (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $qv) (call $f16x4 (v128.load16x4_s (i32.add (local.get $k1) (local.get $dh)))))))
+                  (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $qv) (call $f16x4 (v128.load16x4_s (i32.add (local.get $k2) (local.get $dh)))))))
+                  (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $qv) (call $f16x4 (v128.load16x4_s (i32.add (local.get $k3) (local.get $dh))))))))
+                (else
+                  (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $k0) (local.get $d))))))
+                  (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $k1) (local.get $d))))))
+                  (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $k2) (local.get $d))))))
+                  (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $k3) (local.get $d))))))))
               (local.set $d (i32.add (local.get $d) (i32.const 16)))
               (br $dLoop)))
             (local.set $s0 (f32x4.add
@@ -1732,7 +1754,9 @@
         (block $sDone (loop $sLoop
           (br_if $sDone (i32.ge_s (local.get $j) (local.get $j1)))
           (local.set $s (f32.mul (local.get $scale)
-            (call $dot (local.get $q) (i32.add (local.get $kc) (i32.add (local.get $kv) (i32.mul (local.get $j) (local.get $HDB)))) (local.get $HD))))
+            (if (result f32) (local.get $half)
+              (then (call $dotF16 (local.get $q) (i32.add (local.get $kc) (i32.add (local.get $kv) (i32.mul (local.get $j) (local.get $KB)))) (local.get $HD)))
+              (else (call $dot (local.get $q) (i32.add (local.get $kc) (i32.add (local.get $kv) (i32.mul (local.get $j) (local.get $KB)))) (local.get $HD))))))
           (f32.store (i32.add (local.get $sc) (i32.shl (i32.sub (local.get $j) (local.get $j0)) (i32.const 2))) (local.get $s))
           (local.set $bm (f64.max (local.get $bm) (f64.promote_f32 (local.get $s))))
           (local.set $j (i32.add (local.get $j) (i32.const 1)))
@@ -1780,19 +1804,29 @@
             (local.set $e1 (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $ev) (local.get $ev)))
             (local.set $e2 (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $ev) (local.get $ev)))
             (local.set $e3 (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $ev) (local.get $ev)))
-            (local.set $k0 (i32.add (local.get $vc) (i32.add (local.get $kv) (i32.mul (local.get $j) (local.get $HDB)))))
-            (local.set $k1 (i32.add (local.get $k0) (local.get $HDB)))
-            (local.set $k2 (i32.add (local.get $k1) (local.get $HDB)))
-            (local.set $k3 (i32.add (local.get $k2) (local.get $HDB)))
+            (local.set $k0 (i32.add (local.get $vc) (i32.add (local.get $kv) (i32.mul (local.get $j) (local.get $KB)))))
+            (local.set $k1 (i32.add (local.get $k0) (local.get $KB)))
+            (local.set $k2 (i32.add (local.get $k1) (local.get $KB)))
+            (local.set $k3 (i32.add (local.get $k2) (local.get $KB)))
             (local.set $d (i32.const 0))
             (block $adDone (loop $adLoop
               (br_if $adDone (i32.ge_u (local.get $d) (local.get $HDB)))
-              (v128.store (i32.add (local.get $acc) (local.get $d)) (f32x4.add
-                (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $d)))
-                  (f32x4.add (f32x4.mul (local.get $e0) (v128.load (i32.add (local.get $k0) (local.get $d))))
-                    (f32x4.mul (local.get $e1) (v128.load (i32.add (local.get $k1) (local.get $d))))))
-                (f32x4.add (f32x4.mul (local.get $e2) (v128.load (i32.add (local.get $k2) (local.get $d))))
-                  (f32x4.mul (local.get $e3) (v128.load (i32.add (local.get $k3) (local.get $d)))))))
+              (if (local.get $half)
+                (then
+                  (local.set $dh (i32.shr_u (local.get $d) (i32.const 1)))
+                  (v128.store (i32.add (local.get $acc) (local.get $d)) (f32x4.add
+                    (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $d)))
+                      (f32x4.add (f32x4.mul (local.get $e0) (call $f16x4 (v128.load16x4_s (i32.add (local.get $k0) (local.get $dh)))))
+                        (f32x4.mul (local.get $e1) (call $f16x4 (v128.load16x4_s (i32.add (local.get $k1) (local.get $dh)))))))
+                    (f32x4.add (f32x4.mul (local.get $e2) (call $f16x4 (v128.load16x4_s (i32.add (local.get $k2) (local.get $dh)))))
+                      (f32x4.mul (local.get $e3) (call $f16x4 (v128.load16x4_s (i32.add (local.get $k3) (local.get $dh)))))))))
+                (else
+                  (v128.store (i32.add (local.get $acc) (local.get $d)) (f32x4.add
+                    (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $d)))
+                      (f32x4.add (f32x4.mul (local.get $e0) (v128.load (i32.add (local.get $k0) (local.get $d))))
+                        (f32x4.mul (local.get $e1) (v128.load (i32.add (local.get $k1) (local.get $d))))))
+                    (f32x4.add (f32x4.mul (local.get $e2) (v128.load (i32.add (local.get $k2) (local.get $d))))
+                      (f32x4.mul (local.get $e3) (v128.load (i32.add (local.get $k3) (local.get $d)))))))))
               (local.set $d (i32.add (local.get $d) (i32.const 16)))
               (br $adLoop)))
             (local.set $j (i32.add (local.get $j) (i32.const 4)))
@@ -1800,7 +1834,7 @@
         (block $vDone (loop $vLoop
           (br_if $vDone (i32.ge_s (local.get $j) (local.get $j1)))
           (call $axpy (local.get $acc) (f32.load (i32.add (local.get $sc) (i32.shl (i32.sub (local.get $j) (local.get $j0)) (i32.const 2))))
-            (i32.add (local.get $vc) (i32.add (local.get $kv) (i32.mul (local.get $j) (local.get $HDB)))) (local.get $HD))
+            (i32.add (local.get $vc) (i32.add (local.get $kv) (i32.mul (local.get $j) (local.get $KB)))) (local.get $HD) (local.get $half))
           (local.set $j (i32.add (local.get $j) (i32.const 1)))
           (br $vLoop)))
         (local.set $j0 (local.get $j1))
