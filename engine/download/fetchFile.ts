@@ -4,7 +4,7 @@
 // renamed into place. A mismatch deletes the partial file; a timeout, a cancellation or a full
 // disk keep it for the next run. Nothing is ever written at the final path but by that rename.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Destination } from './cache';
@@ -71,14 +71,62 @@ function unlinkQuietly(path: string): void {
   }
 }
 
+/** Whether process `pid` is running (EPERM: it is, as another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errorCode(e) === 'EPERM';
+  }
+}
+
+/**
+ * Takes `<partial>.lock` (holding this process's id) so that two downloads of one file never
+ * append to the same partial file; a lock whose process has ended is taken over.
+ */
+function lock(path: string, file: string): () => void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => unlinkQuietly(path);
+    } catch (e) {
+      if (errorCode(e) !== 'EEXIST') throw new DownloadError(`Cannot write beside ${path} (${errorCode(e) ?? (e as Error).message}). Choose a folder you can write to.`, 'input');
+      let pid = NaN;
+      try {
+        pid = Number(readFileSync(path, 'utf8'));
+      } catch {
+        // Removed meanwhile: try again.
+      }
+      if (Number.isSafeInteger(pid) && pid > 0 && alive(pid)) {
+        throw new DownloadError(`Another download of ${file} is running (process ${pid}${pid === process.pid ? ', this one' : ''}). Wait for it to finish, or stop it and run this again.`, 'exists');
+      }
+      unlinkQuietly(path);
+    }
+  }
+  throw new DownloadError(`Cannot take the lock ${path} for ${file}. Remove it if no download is running, then run this again.`, 'exists');
+}
+
 export async function fetchFile(o: FetchFileOptions): Promise<void> {
-  const { dest, meta, file } = o;
+  const { dest, file } = o;
   try {
     mkdirSync(dirname(dest.partial), { recursive: true });
     mkdirSync(dirname(dest.final), { recursive: true });
   } catch (e) {
     throw new DownloadError(`Cannot create the folder for ${file} (${errorCode(e) ?? (e as Error).message}): ${dirname(dest.final)}. Choose a folder you can write to.`, 'input');
   }
+  const release = lock(`${dest.partial}.lock`, file);
+  try {
+    await fetchLocked(o);
+  } finally {
+    release();
+  }
+}
+
+async function fetchLocked(o: FetchFileOptions): Promise<void> {
+  const { dest, meta, file } = o;
   let have = partialSize(dest.partial);
   if (have > meta.size) {
     unlinkQuietly(dest.partial);

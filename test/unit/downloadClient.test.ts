@@ -236,6 +236,21 @@ test('connection dropped with no retry left: stops with the partial kept, and th
   }
 });
 
+test('two downloads of one file never share its partial file: a live lock refuses, a dead one is taken over', async () => {
+  const cache = fresh();
+  mkdirSync(join(cache, REPO, 'blobs'), { recursive: true });
+  const lockFile = join(cache, `${BLOB}.incomplete.lock`);
+  writeFileSync(lockFile, String(process.pid));
+  const e = await rejects(downloadModel(options(cache, { repo: 'acme/Coder-GGUF', file: 'coder-q8_0.gguf' })), 'exists');
+  assert.match(e.message, new RegExp(`Another download of coder-q8_0\\.gguf is running \\(process ${process.pid}`));
+  assert.equal(readFileSync(lockFile, 'utf8'), String(process.pid), 'the other download keeps its lock');
+  // A lock left by a process that has ended (a crash) is taken over.
+  writeFileSync(lockFile, '2147483646');
+  const r = await downloadModel(options(cache, { repo: 'acme/Coder-GGUF', file: 'coder-q8_0.gguf' }));
+  assert.deepEqual(readFileSync(r.path), GGUF);
+  assert.ok(!existsSync(lockFile));
+});
+
 test('wrong checksum: the partial file is deleted and the message says so; nothing at the destination', async () => {
   const cache = fresh();
   hub.faults.set('coder-q8_0.gguf', { corrupt: true });
