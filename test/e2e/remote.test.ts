@@ -7,6 +7,7 @@
 //     the connection close) and the next keystroke's request brings the suggestion;
 //   - the key set with "Limelight: Set Remote API Key" goes as a bearer token and appears
 //     nowhere in the log or the Explain page;
+//   - Summarize Selection streams its summary from the server's chat endpoint;
 //   - pointed (in a second session) at a server on another host, the only connection Limelight
 //     attempts is to that host, and the failure is shown in the status bar, not in a pop-up.
 // (With the remote backend off, test/e2e/privacy.test.ts shows that nothing connects at all.)
@@ -148,6 +149,26 @@ test('the key set with Set Remote API Key goes as a bearer token and never into 
   assert.ok(!limelightLog(session).includes(KEY), 'the key is in the log');
   assert.equal(await page().locator('.notification-toast', { hasText: /remote server/ }).count(), 0, 'no pop-up for a failing server');
   fake().options = { pieces: ['42', ';'] };
+});
+
+test('Summarize Selection streams the summary from the server\'s chat endpoint', async () => {
+  fake().options = { pieces: ['A stack of ', 'numbers. More text'] };
+  const before = fake().requests.length;
+  await openFile(page(), 'stack.ts');
+  await page().locator('.monaco-editor .view-lines').first().click();
+  await page().keyboard.press('Control+A');
+  await page().keyboard.press('Control+Alt+Shift+S');
+  await page().locator('.tabs-container .tab', { hasText: 'Limelight: Summary' }).waitFor({ timeout: 20_000 });
+  const view = page().frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  await view.locator('#status[data-phase="done"]').waitFor({ timeout: 30_000 });
+  assert.equal(((await view.locator('#text').textContent()) ?? '').trim(), 'A stack of numbers.');
+  const chat = fake().requests.slice(before).find((q) => q.path === '/v1/chat/completions');
+  assert.ok(chat, `requests: ${fake().requests.slice(before).map((q) => q.path).join(', ')}`);
+  const messages = chat.body.messages as { role: string; content: string }[];
+  assert.equal(messages[0]!.role, 'user');
+  assert.match(messages[0]!.content, /^Code:\n[\s\S]*A one-sentence summary of what the code above does:$/);
+  assert.equal(chat.body.stream, true);
+  assert.equal(chat.headers.authorization, `Bearer ${KEY}`);
 });
 
 test('with remote on, no outbound attempt while the server is on loopback', () => {
