@@ -3,6 +3,7 @@
 // the speed measured with `npm run bench`, README "Speed"), the choices a repo's file list
 // gives, the hub address from the user's settings only, and the progress text.
 import type { DownloadProgress, RepoFile } from '../engine/download/load';
+import { sizeText } from '../engine/download/units';
 
 export interface CuratedModel {
   label: string;
@@ -24,10 +25,6 @@ export const CURATED_MODELS: readonly CuratedModel[] = [
   { label: 'Qwen2.5-Coder 1.5B base, Q8_0', repo: 'mradermacher/Qwen2.5-Coder-1.5B-GGUF', file: 'Qwen2.5-Coder-1.5B.Q8_0.gguf', bytes: 1.65e9, license: 'Apache-2.0', tokensPerSecond: 16 },
   { label: 'Qwen2.5-Coder 1.5B base, Q4_K_M', repo: 'mradermacher/Qwen2.5-Coder-1.5B-GGUF', file: 'Qwen2.5-Coder-1.5B.Q4_K_M.gguf', bytes: 986e6, license: 'Apache-2.0', tokensPerSecond: 15 },
 ];
-
-export function sizeText(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : bytes >= 1e6 ? `${Math.round(bytes / 1e6)} MB` : `${Math.round(bytes / 1e3)} kB`;
-}
 
 export function curatedText(m: CuratedModel): { label: string; description: string; detail: string } {
   return { label: m.label, description: `${sizeText(m.bytes)} · ${m.license} · about ${m.tokensPerSecond} tokens/s on 2 CPU cores`, detail: `${m.repo} · ${m.file}` };

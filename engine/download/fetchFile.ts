@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import type { Destination } from './cache';
 import { DownloadError, errorCode } from './errors';
 import type { FileMeta, Hub } from './hub';
+import { sizeText } from './units';
 
 export interface FetchFileOptions {
   hub: Hub;
@@ -50,10 +51,6 @@ function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 /** Whether an error is a dropped connection that resuming may get past. */
@@ -140,7 +137,7 @@ async function fetchLocked(o: FetchFileOptions): Promise<void> {
     if (o.signal?.aborted) throw new DownloadError('The download was cancelled. What was received is kept: run the same download again to continue it.', 'cancelled', true);
     if (!dropped(e) || failures >= o.retries) {
       if (e instanceof DownloadError && e.kind !== 'network') throw e;
-      throw new DownloadError(`The connection broke while downloading ${file}, at ${mib(have)} of ${mib(meta.size)} (${(e as Error).message}). What was received is kept: run the same download again to continue it.`, 'network', true);
+      throw new DownloadError(`The connection broke while downloading ${file}, at ${sizeText(have)} of ${sizeText(meta.size)} (${(e as Error).message}). What was received is kept: run the same download again to continue it.`, 'network', true);
     }
     failures++;
     await wait(o.retryDelayMs * failures, o.signal);
@@ -158,7 +155,7 @@ async function fetchLocked(o: FetchFileOptions): Promise<void> {
     if (status === 416) {
       // The server has nothing past `have`: the partial file is not this content. Start over.
       res.resume();
-      const refused = new DownloadError(`The server refused to resume ${file} from ${mib(have)}; the partial file was deleted. Run the same download again.`, 'network', true);
+      const refused = new DownloadError(`The server refused to resume ${file} from ${sizeText(have)}; the partial file was deleted. Run the same download again.`, 'network', true);
       unlinkQuietly(dest.partial);
       have = 0;
       hash = createHash('sha256');
@@ -204,11 +201,11 @@ async function fetchLocked(o: FetchFileOptions): Promise<void> {
       const code = errorCode(e);
       if (code === 'ENOSPC' || code === 'EDQUOT') {
         res.destroy();
-        throw new DownloadError(`The disk is full: ${file} stopped at ${mib(have)} of ${mib(meta.size)}. Free some space and run the same download again to continue it.`, 'no-space', true);
+        throw new DownloadError(`The disk is full: ${file} stopped at ${sizeText(have)} of ${sizeText(meta.size)}. Free some space and run the same download again to continue it.`, 'no-space', true);
       }
       if (code === 'EIO' || code === 'EROFS' || code === 'EFBIG' || code === 'EACCES' || code === 'EPERM') {
         res.destroy();
-        throw new DownloadError(`Cannot write ${dest.partial} (${code}) at ${mib(have)} of ${mib(meta.size)}. Check the disk, or choose another folder; what was written is kept.`, 'input', true);
+        throw new DownloadError(`Cannot write ${dest.partial} (${code}) at ${sizeText(have)} of ${sizeText(meta.size)}. Check the disk, or choose another folder; what was written is kept.`, 'input', true);
       }
       if (e instanceof DownloadError && (e.kind === 'cancelled' || e.kind === 'timeout' || e.kind === 'server')) throw e;
       await retryOr(e);

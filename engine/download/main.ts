@@ -12,6 +12,7 @@ import { DownloadError, scrub } from './errors';
 import { fetchFile, partialSize } from './fetchFile';
 import { checkRepoFile, checkRepoId, checkRevision, DEFAULT_ENDPOINT, Hub, type FileMeta, type HubOptions, type RepoFile } from './hub';
 import { planFiles, shardsOf } from './plan';
+import { sizeText } from './units';
 
 export { checkRepoId, DEFAULT_ENDPOINT, DownloadError };
 export type { RepoFile };
@@ -71,10 +72,6 @@ function clean(e: unknown, token: string | undefined): DownloadError {
   const err = e instanceof DownloadError ? e : new DownloadError(e instanceof Error ? e.message : String(e), 'network', false);
   const message = scrub(err.message, [token?.trim()]);
   return message === err.message ? err : new DownloadError(message, err.kind, err.resumable);
-}
-
-function gb(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 /** Free bytes where `path` (or its nearest existing parent) lives; undefined where the system cannot say. */
@@ -219,7 +216,7 @@ async function run(o: DownloadOptions): Promise<DownloadResult> {
   const space = freeBytes(root);
   // A margin for the file system's own blocks.
   if (space !== undefined && need > 0 && need + 16 * 2 ** 20 > space.free) {
-    throw new DownloadError(`Not enough free disk space: the download needs ${gb(need)} more in ${space.dir}, which has ${gb(space.free)} free. Free some space, or choose another folder${o.to !== undefined ? '' : ' (or set HF_HUB_CACHE to a disk with room)'}.`, 'no-space');
+    throw new DownloadError(`Not enough free disk space: the download needs ${sizeText(need)} more in ${space.dir}, which has ${sizeText(space.free)} free. Free some space, or choose another folder${o.to !== undefined ? '' : ' (or set HF_HUB_CACHE to a disk with room)'}.`, 'no-space');
   }
 
   for (const f of files) if (f !== plan.index) await fetchOne(f);

@@ -4,6 +4,7 @@
 // model.safetensors, or the shards that model.safetensors.index.json names.
 import { DownloadError } from './errors';
 import { checkRepoFile, type RepoFile } from './hub';
+import { sizeText } from './units';
 
 export interface Plan {
   files: string[];
@@ -13,17 +14,13 @@ export interface Plan {
 
 const CHECKPOINT_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json'];
 
-function sizeText(bytes: number | undefined): string {
-  if (bytes === undefined) return '';
-  return bytes >= 1e9 ? ` (${(bytes / 1e9).toFixed(2)} GB)` : ` (${Math.max(1, Math.round(bytes / 1e6))} MB)`;
-}
 
 function isGguf(name: string): boolean {
   return name.toLowerCase().endsWith('.gguf');
 }
 
 function listing(files: readonly RepoFile[], max = 30): string {
-  const shown = files.slice(0, max).map((f) => `${f.name}${sizeText(f.size)}`);
+  const shown = files.slice(0, max).map((f) => `${f.name}${f.size !== undefined ? ` (${sizeText(f.size)})` : ''}`);
   return shown.join(', ') + (files.length > max ? `, and ${files.length - max} more` : '');
 }
 

@@ -57,7 +57,7 @@ test('the hub address comes from user settings only; a workspace value is ignore
 });
 
 test('the progress line: bytes, speed, time left, file of several', () => {
-  assert.equal(progressText({ file: 'm.gguf', fileIndex: 1, fileCount: 1, bytes: 120e6, total: 531e6, bytesPerSecond: 8.2e6, etaSeconds: 50 }), '120 MB of 531 MB · 8 MB/s · 50 s left');
+  assert.equal(progressText({ file: 'm.gguf', fileIndex: 1, fileCount: 1, bytes: 120e6, total: 531e6, bytesPerSecond: 8.2e6, etaSeconds: 50 }), '120 MB of 531 MB · 8.2 MB/s · 50 s left');
   assert.equal(progressText({ file: 'm', fileIndex: 2, fileCount: 5, bytes: 0, total: 2e9, bytesPerSecond: 0 }), '0 kB of 2.00 GB · file 2 of 5');
   assert.match(progressText({ file: 'm', fileIndex: 1, fileCount: 1, bytes: 1, total: 2e9, bytesPerSecond: 1e5, etaSeconds: 4000 }), /1 h 7 min left/);
 });

@@ -49,8 +49,8 @@ test('limelight download OWNER/REPO FILE: into the hub cache, the path on stdout
   const path = r.stdout.trim();
   assert.equal(path, join(root, 'hub', 'models--acme--Coder-GGUF', 'snapshots', FAKE_COMMIT, 'coder-q8_0.gguf'));
   assert.deepEqual(readFileSync(path), GGUF);
-  assert.match(r.stderr, /coder-q8_0\.gguf: 100% 0\.6 MB of 0\.6 MB/);
-  assert.match(r.stderr, /Downloaded 1 file \(0\.6 MB over the network, commit aaaaaaaaaa\), checked\./);
+  assert.match(r.stderr, /coder-q8_0\.gguf: 100% 600 kB of 600 kB/);
+  assert.match(r.stderr, /Downloaded 1 file \(600 kB over the network, commit aaaaaaaaaa\), checked\./);
   assert.ok(!r.stderr.includes('\r'), 'no bar redrawing on a non-terminal');
 });
 
@@ -89,8 +89,8 @@ test('usage mistakes: no repo, a third argument, a bad timeout; the main help li
 
 test('the progress line: a bar on a terminal, facts otherwise, fitted to the width', () => {
   const p = { file: 'model.gguf', fileIndex: 2, fileCount: 3, bytes: 250e6, total: 1e9, bytesPerSecond: 12.5e6, etaSeconds: 60 };
-  assert.equal(progressLine(p, false), 'model.gguf (2/3):  25% 250.0 MB of 1.00 GB, 12.5 MB/s, 1:00 left');
-  assert.equal(progressLine(p, true, 200), '[#####...............]  25% 250.0 MB of 1.00 GB, 12.5 MB/s, 1:00 left model.gguf (2/3)');
+  assert.equal(progressLine(p, false), 'model.gguf (2/3):  25% 250 MB of 1.00 GB, 12.5 MB/s, 1:00 left');
+  assert.equal(progressLine(p, true, 200), '[#####...............]  25% 250 MB of 1.00 GB, 12.5 MB/s, 1:00 left model.gguf (2/3)');
   assert.equal(progressLine({ ...p, etaSeconds: undefined }, true, 40).length, 40);
   assert.match(progressLine({ ...p, etaSeconds: undefined }, false), /--:-- left/);
 });

@@ -171,7 +171,7 @@ test('a GGUF repo without a file name: refused with its .gguf files listed; a re
   const cache = fresh();
   const e = await rejects(downloadModel(options(cache, { repo: 'acme/Coder-GGUF' })), 'input');
   assert.match(e.message, /several GGUF files/);
-  assert.match(e.message, /coder-q8_0\.gguf \(1 MB\)/);
+  assert.match(e.message, /coder-q8_0\.gguf \(1\.0 MB\)/);
   assert.match(e.message, /coder-q4_k_m\.gguf/);
   assert.doesNotMatch(e.message, /README/);
   assert.deepEqual(tree(cache), []);
@@ -374,7 +374,7 @@ test('too little disk space: refused before any byte is written, with the sizes'
   try {
     hub.requests.length = 0;
     const e = await rejects(downloadModel(options(cache, { repo: 'acme/Coder-GGUF', file: 'coder-q8_0.gguf' })), 'no-space');
-    assert.match(e.message, /needs 4503599\.63 GB more in .*, which has [\d.]+ [GM]B free/);
+    assert.match(e.message, /needs 4503599\.63 GB more in .*, which has [\d.]+ [GMk]B free/);
     assert.ok(!hub.requests.some((q) => q.server === 'cdn'));
     assert.deepEqual(tree(cache), []);
   } finally {

@@ -6,13 +6,10 @@
 // download code itself lives in its own bundle (engine/download/load.ts).
 import { loadDownloader } from '../../download/load';
 import type { DownloadProgress } from '../../download/main';
+import { sizeText } from '../../download/units';
 import { modelStores } from '../../model/discover';
 import { UsageError, type ParsedArgs } from '../args';
 import type { CliCommand } from '../command';
-
-function size(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
-}
 
 function clock(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds)) return '--:--';
@@ -26,7 +23,7 @@ function clock(seconds: number | undefined): string {
 /** One progress line: file, percentage, bytes, speed, time left; with a bar on a terminal. */
 export function progressLine(p: DownloadProgress, bar: boolean, width = 80): string {
   const frac = p.total > 0 ? Math.min(1, p.bytes / p.total) : 0;
-  const facts = `${(frac * 100).toFixed(0).padStart(3)}% ${size(p.bytes)} of ${size(p.total)}, ${size(p.bytesPerSecond)}/s, ${clock(p.etaSeconds)} left`;
+  const facts = `${(frac * 100).toFixed(0).padStart(3)}% ${sizeText(p.bytes)} of ${sizeText(p.total)}, ${sizeText(p.bytesPerSecond)}/s, ${clock(p.etaSeconds)} left`;
   const file = p.fileCount > 1 ? `${p.file} (${p.fileIndex}/${p.fileCount})` : p.file;
   if (!bar) return `${file}: ${facts}`;
   const cells = 20;
@@ -85,7 +82,7 @@ export const downloadCommand: CliCommand = {
         onProgress,
       });
       if (shown) process.stderr.write('\n');
-      process.stderr.write(`Downloaded ${result.files.length} file${result.files.length === 1 ? '' : 's'} (${size(result.downloadedBytes)} over the network${result.commit !== undefined ? `, commit ${result.commit.slice(0, 10)}` : ''}), checked.\n`);
+      process.stderr.write(`Downloaded ${result.files.length} file${result.files.length === 1 ? '' : 's'} (${sizeText(result.downloadedBytes)} over the network${result.commit !== undefined ? `, commit ${result.commit.slice(0, 10)}` : ''}), checked.\n`);
       process.stdout.write(`${result.path}\n`);
       return 0;
     } catch (e) {
