@@ -10,13 +10,14 @@ import { loadModel } from '../model/load';
 import { loadModelPrompts } from '../model/modelTokenizer';
 import type { Model } from '../model/model';
 import type { Tokenizer } from '../tokenizer/tokenizer';
+import type { FimTemplate } from '../tokenizer/fimTemplates';
 import { TokenDataset } from '../train/data';
 import { lossAndGrads } from '../train/gradients';
 import { createLora, defaultLoraOptions, type Lora } from '../train/lora';
 import { Trainer, TRAINER_DEFAULTS, type TrainerOptions } from '../train/trainer';
 import { TrainPool } from '../train/trainPool';
 import { prepareOutDir, readTrainerState, restoreCheckpoint, resumeLora, saveCheckpoint } from '../train/checkpoint';
-import { CheckpointError } from '../train/checkpointState';
+import { CheckpointError, type TrainerState } from '../train/checkpointState';
 import { writeFileAtomic } from '../io/atomicFile';
 import { waitWhileBusy } from '../runtime/busySignal';
 import { heldOutDocuments, lineTasks, splitByFile, trainingDocuments, type SourceFile } from './workspaceDataset';
@@ -172,42 +173,121 @@ export function reportMarkdown(r: Omit<WorkspaceTrainResult, 'report'>, modelDir
 }
 
 /** Trains on the workspace files and evaluates before and after; see the file comment. */
-export async function fineTuneWorkspace(o: WorkspaceTrainOptions, onProgress: (p: TrainProgress) => void = () => {}, signal?: AbortSignal): Promise<WorkspaceTrainResult> {
-  const started = performance.now();
-  const elapsed = (): number => (performance.now() - started) / 1000;
-  const budget = o.maxMinutes * 60;
-  onProgress({ phase: 'preparing', step: 0, steps: 0, loss: null, tokensPerSecond: null, etaSeconds: null });
+/** The model, its prompts and where the run starts: a new run, or the one saved in outDir. */
+interface RunSetup {
+  model: Model;
+  tokenizer: Tokenizer;
+  fim: FimTemplate;
+  saved: TrainerState | null;
+  options: TrainerOptions;
+  mode: 'lora' | 'full';
+  lora: Lora | null;
+}
+
+function setUpRun(o: WorkspaceTrainOptions): RunSetup {
   const model = loadModel(o.modelDir);
   // Training examples are laid out as the model's completions are prompted: its FIM template.
   const prompts = loadModelPrompts(o.modelDir, model.config);
   if (prompts === null || prompts.fim === null) {
     throw new WorkspaceTrainError(`${o.modelDir}: fine-tuning teaches the model to complete between a prefix and a suffix, and this model has ${prompts === null ? 'no tokenizer (no tokenizer.json, GGUF vocabulary or limelight_encoding)' : 'no fill-in-the-middle tokens'}. Fine-tune a code model with FIM (Qwen2.5-Coder, StarCoder2, DeepSeek-Coder, CodeLlama or the starter model).`);
   }
-  const tokenizer: Tokenizer = prompts.tokenizer;
-  const tok = prompts.fim;
   if (o.files.length < 2) throw new WorkspaceTrainError(`Fine-tuning needs at least 2 files (one is held out to measure the gain); ${o.files.length} selected. Widen limelight.fineTune.include.`);
 
   prepareOutDir(o.outDir, o.modelDir);
   const saved = readTrainerState(o.outDir);
   if (saved !== null && !o.resume) throw new CheckpointError(`${o.outDir} holds a run at step ${saved.step}; resume it or remove the folder first.`);
   if (saved === null && o.resume) throw new CheckpointError(`${o.outDir} holds no run to resume; start a new one.`);
+  if (saved) return { model, tokenizer: prompts.tokenizer, fim: prompts.fim, saved, options: saved.options, mode: saved.lora ? 'lora' : 'full', lora: resumeLora(o.outDir, saved, model.config) };
+  const options = trainerOptions(o, model);
+  const lora = o.mode === 'lora' ? createLora(model.config, defaultLoraOptions(model.config, o.loraRank), options.seed) : null;
+  return { model, tokenizer: prompts.tokenizer, fim: prompts.fim, saved: null, options, mode: o.mode, lora };
+}
 
-  let options = trainerOptions(o, model);
-  const mode: 'lora' | 'full' = saved ? (saved.lora ? 'lora' : 'full') : o.mode;
-  let lora: Lora | null;
-  if (saved) {
-    options = saved.options;
-    lora = resumeLora(o.outDir, saved, model.config);
-  } else {
-    lora = mode === 'lora' ? createLora(model.config, defaultLoraOptions(model.config, o.loraRank), options.seed) : null;
+/** The held-out measurement before training: saved with the run, so a resumed run keeps its baseline. */
+async function evaluateBefore(o: WorkspaceTrainOptions, run: RunSetup, inputs: EvalInputs, onProgress: (p: TrainProgress) => void, signal?: AbortSignal): Promise<EvalResult> {
+  const beforePath = join(o.outDir, EVAL_BEFORE);
+  if (run.saved && existsSync(beforePath)) return JSON.parse(readFileSync(beforePath, 'utf8')) as EvalResult;
+  onProgress({ phase: 'evaluating-before', step: 0, steps: 0, loss: null, tokensPerSecond: null, etaSeconds: null });
+  // The base model: adapters that were never trained change nothing (B = 0).
+  const before = await evaluate(run.model, null, run.tokenizer, inputs, signal);
+  writeFileAtomic(beforePath, JSON.stringify(before) + '\n');
+  return before;
+}
+
+/**
+ * The step count, fixed before the first update (the schedule depends on it): what the budget
+ * left after both evaluations allows at the measured speed, at most maxEpochs passes.
+ */
+function planSteps(o: WorkspaceTrainOptions, trainer: Trainer, dataset: TokenDataset, options: TrainerOptions, secondsLeft: number): void {
+  const perEpoch = Math.ceil(dataset.examples / (options.batchSize * options.gradAccum));
+  const maxSteps = Math.max(1, perEpoch * (o.maxEpochs ?? 4));
+  const affordable = Math.floor(secondsLeft / timeOneStep(trainer));
+  options.steps = o.steps ?? Math.max(1, Math.min(maxSteps, affordable));
+  options.warmupSteps = Math.min(10, Math.floor(options.steps / 10));
+}
+
+interface LoopClock {
+  elapsed: () => number;
+  /** Seconds into the run after which no new step starts (unless a step count was given). */
+  deadline: number;
+  /** What the after-evaluation will take, for the ETA. */
+  evalSeconds: number;
+}
+
+/** Training steps until done, cancelled or out of time, with progress reports and periodic checkpoints. */
+async function trainSteps(o: WorkspaceTrainOptions, trainer: Trainer, options: TrainerOptions, clock: LoopClock, onProgress: (p: TrainProgress) => void, signal?: AbortSignal): Promise<{ status: TrainStatus; yieldedMs: number }> {
+  const { elapsed } = clock;
+  const firstStep = trainer.step;
+  const trainStarted = elapsed();
+  let lastSave = elapsed();
+  let lastReport = 0;
+  const reportEvery = o.reportEverySeconds ?? 0.25;
+  let tokens = 0;
+  let yieldedMs = 0;
+  while (trainer.step < options.steps) {
+    if (signal?.aborted) return { status: 'cancelled', yieldedMs };
+    if (o.steps === undefined && elapsed() > clock.deadline && trainer.step > firstStep) return { status: 'time-limit', yieldedMs };
+    if (o.yieldTo) yieldedMs += waitWhileBusy(o.yieldTo, MAX_YIELD_MS);
+    const r = trainer.trainStep();
+    tokens += r.tokens;
+    const spent = elapsed() - trainStarted;
+    if (elapsed() - lastReport >= reportEvery || trainer.step === options.steps) {
+      lastReport = elapsed();
+      const perStep = spent / (trainer.step - firstStep);
+      onProgress({ phase: 'training', step: trainer.step, steps: options.steps, loss: r.loss, tokensPerSecond: tokens / spent, etaSeconds: (options.steps - trainer.step) * perStep + clock.evalSeconds });
+    }
+    if (elapsed() - lastSave > CHECKPOINT_SECONDS && trainer.step < options.steps) {
+      saveCheckpoint(o.outDir, trainer, o.modelDir);
+      lastSave = elapsed();
+    }
+    // Lets a cancel message reach the signal between steps.
+    await yieldToEventLoop();
   }
+  return { status: 'completed', yieldedMs };
+}
+
+/** Writes the report and the result next to the checkpoint; returns the result. */
+function writeResult(o: WorkspaceTrainOptions, result: Omit<WorkspaceTrainResult, 'report'>): WorkspaceTrainResult {
+  const report = reportMarkdown(result, o.modelDir);
+  writeFileAtomic(join(o.outDir, REPORT), report);
+  const full: WorkspaceTrainResult = { ...result, report };
+  writeFileAtomic(join(o.outDir, RESULT), JSON.stringify(full) + '\n');
+  return full;
+}
+
+export async function fineTuneWorkspace(o: WorkspaceTrainOptions, onProgress: (p: TrainProgress) => void = () => {}, signal?: AbortSignal): Promise<WorkspaceTrainResult> {
+  const started = performance.now();
+  const elapsed = (): number => (performance.now() - started) / 1000;
+  onProgress({ phase: 'preparing', step: 0, steps: 0, loss: null, tokensPerSecond: null, etaSeconds: null });
+  const run = setUpRun(o);
+  const { model, fim, options, lora } = run;
   const split = splitByFile(o.files);
-  const dataset = new TokenDataset(trainingDocuments(tok, split.train, options.seed), tok.eot, options.seqLen, options.seed);
+  const dataset = new TokenDataset(trainingDocuments(fim, split.train, options.seed), fim.eot, options.seqLen, options.seed);
   const evalInputs: EvalInputs = {
-    docs: heldOutDocuments(tok, split.heldOut),
-    eot: tok.eot,
-    stopIds: tok.stopIds,
-    tasks: lineTasks(tok, split.heldOut, o.evalLines ?? 32, model.config.maxPositions - LINE_MAX_TOKENS),
+    docs: heldOutDocuments(fim, split.heldOut),
+    eot: fim.eot,
+    stopIds: fim.stopIds,
+    tasks: lineTasks(fim, split.heldOut, o.evalLines ?? 32, model.config.maxPositions - LINE_MAX_TOKENS),
     T: options.seqLen,
     maxWindows: o.evalWindows ?? 24,
   };
@@ -215,66 +295,15 @@ export async function fineTuneWorkspace(o: WorkspaceTrainOptions, onProgress: (p
   const pool = await TrainPool.forTraining(model.config, options.batchSize, options.seqLen, lora, { threads: o.threads, recompute: options.recompute });
   try {
     const trainer = new Trainer(model, dataset, options, lora, pool);
-    if (saved) restoreCheckpoint(o.outDir, trainer);
-
-    const beforePath = join(o.outDir, EVAL_BEFORE);
-    let before: EvalResult;
+    if (run.saved) restoreCheckpoint(o.outDir, trainer);
     const evalStarted = elapsed();
-    if (saved && existsSync(beforePath)) {
-      before = JSON.parse(readFileSync(beforePath, 'utf8')) as EvalResult;
-    } else {
-      onProgress({ phase: 'evaluating-before', step: 0, steps: 0, loss: null, tokensPerSecond: null, etaSeconds: null });
-      // The base model: adapters that were never trained change nothing (B = 0).
-      before = await evaluate(model, null, tokenizer, evalInputs, signal);
-      writeFileAtomic(beforePath, JSON.stringify(before) + '\n');
-    }
+    const before = await evaluateBefore(o, run, evalInputs, onProgress, signal);
     const evalSeconds = elapsed() - evalStarted;
+    const budget = o.maxMinutes * 60;
+    if (!run.saved) planSteps(o, trainer, dataset, options, budget - elapsed() - evalSeconds * 1.2);
 
-    if (!saved) {
-      // The step count is fixed before the first update (the schedule depends on it): what the
-      // budget left after both evaluations allows at the measured speed, at most maxEpochs passes.
-      const perEpoch = Math.ceil(dataset.examples / (options.batchSize * options.gradAccum));
-      const maxSteps = Math.max(1, perEpoch * (o.maxEpochs ?? 4));
-      const stepSeconds = timeOneStep(trainer);
-      const affordable = Math.floor((budget - elapsed() - evalSeconds * 1.2) / stepSeconds);
-      options.steps = o.steps ?? Math.max(1, Math.min(maxSteps, affordable));
-      options.warmupSteps = Math.min(10, Math.floor(options.steps / 10));
-    }
-
-    const deadline = budget - evalSeconds * 1.1;
-    const firstStep = trainer.step;
-    const trainStarted = elapsed();
-    let lastSave = elapsed();
-    let lastReport = 0;
-    const reportEvery = o.reportEverySeconds ?? 0.25;
-    let tokens = 0;
-    let status: TrainStatus = 'completed';
-    let yieldedMs = 0;
-    while (trainer.step < options.steps) {
-      if (signal?.aborted) {
-        status = 'cancelled';
-        break;
-      }
-      if (o.steps === undefined && elapsed() > deadline && trainer.step > firstStep) {
-        status = 'time-limit';
-        break;
-      }
-      if (o.yieldTo) yieldedMs += waitWhileBusy(o.yieldTo, MAX_YIELD_MS);
-      const r = trainer.trainStep();
-      tokens += r.tokens;
-      const spent = elapsed() - trainStarted;
-      if (elapsed() - lastReport >= reportEvery || trainer.step === options.steps) {
-        lastReport = elapsed();
-        const perStep = spent / (trainer.step - firstStep);
-        onProgress({ phase: 'training', step: trainer.step, steps: options.steps, loss: r.loss, tokensPerSecond: tokens / spent, etaSeconds: (options.steps - trainer.step) * perStep + evalSeconds });
-      }
-      if (elapsed() - lastSave > CHECKPOINT_SECONDS && trainer.step < options.steps) {
-        saveCheckpoint(o.outDir, trainer, o.modelDir);
-        lastSave = elapsed();
-      }
-      // Lets a cancel message reach the signal between steps.
-      await yieldToEventLoop();
-    }
+    const loop = await trainSteps(o, trainer, options, { elapsed, deadline: budget - evalSeconds * 1.1, evalSeconds }, onProgress, signal);
+    let status = loop.status;
     onProgress({ phase: 'saving', step: trainer.step, steps: options.steps, loss: trainer.losses.at(-1) ?? null, tokensPerSecond: null, etaSeconds: null });
     saveCheckpoint(o.outDir, trainer, o.modelDir);
 
@@ -282,17 +311,17 @@ export async function fineTuneWorkspace(o: WorkspaceTrainOptions, onProgress: (p
     if (status !== 'cancelled') {
       onProgress({ phase: 'evaluating-after', step: trainer.step, steps: options.steps, loss: trainer.losses.at(-1) ?? null, tokensPerSecond: null, etaSeconds: evalSeconds });
       try {
-        after = await evaluate(model, lora, tokenizer, evalInputs, signal);
+        after = await evaluate(model, lora, run.tokenizer, evalInputs, signal);
       } catch (e) {
         if (!signal?.aborted) throw e;
         status = 'cancelled';
       }
     }
-    const result: Omit<WorkspaceTrainResult, 'report'> = {
+    return writeResult(o, {
       status,
       step: trainer.step,
       steps: options.steps,
-      mode,
+      mode: run.mode,
       outDir: o.outDir,
       trainFiles: split.train.length,
       heldOutFiles: split.heldOut.length,
@@ -300,13 +329,8 @@ export async function fineTuneWorkspace(o: WorkspaceTrainOptions, onProgress: (p
       before,
       after,
       seconds: elapsed(),
-      yieldedSeconds: yieldedMs / 1000,
-    };
-    const report = reportMarkdown(result, o.modelDir);
-    writeFileAtomic(join(o.outDir, REPORT), report);
-    const full: WorkspaceTrainResult = { ...result, report };
-    writeFileAtomic(join(o.outDir, RESULT), JSON.stringify(full) + '\n');
-    return full;
+      yieldedSeconds: loop.yieldedMs / 1000,
+    });
   } finally {
     await pool.dispose();
   }

@@ -84,7 +84,7 @@ test('killed mid-generation: restarts, tells the user once per crash streak, and
 
 test('killed mid-training: the latest checkpoint stays intact and the run resumes from it', async () => {
   const ws = fixtureWorkspace();
-  const files = (await selectWorkspaceFiles([{ name: 'ws', path: ws }], { include: ['**/*.{ts,py,go,md}'], exclude: [] })).files;
+  const files = (await selectWorkspaceFiles([{ name: 'ws', path: ws }], { include: ['**/*.{ts,py,go,md}'], exclude: [] })).files.map(({ path, text }) => ({ path, text }));
   rmSync(join(ws, '..'), { recursive: true, force: true });
   const outDir = join(root, 'run');
   const opts = { modelDir, outDir, files, mode: 'lora' as const, loraRank: 4, maxMinutes: 5, steps: 400, seqLen: 32, batchSize: 2, lr: 5e-2, evalLines: 1, evalWindows: 2 };

@@ -48,7 +48,7 @@ test('a full fine-tune through the worker lowers held-out loss; stored, it loads
     // A tokenizer file as Hugging Face checkpoints carry: the stored model must take it along.
     writeFileSync(join(modelDir, 'tokenizer_config.json'), '{"model_max_length": 256}\n');
     const ws = fixtureWorkspace();
-    const files = (await selectWorkspaceFiles([{ name: 'ws', path: ws }], { include: ['**/*.{ts,py,go,md}'], exclude: [] })).files;
+    const files = (await selectWorkspaceFiles([{ name: 'ws', path: ws }], { include: ['**/*.{ts,py,go,md}'], exclude: [] })).files.map(({ path, text }) => ({ path, text }));
     rmSync(join(ws, '..'), { recursive: true, force: true });
 
     const store = new AdapterStore(join(dir, 'storage'));
