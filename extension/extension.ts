@@ -17,6 +17,7 @@ import { RemoteBackend } from './completions/remoteBackend';
 import { registerSummarize } from './summarize/register';
 import { registerFineTune } from './fineTune/register';
 import { registerDownload } from './commands/downloadModel';
+import { FirstRun } from './firstRun';
 
 /** The engine worker's owner, kept so that deactivate can await its shutdown. */
 let engineHost: EngineHost | undefined;
@@ -31,12 +32,14 @@ export function activate(context: vscode.ExtensionContext): void {
   if (!isSettingsSchema(schema)) throw new Error('Limelight: package.json contributes.configuration is malformed; reinstall the extension.');
 
   let settings: LimelightSettings;
+  const firstRun = new FirstRun(context.globalState);
   /** Inspect Attention asked for the local model while the backend is remote: run it once that model is loaded. */
   let inspectWhenLoaded = false;
   const engineChanged = (): void => {
     // Called from events only (a load finishing, a key stored), after activate() has run.
     completions.engineChanged();
     statusBar.update(state());
+    firstRun.check(completions.engineStatus());
     if (inspectWhenLoaded && engineHost?.status.kind !== 'loading') {
       inspectWhenLoaded = false;
       if (engineHost?.loaded) void vscode.commands.executeCommand('limelight.inspectAttention');
@@ -67,6 +70,7 @@ export function activate(context: vscode.ExtensionContext): void {
     remote.apply(settings);
     completions.settingsChanged();
     statusBar.update(state());
+    firstRun.check(completions.engineStatus());
   };
   reload();
   void remote.loadKey();

@@ -1,6 +1,7 @@
 // The "Limelight" status bar item: whether completions are on and what the engine is
 // doing. Clicking it opens the limelight.showStatus menu.
 import * as vscode from 'vscode';
+import { needsModel } from './firstRun';
 
 /**
  * What the status bar says about the engine. The engine client (not in this build yet)
@@ -65,11 +66,19 @@ export class StatusBar implements vscode.Disposable {
     const busy = state.engine.kind === 'loading' || (state.completionsEnabled && state.activity?.thinking === true);
     const icon = busy ? '$(loading~spin)' : state.completionsEnabled ? '$(sparkle)' : '$(circle-slash)';
     const latency = state.completionsEnabled && state.activity?.lastLatencyMs != null ? ` ${Math.round(state.activity.lastLatencyMs)} ms` : '';
-    this.item.text = `${icon} Limelight${latency}`;
     const completions = state.completionsEnabled ? 'completions on' : 'completions off';
     const activity = describeActivity(state);
     const details = `${completions}, ${describeEngine(state.engine)}${activity ? `, ${activity}` : ''}`;
-    this.item.tooltip = `Limelight: ${details}. Click for options.`;
+    if (needsModel(state.engine)) {
+      // The first run: the item leads to a model until one loads.
+      this.item.text = `${icon} Limelight: Select Model`;
+      this.item.command = 'limelight.selectModel';
+      this.item.tooltip = 'Limelight has no model yet. Click to pick one already on this machine or to download one.';
+    } else {
+      this.item.text = `${icon} Limelight${latency}`;
+      this.item.command = 'limelight.showStatus';
+      this.item.tooltip = `Limelight: ${details}. Click for options.`;
+    }
     this.item.accessibilityInformation = { label: `Limelight, ${details}` };
     const failed = state.engine.kind === 'failed' || (state.engine.kind === 'remote' && state.engine.error !== null);
     this.item.backgroundColor = failed ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;

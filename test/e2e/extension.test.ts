@@ -21,10 +21,12 @@ after(() => closeE2eSession(session));
 
 const page = (): Page => sessionPage(session);
 
-test('the extension activates and shows its status bar item', async () => {
-  const item = statusBarItem(page(), 'Limelight');
+test('the extension activates; with no model, its status bar item and one notification lead to a model', async () => {
+  const item = statusBarItem(page(), 'Limelight: Select Model');
   await item.waitFor({ timeout: 30_000 });
   assert.match((await item.getAttribute('aria-label')) ?? '', /engine: not loaded/);
+  await notification(page(), 'Limelight needs a model to complete code').waitFor({ timeout: 15_000 });
+  await page().screenshot({ path: join(results, 'e2e-first-run.png') });
 });
 
 test('Select Model offers the starter model and a folder picker, and explains a missing starter', async () => {
@@ -45,8 +47,14 @@ test('Toggle Completions turns completions off in the user settings and the stat
   assert.equal(userSettings['limelight.completions.enabled'], false);
 });
 
-test('clicking the status bar item opens the Limelight menu', async () => {
-  await statusBarItem(page(), 'Limelight').click();
+test('with no model, clicking the status bar item opens Select Model', async () => {
+  await statusBarItem(page(), 'Limelight: Select Model').click();
+  await page().locator('.quick-input-title', { hasText: 'Limelight: model' }).waitFor({ timeout: 10_000 });
+  await page().keyboard.press('Escape');
+});
+
+test('Show Status opens the Limelight menu', async () => {
+  await runCommand(page(), 'Limelight: Show Status');
   await page().locator('.quick-input-title', { hasText: 'completions off, engine: not loaded' }).waitFor({ timeout: 10_000 });
   await page().locator('.quick-input-list .monaco-list-row', { hasText: 'Turn completions on' }).waitFor({ timeout: 10_000 });
   await page().screenshot({ path: join(results, 'e2e-status-menu.png') });
