@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import type { Destination } from './cache';
 import { DownloadError, errorCode } from './errors';
 import type { FileMeta, Hub } from './hub';
+import { cancelled } from './http';
 import { sizeText } from './units';
 
 export interface FetchFileOptions {
@@ -37,7 +38,8 @@ export function partialSize(path: string): number {
   }
 }
 
-async function hashExisting(path: string, hash: Hash, signal: AbortSignal | undefined): Promise<void> {
+/** Feeds a file's bytes to `hash`. */
+export async function hashFile(path: string, hash: Hash, signal?: AbortSignal): Promise<void> {
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal }) as AsyncIterable<Buffer>) hash.update(chunk);
 }
 
@@ -130,11 +132,13 @@ async function fetchLocked(o: FetchFileOptions): Promise<void> {
     have = 0;
   }
   let hash = createHash('sha256');
-  if (have > 0) await hashExisting(dest.partial, hash, o.signal);
+  if (have > 0) await hashFile(dest.partial, hash, o.signal);
+  // An empty file has nothing to fetch, but still a partial file to rename into place.
+  if (meta.size === 0) closeSync(openSync(dest.partial, 'w'));
   o.onData(have, 0);
   let failures = 0;
   const retryOr = async (e: unknown): Promise<void> => {
-    if (o.signal?.aborted) throw new DownloadError('The download was cancelled. What was received is kept: run the same download again to continue it.', 'cancelled', true);
+    if (o.signal?.aborted) throw cancelled();
     if (!dropped(e) || failures >= o.retries) {
       if (e instanceof DownloadError && e.kind !== 'network') throw e;
       throw new DownloadError(`The connection broke while downloading ${file}, at ${sizeText(have)} of ${sizeText(meta.size)} (${(e as Error).message}). What was received is kept: run the same download again to continue it.`, 'network', true);

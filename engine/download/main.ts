@@ -5,11 +5,11 @@
 // hub cache layout or a folder the user picked, after a free-space check, one at a time, each
 // resumable and verified (fetchFile.ts). Progress: bytes, total, speed and time left.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cacheDestination, folderDestination, linkSnapshot, repoFolder, tidyPartials, writeRef, type Destination } from './cache';
 import { DownloadError, scrub } from './errors';
-import { fetchFile, partialSize } from './fetchFile';
+import { fetchFile, hashFile, partialSize } from './fetchFile';
 import { checkRepoFile, checkRepoId, checkRevision, DEFAULT_ENDPOINT, Hub, type FileMeta, type HubOptions, type RepoFile } from './hub';
 import { planFiles, shardsOf } from './plan';
 import { sizeText } from './units';
@@ -86,16 +86,13 @@ function freeBytes(path: string): { dir: string; free: number } | undefined {
   }
 }
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) hash.update(chunk);
-  return hash.digest('hex');
-}
-
 /** Whether a file already at a user-folder destination is this content (never overwritten if not). */
 async function sameContent(path: string, meta: FileMeta): Promise<boolean> {
   if (statSync(path).size !== meta.size) return false;
-  return meta.sha256 === undefined || (await sha256File(path)) === meta.sha256;
+  if (meta.sha256 === undefined) return true;
+  const hash = createHash('sha256');
+  await hashFile(path, hash);
+  return hash.digest('hex') === meta.sha256;
 }
 
 /** Speed over a sliding window of the last few seconds. */

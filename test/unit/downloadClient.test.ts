@@ -40,6 +40,7 @@ before(async () => {
       files: [
         { name: '.gitattributes', content: Buffer.from('*.gguf filter=lfs\n') },
         { name: 'README.md', content: Buffer.from('# Coder\n') },
+        { name: 'empty.txt', content: Buffer.alloc(0) },
         { name: 'coder-q8_0.gguf', content: GGUF, lfs: true },
         { name: 'coder-q4_k_m.gguf', content: GGUF_SMALL, lfs: true },
       ],
@@ -160,6 +161,11 @@ test('a branch other than main is resolved to its commit and recorded in refs/',
   assert.equal(r.commit, OTHER_COMMIT);
   assert.equal(readFileSync(join(cache, REPO, 'refs', 'v1'), 'utf8'), OTHER_COMMIT);
   assert.deepEqual(readFileSync(r.path), GGUF_SMALL);
+});
+
+test('an empty file is saved as one', async () => {
+  const r = await downloadModel(options(fresh(), { repo: 'acme/Coder-GGUF', file: 'empty.txt' }));
+  assert.equal(readFileSync(r.path).length, 0);
 });
 
 test('a renamed repo is followed (same-host redirect)', async () => {
