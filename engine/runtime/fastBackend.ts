@@ -109,6 +109,15 @@ const TILED_ROWS = 4;
  */
 const K_TILED_ROWS = { q4_k: 16, q5_k: 16, q6_k: 8 } as const;
 
+/**
+ * With relaxed SIMD, the tokens from which the int8 tiles (matmul_*_i8tiles, bands re-laid per
+ * call) beat the decode kernels, which stream the packed weights once per token. Measured (1
+ * thread, 1536 -> 1536, microseconds for N = 6 / 8 / 12 tokens, decode against tiles): Q8_0
+ * 585 / 791 / 1105 against 652 / 673 / 832; Q4_K 658 / 868 / 1257 against 954 / 958 / 1164;
+ * Q6_K 1281 / 1648 / 2598 against 1721 / 1658 / 1965.
+ */
+const RELAXED_TILED_ROWS = { q8_0: 8, q4_k: 12, q6_k: 8 } as const;
+
 /** matmul_qk_f32's kind and the decode kernel of each K-quant format. */
 const K_KERNELS = {
   q4_k: { kind: 0, op: 'matmul_q4k', window: Q4K_WINDOW },
@@ -357,12 +366,12 @@ export class FastBackend implements InferenceBackend {
       // Prefill: blocks of rows expanded to f32 for the tiles; decode: Q8_K integer products.
       const k = K_KERNELS[S.format];
       const { xq, xs, xb, xm, wbuf } = this.acts;
-      if (S.format === 'q4_k' && N >= TILED_ROWS && this.relaxedSimd) {
+      if (S.format === 'q4_k' && N >= RELAXED_TILED_ROWS.q4_k && this.relaxedSimd) {
         this.quantize7(inp, N, C);
         this.pool.run('matmul_q4k_i8tiles', [out, xq, xs, xm, S.w, S.s, bias, wbuf, N, C, OC, mode], OC, 32, minRows);
         return;
       }
-      if (S.format === 'q6_k' && N >= TILED_ROWS && this.relaxedSimd) {
+      if (S.format === 'q6_k' && N >= RELAXED_TILED_ROWS.q6_k && this.relaxedSimd) {
         this.quantize7(inp, N, C);
         this.pool.run('matmul_q6k_i8tiles', [out, xq, xs, S.w, S.s, bias, wbuf, N, C, OC, mode], OC, 32, minRows);
         return;
@@ -376,12 +385,13 @@ export class FastBackend implements InferenceBackend {
       this.pool.run(k.op, [out, xq, xs, xb, S.w, S.s, bias, N, C, OC, mode], OC, 4, minRows);
     } else {
       const { xq, xs, wbuf } = this.acts;
-      if (N >= TILED_ROWS && this.relaxedSimd) {
+      if (N >= RELAXED_TILED_ROWS.q8_0 && this.relaxedSimd) {
         this.quantize7(inp, N, C);
         this.pool.run('matmul_q8_i8tiles', [out, xq, xs, S.w, S.s, bias, wbuf, N, C, OC, mode], OC, 32, minRows);
         return;
       }
-      if (N >= TILED_ROWS) {
+      // With relaxed SIMD the integer decode kernel beats the f32 tiles up to where the int8 tiles take over.
+      if (N >= TILED_ROWS && !this.relaxedSimd) {
         this.pool.run('matmul_q8_f32', [out, inp, S.w, S.s, bias, wbuf, N, C, OC, mode], OC, 32, minRows);
         return;
       }
