@@ -38,13 +38,16 @@ const LONG_CTX = 1000;
 export const BENCH_CONTEXT = LONG_CTX + 16;
 
 /** Backends the table can hold, in the order each configuration runs them (the peer first, for the ratios). */
-/** js-portable: the js backend on the portable kernels (no relaxed SIMD), as an engine without it runs. */
-export const BENCH_ENGINES = ['llama.cpp', 'js', 'js-portable', 'ort-cpu', 'ort-webgpu'] as const;
+/**
+ * js-portable: the js backend on the portable kernels (no relaxed SIMD), as an engine without it
+ * runs; js-kv16: the js backend with an f16 KV cache.
+ */
+export const BENCH_ENGINES = ['llama.cpp', 'js', 'js-portable', 'js-kv16', 'ort-cpu', 'ort-webgpu'] as const;
 export type BenchEngine = (typeof BENCH_ENGINES)[number];
-const ENGINE_LABEL: Record<BenchEngine, InferenceRow['engine']> = { 'llama.cpp': 'llama.cpp (node-llama-cpp)', js: 'limelight-js', 'js-portable': 'limelight-js portable SIMD', 'ort-cpu': 'onnxruntime ort-cpu', 'ort-webgpu': 'onnxruntime ort-webgpu' };
+const ENGINE_LABEL: Record<BenchEngine, InferenceRow['engine']> = { 'llama.cpp': 'llama.cpp (node-llama-cpp)', js: 'limelight-js', 'js-portable': 'limelight-js portable SIMD', 'js-kv16': 'limelight-js f16 KV cache', 'ort-cpu': 'onnxruntime ort-cpu', 'ort-webgpu': 'onnxruntime ort-webgpu' };
 
 export interface InferenceRow {
-  engine: 'limelight-js' | 'limelight-js portable SIMD' | 'llama.cpp (node-llama-cpp)' | 'onnxruntime ort-cpu' | 'onnxruntime ort-webgpu';
+  engine: 'limelight-js' | 'limelight-js portable SIMD' | 'limelight-js f16 KV cache' | 'llama.cpp (node-llama-cpp)' | 'onnxruntime ort-cpu' | 'onnxruntime ort-webgpu';
   shape: string;
   /** The weight format (a real-model shape: the GGUF file's format, run as 'auto'). */
   weights: WeightFormat | RealFormat;
@@ -191,7 +194,9 @@ function shapeConfig(shape: string): ModelConfig {
   return c;
 }
 
-async function measureJs(shape: string, weights: WeightFormat | RealFormat, threads: number, runs: number, relaxedSimd: boolean): Promise<InferenceRow> {
+async function measureJs(shape: string, weights: WeightFormat | RealFormat, threads: number, runs: number, engine: BenchEngine): Promise<InferenceRow> {
+  const relaxedSimd = engine !== 'js-portable';
+  const kvCache = engine === 'js-kv16' ? 'f16' : 'f32';
   const machine = await measureMachine(threads);
   let loadToFirstTokenMs: number | undefined;
   let be: FastBackend;
@@ -199,18 +204,18 @@ async function measureJs(shape: string, weights: WeightFormat | RealFormat, thre
     const path = realShapeGguf(shape, weights as RealFormat);
     warmPageCache(path); // the goal is from a warm page cache
     const t = performance.now();
-    be = await FastBackend.create(loadModel(path), { threads, weightFormat: 'auto', contextLength: BENCH_CONTEXT, relaxedSimd });
+    be = await FastBackend.create(loadModel(path), { threads, weightFormat: 'auto', contextLength: BENCH_CONTEXT, relaxedSimd, kvCache });
     be.forwardSync(Int32Array.of(1), 0);
     loadToFirstTokenMs = performance.now() - t;
     be.releaseCache();
   } else {
-    be = await FastBackend.create(benchModel(shape), { threads, weightFormat: weights as WeightFormat, relaxedSimd });
+    be = await FastBackend.create(benchModel(shape), { threads, weightFormat: weights as WeightFormat, relaxedSimd, kvCache });
   }
   const c = be.config;
   const timings = await timeDecoder((tokens, pos) => be.forwardSync(tokens, pos).logits, c.vocabSize, runs);
   be.dispose();
   return {
-    engine: relaxedSimd && be.relaxedSimd ? 'limelight-js' : 'limelight-js portable SIMD',
+    engine: !be.relaxedSimd ? 'limelight-js portable SIMD' : kvCache === 'f16' ? 'limelight-js f16 KV cache' : 'limelight-js',
     shape,
     weights,
     threads,
@@ -413,7 +418,7 @@ export function runInferenceBench(argv: readonly string[] = []): { rows: Inferen
 
 async function one(argv: readonly string[]): Promise<void> {
   const [, engine, shape, weights, threads, runs, gpu] = argv;
-  const row = engine === 'llama.cpp' ? await measurePeer(shape!, weights as WeightFormat | RealFormat, Number(threads), Number(runs), gpu === 'gpu') : await measureJs(shape!, weights as WeightFormat | RealFormat, Number(threads), Number(runs), engine === 'js');
+  const row = engine === 'llama.cpp' ? await measurePeer(shape!, weights as WeightFormat | RealFormat, Number(threads), Number(runs), gpu === 'gpu') : await measureJs(shape!, weights as WeightFormat | RealFormat, Number(threads), Number(runs), engine as BenchEngine);
   console.log(JSON.stringify(row));
   process.exit(0);
 }
