@@ -7,7 +7,8 @@
 //     the connection close) and the next keystroke's request brings the suggestion;
 //   - the key set with "Limelight: Set Remote API Key" goes as a bearer token and appears
 //     nowhere in the log or the Explain page;
-//   - Summarize Selection streams its summary from the server's chat endpoint;
+//   - Summarize Selection streams its summary from the server's chat endpoint; Inspect Attention
+//     says it needs the local engine and offers the local model;
 //   - pointed (in a second session) at a server on another host, the only connection Limelight
 //     attempts is to that host, and the failure is shown in the status bar, not in a pop-up.
 // (With the remote backend off, test/e2e/privacy.test.ts shows that nothing connects at all.)
@@ -169,6 +170,22 @@ test('Summarize Selection streams the summary from the server\'s chat endpoint',
   assert.match(messages[0]!.content, /^Code:\n[\s\S]*A one-sentence summary of what the code above does:$/);
   assert.equal(chat.body.stream, true);
   assert.equal(chat.headers.authorization, `Bearer ${KEY}`);
+});
+
+test('Inspect Attention explains that it needs the local engine and offers the local model', async () => {
+  await openFile(page(), 'stack.ts');
+  await page().locator('.monaco-editor .view-lines').first().click();
+  await page().keyboard.press('Control+A');
+  // The palette without runCommand's click into the editor, which would drop the selection.
+  await page().keyboard.press('F1');
+  await page().locator('.quick-input-widget input').fill('>Limelight: Inspect Attention');
+  await page().locator('.quick-input-list .monaco-list-row', { hasText: 'Limelight: Inspect Attention' }).first().waitFor();
+  await page().keyboard.press('Enter');
+  const offer = page().locator('.notification-toast', { hasText: /Inspect Attention needs the local engine/ });
+  await offer.waitFor({ timeout: 20_000 });
+  await offer.locator('a.monaco-button, .monaco-button', { hasText: 'Inspect with the Local Model' }).first().waitFor();
+  await page().screenshot({ path: join(results, 'e2e-remote-inspect.png') });
+  await page().keyboard.press('Escape');
 });
 
 test('with remote on, no outbound attempt while the server is on loopback', () => {
