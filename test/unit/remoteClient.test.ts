@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { RemoteClient, fimTemplateFor } from '../../engine/remote/client';
 import { checkEndpoint, endpointUrl, isLoopbackHost, type RemoteApi, type RemoteConfig } from '../../engine/remote/endpoint';
 import { parseRetryAfter, RemoteError } from '../../engine/remote/http';
+import { fimPromptText, fimRowByName, fimStopTexts } from '../../engine/tokenizer/fimMarkers';
+import { FIM_PREFIX_TEXTS } from '../../engine/tokenizer/vocabTokenizer';
 import { startFakeInferenceServer, type FakeInferenceServer, type Fault } from '../harness/fakeInferenceServers';
 
 const KEY = 'sk-test-7f3a9c1e5b2d4f60';
@@ -233,4 +235,15 @@ test('endpoint checks: https, or http to loopback, or http with the opt-in; no c
   assert.equal(parseRetryAfter('2'), 2000);
   assert.equal(parseRetryAfter(new Date(Date.now() + 3000).toUTCString()) !== null, true);
   assert.equal(parseRetryAfter('soon'), null);
+});
+
+test('the FIM text of each layout: prefix-first with the file separator, CodeLlama\'s spaced markers, Codestral suffix-first; the vocabulary lookup reads the same table', () => {
+  const parts = { path: 'a.py', prefix: 'def f(', suffix: '):\n', context: [{ path: 'b.py', text: 'x = 1' }] };
+  assert.equal(fimPromptText(fimRowByName('starcoder')!, parts), '<file_sep>b.py\nx = 1\n<file_sep>a.py\n<fim_prefix>def f(<fim_suffix>):\n<fim_middle>');
+  assert.equal(fimPromptText(fimRowByName('deepseek')!, parts), '<｜fim▁begin｜>def f(<｜fim▁hole｜>):\n<｜fim▁end｜>');
+  assert.equal(fimPromptText(fimRowByName('codellama')!, parts), '<PRE> def f( <SUF>):\n <MID>');
+  assert.equal(fimPromptText(fimRowByName('codestral')!, parts), '[SUFFIX]):\n[PREFIX]def f(');
+  assert.ok(fimStopTexts(fimRowByName('qwen')!).includes('<|file_sep|>'));
+  assert.deepEqual(FIM_PREFIX_TEXTS, ['<|fim_prefix|>', '<fim-prefix>', '<fim_prefix>', '<｜fim▁begin｜>', '<PRE>', '▁<PRE>', '<|code_prefix|>', '<|prefix|>']);
+  assert.ok(!FIM_PREFIX_TEXTS.includes('[PREFIX]'), 'a suffix-first family is not looked up for the prefix-first token template');
 });

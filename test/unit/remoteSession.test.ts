@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { CompletionSession } from '../../engine/complete/session';
 import { ContextRing } from '../../engine/complete/contextRing';
 import { RemoteClient } from '../../engine/remote/client';
-import { ESTIMATED_CHARS_PER_TOKEN, estimatedTemplate, RemoteEngine } from '../../engine/remote/remoteEngine';
+import { ESTIMATED_CHARS_PER_TOKEN, estimatedTemplate, estimateTokens, RemoteEngine } from '../../engine/remote/remoteEngine';
+import { plainSummaryText, remoteSummaryText } from '../../extension/summarize/prompt';
 import type { RemoteApi } from '../../engine/remote/endpoint';
 import { startFakeInferenceServer, type FakeInferenceServer } from '../harness/fakeInferenceServers';
 
@@ -92,4 +93,17 @@ test('a server error is the request\'s record (outcome error, the reason saying 
   } finally {
     await s.close();
   }
+});
+
+test('a summary request for a server: the plain request, cut at line ends to the estimated budget', () => {
+  const short = remoteSummaryText('const a = 1;\nconst b = 2;', 200);
+  assert.equal(short.text, plainSummaryText('const a = 1;\nconst b = 2;'));
+  assert.equal(short.cut, false);
+  const code = Array.from({ length: 400 }, (_, i) => `const v${i} = ${i};`).join('\n');
+  const cut = remoteSummaryText(code, 300);
+  assert.ok(cut.cut && cut.keptLines < cut.totalLines && cut.keptLines > 50, `${cut.keptLines} lines kept`);
+  assert.ok(estimateTokens(cut.text) <= 300);
+  assert.ok(cut.text.endsWith('A one-sentence summary of what the code above does:'));
+  const oneLine = remoteSummaryText('x'.repeat(10_000), 100);
+  assert.ok(oneLine.cut && estimateTokens(oneLine.text) <= 100);
 });
