@@ -19,23 +19,14 @@ interface Target {
   file?: string;
 }
 
+/** Whether a transfer is under way (one at a time; the pickers and the messages after it do not count). */
+let transferring = false;
+
 /** The two commands, registered into context.subscriptions. */
 export function registerDownload(context: vscode.ExtensionContext): void {
-  let running = false;
   context.subscriptions.push(
     vscode.commands.registerCommand('limelight.setHuggingFaceToken', () => setToken(context)),
-    vscode.commands.registerCommand('limelight.downloadModel', async (given?: Target & { to?: string }) => {
-      if (running) {
-        void vscode.window.showInformationMessage('Limelight: a download is already running; its progress is in the notifications.');
-        return;
-      }
-      running = true;
-      try {
-        await downloadModel(context, given);
-      } finally {
-        running = false;
-      }
-    }),
+    vscode.commands.registerCommand('limelight.downloadModel', (given?: Target & { to?: string }) => downloadModel(context, given)),
   );
 }
 
@@ -118,6 +109,10 @@ async function pickFolder(cacheDir: string): Promise<string | undefined | null> 
 }
 
 async function downloadModel(context: vscode.ExtensionContext, given: (Target & { to?: string }) | undefined): Promise<void> {
+  if (transferring) {
+    void vscode.window.showInformationMessage('Limelight: a download is already running; its progress is in the notifications.');
+    return;
+  }
   let downloader: Downloader | undefined;
   const dl = (): Downloader => (downloader ??= loadDownloader());
   let token = await context.secrets.get(TOKEN_SECRET);
@@ -159,10 +154,16 @@ async function downloadModel(context: vscode.ExtensionContext, given: (Target & 
   let result: DownloadResult;
   // A retry or a resume after cancelling continues from the partial file; a new token is used at once.
   for (;;) {
+    if (transferring) {
+      void vscode.window.showInformationMessage('Limelight: a download is already running; try again when it ends.');
+      return;
+    }
+    transferring = true;
     try {
       result = await run();
       break;
     } catch (e) {
+      transferring = false;
       const next = await failed(e, true);
       if (next === 'token') {
         await setToken(context);
@@ -170,6 +171,8 @@ async function downloadModel(context: vscode.ExtensionContext, given: (Target & 
         if (fresh === undefined || fresh === token) return;
         token = fresh;
       } else if (next !== 'again') return;
+    } finally {
+      transferring = false;
     }
   }
   const choice = await vscode.window.showInformationMessage(`Limelight: downloaded ${what} (checked against the hub's SHA-256) to ${result.path}.`, 'Use this model');
