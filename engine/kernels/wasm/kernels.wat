@@ -643,7 +643,8 @@
   ;; the same few columns of 4 rows, and one 32-bit splat of an input row multiplies them all
   ;; (lane r of the dot = weight row r); 4 input rows share each weight load. A block's integer
   ;; dots meet floats once (times the 4 rows' scales and the input row's), so no horizontal sums.
-  ;; The missing rows of the last tile repeat input row N - 1 (computed, not stored).
+  ;; The missing rows of the last tile are computed from the layout's padding and row N - 1's
+  ;; scales, and not stored.
   (func $tileRow (param $n i32) (param $t i32) (param $N i32) (result i32)
     (select (i32.add (local.get $n) (local.get $t)) (i32.sub (local.get $N) (i32.const 1))
       (i32.lt_u (i32.add (local.get $n) (local.get $t)) (local.get $N))))
@@ -850,8 +851,8 @@
     (local $f0 v128) (local $f1 v128) (local $f2 v128) (local $f3 v128) (local $ones v128)
     (local.set $ones (v128.const i16x8 1 1 1 1 1 1 1 1))
     (local.set $nb (i32.shr_u (local.get $C) (i32.const 5)))
-    ;; Tiles of 4 input rows x 4 weight rows; the last tile's missing input rows repeat row N - 1
-    ;; (computed, not stored), so one code path takes every N.
+    ;; Tiles of 4 input rows x 4 weight rows; the last tile's missing input rows are the layout's
+    ;; padding with row N - 1's scales (computed, not stored), so one code path takes every N.
     (local.set $n (i32.const 0))
     (block $nDone (loop $nLoop
       (br_if $nDone (i32.ge_u (local.get $n) (local.get $N)))
