@@ -5,7 +5,9 @@
 // "Use this model", which saves the downloaded (verified) tiny Qwen2 GGUF as
 // limelight.model.path. Outbound connections are refused and recorded: the download reached
 // only 127.0.0.1. Then a slow download cancelled from its notification keeps its partial file,
-// and Resume finishes it from there. Screenshots kept in test-results/.
+// and Resume finishes it from there. A gated repo asks for a token ("Set Hugging Face Token"
+// on the error), which then goes to the hub only and never into settings or the log.
+// Screenshots kept in test-results/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { resultsDir } from '../../tools/e2e/paths';
-import { closeE2eSession, openE2eSession, sampleWorkspace, sessionPage, type E2eSession } from '../../tools/e2e/session';
+import { closeE2eSession, limelightLog, openE2eSession, readTree, sampleWorkspace, sessionPage, type E2eSession } from '../../tools/e2e/session';
 import { notification, openFile, runCommand } from '../../tools/e2e/workbench';
 import { writeGgufModel } from '../../engine/model/ggufExport';
 import { loadModel } from '../../engine/model/load';
@@ -27,6 +29,8 @@ let gguf = Buffer.alloc(0);
 let netLog = '';
 const savedCache = process.env.HF_HUB_CACHE;
 const SLOW = fakeBytes(3_000_000, 5);
+const GATED = fakeBytes(50_000, 6);
+const TOKEN = 'hf_e2eSECRETtoken42';
 
 before(async () => {
   // The model the fake hub serves: a tiny real Qwen2 GGUF, made before code-server starts so its
@@ -39,7 +43,8 @@ before(async () => {
   } finally {
     rmSync(made, { recursive: true, force: true });
   }
-  hub = await FakeHub.start([{ id: 'acme/tiny-coder-GGUF', commit: FAKE_COMMIT, files: [{ name: 'README.md', content: Buffer.from('# tiny\n') }, { name: 'tiny-q8_0.gguf', content: gguf, lfs: true }, { name: 'tiny-f16.gguf', content: Buffer.alloc(1000), lfs: true }, { name: 'slow.gguf', content: SLOW, lfs: true }] }]);
+  hub = await FakeHub.start([{ id: 'acme/tiny-coder-GGUF', commit: FAKE_COMMIT, files: [{ name: 'README.md', content: Buffer.from('# tiny\n') }, { name: 'tiny-q8_0.gguf', content: gguf, lfs: true }, { name: 'tiny-f16.gguf', content: Buffer.alloc(1000), lfs: true }, { name: 'slow.gguf', content: SLOW, lfs: true }] }, { id: 'acme/gated-coder', commit: FAKE_COMMIT, gated: true, files: [{ name: 'gated.gguf', content: GATED, lfs: true }] }]);
+  hub.acceptedTokens.add(TOKEN);
   // Slow enough to see the notification, and dropped once at 40 % (resumed within the download).
   hub.faults.set('tiny-q8_0.gguf', { dropAt: 0.4, bytesPerSecond: Math.ceil(gguf.length / 3) });
   session = await openE2eSession({
@@ -68,6 +73,20 @@ async function pick(text: string): Promise<void> {
   await row.click();
 }
 
+/** In Download Model's open list: "Another Hugging Face repo…", then the repo's name. */
+async function enterRepo(repo: string): Promise<void> {
+  await pick('Another Hugging Face repo…');
+  const input = page().locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(repo);
+  await page().keyboard.press('Enter');
+}
+
+async function anotherRepo(repo: string): Promise<void> {
+  await runCommand(page(), 'Limelight: Download Model');
+  await enterRepo(repo);
+}
+
 test('Download Model: another repo, its GGUF file, the HF cache, a resumed transfer with progress, then Use this model', async () => {
   const settingsPath = join(session!.server.userDataDir, 'User', 'settings.json');
   await openFile(page(), 'stack.ts');
@@ -75,11 +94,7 @@ test('Download Model: another repo, its GGUF file, the HF cache, a resumed trans
   await page().locator('.quick-input-list .monaco-list-row', { hasText: 'Qwen2.5-Coder 0.5B base, Q8_0' }).waitFor({ timeout: 20_000 });
   assert.match((await page().locator('.quick-input-list .monaco-list-row', { hasText: 'Qwen2.5-Coder 0.5B base, Q8_0' }).textContent()) ?? '', /531 MB · Apache-2\.0 · about 44 tokens\/s/);
   await page().screenshot({ path: join(results, 'e2e-download-model-list.png') });
-  await pick('Another Hugging Face repo…');
-  const input = page().locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.fill('acme/tiny-coder-GGUF');
-  await page().keyboard.press('Enter');
+  await enterRepo('acme/tiny-coder-GGUF');
   await page().locator('.quick-input-list .monaco-list-row', { hasText: 'tiny-f16.gguf' }).waitFor({ timeout: 20_000 });
   await pick('tiny-q8_0.gguf');
   await pick('The Hugging Face cache');
@@ -107,12 +122,7 @@ test('Download Model: another repo, its GGUF file, the HF cache, a resumed trans
 
 test('Download Model: Cancel in the notification stops the transfer and keeps it; Resume continues it to a verified file', async () => {
   hub!.faults.set('slow.gguf', { bytesPerSecond: 200_000 });
-  await runCommand(page(), 'Limelight: Download Model');
-  await pick('Another Hugging Face repo…');
-  const input = page().locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.fill('acme/tiny-coder-GGUF');
-  await page().keyboard.press('Enter');
+  await anotherRepo('acme/tiny-coder-GGUF');
   await pick('slow.gguf');
   await pick('The Hugging Face cache');
   const toast = notification(page(), /Limelight: downloading slow\.gguf.* of /);
@@ -132,4 +142,32 @@ test('Download Model: Cancel in the notification stops the transfer and keeps it
   assert.deepEqual(readFileSync(blob), SLOW);
   assert.ok(!existsSync(`${blob}.incomplete`));
   assert.match(hub!.requests.find((q) => q.server === 'cdn')?.range ?? '', /^bytes=[1-9]\d*-$/, 'resumed from the partial file');
+});
+
+test('Download Model: a gated repo asks for a token; Set Hugging Face Token keeps it in secret storage and the download then works', async () => {
+  hub!.requests.length = 0;
+  await anotherRepo('acme/gated-coder');
+  const refused = notification(page(), /gated model: it needs a Hugging Face token \(401\)/);
+  await refused.waitFor({ timeout: 20_000 });
+  await page().waitForTimeout(400);
+  await page().screenshot({ path: join(results, 'e2e-download-model-gated.png') });
+  await refused.locator('.monaco-button', { hasText: 'Set Hugging Face Token' }).click();
+  const input = page().locator('.quick-input-widget input');
+  await input.waitFor();
+  assert.equal(await input.getAttribute('type'), 'password');
+  await input.fill(TOKEN);
+  await page().keyboard.press('Enter');
+  await notification(page(), 'the Hugging Face token is stored').waitFor({ timeout: 10_000 });
+  await anotherRepo('acme/gated-coder');
+  await pick('gated.gguf');
+  await pick('The Hugging Face cache');
+  await notification(page(), 'Limelight: downloaded gated.gguf').waitFor({ timeout: 30_000 });
+  assert.deepEqual(readFileSync(join(process.env.HF_HUB_CACHE!, 'models--acme--gated-coder', 'snapshots', FAKE_COMMIT, 'gated.gguf')), GATED);
+  const hubAuth = hub!.requests.filter((q) => q.server === 'hub').map((q) => q.authorization);
+  assert.equal(hubAuth[0], undefined, 'no token before one was set');
+  assert.ok(hubAuth.includes(`Bearer ${TOKEN}`));
+  assert.ok(hub!.requests.filter((q) => q.server === 'cdn').every((q) => q.authorization === undefined), 'the CDN never gets the token');
+  assert.ok(!readFileSync(join(session!.server.userDataDir, 'User', 'settings.json'), 'utf8').includes(TOKEN), 'not in settings');
+  assert.ok(!limelightLog(session).includes(TOKEN), 'not in the log');
+  assert.ok(!readTree(session!.server.userDataDir, '.json').includes(TOKEN), 'not in any JSON file of the profile');
 });
