@@ -57,7 +57,9 @@ export const downloadCommand: CliCommand = {
     const onProgress = (p: DownloadProgress): void => {
       const now = Date.now();
       if (tty) {
-        process.stderr.write(`\r${progressLine(p, true, Math.max(40, (process.stderr.columns ?? 80) - 1))}\x1b[K`);
+        // A terminal that does not say its width (0) gets 80 columns.
+        const columns = process.stderr.columns || 80;
+        process.stderr.write(`\r${progressLine(p, true, Math.max(40, columns - 1))}\x1b[K`);
         shown = true;
       } else if (now - last >= 5000 || p.bytes === p.total) {
         last = now;
