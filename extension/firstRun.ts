@@ -3,7 +3,7 @@
 // already on this machine first) and Download Model; the status bar says the same until a model
 // loads. Once per window at most, and never again after "Don't Show Again".
 import * as vscode from 'vscode';
-import type { EngineStatus } from './statusBar';
+import { needsModel, type EngineStatus } from './statusBar';
 
 const DISMISSED_KEY = 'limelight.firstRun.dismissed';
 const SELECT = 'Select Model…';
@@ -11,11 +11,6 @@ const DOWNLOAD = 'Download Model…';
 const NEVER = "Don't Show Again";
 
 export const NO_MODEL_MESSAGE = 'Limelight needs a model to complete code. Pick one already on this machine (Hugging Face cache, Ollama, LM Studio, llama.cpp) or download one; nothing is sent anywhere unless you choose Download.';
-
-/** Whether the user should be led to a model: nothing loaded, nothing loading, nothing failed (a failure has its own message). */
-export function needsModel(engine: EngineStatus): boolean {
-  return engine.kind === 'not-loaded';
-}
 
 export class FirstRun {
   private shown = false;

@@ -2,12 +2,9 @@
 // path the user picked is a model Limelight can load (a safe local .gguf file, or a folder with a
 // config.json the engine accepts and weights beside it), a one-line description of it for the
 // picker, and the short list of recently chosen models. No vscode import: the unit tests run it
-// on real files and folders.
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { describeModel } from '../engine/model/describe';
-import type { FoundModel } from '../engine/model/discover';
-import { readModelConfig } from '../engine/model/load';
+// on real files and folders. The model's headers are read by the engine worker (`describe`:
+// EngineClient.describeModel); here only the path is checked.
+import type { FoundModelWire as FoundModel, ModelDescriptionWire } from '../engine/worker/protocol';
 import { checkFolder, GGUF_MODEL_FILE } from './folderPath';
 
 export type ModelFolderCheck = { ok: true; path: string; description: string; completes: boolean } | { ok: false; problem: string };
@@ -15,18 +12,14 @@ export type ModelFolderCheck = { ok: true; path: string; description: string; co
 /** The most models the picker remembers. */
 export const RECENT_MODELS = 5;
 
-/** Checks that `raw` names a model the engine can load (a .gguf file or a checkpoint folder), without loading its weights. */
-export function checkModelFolder(raw: string): ModelFolderCheck {
+/** Checks that `raw` names a model the engine can load (a .gguf file or a checkpoint folder), without loading its weights; `describe` reads its headers (in the engine worker). */
+export async function checkModelFolder(raw: string, describe: (path: string) => Promise<ModelDescriptionWire>): Promise<ModelFolderCheck> {
   const found = checkFolder(raw, 'The model', undefined, GGUF_MODEL_FILE);
   if (!found.ok) return found;
   const path = found.path;
-  let d;
+  let d: ModelDescriptionWire;
   try {
-    readModelConfig(path);
-    if (statSync(path).isDirectory() && !existsSync(join(path, 'model.safetensors')) && !existsSync(join(path, 'model.safetensors.index.json'))) {
-      return { ok: false, problem: `${path} has a config.json but no model.safetensors (or model.safetensors.index.json with its shards). Choose the folder that holds the checkpoint's weights, in safetensors format, or a .gguf file.` };
-    }
-    d = describeModel(path);
+    d = await describe(path);
   } catch (e) {
     return { ok: false, problem: (e as Error).message };
   }

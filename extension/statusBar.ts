@@ -1,7 +1,6 @@
 // The "Limelight" status bar item: whether completions are on and what the engine is
 // doing. Clicking it opens the limelight.showStatus menu.
 import * as vscode from 'vscode';
-import { needsModel } from './firstRun';
 
 /**
  * What the status bar says about the engine. The engine client (not in this build yet)
@@ -26,6 +25,11 @@ export interface StatusState {
   completionsEnabled: boolean;
   engine: EngineStatus;
   activity?: CompletionActivity;
+}
+
+/** Whether the user should be led to a model: nothing loaded, nothing loading, nothing failed (a failure has its own message). */
+export function needsModel(engine: EngineStatus): boolean {
+  return engine.kind === 'not-loaded';
 }
 
 export function describeEngine(engine: EngineStatus): string {

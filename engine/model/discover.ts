@@ -5,12 +5,12 @@
 // each store is walked to a fixed depth and at most `maxPerSource` entries, so a huge cache
 // stays fast. No vscode import: the CLI and the extension share it.
 import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Dirent } from 'node:fs';
-import { homedir, totalmem } from 'node:os';
+import { totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { describeModel } from './describe';
+import { modelStores, type ModelSource, type StoreOptions } from './modelStores';
 import { openGguf } from '../io/ggufRead';
 
-export type ModelSource = 'huggingface' | 'ollama' | 'lmstudio' | 'llama.cpp' | 'limelight' | 'recent';
 
 export interface FoundModel {
   /** A readable name: `ORG/NAME` (HF), `NAME:TAG` (Ollama), `publisher/repo/file` (LM Studio)… */
@@ -33,16 +33,11 @@ export interface FoundModel {
   error?: string;
 }
 
-export interface DiscoverOptions {
-  env?: NodeJS.ProcessEnv;
-  home?: string;
-  platform?: NodeJS.Platform;
+export interface DiscoverOptions extends StoreOptions {
   /** Positions to size the KV cache for (default: each model's own context). */
   contextLength?: number;
   /** Recently used model paths (Select Model's list). */
   recent?: string[];
-  /** Where Limelight keeps the models it downloads. */
-  limelightDir?: string;
   /** At most this many entries per store (default 200). */
   maxPerSource?: number;
   /** The machine's memory, for `fits` (default os.totalmem()). */
@@ -116,45 +111,6 @@ function ggufFiles(dir: string, depth: number, limit: number): string[] {
 
 function stripGguf(name: string): string {
   return name.replace(/\.gguf$/i, '');
-}
-
-/** The store folders of each tool, in order, for this platform and environment. */
-export function modelStores(opts: DiscoverOptions = {}): Array<{ source: ModelSource; dir: string }> {
-  const env = opts.env ?? process.env;
-  const home = opts.home ?? homedir();
-  const platform = opts.platform ?? process.platform;
-  const set = (v: string | undefined): string | undefined => (v !== undefined && v.trim() !== '' ? v : undefined);
-  const out: Array<{ source: ModelSource; dir: string }> = [];
-  const add = (source: ModelSource, dir: string): void => {
-    if (!out.some((s) => s.source === source && resolve(s.dir) === resolve(dir))) out.push({ source, dir });
-  };
-  // Hugging Face (huggingface_hub constants.py, "Manage huggingface_hub cache-system"): HF_HUB_CACHE,
-  // else HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub — the same
-  // ~/.cache path on macOS and on Windows (%USERPROFILE%\.cache\huggingface\hub).
-  const hfHome = set(env.HF_HOME) ?? join(set(env.XDG_CACHE_HOME) ?? join(home, '.cache'), 'huggingface');
-  add('huggingface', set(env.HF_HUB_CACHE) ?? set(env.HUGGINGFACE_HUB_CACHE) ?? join(hfHome, 'hub'));
-  // Ollama (docs/faq.md "Where are models stored?"): OLLAMA_MODELS, else ~/.ollama/models on macOS,
-  // Windows (C:\Users\%username%\.ollama\models) and Linux user installs; the Linux service that
-  // install.sh sets up runs as the `ollama` user with /usr/share/ollama/.ollama/models.
-  const ollama = set(env.OLLAMA_MODELS);
-  if (ollama !== undefined) add('ollama', ollama);
-  else {
-    add('ollama', join(home, '.ollama', 'models'));
-    if (platform === 'linux') add('ollama', '/usr/share/ollama/.ollama/models');
-  }
-  // LM Studio (lmstudio.ai docs "Manage models"/"Change the models directory"): ~/.lmstudio/models
-  // since 0.3, ~/.cache/lm-studio/models before; the same under %USERPROFILE% on Windows.
-  add('lmstudio', join(home, '.lmstudio', 'models'));
-  add('lmstudio', join(home, '.cache', 'lm-studio', 'models'));
-  // llama.cpp (common/common.cpp fs_get_cache_directory): LLAMA_CACHE, else $XDG_CACHE_HOME/llama.cpp
-  // or ~/.cache/llama.cpp on Linux, ~/Library/Caches/llama.cpp on macOS, %LOCALAPPDATA%\llama.cpp on Windows.
-  const llama = set(env.LLAMA_CACHE);
-  if (llama !== undefined) add('llama.cpp', llama);
-  else if (platform === 'darwin') add('llama.cpp', join(home, 'Library', 'Caches', 'llama.cpp'));
-  else if (platform === 'win32') add('llama.cpp', join(set(env.LOCALAPPDATA) ?? join(home, 'AppData', 'Local'), 'llama.cpp'));
-  else add('llama.cpp', join(set(env.XDG_CACHE_HOME) ?? join(home, '.cache'), 'llama.cpp'));
-  if (opts.limelightDir !== undefined) add('limelight', opts.limelightDir);
-  return out;
 }
 
 /** The Hugging Face hub cache layout: models--ORG--NAME/snapshots/REV/ (also used by Limelight's downloads). */

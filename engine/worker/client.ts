@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EngineRequest, ExportTrainingDataRequest, ForwardRequest, FromWorker, GenerateRequest, InspectRequest, LoadRequest, ResultOf, ToWorker, TrainProgress, TrainRequest } from './protocol';
+import type { DiscoverModelsRequest, EngineRequest, ExportTrainingDataRequest, ForwardRequest, FromWorker, GenerateRequest, InspectRequest, LoadRequest, ResultOf, ToWorker, TrainProgress, TrainRequest } from './protocol';
 
 export interface EngineClientOptions {
   /** The worker script; default: worker.js beside this bundle (dist/), else main.js (transpiled tests). */
@@ -107,6 +107,16 @@ export class EngineClient {
   /** The workspace's training data as JSONL in a new folder under outDir. */
   exportTrainingData(req: Omit<ExportTrainingDataRequest, 'type'>, signal?: AbortSignal): Promise<ResultOf['exportTrainingData']> {
     return this.request({ type: 'exportTrainingData', ...req }, signal) as Promise<ResultOf['exportTrainingData']>;
+  }
+
+  /** The models already on this machine, from their headers. */
+  discoverModels(req: Omit<DiscoverModelsRequest, 'type'> = {}, signal?: AbortSignal): Promise<ResultOf['discoverModels']> {
+    return this.request({ type: 'discoverModels', ...req }, signal) as Promise<ResultOf['discoverModels']>;
+  }
+
+  /** A model's facts from its headers; rejects with what is wrong with it. */
+  describeModel(path: string, contextLength?: number, signal?: AbortSignal): Promise<ResultOf['describeModel']> {
+    return this.request(contextLength === undefined ? { type: 'describeModel', path } : { type: 'describeModel', path, contextLength }, signal) as Promise<ResultOf['describeModel']>;
   }
 
   /** Frees the model and stops the worker; pending requests fail. */

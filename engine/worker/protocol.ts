@@ -155,6 +155,23 @@ export interface ExportTrainingDataRequest {
   files: SourceFileWire[];
 }
 
+/** The models already on this machine (Hugging Face cache, Ollama, LM Studio, llama.cpp, Limelight's downloads, recent ones), headers only. */
+export interface DiscoverModelsRequest {
+  type: 'discoverModels';
+  /** Positions to size each model's KV cache for (default: its own context). */
+  contextLength?: number;
+  /** Where Limelight keeps the models it downloaded. */
+  limelightDir?: string;
+  recent?: string[];
+}
+
+/** A model's facts from its headers (config.json or the GGUF header), without loading its weights; rejects saying what is wrong with it. */
+export interface DescribeModelRequest {
+  type: 'describeModel';
+  path: string;
+  contextLength?: number;
+}
+
 export interface DisposeRequest {
   type: 'dispose';
 }
@@ -169,6 +186,8 @@ export type EngineRequest =
   | CheckAdapterRequest
   | CountTokensRequest
   | ExportTrainingDataRequest
+  | DiscoverModelsRequest
+  | DescribeModelRequest
   | DisposeRequest;
 
 export interface LoadResult {
@@ -277,6 +296,49 @@ export interface ExportTrainingDataResult {
   test: number;
 }
 
+export interface FoundModelWire {
+  /** A readable name: `ORG/NAME` (HF), `NAME:TAG` (Ollama), `publisher/repo/file` (LM Studio)... */
+  name: string;
+  path: string;
+  source: 'huggingface' | 'ollama' | 'lmstudio' | 'llama.cpp' | 'limelight' | 'recent';
+  family?: string;
+  /** A GGUF's file type (Q4_K_M, Q8_0...), else the format most weights are stored in. */
+  format?: string;
+  fim?: boolean;
+  instruct?: boolean;
+  bytes?: number;
+  parameters?: number;
+  /** Weights + KV cache at the context asked for. */
+  memoryBytes?: number;
+  /** Whether memoryBytes fits in this machine's memory. */
+  fits?: boolean;
+  /** Why this entry cannot be used. */
+  error?: string;
+}
+
+export interface ModelDescriptionWire {
+  path: string;
+  family: string;
+  modelType: string;
+  parameters: number;
+  /** Weights per stored format. */
+  formats: Partial<Record<string, number>>;
+  weightBytes: number;
+  contextLength: number;
+  vocabSize: number;
+  layers: number;
+  hidden: number;
+  heads: number;
+  kvHeads: number;
+  /** The FIM layout, or null: completions need one. */
+  fim: string | null;
+  chatTemplate: boolean;
+  kvBytesPerPosition: number;
+  /** Weights + KV cache at `atContext` positions. */
+  memoryBytes: number;
+  atContext: number;
+}
+
 export interface ResultOf {
   load: LoadResult;
   generate: GenerateResultMessage;
@@ -287,6 +349,8 @@ export interface ResultOf {
   checkAdapter: null;
   countTokens: number[];
   exportTrainingData: ExportTrainingDataResult;
+  discoverModels: FoundModelWire[];
+  describeModel: ModelDescriptionWire;
   dispose: null;
 }
 
@@ -409,6 +473,8 @@ const REQUEST_FIELDS: { [T in EngineRequest['type']]: FieldsOf<Extract<EngineReq
   checkAdapter: { adapterDir: need(TEXT), modelDir: need(TEXT) },
   countTokens: { modelDir: need(TEXT), texts: need({ is: 'texts' }) },
   exportTrainingData: { outDir: need(TEXT), files: need(FILES) },
+  discoverModels: { contextLength: may(count(1)), limelightDir: may(TEXT), recent: may({ is: 'texts' }) },
+  describeModel: { path: need(TEXT), contextLength: may(count(1)) },
   dispose: {},
 };
 

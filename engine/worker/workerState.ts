@@ -27,6 +27,8 @@ import { toWire } from '../inspect/wire';
 import { getTokenizer } from '../tokenizer/tokenizer';
 import { STARTER_ENCODING } from '../tokenizer/promptFormats';
 import { readModelConfig } from '../model/load';
+import { describeModel } from '../model/describe';
+import { discoverModels } from '../model/discover';
 import type { CountTokensRequest, EngineRequest, FromWorker, ForwardResultMessage, GenerateRequest, GenerateResultMessage, InspectRequest, LoadRequest, LoadResult, ResultOf, TrainRequest, TrainStateResult } from './protocol';
 
 
@@ -129,6 +131,10 @@ export class WorkerState {
         return this.countTokens(req);
       case 'exportTrainingData':
         return exportTrainingData(req.outDir, req.files);
+      case 'discoverModels':
+        return discoverModels({ contextLength: req.contextLength, limelightDir: req.limelightDir, recent: req.recent });
+      case 'describeModel':
+        return describeModel(req.path, req.contextLength);
       case 'dispose':
         this.dispose();
         return null;

@@ -8,7 +8,7 @@
 // SecretStorage, the hub address in the user's settings only.
 import * as vscode from 'vscode';
 import { loadDownloader, type Downloader, type DownloadResult } from '../../engine/download/load';
-import { modelStores } from '../../engine/model/discover';
+import { modelStores } from '../../engine/model/modelStores';
 import { CURATED_MODELS, curatedText, progressText, repoChoices, userEndpoint } from '../downloadChoice';
 import { useModelPath } from './selectModel';
 

@@ -6,7 +6,8 @@
 import * as vscode from 'vscode';
 import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { discoverModels, type FoundModel } from '../../engine/model/discover';
+import { EngineClient } from '../../engine/worker/client';
+import type { FoundModelWire as FoundModel } from '../../engine/worker/protocol';
 import { checkModelFolder, foundModelText, rememberModel } from '../modelChoice';
 
 const RECENT_KEY = 'limelight.recentModels';
@@ -28,10 +29,12 @@ export async function selectModel(context: vscode.ExtensionContext, starterDir: 
       return p;
     }
   };
-  const foundItems = (): { first: ModelItem[]; last: ModelItem[] } => {
+  // Model headers are read in an engine worker of its own, so a large cache never stalls the editor.
+  const reader = new EngineClient();
+  const foundItems = async (): Promise<{ first: ModelItem[]; last: ModelItem[] }> => {
     let found: FoundModel[];
     try {
-      found = discoverModels({ contextLength: config.get<number>('maxContextTokens'), limelightDir: join(context.globalStorageUri.fsPath, 'models') });
+      found = await reader.discoverModels({ contextLength: config.get<number>('maxContextTokens'), limelightDir: join(context.globalStorageUri.fsPath, 'models') });
     } catch {
       found = [];
     }
@@ -75,13 +78,14 @@ export async function selectModel(context: vscode.ExtensionContext, starterDir: 
     { label: '$(file-binary) Choose a GGUF file…', detail: 'A .gguf model from llama.cpp, Ollama or LM Studio (Qwen2.5-Coder, DeepSeek-Coder, StarCoder2, CodeLlama, Llama 3)', pick: chooseFile },
     { label: '$(folder-opened) Choose a checkpoint folder…', detail: 'A Hugging Face folder: config.json, model.safetensors and tokenizer.json (GPT-2, Llama, Qwen2, StarCoder2)', pick: chooseFolder },
   ];
-  // Discovery reads headers synchronously: the picker opens first and shows it is busy meanwhile.
-  const items = new Promise<ModelItem[]>((done) => setImmediate(() => {
-    const f = foundItems();
-    done([...f.first, ...fixed, ...f.last]);
-  }));
-  const picked = await vscode.window.showQuickPick(items, { title: 'Limelight: model', placeHolder: 'Which model runs completions, summaries and inspection' });
-  await picked?.pick();
+  // The picker opens at once and shows it is busy while the worker reads the headers.
+  const items = foundItems().then((f) => [...f.first, ...fixed, ...f.last]);
+  try {
+    const picked = await vscode.window.showQuickPick(items, { title: 'Limelight: model', placeHolder: 'Which model runs completions, summaries and inspection' });
+    await picked?.pick();
+  } finally {
+    void reader.dispose();
+  }
 
   async function showProblem(m: FoundModel): Promise<void> {
     await vscode.window.showErrorMessage(`Limelight: ${m.name} (${m.source}) cannot be used: ${m.error ?? ''}`);
@@ -98,14 +102,24 @@ export async function selectModel(context: vscode.ExtensionContext, starterDir: 
   }
 
   function useFolder(raw: string): Promise<void> {
-    return useModelPath(context, raw);
+    return useModelPath(context, raw, reader);
   }
 }
 
-/** Checks `raw` and makes it the model in the user's settings, remembered in the recent list (Select Model, Download Model's "Use this model"). */
-export async function useModelPath(context: vscode.ExtensionContext, raw: string): Promise<void> {
+/**
+ * Checks `raw` and makes it the model in the user's settings, remembered in the recent list
+ * (Select Model, Download Model's "Use this model"). `reader` reads the model's headers; without
+ * one, a worker is started for the check.
+ */
+export async function useModelPath(context: vscode.ExtensionContext, raw: string, reader?: EngineClient): Promise<void> {
   const recent = context.globalState.get<string[]>(RECENT_KEY, []).filter((p) => typeof p === 'string');
-  const check = checkModelFolder(raw);
+  const own = reader ?? new EngineClient();
+  let check;
+  try {
+    check = await checkModelFolder(raw, (path) => own.describeModel(path));
+  } finally {
+    if (own !== reader) void own.dispose();
+  }
   if (!check.ok) {
     // A remembered folder that went away or broke leaves the list.
     await context.globalState.update(RECENT_KEY, recent.filter((p) => p !== raw));

@@ -8,11 +8,13 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { discoverModels, modelStores, type FoundModel } from '../../engine/model/discover';
+import { discoverModels, type FoundModel } from '../../engine/model/discover';
+import { modelStores } from '../../engine/model/modelStores';
 import { writeGgufModel } from '../../engine/model/ggufExport';
 import { loadModel } from '../../engine/model/load';
 import { writeTinyModel } from '../harness/tinyModel';
 import { writeTinyQwenFolder } from '../harness/realModel';
+import { describeModel } from '../../engine/model/describe';
 import { checkModelFolder, foundModelText } from '../../extension/modelChoice';
 
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
@@ -99,6 +101,10 @@ function byName(models: FoundModel[], name: string): FoundModel {
   assert.ok(m !== undefined, `${name} not among ${models.map((x) => `${x.source}:${x.name}`).join(', ')}`);
   return m;
 }
+
+
+/** The engine's header reader, as the worker runs it for Select Model. */
+const describe = async (path: string): Promise<ReturnType<typeof describeModel>> => describeModel(path);
 
 test('finds the models of every store in its default place, with family, FIM and instruct', () => {
   const models = discoverModels({ env: EMPTY_ENV, home, platform: 'linux', contextLength: 128 });
@@ -242,20 +248,20 @@ test('`limelight models --json` prints {"models": [...]} and the table names eac
   assert.match(t.stdout, /qwen2\.5-coder:0\.5b-base\s+ollama\s+qwen2\s+\S+\s+yes/);
 });
 
-test('Select Model accepts what discovery finds: an Ollama blob and a GGUF linked from an HF snapshot', () => {
+test('Select Model accepts what discovery finds: an Ollama blob and a GGUF linked from an HF snapshot', async () => {
   const models = discoverModels({ env: EMPTY_ENV, home, platform: 'linux' });
   for (const name of ['qwen2.5-coder:0.5b-base', 'someone/tiny-gguf/tiny-q8_0.gguf', 'Qwen/Qwen2.5-Coder-0.5B-Instruct']) {
     const m = byName(models, name);
-    const check = checkModelFolder(m.path);
+    const check = await checkModelFolder(m.path, describe);
     assert.ok(check.ok, `${name}: ${check.ok ? '' : check.problem}`);
   }
   // The engine loads the blob it saves as limelight.model.path.
-  const blob = checkModelFolder(byName(models, 'qwen2.5-coder:0.5b-base').path);
+  const blob = await checkModelFolder(byName(models, 'qwen2.5-coder:0.5b-base').path, describe);
   assert.ok(blob.ok);
   assert.equal(loadModel(blob.path).config.family, 'qwen2');
   // A file that is neither named .gguf nor starts with GGUF's magic is still refused.
   writeFileSync(join(tmp, 'sha256-notgguf'), 'not a model');
-  assert.equal(checkModelFolder(join(tmp, 'sha256-notgguf')).ok, false);
+  assert.equal((await checkModelFolder(join(tmp, 'sha256-notgguf'), describe)).ok, false);
 });
 
 test("Select Model's text for a found model: its facts, or why it cannot be used", () => {

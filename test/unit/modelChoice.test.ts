@@ -5,26 +5,31 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeModel } from '../../engine/model/describe';
 import { checkModelFolder, rememberModel, RECENT_MODELS } from '../../extension/modelChoice';
 import { writeTinyModel } from '../harness/tinyModel';
 import { loadModel } from '../../engine/model/load';
 import { writeGgufModel } from '../../engine/model/ggufExport';
 
-function withTemp(run: (dir: string) => void): void {
+async function withTemp(run: (dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'limelight-model-choice-'));
   try {
-    run(dir);
+    await run(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-test('a checkpoint folder is accepted with a description, through a link to its real path', () => {
-  withTemp((dir) => {
+
+/** The engine's header reader, as the worker runs it for Select Model. */
+const describe = async (path: string): Promise<ReturnType<typeof describeModel>> => describeModel(path);
+
+test('a checkpoint folder is accepted with a description, through a link to its real path', async () => {
+  await withTemp(async (dir) => {
     const model = writeTinyModel(join(dir, 'tiny'));
     const link = join(dir, 'link');
     symlinkSync(model, link);
-    const check = checkModelFolder(link);
+    const check = await checkModelFolder(link, describe);
     assert.ok(check.ok, check.ok ? '' : check.problem);
     assert.equal(check.path, model);
     assert.equal(check.completes, true);
@@ -32,25 +37,25 @@ test('a checkpoint folder is accepted with a description, through a link to its 
   });
 });
 
-test('a model without fill-in-the-middle tokens is accepted and says completions need another', () => {
-  withTemp((dir) => {
+test('a model without fill-in-the-middle tokens is accepted and says completions need another', async () => {
+  await withTemp(async (dir) => {
     const model = writeTinyModel(join(dir, 'tiny'));
     const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
     delete config.limelight_encoding;
     writeFileSync(join(model, 'config.json'), JSON.stringify(config));
-    const check = checkModelFolder(model);
+    const check = await checkModelFolder(model, describe);
     assert.ok(check.ok);
     assert.equal(check.completes, false);
     assert.match(check.description, /no fill-in-the-middle tokens for completions/);
   });
 });
 
-test('a GGUF file is accepted with its family, size and formats', () => {
-  withTemp((dir) => {
+test('a GGUF file is accepted with its family, size and formats', async () => {
+  await withTemp(async (dir) => {
     const model = loadModel(writeTinyModel(join(dir, 'tiny')));
     const file = join(dir, 'tiny.Q8_0.gguf');
     writeGgufModel(file, model, { weightType: 'Q8_0' });
-    const check = checkModelFolder(file);
+    const check = await checkModelFolder(file, describe);
     assert.ok(check.ok, check.ok ? '' : check.problem);
     assert.equal(check.path, file);
     assert.equal(check.completes, true, 'the starter layout survives the GGUF export');
@@ -58,8 +63,8 @@ test('a GGUF file is accepted with its family, size and formats', () => {
   });
 });
 
-test('wrong folders are refused with what to do', () => {
-  withTemp((dir) => {
+test('wrong folders are refused with what to do', async () => {
+  await withTemp(async (dir) => {
     const empty = join(dir, 'empty');
     mkdirSync(empty);
     const noWeights = writeTinyModel(join(dir, 'no-weights'));
@@ -70,14 +75,14 @@ test('wrong folders are refused with what to do', () => {
     const cases: [string, RegExp][] = [
       [empty, /config\.json does not exist\. Choose a \.gguf file or a Hugging Face checkpoint folder/],
       [join(noWeights, 'config.json'), /is a file, not a folder or a \.gguf file/],
-      [noWeights, /no model\.safetensors .*Choose the folder that holds the checkpoint's weights/],
+      [noWeights, /expected model\.safetensors or model\.safetensors\.index\.json .*save_pretrained/],
       [badConfig, /is not valid JSON .*Restore it/],
       [join(dir, 'missing'), /does not exist.*Check the path/],
       ['//server/share/model', /network \(UNC\) path/],
       ['relative/model', /relative path/],
     ];
     for (const [path, why] of cases) {
-      const check = checkModelFolder(path);
+      const check = await checkModelFolder(path, describe);
       assert.equal(check.ok, false, path);
       if (!check.ok) assert.match(check.problem, why, path);
     }

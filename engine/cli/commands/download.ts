@@ -7,7 +7,7 @@
 import { loadDownloader } from '../../download/load';
 import type { DownloadProgress } from '../../download/main';
 import { sizeText } from '../../download/units';
-import { modelStores } from '../../model/discover';
+import { modelStores } from '../../model/modelStores';
 import { UsageError, type ParsedArgs } from '../args';
 import type { CliCommand } from '../command';
 
