@@ -2,7 +2,7 @@
 // policy, debounce, windows, block end, post-processing, cancellation) with a server in place
 // of the local model. The session hands over the prompt's text parts; the server tokenizes
 // them, so the windows are measured here with an estimate (estimatedTemplate).
-import type { CompletionEngine, GenerationRequest, GenerationResult } from '../complete/session';
+import type { CompletionEngine, CompletionOptions, GenerationRequest, GenerationResult } from '../complete/session';
 import type { Encode, FimParts, FimTemplate } from '../tokenizer/fimTemplates';
 import { fimPromptText, fimStopTexts } from '../tokenizer/fimMarkers';
 import { RemoteClient } from './client';
@@ -52,6 +52,14 @@ export function estimatedTemplate(client: RemoteClient): FimTemplate {
     example: notForTraining,
   };
 }
+
+/**
+ * What a session on a server sets over the user's completion settings. The debounce wait does
+ * not shrink below limelight.completions.debounceMs when the server answers fast: the server's
+ * time is shared by a team, and each request that the next keystroke aborts has still cost it
+ * a prompt's processing.
+ */
+export const REMOTE_SESSION_OPTIONS: Partial<CompletionOptions> = { adaptiveDebounce: false };
 
 export class RemoteEngine implements CompletionEngine {
   /** The server keeps its own prompt cache (cache_prompt); nothing is gained by sending prompts ahead. */

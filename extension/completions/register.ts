@@ -7,9 +7,9 @@
 import * as vscode from 'vscode';
 import { ContextRing } from '../../engine/complete/contextRing';
 import { decodeRate, explainMarkdown, formatRecordLine } from '../../engine/complete/explain';
-import { CompletionSession, type CompletionRecord } from '../../engine/complete/session';
+import { CompletionSession, type CompletionOptions, type CompletionRecord } from '../../engine/complete/session';
 import { WorkerEngine } from '../../engine/worker/workerEngine';
-import { estimatedTemplate, RemoteEngine } from '../../engine/remote/remoteEngine';
+import { estimatedTemplate, RemoteEngine, REMOTE_SESSION_OPTIONS } from '../../engine/remote/remoteEngine';
 import { modelPrompts } from '../modelPrompts';
 import type { Logger } from '../log';
 import { completionsEnabledFor, type LimelightSettings } from '../settings';
@@ -72,7 +72,7 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
       sessionFor = client;
       if (client === null) return;
       log.info(`Completions use ${client.description}: ${estimatedTemplate(client).name}.`);
-      startSession(new CompletionSession(estimatedTemplate(client), new RemoteEngine(client), completionOptions(deps.settings(), deps.settings().maxContextTokens), ring));
+      startSession(new CompletionSession(estimatedTemplate(client), new RemoteEngine(client), remoteSessionOptions(deps.settings()), ring));
       return;
     }
     const info = host.loaded;
@@ -97,6 +97,17 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
     if (fim === null) return;
     log.info(`Completions use the model's FIM layout: ${fim.layout}.`);
     startSession(new CompletionSession(fim, new WorkerEngine(client, host.busy), completionOptions(deps.settings(), info.contextLength), ring));
+  }
+
+  function remoteSessionOptions(s: LimelightSettings): Partial<CompletionOptions> {
+    return { ...completionOptions(s, s.maxContextTokens), ...REMOTE_SESSION_OPTIONS };
+  }
+
+  /** The session's options from the settings, for the engine in use (null while no model is loaded). */
+  function sessionOptions(s: LimelightSettings): Partial<CompletionOptions> | null {
+    if (remote.active) return remoteSessionOptions(s);
+    const info = host.loaded;
+    return info ? completionOptions(s, info.contextLength) : null;
   }
 
   function startSession(s: CompletionSession): void {
@@ -190,8 +201,8 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
     settingsChanged: () => {
       const s = deps.settings();
       refreshSession();
-      const context = remote.active ? s.maxContextTokens : host.loaded?.contextLength;
-      if (session && context !== undefined) session.setOptions(completionOptions(s, context));
+      const options = sessionOptions(s);
+      if (session && options !== null) session.setOptions(options);
       if (!s.completions.enabled) session?.cancelPending();
     },
     engineChanged: refreshSession,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { CompletionSession } from '../../engine/complete/session';
 import { ContextRing } from '../../engine/complete/contextRing';
 import { RemoteClient } from '../../engine/remote/client';
-import { ESTIMATED_CHARS_PER_TOKEN, estimatedTemplate, estimateTokens, RemoteEngine } from '../../engine/remote/remoteEngine';
+import { ESTIMATED_CHARS_PER_TOKEN, estimatedTemplate, estimateTokens, RemoteEngine, REMOTE_SESSION_OPTIONS } from '../../engine/remote/remoteEngine';
 import { plainSummaryText, remoteSummaryText } from '../../extension/summarize/prompt';
 import type { RemoteApi } from '../../engine/remote/endpoint';
 import { startFakeInferenceServer, type FakeInferenceServer } from '../harness/fakeInferenceServers';
@@ -106,4 +106,17 @@ test('a summary request for a server: the plain request, cut at line ends to the
   assert.ok(cut.text.endsWith('A one-sentence summary of what the code above does:'));
   const oneLine = remoteSummaryText('x'.repeat(10_000), 100);
   assert.ok(oneLine.cut && estimateTokens(oneLine.text) <= 100);
+});
+
+test('on a server the debounce wait does not shrink below the setting when answers come fast (each aborted request costs the shared server)', async () => {
+  const s = await startFakeInferenceServer({ pieces: ['x'] });
+  try {
+    const client = new RemoteClient({ endpoint: new URL(s.url), api: 'llama-infill', model: '', fimTemplate: '', apiKey: '', timeoutMs: 5000 });
+    const ses = new CompletionSession(estimatedTemplate(client), new RemoteEngine(client), { ...REMOTE_SESSION_OPTIONS, debounceMs: 150 });
+    for (let i = 0; i < 3; i++) await ses.complete(doc(FILE.slice(0, AT) + 'x'.repeat(i) + FILE.slice(AT), AT + i), 'invoke');
+    assert.ok(ses.debounce.averageLatencyMs !== null && ses.debounce.averageLatencyMs < 150);
+    assert.equal(ses.debounce.delayMs(), 150);
+  } finally {
+    await s.close();
+  }
 });

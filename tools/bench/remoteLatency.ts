@@ -14,7 +14,7 @@ import { CompletionSession, type CompletionRecord } from '../../engine/complete/
 import { sleep } from '../../engine/complete/debounce';
 import { RemoteClient } from '../../engine/remote/client';
 import { isRemoteApi, REMOTE_APIS, type RemoteApi } from '../../engine/remote/endpoint';
-import { estimatedTemplate, RemoteEngine } from '../../engine/remote/remoteEngine';
+import { estimatedTemplate, RemoteEngine, REMOTE_SESSION_OPTIONS } from '../../engine/remote/remoteEngine';
 import { startFakeInferenceServer, type FakeInferenceServer } from '../../test/harness/fakeInferenceServers';
 import { heldOutFiles, typingScript } from './latency';
 
@@ -83,7 +83,8 @@ export interface RemoteLatencyRow {
 
 function newSession(server: FakeInferenceServer, api: RemoteApi, debounce: boolean): CompletionSession {
   const client = new RemoteClient({ endpoint: new URL(api === 'openai-completions' ? `${server.url}/v1` : server.url), api, model: 'qwen2.5-coder:7b', fimTemplate: '', apiKey: 'bench-key', timeoutMs: 10_000 });
-  return new CompletionSession(estimatedTemplate(client), new RemoteEngine(client), debounce ? {} : { debounceMs: 0 });
+  // As the extension sets it up: the user's (default) settings with the remote backend's own.
+  return new CompletionSession(estimatedTemplate(client), new RemoteEngine(client), { ...REMOTE_SESSION_OPTIONS, ...(debounce ? {} : { debounceMs: 0 }) });
 }
 
 /** The server's own time for the request a record was answered from (the newest when it ended). */
