@@ -22,14 +22,15 @@ test('Restricted Mode: limited support, described to the user', () => {
   assert.match(u.description ?? '', /untrusted workspace/i);
 });
 
-test('every setting that names a folder or a set of files, or where code is sent, is restricted, and nothing else', () => {
+test('every setting that names a folder or a set of files, where code is sent or where models come from, is restricted, and nothing else', () => {
   const props = manifest.contributes.configuration.properties;
   const namesFiles = Object.entries(props)
-    .filter(([key, s]) => /\.path$/.test(key) || /^limelight\.remote\./.test(key) || key === 'limelight.backend' || /\bfolder\b|\bglob\b/i.test(s.description ?? s.markdownDescription ?? ''))
+    .filter(([key, s]) => /\.path$/.test(key) || /^limelight\.remote\./.test(key) || /\.endpoint$/.test(key) || key === 'limelight.backend' || /\bfolder\b|\bglob\b/i.test(s.description ?? s.markdownDescription ?? ''))
     .map(([key]) => key)
     .sort();
   assert.ok(namesFiles.includes('limelight.model.path'), 'the rule finds the model path');
   assert.ok(namesFiles.includes('limelight.remote.endpoint'), 'the rule finds the remote endpoint');
-  for (const key of namesFiles.filter((k) => k.startsWith('limelight.remote.'))) assert.equal((props[key] as { scope?: string }).scope, 'application', `${key} is user-level only`);
+  assert.ok(namesFiles.includes('limelight.download.endpoint'), 'the rule finds the download endpoint');
+  for (const key of namesFiles.filter((k) => k.startsWith('limelight.remote.') || k.endsWith('.endpoint'))) assert.equal((props[key] as { scope?: string }).scope, 'application', `${key} is user-level only`);
   assert.deepEqual([...(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations ?? [])].sort(), namesFiles);
 });
