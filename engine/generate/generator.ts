@@ -8,6 +8,10 @@
 // The generator must be the only user of its backend's KV cache: anything else that runs
 // forward() on the same backend must call reset() before the generator is used again.
 //
+// With a prompt cache (promptCache.ts) and a backend that can copy its cache out and back, a
+// prompt that shares more with an earlier one than with the live cache gets that one's keys
+// and values back, and the live cache's prompt is kept before it is overwritten.
+//
 // Invariant: `cached` lists exactly the ids whose keys and values are in the backend's
 // cache. It is shortened to the reused prefix before a forward pass (the backend
 // overwrites positions from there) and extended only after the pass succeeds, so an
@@ -16,6 +20,7 @@ import { ContextOverflowError, type InferenceBackend } from '../runtime/backend'
 import { yieldToEventLoop } from '../runtime/eventLoop';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import { Sampler, type SamplingOptions } from './sampler';
+import { MIN_PROMPT_REUSE, PromptCache, type PromptCacheStats } from './promptCache';
 import { StopStringMatcher, checkStopRules, type StopReason } from './stops';
 
 export interface GenerateOptions {
@@ -64,10 +69,27 @@ export interface GenerateResult {
 /** Prompts are prefilled in chunks this long, so a cancellation is seen between chunks. */
 const PREFILL_CHUNK = 256;
 
+export interface GeneratorOptions {
+  /** Bytes for snapshots of earlier prompts (0 or absent: none kept; the backend must support snapshots). */
+  promptCacheBytes?: number;
+}
+
 export class Generator {
   private readonly cached: number[] = [];
+  private readonly promptCache: PromptCache | null;
 
-  constructor(readonly backend: InferenceBackend) {}
+  constructor(
+    readonly backend: InferenceBackend,
+    opts: GeneratorOptions = {},
+  ) {
+    const bytes = opts.promptCacheBytes ?? 0;
+    this.promptCache = bytes > 0 && backend.saveCache !== undefined && backend.restoreCache !== undefined ? new PromptCache(bytes) : null;
+  }
+
+  /** The prompt cache's hits, misses and size, or null without one. */
+  get promptCacheStats(): PromptCacheStats | null {
+    return this.promptCache?.stats ?? null;
+  }
 
   /** Ids whose keys and values the backend's cache holds, in position order. */
   get cachedIds(): readonly number[] {
@@ -186,6 +208,7 @@ export class Generator {
     let common = 0;
     const limit = Math.min(n, this.cached.length);
     while (common < limit && this.cached[common] === ids[common]) common++;
+    if (this.promptCache !== null) common = this.switchPrompt(ids, common, this.promptCache);
     // The last prompt token's logits are needed even when it is cached: run it again.
     const reused = Math.min(common, n - 1);
     let logits: Float32Array | null = null;
@@ -198,5 +221,22 @@ export class Generator {
       for (let i = start; i < end; i++) this.cached.push(ids[i]);
     }
     return { logits: logits as Float32Array, reused };
+  }
+
+  /**
+   * Before a prompt that shares `common` ids with the live cache: keeps the live prompt when
+   * more than MIN_PROMPT_REUSE of it would be overwritten, and puts back the cached prompt that
+   * shares the most with `ids` when that beats the live cache. Returns the ids now shared.
+   */
+  private switchPrompt(ids: readonly number[], common: number, cache: PromptCache): number {
+    const backend = this.backend;
+    const hit = cache.take(ids, common);
+    if (hit === null && this.cached.length - common < MIN_PROMPT_REUSE) return common;
+    cache.put({ ids: this.cached.slice(), snapshot: backend.saveCache!(this.cached.length) });
+    if (hit === null) return common;
+    backend.restoreCache!(hit.prompt.snapshot);
+    this.cached.length = 0;
+    for (const id of hit.prompt.ids) this.cached.push(id);
+    return Math.min(hit.common, ids.length);
   }
 }

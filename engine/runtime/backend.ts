@@ -2,6 +2,7 @@
 // The generator, the worker and the CLI drive a backend only through this, so sampling,
 // prefix reuse and cancellation work unchanged whichever backend runs the model.
 import type { ModelConfig } from '../model/config';
+import type { KvSnapshot } from './kvSnapshot';
 
 export type BackendName = 'js' | 'ort-cpu' | 'ort-webgpu';
 
@@ -32,6 +33,10 @@ export interface InferenceBackend {
   forward(tokens: Int32Array, pos: number, opts?: ForwardOptions): Promise<ForwardResult>;
   /** Frees the KV cache (and any native resources); the weights stay loaded. */
   releaseCache(): void;
+  /** Copies positions [0, n) of the KV cache out (backends that can; see generate/promptCache.ts). */
+  saveCache?(n: number): KvSnapshot;
+  /** Puts a snapshot back: the cache then holds its positions (and nothing after them). */
+  restoreCache?(s: KvSnapshot): void;
   dispose(): void;
 }
 

@@ -10,6 +10,7 @@ import { embeddingForward } from '../kernels/embedding';
 import { geluForward, swigluForward } from '../kernels/activations';
 import { ropeForward, ropeTables } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
+import { putSnapshot, takeSnapshot, type CacheView, type KvSnapshot } from './kvSnapshot';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 
 export interface JsBackendOptions {
@@ -69,6 +70,24 @@ export class JsBackend implements InferenceBackend {
 
   dispose(): void {
     this.releaseCache();
+  }
+
+  saveCache(n: number): KvSnapshot {
+    if (!(n >= 0 && n <= this.filled)) throw new Error(`saveCache: the cache holds ${this.filled} positions, not ${n}`);
+    return takeSnapshot(this.cacheView(), n);
+  }
+
+  restoreCache(s: KvSnapshot): void {
+    if (s.positions > this.contextLength) throw new Error(`restoreCache: ${s.positions} positions do not fit the ${this.contextLength}-position cache`);
+    putSnapshot(this.cacheView(), s);
+    this.filled = s.positions;
+  }
+
+  private cacheView(): CacheView {
+    const { kCache, vCache } = this.ensureCache();
+    const c = this.config;
+    const bytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    return { keys: bytes(kCache), values: bytes(vCache), rows: c.nLayer * c.nKvHead, ctx: this.contextLength, headDim: c.headDim, elementBytes: 4 };
   }
 
   async forward(tokens: Int32Array, pos: number, opts: JsForwardOptions = {}): Promise<JsForwardResult> {

@@ -15,7 +15,7 @@ import { autoWeightFormat, selectBackend } from '../runtime/select';
 import { defaultOnnxCacheDir } from '../onnx/cache';
 import { FastBackend, type WeightFormat } from '../runtime/fastBackend';
 import { ContextOverflowError, type InferenceBackend } from '../runtime/backend';
-import { Generator } from '../generate/generator';
+import { Generator, type GeneratorOptions } from '../generate/generator';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import { loadModelPrompts } from '../model/modelTokenizer';
 import { loadAdapter, mergeLora } from '../train/lora';
@@ -185,7 +185,7 @@ export class WorkerState {
       memoryNote: fit.message,
     };
     const recreate = backend instanceof FastBackend ? { model, threads: backend.threads, contextLength: backend.contextLength, weightFormat } : null;
-    this.loaded = { request: req, backend, generator: new Generator(backend), tokenizer, info, model, inspection: null, recreate };
+    this.loaded = { request: req, backend, generator: new Generator(backend, generatorOptions(req, backend)), tokenizer, info, model, inspection: null, recreate };
     return info;
   }
 
@@ -233,7 +233,7 @@ export class WorkerState {
         throw new Error('The model was unloaded while its memory was being allocated again; try again.');
       }
       l.backend = backend;
-      l.generator = new Generator(backend);
+      l.generator = new Generator(backend, generatorOptions(l.request, backend));
     }
     return { backend: l.backend, generator: l.generator, tokenizer: l.tokenizer };
   }
@@ -294,6 +294,15 @@ export class WorkerState {
       l.generator.reset();
     }
   }
+}
+
+/**
+ * The prompt cache across files gets what limelight.kvCacheMemoryMB leaves beside the live
+ * cache (none without the setting).
+ */
+function generatorOptions(req: LoadRequest, backend: InferenceBackend): GeneratorOptions {
+  if (req.kvCacheMemoryMB === undefined) return {};
+  return { promptCacheBytes: Math.max(0, req.kvCacheMemoryMB * 2 ** 20 - backend.contextLength * kvBytesPerPosition(backend.config)) };
 }
 
 /** A load the machine's memory cannot hold. */
