@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { loadModel } from '../../engine/model/load';
 import type { Model } from '../../engine/model/model';
 import { JsBackend } from '../../engine/runtime/jsBackend';
+import { FastBackend } from '../../engine/runtime/fastBackend';
 import { Generator } from '../../engine/generate/generator';
 import { MIN_PROMPT_REUSE, PromptCache } from '../../engine/generate/promptCache';
 import { snapshotBytes } from '../../engine/runtime/kvSnapshot';
@@ -100,5 +101,31 @@ test('a prompt another entry extends adds nothing; a snapshot goes back only int
 
     const other = new JsBackend(model, { contextLength: 256 });
     assert.throws(() => other.restoreCache(backend.saveCache(10)), /cannot go into a cache of layout/);
+  });
+});
+
+test('the fast backend (f32 and f16 caches) restores a prompt to the logits it had before it left', async () => {
+  await withModel(async (model) => {
+    for (const kvCache of ['f32', 'f16'] as const) {
+      const backend = await FastBackend.create(model, { threads: 1, contextLength: 512, weightFormat: 'f32', kvCache });
+      const fresh = await FastBackend.create(model, { threads: 1, contextLength: 512, weightFormat: 'f32', kvCache });
+      try {
+        const gen = new Generator(backend, { promptCacheBytes: 64 * 2 ** 20 });
+        const a = prompt(1, 200);
+        await gen.generate(a, once);
+        await gen.generate(prompt(2, 150), once);
+        const back = [...a, 5, 6];
+        const r = await gen.generate(back, once);
+        assert.equal(r.timings.reused_tokens, 200, kvCache);
+        // As if the user had never left a: the same prefix, then the same two ids (the fast
+        // kernels' sums depend on how many rows run together, so the chunks must match).
+        const stayed = new Generator(fresh);
+        await stayed.prefill(a);
+        assert.deepEqual(Array.from(await gen.prefill(back)), Array.from(await stayed.prefill(back)), kvCache);
+      } finally {
+        backend.dispose();
+        fresh.dispose();
+      }
+    }
   });
 });
