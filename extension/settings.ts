@@ -195,7 +195,7 @@ export function readSettings(schema: SettingsSchema, get: (key: string) => unkno
     if (!c.ok) problems.push(`limelight.remote.endpoint: ${c.problem}${settings.backend === 'remote' ? ' Completions and summaries are off until then.' : ''}`);
     else settings.remote.endpoint = c.url.toString();
   } else if (settings.backend === 'remote') {
-    problems.push('limelight.remote.endpoint: the remote backend needs the server\'s base URL in your user settings, e.g. http://127.0.0.1:8080 (llama.cpp server) or https://llm.example.com/v1. Completions and summaries are off until then.');
+    problems.push('limelight.remote.endpoint: the remote backend needs the server\'s base URL in your user settings, e.g. http://127.0.0.1:8080 (llama.cpp server) or https://HOST/v1. Completions and summaries are off until then.');
   }
   return { settings, problems, notes };
 }

@@ -49,6 +49,8 @@ const nodeEntries = [
   { in: 'engine/cli.ts', out: 'cli', external: ['onnxruntime-node'], banner: '#!/usr/bin/env node' },
   // The Hugging Face download client, the one bundle with network code; the extension and the CLI load it on a download.
   { in: 'engine/download/main.ts', out: 'download', external: [] },
+  // The remote backend's client (HTTP to the user's inference server); loaded when the backend is remote.
+  { in: 'engine/remote/client.ts', out: 'remote', external: [] },
   // Compute threads of the js backend's pool, started from next to whichever bundle runs it.
   { in: 'engine/runtime/poolWorker.ts', out: 'poolWorker', external: [] },
 ].filter((e) => existsSync(join(root, e.in)));

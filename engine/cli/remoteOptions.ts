@@ -2,16 +2,16 @@
 // same meanings and checks as the extension's limelight.remote.* settings. The API key is read
 // from the environment (LIMELIGHT_REMOTE_API_KEY), never from an option: a command line is
 // visible to every user of the machine (ps) and stays in shell histories.
-import { RemoteClient } from '../remote/client';
 import { checkEndpoint, DEFAULT_REMOTE_TIMEOUT_MS, isRemoteApi, REMOTE_APIS } from '../remote/endpoint';
-import { RemoteError } from '../remote/http';
+import { loadRemoteClient, type RemoteClient } from '../remote/load';
+import { isRemoteError } from '../remote/remoteError';
 import { FIM_TEMPLATE_NAMES } from '../tokenizer/fimMarkers';
 import { UsageError, type OptionSpec, type ParsedArgs } from './args';
 
 export const REMOTE_KEY_ENV = 'LIMELIGHT_REMOTE_API_KEY';
 
 export const REMOTE_OPTIONS: readonly OptionSpec[] = [
-  { name: 'endpoint', kind: 'string', value: 'URL', help: "with --backend remote: the server's base URL (https, or http to this machine; e.g. http://127.0.0.1:8080, or http://host:8000/v1 for openai-completions)" },
+  { name: 'endpoint', kind: 'string', value: 'URL', help: "with --backend remote: the server's base URL (https, or http to this machine; e.g. http://127.0.0.1:8080, or https://HOST/v1 for openai-completions)" },
   { name: 'api', kind: 'string', value: 'KIND', help: `with --backend remote: ${REMOTE_APIS.join(', ')}` },
   { name: 'remote-model', kind: 'string', value: 'NAME', help: "with --backend remote: the server's model name (Ollama, OpenAI-style servers)" },
   { name: 'fim-template', kind: 'string', value: 'NAME', help: `with --backend remote: the FIM markers, ${FIM_TEMPLATE_NAMES.join(', ')} (default: chosen from the model name)` },
@@ -36,9 +36,9 @@ export function remoteClient(args: ParsedArgs): RemoteClient {
   const timeoutMs = args.int('timeout-ms', DEFAULT_REMOTE_TIMEOUT_MS);
   if (timeoutMs < 1) throw new UsageError('--timeout-ms must be at least 1.');
   try {
-    return new RemoteClient({ endpoint: check.url, api, model, fimTemplate: args.string('fim-template') ?? '', apiKey: process.env[REMOTE_KEY_ENV] ?? '', timeoutMs });
+    return new (loadRemoteClient().RemoteClient)({ endpoint: check.url, api, model, fimTemplate: args.string('fim-template') ?? '', apiKey: process.env[REMOTE_KEY_ENV] ?? '', timeoutMs });
   } catch (e) {
-    if (e instanceof RemoteError) throw new UsageError(e.message.replace('limelight.remote.fimTemplate (CLI: --fim-template)', '--fim-template').replace('limelight.remote.fimTemplate', '--fim-template'));
+    if (isRemoteError(e)) throw new UsageError(e.message.replace('limelight.remote.fimTemplate (CLI: --fim-template)', '--fim-template').replace('limelight.remote.fimTemplate', '--fim-template'));
     throw e;
   }
 }

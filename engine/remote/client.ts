@@ -10,7 +10,8 @@ import type { StopReason } from '../generate/stops';
 import { fimRowByName, fimRowForModel, FIM_TEMPLATE_NAMES, type FimMarkerRow, type FimTextParts } from '../tokenizer/fimMarkers';
 import { chatRequest, continueRequest, infillRequest, ShapeError, type ApiRequest, type ChatMessage, type Limits, type ServerCounts } from './apis';
 import { endpointUrl, redact, type RemoteConfig } from './endpoint';
-import { postJson, RemoteError } from './http';
+import { postJson } from './http';
+import { RemoteError } from './remoteError';
 
 export interface RemoteRun {
   maxTokens: number;

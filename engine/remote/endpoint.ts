@@ -2,8 +2,6 @@
 // endpoint must be https unless it is this machine (loopback) or the user opted in to plain
 // http, and it must not carry credentials in the URL (the key goes in SecretStorage and a
 // bearer header, and a URL is written in logs).
-import { isIP } from 'node:net';
-
 /** The server APIs the remote backend speaks. */
 export const REMOTE_APIS = ['llama-infill', 'ollama', 'openai-completions'] as const;
 export type RemoteApi = (typeof REMOTE_APIS)[number];
@@ -32,9 +30,8 @@ export function isRemoteApi(v: string): v is RemoteApi {
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1';
-  return false;
+  if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)) return true;
+  return h === '::1' || h === '0:0:0:0:0:0:0:1';
 }
 
 export type EndpointCheck = { ok: true; url: URL } | { ok: false; problem: string };
@@ -45,12 +42,12 @@ export type EndpointCheck = { ok: true; url: URL } | { ok: false; problem: strin
  */
 export function checkEndpoint(raw: string, allowHttp: boolean, setting = 'limelight.remote.endpoint'): EndpointCheck {
   const text = raw.trim();
-  if (text === '') return { ok: false, problem: `${setting} is empty: set it to the server's base URL, e.g. https://llm.example.com or http://127.0.0.1:8080.` };
+  if (text === '') return { ok: false, problem: `${setting} is empty: set it to the server's base URL, e.g. https://HOST/v1 or http://127.0.0.1:8080.` };
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return { ok: false, problem: `${setting} is not a URL (${JSON.stringify(text.slice(0, 100))}): give the server's base URL, e.g. https://llm.example.com.` };
+    return { ok: false, problem: `${setting} is not a URL (${JSON.stringify(text.slice(0, 100))}): give the server's base URL, e.g. https://HOST/v1 or http://127.0.0.1:8080.` };
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return { ok: false, problem: `${setting} must be an http or https URL (got ${url.protocol}).` };
   if (url.username !== '' || url.password !== '') return { ok: false, problem: `${setting} must not hold a user name or password (URLs are written in logs): remove them and run "Limelight: Set Remote API Key" instead.` };

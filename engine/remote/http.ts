@@ -6,21 +6,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { redact } from './endpoint';
-
-export type RemoteErrorKind = 'auth' | 'rate-limited' | 'server' | 'bad-request' | 'protocol' | 'network' | 'timeout' | 'cancelled';
-
-export class RemoteError extends Error {
-  override name = 'RemoteError';
-  constructor(
-    message: string,
-    readonly kind: RemoteErrorKind,
-    readonly status: number | null = null,
-    /** From a 429's (or 503's) Retry-After header: how long the server asks to wait. */
-    readonly retryAfterMs: number | null = null,
-  ) {
-    super(message);
-  }
-}
+import { RemoteError } from './remoteError';
 
 export type Framing = 'json' | 'sse' | 'ndjson';
 

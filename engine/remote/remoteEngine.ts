@@ -5,7 +5,7 @@
 import type { CompletionEngine, CompletionOptions, GenerationRequest, GenerationResult } from '../complete/session';
 import type { Encode, FimParts, FimTemplate } from '../tokenizer/fimTemplates';
 import { fimPromptText, fimStopTexts } from '../tokenizer/fimMarkers';
-import { RemoteClient } from './client';
+import type { RemoteClient } from './client';
 
 /**
  * Characters one token is taken to cover where the tokenizer is the server's. Code averages 3

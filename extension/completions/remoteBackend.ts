@@ -2,9 +2,10 @@
 // (limelight.remote.*, read from user settings only) with the key from VS Code's SecretStorage,
 // rebuilt when either changes; its state for the status bar, where a failing server is shown
 // once per streak of errors (the status bar turns red and says why; no pop-ups, one log line);
-// and "Limelight: Set Remote API Key". The key is only ever in the client's bearer header.
+// and "Limelight: Set Remote API Key". The key is only ever in the client's bearer header. The
+// client's network code is loaded (engine/remote/load.ts) only once the remote backend is chosen.
 import * as vscode from 'vscode';
-import { RemoteClient } from '../../engine/remote/client';
+import { loadRemoteClient, type RemoteClient } from '../../engine/remote/load';
 import type { Logger } from '../log';
 import type { LimelightSettings } from '../settings';
 import type { EngineStatus } from '../statusBar';
@@ -59,7 +60,7 @@ export class RemoteBackend implements vscode.Disposable {
       if (r.endpoint === '') this.problem = 'limelight.remote.endpoint is not set or not accepted (see the Limelight log)';
       else {
         try {
-          this.client = new RemoteClient({ endpoint: new URL(r.endpoint), api: r.api, model: r.model, fimTemplate: r.fimTemplate, apiKey: this.key, timeoutMs: r.timeoutMs });
+          this.client = new (loadRemoteClient().RemoteClient)({ endpoint: new URL(r.endpoint), api: r.api, model: r.model, fimTemplate: r.fimTemplate, apiKey: this.key, timeoutMs: r.timeoutMs });
         } catch (e) {
           this.problem = (e as Error).message;
         }

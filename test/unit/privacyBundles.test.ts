@@ -5,9 +5,12 @@
 // Root.load), which reads files with fs and falls back to XMLHttpRequest only in a browser;
 // the engine builds ONNX messages from a JSON descriptor (engine/onnx/schema.ts) and never
 // calls load(). Works on development bundles (module markers, comments) and production ones.
-// The one bundle that may reach the network is dist/download.js, the Hugging Face download
+// The bundles that may reach the network are dist/download.js, the Hugging Face download
 // client, loaded only when the user asks for a download (engine/download/load.ts): it may use
-// http, https, net and tls, nothing else, and name no remote address but the default hub.
+// http, https, net and tls, nothing else, and name no remote address but the default hub; and
+// dist/remote.js, the remote backend's client, loaded only when the user chooses the remote
+// backend (engine/remote/load.ts): http and https to the server the user configured, no
+// address of its own.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -19,7 +22,8 @@ const NETWORK_MODULES = ['http', 'https', 'net', 'tls', 'dgram', 'dns', 'http2',
 const REQUIRE = new RegExp(`\\brequire\\(\\s*["'\`](?:node:)?(${NETWORK_MODULES.join('|')})(?:/[\\w/]+)?["'\`]\\s*\\)|\\bimport\\(\\s*["'\`](?:node:)?(${NETWORK_MODULES.join('|')})["'\`]`, 'g');
 // A call of the global fetch (not a method or a local function's definition), and the browser's ways out.
 const WEB_APIS = /(?<![\w$.])fetch\s*\(|\b(?:globalThis|window|self)\s*\.\s*fetch\b|\bXMLHttpRequest\b|\bWebSocket\b|\bEventSource\b|\bsendBeacon\b|\bimportScripts\b/g;
-const REMOTE_URL = /\b(?:https?|wss?|ftp):\/\/(?!(?:127\.0\.0\.1|localhost)[:/])[^\s"'`)]+/g;
+// An address in capitals (https://HOST/v1, http://HOST:PORT) is a placeholder in a message or a help text, not a host.
+const REMOTE_URL = /\b(?:https?|wss?|ftp):\/\/(?!(?:127\.0\.0\.1|localhost)[:/]|[A-Z]+(?:[:/@\s"'`)]|$))[^\s"'`)]+/g;
 // protobufjs's file loader, as esbuild marks its modules in a development bundle.
 const ALLOWED_MODULES = /node_modules\/protobufjs\/src\/(util\/fetch|root)\.js$/;
 
@@ -66,12 +70,21 @@ function findings(file: string): string[] {
 }
 
 const DOWNLOAD = 'download.js';
+const REMOTE = 'remote.js';
 
 test('the built bundles require no network module and call no network API', () => {
   const files = bundles();
   const names = files.map((f) => f.slice(DIST.length + 1));
-  for (const want of ['extension.js', 'worker.js', 'poolWorker.js', 'cli.js', DOWNLOAD, join('media', 'inspector.js')]) assert.ok(names.includes(want), `dist/${want} is missing; run node tools/build.mjs first (found: ${names.join(', ')})`);
-  assert.deepEqual(files.filter((f) => f !== join(DIST, DOWNLOAD)).flatMap(findings), []);
+  for (const want of ['extension.js', 'worker.js', 'poolWorker.js', 'cli.js', DOWNLOAD, REMOTE, join('media', 'inspector.js')]) assert.ok(names.includes(want), `dist/${want} is missing; run node tools/build.mjs first (found: ${names.join(', ')})`);
+  assert.deepEqual(files.filter((f) => f !== join(DIST, DOWNLOAD) && f !== join(DIST, REMOTE)).flatMap(findings), []);
+});
+
+test('the remote backend\'s bundle reaches the network through http and https only, and names no host of its own', () => {
+  // Addresses in messages are placeholders (https://HOST/v1) or this machine's.
+  const allowed = /^dist\/remote\.js \(.*\): (?:require\(["'](?:node:)?(?:http|https)["']\)|https?:\/\/[A-Z]+[:/@].*)$/;
+  const found = findings(join(DIST, REMOTE)).map((f) => `dist/${f}`);
+  assert.ok(found.some((f) => /require\(["'](?:node:)?https["']\)/.test(f)), `the scan sees the remote client's https: ${found.join('\n')}`);
+  assert.deepEqual(found.filter((f) => !allowed.test(f)), []);
 });
 
 test('the download bundle reaches the network through http, https, net and tls only, and names no host but the default hub', () => {
@@ -98,7 +111,7 @@ test('the scanner finds what it looks for (so an empty result means something)',
     const hits = [...code.matchAll(REQUIRE), ...code.matchAll(WEB_APIS), ...code.matchAll(REMOTE_URL)];
     assert.ok(hits.length > 0, code);
   }
-  for (const code of ['const x = obj.fetch(a);', 'const u = "http://127.0.0.1:8080/healthz";', 'require("node:fs")', 'prefetch(x)']) {
+  for (const code of ['const x = obj.fetch(a);', 'const u = "http://127.0.0.1:8080/healthz";', 'require("node:fs")', 'prefetch(x)', 'const hint = "e.g. https://HOST/v1";', 'x = "https://HOST"']) {
     assert.deepEqual([...code.matchAll(REQUIRE), ...code.matchAll(WEB_APIS), ...code.matchAll(REMOTE_URL)].map((m) => m[0]), [], code);
   }
   assert.deepEqual(
