@@ -13,11 +13,15 @@
 // Options: --backends js,js:q8_0,ort-cpu (js takes :f32, :f16 or :q8_0 weights)  --keystrokes N (per backend)
 //          --ms-per-char N  --threads N
 //          --engine worker|local  --files DIR (a corpus test folder)  --json  --trace (a line per request)
+//          --switch (a few characters per visit to each file, file after file, each visit going
+//          on where the last stopped: the prefill a file switch costs with the prompt cache
+//          across files)  --kv-cache-mb N (0: that cache off)
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { extname, join, relative } from 'node:path';
 import { configFromHF } from '../../engine/model/families';
 import { mulberry32, randomModel } from '../../engine/model/init';
+import { kvBytesPerPosition } from '../../engine/model/memory';
 import { loadModel } from '../../engine/model/load';
 import type { Model } from '../../engine/model/model';
 import { hfTensors } from '../../engine/train/hfExport';
@@ -117,6 +121,8 @@ interface Keystroke {
   atMs: number;
   /** The first keystroke of a span: the user put the cursor there READ_MS earlier. */
   spanStart: boolean;
+  /** At a span's start, what of it was typed on an earlier visit (the cursor arrives after it). */
+  typedBefore?: string;
 }
 
 /** The pause before each span, while the user reads and places the cursor. */
@@ -128,7 +134,7 @@ const SPAN_LINES = 6;
 
 /**
  * Keystrokes that retype spans of each file (SPAN_LINES lines at a time, the rest of the file in
- * place, a few spans per file). Enter brings the next line's indentation with it, as the
+ * place, a few spans per file; or the given shape). Enter brings the next line's indentation with it, as the
  * editor's auto-indent does. A pause follows each line and, now and then, a word.
  */
 export function typingScript(files: SourceFile[], total: number, msPerChar: number, seed = 7): Keystroke[] {
@@ -165,6 +171,45 @@ export function typingScript(files: SourceFile[], total: number, msPerChar: numb
   return out;
 }
 
+/** Characters typed per visit to a file in the switching replay. */
+const CHARS_PER_VISIT = 16;
+
+/**
+ * Keystrokes of a user who edits one place in each file and goes from file to file: each visit
+ * types CHARS_PER_VISIT more characters of that file's span, where the last visit stopped, so
+ * coming back finds the file as it was left (what the prompt cache across files is for).
+ */
+export function switchingScript(files: SourceFile[], total: number, msPerChar: number): Keystroke[] {
+  const spans = files.map((file) => {
+    const lines = file.text.split('\n');
+    let first = Math.floor(lines.length * 0.6);
+    while (first < lines.length - SPAN_LINES - 1 && lines[first]!.trim() === '') first++;
+    first = Math.min(first, lines.length - SPAN_LINES - 1);
+    const lineStart = (i: number): number => lines.slice(0, i).reduce((n, l) => n + l.length + 1, 0);
+    const start = lineStart(first) + (lines[first]!.length - lines[first]!.trimStart().length);
+    const end = lineStart(first + SPAN_LINES) - 1;
+    return { file, start, end, typed: 0 };
+  });
+  const out: Keystroke[] = [];
+  let t = READ_MS;
+  while (out.length < total && spans.some((s) => s.typed < s.end - s.start)) {
+    for (const s of spans) {
+      const span = s.file.text.slice(s.start, s.end);
+      const stop = Math.min(span.length, s.typed + CHARS_PER_VISIT);
+      const first = s.typed;
+      while (s.typed < stop && out.length < total) {
+        s.typed++;
+        const f = s.file;
+        const spanStart = s.typed === first + 1;
+        out.push({ file: f, before: f.text.slice(0, s.start), typed: span.slice(0, s.typed), after: f.text.slice(s.end), upcoming: span.slice(s.typed), atMs: t, spanStart, ...(spanStart ? { typedBefore: span.slice(0, first) } : {}) });
+        t += msPerChar;
+      }
+      t += READ_MS;
+    }
+  }
+  return out;
+}
+
 function percentile(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -188,6 +233,10 @@ export interface LatencyRow {
   prefillPerKeystrokeMean: number;
   kvReuseShare: number;
   typingCacheHitRate: number;
+  /** Visits to a file seen before, and the tokens each such visit prefilled in all. */
+  fileReturns: number;
+  returnPrefillMedian: number;
+  returnPrefillP95: number;
   acceptanceProxy: number;
   newTokensPerGenerationMedian: number;
   decodeTokPerS: number;
@@ -196,7 +245,17 @@ export interface LatencyRow {
 
 /** Replays the keystrokes in real time through a session on `engine`. */
 export async function replay(keys: Keystroke[], engine: CompletionEngine, backend: string, kind: 'worker' | 'local', trace = false): Promise<LatencyRow> {
-  const session = new CompletionSession(requireFimTemplate(getTokenizer('p50k_edit'), 'p50k_edit'), engine);
+  // Every generation the engine runs, warm-ups included (after a jump they do the prefill).
+  const calls: { path: string; prefilled: number }[] = [];
+  const counted: CompletionEngine = {
+    keepsPromptCache: engine.keepsPromptCache,
+    generate: async (req, signal, onText) => {
+      const r = await engine.generate(req, signal, onText);
+      calls.push({ path: req.parts.path, prefilled: r.timings.prefilled_tokens });
+      return r;
+    },
+  };
+  const session = new CompletionSession(requireFimTemplate(getTokenizer('p50k_edit'), 'p50k_edit'), counted);
   const latencies: number[] = [];
   const records: CompletionRecord[] = [];
   let accepted = 0;
@@ -214,7 +273,8 @@ export async function replay(keys: Keystroke[], engine: CompletionEngine, backen
       await sleep(t0 + key.atMs - READ_MS - performance.now(), never);
       editorToken.abort();
       latest = -1;
-      const warmDoc = { path: key.file.path, languageId: key.file.language, text: key.before + key.after, offset: key.before.length };
+      const arrived = key.typedBefore ?? '';
+      const warmDoc = { path: key.file.path, languageId: key.file.language, text: key.before + arrived + key.after, offset: key.before.length + arrived.length };
       void last.then(() => session.warm(warmDoc));
     }
     await sleep(t0 + key.atMs - performance.now(), never);
@@ -244,6 +304,17 @@ export async function replay(keys: Keystroke[], engine: CompletionEngine, backen
   const decodeMs = generations.reduce((n, r) => n + r.timings!.decode_ms, 0);
   const outcomes: Record<string, number> = {};
   for (const r of records) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  // Visits: runs of generations in one file. What a return to a file costs is everything its
+  // visit prefilled (the warm-up at the jump, then each keystroke's share).
+  const visits: { path: string; prefilled: number; again: boolean }[] = [];
+  const seen = new Set<string>();
+  for (const c of calls) {
+    const v = visits.at(-1);
+    if (v !== undefined && v.path === c.path) v.prefilled += c.prefilled;
+    else visits.push({ path: c.path, prefilled: c.prefilled, again: seen.has(c.path) });
+    seen.add(c.path);
+  }
+  const returns = visits.filter((v) => v.again).map((v) => v.prefilled);
   return {
     backend,
     engine: kind,
@@ -257,6 +328,9 @@ export async function replay(keys: Keystroke[], engine: CompletionEngine, backen
     prefillPerKeystrokeMean: allPrefilled / keys.length,
     kvReuseShare: prompt > 0 ? reused / prompt : 0,
     typingCacheHitRate: (outcomes['typed-through'] ?? 0) / keys.length,
+    fileReturns: returns.length,
+    returnPrefillMedian: percentile(returns, 0.5),
+    returnPrefillP95: percentile(returns, 0.95),
     acceptanceProxy: latencies.length > 0 ? accepted / latencies.length : 0,
     newTokensPerGenerationMedian: percentile(
       generations.map((r) => r.timings!.new_tokens),
@@ -277,12 +351,16 @@ interface Args {
   files: string | undefined;
   json: boolean;
   trace: boolean;
+  /** limelight.kvCacheMemoryMB, as the extension passes it (its default 256): the prompt cache across files lives in what the live cache leaves; 0 turns it off. */
+  kvCacheMB: number;
+  /** Visits file after file, each going on where the last stopped (switchingScript). */
+  switching: boolean;
 }
 
-const USAGE = 'Usage: npm run bench -- latency [--backends js,js:q8_0,ort-cpu] [--keystrokes N] [--ms-per-char N] [--threads N] [--engine worker|local] [--files CORPUS_TEST_DIR] [--json] [--trace]';
+const USAGE = 'Usage: npm run bench -- latency [--backends js,js:q8_0,ort-cpu] [--keystrokes N] [--ms-per-char N] [--threads N] [--engine worker|local] [--files CORPUS_TEST_DIR] [--json] [--trace] [--kv-cache-mb N (0: no prompt cache across files)] [--switch (a few characters per file visit, files revisited)]';
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { backends: [{ setting: 'js', weights: 'auto' }, { setting: 'js', weights: 'q8_0' }, { setting: 'ort-cpu', weights: 'auto' }], keystrokes: 400, msPerChar: 80, threads: 0, engine: 'worker', files: undefined, json: false, trace: false };
+  const a: Args = { backends: [{ setting: 'js', weights: 'auto' }, { setting: 'js', weights: 'q8_0' }, { setting: 'ort-cpu', weights: 'auto' }], keystrokes: 400, msPerChar: 80, threads: 0, engine: 'worker', files: undefined, json: false, trace: false, kvCacheMB: 256, switching: false };
   for (let i = 0; i < argv.length; i++) {
     const opt = argv[i];
     const value = (): string => {
@@ -315,16 +393,18 @@ function parseArgs(argv: string[]): Args {
     } else if (opt === '--files') a.files = value();
     else if (opt === '--json') a.json = true;
     else if (opt === '--trace') a.trace = true;
+    else if (opt === '--kv-cache-mb') a.kvCacheMB = int(0);
+    else if (opt === '--switch') a.switching = true;
     else throw new Error(`unknown option ${opt}. ${USAGE}`);
   }
   return a;
 }
 
-async function engineFor(kind: 'worker' | 'local', backend: BackendSetting, weights: WeightFormat | 'auto', modelDir: string, threads: number): Promise<{ engine: CompletionEngine; name: string; close(): Promise<void> }> {
+async function engineFor(kind: 'worker' | 'local', backend: BackendSetting, weights: WeightFormat | 'auto', modelDir: string, threads: number, kvCacheMB: number): Promise<{ engine: CompletionEngine; name: string; close(): Promise<void> }> {
   if (kind === 'worker') {
     const client = new EngineClient();
     try {
-      const info = await client.load({ modelDir, backend, threads, weightFormat: weights, contextLength: 1024 });
+      const info = await client.load({ modelDir, backend, threads, weightFormat: weights, contextLength: 1024, ...(kvCacheMB > 0 ? { kvCacheMemoryMB: kvCacheMB } : {}) });
       return { engine: new WorkerEngine(client), name: `${info.backend}${info.weightFormat ? ` ${info.weightFormat}` : ''}, ${info.threads} threads`, close: () => client.dispose() };
     } catch (e) {
       await client.dispose();
@@ -337,7 +417,8 @@ async function engineFor(kind: 'worker' | 'local', backend: BackendSetting, weig
     be.dispose();
     throw new Error(`${backend} is not available here (it fell back to ${be.name})`);
   }
-  return { engine: new LocalEngine(new Generator(be), getTokenizer('p50k_edit')), name: be.name, close: async () => be.dispose() };
+  const promptCacheBytes = Math.max(0, kvCacheMB * 2 ** 20 - be.contextLength * kvBytesPerPosition(be.config));
+  return { engine: new LocalEngine(new Generator(be, { promptCacheBytes }), getTokenizer('p50k_edit')), name: be.name, close: async () => be.dispose() };
 }
 
 function fmt(n: number, digits = 0): string {
@@ -348,7 +429,7 @@ export async function runLatencyBench(argv: string[]): Promise<LatencyRow[]> {
   const args = parseArgs(argv);
   const { files, origin } = heldOutFiles(2, args.files);
   if (files.length === 0) throw new Error('no source files to replay: build the corpus (`npm run corpus`) or pass --files.');
-  const keys = typingScript(files, args.keystrokes, args.msPerChar);
+  const keys = args.switching ? switchingScript(files, args.keystrokes, args.msPerChar) : typingScript(files, args.keystrokes, args.msPerChar);
   const dir = mkdtempSync(join(tmpdir(), 'limelight-latency-'));
   const rows: LatencyRow[] = [];
   const skipped: { backend: string; reason: string }[] = [];
@@ -365,7 +446,7 @@ export async function runLatencyBench(argv: string[]): Promise<LatencyRow[]> {
       const backend = weights === 'auto' ? setting : `${setting}:${weights}`;
       let eng: Awaited<ReturnType<typeof engineFor>>;
       try {
-        eng = await engineFor(args.engine, setting, weights, dir, args.threads);
+        eng = await engineFor(args.engine, setting, weights, dir, args.threads, args.kvCacheMB);
       } catch (e) {
         skipped.push({ backend, reason: (e as Error).message.split('\n')[0] });
         log(`\n${backend}: skipped (${(e as Error).message.split('\n')[0]})`);
@@ -378,6 +459,7 @@ export async function runLatencyBench(argv: string[]): Promise<LatencyRow[]> {
         log(`  keystroke -> suggestion   p50 ${fmt(row.latencyP50Ms)} ms   p95 ${fmt(row.latencyP95Ms)} ms   (${row.shown} shown, ${fmt(row.shownPer100, 1)} per 100 keystrokes)`);
         log(`  prefilled tokens          per generation median ${fmt(row.prefillPerGenerationMedian)}  p95 ${fmt(row.prefillPerGenerationP95)};  per keystroke mean ${fmt(row.prefillPerKeystrokeMean, 1)};  KV reuse ${fmt(100 * row.kvReuseShare, 1)}% of prompt tokens`);
         log(`  typing-through cache      ${fmt(100 * row.typingCacheHitRate, 1)}% of keystrokes`);
+        log(`  returns to a file         ${row.fileReturns}, tokens prefilled per return median ${fmt(row.returnPrefillMedian)}  p95 ${fmt(row.returnPrefillP95)} (prompt cache across files ${args.kvCacheMB > 0 ? `in ${args.kvCacheMB} MB of KV cache` : 'off'})`);
         log(`  new tokens / generation   median ${fmt(row.newTokensPerGenerationMedian)}, decode ${fmt(row.decodeTokPerS, 1)} tok/s`);
         log(`  acceptance proxy          ${fmt(100 * row.acceptanceProxy, 1)}% (random weights: expect ~0)`);
         log(`  outcomes                  ${Object.entries(row.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
