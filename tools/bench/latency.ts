@@ -23,6 +23,7 @@ import { configFromHF } from '../../engine/model/families';
 import { mulberry32, randomModel } from '../../engine/model/init';
 import { kvBytesPerPosition } from '../../engine/model/memory';
 import { loadModel } from '../../engine/model/load';
+import { ContextRing } from '../../engine/complete/contextRing';
 import type { Model } from '../../engine/model/model';
 import { hfTensors } from '../../engine/train/hfExport';
 import { writeSafetensors } from '../../engine/io/safetensors';
@@ -255,7 +256,9 @@ export async function replay(keys: Keystroke[], engine: CompletionEngine, backen
       return r;
     },
   };
-  const session = new CompletionSession(requireFimTemplate(getTokenizer('p50k_edit'), 'p50k_edit'), counted);
+  // Other files' excerpts, noted as the extension notes them: where the user leaves a file.
+  const ring = new ContextRing();
+  const session = new CompletionSession(requireFimTemplate(getTokenizer('p50k_edit'), 'p50k_edit'), counted, {}, ring);
   const latencies: number[] = [];
   const records: CompletionRecord[] = [];
   let accepted = 0;
@@ -269,6 +272,8 @@ export async function replay(keys: Keystroke[], engine: CompletionEngine, backen
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k];
     if (key.spanStart) {
+      const left = keys[k - 1];
+      if (left !== undefined && left.file !== key.file) ring.note(left.file.path, left.before + left.typed + left.after, left.before.length + left.typed.length);
       // The user clicks elsewhere, reads, then types: the extension warms the cache there.
       await sleep(t0 + key.atMs - READ_MS - performance.now(), never);
       editorToken.abort();
