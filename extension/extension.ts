@@ -94,6 +94,7 @@ export function activate(context: vscode.ExtensionContext): void {
           inspectWhenLoaded = true;
           host.useLocalModel();
         });
+        return { unavailable: 'Completions come from a remote server, whose attention Limelight cannot see. Inspect Attention runs on the local model: choose "Inspect with the Local Model" in the notification to load it and inspect.' };
       }
       return undefined;
     },

@@ -32,8 +32,8 @@ export interface InspectTarget {
 }
 
 export interface InspectorDeps {
-  /** The engine client, or undefined while no model is loaded. */
-  engine?: () => InspectorEngine | undefined;
+  /** The engine client; else why there is none (no model loaded yet, or completions from a remote server). */
+  engine?: () => InspectorEngine | { unavailable: string } | undefined;
   /** The last completion's real prompt and generated tokens, if there was one. */
   lastCompletion?: () => InspectTarget | undefined;
 }
@@ -108,8 +108,8 @@ export class InspectorPanel {
   /** Runs the inspection in the engine worker and sends it to the webview. */
   async inspect(target: InspectTarget): Promise<void> {
     const engine = this.deps.engine?.();
-    if (!engine) {
-      await this.post({ type: 'status', message: 'The model is not loaded yet, so there is nothing to inspect. Try again once the status bar shows the model as ready.', busy: false });
+    if (!engine || 'unavailable' in engine) {
+      await this.post({ type: 'status', message: engine?.unavailable ?? 'The model is not loaded yet, so there is nothing to inspect. Try again once the status bar shows the model as ready.', busy: false });
       return;
     }
     const request = ++this.request;
