@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openGguf } from '../io/ggufRead';
-import { readCheckpointTensors } from '../io/checkpoint';
+import { readCheckpointTensors } from '../io/hfCheckpoint';
 import type { WeightType } from '../formats/formats';
 import type { ModelConfig } from './config';
 import { configFromGguf, familyOf } from './families';

@@ -6,7 +6,7 @@ import { ModelConfigError, type ModelConfig } from './config';
 import { configFromGguf, configFromHF, familyOf } from './families';
 import { modelFromTensors } from './fromTensors';
 import type { Model } from './model';
-import { readCheckpointTensors } from '../io/checkpoint';
+import { readCheckpointTensors } from '../io/hfCheckpoint';
 import { openGguf, type GgufFile } from '../io/ggufRead';
 import { ggufConfigValues, ggufTensorSource, isGgufFile, isGgufPath } from './ggufModel';
 

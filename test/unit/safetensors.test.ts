@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SafetensorsError, openSafetensors, parseSafetensors, readSafetensors, writeSafetensors } from '../../engine/io/safetensors';
 import { bf16ToF32, f16BitsToF32Bits, f16ToF32, f32BitsToF16Bits, f32ToF16 } from '../../engine/formats/half';
-import { readCheckpointTensors } from '../../engine/io/checkpoint';
+import { readCheckpointTensors } from '../../engine/io/hfCheckpoint';
 
 const ORACLE = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'oracle');
 
