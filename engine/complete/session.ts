@@ -118,6 +118,17 @@ export const DEFAULT_COMPLETION_OPTIONS: CompletionOptions = {
   multiLineMaxMs: 800,
 };
 
+/** What the engine answered, and whether the answer was cut where its block ends. */
+interface Answer {
+  result: GenerationResult;
+  blockDone: boolean;
+}
+
+/** A request's record before anything happened to it. */
+function newRecord(id: number, path: string, trigger: Trigger): CompletionRecord {
+  return { id, trigger, path, outcome: 'skipped', text: '', reason: '', mode: null, prompt: null, raw: '', newIds: [], stopReason: null, timings: null, debounceMs: 0, latencyMs: 0, engineMs: 0 };
+}
+
 /** The engine gets at least this long, however much of the time budget the wait took. */
 const MIN_ENGINE_MS = 50;
 /** Characters after the cursor compared by the typing-through cache. */
@@ -189,23 +200,7 @@ export class CompletionSession {
     const mine = new AbortController();
     this.newest = mine;
     const sig = signal ? AbortSignal.any([mine.signal, signal]) : mine.signal;
-    const record: CompletionRecord = {
-      id: ++this.seq,
-      trigger,
-      path: doc.path,
-      outcome: 'skipped',
-      text: '',
-      reason: '',
-      mode: null,
-      prompt: null,
-      raw: '',
-      newIds: [],
-      stopReason: null,
-      timings: null,
-      debounceMs: 0,
-      latencyMs: 0,
-      engineMs: 0,
-    };
+    const record = newRecord(++this.seq, doc.path, trigger);
     const finish = (outcome: Outcome, reason = '', text = ''): CompletionRecord => {
       record.outcome = outcome;
       record.reason = reason;
@@ -226,25 +221,9 @@ export class CompletionSession {
     if ('skip' in decision) return finish('skipped', decision.skip);
     record.mode = decision.mode;
 
-    if (trigger === 'auto') {
-      record.debounceMs = this.debounce.delayMs();
-      // The keystroke's own tokens are prefilled during the wait (once the engine is free),
-      // so typing keeps the cache current and the answer after a pause is mostly decoding.
-      if (record.debounceMs > 0 && this.engine.keepsPromptCache !== false) {
-        const ahead = { ...doc, offset };
-        void this.running.then(() => {
-          if (!sig.aborted && !this.engineBusy) return this.prefillOnly(ahead, sig);
-        });
-      }
-      if (!(await sleep(record.debounceMs, sig))) return finish('debounced', 'a newer request came during the debounce wait');
-    }
-    // At most one generation in flight: the abort above ends the previous one within a step.
-    await this.running;
-    if (sig.aborted) return finish('debounced', 'a newer request came while the previous generation was ending');
+    const late = await this.waitForTurn(record, { ...doc, offset }, trigger, sig);
+    if (late !== null) return finish('debounced', late);
 
-    const o = this.options;
-    const single = decision.mode === 'single-line';
-    const maxNewTokens = this.maxNewTokens(decision.mode);
     let prompt: BuiltPrompt;
     try {
       prompt = this.buildPrompt({ ...doc, offset });
@@ -253,38 +232,16 @@ export class CompletionSession {
     }
     record.prompt = prompt;
 
-    let streamed = '';
-    let blockDone = false;
-    const stopper = new AbortController();
-    const genSignal = AbortSignal.any([sig, stopper.signal]);
-    const onText = (delta: string): void => {
-      streamed += delta;
-      if (!single && !blockDone && blockEnd(streamed, decision.minIndent) >= 0) {
-        blockDone = true;
-        stopper.abort();
-      }
-    };
-    const engineStart = performance.now();
     // The time budget counts from the keystroke: debounce and waiting eat into it.
-    const budgetMs = single ? o.singleLineMaxMs : o.multiLineMaxMs;
-    const maxTimeMs = Math.max(MIN_ENGINE_MS, budgetMs - (engineStart - started));
-    const run = this.run(
-      { promptIds: prompt.ids, parts: promptParts(prompt), maxNewTokens, stopTokenIds: this.stopTokenIds, stopStrings: single ? ['\n'] : ['\n\n\n'], maxTimeMs },
-      genSignal,
-      onText,
-    );
-    let result: GenerationResult;
+    const single = decision.mode === 'single-line';
+    const budgetMs = single ? this.options.singleLineMaxMs : this.options.multiLineMaxMs;
+    let answer: Answer;
     try {
-      result = await run;
+      answer = await this.answer(prompt, decision.mode, decision.minIndent, sig, Math.max(MIN_ENGINE_MS, budgetMs - (performance.now() - started)), record);
     } catch (e) {
       return finish('error', (e as Error).message);
-    } finally {
-      record.engineMs = performance.now() - engineStart;
     }
-    record.timings = result.timings;
-    record.newIds = result.newIds;
-    record.raw = blockDone ? streamed : result.text;
-    record.stopReason = blockDone ? 'stop-string' : result.stopReason;
+    const { result, blockDone } = answer;
     if (result.stopReason === 'cancelled' && !blockDone) return finish('cancelled', 'a newer request preempted the generation');
     this.debounce.observe(record.engineMs);
 
@@ -294,8 +251,65 @@ export class CompletionSession {
       return finish(verdict.drop, verdict.drop === 'empty' ? `the model wrote nothing usable (${record.stopReason})` : 'the suggestion repeats the code after the cursor');
     }
     this.cache.put(key, verdict.text);
-    return finish('shown', blockDone ? 'end of block' : record.stopReason, verdict.text);
+    return finish('shown', blockDone ? 'end of block' : result.stopReason, verdict.text);
   }
+
+  /**
+   * Waits for this request's turn: the debounce (an automatic request), while the keystroke's own
+   * tokens are prefilled ahead, then the generation in flight. Returns why the request lost its
+   * turn to a newer one, or null.
+   */
+  private async waitForTurn(record: CompletionRecord, doc: CompletionDocument, trigger: Trigger, sig: AbortSignal): Promise<string | null> {
+    if (trigger === 'auto') {
+      record.debounceMs = this.debounce.delayMs();
+      // The keystroke's own tokens are prefilled during the wait (once the engine is free),
+      // so typing keeps the cache current and the answer after a pause is mostly decoding.
+      if (record.debounceMs > 0 && this.engine.keepsPromptCache !== false) {
+        void this.running.then(() => {
+          if (!sig.aborted && !this.engineBusy) return this.prefillOnly(doc, sig);
+        });
+      }
+      if (!(await sleep(record.debounceMs, sig))) return 'a newer request came during the debounce wait';
+    }
+    // At most one generation in flight: the abort above ends the previous one within a step.
+    await this.running;
+    return sig.aborted ? 'a newer request came while the previous generation was ending' : null;
+  }
+
+  /**
+   * Runs the prompt through the engine; a multi-line answer is cut where its block ends (the
+   * generation is stopped there). Fills the record's engine facts: timings, ids, raw text.
+   */
+  private async answer(prompt: BuiltPrompt, mode: CompletionMode, minIndent: number, sig: AbortSignal, maxTimeMs: number, record: CompletionRecord): Promise<Answer> {
+    const single = mode === 'single-line';
+    let streamed = '';
+    let blockDone = false;
+    const stopper = new AbortController();
+    const onText = (delta: string): void => {
+      streamed += delta;
+      if (!single && !blockDone && blockEnd(streamed, minIndent) >= 0) {
+        blockDone = true;
+        stopper.abort();
+      }
+    };
+    const engineStart = performance.now();
+    let result: GenerationResult;
+    try {
+      result = await this.run(
+        { promptIds: prompt.ids, parts: promptParts(prompt), maxNewTokens: this.maxNewTokens(mode), stopTokenIds: this.stopTokenIds, stopStrings: single ? ['\n'] : ['\n\n\n'], maxTimeMs },
+        AbortSignal.any([sig, stopper.signal]),
+        onText,
+      );
+    } finally {
+      record.engineMs = performance.now() - engineStart;
+    }
+    record.timings = result.timings;
+    record.newIds = result.newIds;
+    record.raw = blockDone ? streamed : result.text;
+    record.stopReason = blockDone ? 'stop-string' : result.stopReason;
+    return { result, blockDone };
+  }
+
   /**
    * Prefills the prompt for a cursor the user is about to type at (a file just opened or
    * focused), so that the first keystroke there prefills only its own tokens. Any request
