@@ -12,5 +12,6 @@ import { tokenizeCommand } from './commands/tokenize';
 import { completeCommand } from './commands/complete';
 import { modelsCommand } from './commands/models';
 import { downloadCommand } from './commands/download';
+import { evalCommand } from './commands/eval';
 
-export const COMMANDS: readonly CliCommand[] = [modelsCommand, downloadCommand, infoCommand, tokenizeCommand, completeCommand, generateCommand, forwardCommand, trainCommand, trainStepCommand, exportOnnxCommand, exportGgufCommand];
+export const COMMANDS: readonly CliCommand[] = [modelsCommand, downloadCommand, infoCommand, tokenizeCommand, completeCommand, generateCommand, evalCommand, forwardCommand, trainCommand, trainStepCommand, exportOnnxCommand, exportGgufCommand];

@@ -67,13 +67,18 @@ const SUFFIX_CHARS = 500;
 /** Lines with less code than this are not worth completing. */
 const MIN_LINE_CHARS = 6;
 
-/**
- * Up to `max` line-completion tasks from the held-out files, spread evenly over their
- * candidate lines (lines with at least MIN_LINE_CHARS characters of code after the
- * indentation). Each prompt is cut to `maxPromptTokens` by keeping less text around the cursor.
- */
-export function lineTasks(tok: FimTemplate, files: readonly SourceFile[], max: number, maxPromptTokens: number): LineTask[] {
-  const candidates: { file: SourceFile; line: number; cursor: number; end: number }[] = [];
+export interface LineCandidate {
+  file: SourceFile;
+  /** 1-based line number. */
+  line: number;
+  /** Offset of the line's code (after its indentation) and of its end. */
+  cursor: number;
+  end: number;
+}
+
+/** The lines worth completing, in file order: at least MIN_LINE_CHARS characters of code after the indentation. */
+export function lineCandidates(files: readonly SourceFile[]): LineCandidate[] {
+  const candidates: LineCandidate[] = [];
   for (const file of files) {
     const text = file.text;
     let start = 0;
@@ -86,20 +91,36 @@ export function lineTasks(tok: FimTemplate, files: readonly SourceFile[], max: n
       start = end + 1;
     }
   }
+  return candidates;
+}
+
+/**
+ * The prompt for the gap between `cursor` and `end` in `text`, cut to `maxPromptTokens` by
+ * keeping less text around the gap (PREFIX_CHARS before, SUFFIX_CHARS after, halved each
+ * round); null when even the least does not fit.
+ */
+export function promptAround(build: (prefix: string, suffix: string) => number[], text: string, cursor: number, end: number, maxPromptTokens: number): number[] | null {
+  for (let keep = 1; keep >= 1 / 64; keep /= 2) {
+    const prefix = text.slice(Math.max(0, cursor - Math.floor(PREFIX_CHARS * keep)), cursor);
+    const suffix = text.slice(end, end + Math.floor(SUFFIX_CHARS * keep));
+    const promptIds = build(prefix, suffix);
+    if (promptIds.length <= maxPromptTokens) return promptIds;
+  }
+  return null;
+}
+
+/**
+ * Up to `max` line-completion tasks from the held-out files, spread evenly over their
+ * candidate lines. Each prompt is cut to `maxPromptTokens` by keeping less text around the cursor.
+ */
+export function lineTasks(tok: FimTemplate, files: readonly SourceFile[], max: number, maxPromptTokens: number): LineTask[] {
+  const candidates = lineCandidates(files);
   const n = Math.min(max, candidates.length);
   const out: LineTask[] = [];
   for (let i = 0; i < n; i++) {
     const c = candidates[Math.floor((i * candidates.length) / n)]!;
-    const text = c.file.text;
-    for (let keep = 1; keep >= 1 / 64; keep /= 2) {
-      const prefix = text.slice(Math.max(0, c.cursor - Math.floor(PREFIX_CHARS * keep)), c.cursor);
-      const suffix = text.slice(c.end, c.end + Math.floor(SUFFIX_CHARS * keep));
-      const promptIds = tok.prompt({ path: c.file.path, prefix, suffix }, tok.encode);
-      if (promptIds.length <= maxPromptTokens) {
-        out.push({ path: c.file.path, line: c.line, promptIds, expected: text.slice(c.cursor, c.end).trimEnd() });
-        break;
-      }
-    }
+    const promptIds = promptAround((prefix, suffix) => tok.prompt({ path: c.file.path, prefix, suffix }, tok.encode), c.file.text, c.cursor, c.end, maxPromptTokens);
+    if (promptIds !== null) out.push({ path: c.file.path, line: c.line, promptIds, expected: c.file.text.slice(c.cursor, c.end).trimEnd() });
   }
   return out;
 }

@@ -94,6 +94,11 @@ export function summaryPromptTokens(tok: PromptTokenizer, path: string, code: st
   return [...tok.encode(fileHeader(path)), ...tok.encode(body), tok.eot, ...tok.encode(SUMMARY_CUE)];
 }
 
+/** The summarization request as plain text, for models without Limelight's layout (inside an instruct model's chat template, its one user message). */
+export function plainSummaryText(code: string): string {
+  return `Code:\n${code.endsWith('\n') ? code : `${code}\n`}\nA one-sentence summary of what the code above does:`;
+}
+
 /** A summarization training example; the answer is one sentence after a space. */
 export function summaryExampleTokens(tok: PromptTokenizer, path: string, code: string, summary: string): number[] {
   return [...summaryPromptTokens(tok, path, code), ...tok.encode(` ${summary.trim()}`), tok.eot];

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../engine/generate/rng';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { fimPromptTokens, promptTokenizer } from '../../engine/tokenizer/promptFormats';
-import { firstSentence, goFunctions, jsFunctions, matchBrace, pythonFunctions } from '../../tools/corpus/docstrings';
+import { firstSentence, goFunctions, jsFunctions, matchBrace, pythonFunctions } from '../../engine/workspace/docstrings';
 import { fileExamples, fimSplit, windows } from '../../engine/finetune/sourceExamples';
 
 const t = getTokenizer('p50k_edit');

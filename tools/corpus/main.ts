@@ -17,7 +17,7 @@ import { Rng } from '../../engine/generate/rng';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { fimPromptTokens, leftToRightTokens, type PromptTokenizer, promptTokenizer, STARTER_ENCODING, summaryExampleTokens, summaryPromptTokens } from '../../engine/tokenizer/promptFormats';
 import { Deduplicator } from './dedup';
-import { documentedFunctions, type Language } from './docstrings';
+import { documentedFunctions, type Language } from '../../engine/workspace/docstrings';
 import { FIM_MAX_TOKENS, FIM_RATE, FIM_WINDOW_CHARS, fileExamples } from '../../engine/finetune/sourceExamples';
 import { dropReason, MAX_FILE_BYTES } from '../../engine/workspace/sourceFilters';
 import { goUnits, installNpm, npmUnits, pythonUnits, type Rejected, type SourceUnit } from './sources';

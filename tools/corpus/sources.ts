@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Language } from './docstrings';
+import { type Language } from '../../engine/workspace/docstrings';
 import { vendoredPath } from '../../engine/workspace/sourceFilters';
 
 export const NPM_PACKAGES: Record<string, string> = {

@@ -1,6 +1,7 @@
-// Functions with a doc comment, for the summarization pairs: the function's code without
-// its doc comment, and the comment's first sentence. Small line and brace scanners, one
-// per language family; they skip what they cannot read with confidence rather than guess.
+// Functions with a doc comment, for the starter corpus's summarization pairs and for
+// `limelight eval --task summarize`: the function's code without its doc comment, and the
+// comment's first sentence. Small line and brace scanners, one per language family; they
+// skip what they cannot read with confidence rather than guess.
 //   Python      `def` followed by a docstring (the docstring is cut out of the code)
 //   JS / TS     a `/** ... */` block right before a function, method or arrow function
 //   Go          `// ...` lines right before a top-level `func`
