@@ -93,22 +93,29 @@ async function greedy(be: InferenceBackend, prompt: number[], steps: number): Pr
   return out;
 }
 
-/** Both backends over one loaded model: all-position logits and greedy ids. */
-async function run(model: Model, f: ModelFixture): Promise<Array<{ backend: string; logits: Float32Array; greedy: number[] }>> {
+/**
+ * The backends over one loaded model: the reference (js), the fast backend with its portable
+ * kernels, and with relaxed SIMD (its int8 prefill tiles); all-position logits and greedy ids.
+ */
+async function run(model: Model, f: ModelFixture): Promise<Array<{ backend: Backend; logits: Float32Array; greedy: number[] }>> {
   const js = new JsBackend(model);
-  const fast = await FastBackend.create(model, { threads: 1, weightFormat: 'auto' });
+  const portable = await FastBackend.create(model, { threads: 1, weightFormat: 'auto', relaxedSimd: false });
+  const relaxed = await FastBackend.create(model, { threads: 1, weightFormat: 'auto', relaxedSimd: true });
   try {
     const out = [];
-    for (const be of [js, fast]) {
+    for (const [backend, be] of [['js', js], ['fast', portable], ['fast-relaxed', relaxed]] as const) {
       const logits = (await be.forward(Int32Array.from(f.ids), 0, { allLogits: true })).logits;
       be.releaseCache();
-      out.push({ backend: be === js ? 'js' : 'fast', logits, greedy: await greedy(be, f.prompt, f.formats.F32.greedy.length) });
+      out.push({ backend, logits, greedy: await greedy(be, f.prompt, f.formats.F32.greedy.length) });
     }
     return out;
   } finally {
-    fast.dispose();
+    portable.dispose();
+    relaxed.dispose();
   }
 }
+
+type Backend = 'js' | 'fast' | 'fast-relaxed';
 
 /**
  * F32 files: llama.cpp's logits within this much (absolute; the logits here are about +-5).
@@ -133,6 +140,14 @@ const F32_TOL = { swiglu: 1e-3, gelu_tanh: 3e-3 } as const;
  * one more rounding. Top-1: at least 21 of 24 positions agree on every model and backend.
  */
 const QUANT_TOL: Record<Exclude<OracleFormat, 'F32'>, number> = { Q8_0: 0.15, Q4_K_M: 0.22 };
+/**
+ * The fast backend with relaxed SIMD prefills Q8_0, Q4_K and Q6_K matrices in int8 tiles whose
+ * dot instruction takes one operand in 0..127: the activations are rounded to 7 bits (+-63)
+ * there, where llama.cpp rounds them to 8, so the rounding noise doubles. Measured over the 5
+ * models: Q8_0 0.29, Q4_K_M 0.32 (top-1 still 21 to 24 of 24); decode keeps 8 bits. Moving the
+ * K-quants to 8-bit activations (their codes fit the 7-bit operand) would bring them back.
+ */
+const RELAXED_QUANT_TOL: Record<Exclude<OracleFormat, 'F32'>, number> = { Q8_0: 0.35, Q4_K_M: 0.38 };
 const QUANT_MIN_TOP1 = 20;
 
 /** Each model is built once for its two tests (the fill is the same either way). */
@@ -187,7 +202,8 @@ for (const spec of ORACLE_MODELS) {
         let same = 0;
         while (same < ref.greedy.length && r.greedy[same] === ref.greedy[same]) same++;
         console.log(`${what}: max |diff| ${maxDiff.toExponential(2)}, top-1 ${top1}/${f.ids.length}, greedy same for ${same}/${ref.greedy.length}`);
-        if (!(maxDiff < QUANT_TOL[format])) failures.push(`${what}: logits differ from llama.cpp's by ${maxDiff} (tolerance ${QUANT_TOL[format]})`);
+        const tol = (r.backend === 'fast-relaxed' ? RELAXED_QUANT_TOL : QUANT_TOL)[format];
+        if (!(maxDiff < tol)) failures.push(`${what}: logits differ from llama.cpp's by ${maxDiff} (tolerance ${tol})`);
         if (top1 < QUANT_MIN_TOP1) failures.push(`${what}: llama.cpp's top-1 is ours at only ${top1} of ${f.ids.length} positions`);
       }
     }
