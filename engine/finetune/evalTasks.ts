@@ -9,11 +9,12 @@
 // vocabulary, a model that has learnt nothing.
 import type { Generator } from '../generate/generator';
 import { Rng } from '../generate/rng';
-import type { Model } from '../model/model';
+import { crossEntropyForward } from '../kernels/crossEntropy';
+import type { InferenceBackend } from '../runtime/backend';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import { documentedFunctions, type Language } from '../workspace/docstrings';
 import { closestEarlierLine, completionScores, nameWords, summaryScores, type CompletionScores, type SummaryScores } from './evalMetrics';
-import { heldOutLoss, LINE_MAX_TOKENS } from './workspaceEval';
+import { LINE_MAX_TOKENS, lossWindows } from './workspaceEval';
 import { lineCandidates, promptAround, type SourceFile } from './workspaceDataset';
 
 export const EVAL_TASKS = ['lm', 'line', 'fim', 'summarize'] as const;
@@ -42,16 +43,31 @@ function lmScores(loss: number, tokensPerByte: number): LmScores {
 }
 
 /**
- * The files left to right in windows of at most T tokens, one after another with `separator`
- * between files. Bits per byte take the files' mean tokens per UTF-8 byte.
+ * The files left to right in windows of the backend's context, one after another with
+ * `separator` between files, scored from the backend's logits at every position (the
+ * inference path: quantized weights stay as they are). Bits per byte take the files' mean
+ * tokens per UTF-8 byte.
  */
-export function lmEval(model: Model, encode: (text: string) => number[], files: readonly SourceFile[], separator: number, T: number, signal?: AbortSignal): { model: LmScores; baseline: LmScores; tokens: number } {
+export async function lmEval(backend: InferenceBackend, vocabSize: number, encode: (text: string) => number[], files: readonly SourceFile[], separator: number, signal?: AbortSignal): Promise<{ model: LmScores; baseline: LmScores; tokens: number }> {
   const docs = files.map((f) => encode(f.text));
-  const streamTokens = docs.reduce((a, d) => a + d.length + 1, 0);
-  const bytes = files.reduce((a, f) => a + Buffer.byteLength(f.text, 'utf8'), 0);
-  const { loss, tokens } = heldOutLoss(model, null, docs, separator, T, Infinity, signal);
-  const perByte = streamTokens / Math.max(1, bytes);
-  return { model: lmScores(loss, perByte), baseline: lmScores(Math.log(model.config.vocabSize), perByte), tokens };
+  const w = lossWindows(docs, separator, backend.contextLength, Infinity);
+  const ids = new Int32Array(w.T); // (T)
+  const targets = new Int32Array(w.T); // (T)
+  const losses = new Float32Array(w.T); // (T)
+  let total = 0;
+  for (const start of w.starts) {
+    signal?.throwIfAborted();
+    for (let t = 0; t < w.T; t++) {
+      ids[t] = w.stream[start + t]!;
+      targets[t] = w.stream[start + t + 1]!;
+    }
+    const { logits } = await backend.forward(ids, 0, { allLogits: true }); // (T, V)
+    crossEntropyForward(losses, logits, targets, w.T, logits.length / w.T);
+    for (let t = 0; t < w.T; t++) total += losses[t]!;
+  }
+  const tokens = w.starts.length * w.T;
+  const perByte = w.stream.length / Math.max(1, files.reduce((a, f) => a + Buffer.byteLength(f.text, 'utf8'), 0));
+  return { model: lmScores(total / Math.max(1, tokens), perByte), baseline: lmScores(Math.log(vocabSize), perByte), tokens };
 }
 
 /** The prompt for the text before and after a gap in the file at `path`. */

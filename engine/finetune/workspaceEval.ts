@@ -33,28 +33,43 @@ export interface EvalResult {
 /** New tokens one line completion may write. */
 export const LINE_MAX_TOKENS = 48;
 
-/** Mean loss over the documents cut into windows of T tokens (at most maxWindows of them, evenly spread; one shorter window when there is less). */
-export function heldOutLoss(model: Model, lora: Lora | null, docs: readonly number[][], separator: number, T: number, maxWindows: number, signal?: AbortSignal): { loss: number; tokens: number } {
+export interface LossWindows {
+  /** The documents one after another, `separator` after each. */
+  stream: number[];
+  /** Tokens scored per window: the T asked for, or fewer when the stream is shorter (0: nothing to score). */
+  T: number;
+  /** Where each window starts in the stream; it scores stream[start + 1 .. start + T]. */
+  starts: number[];
+}
+
+/** The documents cut into windows of T tokens (at most maxWindows of them, evenly spread; one shorter window when there is less). */
+export function lossWindows(docs: readonly number[][], separator: number, T: number, maxWindows: number): LossWindows {
   const stream: number[] = [];
   for (const d of docs) {
     for (const id of d) stream.push(id);
     stream.push(separator);
   }
   // Held-out text shorter than one window is measured in one shorter window.
-  T = Math.min(T, stream.length - 1);
-  if (T < 1) return { loss: NaN, tokens: 0 };
+  T = Math.max(0, Math.min(T, stream.length - 1));
+  if (T < 1) return { stream, T, starts: [] };
   const windows = Math.floor((stream.length - 1) / T);
   const n = Math.min(maxWindows, windows);
-  const acts = createActivations(model.config, 1, T, { lora });
-  const batch: TrainBatch = { B: 1, T, tokens: new Int32Array(T), targets: new Int32Array(T) };
+  return { stream, T, starts: Array.from({ length: n }, (_, i) => Math.floor((i * windows) / n) * T) };
+}
+
+/** Mean loss over the documents' windows (lossWindows). */
+export function heldOutLoss(model: Model, lora: Lora | null, docs: readonly number[][], separator: number, T: number, maxWindows: number, signal?: AbortSignal): { loss: number; tokens: number } {
+  const w = lossWindows(docs, separator, T, maxWindows);
+  if (w.T < 1) return { loss: NaN, tokens: 0 };
+  const acts = createActivations(model.config, 1, w.T, { lora });
+  const batch: TrainBatch = { B: 1, T: w.T, tokens: new Int32Array(w.T), targets: new Int32Array(w.T) };
   let total = 0;
   let tokens = 0;
-  for (let i = 0; i < n; i++) {
+  for (const start of w.starts) {
     signal?.throwIfAborted();
-    const start = Math.floor((i * windows) / n) * T;
-    for (let t = 0; t < T; t++) {
-      batch.tokens[t] = stream[start + t]!;
-      batch.targets[t] = stream[start + t + 1]!;
+    for (let t = 0; t < w.T; t++) {
+      batch.tokens[t] = w.stream[start + t]!;
+      batch.targets[t] = w.stream[start + t + 1]!;
     }
     const count = countTargets(batch.targets);
     total += lossAndGrads(model, batch, acts, null, { lora }) * count;

@@ -8,7 +8,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bleu4, closestEarlierLine, lcsLength, nameWords, rougeL } from '../../engine/finetune/evalMetrics';
-import { fillFromEarlierLine, fimEvalTasks, lineEvalTasks, sampleIndices, summaryEvalTasks, summaryLanguage } from '../../engine/finetune/evalTasks';
+import { fillFromEarlierLine, fimEvalTasks, lineEvalTasks, lmEval, sampleIndices, summaryEvalTasks, summaryLanguage } from '../../engine/finetune/evalTasks';
+import { heldOutLoss } from '../../engine/finetune/workspaceEval';
+import { loadModel } from '../../engine/model/load';
+import { createJsBackend } from '../../engine/runtime/jsBackend';
 import { editSimilarity } from '../../engine/finetune/workspaceDataset';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { writeTinyModel } from '../harness/tinyModel';
@@ -135,6 +138,19 @@ for (const [path, text] of Object.entries(SOURCES)) {
   writeFileSync(join(data, path), text);
 }
 const tiny = writeTinyModel(join(tmp, 'tiny'));
+
+test("lm: the loss from the backend's logits at every position is the trainer's held-out loss", async () => {
+  const model = loadModel(tiny);
+  const tok = getTokenizer('p50k_edit');
+  const eot = tok.special.eot!;
+  const r = await lmEval(createJsBackend(model), model.config.vocabSize, (t) => tok.encode(t), FILES, eot);
+  const ref = heldOutLoss(model, null, FILES.map((f) => tok.encode(f.text)), eot, model.config.maxPositions, Infinity);
+  assert.equal(r.tokens, ref.tokens);
+  assert.ok(Math.abs(r.model.loss - ref.loss) < 1e-4, `${r.model.loss} vs ${ref.loss}`);
+  const bytes = FILES.reduce((a, f) => a + Buffer.byteLength(f.text), 0);
+  const streamTokens = FILES.reduce((a, f) => a + tok.encode(f.text).length + 1, 0);
+  close(r.model.bits_per_byte, (r.model.loss * streamTokens) / bytes / Math.LN2);
+});
 
 const METRICS: Record<string, string[]> = { lm: ['loss', 'perplexity', 'bits_per_byte'], line: ['exact_match', 'edit_similarity'], fim: ['exact_match', 'edit_similarity'], summarize: ['bleu4', 'rouge_l'] };
 

@@ -98,19 +98,19 @@ export const evalCommand: CliCommand = {
 
     async function runTask(name: EvalTaskName): Promise<{ model: object; baseline: object; samples: number }> {
       const stopIds = [...model.config.eosTokenIds, ...tokenizer.eosIds, ...(fim?.stopIds ?? [])];
-      if (name === 'lm') {
-        const picked = sampleIndices(files.length, limit, seed).map((i) => files[i]!);
-        const separator = model.config.eosTokenIds[0] ?? tokenizer.eosIds[0] ?? fim?.eot;
-        if (separator === undefined) throw new UsageError(`${model.dir}: the model names no end-of-sequence token to put between files.`);
-        const r = lmEval(model, encode, picked, separator, contextLength, ac.signal);
-        return { model: r.model, baseline: r.baseline, samples: picked.length };
-      }
       if (name === 'fim' && fim === null) throw new UsageError(`${model.dir}: the model has no fill-in-the-middle tokens, so it cannot fill a span between a prefix and a suffix. Use a code model with FIM (Qwen2.5-Coder, StarCoder2, DeepSeek-Coder, CodeLlama), or --task line.`);
       const maxNew = name === 'summarize' ? SUMMARY_MAX_TOKENS : LINE_MAX_TOKENS;
       const maxPrompt = contextLength - maxNew;
-      if (maxPrompt < 1) throw new UsageError(`--context-length ${contextLength} leaves no room for a prompt before a ${maxNew}-token answer; give more.`);
+      if (name !== 'lm' && maxPrompt < 1) throw new UsageError(`--context-length ${contextLength} leaves no room for a prompt before a ${maxNew}-token answer; give more.`);
+      const separator = model.config.eosTokenIds[0] ?? tokenizer.eosIds[0] ?? fim?.eot;
+      if (name === 'lm' && separator === undefined) throw new UsageError(`${model.dir}: the model names no end-of-sequence token to put between files.`);
       const backend = await openBackend(args, model, 'auto', contextLength);
       try {
+        if (name === 'lm') {
+          const picked = sampleIndices(files.length, limit, seed).map((i) => files[i]!);
+          const r = await lmEval(backend, model.config.vocabSize, encode, picked, separator!, ac.signal);
+          return { model: r.model, baseline: r.baseline, samples: picked.length };
+        }
         const generator = new Generator(backend);
         if (name === 'summarize') {
           const chat = chatTemplate(prompts!.chatTemplate);
