@@ -36,6 +36,7 @@ export interface LimelightSettings {
   weightFormat: WeightFormat;
   maxContextTokens: number;
   kvCacheMemoryMB: number;
+  kvCacheFormat: 'f16' | 'f32';
   idleReleaseSeconds: number; // 0 = never
   fineTune: { include: string[]; exclude: string[]; loraRank: number; maxMinutes: number; method: FineTuneMethod };
   logLevel: LogLevel;
@@ -166,6 +167,7 @@ export function readSettings(schema: SettingsSchema, get: (key: string) => unkno
     weightFormat: value('weightFormat') as WeightFormat,
     maxContextTokens: value('maxContextTokens') as number,
     kvCacheMemoryMB: value('kvCacheMemoryMB') as number,
+    kvCacheFormat: value('kvCacheFormat') as 'f16' | 'f32',
     idleReleaseSeconds: value('idleReleaseSeconds') as number,
     fineTune: {
       include: value('fineTune.include') as string[],

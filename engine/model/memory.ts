@@ -1,11 +1,11 @@
 // What a model needs in memory: its weights as held, plus the key/value cache at a context.
 
-/** The KV cache holds f32 keys and values on every backend. */
-const KV_BYTES_PER_VALUE = 4;
+/** Bytes per key or value element of each KV-cache format. */
+const KV_BYTES_PER_VALUE = { f32: 4, f16: 2 } as const;
 
-/** Bytes of keys and values one position takes in the cache: 2 x layers x kv width x 4. */
-export function kvBytesPerPosition(c: { nLayer: number; nKvHead: number; headDim: number }): number {
-  return 2 * c.nLayer * c.nKvHead * c.headDim * KV_BYTES_PER_VALUE;
+/** Bytes of keys and values one position takes in the cache: 2 x layers x kv width x 4 (f32) or 2 (f16). */
+export function kvBytesPerPosition(c: { nLayer: number; nKvHead: number; headDim: number }, format: 'f32' | 'f16' = 'f32'): number {
+  return 2 * c.nLayer * c.nKvHead * c.headDim * KV_BYTES_PER_VALUE[format];
 }
 
 /** Bytes per weight of the formats the js backend may be asked to hold every matrix in. */

@@ -4,7 +4,7 @@
 // costs a notice, never the completions. `auto` tries WebGPU only when an adapter exists and the
 // model is big enough for the GPU to beat the CPU, then ort-cpu, then js.
 import type { Model } from '../model/model';
-import { FastBackend, type WeightFormat } from './fastBackend';
+import { FastBackend, type KvCacheFormat, type WeightFormat } from './fastBackend';
 import type { BackendName, InferenceBackend } from './backend';
 
 /** Float weights (F32, F16, BF16) above this many bytes are held as Q8_0 under weightFormat 'auto'. */
@@ -32,6 +32,8 @@ export interface SelectOptions {
   contextLength?: number;
   /** How the matrices are held (default f32; 'auto' as near the file's formats as the kernels allow). onnxruntime runs f32 and q8_0; f16 runs as f32 there. */
   weightFormat?: WeightFormat | 'auto';
+  /** The js backend's KV-cache precision (default f32; onnxruntime's cache is f32). */
+  kvCache?: KvCacheFormat;
   /** Where ONNX exports are cached (null = in memory). */
   cacheDir?: string | null;
   webgpuMinParams?: number;
@@ -86,7 +88,7 @@ export function ortRefusal(model: Model): string | null {
 
 async function create(name: BackendName, model: Model, opts: SelectOptions): Promise<InferenceBackend> {
   const weightFormat = opts.weightFormat ?? 'f32';
-  if (name === 'js') return FastBackend.create(model, { threads: opts.threads, contextLength: opts.contextLength, weightFormat });
+  if (name === 'js') return FastBackend.create(model, { threads: opts.threads, contextLength: opts.contextLength, weightFormat, kvCache: opts.kvCache });
   const refusal = ortRefusal(model);
   if (refusal !== null) throw new Error(refusal);
   const { OrtBackend } = await import('./ortBackend.js');

@@ -33,6 +33,8 @@ export interface LoadRequest {
   adapterDir?: string;
   /** Most memory the KV cache may take, in MiB: the context is cut to the positions that fit. */
   kvCacheMemoryMB?: number;
+  /** The js backend's KV-cache precision (default f32; f16 halves its memory and what attention reads, as llama.cpp's default does). */
+  kvCacheFormat?: 'f32' | 'f16';
   /** Idle seconds after which the KV cache (and the js backend's kernel memory) is freed; 0 or absent = never. */
   idleReleaseSeconds?: number;
 }
@@ -201,7 +203,7 @@ export interface LoadResult {
   contextLength: number;
   /** Why the context holds contextLength positions (the setting, the model, or the KV-cache memory cap). */
   contextReason: string;
-  /** Bytes of KV cache per position (keys and values of every layer, f32). */
+  /** Bytes of KV cache per position (keys and values of every layer, in the cache's format). */
   kvBytesPerPosition: number;
   vocabSize: number;
   /** The gpt-tokenizer encoding of Limelight's own models (their prompt layouts), else null. */
@@ -427,6 +429,7 @@ const REQUEST_FIELDS: { [T in EngineRequest['type']]: FieldsOf<Extract<EngineReq
     onnxCacheDir: may(TEXT),
     adapterDir: may(TEXT),
     kvCacheMemoryMB: may({ is: 'positive' }),
+    kvCacheFormat: may({ is: 'oneOf', values: ['f32', 'f16'] }),
     idleReleaseSeconds: may({ is: 'atLeast', min: 0 }),
   },
   generate: {

@@ -36,8 +36,8 @@ import type { CountTokensRequest, EngineRequest, FromWorker, ForwardResultMessag
 const KEEP_INSPECTION_BYTES = 512 * 2 ** 20;
 
 /** The context a load gets: the least of the setting, the model's positions and what the KV-cache memory holds. */
-export function contextPlan(c: ModelConfig, asked: number | undefined, kvCacheMemoryMB: number | undefined): { positions: number; reason: string } {
-  const perPos = kvBytesPerPosition(c);
+export function contextPlan(c: ModelConfig, asked: number | undefined, kvCacheMemoryMB: number | undefined, kvFormat: 'f32' | 'f16' = 'f32'): { positions: number; reason: string } {
+  const perPos = kvBytesPerPosition(c, kvFormat);
   const wanted = Math.min(asked ?? c.maxPositions, c.maxPositions);
   const wantedWhy = asked === undefined ? `the model's ${c.maxPositions} positions` : asked > c.maxPositions ? `the model's ${c.maxPositions} positions (limelight.maxContextTokens asks ${asked})` : 'limelight.maxContextTokens';
   if (kvCacheMemoryMB === undefined) return { positions: wanted, reason: wantedWhy };
@@ -72,7 +72,7 @@ interface Loaded {
   /** The float32 model the inspector runs on, kept between inspections when small (see inspectionModel). */
   inspection: Model | null;
   /** The js backend's weights and options, to create it again after an idle release. */
-  recreate: { model: Model; threads: number; contextLength: number; weightFormat: WeightFormat | 'auto' } | null;
+  recreate: { model: Model; threads: number; contextLength: number; weightFormat: WeightFormat | 'auto'; kvCache: 'f32' | 'f16' } | null;
 }
 
 export class WorkerState {
@@ -155,15 +155,17 @@ export class WorkerState {
     const model = loadWeights(req);
     const c = model.config;
     const weightFormat = req.weightFormat === 'auto' ? autoWeightFormat(model) : req.weightFormat;
-    const ctx = contextPlan(c, req.contextLength, req.kvCacheMemoryMB);
+    // onnxruntime keeps an f32 cache whatever the setting; the js backend takes it.
+    const kvFormat = req.backend === 'ort-cpu' || req.backend === 'ort-webgpu' ? 'f32' : (req.kvCacheFormat ?? 'f32');
+    const ctx = contextPlan(c, req.contextLength, req.kvCacheMemoryMB, kvFormat);
     // Before the backend packs the weights (where the memory is taken): refuse what would swap the machine to a halt.
-    const fit = memoryFit({ weightBytes: heldWeightBytes(model.weightBytes(), model.layout.total, weightFormat), kvBytesPerPosition: kvBytesPerPosition(c), positions: ctx.positions, mainFormat: mainFormat(model) }, this.availableMemory());
+    const fit = memoryFit({ weightBytes: heldWeightBytes(model.weightBytes(), model.layout.total, weightFormat), kvBytesPerPosition: kvBytesPerPosition(c, kvFormat), positions: ctx.positions, mainFormat: mainFormat(model) }, this.availableMemory());
     if (fit.verdict === 'too-big') throw new MemoryFitError(fit.message!);
     const cap = cappedThreads(req.threads);
     // js runs the pool-backed FastBackend; the other settings fall back to it when they cannot start.
     // ONNX exports are cached on disk: exporting in memory on every load would peak at 2-3x the weights.
     const cacheDir = req.onnxCacheDir ?? defaultOnnxCacheDir();
-    const choice = await selectBackend(model, { setting: req.backend, threads: cap.threads, contextLength: ctx.positions, weightFormat, cacheDir });
+    const choice = await selectBackend(model, { setting: req.backend, threads: cap.threads, contextLength: ctx.positions, weightFormat, kvCache: kvFormat, cacheDir });
     const backend = choice.backend;
     const held = backend instanceof FastBackend ? backend.weightFormat : weightFormat === 'q8_0' ? 'q8_0' : 'f32';
     const reason = [choice.reason, `${held} weights`, ...(cap.note ? [cap.note] : [])].join('; ');
@@ -177,14 +179,14 @@ export class WorkerState {
       threads: backend instanceof FastBackend ? backend.threads : cap.threads,
       contextLength: backend.contextLength,
       contextReason: ctx.reason,
-      kvBytesPerPosition: kvBytesPerPosition(c),
+      kvBytesPerPosition: kvBytesPerPosition(c, backend instanceof FastBackend ? backend.kvCache : 'f32'),
       vocabSize: c.vocabSize,
       encoding: c.encoding,
       fim: prompts?.fim?.name ?? null,
       chatTemplate: prompts?.chatTemplate != null,
       memoryNote: fit.message,
     };
-    const recreate = backend instanceof FastBackend ? { model, threads: backend.threads, contextLength: backend.contextLength, weightFormat } : null;
+    const recreate = backend instanceof FastBackend ? { model, threads: backend.threads, contextLength: backend.contextLength, weightFormat, kvCache: backend.kvCache } : null;
     this.loaded = { request: req, backend, generator: new Generator(backend, generatorOptions(req, backend)), tokenizer, info, model, inspection: null, recreate };
     return info;
   }
@@ -227,7 +229,7 @@ export class WorkerState {
     const l = this.needLoaded();
     if (l.backend === null || l.generator === null) {
       const r = l.recreate!;
-      const backend = await FastBackend.create(r.model, { threads: r.threads, contextLength: r.contextLength, weightFormat: r.weightFormat });
+      const backend = await FastBackend.create(r.model, { threads: r.threads, contextLength: r.contextLength, weightFormat: r.weightFormat, kvCache: r.kvCache });
       if (this.loaded !== l) {
         backend.dispose();
         throw new Error('The model was unloaded while its memory was being allocated again; try again.');
@@ -302,7 +304,8 @@ export class WorkerState {
  */
 function generatorOptions(req: LoadRequest, backend: InferenceBackend): GeneratorOptions {
   if (req.kvCacheMemoryMB === undefined) return {};
-  return { promptCacheBytes: Math.max(0, req.kvCacheMemoryMB * 2 ** 20 - backend.contextLength * kvBytesPerPosition(backend.config)) };
+  const live = backend.contextLength * kvBytesPerPosition(backend.config, backend instanceof FastBackend ? backend.kvCache : 'f32');
+  return { promptCacheBytes: Math.max(0, req.kvCacheMemoryMB * 2 ** 20 - live) };
 }
 
 /** A load the machine's memory cannot hold. */

@@ -22,6 +22,7 @@ interface LoadPlan {
   weightFormat: LimelightSettings['weightFormat'];
   contextLength: number;
   kvCacheMemoryMB: number;
+  kvCacheFormat: 'f16' | 'f32';
   idleReleaseSeconds: number;
   /** LoRA adapter merged at load (Fine-tune on Workspace), if any. */
   adapterDir?: string;
@@ -121,7 +122,7 @@ export class EngineHost implements vscode.Disposable {
       return;
     }
     const t = this.fineTuned;
-    const plan: LoadPlan = { modelDir: t?.kind === 'full' ? t.dir : modelDir, backend: settings.backend === 'remote' ? 'auto' : settings.backend, threads: settings.threads, weightFormat: settings.weightFormat, contextLength: settings.maxContextTokens, kvCacheMemoryMB: settings.kvCacheMemoryMB, idleReleaseSeconds: settings.idleReleaseSeconds };
+    const plan: LoadPlan = { modelDir: t?.kind === 'full' ? t.dir : modelDir, backend: settings.backend === 'remote' ? 'auto' : settings.backend, threads: settings.threads, weightFormat: settings.weightFormat, contextLength: settings.maxContextTokens, kvCacheMemoryMB: settings.kvCacheMemoryMB, kvCacheFormat: settings.kvCacheFormat, idleReleaseSeconds: settings.idleReleaseSeconds };
     if (t?.kind === 'lora') plan.adapterDir = t.dir;
     const key = JSON.stringify(plan);
     if (key === this.plan) return;

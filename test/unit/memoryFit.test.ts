@@ -67,3 +67,26 @@ test('the engine refuses a load the available memory cannot hold, and warns near
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('an f16 KV cache holds twice the positions in the same memory, and generates', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'limelight-kv16-'));
+  try {
+    const modelDir = writeTinyModel(tmp, { nPositions: 1024 });
+    const signal = new AbortController().signal;
+    const infos: LoadResult[] = [];
+    for (const kvCacheFormat of ['f32', 'f16'] as const) {
+      const engine = new WorkerState(() => {});
+      // 2 layers x 2 x 32 wide: 512 bytes a position in f32; 0.25 MB holds 512 positions in f32.
+      const info = (await engine.handle(1, { type: 'load', modelDir, backend: 'js', threads: 1, weightFormat: 'f32', kvCacheMemoryMB: 0.25, kvCacheFormat }, signal)) as LoadResult;
+      const r = (await engine.handle(2, { type: 'generate', promptIds: [1, 2, 3, 4, 5], maxNewTokens: 3, stopTokenIds: [] }, signal)) as { newIds: number[] };
+      assert.equal(r.newIds.length, 3, kvCacheFormat);
+      engine.dispose();
+      infos.push(info);
+    }
+    assert.equal(infos[0]!.contextLength, 512);
+    assert.equal(infos[1]!.contextLength, 1024);
+    assert.equal(infos[1]!.kvBytesPerPosition, infos[0]!.kvBytesPerPosition / 2);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
