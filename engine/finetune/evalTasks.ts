@@ -1,7 +1,7 @@
 // The samples of `limelight eval` drawn from a folder of source files, and the model's answers
 // to them. Samples are drawn without replacement from a seeded generator, so the same files,
 // seed and limit give the same samples on every machine. Four tasks:
-//   lm         each file left to right: loss per token, perplexity, bits per byte
+//   lm         windows of the files left to right: loss per token, perplexity, bits per byte
 //   line       the code of a line from the file before it (and after it, for FIM models)
 //   fim        a span cut from the middle of a line, between its prefix and suffix
 //   summarize  a documented function's first doc sentence from its code (docstrings.ts)
@@ -43,14 +43,15 @@ function lmScores(loss: number, tokensPerByte: number): LmScores {
 }
 
 /**
- * The files left to right in windows of the backend's context, one after another with
- * `separator` between files, scored from the backend's logits at every position (the
- * inference path: quantized weights stay as they are). Bits per byte take the files' mean
- * tokens per UTF-8 byte.
+ * The files left to right, one after another with `separator` between them, cut into windows
+ * of the backend's context of which `limit` are drawn from `seed`, each scored from the
+ * backend's logits at every position (the inference path: quantized weights stay as they
+ * are). Bits per byte take the files' mean tokens per UTF-8 byte.
  */
-export async function lmEval(backend: InferenceBackend, vocabSize: number, encode: (text: string) => number[], files: readonly SourceFile[], separator: number, signal?: AbortSignal): Promise<{ model: LmScores; baseline: LmScores; tokens: number }> {
+export async function lmEval(backend: InferenceBackend, vocabSize: number, encode: (text: string) => number[], files: readonly SourceFile[], separator: number, seed: number, limit: number, signal?: AbortSignal): Promise<{ model: LmScores; baseline: LmScores; tokens: number; windows: number }> {
   const docs = files.map((f) => encode(f.text));
-  const w = lossWindows(docs, separator, backend.contextLength, Infinity);
+  const all = lossWindows(docs, separator, backend.contextLength, Infinity);
+  const w = { ...all, starts: sampleIndices(all.starts.length, limit, seed).map((i) => all.starts[i]!) };
   const ids = new Int32Array(w.T); // (T)
   const targets = new Int32Array(w.T); // (T)
   const losses = new Float32Array(w.T); // (T)
@@ -67,7 +68,7 @@ export async function lmEval(backend: InferenceBackend, vocabSize: number, encod
   }
   const tokens = w.starts.length * w.T;
   const perByte = w.stream.length / Math.max(1, files.reduce((a, f) => a + Buffer.byteLength(f.text, 'utf8'), 0));
-  return { model: lmScores(total / Math.max(1, tokens), perByte), baseline: lmScores(Math.log(vocabSize), perByte), tokens };
+  return { model: lmScores(total / Math.max(1, tokens), perByte), baseline: lmScores(Math.log(vocabSize), perByte), tokens, windows: w.starts.length };
 }
 
 /** The prompt for the text before and after a gap in the file at `path`. */

@@ -143,9 +143,12 @@ test("lm: the loss from the backend's logits at every position is the trainer's 
   const model = loadModel(tiny);
   const tok = getTokenizer('p50k_edit');
   const eot = tok.special.eot!;
-  const r = await lmEval(createJsBackend(model), model.config.vocabSize, (t) => tok.encode(t), FILES, eot);
+  const r = await lmEval(createJsBackend(model), model.config.vocabSize, (t) => tok.encode(t), FILES, eot, 0, 1000);
   const ref = heldOutLoss(model, null, FILES.map((f) => tok.encode(f.text)), eot, model.config.maxPositions, Infinity);
   assert.equal(r.tokens, ref.tokens);
+  const drawn = await lmEval(createJsBackend(model, { contextLength: 16 }), model.config.vocabSize, (t) => tok.encode(t), FILES, eot, 5, 3);
+  assert.equal(drawn.windows, 3);
+  assert.equal(drawn.tokens, 3 * 16);
   assert.ok(Math.abs(r.model.loss - ref.loss) < 1e-4, `${r.model.loss} vs ${ref.loss}`);
   const bytes = FILES.reduce((a, f) => a + Buffer.byteLength(f.text), 0);
   const streamTokens = FILES.reduce((a, f) => a + tok.encode(f.text).length + 1, 0);

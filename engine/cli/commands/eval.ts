@@ -6,7 +6,7 @@
 // extension's package.json), and the samples are drawn from --seed (finetune/evalTasks.ts).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { answer, EVAL_TASKS, fimEvalTasks, lineEvalTasks, lmEval, sampleIndices, scoreCompletions, scoreSummaries, summaryEvalTasks, type EvalTaskName, type GapPrompt, type SummaryPrompt } from '../../finetune/evalTasks';
+import { answer, EVAL_TASKS, fimEvalTasks, lineEvalTasks, lmEval, scoreCompletions, scoreSummaries, summaryEvalTasks, type EvalTaskName, type GapPrompt, type SummaryPrompt } from '../../finetune/evalTasks';
 import { LINE_MAX_TOKENS } from '../../finetune/workspaceEval';
 import { Generator } from '../../generate/generator';
 import { loadModelPrompts } from '../../model/modelTokenizer';
@@ -18,6 +18,8 @@ import type { CliCommand } from '../command';
 import { MODEL_OPTIONS, openBackend, openModel } from '../modelOptions';
 
 const DEFAULT_LIMIT = 100;
+/** lm's samples are windows of --context-length tokens: 16 of 1024 are 16k tokens to run. */
+const DEFAULT_LM_LIMIT = 16;
 const DEFAULT_CONTEXT = 1024;
 /** New tokens a summary may take: one sentence, after an instruct model's preamble. */
 const SUMMARY_MAX_TOKENS = 64;
@@ -52,7 +54,7 @@ export const evalCommand: CliCommand = {
     { name: 'task', kind: 'string', value: 'T', help: 'lm (loss, perplexity, bits per byte), line (line completion), fim (a span cut from a line), summarize (doc comments: BLEU-4, ROUGE-L)' },
     { name: 'data', kind: 'string', value: 'DIR', help: 'a folder of source files, chosen as Fine-tune on Workspace chooses them' },
     { name: 'seed', kind: 'int', value: 'N', help: 'which samples are drawn; the same seed draws the same (default 0)' },
-    { name: 'limit', kind: 'int', value: 'N', help: `most samples: files for lm, lines, spans or functions for the others (default ${DEFAULT_LIMIT})` },
+    { name: 'limit', kind: 'int', value: 'N', help: `most samples: windows of --context-length tokens for lm (default ${DEFAULT_LM_LIMIT}); lines, spans or functions for the others (default ${DEFAULT_LIMIT})` },
     { name: 'context-length', kind: 'int', value: 'N', help: `tokens a prompt and its answer (lm: one window) may take (default ${DEFAULT_CONTEXT}; capped by the model)` },
     { name: 'json', kind: 'flag', help: 'print one JSON object: task, model and baseline metrics, samples' },
   ],
@@ -63,7 +65,7 @@ export const evalCommand: CliCommand = {
     const data = args.string('data');
     if (data === undefined) throw new UsageError('--data DIR is required: a folder of source files to evaluate on.');
     if (!statSync(data, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--data ${data} is not a folder; give a folder of source files.`);
-    const limit = args.int('limit', DEFAULT_LIMIT);
+    const limit = args.int('limit', task === 'lm' ? DEFAULT_LM_LIMIT : DEFAULT_LIMIT);
     if (limit < 1) throw new UsageError('--limit must be at least 1.');
     const seed = args.int('seed', 0);
     const contextArg = args.int('context-length', DEFAULT_CONTEXT);
@@ -107,9 +109,8 @@ export const evalCommand: CliCommand = {
       const backend = await openBackend(args, model, 'auto', contextLength);
       try {
         if (name === 'lm') {
-          const picked = sampleIndices(files.length, limit, seed).map((i) => files[i]!);
-          const r = await lmEval(backend, model.config.vocabSize, encode, picked, separator!, ac.signal);
-          return { model: r.model, baseline: r.baseline, samples: picked.length };
+          const r = await lmEval(backend, model.config.vocabSize, encode, files, separator!, seed, limit, ac.signal);
+          return { model: r.model, baseline: r.baseline, samples: r.windows };
         }
         const generator = new Generator(backend);
         if (name === 'summarize') {
