@@ -3,7 +3,7 @@
 // seed and limit give the same samples on every machine. Four tasks:
 //   lm         windows of the files left to right: loss per token, perplexity, bits per byte
 //   line       the code of a line from the file before it (and after it, for FIM models)
-//   fim        a span cut from the middle of a line, between its prefix and suffix
+//   fim        a span cut from the middle of a line, or a block of lines, between what is around it
 //   summarize  a documented function's first doc sentence from its code (docstrings.ts)
 // Each comes with its baseline (evalMetrics.ts); lm's is the uniform distribution over the
 // vocabulary, a model that has learnt nothing.
@@ -81,6 +81,8 @@ export interface CompletionTask {
   promptIds: number[];
   expected: string;
   baseline: string;
+  /** The answer runs over several lines (a fim block): it does not stop at a line feed. */
+  multiLine?: boolean;
 }
 
 function linesBefore(text: string, offset: number): string[] {
@@ -115,7 +117,21 @@ export function fillFromEarlierLine(before: string, after: string, earlierLines:
   return line.slice(p, line.length - s);
 }
 
-/** Fill in the middle: a span of at least one character cut from inside a line's code, with code left on both sides. */
+/** New tokens a fim block (two or three lines) may take. */
+export const BLOCK_MAX_TOKENS = 3 * LINE_MAX_TOKENS;
+
+/** The block baseline: the run of as many earlier lines most like the answer (its first indentation dropped). */
+function closestEarlierRun(expected: string, earlierLines: readonly string[], n: number): string {
+  const runs: string[] = [];
+  for (let i = 0; i + n <= earlierLines.length; i++) runs.push(earlierLines.slice(i, i + n).join('\n'));
+  return closestEarlierLine(expected, runs);
+}
+
+/**
+ * Fill in the middle, half the samples each way: a span of at least one character cut from
+ * inside a line's code with code left on both sides, or a block of two or three whole lines
+ * (from the first line's code to the last line's end) where the file has them.
+ */
 export function fimEvalTasks(prompt: GapPrompt, files: readonly SourceFile[], seed: number, limit: number, maxPromptTokens: number): CompletionTask[] {
   const candidates = lineCandidates(files);
   const spans = new Rng(seed ^ 0x5bd1e995);
@@ -123,14 +139,25 @@ export function fimEvalTasks(prompt: GapPrompt, files: readonly SourceFile[], se
   for (const i of sampleIndices(candidates.length, limit, seed)) {
     const c = candidates[i]!;
     const text = c.file.text;
+    const earlier = linesBefore(text, c.cursor);
+    const blockLines = spans.nextFloat() < 0.5 ? 2 + Math.floor(spans.nextFloat() * 2) : 1;
+    if (blockLines > 1) {
+      const last = candidates[i + blockLines - 1];
+      if (last !== undefined && last.file === c.file && last.line === c.line + blockLines - 1) {
+        const promptIds = promptAround((p, s) => prompt(c.file.path, p, s), text, c.cursor, last.end, maxPromptTokens);
+        if (promptIds === null) continue;
+        const expected = text.slice(c.cursor, last.end).trimEnd();
+        out.push({ path: c.file.path, line: c.line, promptIds, expected, baseline: closestEarlierRun(expected, earlier, blockLines), multiLine: true });
+        continue;
+      }
+    }
     const code = text.slice(c.cursor, c.end).trimEnd();
     // Candidates have at least 6 characters of code: a in 1..L-2, b in a+1..L-1.
     const a = 1 + Math.floor(spans.nextFloat() * (code.length - 2));
     const b = a + 1 + Math.floor(spans.nextFloat() * (code.length - 1 - a));
     const promptIds = promptAround((p, s) => prompt(c.file.path, p, s), text, c.cursor + a, c.cursor + b, maxPromptTokens);
     if (promptIds === null) continue;
-    const baseline = fillFromEarlierLine(code.slice(0, a), code.slice(b), linesBefore(text, c.cursor));
-    out.push({ path: c.file.path, line: c.line, promptIds, expected: code.slice(a, b), baseline });
+    out.push({ path: c.file.path, line: c.line, promptIds, expected: code.slice(a, b), baseline: fillFromEarlierLine(code.slice(0, a), code.slice(b), earlier) });
   }
   return out;
 }
@@ -174,7 +201,7 @@ export function summaryEvalTasks(prompt: SummaryPrompt, files: readonly SourceFi
 export interface AnswerOptions {
   stopIds: readonly number[];
   tokenizer: Tokenizer;
-  /** The answer ends at the first line feed (completions, plain summaries). */
+  /** The answer ends at the first line feed (completions but fim blocks, plain summaries). */
   oneLine: boolean;
   maxNewTokens?: number;
   signal?: AbortSignal;
@@ -189,7 +216,7 @@ export async function answer(generator: Generator, tasks: readonly CompletionTas
       maxNewTokens: opts.maxNewTokens ?? LINE_MAX_TOKENS,
       sampling: { temperature: 0 },
       stopTokenIds: [...new Set(opts.stopIds)],
-      stopStrings: opts.oneLine ? ['\n'] : [],
+      stopStrings: opts.oneLine && task.multiLine !== true ? ['\n'] : [],
       tokenizer: opts.tokenizer,
       signal: opts.signal,
     });
@@ -203,10 +230,10 @@ export interface TaskScores<S> {
   baseline: S;
 }
 
-/** Line and fim scores; a line's answer is compared without trailing space, as its expected text is. */
-export function scoreCompletions(tasks: readonly CompletionTask[], answers: readonly string[], trimEnd: boolean): TaskScores<CompletionScores> {
+/** Line and fim scores; a line's or block's answer is compared without trailing space, as its expected text is. */
+export function scoreCompletions(tasks: readonly CompletionTask[], answers: readonly string[], lines: boolean): TaskScores<CompletionScores> {
   return {
-    model: completionScores(tasks.map((t, i) => ({ got: trimEnd ? answers[i]!.trimEnd() : answers[i]!, expected: t.expected }))),
+    model: completionScores(tasks.map((t, i) => ({ got: lines || t.multiLine === true ? answers[i]!.trimEnd() : answers[i]!, expected: t.expected }))),
     baseline: completionScores(tasks.map((t) => ({ got: t.baseline, expected: t.expected }))),
   };
 }

@@ -113,10 +113,18 @@ test('sampling is drawn from the seed: the same seed, the same samples; another 
     const text = SOURCES[t.path]!.split('\n')[t.line - 1]!;
     assert.equal(t.expected, text.trim(), 'a line task asks for the line\'s code');
   }
-  const spans = fimEvalTasks(prompt, FILES, 4, 5, 10_000);
-  assert.deepEqual(fimEvalTasks(prompt, FILES, 4, 5, 10_000), spans);
+  const spans = fimEvalTasks(prompt, FILES, 4, 20, 10_000);
+  assert.deepEqual(fimEvalTasks(prompt, FILES, 4, 20, 10_000), spans);
+  assert.ok(spans.some((t) => t.multiLine === true) && spans.some((t) => t.multiLine !== true), 'both in-line spans and blocks are drawn');
   for (const t of spans) {
-    const code = SOURCES[t.path]!.split('\n')[t.line - 1]!.trim();
+    const lines = SOURCES[t.path]!.split('\n');
+    if (t.multiLine === true) {
+      const n = t.expected.split('\n').length;
+      assert.ok(n === 2 || n === 3);
+      assert.equal(t.expected, lines.slice(t.line - 1, t.line - 1 + n).join('\n').trim(), 'a block is whole lines from the first line\'s code');
+      continue;
+    }
+    const code = lines[t.line - 1]!.trim();
     assert.ok(t.expected.length >= 1 && code.includes(t.expected) && !code.startsWith(t.expected) && !code.endsWith(t.expected), `"${t.expected}" is inside "${code}"`);
   }
   const summaries = summaryEvalTasks((_p, code) => [code.length], FILES, 0, 10, 10_000);

@@ -6,7 +6,7 @@
 // extension's package.json), and the samples are drawn from --seed (finetune/evalTasks.ts).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { answer, EVAL_TASKS, fimEvalTasks, lineEvalTasks, lmEval, scoreCompletions, scoreSummaries, summaryEvalTasks, type EvalTaskName, type GapPrompt, type SummaryPrompt } from '../../finetune/evalTasks';
+import { answer, BLOCK_MAX_TOKENS, EVAL_TASKS, fimEvalTasks, lineEvalTasks, lmEval, scoreCompletions, scoreSummaries, summaryEvalTasks, type EvalTaskName, type GapPrompt, type SummaryPrompt } from '../../finetune/evalTasks';
 import { LINE_MAX_TOKENS } from '../../finetune/workspaceEval';
 import { Generator } from '../../generate/generator';
 import { loadModelPrompts } from '../../model/modelTokenizer';
@@ -51,7 +51,7 @@ export const evalCommand: CliCommand = {
   usage: '[--model PATH] --task lm|line|fim|summarize --data DIR [--json] [--seed N] [--limit N]',
   options: [
     ...MODEL_OPTIONS,
-    { name: 'task', kind: 'string', value: 'T', help: 'lm (loss, perplexity, bits per byte), line (line completion), fim (a span cut from a line), summarize (doc comments: BLEU-4, ROUGE-L)' },
+    { name: 'task', kind: 'string', value: 'T', help: 'lm (loss, perplexity, bits per byte), line (line completion), fim (a span cut from a line, or a block of lines), summarize (doc comments: BLEU-4, ROUGE-L)' },
     { name: 'data', kind: 'string', value: 'DIR', help: 'a folder of source files, chosen as Fine-tune on Workspace chooses them' },
     { name: 'seed', kind: 'int', value: 'N', help: 'which samples are drawn; the same seed draws the same (default 0)' },
     { name: 'limit', kind: 'int', value: 'N', help: `most samples: windows of --context-length tokens for lm (default ${DEFAULT_LM_LIMIT}); lines, spans or functions for the others (default ${DEFAULT_LIMIT})` },
@@ -101,7 +101,7 @@ export const evalCommand: CliCommand = {
     async function runTask(name: EvalTaskName): Promise<{ model: object; baseline: object; samples: number }> {
       const stopIds = [...model.config.eosTokenIds, ...tokenizer.eosIds, ...(fim?.stopIds ?? [])];
       if (name === 'fim' && fim === null) throw new UsageError(`${model.dir}: the model has no fill-in-the-middle tokens, so it cannot fill a span between a prefix and a suffix. Use a code model with FIM (Qwen2.5-Coder, StarCoder2, DeepSeek-Coder, CodeLlama), or --task line.`);
-      const maxNew = name === 'summarize' ? SUMMARY_MAX_TOKENS : LINE_MAX_TOKENS;
+      const maxNew = name === 'summarize' ? SUMMARY_MAX_TOKENS : name === 'fim' ? BLOCK_MAX_TOKENS : LINE_MAX_TOKENS;
       const maxPrompt = contextLength - maxNew;
       if (name !== 'lm' && maxPrompt < 1) throw new UsageError(`--context-length ${contextLength} leaves no room for a prompt before a ${maxNew}-token answer; give more.`);
       const separator = model.config.eosTokenIds[0] ?? tokenizer.eosIds[0] ?? fim?.eot;
