@@ -3,7 +3,7 @@
 // text it can continue (an instruct model: inside its chat template). Code longer than the context allows is cut
 // at a line end, keeping its start, and the caller says so to the user.
 import { ESTIMATED_CHARS_PER_TOKEN, estimateTokens } from '../../engine/remote/remoteEngine';
-import { summaryPromptTokens, type PromptTokenizer } from '../../engine/tokenizer/promptFormats';
+import { plainSummaryText, summaryPromptTokens, type PromptTokenizer } from '../../engine/tokenizer/promptFormats';
 
 export interface SummaryPrompt {
   ids: number[];
@@ -22,11 +22,6 @@ export interface PlainEncoder {
 
 /** The most characters one token is assumed to cover when bounding the code's text before encoding. */
 const MAX_CHARS_PER_TOKEN = 12;
-
-/** Plain text for models without Limelight's template. */
-export function plainSummaryText(code: string): string {
-  return `Code:\n${code.endsWith('\n') ? code : `${code}\n`}\nA one-sentence summary of what the code above does:`;
-}
 
 /**
  * The prompt for `code`, cut to at most `maxPromptTokens`: lines are dropped from the end

@@ -8,7 +8,8 @@ import { CompletionSession } from '../../engine/complete/session';
 import { ContextRing } from '../../engine/complete/contextRing';
 import { RemoteClient } from '../../engine/remote/client';
 import { ESTIMATED_CHARS_PER_TOKEN, estimatedTemplate, estimateTokens, RemoteEngine, REMOTE_SESSION_OPTIONS } from '../../engine/remote/remoteEngine';
-import { plainSummaryText, remoteSummaryText } from '../../extension/summarize/prompt';
+import { remoteSummaryText } from '../../extension/summarize/prompt';
+import { plainSummaryText } from '../../engine/tokenizer/promptFormats';
 import type { RemoteApi } from '../../engine/remote/endpoint';
 import { startFakeInferenceServer, type FakeInferenceServer } from '../harness/fakeInferenceServers';
 
