@@ -3,7 +3,7 @@
 // completions against the real rest of the line. Generation merges the adapters into the
 // weights for the duration of the evaluation and takes them out again.
 import type { Model } from '../model/model';
-import { createJsBackend } from '../runtime/jsBackend';
+import { createReferenceBackend } from '../runtime/referenceBackend';
 import { Generator } from '../generate/generator';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import { createActivations, countTargets, lossAndGrads, type TrainBatch } from '../train/gradients';
@@ -83,7 +83,7 @@ export async function completeLines(model: Model, lora: Lora | null, tok: Tokeni
   const stops = [...stopIds, ...model.config.eosTokenIds];
   if (lora) mergeLora(model, lora);
   try {
-    const generator = new Generator(createJsBackend(model));
+    const generator = new Generator(createReferenceBackend(model));
     const out: LineSample[] = [];
     for (const task of tasks) {
       signal?.throwIfAborted();

@@ -1,10 +1,10 @@
 // The worker-side handler of an inspection request: one forward pass with attention and
 // hidden-state capture, turned into everything the inspector shows (see format.ts).
-// It runs on its own JsBackend, so the generator's KV cache is left alone, and feeds the
+// It runs on its own ReferenceBackend, so the generator's KV cache is left alone, and feeds the
 // tokens in chunks so the captured (L, NH, chunk, keys) attention stays small however long
 // the prompt: each chunk is quantised into the lower triangles before the next one runs.
 import type { Model } from '../model/model';
-import { JsBackend } from '../runtime/jsBackend';
+import { ReferenceBackend } from '../runtime/referenceBackend';
 import { getTokenizer, type Tokenizer } from '../tokenizer/tokenizer';
 import { FORMAT_VERSION, quantiseProb, triRow, triSize, type Inspection, type SourceSegment } from './format';
 import { attentionRollout } from './rollout';
@@ -69,7 +69,7 @@ export async function inspect(model: Model, req: InspectInput, opts: InspectOpti
   const attention = Array.from({ length: L }, () => new Uint8Array(NH * n)); // L x (NH, triSize(T))
   const mean = new Float32Array(L * n); // (L, triSize(T))
   const hidden = new Float32Array((L + 1) * T * C); // (L + 1, T, C)
-  const backend = new JsBackend(model, { contextLength: T });
+  const backend = new ReferenceBackend(model, { contextLength: T });
   try {
     for (let c0 = 0; c0 < T; c0 += chunk) {
       await yieldToEventLoop();

@@ -17,7 +17,7 @@ export interface LogitLens {
 }
 
 /**
- * hidden is (L + 1, T, C) as JsBackend's captureHidden gives it: rows < L are the raw
+ * hidden is (L + 1, T, C) as ReferenceBackend's captureHidden gives it: rows < L are the raw
  * residual stream (embedding, then after each block but the last), row L is already after
  * the final norm. Reads out `positions` (each in [0, T)).
  */

@@ -4,7 +4,8 @@
 import type { ModelConfig } from '../model/config';
 import type { KvSnapshot } from './kvSnapshot';
 
-export type BackendName = 'js' | 'ort-cpu' | 'ort-webgpu';
+/** 'js': Limelight's WASM kernels (FastBackend); 'reference': the plain TypeScript forward pass the tests, the inspector and training's evaluation run; the ort ones: onnxruntime. */
+export type BackendName = 'js' | 'reference' | 'ort-cpu' | 'ort-webgpu';
 
 export interface ForwardOptions {
   /** Return logits for every input position (T, V) instead of the last one only (1, V). */

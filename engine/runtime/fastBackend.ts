@@ -1,4 +1,4 @@
-// The fast JS backend: the same forward pass as JsBackend (the reference), with the matrix
+// The fast JS backend: the same forward pass as ReferenceBackend (the reference), with the matrix
 // products (GELU fused into the MLP's first), attention and norms in WebAssembly SIMD kernels
 // split across a pool of threads.
 // Weights are packed once at load into one shared memory, in f32, f16 or Q8_0; activations

@@ -19,7 +19,8 @@ export function autoWeightFormat(model: Model): WeightFormat | 'auto' {
   return floats && model.weightBytes() > AUTO_Q8_BYTES ? 'q8_0' : 'auto';
 }
 
-export type BackendSetting = 'auto' | BackendName;
+/** What limelight.backend may name: the reference backend is for tests and the inspector, never chosen. */
+export type BackendSetting = 'auto' | Exclude<BackendName, 'reference'>;
 export const BACKEND_SETTINGS: readonly BackendSetting[] = ['auto', 'js', 'ort-cpu', 'ort-webgpu'];
 
 /** Below this many parameters, per-kernel dispatch on the GPU costs more than the CPU's whole step. */
@@ -86,7 +87,7 @@ export function ortRefusal(model: Model): string | null {
   return quantized.length === 0 ? null : `the file's ${quantized.join(', ')} weights run on the js backend (the ONNX export takes float checkpoints)`;
 }
 
-async function create(name: BackendName, model: Model, opts: SelectOptions): Promise<InferenceBackend> {
+async function create(name: Exclude<BackendName, 'reference'>, model: Model, opts: SelectOptions): Promise<InferenceBackend> {
   const weightFormat = opts.weightFormat ?? 'f32';
   if (name === 'js') return FastBackend.create(model, { threads: opts.threads, contextLength: opts.contextLength, weightFormat, kvCache: opts.kvCache });
   const refusal = ortRefusal(model);
@@ -112,7 +113,7 @@ async function smokeTest(backend: InferenceBackend): Promise<void> {
 
 export async function selectBackend(model: Model, opts: SelectOptions): Promise<BackendChoice> {
   const fallbacks: BackendAttempt[] = [];
-  const candidates: BackendName[] = [];
+  const candidates: Exclude<BackendName, 'reference'>[] = [];
   let why: string;
   switch (opts.setting) {
     case 'js':

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createJsBackend } from '../../engine/runtime/jsBackend';
+import { createReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { Generator } from '../../engine/generate/generator';
 import { encode as packageP50kEdit } from 'gpt-tokenizer/encoding/p50k_edit';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
@@ -132,7 +132,7 @@ class Counting implements CompletionEngine {
 }
 
 function session(opts: ConstructorParameters<typeof CompletionSession>[2] = {}) {
-  const engine = new Counting(new LocalEngine(new Generator(createJsBackend(echoModel(t.encode('x')[0]))), t));
+  const engine = new Counting(new LocalEngine(new Generator(createReferenceBackend(echoModel(t.encode('x')[0]))), t));
   return { engine, session: new CompletionSession(fim, engine, { debounceMs: 0, maxNewTokens: 3, ...opts }) };
 }
 

@@ -4,7 +4,7 @@
 import { requireFimTemplate } from '../../engine/tokenizer/fimTemplates';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createJsBackend } from '../../engine/runtime/jsBackend';
+import { createReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { Generator } from '../../engine/generate/generator';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { LocalEngine } from '../../engine/complete/localEngine';
@@ -37,7 +37,7 @@ class CountingEngine implements CompletionEngine {
 }
 
 function setup(text: string, opts: Partial<CompletionOptions> = {}) {
-  const generator = new Generator(createJsBackend(echoModel(t.encode(text)[0])));
+  const generator = new Generator(createReferenceBackend(echoModel(t.encode(text)[0])));
   const engine = new CountingEngine(new LocalEngine(generator, t));
   const session = new CompletionSession(fim, engine, { debounceMs: 0, ...opts });
   return { generator, engine, session };
@@ -150,11 +150,11 @@ test('much text after the cursor: no automatic request, an explicit one is answe
 });
 
 test('an immediate end of text is empty; whitespace cut off by the time budget is timed out', async () => {
-  const eot = new CompletionSession(fim, new LocalEngine(new Generator(createJsBackend(echoModel(t.special.eot))), t), { debounceMs: 0 });
+  const eot = new CompletionSession(fim, new LocalEngine(new Generator(createReferenceBackend(echoModel(t.special.eot))), t), { debounceMs: 0 });
   const r = await eot.complete(doc('let a = ', 8), 'invoke');
   assert.equal(r.outcome, 'empty');
   assert.equal(r.stopReason, 'eos');
-  const spaces = new CompletionSession(fim, new LocalEngine(new Generator(createJsBackend(echoModel(t.encode(' ')[0]))), t), {
+  const spaces = new CompletionSession(fim, new LocalEngine(new Generator(createReferenceBackend(echoModel(t.encode(' ')[0]))), t), {
     debounceMs: 0,
     singleLineMaxMs: 1,
     maxNewTokens: 512,

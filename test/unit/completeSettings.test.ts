@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createJsBackend } from '../../engine/runtime/jsBackend';
+import { createReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { Generator } from '../../engine/generate/generator';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { LocalEngine } from '../../engine/complete/localEngine';
@@ -42,7 +42,7 @@ function settings(values: Record<string, unknown> = {}) {
 }
 
 function setup(values: Record<string, unknown> = {}) {
-  const engine = new RecordingEngine(new LocalEngine(new Generator(createJsBackend(MODEL)), t));
+  const engine = new RecordingEngine(new LocalEngine(new Generator(createReferenceBackend(MODEL)), t));
   const session = new CompletionSession(requireFimTemplate(t, 'p50k_edit'), engine, completionOptions(settings(values), 1024));
   return { engine, session };
 }

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineClient, EngineError } from '../../engine/worker/client';
 import { loadModel } from '../../engine/model/load';
-import { JsBackend } from '../../engine/runtime/jsBackend';
+import { ReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { Generator } from '../../engine/generate/generator';
 import { oracleDir, maxAbsDiff } from './oracle';
 import { inspect } from '../../engine/inspect/inspect';
@@ -22,11 +22,11 @@ test('load, generate with streamed tokens, forward: the same ids and logits as i
     const streamed: number[] = [];
     const r = await client.generate({ promptIds: prompt, maxNewTokens: 12, stopTokenIds: [] }, { onToken: (id) => streamed.push(id) });
     const model = loadModel(dir);
-    const want = await new Generator(new JsBackend(model)).generate(prompt, { maxNewTokens: 12, stopTokenIds: [] });
+    const want = await new Generator(new ReferenceBackend(model)).generate(prompt, { maxNewTokens: 12, stopTokenIds: [] });
     assert.deepEqual(r.newIds, want.newIds);
     assert.deepEqual(streamed, want.newIds);
     const f = await client.forward({ ids: prompt, pos: 0, allLogits: true });
-    const ref = new JsBackend(model).forwardSync(Int32Array.from(prompt), 0, { allLogits: true });
+    const ref = new ReferenceBackend(model).forwardSync(Int32Array.from(prompt), 0, { allLogits: true });
     assert.ok(maxAbsDiff(f.logits, ref.logits) < 1e-5);
   } finally {
     await client.dispose();

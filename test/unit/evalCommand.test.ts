@@ -11,7 +11,7 @@ import { bleu4, closestEarlierLine, lcsLength, nameWords, rougeL } from '../../e
 import { fillFromEarlierLine, fimEvalTasks, lineEvalTasks, lmEval, sampleIndices, summaryEvalTasks, summaryLanguage } from '../../engine/finetune/evalTasks';
 import { heldOutLoss } from '../../engine/finetune/workspaceEval';
 import { loadModel } from '../../engine/model/load';
-import { createJsBackend } from '../../engine/runtime/jsBackend';
+import { createReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { editSimilarity } from '../../engine/finetune/workspaceDataset';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { writeTinyModel } from '../harness/tinyModel';
@@ -151,10 +151,10 @@ test("lm: the loss from the backend's logits at every position is the trainer's 
   const model = loadModel(tiny);
   const tok = getTokenizer('p50k_edit');
   const eot = tok.special.eot!;
-  const r = await lmEval(createJsBackend(model), model.config.vocabSize, (t) => tok.encode(t), FILES, eot, 0, 1000);
+  const r = await lmEval(createReferenceBackend(model), model.config.vocabSize, (t) => tok.encode(t), FILES, eot, 0, 1000);
   const ref = heldOutLoss(model, null, FILES.map((f) => tok.encode(f.text)), eot, model.config.maxPositions, Infinity);
   assert.equal(r.tokens, ref.tokens);
-  const drawn = await lmEval(createJsBackend(model, { contextLength: 16 }), model.config.vocabSize, (t) => tok.encode(t), FILES, eot, 5, 3);
+  const drawn = await lmEval(createReferenceBackend(model, { contextLength: 16 }), model.config.vocabSize, (t) => tok.encode(t), FILES, eot, 5, 3);
   assert.equal(drawn.windows, 3);
   assert.equal(drawn.tokens, 3 * 16);
   assert.ok(Math.abs(r.model.loss - ref.loss) < 1e-4, `${r.model.loss} vs ${ref.loss}`);

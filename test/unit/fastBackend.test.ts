@@ -1,4 +1,4 @@
-// The fast backend (WebAssembly kernels on a thread pool) against the reference JsBackend:
+// The fast backend (WebAssembly kernels on a thread pool) against the reference ReferenceBackend:
 // the oracle models and random odd-shaped ones, 1 and 2 threads, chunked prefill, decoding
 // through the KV cache, attention capture, and the F16 / Q8_0 weight formats.
 import { test } from 'node:test';
@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { loadModel } from '../../engine/model/load';
 import { randomModel } from '../../engine/model/init';
 import { configFromHF } from '../../engine/model/families';
-import { JsBackend } from '../../engine/runtime/jsBackend';
+import { ReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { FastBackend } from '../../engine/runtime/fastBackend';
 import { ContextOverflowError } from '../../engine/runtime/backend';
 import { ORACLE_MODELS, oracleDir, oracleFile, maxAbsDiff, kl } from './oracle';
@@ -14,7 +14,7 @@ import { ORACLE_MODELS, oracleDir, oracleFile, maxAbsDiff, kl } from './oracle';
 for (const name of ORACLE_MODELS) {
   const model = loadModel(oracleDir(name));
   const ids = oracleFile(name, 'reference').tensorToInt32('input_ids');
-  const ref = new JsBackend(model).forwardSync(ids, 0, { allLogits: true, captureAttention: true });
+  const ref = new ReferenceBackend(model).forwardSync(ids, 0, { allLogits: true, captureAttention: true });
 
   for (const threads of [1, 2]) {
     test(`${name}, ${threads} thread(s): logits and attention equal the reference`, async () => {
@@ -51,7 +51,7 @@ test('random odd shapes, 2 threads: f32 equals the reference, f16 and q8_0 stay 
   for (const [hidden, nHead, vocab] of [[30, 3, 97], [64, 4, 101], [96, 2, 77]] as const) {
     const model = randomModel(oddConfig(hidden, nHead, vocab), 3);
     const ids = Int32Array.from({ length: 23 }, (_, i) => (i * 37) % vocab);
-    const ref = new JsBackend(model).forwardSync(ids, 0, { allLogits: true }).logits;
+    const ref = new ReferenceBackend(model).forwardSync(ids, 0, { allLogits: true }).logits;
     for (const weightFormat of ['f32', 'f16', 'q8_0'] as const) {
       const be = await FastBackend.create(model, { threads: 2, weightFormat, chunk: 7 });
       try {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel } from '../../engine/model/load';
-import { JsBackend } from '../../engine/runtime/jsBackend';
+import { ReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { ContextOverflowError } from '../../engine/runtime/backend';
 import { ORACLE_MODELS, oracleDir, oracleFile, maxAbsDiff } from './oracle';
 
@@ -14,7 +14,7 @@ for (const name of ORACLE_MODELS) {
   const T = ids.length;
 
   test(`${name}: logits, attention and hidden states match transformers`, () => {
-    const r = new JsBackend(model).forwardSync(ids, 0, { allLogits: true, captureAttention: true, captureHidden: true });
+    const r = new ReferenceBackend(model).forwardSync(ids, 0, { allLogits: true, captureAttention: true, captureHidden: true });
     assert.ok(maxAbsDiff(r.logits, ref.tensorToFloat32('logits')) < 1e-4, 'logits within 1e-4');
     for (let l = 0; l < c.nLayer; l++) {
       const per = c.nHead * T * T;
@@ -29,14 +29,14 @@ for (const name of ORACLE_MODELS) {
   });
 
   test(`${name}: prefill 16 then 8 through the KV cache matches logits_cached_tail`, () => {
-    const be = new JsBackend(model);
+    const be = new ReferenceBackend(model);
     be.forwardSync(ids.subarray(0, 16), 0);
     const tail = be.forwardSync(ids.subarray(16), 16, { allLogits: true });
     assert.ok(maxAbsDiff(tail.logits, ref.tensorToFloat32('logits_cached_tail')) < 1e-4);
   });
 
   test(`${name}: decoding one token at a time equals one prefill`, () => {
-    const be = new JsBackend(model);
+    const be = new ReferenceBackend(model);
     const full = be.forwardSync(ids, 0, { allLogits: true }).logits;
     be.releaseCache();
     for (let t = 0; t < T; t++) {
@@ -48,14 +48,14 @@ for (const name of ORACLE_MODELS) {
 
 test('context overflow is a clear error, and the cache stays usable', () => {
   const model = loadModel(oracleDir('gpt2-tiny'));
-  const be = new JsBackend(model, { contextLength: 8 });
+  const be = new ReferenceBackend(model, { contextLength: 8 });
   be.forwardSync(Int32Array.from([1, 2, 3, 4, 5, 6]), 0);
   assert.throws(() => be.forwardSync(Int32Array.from([1, 2, 3]), 6), ContextOverflowError);
   assert.equal(be.forwardSync(Int32Array.from([7, 8]), 6).logits.length, model.config.vocabSize);
 });
 
 test('bad token ids and positions are rejected with a message', () => {
-  const be = new JsBackend(loadModel(oracleDir('llama-tiny')));
+  const be = new ReferenceBackend(loadModel(oracleDir('llama-tiny')));
   assert.throws(() => be.forwardSync(Int32Array.from([512]), 0), /outside the vocabulary/);
   assert.throws(() => be.forwardSync(Int32Array.from([1]), 3), /not in the cache/);
   assert.throws(() => be.forwardSync(new Int32Array(0), 0), /no tokens/);

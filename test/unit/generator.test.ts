@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel } from '../../engine/model/load';
-import { createJsBackend } from '../../engine/runtime/jsBackend';
+import { createReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { ContextOverflowError } from '../../engine/runtime/backend';
 import { configFromHF } from '../../engine/model/families';
 import { randomModel } from '../../engine/model/init';
@@ -18,22 +18,22 @@ for (const name of ORACLE_MODELS) {
   const greedy = { maxNewTokens: greedyRef.length - 8, sampling: { temperature: 0 }, stopTokenIds: [] };
 
   test(`${name}: greedy ids equal transformers' greedy_from_8`, async () => {
-    const g = new Generator(createJsBackend(model));
+    const g = new Generator(createReferenceBackend(model));
     const r = await g.generate(prompt, greedy);
     assert.deepEqual(r.ids, greedyRef);
     assert.deepEqual(r.newIds, greedyRef.slice(8));
     assert.equal(r.stopReason, 'max-tokens');
     assert.equal(r.timings.prompt_tokens, 8);
     assert.equal(r.timings.new_tokens, 16);
-    assert.equal(r.timings.backend, 'js');
+    assert.equal(r.timings.backend, 'reference');
     // Every id but the last new one went through the model and is cached.
     assert.deepEqual(g.cachedIds, greedyRef.slice(0, -1));
   });
 
   test(`${name}: prefix reuse gives the logits of a fresh prefill and the same greedy ids`, async () => {
     const long = greedyRef.slice(0, 20);
-    const fresh = await new Generator(createJsBackend(model)).prefill(long);
-    const g = new Generator(createJsBackend(model));
+    const fresh = await new Generator(createReferenceBackend(model)).prefill(long);
+    const g = new Generator(createReferenceBackend(model));
     await g.prefill(greedyRef.slice(0, 12));
     // A prompt that diverges after 10 ids, then the long one: only tails are run.
     await g.prefill([...greedyRef.slice(0, 10), 7, 9, 11]);
@@ -54,7 +54,7 @@ for (const name of ORACLE_MODELS) {
   });
 
   test(`${name}: cancelling mid-generation keeps the cache consistent and the next run correct`, async () => {
-    const g = new Generator(createJsBackend(model));
+    const g = new Generator(createReferenceBackend(model));
     const ac = new AbortController();
     let seen = 0;
     const r = await g.generate(prompt, {
@@ -93,21 +93,21 @@ for (const name of ORACLE_MODELS) {
   test(`${name}: stop token ids end generation and stay in the ids`, async () => {
     const stopAt = greedyRef[8 + 3];
     const first = greedyRef.slice(8).indexOf(stopAt);
-    const r = await new Generator(createJsBackend(model)).generate(prompt, { ...greedy, stopTokenIds: [stopAt] });
+    const r = await new Generator(createReferenceBackend(model)).generate(prompt, { ...greedy, stopTokenIds: [stopAt] });
     assert.equal(r.stopReason, 'eos');
     assert.deepEqual(r.ids, greedyRef.slice(0, 8 + first + 1));
   });
 
   test(`${name}: sampling is reproducible with a seed`, async () => {
     const opts = { maxNewTokens: 12, stopTokenIds: [], sampling: { temperature: 1, topK: 50, topP: 0.95, seed: 123 } };
-    const g = new Generator(createJsBackend(model));
+    const g = new Generator(createReferenceBackend(model));
     const a = await g.generate(prompt, opts);
     const b = await g.generate(prompt, opts);
     assert.deepEqual(a.ids, b.ids);
   });
 
   test(`${name}: context limits: prompt too long is an error, the new-token budget is clamped`, async () => {
-    const be = createJsBackend(model, { contextLength: 16 });
+    const be = createReferenceBackend(model, { contextLength: 16 });
     const g = new Generator(be);
     await assert.rejects(g.generate(new Array(17).fill(1), greedy), ContextOverflowError);
     assert.deepEqual(g.cachedIds, []);
@@ -126,7 +126,7 @@ for (const name of ORACLE_MODELS) {
   });
 
   test(`${name}: reset forgets the cache and frees it`, async () => {
-    const g = new Generator(createJsBackend(model));
+    const g = new Generator(createReferenceBackend(model));
     await g.generate(prompt, greedy);
     g.reset();
     assert.deepEqual(g.cachedIds, []);
@@ -141,7 +141,7 @@ test('gpt2-tiny: text, streaming deltas and stop strings through the tokenizer',
   const tok = getTokenizer(model.config.encoding!);
   const greedyRef = Array.from(oracleFile('gpt2-tiny', 'reference').tensorToInt32('greedy_from_8'));
   const prompt = greedyRef.slice(0, 8);
-  const g = new Generator(createJsBackend(model));
+  const g = new Generator(createReferenceBackend(model));
   const deltas: string[] = [];
   const r = await g.generate(prompt, { maxNewTokens: 16, stopTokenIds: [], tokenizer: tok, onToken: (_id, d) => deltas.push(d) });
   const full = tok.decode(greedyRef.slice(8));
@@ -165,7 +165,7 @@ test('gpt2-tiny: text, streaming deltas and stop strings through the tokenizer',
 
 test('max time ends generation with max-time', async () => {
   const model = loadModel(oracleDir('gpt2-tiny'));
-  const g = new Generator(createJsBackend(model));
+  const g = new Generator(createReferenceBackend(model));
   const r = await g.generate([1, 2, 3], { maxNewTokens: 50, stopTokenIds: [], maxTimeMs: 1e-3 });
   assert.equal(r.stopReason, 'max-time');
   assert.equal(r.newIds.length, 1);
@@ -175,8 +175,8 @@ test('long prompts are prefilled in chunks: same logits as one pass, and a cance
   const config = configFromHF({ model_type: 'gpt2', vocab_size: 97, n_positions: 640, n_embd: 32, n_layer: 2, n_head: 2 });
   const model = randomModel(config, 7);
   const prompt = Array.from({ length: 600 }, (_, i) => (i * 31 + 5) % 97);
-  const whole = (await createJsBackend(model).forward(Int32Array.from(prompt), 0)).logits;
-  const g = new Generator(createJsBackend(model));
+  const whole = (await createReferenceBackend(model).forward(Int32Array.from(prompt), 0)).logits;
+  const g = new Generator(createReferenceBackend(model));
   const chunked = await g.prefill(prompt);
   assert.ok(maxAbsDiff(chunked, whole) < 1e-5, `max diff ${maxAbsDiff(chunked, whole)}`);
 
@@ -190,6 +190,6 @@ test('long prompts are prefilled in chunks: same logits as one pass, and a cance
   assert.deepEqual(g.cachedIds, prompt.slice(0, kept));
   const after = await g.generate(prompt, { maxNewTokens: 4, stopTokenIds: [] });
   assert.equal(after.timings.reused_tokens, kept, 'the chunks done before the cancel are reused');
-  const fresh = await new Generator(createJsBackend(model)).generate(prompt, { maxNewTokens: 4, stopTokenIds: [] });
+  const fresh = await new Generator(createReferenceBackend(model)).generate(prompt, { maxNewTokens: 4, stopTokenIds: [] });
   assert.deepEqual(after.ids, fresh.ids);
 });

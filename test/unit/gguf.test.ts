@@ -15,7 +15,7 @@ import { randomModel } from '../../engine/model/init';
 import { loadModel } from '../../engine/model/load';
 import { f16BitsToF32Bits } from '../../engine/formats/half';
 import { oracleDir } from './oracle';
-import { JsBackend } from '../../engine/runtime/jsBackend';
+import { ReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { FastBackend } from '../../engine/runtime/fastBackend';
 import { exportGgufCommand } from '../../engine/cli/commands/exportGguf';
 import { parseArgs } from '../../engine/cli/args';
@@ -130,12 +130,12 @@ test('a model exported as GGUF loads back with the same logits (Q/K rows interle
     for (const name of ['gpt2-tiny', 'llama-tiny']) {
       const hf = loadModel(oracleDir(name));
       const ids = Int32Array.from([1, 7, 42, 3, 99, 5]);
-      const want = new JsBackend(hf).forwardSync(ids, 0, { allLogits: true }).logits;
+      const want = new ReferenceBackend(hf).forwardSync(ids, 0, { allLogits: true }).logits;
       const f32 = join(dir, `${name}-f32.gguf`);
       writeGgufModel(f32, hf, { weightType: 'F32' });
       const back = loadModel(f32);
       assert.equal(back.config.family, hf.config.family);
-      const got = new JsBackend(back).forwardSync(ids, 0, { allLogits: true }).logits;
+      const got = new ReferenceBackend(back).forwardSync(ids, 0, { allLogits: true }).logits;
       let d = 0;
       for (let i = 0; i < want.length; i++) d = Math.max(d, Math.abs(want[i]! - got[i]!));
       assert.ok(d < 1e-5, `${name} F32 round trip: max diff ${d}`);
@@ -202,7 +202,7 @@ test('Q8_0 matrices whose rows are not a multiple of 4 load through the staging 
     writeGgufModel(path, randomModel(config, 5), { weightType: 'Q8_0' });
     const ids = Int32Array.from([1, 96, 3, 50, 7]);
     // The reference runs on the same Q8_0 weights, dequantized: the packed kernels differ from it only by their arithmetic.
-    const want = new JsBackend(loadModel(path)).forwardSync(ids, 0, { allLogits: true }).logits;
+    const want = new ReferenceBackend(loadModel(path)).forwardSync(ids, 0, { allLogits: true }).logits;
     for (const threads of [1, 2]) {
       const be = await FastBackend.create(loadModel(path), { threads, weightFormat: 'auto' });
       try {

@@ -16,7 +16,7 @@ import { loadModel } from '../../engine/model/load';
 import { writeGgufModel } from '../../engine/model/ggufExport';
 import { openGguf } from '../../engine/io/ggufRead';
 import type { Model } from '../../engine/model/model';
-import { JsBackend } from '../../engine/runtime/jsBackend';
+import { ReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { FastBackend } from '../../engine/runtime/fastBackend';
 import type { InferenceBackend } from '../../engine/runtime/backend';
 import { tokenizerJsonGgufMetadata, tokenizerJsonPre } from '../../engine/tokenizer/ggufVocabulary';
@@ -98,7 +98,7 @@ async function greedy(be: InferenceBackend, prompt: number[], steps: number): Pr
  * kernels, and with relaxed SIMD (its int8 prefill tiles); all-position logits and greedy ids.
  */
 async function run(model: Model, f: ModelFixture): Promise<Array<{ backend: Backend; logits: Float32Array; greedy: number[] }>> {
-  const js = new JsBackend(model);
+  const js = new ReferenceBackend(model);
   const portable = await FastBackend.create(model, { threads: 1, weightFormat: 'auto', relaxedSimd: false });
   const relaxed = await FastBackend.create(model, { threads: 1, weightFormat: 'auto', relaxedSimd: true });
   try {
@@ -260,7 +260,7 @@ test("an LM head in Q8_0, Q4_K or Q6_K: llama.cpp's logits are the engine's dequ
       writeOracleHeadGguf(path, built(spec), type);
       const model = loadModel(path);
       assert.deepEqual([...model.formats().keys()].sort(), ['F32', type].sort(), 'the head stays in its format');
-      const r = new JsBackend(model).forwardSync(Int32Array.from(f.ids), 0, { allLogits: true, captureHidden: true });
+      const r = new ReferenceBackend(model).forwardSync(Int32Array.from(f.ids), 0, { allLogits: true, captureHidden: true });
       const head = model.params.subarray(model.layout.byName.get('lm_head')!.offset);
       let emulated = 0;
       let plain = 0;

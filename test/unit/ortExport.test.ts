@@ -13,7 +13,7 @@ import { exportCached, exportKey, DATA_FILE, MODEL_FILE } from '../../engine/onn
 import { ModelProto } from '../../engine/onnx/schema';
 import { IR_VERSION } from '../../engine/onnx/graph';
 import { OrtBackend } from '../../engine/runtime/ortBackend';
-import { JsBackend } from '../../engine/runtime/jsBackend';
+import { ReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { exportOnnxCommand } from '../../engine/cli/commands/exportOnnx';
 import { parseArgs } from '../../engine/cli/args';
 import * as ort from 'onnxruntime-node';
@@ -107,7 +107,7 @@ test('q8 weights (MatMulNBits) compute what the dequantized weights compute, up 
   const be = await OrtBackend.create(model, { threads: 1, weightFormat: 'q8_0' });
   try {
     const got = (await be.forward(ids, 0, { allLogits: true })).logits;
-    const want = new JsBackend(dequantizedCopy(model)).forwardSync(ids, 0, { allLogits: true }).logits;
+    const want = new ReferenceBackend(dequantizedCopy(model)).forwardSync(ids, 0, { allLogits: true }).logits;
     let scale = 0;
     for (const x of want) scale = Math.max(scale, Math.abs(x));
     // accuracy_level 4 also rounds activations to 8 bits (as llama.cpp's Q8_0 does): about 1.5 % here.

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel } from '../../engine/model/load';
-import { JsBackend } from '../../engine/runtime/jsBackend';
+import { ReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { OrtBackend, type KvMode } from '../../engine/runtime/ortBackend';
 import { ContextOverflowError, type InferenceBackend } from '../../engine/runtime/backend';
 import { mulberry32 } from '../../engine/model/init';
@@ -60,7 +60,7 @@ for (const name of ORACLE_MODELS) {
         await be.forward(ids.subarray(0, 20), 0);
         // Reuse the first 10 positions, continue with different tokens than were cached.
         const reused = await be.forward(ids.subarray(12, 18), 10, { allLogits: true });
-        const fresh = new JsBackend(model);
+        const fresh = new ReferenceBackend(model);
         fresh.forwardSync(ids.subarray(0, 10), 0);
         const want = fresh.forwardSync(ids.subarray(12, 18), 10, { allLogits: true });
         const d = maxAbsDiff(reused.logits, want.logits);
@@ -73,7 +73,7 @@ for (const name of ORACLE_MODELS) {
 
   test(`${name}: ort-cpu and js give the same greedy ids on random prompts`, async () => {
     const ort = await OrtBackend.create(model, { threads: 1 });
-    const js = new JsBackend(model);
+    const js = new ReferenceBackend(model);
     const rand = mulberry32(7);
     try {
       for (let trial = 0; trial < 4; trial++) {
@@ -92,7 +92,7 @@ test('ort-cpu: the delta-mode KV cache grows in steps and keeps every position',
   const model = loadModel(oracleDir('llama-tiny'));
   const ids = Int32Array.from({ length: 40 }, (_, i) => (i * 37) % model.config.vocabSize);
   const be = await OrtBackend.create(model, { threads: 1, kvGrowth: 8 });
-  const js = new JsBackend(model);
+  const js = new ReferenceBackend(model);
   try {
     // Prefill 11 (capacity 16), decode across two regrowths, then reuse a prefix and go on.
     const steps: Array<[number, number]> = [[0, 11], [11, 1], [12, 5], [17, 9], [10, 3], [13, 14]];

@@ -4,7 +4,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel } from '../../engine/model/load';
-import { JsBackend } from '../../engine/runtime/jsBackend';
+import { ReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { OrtBackend } from '../../engine/runtime/ortBackend';
 import { probeWebGpu } from '../../engine/runtime/select';
 import type { InferenceBackend } from '../../engine/runtime/backend';
@@ -53,7 +53,7 @@ for (const name of ORACLE_MODELS) {
       assert.ok(dt < 1e-3, `cached-tail logits max diff ${dt} < 1e-3`);
       // Prefix reuse: back to position 10 with other tokens.
       const reused = await be.forward(ids.subarray(12, 18), 10, { allLogits: true });
-      const js = new JsBackend(model);
+      const js = new ReferenceBackend(model);
       js.forwardSync(ids.subarray(0, 10), 0);
       const dr = maxAbsDiff(reused.logits, js.forwardSync(ids.subarray(12, 18), 10, { allLogits: true }).logits);
       assert.ok(dr < 1e-3, `reused-prefix logits max diff ${dr} < 1e-3`);
@@ -69,7 +69,7 @@ for (const name of ORACLE_MODELS) {
     if (!(await needsWebGpu(t))) return;
     const model = loadModel(oracleDir(name));
     const gpu = await OrtBackend.create(model, { device: 'webgpu' });
-    const js = new JsBackend(model);
+    const js = new ReferenceBackend(model);
     const rand = mulberry32(11);
     try {
       for (let trial = 0; trial < 4; trial++) {

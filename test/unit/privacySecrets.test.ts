@@ -19,7 +19,7 @@ import { CompletionSession } from '../../engine/complete/session';
 import { LocalEngine } from '../../engine/complete/localEngine';
 import { explainMarkdown, formatRecordLine } from '../../engine/complete/explain';
 import { Generator } from '../../engine/generate/generator';
-import { createJsBackend } from '../../engine/runtime/jsBackend';
+import { createReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { echoModel } from '../harness/echoModel';
 import { fixtureWorkspace } from '../harness/finetuneWorkspace';
 import { plantedSecretIn, SECRET_FILES } from '../harness/plantedSecrets';
@@ -78,7 +78,7 @@ test('a completion with secret-bearing files open carries no secret into its pro
     };
     visit('src/circle.ts');
     for (const f of SECRET_FILES) visit(f);
-    const engine = new LocalEngine(new Generator(createJsBackend(echoModel(tok.encode('foo')[0]))), tok);
+    const engine = new LocalEngine(new Generator(createReferenceBackend(echoModel(tok.encode('foo')[0]))), tok);
     const session = new CompletionSession(fim, engine, { debounceMs: 0, maxNewTokens: 4, contextTokens: 2000 }, ring);
     const text = readFileSync(join(ws, 'src', 'shape.ts'), 'utf8') + '\nconst answer = ';
     const r = await session.complete({ path: 'src/shape.ts', languageId: 'typescript', text, offset: text.length }, 'invoke');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '../../engine/model/load';
 import type { Model } from '../../engine/model/model';
-import { JsBackend } from '../../engine/runtime/jsBackend';
+import { ReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { FastBackend } from '../../engine/runtime/fastBackend';
 import { Generator } from '../../engine/generate/generator';
 import { MIN_PROMPT_REUSE, PromptCache } from '../../engine/generate/promptCache';
@@ -30,7 +30,7 @@ const once = { maxNewTokens: 1, stopTokenIds: [] };
 
 test('going back to a file restores its prompt instead of prefilling it, with the same logits', async () => {
   await withModel(async (model) => {
-    const gen = new Generator(new JsBackend(model, { contextLength: 512 }), { promptCacheBytes: 64 * 2 ** 20 });
+    const gen = new Generator(new ReferenceBackend(model, { contextLength: 512 }), { promptCacheBytes: 64 * 2 ** 20 });
     const a = prompt(1, 200);
     const b = prompt(2, 180);
     await gen.generate(a, once);
@@ -43,13 +43,13 @@ test('going back to a file restores its prompt instead of prefilling it, with th
     // a and b were prefills (misses); the way back to a a hit; b is kept.
     assert.deepEqual(gen.promptCacheStats, { hits: 1, misses: 2, entries: 1, bytes: gen.promptCacheStats!.bytes });
 
-    const fresh = new Generator(new JsBackend(model, { contextLength: 512 }));
+    const fresh = new Generator(new ReferenceBackend(model, { contextLength: 512 }));
     const want = await fresh.prefill(back);
     const got = await gen.prefill(back);
     assert.deepEqual(Array.from(got), Array.from(want), 'restored keys and values give the logits of a fresh prefill');
 
     // Without a prompt cache the way back is a whole prefill.
-    const plain = new Generator(new JsBackend(model, { contextLength: 512 }));
+    const plain = new Generator(new ReferenceBackend(model, { contextLength: 512 }));
     await plain.generate(a, once);
     await plain.generate(b, once);
     assert.equal((await plain.generate(back, once)).timings.reused_tokens, 0);
@@ -59,11 +59,11 @@ test('going back to a file restores its prompt instead of prefilling it, with th
 
 test('snapshots stay within the budget, the least recently used going first', async () => {
   await withModel(async (model) => {
-    const backend = new JsBackend(model, { contextLength: 512 });
+    const backend = new ReferenceBackend(model, { contextLength: 512 });
     // Room for one 100-position snapshot, not two.
     await new Generator(backend).prefill(prompt(9, 100));
     const one = snapshotBytes(backend.saveCache(100));
-    const gen = new Generator(new JsBackend(model, { contextLength: 512 }), { promptCacheBytes: Math.floor(1.5 * one) });
+    const gen = new Generator(new ReferenceBackend(model, { contextLength: 512 }), { promptCacheBytes: Math.floor(1.5 * one) });
     const [a, b, c] = [prompt(1, 100), prompt(2, 100), prompt(3, 100)];
     await gen.generate(a, once); // live: a
     await gen.generate(b, once); // keeps a
@@ -77,7 +77,7 @@ test('snapshots stay within the budget, the least recently used going first', as
 
 test('typing in one place uses the live cache and keeps no snapshot', async () => {
   await withModel(async (model) => {
-    const gen = new Generator(new JsBackend(model, { contextLength: 512 }), { promptCacheBytes: 64 * 2 ** 20 });
+    const gen = new Generator(new ReferenceBackend(model, { contextLength: 512 }), { promptCacheBytes: 64 * 2 ** 20 });
     const typed = prompt(4, 150);
     for (let k = 0; k < 5; k++) {
       typed.push(20 + k);
@@ -89,7 +89,7 @@ test('typing in one place uses the live cache and keeps no snapshot', async () =
 
 test('a prompt another entry extends adds nothing; a snapshot goes back only into its own layout', async () => {
   await withModel(async (model) => {
-    const backend = new JsBackend(model, { contextLength: 512 });
+    const backend = new ReferenceBackend(model, { contextLength: 512 });
     const g = new Generator(backend);
     const long = prompt(5, MIN_PROMPT_REUSE + 40);
     await g.prefill(long);
@@ -99,7 +99,7 @@ test('a prompt another entry extends adds nothing; a snapshot goes back only int
     assert.equal(cache.stats.entries, 1);
     assert.equal(cache.take(long.slice(0, MIN_PROMPT_REUSE + 20), 0)?.common, MIN_PROMPT_REUSE + 20);
 
-    const other = new JsBackend(model, { contextLength: 256 });
+    const other = new ReferenceBackend(model, { contextLength: 256 });
     assert.throws(() => other.restoreCache(backend.saveCache(10)), /cannot go into a cache of layout/);
   });
 });

@@ -18,7 +18,7 @@ import { f16FloatTable } from '../../engine/formats/half';
 import { mulberry32 } from '../../engine/model/init';
 import { configFromHF } from '../../engine/model/families';
 import { Model, type WeightPart } from '../../engine/model/model';
-import { JsBackend } from '../../engine/runtime/jsBackend';
+import { ReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { FastBackend } from '../../engine/runtime/fastBackend';
 import { maxAbsDiff, kl, randn } from './oracle';
 
@@ -274,7 +274,7 @@ test('FastBackend on Q4_K / Q5_K / Q6_K parts stays close to the reference on th
   }
   const model = new Model(config, parts);
   const ids = Int32Array.from({ length: 19 }, (_, i) => (i * 53 + 7) % config.vocabSize);
-  const ref = new JsBackend(new Model(config, new Model(config, parts).params)).forwardSync(ids, 0, { allLogits: true }).logits;
+  const ref = new ReferenceBackend(new Model(config, new Model(config, parts).params)).forwardSync(ids, 0, { allLogits: true }).logits;
   const V = config.vocabSize;
   for (const threads of [1, 2]) {
     // With relaxed SIMD, Q4_K and Q6_K prefill run the int8 tiles on a 7-bit input (Q5_K keeps

@@ -23,7 +23,7 @@ import { matmulForward } from '../../engine/kernels/matmul';
 import { bytesFor, dequantize, quantize } from '../../engine/formats/formats';
 import { ComputePool, inferenceKernels } from '../../engine/runtime/pool';
 import { FastBackend } from '../../engine/runtime/fastBackend';
-import { JsBackend } from '../../engine/runtime/jsBackend';
+import { ReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { randomModel, mulberry32 } from '../../engine/model/init';
 import { configFromHF } from '../../engine/model/families';
 import { kl, maxAbsDiff, randn } from './oracle';
@@ -186,7 +186,7 @@ test('Q8_0 prefill with and without relaxed SIMD stays close to the reference (1
   for (const [hidden, nHead, vocab] of [[64, 4, 101], [96, 2, 77]] as const) {
     const model = randomModel(configFromHF({ model_type: 'gpt2', n_embd: hidden, n_head: nHead, n_layer: 2, vocab_size: vocab, n_positions: 40 }), 5);
     const ids = Int32Array.from({ length: 23 }, (_, i) => (i * 37) % vocab);
-    const ref = new JsBackend(model).forwardSync(ids, 0, { allLogits: true }).logits;
+    const ref = new ReferenceBackend(model).forwardSync(ids, 0, { allLogits: true }).logits;
     for (const relaxedSimd of [true, false]) {
       for (const threads of [1, 2]) {
         const be = await FastBackend.create(model, { threads, weightFormat: 'q8_0', chunk: 9, relaxedSimd });

@@ -1,5 +1,7 @@
-// The JS backend: the model's forward pass on the engine's own kernels, with a preallocated
-// KV cache (layer, kv_head, position, head_dim). A block reads like the maths:
+// The reference backend: the model's forward pass in plain TypeScript on the engine's own
+// kernels, with a preallocated KV cache (layer, kv_head, position, head_dim). The tests, the
+// inspector and training's evaluation run it; the editor's engine is the fast backend (js).
+// A block reads like the maths:
 //   x = x + attn(norm1(x));  x = x + mlp(norm2(x))
 import { qkvWidth, fcWidth, type ModelConfig } from '../model/config';
 import type { Model } from '../model/model';
@@ -13,17 +15,17 @@ import { attentionForward } from '../kernels/attention';
 import { putSnapshot, takeSnapshot, type CacheView, type KvSnapshot } from './kvSnapshot';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 
-export interface JsBackendOptions {
+export interface ReferenceBackendOptions {
   /** KV-cache capacity in positions; defaults to (and is capped by) the model's maxPositions. */
   contextLength?: number;
 }
 
-export interface JsForwardOptions extends ForwardOptions {
+export interface ReferenceForwardOptions extends ForwardOptions {
   /** Also return the residual stream: (L + 1, T, C), entry L after the final norm (as transformers' hidden_states). */
   captureHidden?: boolean;
 }
 
-export interface JsForwardResult extends ForwardResult {
+export interface ReferenceForwardResult extends ForwardResult {
   hidden?: Float32Array;
 }
 
@@ -39,8 +41,8 @@ interface Scratch {
   act: Float32Array; // (T, FF)
 }
 
-export class JsBackend implements InferenceBackend {
-  readonly name = 'js' as const;
+export class ReferenceBackend implements InferenceBackend {
+  readonly name = 'reference' as const;
   readonly config: ModelConfig;
   readonly contextLength: number;
   private readonly model: Model;
@@ -52,7 +54,7 @@ export class JsBackend implements InferenceBackend {
   private scratch: Scratch | null = null;
   private readonly scores: Float32Array; // (ctx)
 
-  constructor(model: Model, opts: JsBackendOptions = {}) {
+  constructor(model: Model, opts: ReferenceBackendOptions = {}) {
     this.model = model;
     this.config = model.config;
     const c = model.config;
@@ -90,11 +92,11 @@ export class JsBackend implements InferenceBackend {
     return { keys: bytes(kCache), values: bytes(vCache), rows: c.nLayer * c.nKvHead, ctx: this.contextLength, headDim: c.headDim, elementBytes: 4 };
   }
 
-  async forward(tokens: Int32Array, pos: number, opts: JsForwardOptions = {}): Promise<JsForwardResult> {
+  async forward(tokens: Int32Array, pos: number, opts: ReferenceForwardOptions = {}): Promise<ReferenceForwardResult> {
     return this.forwardSync(tokens, pos, opts);
   }
 
-  forwardSync(tokens: Int32Array, pos: number, opts: JsForwardOptions = {}): JsForwardResult {
+  forwardSync(tokens: Int32Array, pos: number, opts: ReferenceForwardOptions = {}): ReferenceForwardResult {
     const c = this.config;
     const T = tokens.length;
     checkForwardInputs(tokens, pos, this.filled, this.contextLength, c.vocabSize);
@@ -141,7 +143,7 @@ export class JsBackend implements InferenceBackend {
     const rows = T - first;
     const logits = new Float32Array(rows * c.vocabSize);
     matmulForward(logits, s.xn.subarray(first * C, T * C), v.lmHead, null, rows, C, c.vocabSize);
-    const result: JsForwardResult = { logits };
+    const result: ReferenceForwardResult = { logits };
     if (probs) result.attention = probs;
     if (hidden) result.hidden = hidden;
     return result;
@@ -208,6 +210,6 @@ function addInPlace(x: Float32Array, y: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) x[i] = x[i]! + y[i]!;
 }
 
-export function createJsBackend(model: Model, opts?: JsBackendOptions): JsBackend {
-  return new JsBackend(model, opts);
+export function createReferenceBackend(model: Model, opts?: ReferenceBackendOptions): ReferenceBackend {
+  return new ReferenceBackend(model, opts);
 }
