@@ -15,7 +15,7 @@ import { dequantizeRows } from '../formats/formats';
 import { f16ToF32, f32BitsToF16Bits } from '../formats/half';
 import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, f32Bits, MatmulMode } from '../kernels/wasm/kernels';
 import { ComputePool, inferenceKernels, poolThreads } from './pool';
-import { putSnapshot, takeSnapshot, type CacheView, type KvSnapshot } from './kvSnapshot';
+import { restoreCacheOf, saveCacheOf, type CacheView, type KvSnapshot } from './kvSnapshot';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 import { isKQuant, packSegment, planLinear, vectorAsF32, WEIGHT_FORMATS, type KernelFormat, type Linear, type PackStage, type Segment, type WeightFormat } from './packWeights';
 import { Q4K_WINDOW, Q6K_WINDOW, Q8K_SUMS, QK } from '../kernels/quantK';
@@ -239,17 +239,13 @@ export class FastBackend implements InferenceBackend {
   }
 
   saveCache(n: number): KvSnapshot {
-    if (!(n >= 0 && n <= this.filled)) throw new Error(`saveCache: the cache holds ${this.filled} positions, not ${n}`);
-    return takeSnapshot(this.cacheView(), n);
+    return saveCacheOf(this.cacheView(), n, this.filled);
   }
 
   restoreCache(s: KvSnapshot): void {
-    if (s.positions > this.contextLength) throw new Error(`restoreCache: ${s.positions} positions do not fit the ${this.contextLength}-position cache`);
-    putSnapshot(this.cacheView(), s);
-    this.filled = s.positions;
+    this.filled = restoreCacheOf(this.cacheView(), s);
   }
 
-  /** The key and value caches in the kernels' memory, as bytes (f32 or f16 elements). */
   private cacheView(): CacheView {
     const c = this.config;
     const elementBytes = this.kvCache === 'f16' ? 2 : 4;

@@ -44,8 +44,21 @@ export interface CacheView {
   elementBytes: number;
 }
 
+/** A backend's saveCache: positions [0, n) of a cache that holds `filled`, copied out. */
+export function saveCacheOf(view: CacheView, n: number, filled: number): KvSnapshot {
+  if (!(Number.isInteger(n) && n >= 0 && n <= filled)) throw new Error(`saveCache: the cache holds ${filled} positions, not ${n}`);
+  return takeSnapshot(view, n);
+}
+
+/** A backend's restoreCache: writes the snapshot back and returns how many positions the cache now holds. */
+export function restoreCacheOf(view: CacheView, s: KvSnapshot): number {
+  if (s.positions > view.ctx) throw new Error(`restoreCache: ${s.positions} positions do not fit the ${view.ctx}-position cache`);
+  putSnapshot(view, s);
+  return s.positions;
+}
+
 /** Copies positions [0, n) of the cache out. */
-export function takeSnapshot(view: CacheView, n: number): KvSnapshot {
+function takeSnapshot(view: CacheView, n: number): KvSnapshot {
   const rowBytes = view.headDim * view.elementBytes;
   const ctxBytes = view.ctx * rowBytes;
   return {
@@ -57,7 +70,7 @@ export function takeSnapshot(view: CacheView, n: number): KvSnapshot {
 }
 
 /** Writes a snapshot back into positions [0, positions) of a cache of the same layout. */
-export function putSnapshot(view: CacheView, s: KvSnapshot): void {
+function putSnapshot(view: CacheView, s: KvSnapshot): void {
   const layout = cacheLayout(view.elementBytes, view.rows, view.ctx, view.headDim);
   if (s.layout !== layout) throw new Error(`A KV snapshot of layout ${s.layout} cannot go into a cache of layout ${layout}.`);
   const rowBytes = view.headDim * view.elementBytes;

@@ -12,7 +12,7 @@ import { embeddingForward } from '../kernels/embedding';
 import { geluForward, swigluForward } from '../kernels/activations';
 import { ropeForward, ropeTables } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
-import { putSnapshot, takeSnapshot, type CacheView, type KvSnapshot } from './kvSnapshot';
+import { restoreCacheOf, saveCacheOf, type CacheView, type KvSnapshot } from './kvSnapshot';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 
 export interface ReferenceBackendOptions {
@@ -75,14 +75,11 @@ export class ReferenceBackend implements InferenceBackend {
   }
 
   saveCache(n: number): KvSnapshot {
-    if (!(n >= 0 && n <= this.filled)) throw new Error(`saveCache: the cache holds ${this.filled} positions, not ${n}`);
-    return takeSnapshot(this.cacheView(), n);
+    return saveCacheOf(this.cacheView(), n, this.filled);
   }
 
   restoreCache(s: KvSnapshot): void {
-    if (s.positions > this.contextLength) throw new Error(`restoreCache: ${s.positions} positions do not fit the ${this.contextLength}-position cache`);
-    putSnapshot(this.cacheView(), s);
-    this.filled = s.positions;
+    this.filled = restoreCacheOf(this.cacheView(), s);
   }
 
   private cacheView(): CacheView {
