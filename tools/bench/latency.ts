@@ -16,6 +16,7 @@
 //          --switch (a few characters per visit to each file, file after file, each visit going
 //          on where the last stopped: the prefill a file switch costs with the prompt cache
 //          across files)  --kv-cache-mb N (0: that cache off)
+import { OptionReader, percentile } from './benchArgs';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { extname, join, relative } from 'node:path';
@@ -211,11 +212,6 @@ export function switchingScript(files: SourceFile[], total: number, msPerChar: n
   return out;
 }
 
-function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
-}
 
 function firstLine(s: string): string {
   return (s.split('\n').find((l) => l.trim() !== '') ?? '').trimEnd();
@@ -366,18 +362,10 @@ const USAGE = 'Usage: npm run bench -- latency [--backends js,js:q8_0,ort-cpu] [
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { backends: [{ setting: 'js', weights: 'auto' }, { setting: 'js', weights: 'q8_0' }, { setting: 'ort-cpu', weights: 'auto' }], keystrokes: 400, msPerChar: 80, threads: 0, engine: 'worker', files: undefined, json: false, trace: false, kvCacheMB: 256, switching: false };
-  for (let i = 0; i < argv.length; i++) {
-    const opt = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${opt} needs a value. ${USAGE}`);
-      return v;
-    };
-    const int = (min: number): number => {
-      const v = Number(value());
-      if (!Number.isInteger(v) || v < min) throw new Error(`${opt} must be a whole number >= ${min}. ${USAGE}`);
-      return v;
-    };
+  const args = new OptionReader(argv, USAGE);
+  for (let opt = args.next(); opt !== undefined; opt = args.next()) {
+    const value = (): string => args.value(opt);
+    const int = (min: number): number => args.int(opt, min);
     if (opt === '--backends') {
       a.backends = value()
         .split(',')

@@ -9,6 +9,7 @@
 // and the same overhead for explicit requests (Alt+\: no debounce), one at a time.
 // Options: --server-ms N (default 50)  --api llama-infill|ollama|openai-completions
 //          --keystrokes N  --ms-per-char N  --invokes N  --json
+import { OptionReader, percentile } from './benchArgs';
 import { cpus, loadavg } from 'node:os';
 import { CompletionSession, type CompletionRecord } from '../../engine/complete/session';
 import { sleep } from '../../engine/complete/debounce';
@@ -31,18 +32,10 @@ const USAGE = `Usage: npm run bench -- latency --remote [--server-ms N] [--api $
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { serverMs: 50, api: 'llama-infill', keystrokes: 400, msPerChar: 80, invokes: 100, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const opt = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${opt} needs a value. ${USAGE}`);
-      return v;
-    };
-    const int = (min: number): number => {
-      const v = Number(value());
-      if (!Number.isInteger(v) || v < min) throw new Error(`${opt} must be a whole number >= ${min}. ${USAGE}`);
-      return v;
-    };
+  const args = new OptionReader(argv, USAGE);
+  for (let opt = args.next(); opt !== undefined; opt = args.next()) {
+    const value = (): string => args.value(opt);
+    const int = (min: number): number => args.int(opt, min);
     if (opt === '--remote') continue;
     else if (opt === '--server-ms') a.serverMs = int(0);
     else if (opt === '--api') {
@@ -58,11 +51,6 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((x, y) => x - y);
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-}
 
 export interface RemoteLatencyRow {
   api: RemoteApi;
