@@ -8,7 +8,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { isGgufFile } from '../engine/model/ggufModel';
+import { isGgufFile } from '../engine/io/ggufMagic';
 
 export type FolderCheck =
   | {

@@ -78,23 +78,4 @@ export function ggufTensorSource(file: GgufFile): TensorSource {
   };
 }
 
-/** Whether a model path names a GGUF file (by its extension; the reader checks the magic). */
-export function isGgufPath(path: string): boolean {
-  return path.toLowerCase().endsWith('.gguf');
-}
-
-/** A .gguf file, or a file that starts with GGUF's magic whatever its name (Ollama's blobs/sha256-… files). */
-export function isGgufFile(path: string): boolean {
-  if (isGgufPath(path)) return true;
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const head = Buffer.alloc(4);
-    return readSync(fd, head, 0, 4, 0) === 4 && head.toString('latin1') === 'GGUF';
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 

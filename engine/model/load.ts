@@ -8,7 +8,8 @@ import { modelFromTensors } from './fromTensors';
 import type { Model } from './model';
 import { readCheckpointTensors } from '../io/hfCheckpoint';
 import { openGguf, type GgufFile } from '../io/ggufRead';
-import { ggufConfigValues, ggufTensorSource, isGgufFile, isGgufPath } from './ggufModel';
+import { ggufConfigValues, ggufTensorSource } from './ggufModel';
+import { isGgufFile, isGgufPath } from '../io/ggufMagic';
 
 const WHAT_A_MODEL_IS = 'Choose a .gguf file or a Hugging Face checkpoint folder (config.json and model.safetensors) as the model path.';
 

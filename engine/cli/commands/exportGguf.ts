@@ -7,7 +7,7 @@ import type { WeightType } from '../../formats/formats';
 import { UsageError, type ParsedArgs } from '../args';
 import type { CliCommand } from '../command';
 import { openModel } from '../modelOptions';
-import { isGgufFile } from '../../model/ggufModel';
+import { isGgufFile } from '../../io/ggufMagic';
 import { openGguf } from '../../io/ggufRead';
 import type { GgufValue } from '../../io/ggufTypes';
 
