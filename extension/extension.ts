@@ -39,7 +39,6 @@ export function activate(context: vscode.ExtensionContext): void {
     // Called from events only (a load finishing, a key stored), after activate() has run.
     completions.engineChanged();
     statusBar.update(state());
-    firstRun.check(completions.engineStatus());
     if (inspectWhenLoaded && engineHost?.status.kind !== 'loading') {
       inspectWhenLoaded = false;
       if (engineHost?.loaded) void vscode.commands.executeCommand('limelight.inspectAttention');
@@ -52,7 +51,7 @@ export function activate(context: vscode.ExtensionContext): void {
   engineHost = host;
   const remote = new RemoteBackend(context.secrets, log, engineChanged);
   context.subscriptions.push(host, remote);
-  const completions: Completions = registerCompletions(context, { host, remote, log, settings: () => settings, changed: () => statusBar.update(state()) });
+  const completions: Completions = registerCompletions(context, { host, remote, log, settings: () => settings, changed: () => statusBar.update(state()), noModel: () => firstRun.check(host.status) });
   const state = (): StatusState => ({ completionsEnabled: settings.completions.enabled, engine: completions.engineStatus(), activity: completions.activity() });
 
   const reload = (): void => {
@@ -70,7 +69,6 @@ export function activate(context: vscode.ExtensionContext): void {
     remote.apply(settings);
     completions.settingsChanged();
     statusBar.update(state());
-    firstRun.check(completions.engineStatus());
   };
   reload();
   void remote.loadKey();

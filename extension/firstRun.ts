@@ -1,7 +1,9 @@
 // A first run that leads somewhere: with no model to complete with (none set, no starter model
-// in this build, no remote server), one calm notification offers Select Model (the models
-// already on this machine first) and Download Model; the status bar says the same until a model
-// loads. Once per window at most, and never again after "Don't Show Again".
+// in this build, no remote server), the status bar item reads "Select Model" until a model
+// loads, and the first time the user types where a completion would come, one calm notification
+// offers Select Model (the models already on this machine first) and Download Model. Not at
+// start-up: the user meets it when they meet the missing model. Once per window at most, and
+// never again after "Don't Show Again".
 import * as vscode from 'vscode';
 import { needsModel, type EngineStatus } from './statusBar';
 
@@ -17,7 +19,7 @@ export class FirstRun {
 
   constructor(private readonly state: vscode.Memento) {}
 
-  /** Called whenever the engine's state changes; shows the notification the first time a model is needed. */
+  /** Called when a completion was asked for and none could come; shows the notification the first time a model is needed. */
   check(engine: EngineStatus): void {
     if (this.shown || !needsModel(engine) || this.state.get<boolean>(DISMISSED_KEY) === true) return;
     this.shown = true;

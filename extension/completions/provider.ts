@@ -18,8 +18,8 @@ export interface ProviderDeps {
   settings: () => LimelightSettings;
   /** Called with +1 when a request starts and -1 when it ends (the status bar's "thinking"). */
   busy: (delta: 1 | -1) => void;
-  /** An explicit request came while no model is ready: say why. */
-  notReady: () => void;
+  /** A request came while no model is ready (`invoked`: the user asked explicitly, so say why). */
+  notReady: (invoked: boolean) => void;
 }
 
 export class LimelightInlineProvider implements vscode.InlineCompletionItemProvider {
@@ -38,7 +38,7 @@ export class LimelightInlineProvider implements vscode.InlineCompletionItemProvi
     if (!invoked && context.selectedCompletionInfo !== undefined) return undefined;
     const session = this.deps.session();
     if (session === null) {
-      if (invoked) this.deps.notReady();
+      this.deps.notReady(invoked);
       return undefined;
     }
     const abort = new AbortController();

@@ -13,7 +13,7 @@ import { estimatedTemplate, RemoteEngine, REMOTE_SESSION_OPTIONS } from '../../e
 import { modelPrompts } from '../modelPrompts';
 import type { Logger } from '../log';
 import { completionsEnabledFor, type LimelightSettings } from '../settings';
-import type { CompletionActivity, EngineStatus } from '../statusBar';
+import { needsModel, type CompletionActivity, type EngineStatus } from '../statusBar';
 import type { EngineHost } from './engineHost';
 import { completionOptions } from './options';
 import { completionDocument, LimelightInlineProvider } from './provider';
@@ -27,6 +27,8 @@ export interface CompletionsDeps {
   settings: () => LimelightSettings;
   /** The engine's state or the completion activity changed: redraw the status bar. */
   changed: () => void;
+  /** A completion was asked for and there is no model at all: lead the user to one (firstRun.ts). */
+  noModel: () => void;
 }
 
 /** The last suggestion shown, and the document it was shown in. */
@@ -143,9 +145,11 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
       inFlight += delta;
       if (inFlight <= 1) deps.changed(); // 0 -> 1 and 1 -> 0 change the state
     },
-    notReady: () => {
+    notReady: (invoked) => {
+      if (!remote.active && needsModel(host.status)) deps.noModel();
+      if (!invoked) return;
       const s = remote.active ? remote.status() : host.status;
-      const why = s.kind === 'remote' ? 'the remote server is not ready' : remote.active && s.kind === 'failed' ? `the remote backend is off (${s.message})` : s.kind === 'loading' ? 'the model is still loading' : s.kind === 'failed' ? `the model failed to load (${s.message})` : session === null && host.loaded ? 'the model has no fill-in-the-middle tokens (choose a code model with FIM)' : 'no model is loaded (set limelight.model.path)';
+      const why = s.kind === 'remote' ? 'the remote server is not ready' : remote.active && s.kind === 'failed' ? `the remote backend is off (${s.message})` : s.kind === 'loading' ? 'the model is still loading' : s.kind === 'failed' ? `the model failed to load (${s.message})` : session === null && host.loaded ? 'the model has no fill-in-the-middle tokens (choose a code model with FIM)' : 'no model is chosen yet (click Limelight in the status bar to pick one)';
       vscode.window.setStatusBarMessage(`Limelight: no completion, ${why}.`, 5000);
     },
   });

@@ -145,6 +145,9 @@ test('Download Model: Cancel in the notification stops the transfer and keeps it
 });
 
 test('Download Model: a gated repo asks for a token; Set Hugging Face Token keeps it in secret storage and the download then works', async () => {
+  // The earlier tests' messages (a cancelled download's Resume, a model loading) would leave no
+  // room among the visible notifications for the one this test waits for.
+  await runCommand(page(), 'Notifications: Clear All Notifications');
   hub!.requests.length = 0;
   await anotherRepo('acme/gated-coder');
   const refused = notification(page(), /gated model: it needs a Hugging Face token \(401\)/);

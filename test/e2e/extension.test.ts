@@ -21,12 +21,19 @@ after(() => closeE2eSession(session));
 
 const page = (): Page => sessionPage(session);
 
-test('the extension activates; with no model, its status bar item and one notification lead to a model', async () => {
+test('the extension activates; with no model, its status bar item and, once a completion is asked for, one notification lead to a model', async () => {
   const item = statusBarItem(page(), 'Limelight: Select Model');
   await item.waitFor({ timeout: 30_000 });
   assert.match((await item.getAttribute('aria-label')) ?? '', /engine: not loaded/);
-  await notification(page(), 'Limelight needs a model to complete code').waitFor({ timeout: 15_000 });
+  assert.equal(await notification(page(), 'Limelight needs a model to complete code').count(), 0, 'nothing pops up at start-up');
+  // Asking for a completion, which no model can give, brings the notification that leads to one.
+  await openFile(page(), 'stack.ts');
+  await runCommand(page(), 'Trigger Inline Suggestion');
+  const lead = notification(page(), 'Limelight needs a model to complete code');
+  await lead.waitFor({ timeout: 15_000 });
   await page().screenshot({ path: join(results, 'e2e-first-run.png') });
+  await lead.locator('.monaco-button', { hasText: "Don't Show Again" }).click();
+  await lead.waitFor({ state: 'hidden', timeout: 10_000 });
 });
 
 test('Select Model offers the starter model and a folder picker, and explains a missing starter', async () => {
