@@ -71,8 +71,8 @@ interface Loaded {
   model: Model;
   /** The float32 model the inspector runs on, kept between inspections when small (see inspectionModel). */
   inspection: Model | null;
-  /** The js backend's weights and options, to create it again after an idle release. */
-  recreate: { model: Model; threads: number; contextLength: number; weightFormat: WeightFormat | 'auto'; kvCache: 'f32' | 'f16' } | null;
+  /** The js backend's options, to create it again (on `model`) after an idle release. */
+  recreate: { threads: number; contextLength: number; weightFormat: WeightFormat | 'auto'; kvCache: 'f32' | 'f16' } | null;
 }
 
 export class WorkerState {
@@ -179,14 +179,14 @@ export class WorkerState {
       threads: backend instanceof FastBackend ? backend.threads : cap.threads,
       contextLength: backend.contextLength,
       contextReason: ctx.reason,
-      kvBytesPerPosition: kvBytesPerPosition(c, backend instanceof FastBackend ? backend.kvCache : 'f32'),
+      kvBytesPerPosition: kvBytesPerPosition(c, kvFormatOf(backend)),
       vocabSize: c.vocabSize,
       encoding: c.encoding,
       fim: prompts?.fim?.name ?? null,
       chatTemplate: prompts?.chatTemplate != null,
       memoryNote: fit.message,
     };
-    const recreate = backend instanceof FastBackend ? { model, threads: backend.threads, contextLength: backend.contextLength, weightFormat, kvCache: backend.kvCache } : null;
+    const recreate = backend instanceof FastBackend ? { threads: backend.threads, contextLength: backend.contextLength, weightFormat, kvCache: backend.kvCache } : null;
     this.loaded = { request: req, backend, generator: new Generator(backend, generatorOptions(req, backend)), tokenizer, info, model, inspection: null, recreate };
     return info;
   }
@@ -229,7 +229,7 @@ export class WorkerState {
     const l = this.needLoaded();
     if (l.backend === null || l.generator === null) {
       const r = l.recreate!;
-      const backend = await FastBackend.create(r.model, { threads: r.threads, contextLength: r.contextLength, weightFormat: r.weightFormat, kvCache: r.kvCache });
+      const backend = await FastBackend.create(l.model, { threads: r.threads, contextLength: r.contextLength, weightFormat: r.weightFormat, kvCache: r.kvCache });
       if (this.loaded !== l) {
         backend.dispose();
         throw new Error('The model was unloaded while its memory was being allocated again; try again.');
@@ -298,13 +298,18 @@ export class WorkerState {
   }
 }
 
+/** The element format of a backend's KV cache: the fast backend's setting; onnxruntime and the reference keep f32. */
+function kvFormatOf(backend: InferenceBackend): 'f32' | 'f16' {
+  return backend instanceof FastBackend ? backend.kvCache : 'f32';
+}
+
 /**
  * The prompt cache across files gets what limelight.kvCacheMemoryMB leaves beside the live
  * cache (none without the setting).
  */
 function generatorOptions(req: LoadRequest, backend: InferenceBackend): GeneratorOptions {
   if (req.kvCacheMemoryMB === undefined) return {};
-  const live = backend.contextLength * kvBytesPerPosition(backend.config, backend instanceof FastBackend ? backend.kvCache : 'f32');
+  const live = backend.contextLength * kvBytesPerPosition(backend.config, kvFormatOf(backend));
   return { promptCacheBytes: Math.max(0, req.kvCacheMemoryMB * 2 ** 20 - live) };
 }
 
