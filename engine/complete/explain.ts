@@ -41,6 +41,7 @@ export function formatRecordLine(r: CompletionRecord): string {
     parts.push(`prompt ${t.prompt_tokens} tokens (${t.reused_tokens} reused, ${t.prefilled_tokens} prefilled in ${ms(t.prefill_ms)})`);
     parts.push(`${t.new_tokens} new${rate !== null ? ` at ${rate.toFixed(1)} tok/s` : ''}`);
     if (t.backend) parts.push(t.backend);
+    if (t.prefill_engine !== undefined) parts.push(`prefill on ${t.prefill_engine || 'none'}, decode on ${t.decode_engine || 'none'}`);
   }
   if (r.text) parts.push(`${r.text.length} chars`);
   if (r.reason) parts.push(r.reason);
@@ -66,6 +67,8 @@ export function explainMarkdown(r: CompletionRecord | null): string {
     const rate = decodeRate(r);
     out.push(`- **Prompt:** ${t.prompt_tokens} tokens; ${t.reused_tokens} reused from the KV cache of the previous request, ${t.prefilled_tokens} prefilled in ${ms(t.prefill_ms)}`);
     out.push(`- **Generated:** ${t.new_tokens} tokens in ${ms(t.decode_ms)}${rate !== null ? ` (${rate.toFixed(1)} tokens/s)` : ''} on ${t.backend || 'the engine'}; stopped by ${r.stopReason ?? 'n/a'}`);
+    // A backend that splits the phases says which engine ran each (the last new token needs no forward pass).
+    if (t.prefill_engine !== undefined) out.push(`- **Engines:** prefill on ${t.prefill_engine || 'no engine'}; decode on ${t.decode_engine || 'no engine (no forward pass after the prompt)'}`);
   }
   if (r.text) out.push('', '## Suggestion', '', fence(r.text));
   if (r.raw && r.raw !== r.text) out.push('', '## Model output before post-processing', '', fence(r.raw));

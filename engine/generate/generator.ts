@@ -51,6 +51,10 @@ export interface GenerateTimings {
   prefill_ms: number;
   decode_ms: number;
   backend: string;
+  /** With a backend that splits the phases (runtime/phaseSplit.ts): which engine read the prompt, and whether its KV cache moved. */
+  prefill_engine?: string;
+  /** The same for the new tokens. */
+  decode_engine?: string;
 }
 
 export interface GenerateResult {
@@ -146,6 +150,7 @@ export class Generator {
     if (opts.signal?.aborted) return result('cancelled', '');
 
     let logits: Float32Array;
+    this.backend.takeEngineUse?.(); // from here on, this request's
     try {
       const filled = await this.fill(promptIds, opts.signal);
       logits = filled.logits;
@@ -154,6 +159,9 @@ export class Generator {
     } catch (err) {
       if (opts.signal?.aborted && err === opts.signal.reason) return result('cancelled', '');
       throw err;
+    } finally {
+      const used = this.backend.takeEngineUse?.();
+      if (used !== undefined) timings.prefill_engine = used;
     }
     const decodeStart = performance.now();
     timings.prefill_ms = decodeStart - started;
@@ -193,6 +201,8 @@ export class Generator {
       this.cached.push(id);
     }
     timings.decode_ms = performance.now() - decodeStart;
+    const used = this.backend.takeEngineUse?.();
+    if (used !== undefined) timings.decode_engine = used;
     return result(stopReason, text);
   }
 

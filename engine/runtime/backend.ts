@@ -4,8 +4,8 @@
 import type { ModelConfig } from '../model/config';
 import type { KvSnapshot } from './kvSnapshot';
 
-/** 'js': Limelight's WASM kernels (FastBackend); 'reference': the plain TypeScript forward pass the tests, the inspector and training's evaluation run; the ort ones: onnxruntime. */
-export type BackendName = 'js' | 'reference' | 'ort-cpu' | 'ort-webgpu';
+/** 'js': Limelight's WASM kernels (FastBackend); 'reference': the plain TypeScript forward pass the tests, the inspector and training's evaluation run; the ort ones: onnxruntime; 'ort-cpu+js': each phase on the faster of the two (runtime/phaseSplit.ts). */
+export type BackendName = 'js' | 'reference' | 'ort-cpu' | 'ort-webgpu' | 'ort-cpu+js';
 
 export interface ForwardOptions {
   /** Return logits for every input position (T, V) instead of the last one only (1, V). */
@@ -38,6 +38,8 @@ export interface InferenceBackend {
   saveCache?(n: number): KvSnapshot;
   /** Puts a snapshot back: the cache then holds its positions (and nothing after them). */
   restoreCache?(s: KvSnapshot): void;
+  /** A backend that runs each call on one of several engines (runtime/phaseSplit.ts): which ran what since the last call, in words; the count starts again. */
+  takeEngineUse?(): string;
   dispose(): void;
 }
 

@@ -16,6 +16,7 @@ import { f16ToF32, f32BitsToF16Bits } from '../formats/half';
 import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, f32Bits, MatmulMode } from '../kernels/wasm/kernels';
 import { ComputePool, inferenceKernels, poolThreads } from './pool';
 import { restoreCacheOf, saveCacheOf, type CacheView, type KvSnapshot } from './kvSnapshot';
+import type { KvLayers, KvRowStore } from './kvRows';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
 import { isKQuant, packSegment, planLinear, vectorAsF32, WEIGHT_FORMATS, type KernelFormat, type Linear, type PackStage, type Segment, type WeightFormat } from './packWeights';
 import { Q4K_WINDOW, Q6K_WINDOW, Q8K_SUMS, QK } from '../kernels/quantK';
@@ -139,7 +140,7 @@ const MIN_MACS_PER_THREAD = 1 << 17;
  */
 const MIN_ATTENTION_MACS_PER_THREAD = 1 << 14;
 
-export class FastBackend implements InferenceBackend {
+export class FastBackend implements InferenceBackend, KvRowStore {
   readonly name = 'js' as const;
   readonly config: ModelConfig;
   readonly contextLength: number;
@@ -244,6 +245,26 @@ export class FastBackend implements InferenceBackend {
 
   restoreCache(s: KvSnapshot): void {
     this.filled = restoreCacheOf(this.cacheView(), s);
+  }
+
+  get cachedPositions(): number {
+    return this.filled;
+  }
+
+  /** The KV cache in place, per layer (KVH, ctx, HD) f32 or f16 bits, for runtime/phaseSplit.ts to copy rows in and out. */
+  kvLayers(positions: number): KvLayers {
+    if (positions > this.contextLength) throw new RangeError(`kvLayers: ${positions} positions do not fit the ${this.contextLength}-position cache`);
+    const c = this.config;
+    const n = c.nKvHead * this.contextLength * c.headDim;
+    const buffer = this.pool.memory.buffer;
+    const layer = (base: number, l: number): Float32Array | Uint16Array => (this.kvCache === 'f16' ? new Uint16Array(buffer, base + l * n * 2, n) : new Float32Array(buffer, base + l * n * 4, n));
+    const layers = Array.from({ length: c.nLayer }, (_, l) => l);
+    return { keys: layers.map((l) => layer(this.kCache, l)), values: layers.map((l) => layer(this.vCache, l)), stride: this.contextLength };
+  }
+
+  setCachedPositions(n: number): void {
+    if (!(Number.isInteger(n) && n >= 0 && n <= this.contextLength)) throw new RangeError(`setCachedPositions: ${n} is not a position count of the ${this.contextLength}-position cache`);
+    this.filled = n;
   }
 
   private cacheView(): CacheView {

@@ -20,6 +20,7 @@ import type { ModelConfig } from '../model/config';
 import { exportOnnx, kvNames, type OnnxWeightFormat } from '../onnx/export';
 import { exportCached, DATA_FILE, type CachedExport } from '../onnx/cache';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
+import type { KvLayers, KvRowStore } from './kvRows';
 
 export type OrtDevice = 'cpu' | 'webgpu';
 export type KvMode = 'delta' | 'chained';
@@ -68,7 +69,7 @@ export function defaultThreads(): number {
   return Math.max(1, availableParallelism() - 1);
 }
 
-export class OrtBackend implements InferenceBackend {
+export class OrtBackend implements InferenceBackend, KvRowStore {
   readonly name: 'ort-cpu' | 'ort-webgpu';
   readonly config: ModelConfig;
   readonly contextLength: number;
@@ -201,6 +202,29 @@ export class OrtBackend implements InferenceBackend {
     this.filled = pos + T;
     this.history.set(tokens, pos);
     return { logits: (out.logits as ort.Tensor).data as Float32Array };
+  }
+
+  get cachedPositions(): number {
+    return this.filled;
+  }
+
+  /** The delta-mode buffers, per layer (KVH, capacity, HD) f32, grown to hold `positions`, for runtime/phaseSplit.ts to copy rows in and out. */
+  kvLayers(positions: number): KvLayers {
+    this.needDelta('kvLayers');
+    if (positions > this.contextLength) throw new RangeError(`kvLayers: ${positions} positions do not fit the ${this.contextLength}-position cache`);
+    const kv = this.ownCache(Math.max(1, positions));
+    return { keys: kv.map((p) => p.key.data as Float32Array), values: kv.map((p) => p.value.data as Float32Array), stride: kv[0]!.key.dims[2]! };
+  }
+
+  setCachedPositions(n: number): void {
+    this.needDelta('setCachedPositions');
+    const capacity = this.kv ? this.kv[0]!.key.dims[2]! : 0;
+    if (!(Number.isInteger(n) && n >= 0 && n <= capacity)) throw new RangeError(`setCachedPositions: ${n} is not a position count of the ${capacity}-position buffers`);
+    this.filled = n;
+  }
+
+  private needDelta(what: string): void {
+    if (this.info.kvMode !== 'delta') throw new Error(`${what}: the chained (WebGPU) cache stays on the GPU; only the delta-mode cache can be read and written`);
   }
 
   private kvDims(length: number): number[] {

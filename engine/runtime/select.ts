@@ -2,10 +2,12 @@
 // Each candidate is created and smoke-tested with one token; one that fails falls through to
 // the next with its reason recorded, so a broken GPU driver or a missing onnxruntime binary
 // costs a notice, never the completions. `auto` tries WebGPU only when an adapter exists and the
-// model is big enough for the GPU to beat the CPU, then ort-cpu, then js.
+// model is big enough for the GPU to beat the CPU, then ort-cpu and js together (each phase on
+// the engine measured faster for it: runtime/phaseSplit.ts), then js.
 import type { Model } from '../model/model';
 import { FastBackend, type KvCacheFormat, type WeightFormat } from './fastBackend';
 import type { BackendName, InferenceBackend } from './backend';
+import type { OrtBackendOptions } from './ortBackend';
 
 /** Float weights (F32, F16, BF16) above this many bytes are held as Q8_0 under weightFormat 'auto'. */
 const AUTO_Q8_BYTES = 1 << 30;
@@ -20,7 +22,7 @@ export function autoWeightFormat(model: Model): WeightFormat | 'auto' {
 }
 
 /** What limelight.backend may name: the reference backend is for tests and the inspector, never chosen. */
-export type BackendSetting = 'auto' | Exclude<BackendName, 'reference'>;
+export type BackendSetting = 'auto' | Exclude<BackendName, 'reference' | 'ort-cpu+js'>;
 export const BACKEND_SETTINGS: readonly BackendSetting[] = ['auto', 'js', 'ort-cpu', 'ort-webgpu'];
 
 /** Below this many parameters, per-kernel dispatch on the GPU costs more than the CPU's whole step. */
@@ -87,19 +89,21 @@ export function ortRefusal(model: Model): string | null {
   return quantized.length === 0 ? null : `the file's ${quantized.join(', ')} weights run on the js backend (the ONNX export takes float checkpoints)`;
 }
 
-async function create(name: Exclude<BackendName, 'reference'>, model: Model, opts: SelectOptions): Promise<InferenceBackend> {
+/** A candidate backend, and for the phase split the words that say which engine takes which phase. */
+async function create(name: Exclude<BackendName, 'reference'>, model: Model, opts: SelectOptions): Promise<{ backend: InferenceBackend; how?: string }> {
   const weightFormat = opts.weightFormat ?? 'f32';
-  if (name === 'js') return FastBackend.create(model, { threads: opts.threads, contextLength: opts.contextLength, weightFormat, kvCache: opts.kvCache });
+  const jsOptions = { threads: opts.threads, contextLength: opts.contextLength, weightFormat, kvCache: opts.kvCache };
+  if (name === 'js') return { backend: await FastBackend.create(model, jsOptions) };
   const refusal = ortRefusal(model);
   if (refusal !== null) throw new Error(refusal);
+  const ortOptions: OrtBackendOptions = { threads: opts.threads, contextLength: opts.contextLength, weightFormat: weightFormat === 'q8_0' ? 'q8_0' : 'f32', cacheDir: opts.cacheDir };
+  if (name === 'ort-cpu+js') {
+    const { createPhaseSplit } = await import('./phaseSplit.js');
+    const split = await createPhaseSplit(model, { js: jsOptions, ort: ortOptions, cacheDir: opts.cacheDir ?? null });
+    return { backend: split.backend, how: `auto: ${split.description}` };
+  }
   const { OrtBackend } = await import('./ortBackend.js');
-  return OrtBackend.create(model, {
-    device: name === 'ort-webgpu' ? 'webgpu' : 'cpu',
-    threads: opts.threads,
-    contextLength: opts.contextLength,
-    weightFormat: weightFormat === 'q8_0' ? 'q8_0' : 'f32',
-    cacheDir: opts.cacheDir,
-  });
+  return { backend: await OrtBackend.create(model, { ...ortOptions, device: name === 'ort-webgpu' ? 'webgpu' : 'cpu' }) };
 }
 
 /** Runs one token and clears the cache: a backend that loads but cannot run is caught here. */
@@ -139,7 +143,7 @@ export async function selectBackend(model: Model, opts: SelectOptions): Promise<
         if (noAdapter === null) candidates.push('ort-webgpu');
         else fallbacks.push({ name: 'ort-webgpu', reason: `no WebGPU adapter (${noAdapter})` });
       }
-      if (refusal === null) candidates.push('ort-cpu');
+      if (refusal === null) candidates.push('ort-cpu+js');
       candidates.push('js');
       why = 'auto';
       break;
@@ -150,12 +154,13 @@ export async function selectBackend(model: Model, opts: SelectOptions): Promise<
   for (const name of candidates) {
     let backend: InferenceBackend | null = null;
     try {
-      backend = await create(name, model, opts);
+      const created = await create(name, model, opts);
+      backend = created.backend;
       await smokeTest(backend);
-      const notes = [why, ...fallbacks.map((f) => `${f.name}: ${f.reason}`)];
-      if (name !== 'js' && opts.weightFormat === 'f16') notes.push('f16 weights run as f32 on onnxruntime');
-      const reason = `${name} (${notes.join('; ')})`;
-      return { backend, name, reason, fallbacks };
+      const notes = [created.how ?? why, ...fallbacks.map((f) => `${f.name}: ${f.reason}`)];
+      if (backend.name !== 'js' && opts.weightFormat === 'f16') notes.push('f16 weights run as f32 on onnxruntime');
+      const reason = `${backend.name} (${notes.join('; ')})`;
+      return { backend, name: backend.name, reason, fallbacks };
     } catch (e) {
       backend?.dispose();
       fallbacks.push({ name, reason: `failed: ${firstLine(e)}` });

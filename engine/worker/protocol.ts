@@ -228,6 +228,9 @@ export interface TimingsWire {
   prefill_ms: number;
   decode_ms: number;
   backend: string;
+  /** Which engine read the prompt and which generated, when the backend splits the phases (auto: ort-cpu prefill, js decode). */
+  prefill_engine?: string;
+  decode_engine?: string;
 }
 
 export interface GenerateResultMessage {

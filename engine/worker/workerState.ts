@@ -15,6 +15,7 @@ import { autoWeightFormat, selectBackend } from '../runtime/select';
 import { defaultOnnxCacheDir } from '../onnx/cache';
 import { FastBackend, type WeightFormat } from '../runtime/fastBackend';
 import { ContextOverflowError, type InferenceBackend } from '../runtime/backend';
+import type { PhaseSplitBackend } from '../runtime/phaseSplit';
 import { Generator, type GeneratorOptions } from '../generate/generator';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import { loadModelPrompts } from '../model/modelTokenizer';
@@ -167,7 +168,8 @@ export class WorkerState {
     const cacheDir = req.onnxCacheDir ?? defaultOnnxCacheDir();
     const choice = await selectBackend(model, { setting: req.backend, threads: cap.threads, contextLength: ctx.positions, weightFormat, kvCache: kvFormat, cacheDir });
     const backend = choice.backend;
-    const held = backend instanceof FastBackend ? backend.weightFormat : weightFormat === 'q8_0' ? 'q8_0' : 'f32';
+    const js = jsOf(backend);
+    const held = js !== null ? js.weightFormat : weightFormat === 'q8_0' ? 'q8_0' : 'f32';
     const reason = [choice.reason, `${held} weights`, ...(cap.note ? [cap.note] : [])].join('; ');
     const prompts = loadModelPrompts(model.dir ?? req.modelDir, c);
     const tokenizer = prompts?.tokenizer ?? null;
@@ -176,7 +178,7 @@ export class WorkerState {
       backend: backend.name,
       reason,
       weightFormat: held,
-      threads: backend instanceof FastBackend ? backend.threads : cap.threads,
+      threads: js !== null ? js.threads : cap.threads,
       contextLength: backend.contextLength,
       contextReason: ctx.reason,
       kvBytesPerPosition: kvBytesPerPosition(c, kvFormatOf(backend)),
@@ -300,7 +302,13 @@ export class WorkerState {
 
 /** The element format of a backend's KV cache: the fast backend's setting; onnxruntime and the reference keep f32. */
 function kvFormatOf(backend: InferenceBackend): 'f32' | 'f16' {
-  return backend instanceof FastBackend ? backend.kvCache : 'f32';
+  return jsOf(backend)?.kvCache ?? 'f32';
+}
+
+/** The js backend that holds the KV cache the generator sees: the backend itself, or the one auto's phase split decodes on (its snapshots are the js cache's). */
+function jsOf(backend: InferenceBackend): FastBackend | null {
+  if (backend instanceof FastBackend) return backend;
+  return backend.name === 'ort-cpu+js' ? (backend as PhaseSplitBackend).js : null;
 }
 
 /**

@@ -27,13 +27,14 @@ test('an explicit js or ort-cpu setting is used as is', async () => {
   }
 });
 
-test('auto skips WebGPU for a small model and says so, then takes ort-cpu', async () => {
+test('auto skips WebGPU for a small model and says so, then splits the phases between ort-cpu and js as measured', async () => {
   const choice = await selectBackend(model, { setting: 'auto', threads: 1 });
   try {
-    assert.equal(choice.name, 'ort-cpu');
+    // Which engine wins which phase is measured on this machine (phaseSplit.test.ts pins a plan).
+    assert.ok(choice.name === 'ort-cpu+js' || choice.name === 'js', choice.name);
     assert.equal(choice.fallbacks[0]?.name, 'ort-webgpu');
     assert.match(choice.fallbacks[0]!.reason, /too small to gain from the GPU/);
-    assert.match(choice.reason, /^ort-cpu \(auto; ort-webgpu: the model/);
+    assert.match(choice.reason, /^(ort-cpu\+js|js) \(auto: .*(prefill from \d+ tokens, js decode|prefill and decode) \(measured now: .*\); ort-webgpu: the model/);
   } finally {
     choice.backend.dispose();
   }
@@ -46,7 +47,7 @@ test('auto takes WebGPU when an adapter exists and the model is big enough, else
     if (noAdapter === null) {
       assert.equal(choice.name, 'ort-webgpu');
     } else {
-      assert.equal(choice.name, 'ort-cpu');
+      assert.ok(choice.name === 'ort-cpu+js' || choice.name === 'js', choice.name);
       assert.equal(choice.fallbacks[0]!.reason, `no WebGPU adapter (${noAdapter})`);
     }
   } finally {
