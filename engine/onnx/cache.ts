@@ -13,7 +13,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Model } from '../model/model';
 import { writeAdvice } from '../io/atomicFile';
-import { exportOnnx, EXPORTER_VERSION, type OnnxWeightFormat } from './export';
+import { exportOnnxStreamed, EXPORTER_VERSION, type OnnxWeightFormat } from './export';
 
 export const MODEL_FILE = 'model.onnx';
 export const DATA_FILE = 'model.onnx.data';
@@ -46,11 +46,16 @@ export function defaultOnnxCacheDir(): string {
   return join(base, 'limelight', 'onnx');
 }
 
-/** The cache key of a model's export: weights, config, format and exporter version. */
+/** The cache key of a model's export: weights (as stored, one tensor at a time), config, format and exporter version. */
 export function exportKey(model: Model, format: OnnxWeightFormat): string {
   const h = createHash('sha256');
   h.update(`limelight-onnx v${EXPORTER_VERSION} ${format}\n${JSON.stringify(model.config)}\n`);
-  h.update(new Uint8Array(model.params.buffer, model.params.byteOffset, model.params.byteLength));
+  for (const spec of model.layout.specs) {
+    for (const p of model.parts(spec.name)) {
+      h.update(`${spec.name} ${p.type} ${p.rows}x${p.cols}\n`);
+      h.update(p.data);
+    }
+  }
   return h.digest('hex').slice(0, 32);
 }
 
@@ -74,13 +79,14 @@ function hashFile(path: string): { bytes: number; sha256: string } {
   return { bytes, sha256: h.digest('hex') };
 }
 
-/** Writes the pieces in order to `path` (created or truncated), fsyncs it, and returns its size and SHA-256. */
-export function writePieces(path: string, pieces: Uint8Array[]): { bytes: number; sha256: string } {
+/** Writes the pieces in order to `path` (created or truncated; a function piece is made when it is written), fsyncs it, and returns its size and SHA-256. */
+export function writePieces(path: string, pieces: ReadonlyArray<Uint8Array | (() => Uint8Array)>): { bytes: number; sha256: string } {
   const h = createHash('sha256');
   const fd = openSync(path, 'w');
   let bytes = 0;
   try {
-    for (const p of pieces) {
+    for (const piece of pieces) {
+      const p = typeof piece === 'function' ? piece() : piece;
       for (let off = 0; off < p.byteLength; ) off += writeSync(fd, p, off, Math.min(CHUNK, p.byteLength - off));
       h.update(p);
       bytes += p.byteLength;
@@ -146,7 +152,7 @@ export function exportCached(model: Model, cacheDir: string, format: OnnxWeightF
   } catch (e) {
     throw new OnnxCacheError(`Cannot create the ONNX cache folder ${cacheDir} (${writeAdvice(e)}).`);
   }
-  const encoded = exportOnnx(model, { weightFormat: format, dataFile: DATA_FILE });
+  const encoded = exportOnnxStreamed(model, { weightFormat: format, dataFile: DATA_FILE });
   const tmp = join(cacheDir, `${key}.tmp-${randomBytes(6).toString('hex')}`);
   try {
     mkdirSync(tmp);

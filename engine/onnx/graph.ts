@@ -1,8 +1,9 @@
 // A small ONNX graph builder: nodes, initializers and typed inputs/outputs collected in order,
 // then encoded as one ModelProto. Large initializers go to an external data blob (ONNX's
 // external-data convention: location/offset/length entries), so a model of any size encodes
-// without building one protobuf message over 2 GiB, and the weights are written straight from
-// the engine's parameter buffer without an intermediate copy.
+// without building one protobuf message over 2 GiB. An initializer may be lazy (its size now,
+// its bytes when the blob is written), so an export converts one tensor at a time and never
+// holds the whole model twice.
 import { ModelProto, AttributeType, DATA_LOCATION_EXTERNAL, DataType, type DataTypeId } from './schema';
 
 /** ONNX IR version written: onnxruntime 1.30 reads up to IR 10 (ONNX 1.16 to 1.18). */
@@ -15,6 +16,8 @@ export const MS_OPSET = 1;
 const EXTERNAL_MIN_BYTES = 1024;
 /** External tensors start on this boundary so they can be mapped and read aligned. */
 const EXTERNAL_ALIGN = 4096;
+/** Bytes per element of each data type the graphs use. */
+const ELEMENT_BYTES: Record<DataTypeId, number> = { [DataType.FLOAT]: 4, [DataType.UINT8]: 1, [DataType.INT8]: 1, [DataType.INT32]: 4, [DataType.INT64]: 8, [DataType.FLOAT16]: 2 };
 
 export type AttrValue = number | string | number[] | { floats: number[] } | { float: number };
 type Dim = number | string;
@@ -28,11 +31,19 @@ interface NodeRecord {
   attribute: object[];
 }
 
+/** An initializer's bytes made on demand: `read` is called once per write of the blob. */
+export interface LazyBytes {
+  byteLength: number;
+  read: () => Uint8Array;
+}
+
+type TensorData = Float32Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array;
+
 interface TensorRecord {
   name: string;
   dataType: DataTypeId;
   dims: number[];
-  bytes: Uint8Array;
+  bytes: LazyBytes;
 }
 
 interface ValueRecord {
@@ -47,6 +58,13 @@ export interface EncodedModel {
   /** Pieces of the external data blob, in order (padding included); their concatenation is the file. */
   data: Uint8Array[];
   /** Total bytes of the external data blob. */
+  dataBytes: number;
+}
+
+/** An EncodedModel whose data pieces are made when called, one at a time. */
+export interface StreamedModel {
+  model: Uint8Array;
+  data: Array<() => Uint8Array>;
   dataBytes: number;
 }
 
@@ -68,8 +86,17 @@ function valueInfo(v: ValueRecord): object {
   };
 }
 
-function bytesOf(a: Float32Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array): Uint8Array {
+function bytesOf(a: TensorData): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Each piece's bytes, checked against the size the graph was encoded with. */
+function checkedRead(name: string, lazy: LazyBytes): () => Uint8Array {
+  return () => {
+    const bytes = lazy.read();
+    if (bytes.byteLength !== lazy.byteLength) throw new Error(`initializer ${name}: made ${bytes.byteLength} bytes, the graph says ${lazy.byteLength}`);
+    return bytes;
+  };
 }
 
 export class GraphBuilder {
@@ -108,11 +135,18 @@ export class GraphBuilder {
     return this.node(opType, inputs, 1, attrs, domain)[0]!;
   }
 
-  initializer(name: string, dataType: DataTypeId, dims: number[], data: Float32Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array): string {
+  /** A constant tensor: an array of its type, or lazy bytes (`read` makes them when the blob is written). */
+  initializer(name: string, dataType: DataTypeId, dims: number[], data: TensorData | LazyBytes): string {
     const count = dims.reduce((a, b) => a * b, 1);
-    if (data.length !== count) throw new Error(`initializer ${name}: ${data.length} elements for shape [${dims.join(', ')}]`);
+    const width = ELEMENT_BYTES[dataType];
+    if ('read' in data) {
+      if (data.byteLength !== count * width) throw new Error(`initializer ${name}: ${data.byteLength} bytes for shape [${dims.join(', ')}] of ${width}-byte elements`);
+    } else if (data.length !== count) {
+      throw new Error(`initializer ${name}: ${data.length} elements for shape [${dims.join(', ')}]`);
+    }
     this.names.add(name);
-    this.tensors.push({ name, dataType, dims, bytes: bytesOf(data) });
+    const bytes = 'read' in data ? data : { byteLength: data.byteLength, read: () => bytesOf(data) };
+    this.tensors.push({ name, dataType, dims, bytes });
     return name;
   }
 
@@ -135,13 +169,13 @@ export class GraphBuilder {
    * Encodes the model. Initializers of EXTERNAL_MIN_BYTES or more are placed in the external
    * blob named `dataFile` (relative to the model file, or the key of an in-memory externalData entry).
    */
-  encode(graphName: string, dataFile: string, metadata: Record<string, string> = {}): EncodedModel {
-    const data: Uint8Array[] = [];
+  encode(graphName: string, dataFile: string, metadata: Record<string, string> = {}): StreamedModel {
+    const data: Array<() => Uint8Array> = [];
     let offset = 0;
     const initializer = this.tensors.map((t) => {
-      if (t.bytes.byteLength < EXTERNAL_MIN_BYTES) return { name: t.name, dataType: t.dataType, dims: t.dims, rawData: t.bytes };
+      if (t.bytes.byteLength < EXTERNAL_MIN_BYTES) return { name: t.name, dataType: t.dataType, dims: t.dims, rawData: checkedRead(t.name, t.bytes)() };
       const pad = (EXTERNAL_ALIGN - (offset % EXTERNAL_ALIGN)) % EXTERNAL_ALIGN;
-      if (pad > 0) data.push(new Uint8Array(pad));
+      if (pad > 0) data.push(() => new Uint8Array(pad));
       offset += pad;
       const entry = {
         name: t.name,
@@ -154,7 +188,7 @@ export class GraphBuilder {
           { key: 'length', value: String(t.bytes.byteLength) },
         ],
       };
-      data.push(t.bytes);
+      data.push(checkedRead(t.name, t.bytes));
       offset += t.bytes.byteLength;
       return entry;
     });

@@ -5,6 +5,7 @@
 // model is big enough for the GPU to beat the CPU, then ort-cpu and js together (each phase on
 // the engine measured faster for it: runtime/phaseSplit.ts), then js.
 import type { Model } from '../model/model';
+import { onnxRunsFormat } from '../onnx/nbits';
 import { FastBackend, type KvCacheFormat, type WeightFormat } from './fastBackend';
 import type { BackendName, InferenceBackend } from './backend';
 import type { OrtBackendOptions } from './ortBackend';
@@ -81,12 +82,13 @@ function firstLine(e: unknown): string {
 }
 
 /**
- * Why onnxruntime cannot take this model, or null: its export computes from float32 weights,
- * so a quantized file would be expanded to 4-8 times its size in memory.
+ * Why onnxruntime cannot take this model, or null: the export runs float formats as float32 and
+ * a quantized file's blocks as MatMulNBits on the same integers (onnx/nbits.ts); a format with
+ * no such form would have to be expanded, so it stays on js.
  */
 export function ortRefusal(model: Model): string | null {
-  const quantized = [...model.formats().keys()].filter((t) => t !== 'F32' && t !== 'F16' && t !== 'BF16');
-  return quantized.length === 0 ? null : `the file's ${quantized.join(', ')} weights run on the js backend (the ONNX export takes float checkpoints)`;
+  const other = [...model.formats().keys()].filter((t) => !onnxRunsFormat(t));
+  return other.length === 0 ? null : `the file's ${other.join(', ')} weights have no ONNX form; they run on the js backend`;
 }
 
 /** A candidate backend, and for the phase split the words that say which engine takes which phase. */

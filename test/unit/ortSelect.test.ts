@@ -87,27 +87,27 @@ test('an unknown setting is a clear error', async () => {
   await assert.rejects(selectBackend(model, { setting: 'cuda' as BackendSetting }), /not one of auto, js, ort-cpu, ort-webgpu/);
 });
 
-test('a quantized GGUF model runs on js under auto, and an explicit ort-cpu falls back to js, each saying why', async () => {
+test('a quantized GGUF model runs on onnxruntime in its own blocks: ort-cpu takes it as asked, and auto tries it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'limelight-ort-q8-'));
   try {
     const path = join(dir, 'm.gguf');
     writeGgufModel(path, model, { weightType: 'Q8_0' });
     const q8 = loadModel(path);
-    const auto = await selectBackend(q8, { setting: 'auto', threads: 1, webgpuMinParams: 0 });
-    try {
-      assert.equal(auto.name, 'js');
-      assert.deepEqual(auto.fallbacks.map((f) => f.name), ['ort-webgpu', 'ort-cpu']);
-      assert.match(auto.reason, /ort-cpu: the file's Q8_0 weights run on the js backend \(the ONNX export takes float checkpoints\)/);
-    } finally {
-      auto.backend.dispose();
-    }
     const asked = await selectBackend(q8, { setting: 'ort-cpu', threads: 1 });
     try {
-      assert.equal(asked.name, 'js');
-      assert.match(asked.fallbacks[0]!.reason, /failed: the file's Q8_0 weights run on the js backend/);
+      assert.equal(asked.name, 'ort-cpu');
+      assert.deepEqual(asked.fallbacks, []);
     } finally {
       asked.backend.dispose();
     }
+    const auto = await selectBackend(q8, { setting: 'auto', threads: 1 });
+    try {
+      assert.ok(auto.name === 'ort-cpu+js' || auto.name === 'js', auto.name);
+      assert.deepEqual(auto.fallbacks.filter((f) => f.name === 'ort-cpu' || f.name === 'ort-cpu+js'), [], 'onnxruntime is neither refused nor failing');
+    } finally {
+      auto.backend.dispose();
+    }
+    assert.equal(q8.isFloat32, false, 'the weights stayed in their Q8_0 blocks');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
