@@ -10,6 +10,7 @@ import { runTrainBench } from './train';
 import { runLatencyBench } from './latency';
 import { runRemoteLatencyBench } from './remoteLatency';
 import { runAccuracyBench } from './accuracy';
+import { pauseBackgroundTraining } from '../pretrain/pauseFile';
 
 const HELP = `npm run bench [-- <subcommand>] [-- options]
 
@@ -27,6 +28,8 @@ latency    [--backends js,js:q8_0,ort-cpu] [--keystrokes N] [--ms-per-char N] [-
 latency --remote [--server-ms N] [--api llama-infill|ollama|openai-completions] [--keystrokes N] [--invokes N] [--json]
                                                     the remote backend's overhead over a loopback server's own time`;
 
+// A background pretraining job (docs/pretraining.md) sleeps while a benchmark runs.
+pauseBackgroundTraining();
 const [first, ...rest] = process.argv.slice(2);
 if (first === '--help' || first === '-h' || first === 'help') {
   console.log(HELP);
