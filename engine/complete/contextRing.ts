@@ -56,32 +56,37 @@ export class ContextRing {
     this.chunks = this.chunks.filter((c) => c.path !== path);
   }
 
-  /**
-   * Chunks for a prompt in `path`, oldest first (the newest sits next to the prompt), within
-   * `budget` tokens counted by `count`: the newest chunks are kept, a chunk whose text equals a
-   * newer one's or appears in `ownText` is skipped, and the oldest kept chunk loses lines from
-   * its top until it fits.
-   */
-  select(path: string, budget: number, count: (c: ContextChunk) => number, ownText = ''): ContextChunk[] {
-    const picked: ContextChunk[] = [];
-    const seen = new Set<string>();
-    let left = budget;
-    for (let i = this.chunks.length - 1; i >= 0 && left > 0; i--) {
-      const c = this.chunks[i];
-      if (c.path === path || seen.has(c.text) || ownText.includes(c.text)) continue;
-      seen.add(c.text);
-      let chunk = c;
-      let n = count(chunk);
-      while (n > left) {
-        const nl = chunk.text.indexOf('\n');
-        if (nl < 0) break;
-        chunk = { path: c.path, text: chunk.text.slice(nl + 1) };
-        n = count(chunk);
-      }
-      if (n > left) break;
-      picked.push(chunk);
-      left -= n;
-    }
-    return picked.reverse();
+  /** The excerpts held, oldest first (what a prompt selects from: selectChunks). */
+  excerpts(): ContextChunk[] {
+    return [...this.chunks];
   }
+}
+
+/**
+ * Chunks for a prompt in `path` from a ring's excerpts (oldest first), oldest first (the newest
+ * sits next to the prompt), within `budget` tokens counted by `count`: the newest chunks are
+ * kept, a chunk whose text equals a newer one's or appears in `ownText` is skipped, and the
+ * oldest kept chunk loses lines from its top until it fits.
+ */
+export function selectChunks(excerpts: readonly ContextChunk[], path: string, budget: number, count: (c: ContextChunk) => number, ownText = ''): ContextChunk[] {
+  const picked: ContextChunk[] = [];
+  const seen = new Set<string>();
+  let left = budget;
+  for (let i = excerpts.length - 1; i >= 0 && left > 0; i--) {
+    const c = excerpts[i];
+    if (c.path === path || seen.has(c.text) || ownText.includes(c.text)) continue;
+    seen.add(c.text);
+    let chunk = c;
+    let n = count(chunk);
+    while (n > left) {
+      const nl = chunk.text.indexOf('\n');
+      if (nl < 0) break;
+      chunk = { path: c.path, text: chunk.text.slice(nl + 1) };
+      n = count(chunk);
+    }
+    if (n > left) break;
+    picked.push(chunk);
+    left -= n;
+  }
+  return picked.reverse();
 }

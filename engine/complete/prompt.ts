@@ -13,9 +13,13 @@
 //     edits another file.
 // Each piece is encoded on its own, as the layout requires, through a small memo: the
 // header, the suffix and the chunks repeat on every keystroke.
+//
+// The builder runs where the model's tokenizer is: in the engine worker for the extension
+// (worker/workerPrompter.ts asks it there), in this thread for the CLI, the benchmark and a
+// remote server's estimated windows. The completion session sees only a Prompter.
 import { SegmentedEncoder } from './segmentedEncoder';
 import type { FimTemplate } from '../tokenizer/fimTemplates';
-import type { ContextChunk, ContextRing } from './contextRing';
+import { selectChunks, type ContextChunk } from './contextRing';
 
 export interface CompletionDocument {
   /** Workspace-relative path, or '' for an untitled editor. */
@@ -64,6 +68,16 @@ export function headerPath(doc: Pick<CompletionDocument, 'path' | 'languageId'>)
   return `untitled.${LANGUAGE_EXTENSIONS[doc.languageId] ?? doc.languageId}`;
 }
 
+/** What builds the completion prompts of one session, wherever the tokenizer lives. */
+export interface Prompter {
+  /** Tokens that end an answer (the template's). */
+  readonly stopTokenIds: readonly number[];
+  /** The prompt for `doc`, taking other files' excerpts (a ContextRing's, oldest first) where the layout has room. */
+  build(doc: CompletionDocument, budget: PromptBudget, excerpts: readonly ContextChunk[]): BuiltPrompt | Promise<BuiltPrompt>;
+  /** Forgets where the prefix window starts (the next prompt chooses it afresh). */
+  resetAnchor(): void;
+}
+
 /** The most characters one token is assumed to cover when bounding a window's text. */
 const MAX_CHARS_PER_TOKEN = 12;
 /** Characters of the prefix start compared to tell that the window start still holds the same text. */
@@ -87,7 +101,7 @@ function lastOk(lo: number, hi: number, ok: (i: number) => boolean): number {
   return lo;
 }
 
-export class PromptBuilder {
+export class PromptBuilder implements Prompter {
   private readonly memo = new Map<string, number[]>();
   private readonly memoEncode = (text: string): number[] => this.encode(text);
   private anchor: { path: string; start: number; head: string } | null = null;
@@ -116,22 +130,25 @@ export class PromptBuilder {
     return ids;
   }
 
-  /** Forgets where the prefix window starts (the next prompt chooses it afresh). */
+  get stopTokenIds(): readonly number[] {
+    return this.template.stopIds;
+  }
+
   resetAnchor(): void {
     this.anchor = null;
   }
 
-  build(doc: CompletionDocument, budget: PromptBudget, ring?: ContextRing): BuiltPrompt {
-    const built = this.buildOnce(doc, budget, ring);
+  build(doc: CompletionDocument, budget: PromptBudget, excerpts: readonly ContextChunk[] = []): BuiltPrompt {
+    const built = this.buildOnce(doc, budget, excerpts);
     if (built.ids.length <= budget.maxPromptTokens) return built;
     // The kept prefix window may run a margin over its budget; with the suffix and context
     // full that overflows the prompt (the soak found prompts past the model's context):
     // choose the window afresh, which leaves two margins free.
     this.anchor = null;
-    return this.buildOnce(doc, budget, ring);
+    return this.buildOnce(doc, budget, excerpts);
   }
 
-  private buildOnce(doc: CompletionDocument, budget: PromptBudget, ring?: ContextRing): BuiltPrompt {
+  private buildOnce(doc: CompletionDocument, budget: PromptBudget, excerpts: readonly ContextChunk[]): BuiltPrompt {
     const path = headerPath(doc);
     const t = this.template;
     const headerTokens = t.header(path, this.memoEncode).length;
@@ -141,7 +158,7 @@ export class PromptBuilder {
     const prefix = doc.text.slice(prefixStart, offset);
     const suffixEnd = this.suffixEnd(doc.text, offset, fit.suffix);
     const suffix = doc.text.slice(offset, suffixEnd);
-    const chunks = ring && t.takesContext && fit.context > 0 ? ring.select(path, fit.context, (c) => t.contextChunk(c.path, c.text, this.memoEncode).length, doc.text) : [];
+    const chunks = t.takesContext && fit.context > 0 ? selectChunks(excerpts, path, fit.context, (c) => t.contextChunk(c.path, c.text, this.memoEncode).length, doc.text) : [];
     const ids = t.prompt({ path, prefix, suffix, context: chunks }, this.memoEncode);
     const prefixTokens = this.encode(prefix).length;
     const suffixTokens = this.encode(suffix).length;

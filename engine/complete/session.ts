@@ -11,9 +11,9 @@ import type { StopReason } from '../generate/stops';
 import type { ContextRing } from './contextRing';
 import { AdaptiveDebounce, sleep } from './debounce';
 import { blockEnd, cursorContext, decideMode, MAX_FOLLOWING_CHARS, postProcess, type CompletionMode, type Trigger } from './policy';
-import { PromptBuilder, type BuiltPrompt, type CompletionDocument } from './prompt';
+import type { BuiltPrompt, CompletionDocument, Prompter } from './prompt';
 import { TypingCache } from './typingCache';
-import type { FimParts, FimTemplate } from '../tokenizer/fimTemplates';
+import type { FimParts } from '../tokenizer/fimTemplates';
 
 /**
  * One generation the session asks of its engine: the prompt, as ids for a local model and as
@@ -137,7 +137,6 @@ const SUFFIX_KEY_CHARS = 256;
 export class CompletionSession {
   readonly cache = new TypingCache();
   readonly debounce: AdaptiveDebounce;
-  private readonly builder: PromptBuilder;
   private readonly stopTokenIds: number[];
   private options: CompletionOptions;
   private seq = 0;
@@ -150,15 +149,15 @@ export class CompletionSession {
   private readonly listeners: ((r: CompletionRecord) => void)[] = [];
   private lastRecord: CompletionRecord | null = null;
 
+  /** `prompter` builds the prompts where the model's tokenizer is (PromptBuilder here, WorkerPrompter in the engine worker). */
   constructor(
-    template: FimTemplate,
+    private readonly prompter: Prompter,
     private readonly engine: CompletionEngine,
     options: Partial<CompletionOptions> = {},
     private readonly ring?: ContextRing,
   ) {
     this.options = { ...DEFAULT_COMPLETION_OPTIONS, ...options };
-    this.builder = new PromptBuilder(template);
-    this.stopTokenIds = [...template.stopIds];
+    this.stopTokenIds = [...prompter.stopTokenIds];
     this.debounce = new AdaptiveDebounce(this.options.debounceMs, this.options.adaptiveDebounce);
   }
 
@@ -166,7 +165,7 @@ export class CompletionSession {
   setOptions(options: Partial<CompletionOptions>): void {
     this.options = { ...this.options, ...options };
     this.debounce.setBase(this.options.debounceMs, this.options.adaptiveDebounce);
-    this.builder.resetAnchor();
+    this.prompter.resetAnchor();
     this.cache.clear();
   }
 
@@ -226,10 +225,12 @@ export class CompletionSession {
 
     let prompt: BuiltPrompt;
     try {
-      prompt = this.buildPrompt({ ...doc, offset });
+      prompt = await this.buildPrompt({ ...doc, offset });
     } catch (e) {
+      if (sig.aborted) return finish('cancelled', 'a newer request came while the prompt was being built');
       return finish('error', `building the prompt failed: ${(e as Error).message}`);
     }
+    if (sig.aborted) return finish('cancelled', 'a newer request came while the prompt was being built');
     record.prompt = prompt;
 
     // The time budget counts from the keystroke: debounce and waiting eat into it.
@@ -332,10 +333,12 @@ export class CompletionSession {
   private async prefillOnly(doc: CompletionDocument, signal: AbortSignal): Promise<void> {
     let prompt: BuiltPrompt;
     try {
-      prompt = this.buildPrompt(doc);
+      prompt = await this.buildPrompt(doc);
     } catch {
       return; // the request at this place reports it
     }
+    // A newer request may have come while the prompt was built: it runs instead.
+    if (signal.aborted) return;
     await this.run({ promptIds: prompt.ids, parts: promptParts(prompt), maxNewTokens: 1, stopTokenIds: this.stopTokenIds, stopStrings: [], maxTimeMs: Infinity }, signal, () => {}).catch(() => undefined);
   }
 
@@ -347,10 +350,10 @@ export class CompletionSession {
    * The prompt leaves room for the larger (multi-line) budget whatever the mode: windows
    * sized by the mode would change with it (an empty line, then text) and void the cache.
    */
-  private buildPrompt(doc: CompletionDocument): BuiltPrompt {
+  private async buildPrompt(doc: CompletionDocument): Promise<BuiltPrompt> {
     const o = this.options;
     const budget = { prefixTokens: o.prefixTokens, suffixTokens: o.suffixTokens, contextTokens: o.contextTokens, maxPromptTokens: Math.max(1, o.contextLength - o.maxNewTokens) };
-    return this.builder.build(doc, budget, this.ring);
+    return this.prompter.build(doc, budget, this.ring?.excerpts() ?? []);
   }
 
   /** Starts a generation; the next one waits for it to end (at most one in flight). */

@@ -12,6 +12,7 @@ import { Rng } from '../generate/rng';
 import { crossEntropyForward } from '../kernels/crossEntropy';
 import type { InferenceBackend } from '../runtime/backend';
 import type { Tokenizer } from '../tokenizer/tokenizer';
+import type { SummaryEncode } from '../tokenizer/promptFormats';
 import { documentedFunctions, type Language } from '../workspace/docstrings';
 import { closestEarlierLine, completionScores, nameWords, summaryScores, type CompletionScores, type SummaryScores } from './evalMetrics';
 import { LINE_MAX_TOKENS, lossWindows } from './workspaceEval';
@@ -162,9 +163,6 @@ export function fimEvalTasks(prompt: GapPrompt, files: readonly SourceFile[], se
   return out;
 }
 
-/** The summarization prompt for a function's code. */
-export type SummaryPrompt = (path: string, code: string) => number[];
-
 export interface SummaryTask extends CompletionTask {
   name: string;
 }
@@ -178,7 +176,7 @@ export function summaryLanguage(path: string): Language | null {
 }
 
 /** Summaries: documented functions (Python docstrings, JSDoc, Go doc comments); code that does not fit is cut at line ends from its end. */
-export function summaryEvalTasks(prompt: SummaryPrompt, files: readonly SourceFile[], seed: number, limit: number, maxPromptTokens: number): SummaryTask[] {
+export function summaryEvalTasks(prompt: SummaryEncode, files: readonly SourceFile[], seed: number, limit: number, maxPromptTokens: number): SummaryTask[] {
   const fns = files.flatMap((f) => {
     const lang = summaryLanguage(f.path);
     return lang === null ? [] : documentedFunctions(f.text, lang).map((fn) => ({ path: f.path, fn }));

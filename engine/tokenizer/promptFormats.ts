@@ -88,15 +88,13 @@ export function fimExampleTokens(tok: PromptTokenizer, parts: FimParts, middle: 
   return [...fimPromptTokens(tok, parts), ...tok.encode(middle), tok.eot];
 }
 
+/** Prompt tokens asking for a summary of `code` from the file at `path`, in some model's layout (summarize/summaryPrompt.ts picks it). */
+export type SummaryEncode = (path: string, code: string) => number[];
+
 /** The summarization prompt for a function's code (without its doc comment). */
 export function summaryPromptTokens(tok: PromptTokenizer, path: string, code: string): number[] {
   const body = code.endsWith('\n') ? code : `${code}\n`;
   return [...tok.encode(fileHeader(path)), ...tok.encode(body), tok.eot, ...tok.encode(SUMMARY_CUE)];
-}
-
-/** The summarization request as plain text, for models without Limelight's layout (inside an instruct model's chat template, its one user message). */
-export function plainSummaryText(code: string): string {
-  return `Code:\n${code.endsWith('\n') ? code : `${code}\n`}\nA one-sentence summary of what the code above does:`;
 }
 
 /** A summarization training example; the answer is one sentence after a space. */

@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DiscoverModelsRequest, EngineRequest, ExportTrainingDataRequest, ForwardRequest, FromWorker, GenerateRequest, InspectRequest, LoadRequest, ResultOf, ToWorker, TrainProgress, TrainRequest } from './protocol';
+import type { BuildPromptRequest, DiscoverModelsRequest, EngineRequest, ExportTrainingDataRequest, ForwardRequest, FromWorker, GenerateRequest, InspectRequest, LoadRequest, ResultOf, SummaryPromptRequest, ToWorker, TrainProgress, TrainRequest } from './protocol';
 
 export interface EngineClientOptions {
   /** The worker script; default: worker.js beside this bundle (dist/), else main.js (transpiled tests). */
@@ -117,6 +117,16 @@ export class EngineClient {
   /** A model's facts from its headers; rejects with what is wrong with it. */
   describeModel(path: string, contextLength?: number, signal?: AbortSignal): Promise<ResultOf['describeModel']> {
     return this.request(contextLength === undefined ? { type: 'describeModel', path } : { type: 'describeModel', path, contextLength }, signal) as Promise<ResultOf['describeModel']>;
+  }
+
+  /** The loaded model's completion prompt for a cursor (see WorkerPrompter). */
+  buildPrompt(req: Omit<BuildPromptRequest, 'type'>, signal?: AbortSignal): Promise<ResultOf['buildPrompt']> {
+    return this.request({ type: 'buildPrompt', ...req }, signal) as Promise<ResultOf['buildPrompt']>;
+  }
+
+  /** The loaded model's Summarize Selection prompt for `code`. */
+  summaryPrompt(req: Omit<SummaryPromptRequest, 'type'>, signal?: AbortSignal): Promise<ResultOf['summaryPrompt']> {
+    return this.request({ type: 'summaryPrompt', ...req }, signal) as Promise<ResultOf['summaryPrompt']>;
   }
 
   /** Frees the model and stops the worker; pending requests fail. */

@@ -174,6 +174,47 @@ export interface DescribeModelRequest {
   contextLength?: number;
 }
 
+/** A cursor in a document, as the completion prompt sees it (complete/prompt.ts CompletionDocument). */
+export interface CompletionDocumentWire {
+  /** Workspace-relative path, or '' for an untitled editor. */
+  path: string;
+  languageId: string;
+  text: string;
+  /** Cursor offset in `text` (UTF-16 units). */
+  offset: number;
+}
+
+/** Token budgets of a completion prompt (complete/prompt.ts PromptBudget). */
+export interface PromptBudgetWire {
+  prefixTokens: number;
+  suffixTokens: number;
+  contextTokens: number;
+  maxPromptTokens: number;
+}
+
+/**
+ * The loaded model's completion prompt for a cursor, built in the worker with the model's
+ * tokenizer and FIM layout. The worker keeps the prefix window's start from one request to the
+ * next (the KV cache behind it stays valid); `resetAnchor` chooses it afresh.
+ */
+export interface BuildPromptRequest {
+  type: 'buildPrompt';
+  doc: CompletionDocumentWire;
+  budget: PromptBudgetWire;
+  /** Other files' excerpts (the extension's context ring), oldest first. */
+  excerpts: SourceFileWire[];
+  resetAnchor?: boolean;
+}
+
+/** The loaded model's Summarize Selection prompt for `code`, at most maxPromptTokens long. */
+export interface SummaryPromptRequest {
+  type: 'summaryPrompt';
+  /** The file's workspace-relative path (the starter's layout names it). */
+  path: string;
+  code: string;
+  maxPromptTokens: number;
+}
+
 export interface DisposeRequest {
   type: 'dispose';
 }
@@ -190,6 +231,8 @@ export type EngineRequest =
   | ExportTrainingDataRequest
   | DiscoverModelsRequest
   | DescribeModelRequest
+  | BuildPromptRequest
+  | SummaryPromptRequest
   | DisposeRequest;
 
 export interface LoadResult {
@@ -210,6 +253,8 @@ export interface LoadResult {
   encoding: string | null;
   /** The model's fill-in-the-middle layout, or null: completions are off for a model without one. */
   fim: string | null;
+  /** Tokens that end a fill-in-the-middle answer ([] without a layout). */
+  fimStopIds: number[];
   /** Whether the model carries a chat template (an instruct model). */
   chatTemplate: boolean;
   /** A warning when the model takes most of the memory available (a load that would not fit is refused instead). */
@@ -344,6 +389,35 @@ export interface ModelDescriptionWire {
   atContext: number;
 }
 
+/** A built completion prompt (complete/prompt.ts BuiltPrompt). */
+export interface BuiltPromptWire {
+  ids: number[];
+  headerPath: string;
+  layout: string;
+  prefix: string;
+  suffix: string;
+  chunks: SourceFileWire[];
+  prefixStart: number;
+  suffixEnd: number;
+  tokens: { context: number; header: number; suffix: number; prefix: number };
+  budget: { prefix: number; suffix: number; context: number };
+}
+
+/** A summary prompt and how to end its answer. */
+export interface SummaryPromptWire {
+  ids: number[];
+  /** starter: the layout Limelight's models were trained with; chat: the model's chat template; plain: text to continue. */
+  kind: 'starter' | 'chat' | 'plain';
+  keptLines: number;
+  totalLines: number;
+  /** Some of the code was left out to fit. */
+  cut: boolean;
+  stopTokenIds: number[];
+  stopStrings: string[];
+  /** Why the chat template was not used, for the log (null when nothing went wrong). */
+  note: string | null;
+}
+
 export interface ResultOf {
   load: LoadResult;
   generate: GenerateResultMessage;
@@ -356,6 +430,8 @@ export interface ResultOf {
   exportTrainingData: ExportTrainingDataResult;
   discoverModels: FoundModelWire[];
   describeModel: ModelDescriptionWire;
+  buildPrompt: BuiltPromptWire;
+  summaryPrompt: SummaryPromptWire;
   dispose: null;
 }
 
@@ -481,6 +557,13 @@ const REQUEST_FIELDS: { [T in EngineRequest['type']]: FieldsOf<Extract<EngineReq
   exportTrainingData: { outDir: need(TEXT), files: need(FILES) },
   discoverModels: { contextLength: may(count(1)), limelightDir: may(TEXT), recent: may({ is: 'texts' }) },
   describeModel: { path: need(TEXT), contextLength: may(count(1)) },
+  buildPrompt: {
+    doc: need({ is: 'record', of: { path: need(TEXT), languageId: need(TEXT), text: need(TEXT), offset: need(count(0)) } }),
+    budget: need({ is: 'record', of: { prefixTokens: need(count(0)), suffixTokens: need(count(0)), contextTokens: need(count(0)), maxPromptTokens: need(count(1)) } }),
+    excerpts: need(FILES),
+    resetAnchor: may(FLAG),
+  },
+  summaryPrompt: { path: need(TEXT), code: need(TEXT), maxPromptTokens: need(count(1)) },
   dispose: {},
 };
 

@@ -18,7 +18,9 @@ import { ContextOverflowError, type InferenceBackend } from '../runtime/backend'
 import type { PhaseSplitBackend } from '../runtime/phaseSplit';
 import { Generator, type GeneratorOptions } from '../generate/generator';
 import type { Tokenizer } from '../tokenizer/tokenizer';
-import { loadModelPrompts } from '../model/modelTokenizer';
+import { loadModelPrompts, type ModelPrompts } from '../model/modelTokenizer';
+import { PromptBuilder } from '../complete/prompt';
+import { summaryPlan } from '../summarize/summaryPrompt';
 import { loadAdapter, mergeLora } from '../train/lora';
 import { readTrainerState } from '../train/checkpoint';
 import { fineTuneWorkspace, type WorkspaceTrainOptions } from '../finetune/workspaceFineTune';
@@ -30,7 +32,7 @@ import { STARTER_ENCODING } from '../tokenizer/promptFormats';
 import { readModelConfig } from '../model/load';
 import { describeModel } from '../model/describe';
 import { discoverModels } from '../model/discover';
-import type { CountTokensRequest, EngineRequest, FromWorker, ForwardResultMessage, GenerateRequest, GenerateResultMessage, InspectRequest, LoadRequest, LoadResult, ResultOf, TrainRequest, TrainStateResult } from './protocol';
+import type { BuildPromptRequest, CountTokensRequest, EngineRequest, FromWorker, ForwardResultMessage, GenerateRequest, GenerateResultMessage, InspectRequest, LoadRequest, LoadResult, ResultOf, SummaryPromptRequest, TrainRequest, TrainStateResult } from './protocol';
 
 
 /** Largest float32 copy of a quantized or half-precision model kept between inspections (bigger ones are made per inspection). */
@@ -67,6 +69,10 @@ interface Loaded {
   backend: InferenceBackend | null;
   generator: Generator | null;
   tokenizer: Tokenizer | null;
+  /** The model's tokenizer with its prompt layouts (null: it carries no tokenizer). */
+  prompts: ModelPrompts | null;
+  /** The completion prompts' builder, made at the first buildPrompt: it keeps the prefix window's start between requests. */
+  completionPrompts: PromptBuilder | null;
   info: LoadResult;
   /** The weights as loaded (adapter merged), in their stored formats. */
   model: Model;
@@ -136,6 +142,10 @@ export class WorkerState {
         return discoverModels({ contextLength: req.contextLength, limelightDir: req.limelightDir, recent: req.recent });
       case 'describeModel':
         return describeModel(req.path, req.contextLength);
+      case 'buildPrompt':
+        return this.buildPrompt(req);
+      case 'summaryPrompt':
+        return this.summaryPrompt(req);
       case 'dispose':
         this.dispose();
         return null;
@@ -185,11 +195,12 @@ export class WorkerState {
       vocabSize: c.vocabSize,
       encoding: c.encoding,
       fim: prompts?.fim?.name ?? null,
+      fimStopIds: prompts?.fim ? [...prompts.fim.stopIds] : [],
       chatTemplate: prompts?.chatTemplate != null,
       memoryNote: fit.message,
     };
     const recreate = backend instanceof FastBackend ? { threads: backend.threads, contextLength: backend.contextLength, weightFormat, kvCache: backend.kvCache } : null;
-    this.loaded = { request: req, backend, generator: new Generator(backend, generatorOptions(req, backend)), tokenizer, info, model, inspection: null, recreate };
+    this.loaded = { request: req, backend, generator: new Generator(backend, generatorOptions(req, backend)), tokenizer, prompts, completionPrompts: null, info, model, inspection: null, recreate };
     return info;
   }
 
@@ -224,6 +235,23 @@ export class WorkerState {
     const tokenizer = l !== null && l.request.modelDir === req.modelDir ? l.tokenizer : (loadModelPrompts(req.modelDir, readModelConfig(req.modelDir))?.tokenizer ?? null);
     const t = tokenizer ?? getTokenizer(STARTER_ENCODING);
     return req.texts.map((text) => t.encode(text).length);
+  }
+
+  /** The loaded model's completion prompt for a cursor. */
+  private buildPrompt(req: BuildPromptRequest): ResultOf['buildPrompt'] {
+    const l = this.needLoaded();
+    const fim = l.prompts?.fim;
+    if (!fim) throw new Error(`buildPrompt: ${l.request.modelDir} has no fill-in-the-middle layout, so it cannot complete between the code before and after the cursor; choose a code model with FIM.`);
+    l.completionPrompts ??= new PromptBuilder(fim);
+    if (req.resetAnchor) l.completionPrompts.resetAnchor();
+    return l.completionPrompts.build(req.doc, req.budget, req.excerpts);
+  }
+
+  /** The loaded model's Summarize Selection prompt. */
+  private summaryPrompt(req: SummaryPromptRequest): ResultOf['summaryPrompt'] {
+    const l = this.needLoaded();
+    if (l.prompts === null) throw new Error(`summaryPrompt: ${l.request.modelDir} carries no tokenizer (no tokenizer.json, GGUF vocabulary or limelight_encoding).`);
+    return summaryPlan(l.prompts, req.path, req.code, req.maxPromptTokens);
   }
 
   /** The backend and generator, created again when an idle release freed them. */

@@ -8,9 +8,10 @@ import * as vscode from 'vscode';
 import { ContextRing } from '../../engine/complete/contextRing';
 import { decodeRate, explainMarkdown, formatRecordLine } from '../../engine/complete/explain';
 import { CompletionSession, type CompletionOptions, type CompletionRecord } from '../../engine/complete/session';
+import { PromptBuilder } from '../../engine/complete/prompt';
 import { WorkerEngine } from '../../engine/worker/workerEngine';
+import { WorkerPrompter } from '../../engine/worker/workerPrompter';
 import { estimatedTemplate, RemoteEngine, REMOTE_SESSION_OPTIONS } from '../../engine/remote/remoteEngine';
-import { modelPrompts } from '../modelPrompts';
 import type { Logger } from '../log';
 import { completionsEnabledFor, type LimelightSettings } from '../settings';
 import { needsModel, type CompletionActivity, type EngineStatus } from '../statusBar';
@@ -74,7 +75,7 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
       sessionFor = client;
       if (client === null) return;
       log.info(`Completions use ${client.description}: ${estimatedTemplate(client).name}.`);
-      startSession(new CompletionSession(estimatedTemplate(client), new RemoteEngine(client), remoteSessionOptions(deps.settings()), ring));
+      startSession(new CompletionSession(new PromptBuilder(estimatedTemplate(client)), new RemoteEngine(client), remoteSessionOptions(deps.settings()), ring));
       return;
     }
     const info = host.loaded;
@@ -89,16 +90,9 @@ export function registerCompletions(context: vscode.ExtensionContext, deps: Comp
       warnedEncoding = true;
       return;
     }
-    let fim;
-    try {
-      fim = modelPrompts(info)?.fim ?? null;
-    } catch (e) {
-      log.warn(`Completions are off: the model's tokenizer cannot be read (${(e as Error).message}).`);
-      return;
-    }
-    if (fim === null) return;
-    log.info(`Completions use the model's FIM layout: ${fim.layout}.`);
-    startSession(new CompletionSession(fim, new WorkerEngine(client, host.busy), completionOptions(deps.settings(), info.contextLength), ring));
+    log.info(`Completions use the model's FIM layout: ${info.fim}.`);
+    // The prompts are built in the engine worker, where the model's tokenizer is.
+    startSession(new CompletionSession(new WorkerPrompter(client, info.fimStopIds), new WorkerEngine(client, host.busy), completionOptions(deps.settings(), info.contextLength), ring));
   }
 
   function remoteSessionOptions(s: LimelightSettings): Partial<CompletionOptions> {

@@ -4,10 +4,6 @@
 // comment" above the code and "Copy". A new request cancels the one before; code longer than
 // the context is cut with a notice in the panel.
 import * as vscode from 'vscode';
-import { ChatTemplate } from '../../engine/tokenizer/chatTemplate';
-import type { Tokenizer } from '../../engine/tokenizer/tokenizer';
-import type { PlainEncoder } from './prompt';
-import { modelPrompts } from '../modelPrompts';
 import type { EngineHost } from '../completions/engineHost';
 import type { RemoteBackend } from '../completions/remoteBackend';
 import type { Logger } from '../log';
@@ -15,7 +11,7 @@ import type { LimelightSettings } from '../settings';
 import { commentEdit } from './comment';
 import { enclosingBlock, INDENT_LANGUAGES, type LineRange } from './enclosing';
 import { SummaryPanel } from './panel';
-import { remoteSummaryText, summaryPrompt } from './prompt';
+import { remoteSummaryText } from './prompt';
 
 /** New tokens a summary may take: one sentence. */
 const MAX_SUMMARY_TOKENS = 80;
@@ -70,38 +66,32 @@ export function registerSummarize(context: vscode.ExtensionContext, deps: Summar
   const { host, remote, log } = deps;
   let current: AbortController | null = null;
 
-  /** The local model's run for `code`, or a warning saying why there is none. */
-  const localRun = (path: string, code: string): SummaryRun | string => {
+  /** The local model's run for `code` (its prompt built in the engine worker), or a warning saying why there is none. */
+  const localRun = async (path: string, code: string): Promise<SummaryRun | string> => {
     const info = host.loaded;
     const client = host.engineClient;
-    let prompts = null;
-    try {
-      prompts = info ? modelPrompts(info) : null;
-    } catch (e) {
-      return `Limelight cannot summarize: the model's tokenizer cannot be read (${(e as Error).message}).`;
-    }
-    if (!info || !client || prompts === null) {
+    if (!info || !client) {
       const s = host.status;
-      const why = s.kind === 'loading' ? 'the model is still loading; try again in a moment' : s.kind === 'failed' ? `the model failed to load (${s.message})` : info ? 'the model carries no tokenizer (no tokenizer.json, GGUF vocabulary or limelight_encoding)' : 'no model is loaded; set limelight.model.path to a .gguf file or a checkpoint folder';
+      const why = s.kind === 'loading' ? 'the model is still loading; try again in a moment' : s.kind === 'failed' ? `the model failed to load (${s.message})` : 'no model is loaded; set limelight.model.path to a .gguf file or a checkpoint folder';
       return `Limelight cannot summarize: ${why}.`;
     }
-    const tokenizer = prompts.tokenizer;
-    // The starter model's own layout; an instruct model's chat template around the plain request; else the plain request.
-    const templated = prompts.starterLayout;
-    const chat = templated === null && prompts.chatTemplate !== null ? chatEncoder(prompts.chatTemplate, tokenizer, log) : null;
-    const bos = tokenizer.addsBos && tokenizer.bosId !== null ? [tokenizer.bosId] : [];
-    const plain: PlainEncoder = chat ?? { encode: (text) => [...bos, ...tokenizer.encode(text)] };
     // A context cut short (limelight.kvCacheMemoryMB) still leaves the prompt three quarters of it.
     const maxNewTokens = Math.max(1, Math.min(MAX_SUMMARY_TOKENS, Math.floor(info.contextLength / 4)));
-    const prompt = summaryPrompt(templated, plain, path, code, info.contextLength - maxNewTokens);
+    let prompt;
+    try {
+      prompt = await client.summaryPrompt({ path, code, maxPromptTokens: Math.max(1, info.contextLength - maxNewTokens) });
+    } catch (e) {
+      return `Limelight cannot summarize: ${(e as Error).message}`;
+    }
+    if (prompt.note !== null) log.warn(prompt.note);
     const kept = prompt.keptLines < prompt.totalLines ? `its first ${prompt.keptLines} of ${prompt.totalLines} lines were` : 'its start was';
-    const stops = [...new Set([...tokenizer.eosIds, ...(tokenizer.special.eot !== null ? [tokenizer.special.eot] : [])])];
+    const how = { starter: "the starter's template", chat: 'chat template', plain: 'plain-text prompt' }[prompt.kind];
     return {
       notice: prompt.cut ? `The code is longer than the model's context (${info.contextLength} tokens): only ${kept} summarized.` : '',
-      describe: `${prompt.ids.length} prompt tokens, ${prompt.templated ? "the starter's template" : chat !== null ? 'chat template' : 'plain-text prompt'}`,
+      describe: `${prompt.ids.length} prompt tokens, ${how}`,
       generate: async (signal, onText) => {
         const r = await client.generate(
-          { promptIds: prompt.ids, maxNewTokens, sampling: { temperature: 0 }, stopTokenIds: stops, stopStrings: prompt.templated || chat !== null ? ['\n\n'] : ['\n'] },
+          { promptIds: prompt.ids, maxNewTokens, sampling: { temperature: 0 }, stopTokenIds: prompt.stopTokenIds, stopStrings: prompt.stopStrings },
           { signal, onToken: (_id, delta) => onText(delta) },
         );
         return { text: r.text, stopReason: r.stopReason, tokens: r.newIds.length };
@@ -144,7 +134,7 @@ export function registerSummarize(context: vscode.ExtensionContext, deps: Summar
       return;
     }
     const code = doc.getText(range);
-    const run = remote.active ? remoteRun(code) : localRun(path, code);
+    const run = remote.active ? remoteRun(code) : await localRun(path, code);
     if (typeof run === 'string') {
       void vscode.window.showWarningMessage(run);
       return;
@@ -199,16 +189,4 @@ export function registerSummarize(context: vscode.ExtensionContext, deps: Summar
       SummaryPanel.current?.dispose();
     },
   });
-}
-
-/** The plain request as the one user message of the model's chat template; null (plain prompt) when the template does not render. */
-function chatEncoder(source: string, tokenizer: Tokenizer, log: Logger): PlainEncoder | null {
-  try {
-    const chat = new ChatTemplate(source, tokenizer);
-    chat.encode([{ role: 'user', content: 'x' }]);
-    return { encode: (text) => chat.encode([{ role: 'user', content: text }]) };
-  } catch (e) {
-    log.warn(`Summaries use a plain prompt: ${(e as Error).message}`);
-    return null;
-  }
 }

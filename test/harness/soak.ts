@@ -9,7 +9,6 @@
 // timer's ticks, so every sample holds the resolution itself (an idle loop at resolution 10
 // reads about 10 ms). With a 1 ms resolution the samples are fine-grained enough to catch a
 // few-ms stall, and 1 ms is subtracted to report the delay beyond the schedule.
-import { requireFimTemplate } from '../../engine/tokenizer/fimTemplates';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,10 +18,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { EngineClient } from '../../engine/worker/client';
 import { WorkerEngine } from '../../engine/worker/workerEngine';
+import { WorkerPrompter } from '../../engine/worker/workerPrompter';
 import { CompletionSession, type CompletionRecord, type Outcome } from '../../engine/complete/session';
 import { ContextRing } from '../../engine/complete/contextRing';
 import type { CompletionDocument } from '../../engine/complete/prompt';
-import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { mulberry32 } from '../../engine/model/init';
 import { writeTinyModel } from './tinyModel';
 
@@ -157,7 +156,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
     const modelDir = writeTinyModel(join(dir, 'model'), { nPositions: 1024 });
     const info = await client.load({ modelDir, backend: 'js', threads: 1, weightFormat: 'f32', contextLength: 1024 });
     const ring = new ContextRing();
-    const session = new CompletionSession(requireFimTemplate(getTokenizer('p50k_edit'), 'p50k_edit'), new WorkerEngine(client), { debounceMs: o.debounceMs, contextLength: info.contextLength }, ring);
+    const session = new CompletionSession(new WorkerPrompter(client, info.fimStopIds), new WorkerEngine(client), { debounceMs: o.debounceMs, contextLength: info.contextLength }, ring);
     const docs = corpus(root);
     // Where a user puts the cursor: the end of a line.
     const lineEnd = (text: string, at: number): number => {

@@ -10,16 +10,17 @@ import { createReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { Generator } from '../../engine/generate/generator';
 import { encode as packageP50kEdit } from 'gpt-tokenizer/encoding/p50k_edit';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
-import { promptTokenizer } from '../../engine/tokenizer/promptFormats';
+import { promptTokenizer, summaryPromptTokens } from '../../engine/tokenizer/promptFormats';
 import { LocalEngine } from '../../engine/complete/localEngine';
 import { PromptBuilder, type CompletionDocument } from '../../engine/complete/prompt';
 import { CompletionSession, type CompletionEngine, type GenerationRequest } from '../../engine/complete/session';
-import { summaryPrompt } from '../../extension/summarize/prompt';
+import { summaryPrompt } from '../../engine/summarize/summaryPrompt';
 import { isSettingsSchema, readSettings } from '../../extension/settings';
 import { echoModel } from '../harness/echoModel';
 
 const t = getTokenizer('p50k_edit');
 const tok = promptTokenizer(t);
+const starter = (path: string, code: string): number[] => summaryPromptTokens(tok, path, code);
 const fim = requireFimTemplate(t, 'p50k_edit');
 const budget = { prefixTokens: 768, suffixTokens: 256, contextTokens: 256, maxPromptTokens: 960 };
 const BIG = 10 * 2 ** 20;
@@ -106,18 +107,18 @@ test('prompt building in a 10 MB single-line file windows by characters: a keyst
 
 test('the summarize prompt of a 10 MB single-line selection is cut by characters first, with the cut reported', () => {
   const t0 = process.cpuUsage();
-  const p = summaryPrompt(tok, t, 'dist/app.min.js', bigLine(), 944);
+  const p = summaryPrompt(starter, 'dist/app.min.js', bigLine(), 944);
   assert.ok(cpuMs(t0) < 2000, `${cpuMs(t0).toFixed(0)} ms of CPU`);
   assert.ok(p.ids.length <= 944);
   assert.equal(p.cut, true);
   assert.equal(p.totalLines, 1);
-  const many = summaryPrompt(tok, t, 'a.ts', `${FILE_TEXT}`.repeat(20_000), 300);
+  const many = summaryPrompt(starter, 'a.ts', `${FILE_TEXT}`.repeat(20_000), 300);
   assert.ok(many.ids.length <= 300 && many.cut && many.keptLines < many.totalLines);
-  const whole = summaryPrompt(tok, t, 'a.ts', FILE_TEXT, 300);
+  const whole = summaryPrompt(starter, 'a.ts', FILE_TEXT, 300);
   assert.equal(whole.cut, false);
   // A context too small for any prompt still gives one id, never a negative slice.
-  assert.equal(summaryPrompt(tok, t, 'a.ts', FILE_TEXT, -20).ids.length, 1);
-  const odd = summaryPrompt(tok, t, 'a.ts', `${SURROGATES}${BINARY}`, 300);
+  assert.equal(summaryPrompt(starter, 'a.ts', FILE_TEXT, -20).ids.length, 1);
+  const odd = summaryPrompt(starter, 'a.ts', `${SURROGATES}${BINARY}`, 300);
   assert.ok(odd.ids.every((id) => id >= 0 && id < t.vocabSize));
 });
 
@@ -133,7 +134,7 @@ class Counting implements CompletionEngine {
 
 function session(opts: ConstructorParameters<typeof CompletionSession>[2] = {}) {
   const engine = new Counting(new LocalEngine(new Generator(createReferenceBackend(echoModel(t.encode('x')[0]))), t));
-  return { engine, session: new CompletionSession(fim, engine, { debounceMs: 0, maxNewTokens: 3, ...opts }) };
+  return { engine, session: new CompletionSession(new PromptBuilder(fim), engine, { debounceMs: 0, maxNewTokens: 3, ...opts }) };
 }
 
 test('the completion pipeline: empty, 10 MB single-line, binary and surrogate documents end in an outcome, never a throw (CPU time bounded)', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { fimPromptTokens, promptTokenizer } from '../../engine/tokenizer/promptFormats';
 import { fitBudget, headerPath, PromptBuilder, type PromptBudget } from '../../engine/complete/prompt';
-import { ContextRing, excerptAround } from '../../engine/complete/contextRing';
+import { ContextRing, excerptAround, selectChunks } from '../../engine/complete/contextRing';
 
 const t = getTokenizer('p50k_edit');
 const tok = promptTokenizer(t);
@@ -103,11 +103,11 @@ test('context chunks precede the prompt, newest last, skip the current file and 
   ring.note('lib/old.ts', 'export const OLD = 1;\n', 0);
   ring.note('main.ts', 'current file\n', 0);
   const text = 'import { add } from "./lib/util";\nconsole.log(add(1, 2));\n';
-  const p = new PromptBuilder(fim).build({ path: 'main.ts', languageId: 'typescript', text, offset: text.length }, roomy, ring);
+  const p = new PromptBuilder(fim).build({ path: 'main.ts', languageId: 'typescript', text, offset: text.length }, roomy, ring.excerpts());
   assert.deepEqual(p.chunks.map((c) => c.path), ['lib/util.ts', 'lib/old.ts']);
   assert.ok(p.tokens.context > 0 && p.tokens.context <= 128);
   assert.deepEqual(p.ids, fimPromptTokens(tok, { path: 'main.ts', prefix: p.prefix, suffix: p.suffix, context: p.chunks }));
-  const tight = new PromptBuilder(fim).build({ path: 'main.ts', languageId: 'typescript', text, offset: text.length }, { ...roomy, contextTokens: 20 }, ring);
+  const tight = new PromptBuilder(fim).build({ path: 'main.ts', languageId: 'typescript', text, offset: text.length }, { ...roomy, contextTokens: 20 }, ring.excerpts());
   assert.deepEqual(tight.chunks.map((c) => c.path), ['lib/old.ts']);
 });
 
@@ -117,13 +117,13 @@ test('the ring keeps one excerpt per file, drops duplicates and the oldest beyon
   ring.note('a.ts', 'alpha\n', 0);
   ring.note('b.ts', 'same text\n', 0);
   ring.note('c.ts', 'same text\n', 0);
-  assert.deepEqual(ring.select('x.ts', 1000, count).map((c) => c.path), ['c.ts']);
+  assert.deepEqual(selectChunks(ring.excerpts(), 'x.ts', 1000, count).map((c) => c.path), ['c.ts']);
   ring.note('b.ts', 'beta\n', 0);
-  assert.deepEqual(ring.select('x.ts', 1000, count).map((c) => c.path), ['c.ts', 'b.ts']);
-  assert.deepEqual(ring.select('x.ts', 1000, count, 'has beta\n inside').map((c) => c.path), ['c.ts']);
+  assert.deepEqual(selectChunks(ring.excerpts(), 'x.ts', 1000, count).map((c) => c.path), ['c.ts', 'b.ts']);
+  assert.deepEqual(selectChunks(ring.excerpts(), 'x.ts', 1000, count, 'has beta\n inside').map((c) => c.path), ['c.ts']);
   ring.forget('c.ts');
-  assert.deepEqual(ring.select('x.ts', 1000, count).map((c) => c.path), ['b.ts']);
-  assert.deepEqual(ring.select('x.ts', 0, count), []);
+  assert.deepEqual(selectChunks(ring.excerpts(), 'x.ts', 1000, count).map((c) => c.path), ['b.ts']);
+  assert.deepEqual(selectChunks(ring.excerpts(), 'x.ts', 0, count), []);
 });
 
 test('a chunk too long for the budget loses lines from its top', () => {
@@ -131,7 +131,7 @@ test('a chunk too long for the budget loses lines from its top', () => {
   const long = Array.from({ length: 30 }, (_, i) => `line ${i}`).join('\n');
   ring.note('long.ts', long, long.length);
   const count = (c: { path: string; text: string }) => t.encode(c.text).length;
-  const [c] = ring.select('x.ts', 20, count);
+  const [c] = selectChunks(ring.excerpts(), 'x.ts', 20, count);
   assert.ok(count(c) <= 20);
   assert.ok(c.text.endsWith('line 29'));
 });

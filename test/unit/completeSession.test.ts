@@ -9,6 +9,7 @@ import { Generator } from '../../engine/generate/generator';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { LocalEngine } from '../../engine/complete/localEngine';
 import { CompletionSession, type CompletionEngine, type CompletionOptions, type GenerationRequest } from '../../engine/complete/session';
+import { PromptBuilder } from '../../engine/complete/prompt';
 import type { CompletionDocument } from '../../engine/complete/prompt';
 import { echoModel } from '../harness/echoModel';
 
@@ -39,7 +40,7 @@ class CountingEngine implements CompletionEngine {
 function setup(text: string, opts: Partial<CompletionOptions> = {}) {
   const generator = new Generator(createReferenceBackend(echoModel(t.encode(text)[0])));
   const engine = new CountingEngine(new LocalEngine(generator, t));
-  const session = new CompletionSession(fim, engine, { debounceMs: 0, ...opts });
+  const session = new CompletionSession(new PromptBuilder(fim), engine, { debounceMs: 0, ...opts });
   return { generator, engine, session };
 }
 
@@ -150,11 +151,11 @@ test('much text after the cursor: no automatic request, an explicit one is answe
 });
 
 test('an immediate end of text is empty; whitespace cut off by the time budget is timed out', async () => {
-  const eot = new CompletionSession(fim, new LocalEngine(new Generator(createReferenceBackend(echoModel(t.special.eot))), t), { debounceMs: 0 });
+  const eot = new CompletionSession(new PromptBuilder(fim), new LocalEngine(new Generator(createReferenceBackend(echoModel(t.special.eot))), t), { debounceMs: 0 });
   const r = await eot.complete(doc('let a = ', 8), 'invoke');
   assert.equal(r.outcome, 'empty');
   assert.equal(r.stopReason, 'eos');
-  const spaces = new CompletionSession(fim, new LocalEngine(new Generator(createReferenceBackend(echoModel(t.encode(' ')[0]))), t), {
+  const spaces = new CompletionSession(new PromptBuilder(fim), new LocalEngine(new Generator(createReferenceBackend(echoModel(t.encode(' ')[0]))), t), {
     debounceMs: 0,
     singleLineMaxMs: 1,
     maxNewTokens: 512,

@@ -11,6 +11,7 @@ import { Generator } from '../../engine/generate/generator';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { LocalEngine } from '../../engine/complete/localEngine';
 import { CompletionSession, type CompletionEngine, type GenerationRequest } from '../../engine/complete/session';
+import { PromptBuilder } from '../../engine/complete/prompt';
 import type { CompletionDocument } from '../../engine/complete/prompt';
 import { isSettingsSchema, readSettings, type SettingsSchema } from '../../extension/settings';
 import { completionOptions } from '../../extension/completions/options';
@@ -43,7 +44,7 @@ function settings(values: Record<string, unknown> = {}) {
 
 function setup(values: Record<string, unknown> = {}) {
   const engine = new RecordingEngine(new LocalEngine(new Generator(createReferenceBackend(MODEL)), t));
-  const session = new CompletionSession(requireFimTemplate(t, 'p50k_edit'), engine, completionOptions(settings(values), 1024));
+  const session = new CompletionSession(new PromptBuilder(requireFimTemplate(t, 'p50k_edit')), engine, completionOptions(settings(values), 1024));
   return { engine, session };
 }
 

@@ -14,8 +14,9 @@ import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { heldOutDocuments, lineTasks, trainingDocuments } from '../../engine/finetune/workspaceDataset';
 import { exportTrainingData } from '../../engine/finetune/workspaceExport';
 import { selectWorkspaceFiles } from '../../engine/workspace/workspaceFiles';
-import { ContextRing, holdsSecret } from '../../engine/complete/contextRing';
+import { ContextRing, holdsSecret, selectChunks } from '../../engine/complete/contextRing';
 import { CompletionSession } from '../../engine/complete/session';
+import { PromptBuilder } from '../../engine/complete/prompt';
 import { LocalEngine } from '../../engine/complete/localEngine';
 import { explainMarkdown, formatRecordLine } from '../../engine/complete/explain';
 import { Generator } from '../../engine/generate/generator';
@@ -79,7 +80,7 @@ test('a completion with secret-bearing files open carries no secret into its pro
     visit('src/circle.ts');
     for (const f of SECRET_FILES) visit(f);
     const engine = new LocalEngine(new Generator(createReferenceBackend(echoModel(tok.encode('foo')[0]))), tok);
-    const session = new CompletionSession(fim, engine, { debounceMs: 0, maxNewTokens: 4, contextTokens: 2000 }, ring);
+    const session = new CompletionSession(new PromptBuilder(fim), engine, { debounceMs: 0, maxNewTokens: 4, contextTokens: 2000 }, ring);
     const text = readFileSync(join(ws, 'src', 'shape.ts'), 'utf8') + '\nconst answer = ';
     const r = await session.complete({ path: 'src/shape.ts', languageId: 'typescript', text, offset: text.length }, 'invoke');
     assert.equal(r.outcome, 'shown', r.reason);
@@ -108,7 +109,7 @@ test('the ring judges a large file by its excerpt, and leaves out a line too lon
   const pem = '-----BEGIN RSA PRIVATE KEY-----\n' + 'PLANTED_SECRET_BODY\n'.repeat(30) + '-----END RSA PRIVATE KEY-----\n';
   ring.note('small-key.ts', pem, pem.length - 40);
   assert.doesNotThrow(() => ring.note('minified.js', 'x'.repeat(10 * 1024 * 1024), 5_000_000));
-  const chunks = ring.select('other.ts', 1e9, (c) => c.text.length);
+  const chunks = selectChunks(ring.excerpts(), 'other.ts', 1e9, (c) => c.text.length);
   assert.deepEqual(
     chunks.map((c) => c.path),
     ['big-far.ts'],

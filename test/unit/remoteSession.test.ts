@@ -5,11 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompletionSession } from '../../engine/complete/session';
+import { PromptBuilder } from '../../engine/complete/prompt';
 import { ContextRing } from '../../engine/complete/contextRing';
 import { RemoteClient } from '../../engine/remote/client';
 import { ESTIMATED_CHARS_PER_TOKEN, estimatedTemplate, estimateTokens, RemoteEngine, REMOTE_SESSION_OPTIONS } from '../../engine/remote/remoteEngine';
 import { remoteSummaryText } from '../../extension/summarize/prompt';
-import { plainSummaryText } from '../../engine/tokenizer/promptFormats';
+import { plainSummaryText } from '../../engine/summarize/summaryText';
 import type { RemoteApi } from '../../engine/remote/endpoint';
 import { startFakeInferenceServer, type FakeInferenceServer } from '../harness/fakeInferenceServers';
 
@@ -19,7 +20,7 @@ const doc = (text = FILE, offset = AT) => ({ path: 'src/geometry.ts', languageId
 
 function session(s: FakeInferenceServer, api: RemoteApi, options = {}, ring?: ContextRing) {
   const client = new RemoteClient({ endpoint: new URL(api === 'openai-completions' ? `${s.url}/v1` : s.url), api, model: 'qwen2.5-coder:7b', fimTemplate: '', apiKey: '', timeoutMs: 5000 });
-  return new CompletionSession(estimatedTemplate(client), new RemoteEngine(client), { debounceMs: 0, ...options }, ring);
+  return new CompletionSession(new PromptBuilder(estimatedTemplate(client)), new RemoteEngine(client), { debounceMs: 0, ...options }, ring);
 }
 
 test('a suggestion from each API through the same session: text parts sent, shown, then typed through from the cache', async () => {
@@ -113,7 +114,7 @@ test('on a server the debounce wait does not shrink below the setting when answe
   const s = await startFakeInferenceServer({ pieces: ['x'] });
   try {
     const client = new RemoteClient({ endpoint: new URL(s.url), api: 'llama-infill', model: '', fimTemplate: '', apiKey: '', timeoutMs: 5000 });
-    const ses = new CompletionSession(estimatedTemplate(client), new RemoteEngine(client), { ...REMOTE_SESSION_OPTIONS, debounceMs: 150 });
+    const ses = new CompletionSession(new PromptBuilder(estimatedTemplate(client)), new RemoteEngine(client), { ...REMOTE_SESSION_OPTIONS, debounceMs: 150 });
     for (let i = 0; i < 3; i++) await ses.complete(doc(FILE.slice(0, AT) + 'x'.repeat(i) + FILE.slice(AT), AT + i), 'invoke');
     assert.ok(ses.debounce.averageLatencyMs !== null && ses.debounce.averageLatencyMs < 150);
     assert.equal(ses.debounce.delayMs(), 150);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { isSettingsSchema, readSettings, type SettingsSchema } from '../../extension/settings';
 import { FIM_TEMPLATE_NAMES } from '../../engine/tokenizer/fimMarkers';
 import { CompletionSession } from '../../engine/complete/session';
+import { PromptBuilder } from '../../engine/complete/prompt';
 import { explainMarkdown, formatRecordLine } from '../../engine/complete/explain';
 import { RemoteClient } from '../../engine/remote/client';
 import { estimatedTemplate, RemoteEngine } from '../../engine/remote/remoteEngine';
@@ -65,7 +66,7 @@ test('the key never reaches the log line or the Explain view of a failed request
   const s = await startFakeInferenceServer({ fault: { kind: 'status', status: 401 } });
   try {
     const client = new RemoteClient({ endpoint: new URL(s.url), api: 'llama-infill', model: '', fimTemplate: '', apiKey: KEY, timeoutMs: 5000 });
-    const session = new CompletionSession(estimatedTemplate(client), new RemoteEngine(client), { debounceMs: 0 });
+    const session = new CompletionSession(new PromptBuilder(estimatedTemplate(client)), new RemoteEngine(client), { debounceMs: 0 });
     const r = await session.complete({ path: 'a.ts', languageId: 'typescript', text: 'const x = ', offset: 10 }, 'invoke');
     assert.equal(r.outcome, 'error');
     assert.equal(s.requests[0]!.headers.authorization, `Bearer ${KEY}`, 'the key was sent');

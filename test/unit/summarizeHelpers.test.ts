@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { commentEdit } from '../../extension/summarize/comment';
 import { enclosingBlock } from '../../extension/summarize/enclosing';
-import { summaryPrompt } from '../../extension/summarize/prompt';
-import { plainSummaryText } from '../../engine/tokenizer/promptFormats';
+import { summaryLayout, summaryPrompt } from '../../engine/summarize/summaryPrompt';
+import { plainSummaryText } from '../../engine/summarize/summaryText';
 import { summarizeSelection, summaryDetail, summaryHeadline, skippedMarkdown } from '../../extension/fineTune/summary';
 import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { promptTokenizer, summaryPromptTokens } from '../../engine/tokenizer/promptFormats';
@@ -40,20 +40,35 @@ test('enclosing block: braces for C-like code, indentation for Python, null outs
 test('prompt: the trained template for p50k_edit models, plain text otherwise; long code is cut by lines to fit', () => {
   const t = getTokenizer('p50k_edit');
   const pt = promptTokenizer(t);
+  const starter = summaryLayout({ tokenizer: t, fim: null, chatTemplate: null, starterLayout: pt });
+  assert.equal(starter.kind, 'starter');
+  assert.ok(starter.stopTokenIds.includes(t.special.eot!));
   const code = 'function add(a, b) {\n  return a + b;\n}';
-  const p = summaryPrompt(pt, t, 'src/a.js', code, 1000);
+  const p = summaryPrompt(starter.encode, 'src/a.js', code, 1000);
   assert.deepEqual(p.ids, summaryPromptTokens(pt, 'src/a.js', code));
-  assert.equal(p.templated, true);
   assert.equal(p.keptLines, 3);
-  const plain = summaryPrompt(null, t, 'src/a.js', code, 1000);
-  assert.deepEqual(plain.ids, t.encode(plainSummaryText(code)));
-  assert.equal(plain.templated, false);
+  const plainLayout = summaryLayout({ tokenizer: t, fim: null, chatTemplate: null, starterLayout: null });
+  assert.equal(plainLayout.kind, 'plain');
+  assert.deepEqual(summaryPrompt(plainLayout.encode, 'src/a.js', code, 1000).ids, t.encode(plainSummaryText(code)));
   const long = Array.from({ length: 400 }, (_, i) => `  total += values[${i}] * weights[${i}];`).join('\n');
-  const cut = summaryPrompt(pt, t, 'src/b.ts', long, 300);
+  const cut = summaryPrompt(starter.encode, 'src/b.ts', long, 300);
   assert.ok(cut.ids.length <= 300, `${cut.ids.length}`);
   assert.ok(cut.keptLines < 400 && cut.keptLines > 10, `${cut.keptLines}`);
   assert.equal(cut.totalLines, 400);
   assert.equal(t.decode(cut.ids.slice(-3)), '<|endoftext|>Summary:');
+});
+
+test("prompt: an instruct model's chat template wraps the plain request; one that does not render falls back to plain text, saying why", () => {
+  const t = getTokenizer('p50k_edit');
+  const chatml = "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}<|im_start|>assistant\n";
+  const chat = summaryLayout({ tokenizer: t, fim: null, chatTemplate: chatml, starterLayout: null });
+  assert.equal(chat.kind, 'chat');
+  assert.deepEqual(chat.stopStrings, ['\n\n']);
+  // Jinja drops the template's one trailing newline.
+  assert.equal(t.decode(chat.encode('a.js', 'x = 1')), `<|im_start|>user\n${plainSummaryText('x = 1')}<|im_end|>\n<|im_start|>assistant`);
+  const broken = summaryLayout({ tokenizer: t, fim: null, chatTemplate: '{% for m in messages %}{{ m.content ', starterLayout: null });
+  assert.equal(broken.kind, 'plain');
+  assert.match(broken.note ?? '', /chat template does not render/);
 });
 
 test('fine-tune summary: counts by language and skip reason, detail text, skipped list', () => {

@@ -37,6 +37,8 @@ import { EngineClient } from '../../engine/worker/client';
 import { CompletionSession, type CompletionEngine, type CompletionRecord } from '../../engine/complete/session';
 import { LocalEngine } from '../../engine/complete/localEngine';
 import { WorkerEngine } from '../../engine/worker/workerEngine';
+import { WorkerPrompter } from '../../engine/worker/workerPrompter';
+import { PromptBuilder, type Prompter } from '../../engine/complete/prompt';
 import { sleep } from '../../engine/complete/debounce';
 import { formatRecordLine } from '../../engine/complete/explain';
 
@@ -240,8 +242,8 @@ export interface LatencyRow {
   outcomes: Record<string, number>;
 }
 
-/** Replays the keystrokes in real time through a session on `engine`. */
-export async function replay(keys: Keystroke[], engine: CompletionEngine, backend: string, kind: 'worker' | 'local', trace = false): Promise<LatencyRow> {
+/** Replays the keystrokes in real time through a session on `engine`, its prompts built by `prompter` (in the worker, as the extension does, or here). */
+export async function replay(keys: Keystroke[], engine: CompletionEngine, prompter: Prompter, backend: string, kind: 'worker' | 'local', trace = false): Promise<LatencyRow> {
   // Every generation the engine runs, warm-ups included (after a jump they do the prefill).
   const calls: { path: string; prefilled: number }[] = [];
   const counted: CompletionEngine = {
@@ -254,7 +256,7 @@ export async function replay(keys: Keystroke[], engine: CompletionEngine, backen
   };
   // Other files' excerpts, noted as the extension notes them: where the user leaves a file.
   const ring = new ContextRing();
-  const session = new CompletionSession(requireFimTemplate(getTokenizer('p50k_edit'), 'p50k_edit'), counted, {}, ring);
+  const session = new CompletionSession(prompter, counted, {}, ring);
   const latencies: number[] = [];
   const records: CompletionRecord[] = [];
   let accepted = 0;
@@ -393,12 +395,12 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-async function engineFor(kind: 'worker' | 'local', backend: BackendSetting, weights: WeightFormat | 'auto', modelDir: string, threads: number, kvCacheMB: number): Promise<{ engine: CompletionEngine; name: string; close(): Promise<void> }> {
+async function engineFor(kind: 'worker' | 'local', backend: BackendSetting, weights: WeightFormat | 'auto', modelDir: string, threads: number, kvCacheMB: number): Promise<{ engine: CompletionEngine; prompter: Prompter; name: string; close(): Promise<void> }> {
   if (kind === 'worker') {
     const client = new EngineClient();
     try {
       const info = await client.load({ modelDir, backend, threads, weightFormat: weights, contextLength: 1024, ...(kvCacheMB > 0 ? { kvCacheMemoryMB: kvCacheMB } : {}) });
-      return { engine: new WorkerEngine(client), name: `${info.backend}${info.weightFormat ? ` ${info.weightFormat}` : ''}, ${info.threads} threads`, close: () => client.dispose() };
+      return { engine: new WorkerEngine(client), prompter: new WorkerPrompter(client, info.fimStopIds), name: `${info.backend}${info.weightFormat ? ` ${info.weightFormat}` : ''}, ${info.threads} threads`, close: () => client.dispose() };
     } catch (e) {
       await client.dispose();
       throw e;
@@ -411,7 +413,7 @@ async function engineFor(kind: 'worker' | 'local', backend: BackendSetting, weig
     throw new Error(`${backend} is not available here (it fell back to ${be.name})`);
   }
   const promptCacheBytes = Math.max(0, kvCacheMB * 2 ** 20 - be.contextLength * kvBytesPerPosition(be.config));
-  return { engine: new LocalEngine(new Generator(be, { promptCacheBytes }), getTokenizer('p50k_edit')), name: be.name, close: async () => be.dispose() };
+  return { engine: new LocalEngine(new Generator(be, { promptCacheBytes }), getTokenizer('p50k_edit')), prompter: new PromptBuilder(requireFimTemplate(getTokenizer('p50k_edit'), 'p50k_edit')), name: be.name, close: async () => be.dispose() };
 }
 
 function fmt(n: number, digits = 0): string {
@@ -446,7 +448,7 @@ export async function runLatencyBench(argv: string[]): Promise<LatencyRow[]> {
         continue;
       }
       try {
-        const row = await replay(keys, eng.engine, eng.name, args.engine, args.trace && !args.json);
+        const row = await replay(keys, eng.engine, eng.prompter, eng.name, args.engine, args.trace && !args.json);
         rows.push(row);
         log(`\n${eng.name} (${args.engine} engine)`);
         log(`  keystroke -> suggestion   p50 ${fmt(row.latencyP50Ms)} ms   p95 ${fmt(row.latencyP95Ms)} ms   (${row.shown} shown, ${fmt(row.shownPer100, 1)} per 100 keystrokes)`);

@@ -12,6 +12,7 @@
 import { OptionReader, percentile } from './benchArgs';
 import { cpus, loadavg } from 'node:os';
 import { CompletionSession, type CompletionRecord } from '../../engine/complete/session';
+import { PromptBuilder } from '../../engine/complete/prompt';
 import { sleep } from '../../engine/complete/debounce';
 import { RemoteClient } from '../../engine/remote/client';
 import { isRemoteApi, REMOTE_APIS, type RemoteApi } from '../../engine/remote/endpoint';
@@ -72,7 +73,7 @@ export interface RemoteLatencyRow {
 function newSession(server: FakeInferenceServer, api: RemoteApi, debounce: boolean): CompletionSession {
   const client = new RemoteClient({ endpoint: new URL(api === 'openai-completions' ? `${server.url}/v1` : server.url), api, model: 'qwen2.5-coder:7b', fimTemplate: '', apiKey: 'bench-key', timeoutMs: 10_000 });
   // As the extension sets it up: the user's (default) settings with the remote backend's own.
-  return new CompletionSession(estimatedTemplate(client), new RemoteEngine(client), { ...REMOTE_SESSION_OPTIONS, ...(debounce ? {} : { debounceMs: 0 }) });
+  return new CompletionSession(new PromptBuilder(estimatedTemplate(client)), new RemoteEngine(client), { ...REMOTE_SESSION_OPTIONS, ...(debounce ? {} : { debounceMs: 0 }) });
 }
 
 /** The server's own time for the request a record was answered from (the newest when it ended). */

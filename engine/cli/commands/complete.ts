@@ -8,6 +8,7 @@ import { relative } from 'node:path';
 import { CompletionSession, DEFAULT_COMPLETION_OPTIONS, type CompletionOptions, type CompletionRecord } from '../../complete/session';
 import { estimatedTemplate, RemoteEngine } from '../../remote/remoteEngine';
 import { LocalEngine } from '../../complete/localEngine';
+import { PromptBuilder } from '../../complete/prompt';
 import { Generator } from '../../generate/generator';
 import { loadModelPrompts } from '../../model/modelTokenizer';
 import { UsageError, type ParsedArgs } from '../args';
@@ -73,7 +74,7 @@ export const completeCommand: CliCommand = {
     if (wantsRemote(args)) {
       refuseLocalOptions(args, ['model', 'threads', 'weight-format']);
       const client = remoteClient(args);
-      const session = new CompletionSession(estimatedTemplate(client), new RemoteEngine(client), { ...UNTIMED, contextLength: args.int('context-length', DEFAULT_COMPLETION_OPTIONS.contextLength) });
+      const session = new CompletionSession(new PromptBuilder(estimatedTemplate(client)), new RemoteEngine(client), { ...UNTIMED, contextLength: args.int('context-length', DEFAULT_COMPLETION_OPTIONS.contextLength) });
       return print(args.flag('json'), await session.complete(doc, 'invoke'));
     }
     const model = openModel(args);
@@ -83,7 +84,7 @@ export const completeCommand: CliCommand = {
     }
     const backend = await openBackend(args, model, 'auto', Math.min(args.int('context-length', DEFAULT_COMPLETION_OPTIONS.contextLength), model.config.maxPositions));
     try {
-      const session = new CompletionSession(prompts.fim, new LocalEngine(new Generator(backend), prompts.tokenizer), { ...UNTIMED, contextLength: backend.contextLength });
+      const session = new CompletionSession(new PromptBuilder(prompts.fim), new LocalEngine(new Generator(backend), prompts.tokenizer), { ...UNTIMED, contextLength: backend.contextLength });
       return print(args.flag('json'), await session.complete(doc, 'invoke'));
     } finally {
       backend.dispose();

@@ -6,12 +6,11 @@
 // extension's package.json), and the samples are drawn from --seed (finetune/evalTasks.ts).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { answer, BLOCK_MAX_TOKENS, EVAL_TASKS, fimEvalTasks, lineEvalTasks, lmEval, scoreCompletions, scoreSummaries, summaryEvalTasks, type EvalTaskName, type GapPrompt, type SummaryPrompt } from '../../finetune/evalTasks';
+import { answer, BLOCK_MAX_TOKENS, EVAL_TASKS, fimEvalTasks, lineEvalTasks, lmEval, scoreCompletions, scoreSummaries, summaryEvalTasks, type EvalTaskName, type GapPrompt } from '../../finetune/evalTasks';
 import { LINE_MAX_TOKENS } from '../../finetune/workspaceEval';
 import { Generator } from '../../generate/generator';
 import { loadModelPrompts } from '../../model/modelTokenizer';
-import { ChatTemplate } from '../../tokenizer/chatTemplate';
-import { plainSummaryText, summaryPromptTokens } from '../../tokenizer/promptFormats';
+import { summaryLayout } from '../../summarize/summaryPrompt';
 import { selectWorkspaceFiles, SKIP_REASON_TEXT } from '../../workspace/workspaceFiles';
 import { UsageError, type ParsedArgs } from '../args';
 import type { CliCommand } from '../command';
@@ -114,12 +113,11 @@ export const evalCommand: CliCommand = {
         }
         const generator = new Generator(backend);
         if (name === 'summarize') {
-          const chat = chatTemplate(prompts!.chatTemplate);
-          const layout = prompts!.starterLayout;
-          const prompt: SummaryPrompt = layout !== null ? (path, code) => summaryPromptTokens(layout, path, code) : chat !== null ? (_path, code) => chat.encode([{ role: 'user', content: plainSummaryText(code) }]) : (_path, code) => encode(plainSummaryText(code));
-          const tasks = summaryEvalTasks(prompt, files, seed, limit, maxPrompt);
+          const layout = summaryLayout(prompts!);
+          if (layout.note !== null) process.stderr.write(`${layout.note}\n`);
+          const tasks = summaryEvalTasks(layout.encode, files, seed, limit, maxPrompt);
           if (tasks.length === 0) throw new UsageError(`${data} has no documented functions to summarize (Python docstrings, JSDoc comments before JavaScript/TypeScript functions, Go doc comments).`);
-          const answers = await answer(generator, tasks, { stopIds: layout !== null ? [...stopIds, layout.eot] : stopIds, tokenizer, oneLine: chat === null || layout !== null, maxNewTokens: maxNew, signal: ac.signal });
+          const answers = await answer(generator, tasks, { stopIds: [...stopIds, ...layout.stopTokenIds], tokenizer, oneLine: layout.kind !== 'chat', maxNewTokens: maxNew, signal: ac.signal });
           return { ...scoreSummaries(tasks, answers), samples: tasks.length };
         }
         const prompt: GapPrompt = fim !== null ? (path, prefix, suffix) => fim.prompt({ path, prefix, suffix }, fim.encode) : (_path, prefix) => encode(prefix);
@@ -129,18 +127,6 @@ export const evalCommand: CliCommand = {
         return { ...scoreCompletions(tasks, answers, name === 'line'), samples: tasks.length };
       } finally {
         backend.dispose();
-      }
-    }
-
-    function chatTemplate(source: string | null): ChatTemplate | null {
-      if (source === null) return null;
-      try {
-        const chat = new ChatTemplate(source, tokenizer);
-        chat.encode([{ role: 'user', content: 'x' }]);
-        return chat;
-      } catch (e) {
-        process.stderr.write(`note: summaries use a plain prompt: ${(e as Error).message}\n`);
-        return null;
       }
     }
   },
