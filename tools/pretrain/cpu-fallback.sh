@@ -14,7 +14,8 @@ LOG=$HOME_DIR/train.log
 mkdir -p "$HOME_DIR"
 
 running() {
-  [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null
+  # A killed job can stay a zombie until its adoptive parent reaps it: that is not running.
+  [ -f "$PID_FILE" ] && ps -o stat= -p "$(cat "$PID_FILE")" 2>/dev/null | grep -qv '^Z'
 }
 
 case "${1:-}" in
@@ -47,7 +48,7 @@ case "${1:-}" in
     kill -TERM "$pid"
     # The trainer finishes its step (a paused one wakes within 2 s) and saves a checkpoint.
     for _ in $(seq 1 300); do
-      kill -0 "$pid" 2>/dev/null || { echo "cpu-fallback: stopped; the checkpoint is saved."; exit 0; }
+      running || { echo "cpu-fallback: stopped; the checkpoint is saved."; exit 0; }
       sleep 1
     done
     echo "cpu-fallback: pid $pid still runs after 300 s (a checkpoint save under heavy load?); check $LOG." >&2
