@@ -1,9 +1,10 @@
 // Which engine takes which phase under limelight.backend 'auto' (runtime/phaseSplit.ts): a
 // forward call of at least `prefillFrom` tokens runs on the prefill engine, a shorter one (a
 // decode step, a short prompt tail) on the decode engine. Decided by timing both engines on
-// this machine once, at the first load of a model: a prefill of a short and a long prompt each
-// (onnxruntime's time includes moving its new KV rows into the js cache, as the split does),
-// a line through the two points per engine, where the lines cross, and a few decode steps. The
+// this machine once, at the first load of a model: a prefill of a short, a middling and a long
+// prompt each (onnxruntime's time includes moving its new KV rows into the js cache, as the
+// split does) and a few decode steps; the prefill engine takes over where, between two of these
+// lengths, it last starts to win (the times interpolated linearly). The
 // plan is cached as a small JSON file beside the ONNX exports, keyed by the model's export key,
 // the machine (CPU model, cores, threads) and the engines' versions and settings, so a later
 // load reads it instead of measuring again.
@@ -20,15 +21,15 @@ import { copyKvRows } from './kvRows';
 export type SplitEngine = 'js' | 'ort-cpu';
 
 /** Bumped when the measurement or the plan's meaning changes: older cached plans are measured again. */
-export const PHASE_PLAN_VERSION = 1;
+export const PHASE_PLAN_VERSION = 2;
 
 export interface PhaseTimings {
-  /** The two prompt lengths timed from an empty cache. */
-  tokens: [number, number];
+  /** The prompt lengths timed from an empty cache, increasing. */
+  tokens: number[];
   /** Best of the repeats, ms, for each length. */
-  jsMs: [number, number];
+  jsMs: number[];
   /** onnxruntime's prefill plus moving its rows into the js cache, ms. */
-  ortMs: [number, number];
+  ortMs: number[];
   /** One decode step after the long prompt, ms (best of the steps). */
   jsDecodeMs: number;
   ortDecodeMs: number;
@@ -57,25 +58,32 @@ export interface PhasePlanResult {
 const REPEATS = 2;
 const DECODE_STEPS = 3;
 
-/** The prompt lengths to time: 64 and 256 tokens, less where the context is short. */
-export function planLengths(contextLength: number): [number, number] {
-  const long = Math.max(4, Math.min(256, Math.floor(contextLength / 2)));
-  return [Math.max(2, Math.min(64, Math.floor(long / 4))), long];
+/** The prompt lengths to time: 8, 64 and 256 tokens, less where the context is short. */
+export function planLengths(contextLength: number): number[] {
+  const long = Math.max(8, Math.min(256, Math.floor(contextLength / 2)));
+  const mid = Math.max(4, Math.min(64, Math.floor(long / 4)));
+  return [Math.max(2, Math.min(8, Math.floor(mid / 4))), mid, long];
 }
 
-/** The plan from the timings: the engine faster at the long prompt prefills, from where its line crosses the decode engine's. */
+/**
+ * The plan from the timings: the engine faster at the longest prompt prefills, the one faster
+ * at a decode step decodes, and the prefill engine takes every call from the length where it
+ * last starts to win: between the last length where it loses (a decode step, one token, at the
+ * least) and the next, where the difference of the two times, interpolated, crosses zero.
+ */
 export function planFrom(m: PhaseTimings): PhasePlan {
   const decode: SplitEngine = m.ortDecodeMs < m.jsDecodeMs ? 'ort-cpu' : 'js';
-  const prefill: SplitEngine = m.ortMs[1] < m.jsMs[1] ? 'ort-cpu' : 'js';
+  const last = m.tokens.length - 1;
+  const prefill: SplitEngine = m.ortMs[last]! < m.jsMs[last]! ? 'ort-cpu' : 'js';
   if (prefill === decode) return { prefill, prefillFrom: 1, decode, measured: m };
-  const line = (ms: [number, number]): { a: number; b: number } => {
-    const b = (ms[1] - ms[0]) / (m.tokens[1] - m.tokens[0]);
-    return { a: ms[0] - b * m.tokens[0], b };
-  };
-  const p = line(prefill === 'ort-cpu' ? m.ortMs : m.jsMs);
-  const d = line(decode === 'ort-cpu' ? m.ortMs : m.jsMs);
-  // The prefill engine is the faster at the long length; with the steeper line it is faster at every shorter one too.
-  const crossing = d.b > p.b ? (p.a - d.a) / (d.b - p.b) : 2;
+  const [p, d] = prefill === 'ort-cpu' ? [m.ortMs, m.jsMs] : [m.jsMs, m.ortMs];
+  // (tokens, prefill engine's ms - decode engine's ms): not negative at one token, negative at the last length.
+  const gaps: [number, number][] = [[1, Math.abs(m.ortDecodeMs - m.jsDecodeMs)], ...m.tokens.map((T, i): [number, number] => [T, p[i]! - d[i]!])];
+  let i = last;
+  while (gaps[i]![1] < 0) i--;
+  const [t0, g0] = gaps[i]!;
+  const [t1, g1] = gaps[i + 1]!;
+  const crossing = t0 + ((t1 - t0) * g0) / (g0 - g1);
   return { prefill, prefillFrom: Math.max(2, Math.ceil(crossing)), decode, measured: m };
 }
 
@@ -105,8 +113,8 @@ function isEngine(x: unknown): x is SplitEngine {
   return x === 'js' || x === 'ort-cpu';
 }
 
-function isPair(x: unknown): x is [number, number] {
-  return Array.isArray(x) && x.length === 2 && x.every((v) => typeof v === 'number' && Number.isFinite(v));
+function isTimes(x: unknown, n: number): x is number[] {
+  return Array.isArray(x) && x.length === n && x.every((v) => typeof v === 'number' && Number.isFinite(v));
 }
 
 /** The plan a cache file holds for `key`, or null (no file, another key, not a plan). */
@@ -121,7 +129,8 @@ function readPlan(file: string, key: Record<string, unknown>): PhasePlan | null 
   const p = parsed?.plan as Partial<PhasePlan> | undefined;
   if (JSON.stringify(parsed?.key) !== JSON.stringify(key) || p === undefined) return null;
   const m = p.measured as Partial<PhaseTimings> | undefined;
-  const ok = isEngine(p.prefill) && isEngine(p.decode) && Number.isInteger(p.prefillFrom) && p.prefillFrom! >= 1 && isPair(m?.tokens) && isPair(m.jsMs) && isPair(m.ortMs) && typeof m.jsDecodeMs === 'number' && typeof m.ortDecodeMs === 'number';
+  const n = Array.isArray(m?.tokens) ? m.tokens.length : 0;
+  const ok = isEngine(p.prefill) && isEngine(p.decode) && Number.isInteger(p.prefillFrom) && p.prefillFrom! >= 1 && n > 0 && isTimes(m!.tokens, n) && isTimes(m!.jsMs, n) && isTimes(m!.ortMs, n) && typeof m!.jsDecodeMs === 'number' && typeof m!.ortDecodeMs === 'number';
   return ok ? (p as PhasePlan) : null;
 }
 
@@ -158,19 +167,20 @@ export async function measurePhases(js: FastBackend, ortBackend: OrtBackend): Pr
   const c = js.config;
   const tokens = planLengths(Math.min(js.contextLength, ortBackend.contextLength) - DECODE_STEPS);
   // A fixed spread of ids: the timing of a dense forward pass does not depend on which.
-  const ids = Int32Array.from({ length: tokens[1] + DECODE_STEPS }, (_, i) => (i * 7919 + 13) % c.vocabSize);
+  const long = tokens.at(-1)!;
+  const ids = Int32Array.from({ length: long + DECODE_STEPS }, (_, i) => (i * 7919 + 13) % c.vocabSize);
   const time = async (run: () => Promise<unknown>): Promise<number> => {
     const t = performance.now();
     await run();
     return performance.now() - t;
   };
-  const jsMs: [number, number] = [Infinity, Infinity];
-  const ortMs: [number, number] = [Infinity, Infinity];
+  const jsMs = tokens.map(() => Infinity);
+  const ortMs = tokens.map(() => Infinity);
   try {
     await js.forward(ids.subarray(0, 8), 0);
     await ortBackend.forward(ids.subarray(0, 8), 0);
     for (let r = 0; r < REPEATS; r++) {
-      for (let i = 0; i < 2; i++) {
+      for (let i = 0; i < tokens.length; i++) {
         const n = tokens[i]!;
         jsMs[i] = Math.min(jsMs[i]!, await time(() => js.forward(ids.subarray(0, n), 0)));
         js.setCachedPositions(0);
@@ -185,7 +195,7 @@ export async function measurePhases(js: FastBackend, ortBackend: OrtBackend): Pr
     }
     const decodeMs = async (be: FastBackend | OrtBackend): Promise<number> => {
       let best = Infinity;
-      for (let s = 0; s < DECODE_STEPS; s++) best = Math.min(best, await time(() => be.forward(ids.subarray(tokens[1] + s, tokens[1] + s + 1), tokens[1] + s)));
+      for (let s = 0; s < DECODE_STEPS; s++) best = Math.min(best, await time(() => be.forward(ids.subarray(long + s, long + s + 1), long + s)));
       return best;
     };
     // Both caches hold the long prompt here (the js one by the copy).

@@ -153,10 +153,15 @@ export async function createPhaseSplit(model: Model, opts: PhaseSplitOptions): P
   let ortBackend: OrtBackend | null = null;
   try {
     ortBackend = await OrtBackend.create(model, { ...opts.ort, contextLength: js.contextLength, device: 'cpu', kvMode: 'delta', cacheDir: opts.cacheDir });
+    // A session that loads but cannot run fails here, also when the plan comes from the cache and measures nothing.
+    await ortBackend.forward(Int32Array.of(0), 0);
+    ortBackend.releaseCache();
     const planned = await phasePlan(js, ortBackend, opts.cacheDir);
     const { plan } = planned;
     const how = planned.source === 'cached' ? 'as measured at an earlier load' : 'measured now';
-    const measured = `${how}: ${plan.measured.tokens[1]} tokens in ${Math.round(plan.measured.ortMs[1])} ms on ort-cpu, ${Math.round(plan.measured.jsMs[1])} ms on js`;
+    const m = plan.measured;
+    const at = (i: number): string => `${m.tokens[i]} tokens in ${Math.round(m.ortMs[i]!)} ms on ort-cpu, ${Math.round(m.jsMs[i]!)} ms on js`;
+    const measured = `${how}: ${at(0)}; ${at(m.tokens.length - 1)}; a decode step ${m.ortDecodeMs.toFixed(1)} and ${m.jsDecodeMs.toFixed(1)} ms`;
     const description = `${describePlan(plan)} (${measured}${planned.note ? `; ${planned.note}` : ''})`;
     if (plan.prefill === 'js' && plan.decode === 'js') {
       ortBackend.dispose();

@@ -61,3 +61,13 @@ test('the explanation shows prompt pieces, reuse, timings and outcome; code cann
   assert.match(skipped, /Outcome:\*\* debounced/);
   assert.doesNotMatch(skipped, /## Prompt/);
 });
+
+test("with auto's phase split, the log line and the explanation say which engine read the prompt and which wrote", () => {
+  const timings = { prompt_tokens: 600, reused_tokens: 0, prefilled_tokens: 600, new_tokens: 4, prefill_ms: 900, decode_ms: 40, backend: 'ort-cpu+js', prefill_engine: 'ort-cpu (512 tokens); js (88 tokens); KV cache moved to js: 512 positions in 9 ms', decode_engine: 'js (3 tokens)' };
+  const md = explainMarkdown(record({ timings }));
+  assert.match(md, /- \*\*Engines:\*\* prefill on ort-cpu \(512 tokens\); js \(88 tokens\); KV cache moved to js: 512 positions in 9 ms; decode on js \(3 tokens\)/);
+  assert.match(formatRecordLine(record({ timings })), /ort-cpu\+js, prefill on ort-cpu \(512 tokens\).*, decode on js \(3 tokens\)/);
+  const oneToken = explainMarkdown(record({ timings: { ...timings, new_tokens: 1, decode_engine: '' } }));
+  assert.match(oneToken, /decode on no engine \(no forward pass after the prompt\)/);
+  assert.doesNotMatch(explainMarkdown(record()), /Engines:/, 'a backend that does not split says nothing more');
+});

@@ -30,7 +30,7 @@ import { ORACLE_MODELS, oracleDir, maxAbsDiff } from './oracle';
 
 const TOLERANCE: Record<KvCacheFormat, number> = { f32: 5e-5, f16: 1e-2 };
 
-const MEASURED = { tokens: [16, 32] as [number, number], jsMs: [4, 8] as [number, number], ortMs: [2, 3] as [number, number], jsDecodeMs: 1, ortDecodeMs: 2 };
+const MEASURED = { tokens: [2, 7, 30], jsMs: [2, 4, 8], ortMs: [3, 3, 4], jsDecodeMs: 1, ortDecodeMs: 2 };
 /** onnxruntime prefills calls of 6 tokens or more; js decodes. */
 const SPLIT: PhasePlan = { prefill: 'ort-cpu', prefillFrom: 6, decode: 'js', measured: MEASURED };
 
@@ -68,18 +68,20 @@ test('copyRowBlock copies rows between strides, rounding f32 to f16 to nearest e
   }
 });
 
-test('the plan: the engine faster at the long prompt prefills from where the two lines cross', () => {
-  // js: 1.5625 ms a token from 0; ort: 30 ms + 0.46875 ms a token: they cross at 27.4 tokens.
-  const plan = planFrom({ tokens: [64, 256], jsMs: [100, 400], ortMs: [60, 150], jsDecodeMs: 10, ortDecodeMs: 15 });
-  assert.deepEqual([plan.prefill, plan.prefillFrom, plan.decode], ['ort-cpu', 28, 'js']);
-  assert.equal(describePlan(plan), 'ort-cpu prefill from 28 tokens, js decode');
-  const jsOnly = planFrom({ tokens: [64, 256], jsMs: [50, 200], ortMs: [60, 250], jsDecodeMs: 10, ortDecodeMs: 15 });
+test('the plan: the engine faster at the longest prompt prefills from where it last starts to win', () => {
+  // ort - js: +5 ms at one token (a decode step), +10 at 8, -40 at 64, -250 at 256: zero at 8 + 56 x 10/50 = 19.2 tokens.
+  const plan = planFrom({ tokens: [8, 64, 256], jsMs: [30, 200, 800], ortMs: [40, 160, 550], jsDecodeMs: 10, ortDecodeMs: 15 });
+  assert.deepEqual([plan.prefill, plan.prefillFrom, plan.decode], ['ort-cpu', 20, 'js']);
+  assert.equal(describePlan(plan), 'ort-cpu prefill from 20 tokens, js decode');
+  // Already ahead at 8 tokens: between the decode step (+5) and 8 tokens (-10), at 1 + 7 x 5/15 = 3.3.
+  assert.equal(planFrom({ tokens: [8, 64, 256], jsMs: [50, 200, 800], ortMs: [40, 100, 300], jsDecodeMs: 10, ortDecodeMs: 15 }).prefillFrom, 4);
+  // A noisy middle length where js wins again: onnxruntime starts after it, at 64 + 192 x 10/500 = 67.8.
+  assert.equal(planFrom({ tokens: [8, 64, 256], jsMs: [50, 200, 800], ortMs: [40, 210, 310], jsDecodeMs: 10, ortDecodeMs: 15 }).prefillFrom, 68);
+  const jsOnly = planFrom({ tokens: [8, 64, 256], jsMs: [20, 50, 200], ortMs: [30, 60, 250], jsDecodeMs: 10, ortDecodeMs: 15 });
   assert.deepEqual([jsOnly.prefill, jsOnly.decode], ['js', 'js']);
   assert.equal(describePlan(jsOnly), 'js prefill and decode');
-  // onnxruntime faster at both lengths: it takes every call of 2 tokens or more.
-  assert.equal(planFrom({ tokens: [64, 256], jsMs: [100, 400], ortMs: [20, 80], jsDecodeMs: 10, ortDecodeMs: 15 }).prefillFrom, 2);
-  assert.deepEqual(planLengths(2048), [64, 256]);
-  assert.deepEqual(planLengths(61), [7, 30]);
+  assert.deepEqual(planLengths(2048), [8, 64, 256]);
+  assert.deepEqual(planLengths(61), [2, 7, 30]);
 });
 
 for (const name of ORACLE_MODELS) {
@@ -217,7 +219,7 @@ test('auto runs the split with the cached plan and says so; a model onnxruntime 
     try {
       assert.equal(choice.name, 'ort-cpu+js');
       assert.ok(choice.backend instanceof PhaseSplitBackend);
-      assert.match(choice.reason, /^ort-cpu\+js \(auto: ort-cpu prefill from 6 tokens, js decode \(as measured at an earlier load: 32 tokens in 3 ms on ort-cpu, 8 ms on js\); ort-webgpu: /);
+      assert.match(choice.reason, /^ort-cpu\+js \(auto: ort-cpu prefill from 6 tokens, js decode \(as measured at an earlier load: 2 tokens in 3 ms on ort-cpu, 2 ms on js; 30 tokens in 4 ms on ort-cpu, 8 ms on js; a decode step 2\.0 and 1\.0 ms\); ort-webgpu: /);
     } finally {
       choice.backend.dispose();
     }

@@ -40,14 +40,18 @@ export const BENCH_CONTEXT = LONG_CTX + 16;
 /** Backends the table can hold, in the order each configuration runs them (the peer first, for the ratios). */
 /**
  * js-portable: the js backend on the portable kernels (no relaxed SIMD), as an engine without it
- * runs; js-kv16: the js backend with an f16 KV cache.
+ * runs; js-kv16: the js backend with an f16 KV cache; auto: limelight.backend auto on the CPU,
+ * each phase on the engine measured faster for it (runtime/phaseSplit.ts), last so that its
+ * ratios to js, ort-cpu and llama.cpp can be printed.
  */
-export const BENCH_ENGINES = ['llama.cpp', 'js', 'js-portable', 'js-kv16', 'ort-cpu', 'ort-webgpu'] as const;
+export const BENCH_ENGINES = ['llama.cpp', 'js', 'js-portable', 'js-kv16', 'ort-cpu', 'ort-webgpu', 'auto'] as const;
 export type BenchEngine = (typeof BENCH_ENGINES)[number];
-const ENGINE_LABEL: Record<BenchEngine, InferenceRow['engine']> = { 'llama.cpp': 'llama.cpp (node-llama-cpp)', js: 'limelight-js', 'js-portable': 'limelight-js portable SIMD', 'js-kv16': 'limelight-js f16 KV cache', 'ort-cpu': 'onnxruntime ort-cpu', 'ort-webgpu': 'onnxruntime ort-webgpu' };
+const ENGINE_LABEL: Record<BenchEngine, InferenceRow['engine']> = { 'llama.cpp': 'llama.cpp (node-llama-cpp)', js: 'limelight-js', 'js-portable': 'limelight-js portable SIMD', 'js-kv16': 'limelight-js f16 KV cache', 'ort-cpu': 'onnxruntime ort-cpu', 'ort-webgpu': 'onnxruntime ort-webgpu', auto: 'limelight auto (ort-cpu + js)' };
 
 export interface InferenceRow {
-  engine: 'limelight-js' | 'limelight-js portable SIMD' | 'limelight-js f16 KV cache' | 'llama.cpp (node-llama-cpp)' | 'onnxruntime ort-cpu' | 'onnxruntime ort-webgpu';
+  engine: 'limelight-js' | 'limelight-js portable SIMD' | 'limelight-js f16 KV cache' | 'llama.cpp (node-llama-cpp)' | 'onnxruntime ort-cpu' | 'onnxruntime ort-webgpu' | 'limelight auto (ort-cpu + js)';
+  /** The auto row: which engine took which phase, and from what prompt length. */
+  plan?: string;
   shape: string;
   /** The weight format (a real-model shape: the GGUF file's format, run as 'auto'). */
   weights: WeightFormat | RealFormat;
@@ -311,14 +315,15 @@ export const INFERENCE_OPTIONS = `  --shapes a,b        model shapes (${[...Obje
                       shapes; default all that fit each shape; onnxruntime has f32 and q8_0)
   --threads a,b       thread counts (default 1,2)
   --runs N            repeats per measurement, medians reported (default 3)
-  --engines a,b       backends (${BENCH_ENGINES.join(', ')}; default all); ort-webgpu is skipped with the reason when there is no WebGPU adapter
+  --engines a,b       backends (${BENCH_ENGINES.join(', ')}; default all); ort-webgpu is skipped with the reason when there is no WebGPU adapter;
+                      auto (ort-cpu prefill, js decode as measured at its first load) gets its prefill ratios to js, ort-cpu and llama.cpp
   --no-peer           leave llama.cpp out
   --peer-gpu          run llama.cpp on the GPU (its Vulkan build, every layer offloaded): the peer of
                       the ort-webgpu rows; CPU rows then get no peer ratios
   --json              the rows as JSON instead of the table`;
 
 function childArgs(engine: BenchEngine): string[] {
-  return engine === 'ort-cpu' || engine === 'ort-webgpu' ? [join(__dirname, 'ort.js'), '--one', engine] : [__filename, '--one', engine];
+  return engine === 'ort-cpu' || engine === 'ort-webgpu' || engine === 'auto' ? [join(__dirname, 'ort.js'), '--one', engine] : [__filename, '--one', engine];
 }
 
 /** The label a row is printed under. */
@@ -342,6 +347,16 @@ function webGpuUnavailable(): string | null {
 
 function ratio(a: number | undefined): string {
   return a === undefined ? '       -' : a.toFixed(2).padStart(8);
+}
+
+/** The auto row's prefill beside the js, ort-cpu and llama.cpp rows of the same configuration, and its plan. */
+function autoRatios(auto: InferenceRow, rows: readonly InferenceRow[]): string {
+  const same = (engine: InferenceRow['engine']): InferenceRow | undefined => rows.find((r) => r.engine === engine && r.shape === auto.shape && r.weights === auto.weights && r.threads === auto.threads);
+  const vs = (engine: InferenceRow['engine'], name: string): string => {
+    const r = same(engine);
+    return r === undefined ? `${name} -` : `${name} ${(auto.prefillTokPerS / r.prefillTokPerS).toFixed(2)}x`;
+  };
+  return `  auto prefill 512 vs ${[vs('limelight-js', 'js'), vs('onnxruntime ort-cpu', 'ort-cpu'), vs('llama.cpp (node-llama-cpp)', 'llama.cpp')].join(', ')}; plan: ${auto.plan ?? '-'}`;
 }
 
 /** Runs every configuration in its own process; prints the table (or JSON with --json) and returns the rows. */
@@ -382,7 +397,7 @@ export function runInferenceBench(argv: readonly string[] = []): { rows: Inferen
         let peer: InferenceRow | null = null;
         for (const engine of engines) {
           const head = `${engineLabel(engine, peerGpu).padEnd(33)} ${shape.padEnd(18)} ${weights.padEnd(7)} ${String(threads).padStart(3)}`;
-          if (isRealShape(shape) && (engine === 'ort-cpu' || engine === 'ort-webgpu')) {
+          if (isRealShape(shape) && (engine === 'ort-cpu' || engine === 'ort-webgpu' || engine === 'auto')) {
             skipped.push(`${engine} ${shape} ${weights}: quantized GGUF weights run on the js backend (the ONNX export takes float checkpoints)`);
             continue;
           }
@@ -408,6 +423,7 @@ export function runInferenceBench(argv: readonly string[] = []): { rows: Inferen
           log(
             `${head} ${fmt(r.prefillTokPerS)}  ${fmt(r.ttftMs)}  ${fmt(r.decode128TokPerS)} ${fmt(r.decode1024TokPerS)}  ${r.gpu === undefined ? `${fmt(r.decodeBoundTokPerS)}  ${fmt(r.prefillBoundTokPerS)}` : `${'-'.padStart(8)}  ${'-'.padStart(8)}`} ${fmt(r.peakRssMB, 0)} ${fmt(r.machine.readBytesPerS / 1e9)} ${fmt(r.machine.peakFlopsPerS / 1e9)}  ${ratio(r.prefillVsPeer)} ${ratio(r.decode128VsPeer)} ${ratio(r.decode1024VsPeer)} ${ratio(r.decodeVsBound)} ${r.loadToFirstTokenMs === undefined ? '       -' : fmt(r.loadToFirstTokenMs, 0)}`,
           );
+          if (engine === 'auto') log(autoRatios(r, rows));
         }
       }
     }

@@ -5,6 +5,8 @@
 //   node out/tools/bench/ort.js --probe      {"reason": null} when a WebGPU adapter exists, else why not
 import { join } from 'node:path';
 import { OrtBackend, type OrtDevice } from '../../engine/runtime/ortBackend';
+import { createPhaseSplit } from '../../engine/runtime/phaseSplit';
+import { FastBackend } from '../../engine/runtime/fastBackend';
 import { runWebGpuProbe } from '../../engine/runtime/ortProbe';
 import type { OnnxWeightFormat } from '../../engine/onnx/export';
 import type { WeightFormat } from '../../engine/runtime/fastBackend';
@@ -46,16 +48,39 @@ export async function measureOrt(device: OrtDevice, shape: string, weights: Onnx
   }
 }
 
+/**
+ * The auto row: ort-cpu and js on the same model, each phase on the engine measured faster for
+ * it at the first load (the plan is cached beside the bench's exports, as the extension caches it).
+ */
+export async function measureAuto(shape: string, weights: OnnxWeightFormat, threads: number, runs: number): Promise<InferenceRow> {
+  const machine = await measureMachine(threads);
+  const model = benchModel(shape);
+  const c = model.config;
+  const cacheDir = join(llamaPeerDir(), 'onnx');
+  const split = await createPhaseSplit(model, { js: { threads, weightFormat: weights, contextLength: BENCH_CONTEXT }, ort: { threads, weightFormat: weights, contextLength: BENCH_CONTEXT }, cacheDir });
+  const be = split.backend;
+  try {
+    const timings = await timeDecoder(async (tokens, pos) => (await be.forward(tokens, pos)).logits, c.vocabSize, runs);
+    // Decode reads the js backend's weights.
+    const weightBytes = (be instanceof FastBackend ? be : be.js).weightBytes;
+    return { engine: 'limelight auto (ort-cpu + js)', plan: split.description, shape, weights, threads, ...timings, peakRssMB: process.resourceUsage().maxRSS / 1024, weightMB: weightBytes / 2 ** 20, machine, ...bounds(c, weightBytes, machine) };
+  } finally {
+    be.dispose();
+  }
+}
+
 function argValue(args: readonly string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-/** `--one ort-cpu|ort-webgpu shape weights threads runs`: one row as JSON (or {"skip": why}) for the main table. */
+/** `--one ort-cpu|ort-webgpu|auto shape weights threads runs`: one row as JSON (or {"skip": why}) for the main table. */
 async function one(args: readonly string[]): Promise<void> {
   const [, engine, shape, weights, threads, runs] = args;
   if (!isOrtFormat(weights!)) {
     console.log(JSON.stringify({ skip: `the ONNX export has no ${weights} weights (${ORT_FORMATS.join(', ')})` }));
+  } else if (engine === 'auto') {
+    console.log(JSON.stringify(await measureAuto(shape!, weights, Number(threads), Number(runs))));
   } else {
     console.log(JSON.stringify(await measureOrt(engine === 'ort-webgpu' ? 'webgpu' : 'cpu', shape!, weights, Number(threads), Number(runs))));
   }
