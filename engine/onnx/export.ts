@@ -204,8 +204,8 @@ function nbitsOf(group: PartGroup, cols: number): NBitsWeights {
 interface EmbeddingBlocks {
   layout: NBitsLayout;
   b: string;
+  scales: string;
   offsets: string | null;
-  weights: () => NBitsWeights;
 }
 
 class DecoderExporter {
@@ -288,8 +288,7 @@ class DecoderExporter {
       this.embedding = wte;
       return g.op('Gather', [wte, 'input_ids'], { axis: 0 });
     }
-    const tiedBlocks = c.tiedEmbeddings;
-    const weights = shared(2 + (tiedBlocks ? 1 : 0) + (layout.offsets ? 1 : 0), () => nbitsOf(groups[0]!, C));
+    const weights = shared(2 + (c.tiedEmbeddings ? 1 : 0) + (layout.offsets ? 1 : 0), () => nbitsOf(groups[0]!, C));
     const nb = C / layout.block;
     const b = g.initializer('wte.nbits', DataType.UINT8, [V, nb, (layout.block * layout.bits) / 8], lazy(nbitsBytes(layout, V, C), () => weights().b));
     const gatherScales = g.initializer('wte.gather_scales', DataType.FLOAT, [V, nb, 1], lazy((V * C * 4) / layout.block, () => weights().scales));
@@ -299,7 +298,8 @@ class DecoderExporter {
       offsets = g.initializer('wte.offsets', DataType.FLOAT, [V, C / OFFSET_BLOCK], lazy((V * C * 4) / OFFSET_BLOCK, () => weights().offsets!));
       x = g.op('Add', [x, g.op('Unsqueeze', [g.op('Gather', [offsets, 'input_ids'], { axis: 0 }), g.int64([-1])])]); // + (1, T, C/32, 1)
     }
-    if (tiedBlocks) this.embedding = { layout, b, offsets, weights };
+    // The head's scales are written next, so the converted embedding is not held through the whole export.
+    if (c.tiedEmbeddings) this.embedding = { layout, b, offsets, scales: this.scales('lm_head.scales', V, C, layout, weights) };
     return g.op('Reshape', [x, g.int64([0, 0, C])]);
   }
 
@@ -311,7 +311,7 @@ class DecoderExporter {
     const V = c.vocabSize;
     if (c.tiedEmbeddings && this.embedding !== null && typeof this.embedding !== 'string') {
       const e = this.embedding;
-      g.node('Identity', [this.nbitsProduct(kept, e.b, this.scales('lm_head.scales', V, C, e.layout, e.weights), e.offsets, e.layout, V, C)], ['logits']);
+      g.node('Identity', [this.nbitsProduct(kept, e.b, e.scales, e.offsets, e.layout, V, C)], ['logits']);
       return;
     }
     const param = c.tiedEmbeddings ? 'wte' : 'lm_head';

@@ -19,7 +19,8 @@ import { FastBackend } from '../../engine/runtime/fastBackend';
 import { ortRefusal } from '../../engine/runtime/select';
 import { ReferenceBackend } from '../../engine/runtime/referenceBackend';
 import type { InferenceBackend } from '../../engine/runtime/backend';
-import { ORACLE_MODELS, oracleIds, oracleModel, writeOracleGguf } from '../../tools/oracle/oracleModels';
+import { ORACLE_MODELS, oracleIds, oracleModel, oracleVocabMetadata, writeOracleGguf } from '../../tools/oracle/oracleModels';
+import { writeGgufModel } from '../../engine/model/ggufExport';
 import { mulberry32 } from '../../engine/model/init';
 
 const dirs: string[] = [];
@@ -155,3 +156,41 @@ for (const spec of ORACLE_MODELS.filter((s) => s.name === 'qwen2' || s.name === 
     }
   });
 }
+
+/** Every quantized format in one model: q, k and v in three formats and gate and up in two (a product per format, concatenated), a Q5_K embedding (8-bit blocks with offsets) and a Q4_1 head. */
+const MIX: Record<string, WeightType> = {
+  'token_embd.weight': 'Q5_K',
+  'output.weight': 'Q4_1',
+  attn_q: 'Q4_0',
+  attn_k: 'Q5_1',
+  attn_v: 'Q6_K',
+  attn_output: 'Q5_0',
+  ffn_gate: 'Q4_K',
+  ffn_up: 'Q8_0',
+  ffn_down: 'Q5_K',
+};
+/** ort-cpu (int8 activations) against the reference on the mix: measured 0.175; the bound keeps a margin of 1.7x. */
+const MIX_TOL = 0.3;
+
+test('a file mixing every quantized format, several in one fused matrix, gives the reference logits on ort-cpu', async () => {
+  const spec = ORACLE_MODELS.find((s) => s.name === 'llama')!;
+  const dir = mkdtempSync(join(tmpdir(), 'limelight-ortq-mix-'));
+  dirs.push(dir);
+  const path = join(dir, 'mix.gguf');
+  writeGgufModel(path, oracleModel(spec), { weightType: 'Q8_0', tokenizer: oracleVocabMetadata(), tensorType: (name) => MIX[name] ?? MIX[/^blk\.\d+\.(\w+)\.weight$/.exec(name)?.[1] ?? ''] });
+  const model = loadModel(path);
+  assert.deepEqual([...model.formats().keys()].filter((t) => t !== 'F32').sort(), [...QUANTIZED].sort());
+  const ids = oracleIds();
+  const ref = await runIds(new ReferenceBackend(model.float32()), ids, 0);
+  const exact = maxAbsDiff(await exactGraphLogits(model, ids), ref.logits);
+  const be = await OrtBackend.create(model, { threads: 2 });
+  try {
+    const ortRef = maxAbsDiff((await be.forward(Int32Array.from(ids), 0, { allLogits: true })).logits, ref.logits);
+    console.log(`llama, every format: max |diff| float-compute graph vs reference ${exact.toExponential(2)}, ort-cpu vs reference ${ortRef.toFixed(3)}`);
+    assert.ok(exact < EXACT_TOL, `the exported weights are not the file's (${exact})`);
+    assert.ok(ortRef < MIX_TOL, `ort-cpu is ${ortRef} from the reference (tolerance ${MIX_TOL})`);
+  } finally {
+    be.dispose();
+  }
+  assert.equal(model.isFloat32, false);
+});
