@@ -120,12 +120,18 @@ const K_TILED_ROWS = { q4_k: 16, q5_k: 16, q6_k: 8 } as const;
  */
 const RELAXED_TILED_ROWS = { q8_0: 8, q4_k: 12, q6_k: 8 } as const;
 
-/** matmul_qk_f32's kind and the decode kernel of each K-quant format. */
+/**
+ * matmul_qk_f32's kind and the decode kernel of each K-quant format, and its relaxed-SIMD twin
+ * on the int8 input (quantize_q8k_i8; same results bit for bit), or null where there is none.
+ */
 const K_KERNELS = {
-  q4_k: { kind: 0, op: 'matmul_q4k', window: Q4K_WINDOW },
-  q5_k: { kind: 2, op: 'matmul_q5k', window: Q4K_WINDOW },
-  q6_k: { kind: 1, op: 'matmul_q6k', window: Q6K_WINDOW },
+  q4_k: { kind: 0, op: 'matmul_q4k', i8op: 'matmul_q4k_i8', window: Q4K_WINDOW },
+  q5_k: { kind: 2, op: 'matmul_q5k', i8op: null, window: Q4K_WINDOW },
+  q6_k: { kind: 1, op: 'matmul_q6k', i8op: 'matmul_q6k_i8', window: Q6K_WINDOW },
 } as const;
+
+/** Added to a Q8_K window in FastBackend.quantized when xq holds quantize_q8k_i8's bytes. */
+const Q8K_I8_LAYOUT = 256;
 
 /**
  * Multiply-adds a thread must get before a job is split: waking a thread and waiting for it
@@ -170,7 +176,8 @@ export class FastBackend implements InferenceBackend, KvRowStore {
   private filled = 0;
   /**
    * The input layout xq/xs/xb hold for the layer being multiplied (0: none, Q8_0_LAYOUT, or a
-   * Q8_K window); a layer's segments share its input, so each layout is quantized once.
+   * Q8_K window, plus Q8K_I8_LAYOUT for int8 values); a layer's segments share its input, so
+   * each layout is quantized once.
    */
   private quantized = 0;
 
@@ -419,9 +426,12 @@ export class FastBackend implements InferenceBackend, KvRowStore {
         this.pool.run('matmul_qk_f32', [out, inp, S.w, S.s, bias, wbuf, N, C, OC, mode, k.kind], OC, 32, minRows);
         return;
       }
-      if (this.quantized !== k.window) this.pool.run('quantize_q8k', [xq, xs, xb, inp, N, C, k.window], N, 1, Math.ceil(MIN_MACS_PER_THREAD / C));
-      this.quantized = k.window;
-      this.pool.run(k.op, [out, xq, xs, xb, S.w, S.s, bias, N, C, OC, mode], OC, 4, minRows);
+      const i8op = this.relaxedSimd ? k.i8op : null;
+      const layout = i8op === null ? k.window : k.window + Q8K_I8_LAYOUT;
+      const quantize = i8op === null ? 'quantize_q8k' : 'quantize_q8k_i8';
+      if (this.quantized !== layout) this.pool.run(quantize, [xq, xs, xb, inp, N, C, k.window], N, 1, Math.ceil(MIN_MACS_PER_THREAD / C));
+      this.quantized = layout;
+      this.pool.run(i8op ?? k.op, [out, xq, xs, xb, S.w, S.s, bias, N, C, OC, mode], OC, 4, minRows);
     } else {
       const { xq, xs, wbuf } = this.acts;
       if (N >= RELAXED_TILED_ROWS.q8_0 && this.relaxedSimd) {

@@ -290,6 +290,17 @@ test('FastBackend on Q4_K / Q5_K / Q6_K parts stays close to the reference on th
     } finally {
       relaxed.dispose();
     }
+    // One token at a time, every product a decode product: the relaxed build's int8 kernels
+    // (Q4_K, Q6_K) give the portable kernels' logits bit for bit.
+    const stepwise = async (relaxedSimd: boolean): Promise<Float32Array> => {
+      const b = await FastBackend.create(model, { threads, weightFormat: 'auto', chunk: 1, relaxedSimd });
+      try {
+        return b.forwardSync(ids, 0, { allLogits: true }).logits.slice();
+      } finally {
+        b.dispose();
+      }
+    };
+    assert.deepEqual(await stepwise(true), await stepwise(false), `decode with and without relaxed SIMD, ${threads} thread(s)`);
     // Chunks of 16 on the portable kernels: prefill in the expanded blocks (f32 tiles), then 3
     // tokens decoded one at a time (Q8_K integer products).
     const be = await FastBackend.create(model, { threads, weightFormat: 'auto', chunk: 16, relaxedSimd: false });

@@ -113,6 +113,18 @@ export interface WasmKernels {
     out: number, xq: number, xs: number, w: number, ws: number, bias: number, scratch: number, N: number, C: number, OC: number, mode: number,
     a: number, b: number, tid: number,
   ): void;
+  /**
+   * Relaxed module only: as quantize_q8k (same xd and xb for window S), the values as int8 in
+   * their own order: xq (N, C) bytes. C % 256 == 0.
+   */
+  quantize_q8k_i8?(xq: number, xd: number, xb: number, x: number, N: number, C: number, S: number, a: number, b: number): void;
+  /**
+   * Relaxed module only: matmul_q4k on quantize_q8k_i8's input (S = 16), with the relaxed int8
+   * dot (decode): the same integer sums and float32 steps, so the same results bit for bit.
+   */
+  matmul_q4k_i8?(out: number, xq: number, xd: number, xb: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
+  /** Relaxed module only: matmul_q6k on quantize_q8k_i8's input (S = 64), as matmul_q4k_i8. */
+  matmul_q6k_i8?(out: number, xq: number, xd: number, xb: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
   /** Benchmark probe: streams floats [a, b) of x, sum into out[tid]. */
   stream_sum(out: number, x: number, a: number, b: number, tid: number): void;
   /** GGUF Q8_0 rows at src (rows, nb blocks of 34 bytes) to packQ8Forward's int8 layout at dst, groups of 4 rows [a, b); the scales are the caller's. */
@@ -127,7 +139,7 @@ export interface WasmKernels {
 export const MatmulMode = { STORE: 0, ACCUMULATE: 1, GELU: 2 } as const;
 
 /** The kernels a pool can run, by index (the index travels through shared memory). */
-export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'quantize_q8_7', 'matmul_q8_i8tiles', 'matmul_q4k_i8tiles', 'matmul_q6k_i8tiles', 'quantize_q8k', 'matmul_q4k', 'matmul_q5k', 'matmul_q6k', 'matmul_qk_f32', 'norm', 'attention', 'stream_sum', 'touch_pages', 'pack_q8_0', 'flops'] as const;
+export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'quantize_q8_7', 'matmul_q8_i8tiles', 'matmul_q4k_i8tiles', 'matmul_q6k_i8tiles', 'quantize_q8k', 'matmul_q4k', 'matmul_q5k', 'matmul_q6k', 'quantize_q8k_i8', 'matmul_q4k_i8', 'matmul_q6k_i8', 'matmul_qk_f32', 'norm', 'attention', 'stream_sum', 'touch_pages', 'pack_q8_0', 'flops'] as const;
 export type KernelOp = (typeof KERNEL_OPS)[number];
 
 const F32_BITS = new Float32Array(1);

@@ -1144,7 +1144,13 @@
   ;; groups 0 4 2 6 1 5 3 7 of each 128, bits 0 and 2 of the group index swapped). C % 256 == 0.
   (func (export "quantize_q8k")
     (param $xq i32) (param $xd i32) (param $xb i32) (param $x i32) (param $N i32) (param $C i32) (param $S i32) (param $a i32) (param $b i32)
-    (local $blk i32) (local $end i32) (local $i i32) (local $src i32) (local $dq i32) (local $bs i32) (local $W i32) (local $o i32)
+    (call $quantizeQ8K (local.get $xq) (local.get $xd) (local.get $xb) (local.get $x) (local.get $C) (local.get $S) (i32.const 0) (local.get $a) (local.get $b)))
+
+  ;; quantize_q8k's work, its values as i16 in the windows' layout (bytes = 0) or as i8 in their
+  ;; own order (bytes = 1: xq (N, C) int8, for the relaxed decode kernels); d and the sums alike.
+  (func $quantizeQ8K
+    (param $xq i32) (param $xd i32) (param $xb i32) (param $x i32) (param $C i32) (param $S i32) (param $bytes i32) (param $a i32) (param $b i32)
+    (local $blk i32) (local $end i32) (local $i i32) (local $src i32) (local $dq i32) (local $d8 i32) (local $bs i32) (local $W i32) (local $o i32)
     (local $m f32) (local $d f32) (local $lo i32) (local $hi i32) (local $g i32)
     (local $mx v128) (local $id v128) (local $n0 v128) (local $n1 v128) (local $sl v128) (local $sh v128)
     (local.set $blk (i32.mul (local.get $a) (i32.shr_u (local.get $C) (i32.const 8))))
@@ -1166,6 +1172,7 @@
       (local.set $id (f32x4.splat (select (f32.div (f32.const 1) (local.get $d)) (f32.const 0) (f32.gt (local.get $d) (f32.const 0)))))
       (f32.store (i32.add (local.get $xd) (i32.shl (local.get $blk) (i32.const 2))) (local.get $d))
       (local.set $dq (i32.add (local.get $xq) (i32.shl (local.get $blk) (i32.const 9))))
+      (local.set $d8 (i32.add (local.get $xq) (i32.shl (local.get $blk) (i32.const 8))))
       (local.set $bs (i32.add (local.get $xb) (i32.shl (local.get $blk) (i32.const 5))))
       (v128.store (local.get $bs) (v128.const i32x4 0 0 0 0))
       (v128.store offset=16 (local.get $bs) (v128.const i32x4 0 0 0 0))
@@ -1187,8 +1194,11 @@
             (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load offset=48 (local.get $lo)) (local.get $id))))))
           (local.set $sl (i32x4.add (i32x4.extadd_pairwise_i16x8_s (local.get $n0)) (i32x4.extadd_pairwise_i16x8_s (local.get $n1))))
           (local.set $g (i32.add (local.get $dq) (i32.shl (i32.add (local.get $W) (i32.shl (local.get $o) (i32.const 1))) (i32.const 1))))
-          (v128.store (local.get $g) (i16x8.shl (i8x16.shuffle 0 1 4 5 8 9 12 13 16 17 20 21 24 25 28 29 (local.get $n0) (local.get $n1)) (i32.const 8)))
-          (v128.store offset=32 (local.get $g) (i8x16.shuffle 2 3 6 7 10 11 14 15 18 19 22 23 26 27 30 31 (local.get $n0) (local.get $n1)))
+          (if (local.get $bytes)
+            (then (v128.store (i32.add (local.get $d8) (i32.add (local.get $W) (local.get $o))) (i8x16.narrow_i16x8_s (local.get $n0) (local.get $n1))))
+            (else
+              (v128.store (local.get $g) (i16x8.shl (i8x16.shuffle 0 1 4 5 8 9 12 13 16 17 20 21 24 25 28 29 (local.get $n0) (local.get $n1)) (i32.const 8)))
+              (v128.store offset=32 (local.get $g) (i8x16.shuffle 2 3 6 7 10 11 14 15 18 19 22 23 26 27 30 31 (local.get $n0) (local.get $n1)))))
           (local.set $n0 (i16x8.narrow_i32x4_s
             (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load (local.get $hi)) (local.get $id))))
             (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load offset=16 (local.get $hi)) (local.get $id))))))
@@ -1196,8 +1206,11 @@
             (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load offset=32 (local.get $hi)) (local.get $id))))
             (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load offset=48 (local.get $hi)) (local.get $id))))))
           (local.set $sh (i32x4.add (i32x4.extadd_pairwise_i16x8_s (local.get $n0)) (i32x4.extadd_pairwise_i16x8_s (local.get $n1))))
-          (v128.store offset=16 (local.get $g) (i16x8.shl (i8x16.shuffle 0 1 4 5 8 9 12 13 16 17 20 21 24 25 28 29 (local.get $n0) (local.get $n1)) (i32.const 4)))
-          (v128.store offset=48 (local.get $g) (i16x8.shl (i8x16.shuffle 2 3 6 7 10 11 14 15 18 19 22 23 26 27 30 31 (local.get $n0) (local.get $n1)) (i32.const 8)))
+          (if (local.get $bytes)
+            (then (v128.store (i32.add (local.get $d8) (i32.add (i32.add (local.get $W) (local.get $S)) (local.get $o))) (i8x16.narrow_i16x8_s (local.get $n0) (local.get $n1))))
+            (else
+              (v128.store offset=16 (local.get $g) (i16x8.shl (i8x16.shuffle 0 1 4 5 8 9 12 13 16 17 20 21 24 25 28 29 (local.get $n0) (local.get $n1)) (i32.const 4)))
+              (v128.store offset=48 (local.get $g) (i16x8.shl (i8x16.shuffle 2 3 6 7 10 11 14 15 18 19 22 23 26 27 30 31 (local.get $n0) (local.get $n1)) (i32.const 8)))))
           ;; Sums: per 32 (S < 64: the window is one sub-block), or per 16 at the scale order's positions.
           (if (i32.lt_u (local.get $S) (i32.const 64))
             (then
@@ -1459,6 +1472,164 @@
         (br $nLoop)))
       (local.set $o (i32.add (local.get $o) (i32.const 1)))
       (br $oLoop))))
+
+  ;; @relaxed
+  ;; ---- K-quant decode on 8-bit input: relaxed int8 dots ----
+  ;; i16x8.relaxed_dot_i8x16_i7x16_s takes its first operand as signed bytes and its second in
+  ;; [0, 127]: the input's 8-bit q (quantize_q8k_i8, |q| <= 127) goes first and the weights'
+  ;; codes, which are small and unsigned (Q4_K 0..15, Q6_K 0..63), second, so nothing is rounded
+  ;; to 7 bits and a pair of products fits i16 (2 x 127 x 63 = 16002: no engine saturates).
+  ;; i32x4.dot_i16x8_s with the code group's scale splat then widens and scales in one step.
+  ;; Lane j of a 16-code group's dot holds codes 4j .. 4j + 3, as in matmul_q4k / matmul_q6k, and
+  ;; the integers are exact, so every lane's sum, the float32 steps and the results are theirs bit
+  ;; for bit, at 16 products an instruction where their i16 dots take 8.
+
+  ;; Rows [a, b) of x (N, C) f32 to Q8_K as quantize_q8k (same d and sums xb for window S), the
+  ;; values as int8 in their own order: xq (N, C) bytes.
+  (func (export "quantize_q8k_i8")
+    (param $xq i32) (param $xd i32) (param $xb i32) (param $x i32) (param $N i32) (param $C i32) (param $S i32) (param $a i32) (param $b i32)
+    (call $quantizeQ8K (local.get $xq) (local.get $xd) (local.get $xb) (local.get $x) (local.get $C) (local.get $S) (i32.const 1) (local.get $a) (local.get $b)))
+
+  ;; As matmul_q4k on quantize_q8k_i8's input (S = 16): a sub-block's 16 bytes hold codes i
+  ;; (low nibble) and 16 + i (high), against the input's 16 + 16 bytes; the two i16 dots added
+  ;; (|.| <= 4 x 15 x 127) are scaled by sc_s into isum. Reference: matmulQ4KForward.
+  (func (export "matmul_q4k_i8")
+    (param $out i32) (param $xq i32) (param $xd i32) (param $xb i32) (param $w i32) (param $ws i32) (param $bias i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32)
+    (local $nb i32) (local $o i32) (local $n i32) (local $blk i32) (local $s i32)
+    (local $x i32) (local $xdp i32) (local $xbp i32) (local $wp i32) (local $mp i32)
+    (local $v v128) (local $isum v128) (local $acc v128) (local $k0f v128)
+    (local.set $k0f (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+    (local.set $nb (i32.shr_u (local.get $C) (i32.const 8)))
+    (local.set $o (local.get $a))
+    (block $oDone (loop $oLoop
+      (br_if $oDone (i32.ge_u (local.get $o) (local.get $b)))
+      (local.set $n (i32.const 0))
+      (block $nDone (loop $nLoop
+        (br_if $nDone (i32.ge_u (local.get $n) (local.get $N)))
+        (local.set $x (i32.add (local.get $xq) (i32.mul (local.get $n) (local.get $C))))
+        (local.set $xdp (i32.add (local.get $xd) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 2))))
+        (local.set $xbp (i32.add (local.get $xb) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 5))))
+        (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $o) (i32.shr_u (local.get $C) (i32.const 1)))))
+        (local.set $mp (i32.add (local.get $ws) (i32.mul (i32.mul (local.get $o) (local.get $nb)) (i32.const 24))))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $blk (i32.const 0))
+        (block $bDone (loop $bLoop
+          (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
+          (local.set $isum (v128.const i32x4 0 0 0 0))
+          (local.set $s (i32.const 0))
+          (loop $sLoop
+            (local.set $v (v128.load (local.get $wp)))
+            (local.set $isum (i32x4.add (local.get $isum) (i32x4.dot_i16x8_s
+              (i16x8.add
+                (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load (local.get $x)) (v128.and (local.get $v) (local.get $k0f)))
+                (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=16 (local.get $x)) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f))))
+              (i16x8.splat (i32.load8_u offset=8 (i32.add (local.get $mp) (local.get $s)))))))
+            (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+            (local.set $x (i32.add (local.get $x) (i32.const 32)))
+            (local.set $s (i32.add (local.get $s) (i32.const 1)))
+            (br_if $sLoop (i32.lt_u (local.get $s) (i32.const 8))))
+          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $isum))
+            (f32x4.splat (f32.mul (f32.load (local.get $mp)) (f32.load (local.get $xdp)))))))
+          (local.set $acc (f32x4.sub (local.get $acc) (f32x4.mul
+            (f32x4.convert_i32x4_s (i32x4.dot_i16x8_s (v128.load8x8_u offset=16 (local.get $mp)) (v128.load (local.get $xbp))))
+            (f32x4.splat (f32.mul (f32.load offset=4 (local.get $mp)) (f32.load (local.get $xdp)))))))
+          (local.set $mp (i32.add (local.get $mp) (i32.const 24)))
+          (local.set $xdp (i32.add (local.get $xdp) (i32.const 4)))
+          (local.set $xbp (i32.add (local.get $xbp) (i32.const 32)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br $bLoop)))
+        (call $store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2)))
+          (call $hsum (local.get $acc)) (local.get $bias) (local.get $o) (local.get $mode))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $nLoop)))
+      (local.set $o (i32.add (local.get $o) (i32.const 1)))
+      (br $oLoop))))
+
+  ;; As matmul_q6k on quantize_q8k_i8's input (S = 64). Step u = 0..3 of a super-block takes
+  ;; half h = u >> 1 and l0 = 16 (u & 1): ql bytes A at 64h + l0, B at + 32, qh bytes H at
+  ;; 128 + 32h + l0 give the codes of weights 128h + l0 + i + 32k (k = 0..3) as
+  ;; A & 15 | (H & 3) << 4, B & 15 | (H >> 2 & 3) << 4, A >> 4 | (H >> 4 & 3) << 4,
+  ;; B >> 4 | (H >> 6) << 4 (ggml's order), whose groups 8h + (l0 / 16) + 2k sit at scale
+  ;; positions 8h + 4 (u & 1) + 0, 2, 1, 3 (Q6K_SCALE_ORDER). The bytes are shifted as i16 and
+  ;; masked, which drops the bits crossing from the neighbouring byte. isum starts as
+  ;; matmul_q6k's: the codes' offset of 32 off through the input's 16-sums. Reference:
+  ;; matmulQ6KForward.
+  (func (export "matmul_q6k_i8")
+    (param $out i32) (param $xq i32) (param $xd i32) (param $xb i32) (param $w i32) (param $ws i32) (param $bias i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32)
+    (local $nb i32) (local $o i32) (local $n i32) (local $blk i32) (local $u i32)
+    (local $x i32) (local $xdp i32) (local $xbp i32) (local $wp i32) (local $mp i32) (local $x1 i32) (local $qp i32) (local $sp i32)
+    (local $qa v128) (local $qb v128) (local $hv v128) (local $isum v128) (local $acc v128) (local $sc v128) (local $k0f v128) (local $k30 v128)
+    (local.set $k0f (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+    (local.set $k30 (v128.const i8x16 48 48 48 48 48 48 48 48 48 48 48 48 48 48 48 48))
+    (local.set $nb (i32.shr_u (local.get $C) (i32.const 8)))
+    (local.set $o (local.get $a))
+    (block $oDone (loop $oLoop
+      (br_if $oDone (i32.ge_u (local.get $o) (local.get $b)))
+      (local.set $n (i32.const 0))
+      (block $nDone (loop $nLoop
+        (br_if $nDone (i32.ge_u (local.get $n) (local.get $N)))
+        (local.set $x (i32.add (local.get $xq) (i32.mul (local.get $n) (local.get $C))))
+        (local.set $xdp (i32.add (local.get $xd) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 2))))
+        (local.set $xbp (i32.add (local.get $xb) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 5))))
+        (local.set $wp (i32.add (local.get $w) (i32.mul (i32.mul (local.get $o) (local.get $nb)) (i32.const 192))))
+        (local.set $mp (i32.add (local.get $ws) (i32.mul (i32.mul (local.get $o) (local.get $nb)) (i32.const 20))))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $blk (i32.const 0))
+        (block $bDone (loop $bLoop
+          (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
+          (local.set $sc (v128.load offset=4 (local.get $mp)))
+          (local.set $isum (i32x4.sub (v128.const i32x4 0 0 0 0) (i32x4.shl (i32x4.add
+            (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $sc)) (v128.load (local.get $xbp)))
+            (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $sc)) (v128.load offset=16 (local.get $xbp)))) (i32.const 5))))
+          (local.set $u (i32.const 0))
+          (loop $uLoop
+            ;; h = u >> 1, l0 = 16 (u & 1): ql at 64h + l0, qh at 128 + 32h + l0, x at 128h + l0,
+            ;; scales at 8h + 4 (u & 1).
+            (local.set $qp (i32.add (local.get $wp) (i32.add (i32.shl (i32.shr_u (local.get $u) (i32.const 1)) (i32.const 6)) (i32.shl (i32.and (local.get $u) (i32.const 1)) (i32.const 4)))))
+            (local.set $x1 (i32.add (local.get $x) (i32.add (i32.shl (i32.shr_u (local.get $u) (i32.const 1)) (i32.const 7)) (i32.shl (i32.and (local.get $u) (i32.const 1)) (i32.const 4)))))
+            (local.set $sp (i32.add (local.get $mp) (i32.shl (local.get $u) (i32.const 2))))
+            (local.set $qa (v128.load (local.get $qp)))
+            (local.set $qb (v128.load offset=32 (local.get $qp)))
+            (local.set $hv (v128.load offset=128 (i32.sub (local.get $qp) (i32.shl (i32.shr_u (local.get $u) (i32.const 1)) (i32.const 5)))))
+            (local.set $isum (i32x4.add (local.get $isum) (i32x4.add
+              (i32x4.add
+                (i32x4.dot_i16x8_s
+                  (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=0 (local.get $x1))
+                    (v128.or (v128.and (local.get $qa) (local.get $k0f)) (v128.and (i16x8.shl (local.get $hv) (i32.const 4)) (local.get $k30))))
+                  (i16x8.splat (i32.load8_s offset=4 (local.get $sp))))
+                (i32x4.dot_i16x8_s
+                  (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=32 (local.get $x1))
+                    (v128.or (v128.and (local.get $qb) (local.get $k0f)) (v128.and (i16x8.shl (local.get $hv) (i32.const 2)) (local.get $k30))))
+                  (i16x8.splat (i32.load8_s offset=6 (local.get $sp)))))
+              (i32x4.add
+                (i32x4.dot_i16x8_s
+                  (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=64 (local.get $x1))
+                    (v128.or (v128.and (i16x8.shr_u (local.get $qa) (i32.const 4)) (local.get $k0f)) (v128.and (local.get $hv) (local.get $k30))))
+                  (i16x8.splat (i32.load8_s offset=5 (local.get $sp))))
+                (i32x4.dot_i16x8_s
+                  (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=96 (local.get $x1))
+                    (v128.or (v128.and (i16x8.shr_u (local.get $qb) (i32.const 4)) (local.get $k0f)) (v128.and (i16x8.shr_u (local.get $hv) (i32.const 2)) (local.get $k30))))
+                  (i16x8.splat (i32.load8_s offset=7 (local.get $sp))))))))
+            (local.set $u (i32.add (local.get $u) (i32.const 1)))
+            (br_if $uLoop (i32.lt_u (local.get $u) (i32.const 4))))
+          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $isum))
+            (f32x4.splat (f32.mul (f32.load (local.get $mp)) (f32.load (local.get $xdp)))))))
+          (local.set $wp (i32.add (local.get $wp) (i32.const 192)))
+          (local.set $x (i32.add (local.get $x) (i32.const 256)))
+          (local.set $mp (i32.add (local.get $mp) (i32.const 20)))
+          (local.set $xdp (i32.add (local.get $xdp) (i32.const 4)))
+          (local.set $xbp (i32.add (local.get $xbp) (i32.const 32)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br $bLoop)))
+        (call $store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2)))
+          (call $hsum (local.get $acc)) (local.get $bias) (local.get $o) (local.get $mode))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $nLoop)))
+      (local.set $o (i32.add (local.get $o) (i32.const 1)))
+      (br $oLoop))))
+  ;; @end
 
   ;; 16 u8 codes q (0..63 or 0..15) as f32 (q + off) * s into dst[0..16): 4 vector stores.
   (func $expand16 (param $dst i32) (param $q v128) (param $off v128) (param $s v128) (param $m v128)
