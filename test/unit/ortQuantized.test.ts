@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dequantize, formatInfo, quantize, type WeightType } from '../../engine/formats/formats';
-import { fromNBits, nbitsBytes, nbitsLayout, OFFSET_BLOCK, toNBits, type NBitsWeights } from '../../engine/onnx/nbits';
+import { nbitsBytes, nbitsLayout, OFFSET_BLOCK, toNBits, type NBitsLayout, type NBitsWeights } from '../../engine/onnx/nbits';
 import { exportCached } from '../../engine/onnx/cache';
 import { exportOnnx, kvNames } from '../../engine/onnx/export';
 import * as ort from 'onnxruntime-node';
@@ -25,6 +25,17 @@ import { mulberry32 } from '../../engine/model/init';
 
 const dirs: string[] = [];
 process.on('exit', () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** What MatMulNBits computes its weights as (onnxruntime's contrib op spec): w = scale * (u - 2^(bits - 1)), u packed low nibble first; plus our offsets. (rows, cols) */
+function fromNBits(layout: NBitsLayout, nb: NBitsWeights, rows: number, cols: number): Float32Array {
+  const w = new Float32Array(rows * cols);
+  const zp = 1 << (layout.bits - 1);
+  for (let i = 0; i < rows * cols; i++) {
+    const u = layout.bits === 8 ? nb.b[i]! : (nb.b[i >>> 1]! >>> (4 * (i & 1))) & 15;
+    w[i] = nb.scales[Math.floor(i / layout.block)]! * (u - zp) + (nb.offsets ? nb.offsets[Math.floor(i / OFFSET_BLOCK)]! : 0);
+  }
+  return w;
+}
 
 const QUANTIZED: readonly WeightType[] = ['Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K'];
 
