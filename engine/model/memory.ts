@@ -1,4 +1,5 @@
 // What a model needs in memory: its weights as held, plus the key/value cache at a context.
+import type { Model } from './model';
 
 /** Bytes per key or value element of each KV-cache format. */
 const KV_BYTES_PER_VALUE = { f32: 4, f16: 2 } as const;
@@ -17,6 +18,16 @@ const HELD_BYTES_PER_WEIGHT: Record<'f32' | 'f16' | 'q8_0', number> = { f32: 4, 
  */
 export function heldWeightBytes(storedBytes: number, parameters: number, weightFormat: 'auto' | 'f32' | 'f16' | 'q8_0'): number {
   return weightFormat === 'auto' ? storedBytes : parameters * HELD_BYTES_PER_WEIGHT[weightFormat];
+}
+
+/** The stored format that holds most of the model's weights (for the advice). */
+export function mainFormat(model: Model): string {
+  let best = 'F32';
+  let most = -1;
+  for (const [format, n] of model.formats()) {
+    if (n > most) [best, most] = [format, n];
+  }
+  return best;
 }
 
 /** Above this share of the available memory a load goes ahead with a warning: the editor, the browser and the OS need the rest. */

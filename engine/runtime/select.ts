@@ -5,6 +5,7 @@
 // model is big enough for the GPU to beat the CPU, then ort-cpu and js together (each phase on
 // the engine measured faster for it: runtime/phaseSplit.ts), then js.
 import type { Model } from '../model/model';
+import { heldWeightBytes, kvBytesPerPosition, mainFormat, memoryFit } from '../model/memory';
 import { onnxRunsFormat } from '../onnx/nbits';
 import { FastBackend, type KvCacheFormat, type WeightFormat } from './fastBackend';
 import type { BackendName, InferenceBackend } from './backend';
@@ -41,6 +42,8 @@ export interface SelectOptions {
   /** Where ONNX exports are cached (null = in memory). */
   cacheDir?: string | null;
   webgpuMinParams?: number;
+  /** Bytes of memory available: auto splits the phases only where onnxruntime's copy of the weights fits beside the js backend's (absent: not checked). */
+  availableMemory?: number;
 }
 
 export interface BackendAttempt {
@@ -89,6 +92,27 @@ function firstLine(e: unknown): string {
 export function ortRefusal(model: Model): string | null {
   const other = [...model.formats().keys()].filter((t) => !onnxRunsFormat(t));
   return other.length === 0 ? null : `the file's ${other.join(', ')} weights have no ONNX form; they run on the js backend`;
+}
+
+/**
+ * Why auto's phase split would not fit in `availableBytes`, or null: it holds the weights twice
+ * (as the js backend holds them, and as onnxruntime runs them: float checkpoints in f32 or
+ * q8_0, a quantized file's blocks as stored) and onnxruntime's f32 KV cache beside the js one.
+ */
+export function splitMemoryRefusal(model: Model, opts: SelectOptions, availableBytes: number): string | null {
+  const c = model.config;
+  const weightFormat = opts.weightFormat ?? 'f32';
+  const floats = [...model.formats().keys()].every((t) => t === 'F32' || t === 'F16' || t === 'BF16');
+  const stored = model.weightBytes();
+  const ortWeights = heldWeightBytes(stored, model.layout.total, weightFormat === 'q8_0' ? 'q8_0' : floats ? 'f32' : 'auto');
+  const need = {
+    weightBytes: heldWeightBytes(stored, model.layout.total, weightFormat) + ortWeights,
+    kvBytesPerPosition: kvBytesPerPosition(c, opts.kvCache ?? 'f32') + kvBytesPerPosition(c, 'f32'),
+    positions: Math.min(c.maxPositions, opts.contextLength ?? c.maxPositions),
+    mainFormat: mainFormat(model),
+  };
+  if (memoryFit(need, availableBytes).verdict === 'fits') return null;
+  return `onnxruntime's copy of the weights (${(ortWeights / 2 ** 30).toFixed(1)} GB) and KV cache beside the js backend's would leave this machine short of memory`;
 }
 
 /** A candidate backend, and for the phase split the words that say which engine takes which phase. */
@@ -145,7 +169,9 @@ export async function selectBackend(model: Model, opts: SelectOptions): Promise<
         if (noAdapter === null) candidates.push('ort-webgpu');
         else fallbacks.push({ name: 'ort-webgpu', reason: `no WebGPU adapter (${noAdapter})` });
       }
-      if (refusal === null) candidates.push('ort-cpu+js');
+      const short = refusal === null && opts.availableMemory !== undefined ? splitMemoryRefusal(model, opts, opts.availableMemory) : null;
+      if (short !== null) fallbacks.push({ name: 'ort-cpu+js', reason: short });
+      else if (refusal === null) candidates.push('ort-cpu+js');
       candidates.push('js');
       why = 'auto';
       break;

@@ -10,7 +10,7 @@ import { availableParallelism, freemem } from 'node:os';
 import { loadModel } from '../model/load';
 import type { Model } from '../model/model';
 import type { ModelConfig } from '../model/config';
-import { heldWeightBytes, kvBytesPerPosition, memoryFit } from '../model/memory';
+import { heldWeightBytes, kvBytesPerPosition, mainFormat, memoryFit } from '../model/memory';
 import { autoWeightFormat, selectBackend } from '../runtime/select';
 import { defaultOnnxCacheDir } from '../onnx/cache';
 import { FastBackend, type WeightFormat } from '../runtime/fastBackend';
@@ -176,7 +176,7 @@ export class WorkerState {
     // js runs the pool-backed FastBackend; the other settings fall back to it when they cannot start.
     // ONNX exports are cached on disk: exporting in memory on every load would peak at 2-3x the weights.
     const cacheDir = req.onnxCacheDir ?? defaultOnnxCacheDir();
-    const choice = await selectBackend(model, { setting: req.backend, threads: cap.threads, contextLength: ctx.positions, weightFormat, kvCache: kvFormat, cacheDir });
+    const choice = await selectBackend(model, { setting: req.backend, threads: cap.threads, contextLength: ctx.positions, weightFormat, kvCache: kvFormat, cacheDir, availableMemory: this.availableMemory() });
     const backend = choice.backend;
     const js = jsOf(backend);
     const held = js !== null ? js.weightFormat : weightFormat === 'q8_0' ? 'q8_0' : 'f32';
@@ -358,16 +358,6 @@ export class MemoryFitError extends Error {
 function availableNow(): number {
   const limit = process.constrainedMemory?.() ?? 0;
   return limit > 0 ? Math.min(freemem(), limit) : freemem();
-}
-
-/** The stored format that holds most of the model's weights. */
-function mainFormat(model: Model): string {
-  let best = 'F32';
-  let most = -1;
-  for (const [format, n] of model.formats()) {
-    if (n > most) [best, most] = [format, n];
-  }
-  return best;
 }
 
 /** The wire's train request as the fine-tune's options (the compiler checks that both sides agree). */

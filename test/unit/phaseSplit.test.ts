@@ -22,7 +22,7 @@ import { OrtBackend } from '../../engine/runtime/ortBackend';
 import { PhaseSplitBackend } from '../../engine/runtime/phaseSplit';
 import { describePlan, phasePlan, planFile, planFrom, planKey, planLengths, type PhasePlan } from '../../engine/runtime/phasePlan';
 import { copyRowBlock } from '../../engine/runtime/kvRows';
-import { selectBackend } from '../../engine/runtime/select';
+import { selectBackend, splitMemoryRefusal } from '../../engine/runtime/select';
 import { f16ToF32Scalar, f32ToF16Scalar } from '../../engine/formats/half';
 import { Generator } from '../../engine/generate/generator';
 import { mulberry32 } from '../../engine/model/init';
@@ -203,6 +203,12 @@ test('the phase plan is measured once, written atomically beside the exports, an
   }
 });
 
+/** What the split holds for gpt2-tiny with an f16 js cache: f32 weights twice, an f16 and an f32 cache of 64 positions. */
+function splitNeed(model: ReturnType<typeof loadModel>): number {
+  const c = model.config;
+  return 2 * 4 * model.layout.total + 64 * 2 * c.nLayer * c.nKvHead * c.headDim * (2 + 4);
+}
+
 test('auto runs the split with the cached plan and says so; a model onnxruntime cannot run gets js for both, with the reason', async () => {
   const model = loadModel(oracleDir('gpt2-tiny'));
   const dir = mkdtempSync(join(tmpdir(), 'limelight-phase-auto-'));
@@ -215,7 +221,7 @@ test('auto runs the split with the cached plan and says so; a model onnxruntime 
     writeFileSync(file!, JSON.stringify({ key: saved.key, plan: SPLIT }));
     js.dispose();
     ortBackend.dispose();
-    const choice = await selectBackend(model, { setting: 'auto', threads: 1, kvCache: 'f16', cacheDir: dir });
+    const choice = await selectBackend(model, { setting: 'auto', threads: 1, kvCache: 'f16', cacheDir: dir, availableMemory: 2 ** 40 });
     try {
       assert.equal(choice.name, 'ort-cpu+js');
       assert.ok(choice.backend instanceof PhaseSplitBackend);
@@ -223,6 +229,16 @@ test('auto runs the split with the cached plan and says so; a model onnxruntime 
     } finally {
       choice.backend.dispose();
     }
+    // Where onnxruntime's copy of the weights would not fit beside the js backend's, js runs alone.
+    const need = splitNeed(model);
+    const short = await selectBackend(model, { setting: 'auto', threads: 1, kvCache: 'f16', cacheDir: dir, availableMemory: need / 0.8 });
+    try {
+      assert.equal(short.name, 'js');
+      assert.match(short.reason, /ort-cpu\+js: onnxruntime's copy of the weights \(0\.0 GB\) and KV cache beside the js backend's would leave this machine short of memory/);
+    } finally {
+      short.backend.dispose();
+    }
+    assert.equal(splitMemoryRefusal(model, { setting: 'auto', kvCache: 'f16' }, need / 0.7 + 1), null, 'it fits below the share of memory a load may take');
     const windowed = createModel({ ...model.config, slidingWindow: 8 }, model.params);
     const fallback = await selectBackend(windowed, { setting: 'auto', threads: 1, cacheDir: dir });
     try {
