@@ -122,11 +122,11 @@ const RELAXED_TILED_ROWS = { q8_0: 8, q4_k: 12, q6_k: 8 } as const;
 
 /**
  * matmul_qk_f32's kind and the decode kernel of each K-quant format, and its relaxed-SIMD twin
- * on the int8 input (quantize_q8k_i8; same results bit for bit), or null where there is none.
+ * on the int8 input (quantize_q8k_i8; same results bit for bit).
  */
 const K_KERNELS = {
   q4_k: { kind: 0, op: 'matmul_q4k', i8op: 'matmul_q4k_i8', window: Q4K_WINDOW },
-  q5_k: { kind: 2, op: 'matmul_q5k', i8op: null, window: Q4K_WINDOW },
+  q5_k: { kind: 2, op: 'matmul_q5k', i8op: 'matmul_q5k_i8', window: Q4K_WINDOW },
   q6_k: { kind: 1, op: 'matmul_q6k', i8op: 'matmul_q6k_i8', window: Q6K_WINDOW },
 } as const;
 
@@ -154,7 +154,7 @@ export class FastBackend implements InferenceBackend, KvRowStore {
   readonly weightFormats: readonly KernelFormat[];
   readonly threads: number;
   readonly kvCache: KvCacheFormat;
-  /** Whether the kernels are the relaxed-SIMD build (Q8_0, Q4_K and Q6_K prefill then run the int8 tiles). */
+  /** Whether the kernels are the relaxed-SIMD build (Q8_0, Q4_K and Q6_K prefill then run the int8 tiles, K-quant decode the int8 dots). */
   readonly relaxedSimd: boolean;
   /** Bytes of weights the kernels stream per decoded token (the bandwidth bound's numerator). */
   readonly weightBytes: number;
@@ -426,12 +426,11 @@ export class FastBackend implements InferenceBackend, KvRowStore {
         this.pool.run('matmul_qk_f32', [out, inp, S.w, S.s, bias, wbuf, N, C, OC, mode, k.kind], OC, 32, minRows);
         return;
       }
-      const i8op = this.relaxedSimd ? k.i8op : null;
-      const layout = i8op === null ? k.window : k.window + Q8K_I8_LAYOUT;
-      const quantize = i8op === null ? 'quantize_q8k' : 'quantize_q8k_i8';
+      const layout = this.relaxedSimd ? k.window + Q8K_I8_LAYOUT : k.window;
+      const quantize = this.relaxedSimd ? 'quantize_q8k_i8' : 'quantize_q8k';
       if (this.quantized !== layout) this.pool.run(quantize, [xq, xs, xb, inp, N, C, k.window], N, 1, Math.ceil(MIN_MACS_PER_THREAD / C));
       this.quantized = layout;
-      this.pool.run(i8op ?? k.op, [out, xq, xs, xb, S.w, S.s, bias, N, C, OC, mode], OC, 4, minRows);
+      this.pool.run(this.relaxedSimd ? k.i8op : k.op, [out, xq, xs, xb, S.w, S.s, bias, N, C, OC, mode], OC, 4, minRows);
     } else {
       const { xq, xs, wbuf } = this.acts;
       if (N >= RELAXED_TILED_ROWS.q8_0 && this.relaxedSimd) {

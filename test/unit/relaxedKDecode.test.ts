@@ -1,6 +1,6 @@
-// The relaxed-SIMD K-quant decode kernels (quantize_q8k_i8, matmul_q4k_i8, matmul_q6k_i8)
-// against the references (quantK.ts) and the portable kernels (quantize_q8k, matmul_q4k,
-// matmul_q6k): the 8-bit input exactly, and the products bit for bit (the relaxed dot takes the
+// The relaxed-SIMD K-quant decode kernels (quantize_q8k_i8, matmul_q4k_i8, matmul_q5k_i8,
+// matmul_q6k_i8) against the references (quantK.ts) and the portable kernels (quantize_q8k,
+// matmul_q4k, matmul_q5k, matmul_q6k): the 8-bit input exactly, and the products bit for bit (the relaxed dot takes the
 // input's 8-bit values and the weights' small unsigned codes, so its integer sums are the i16
 // kernels' and the float32 steps the same), on the Qwen2.5-Coder widths that are whole
 // super-blocks (1536, 4864, 8960; 896 is not, so those matrices are never K-quants), at 1 and
@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { Arena, createSharedMemory, MatmulMode, relaxedSimdAvailable } from '../../engine/kernels/wasm/kernels';
 import { ComputePool, inferenceKernels } from '../../engine/runtime/pool';
 import {
-  matmulQ4KForward, matmulQ6KForward, packQ4KForward, packQ6KForward, q8kInputLayout, quantizeQ8KForward,
-  Q4K_META_BYTES, Q4K_QS_BYTES, Q4K_WINDOW, Q6K_META_BYTES, Q6K_QS_BYTES, Q6K_WINDOW, Q8K_SUMS, QK,
+  matmulQ4KForward, matmulQ5KForward, matmulQ6KForward, packQ4KForward, packQ5KForward, packQ6KForward, q8kInputLayout, quantizeQ8KForward,
+  Q4K_META_BYTES, Q4K_QS_BYTES, Q4K_WINDOW, Q5K_META_BYTES, Q6K_META_BYTES, Q6K_QS_BYTES, Q6K_WINDOW, Q8K_SUMS, QK,
 } from '../../engine/kernels/quantK';
 import { mulberry32 } from '../../engine/model/init';
 import { randn } from './oracle';
@@ -35,6 +35,7 @@ function put(arena: Arena, data: ArrayBufferView): number {
 /** Each format's file block, packer, stream sizes, kernels, reference and input window. */
 const KQ = {
   Q4_K: { block: 144, pack: packQ4KForward, qs: Q4K_QS_BYTES, meta: Q4K_META_BYTES, op: 'matmul_q4k', i8op: 'matmul_q4k_i8', ref: matmulQ4KForward, S: Q4K_WINDOW },
+  Q5_K: { block: 176, pack: packQ5KForward, qs: Q4K_QS_BYTES, meta: Q5K_META_BYTES, op: 'matmul_q5k', i8op: 'matmul_q5k_i8', ref: matmulQ5KForward, S: Q4K_WINDOW },
   Q6_K: { block: 210, pack: packQ6KForward, qs: Q6K_QS_BYTES, meta: Q6K_META_BYTES, op: 'matmul_q6k', i8op: 'matmul_q6k_i8', ref: matmulQ6KForward, S: Q6K_WINDOW },
 } as const;
 
@@ -50,8 +51,8 @@ function kBlocks(type: keyof typeof KQ, OC: number, C: number, rand: () => numbe
   for (let b = 0; b < OC * nb; b++) {
     const at = b * block;
     const row = Math.floor(b / nb);
-    if (type === 'Q4_K') {
-      if (row === 0) bytes.fill(0xff, at + 4, at + block); // sc = m = 63, codes 15
+    if (type !== 'Q6_K') {
+      if (row === 0) bytes.fill(0xff, at + 4, at + block); // sc = m = 63, codes 15 (Q5_K: 31)
       bytes.set([0x00, 0x1c, 0x00, 0x18], at); // d = 2^-8, dmin = 2^-9
     } else {
       if (row === 0) bytes.fill(0xff, at, at + 192); // codes 63
@@ -80,7 +81,7 @@ function inputs(N: number, C: number, rand: () => number): Float32Array {
 test('the portable build has none of the int8 decode kernels', async () => {
   const pool = await ComputePool.create(memory, 1, inferenceKernels(false));
   pools.push(pool);
-  for (const op of ['quantize_q8k_i8', 'matmul_q4k_i8', 'matmul_q6k_i8'] as const) assert.equal(pool.has(op), false, op);
+  for (const op of ['quantize_q8k_i8', 'matmul_q4k_i8', 'matmul_q5k_i8', 'matmul_q6k_i8'] as const) assert.equal(pool.has(op), false, op);
   assert.equal(pool.has('matmul_q4k'), true);
 });
 
@@ -114,7 +115,7 @@ for (const threads of [1, 3]) {
     }
   });
 
-  for (const type of ['Q4_K', 'Q6_K'] as const) {
+  for (const type of ['Q4_K', 'Q5_K', 'Q6_K'] as const) {
     test(`${type} int8 decode equals the portable kernel and the reference bit for bit (${label})`, { skip }, async () => {
       const pool = await poolReady;
       const rand = mulberry32(type.charCodeAt(1) * 13 + threads);

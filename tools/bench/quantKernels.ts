@@ -1,8 +1,8 @@
 // Decode-product benchmark of the quantized kernels: one token (N = 1) through one layer set of
 // the Qwen2.5-0.5B and Qwen2.5-1.5B shapes (q|k|v, o, gate|up, down, and the 151936-row head),
 // with the weights held as the fast backend holds them in q8_0, q4_k, q5_k and q6_k, on 1 and
-// 2 threads, with the portable kernels and the relaxed-SIMD build's (Q4_K and Q6_K then run the
-// int8 decode kernels; the other formats the same kernels, a control for the noise), passes of
+// 2 threads, with the portable kernels and the relaxed-SIMD build's (the K-quants then run the
+// int8 decode kernels; Q8_0 the same kernel, a control for the noise), passes of
 // the two builds taking turns. Each product runs as FastBackend.segment runs it (the input
 // quantized, then the product on the pool); the products run in sequence so the head (hundreds of MB) leaves the
 // caches cold for the next pass, as a real decode step finds them. Prints medians of --runs
@@ -20,7 +20,7 @@ import { Q4K_META_BYTES, Q4K_QS_BYTES, Q4K_WINDOW, Q5K_META_BYTES, Q6K_META_BYTE
 /** Bytes per 256 weights of the K-quants' streams, their decode kernels (portable, relaxed build) and input windows. */
 const K = {
   q4_k: { qs: Q4K_QS_BYTES, meta: Q4K_META_BYTES, op: 'matmul_q4k', i8op: 'matmul_q4k_i8', S: Q4K_WINDOW },
-  q5_k: { qs: Q4K_QS_BYTES, meta: Q5K_META_BYTES, op: 'matmul_q5k', i8op: null, S: Q4K_WINDOW },
+  q5_k: { qs: Q4K_QS_BYTES, meta: Q5K_META_BYTES, op: 'matmul_q5k', i8op: 'matmul_q5k_i8', S: Q4K_WINDOW },
   q6_k: { qs: Q6K_QS_BYTES, meta: Q6K_META_BYTES, op: 'matmul_q6k', i8op: 'matmul_q6k_i8', S: Q6K_WINDOW },
 } as const;
 
@@ -105,9 +105,8 @@ function product(pool: ComputePool, relaxed: boolean, format: Format, p: Placed,
     return;
   }
   const { op, i8op, S } = K[format];
-  const i8 = relaxed ? i8op : null;
-  pool.run(i8 === null ? 'quantize_q8k' : 'quantize_q8k_i8', [xq, xs, xb, x, 1, C, S], 1);
-  pool.run(i8 ?? op, [out, xq, xs, xb, p.at.w, p.at.s, 0, 1, C, OC, 0], OC, 4);
+  pool.run(relaxed ? 'quantize_q8k_i8' : 'quantize_q8k', [xq, xs, xb, x, 1, C, S], 1);
+  pool.run(relaxed ? i8op : op, [out, xq, xs, xb, p.at.w, p.at.s, 0, 1, C, OC, 0], OC, 4);
 }
 
 interface Placed {

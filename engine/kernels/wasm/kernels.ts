@@ -123,6 +123,8 @@ export interface WasmKernels {
    * dot (decode): the same integer sums and float32 steps, so the same results bit for bit.
    */
   matmul_q4k_i8?(out: number, xq: number, xd: number, xb: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
+  /** Relaxed module only: matmul_q5k on quantize_q8k_i8's input (S = 16), as matmul_q4k_i8. */
+  matmul_q5k_i8?(out: number, xq: number, xd: number, xb: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
   /** Relaxed module only: matmul_q6k on quantize_q8k_i8's input (S = 64), as matmul_q4k_i8. */
   matmul_q6k_i8?(out: number, xq: number, xd: number, xb: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
   /** Benchmark probe: streams floats [a, b) of x, sum into out[tid]. */
@@ -139,7 +141,7 @@ export interface WasmKernels {
 export const MatmulMode = { STORE: 0, ACCUMULATE: 1, GELU: 2 } as const;
 
 /** The kernels a pool can run, by index (the index travels through shared memory). */
-export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'quantize_q8_7', 'matmul_q8_i8tiles', 'matmul_q4k_i8tiles', 'matmul_q6k_i8tiles', 'quantize_q8k', 'matmul_q4k', 'matmul_q5k', 'matmul_q6k', 'quantize_q8k_i8', 'matmul_q4k_i8', 'matmul_q6k_i8', 'matmul_qk_f32', 'norm', 'attention', 'stream_sum', 'touch_pages', 'pack_q8_0', 'flops'] as const;
+export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'quantize_q8_7', 'matmul_q8_i8tiles', 'matmul_q4k_i8tiles', 'matmul_q6k_i8tiles', 'quantize_q8k', 'matmul_q4k', 'matmul_q5k', 'matmul_q6k', 'quantize_q8k_i8', 'matmul_q4k_i8', 'matmul_q5k_i8', 'matmul_q6k_i8', 'matmul_qk_f32', 'norm', 'attention', 'stream_sum', 'touch_pages', 'pack_q8_0', 'flops'] as const;
 export type KernelOp = (typeof KERNEL_OPS)[number];
 
 const F32_BITS = new Float32Array(1);

@@ -1134,7 +1134,8 @@
   ;; Like matmul_q8, these run at about 8 weights per i32x4.dot_i16x8_s a cycle (in-cache, one
   ;; thread on the 2-core EPYC here: Q8_0 25, Q4_K 22, Q5_K and Q6_K about 12 Gw/s): on a
   ;; machine whose memory outpaces that, Q4_K saves memory rather than time; the extra bits of
-  ;; Q5_K and Q6_K cost their or-ing. (Relaxed SIMD's i8 dots measured no faster here.)
+  ;; Q5_K and Q6_K cost their or-ing. The relaxed build decodes Q4_K and Q6_K with int8 dots
+  ;; instead (matmul_q4k_i8, matmul_q6k_i8: 16 products an instruction, the same sums).
 
   ;; Rows [a, b) of x (N, C) f32 to Q8_K in the layout of the K-quant kernels: per 256 inputs
   ;; d = max|x| / 127 into xd (N, C/256), q = nearest(x / d) as quantize_q8; xq (N, C) i16 in
@@ -1535,6 +1536,71 @@
             (f32x4.convert_i32x4_s (i32x4.dot_i16x8_s (v128.load8x8_u offset=16 (local.get $mp)) (v128.load (local.get $xbp))))
             (f32x4.splat (f32.mul (f32.load offset=4 (local.get $mp)) (f32.load (local.get $xdp)))))))
           (local.set $mp (i32.add (local.get $mp) (i32.const 24)))
+          (local.set $xdp (i32.add (local.get $xdp) (i32.const 4)))
+          (local.set $xbp (i32.add (local.get $xbp) (i32.const 32)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br $bLoop)))
+        (call $store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2)))
+          (call $hsum (local.get $acc)) (local.get $bias) (local.get $o) (local.get $mode))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $nLoop)))
+      (local.set $o (i32.add (local.get $o) (i32.const 1)))
+      (br $oLoop))))
+
+  ;; As matmul_q4k_i8 for Q5_K weights (packQ5KForward), as matmul_q5k on its input: the fifth
+  ;; bits' word of sub-block s, splat as 32 bits, has in byte i % 4 the bit of code i at
+  ;; i >> 2 and of code 16 + i at 4 + (i >> 2) (the i16 lanes' placement), so one mask and
+  ;; compare per vector turn them into 16 or 0 for the code's byte: q in 0..31, pairs of products
+  ;; 2 x 31 x 127 within i16. Reference: matmulQ5KForward.
+  (func (export "matmul_q5k_i8")
+    (param $out i32) (param $xq i32) (param $xd i32) (param $xb i32) (param $w i32) (param $ws i32) (param $bias i32)
+    (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $a i32) (param $b i32)
+    (local $nb i32) (local $o i32) (local $n i32) (local $blk i32) (local $s i32)
+    (local $x i32) (local $xdp i32) (local $xbp i32) (local $wp i32) (local $mp i32)
+    (local $v v128) (local $h v128) (local $isum v128) (local $acc v128) (local $k0f v128)
+    (local.set $k0f (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+    (local.set $nb (i32.shr_u (local.get $C) (i32.const 8)))
+    (local.set $o (local.get $a))
+    (block $oDone (loop $oLoop
+      (br_if $oDone (i32.ge_u (local.get $o) (local.get $b)))
+      (local.set $n (i32.const 0))
+      (block $nDone (loop $nLoop
+        (br_if $nDone (i32.ge_u (local.get $n) (local.get $N)))
+        (local.set $x (i32.add (local.get $xq) (i32.mul (local.get $n) (local.get $C))))
+        (local.set $xdp (i32.add (local.get $xd) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 2))))
+        (local.set $xbp (i32.add (local.get $xb) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 5))))
+        (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $o) (i32.shr_u (local.get $C) (i32.const 1)))))
+        (local.set $mp (i32.add (local.get $ws) (i32.mul (i32.mul (local.get $o) (local.get $nb)) (i32.const 56))))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $blk (i32.const 0))
+        (block $bDone (loop $bLoop
+          (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
+          (local.set $isum (v128.const i32x4 0 0 0 0))
+          (local.set $s (i32.const 0))
+          (loop $sLoop
+            (local.set $v (v128.load (local.get $wp)))
+            (local.set $h (v128.load32_splat offset=24 (i32.add (local.get $mp) (i32.shl (local.get $s) (i32.const 2)))))
+            (local.set $isum (i32x4.add (local.get $isum) (i32x4.dot_i16x8_s
+              (i16x8.add
+                (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load (local.get $x))
+                  (v128.or (v128.and (local.get $v) (local.get $k0f))
+                    (v128.and (i8x16.eq (v128.and (local.get $h) (v128.const i8x16 1 1 1 1 2 2 2 2 4 4 4 4 8 8 8 8)) (v128.const i8x16 1 1 1 1 2 2 2 2 4 4 4 4 8 8 8 8))
+                      (v128.const i8x16 16 16 16 16 16 16 16 16 16 16 16 16 16 16 16 16))))
+                (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=16 (local.get $x))
+                  (v128.or (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f))
+                    (v128.and (i8x16.eq (v128.and (local.get $h) (v128.const i8x16 16 16 16 16 32 32 32 32 64 64 64 64 128 128 128 128)) (v128.const i8x16 16 16 16 16 32 32 32 32 64 64 64 64 128 128 128 128))
+                      (v128.const i8x16 16 16 16 16 16 16 16 16 16 16 16 16 16 16 16 16)))))
+              (i16x8.splat (i32.load8_u offset=8 (i32.add (local.get $mp) (local.get $s)))))))
+            (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+            (local.set $x (i32.add (local.get $x) (i32.const 32)))
+            (local.set $s (i32.add (local.get $s) (i32.const 1)))
+            (br_if $sLoop (i32.lt_u (local.get $s) (i32.const 8))))
+          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $isum))
+            (f32x4.splat (f32.mul (f32.load (local.get $mp)) (f32.load (local.get $xdp)))))))
+          (local.set $acc (f32x4.sub (local.get $acc) (f32x4.mul
+            (f32x4.convert_i32x4_s (i32x4.dot_i16x8_s (v128.load8x8_u offset=16 (local.get $mp)) (v128.load (local.get $xbp))))
+            (f32x4.splat (f32.mul (f32.load offset=4 (local.get $mp)) (f32.load (local.get $xdp)))))))
+          (local.set $mp (i32.add (local.get $mp) (i32.const 56)))
           (local.set $xdp (i32.add (local.get $xdp) (i32.const 4)))
           (local.set $xbp (i32.add (local.get $xbp) (i32.const 32)))
           (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
