@@ -12,6 +12,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Model } from '../model/model';
+import { bytesFor } from '../formats/formats';
 import { writeAdvice } from '../io/atomicFile';
 import { exportOnnxStreamed, EXPORTER_VERSION, type OnnxWeightFormat } from './export';
 
@@ -50,10 +51,23 @@ export function defaultOnnxCacheDir(): string {
 export function exportKey(model: Model, format: OnnxWeightFormat): string {
   const h = createHash('sha256');
   h.update(`limelight-onnx v${EXPORTER_VERSION} ${format}\n${JSON.stringify(model.config)}\n`);
+  let chunk: Uint8Array | null = null;
   for (const spec of model.layout.specs) {
     for (const p of model.parts(spec.name)) {
       h.update(`${spec.name} ${p.type} ${p.rows}x${p.cols}\n`);
-      h.update(p.data);
+      if (p.readRows === undefined) {
+        h.update(p.data);
+        continue;
+      }
+      // A matrix left in its file is read a few MB at a time, not whole (an embedding is 150 MB).
+      const rowBytes = bytesFor(p.type, p.cols);
+      const n = Math.max(1, Math.floor(CHUNK / rowBytes));
+      chunk ??= new Uint8Array(CHUNK);
+      const buf = chunk.byteLength >= n * rowBytes ? chunk : new Uint8Array(n * rowBytes);
+      for (let r = 0; r < p.rows; r += n) {
+        const k = Math.min(n, p.rows - r);
+        h.update(p.readRows(r, k, buf.subarray(0, k * rowBytes)));
+      }
     }
   }
   return h.digest('hex').slice(0, 32);
