@@ -57,6 +57,8 @@ export interface PhasePlanResult {
 /** How many times each prompt length is timed (the least is kept: a busy machine only adds time). */
 const REPEATS = 2;
 const DECODE_STEPS = 3;
+/** onnxruntime decodes only when its step takes less than this share of the js backend's. */
+const ORT_DECODE_SHARE = 0.9;
 
 /** The prompt lengths to time: 8, 64 and 256 tokens, less where the context is short. */
 export function planLengths(contextLength: number): number[] {
@@ -72,7 +74,8 @@ export function planLengths(contextLength: number): number[] {
  * least) and the next, where the difference of the two times, interpolated, crosses zero.
  */
 export function planFrom(m: PhaseTimings): PhasePlan {
-  const decode: SplitEngine = m.ortDecodeMs < m.jsDecodeMs ? 'ort-cpu' : 'js';
+  // Decode stays on js unless onnxruntime is clearly faster: a js cache needs no copy for a snapshot (the prompt cache across files).
+  const decode: SplitEngine = m.ortDecodeMs < ORT_DECODE_SHARE * m.jsDecodeMs ? 'ort-cpu' : 'js';
   const last = m.tokens.length - 1;
   const prefill: SplitEngine = m.ortMs[last]! < m.jsMs[last]! ? 'ort-cpu' : 'js';
   if (prefill === decode) return { prefill, prefillFrom: 1, decode, measured: m };

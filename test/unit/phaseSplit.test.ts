@@ -80,6 +80,12 @@ test('the plan: the engine faster at the longest prompt prefills from where it l
   const jsOnly = planFrom({ tokens: [8, 64, 256], jsMs: [20, 50, 200], ortMs: [30, 60, 250], jsDecodeMs: 10, ortDecodeMs: 15 });
   assert.deepEqual([jsOnly.prefill, jsOnly.decode], ['js', 'js']);
   assert.equal(describePlan(jsOnly), 'js prefill and decode');
+  // onnxruntime decodes only when clearly faster (under 0.9 of js's step): a js cache needs no copy for a snapshot.
+  const faster = { tokens: [8, 64, 256], jsMs: [50, 200, 800], ortMs: [30, 100, 300] };
+  assert.equal(planFrom({ ...faster, jsDecodeMs: 10, ortDecodeMs: 9.5 }).decode, 'js');
+  const allOrt = planFrom({ ...faster, jsDecodeMs: 10, ortDecodeMs: 8 });
+  assert.deepEqual([allOrt.prefill, allOrt.prefillFrom, allOrt.decode], ['ort-cpu', 1, 'ort-cpu']);
+  assert.equal(describePlan(allOrt), 'ort-cpu prefill and decode');
   assert.deepEqual(planLengths(2048), [8, 64, 256]);
   assert.deepEqual(planLengths(61), [2, 7, 30]);
 });
@@ -166,6 +172,32 @@ for (const name of ORACLE_MODELS) {
     }
   });
 }
+
+test('with onnxruntime taking both phases, a snapshot still comes from the js cache (rows copied over) and continues there', async () => {
+  const model = loadModel(oracleDir('llama-tiny'));
+  const V = model.config.vocabSize;
+  const allOrt: PhasePlan = { prefill: 'ort-cpu', prefillFrom: 1, decode: 'ort-cpu', measured: MEASURED };
+  const split = new PhaseSplitBackend(await FastBackend.create(model, { threads: 1, kvCache: 'f16' }), await OrtBackend.create(model, { threads: 1 }), allOrt);
+  const alone = await FastBackend.create(model, { threads: 1, kvCache: 'f16' });
+  const fresh = await FastBackend.create(model, { threads: 1, kvCache: 'f16' });
+  try {
+    const rand = mulberry32(21);
+    const ids = Int32Array.from({ length: 24 }, () => Math.floor(rand() * V));
+    await split.forward(ids.subarray(0, 20), 0);
+    for (let p = 20; p < 24; p++) await split.forward(ids.subarray(p, p + 1), p);
+    assert.equal(split.js.cachedPositions, 0, 'nothing ran on js yet');
+    fresh.restoreCache(split.saveCache(24));
+    assert.match(split.takeEngineUse(), /^ort-cpu \(24 tokens\); KV cache moved to js: 24 positions/);
+    await alone.forward(ids, 0);
+    const next = Int32Array.of(5);
+    const d = maxAbsDiff((await fresh.forward(next, 24)).logits, (await alone.forward(next, 24)).logits);
+    assert.ok(d < TOLERANCE.f16, `a js backend continuing from the split's snapshot: logits differ by ${d}`);
+  } finally {
+    split.dispose();
+    alone.dispose();
+    fresh.dispose();
+  }
+});
 
 test('the phase plan is measured once, written atomically beside the exports, and read back on the next load', async () => {
   const model = loadModel(oracleDir('llama-tiny'));
