@@ -312,7 +312,7 @@ function fmt(n: number, digits = 1): string {
 export const INFERENCE_OPTIONS = `  --shapes a,b        model shapes (${[...Object.keys(BENCH_SHAPES), ...Object.keys(REAL_SHAPES)].join(', ')}; default ${Object.keys(BENCH_SHAPES).join(', ')});
                       the real-model shapes are GGUF files of random weights both engines load
   --formats a,b       weight formats (${WEIGHT_FORMATS.join(', ')} for the GPT-2 shapes, ${REAL_FORMATS.join(', ')} for the real-model
-                      shapes; default all that fit each shape; onnxruntime has f32 and q8_0)
+                      shapes; default all that fit each shape; onnxruntime has f32 and q8_0, and runs a real shape's GGUF blocks as they are)
   --threads a,b       thread counts (default 1,2)
   --runs N            repeats per measurement, medians reported (default 3)
   --engines a,b       backends (${BENCH_ENGINES.join(', ')}; default all); ort-webgpu is skipped with the reason when there is no WebGPU adapter;
@@ -397,10 +397,6 @@ export function runInferenceBench(argv: readonly string[] = []): { rows: Inferen
         let peer: InferenceRow | null = null;
         for (const engine of engines) {
           const head = `${engineLabel(engine, peerGpu).padEnd(33)} ${shape.padEnd(18)} ${weights.padEnd(7)} ${String(threads).padStart(3)}`;
-          if (isRealShape(shape) && (engine === 'ort-cpu' || engine === 'ort-webgpu' || engine === 'auto')) {
-            skipped.push(`${engine} ${shape} ${weights}: quantized GGUF weights run on the js backend (the ONNX export takes float checkpoints)`);
-            continue;
-          }
           const gpuArg = engine === 'llama.cpp' && peerGpu ? ['gpu'] : [];
           const res = childResult(spawnSync(process.execPath, [...childArgs(engine), shape, weights, String(threads), String(runs), ...gpuArg], { encoding: 'utf8', maxBuffer: 1 << 22 }));
           if ('error' in res || 'skip' in (res.value as object)) {
