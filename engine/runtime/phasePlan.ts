@@ -14,6 +14,7 @@ import { arch, availableParallelism, cpus, platform } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { writeAdvice, writeFileAtomic } from '../io/atomicFile';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from '../kernels/wasm/kernelsWasm';
 import type { FastBackend } from './fastBackend';
 import type { OrtBackend } from './ortBackend';
 import { copyKvRows } from './kvRows';
@@ -96,12 +97,13 @@ export function describePlan(plan: PhasePlan): string {
   return `${plan.prefill} prefill from ${plan.prefillFrom} tokens, ${plan.decode} decode`;
 }
 
-/** What identifies a plan: the model's export, the engines as set up, and the machine. */
+/** What identifies a plan: the model's export, the engines as set up (their versions: onnxruntime's, a hash of the WASM kernels), and the machine. */
 export function planKey(js: FastBackend, ortBackend: OrtBackend): Record<string, unknown> {
+  const kernels = createHash('sha256').update(js.relaxedSimd ? KERNELS_RELAXED_WASM_BASE64 : KERNELS_WASM_BASE64).digest('hex').slice(0, 16);
   return {
     version: PHASE_PLAN_VERSION,
     model: ortBackend.info.cache?.key ?? null,
-    js: { weightFormats: js.weightFormats, kvCache: js.kvCache, relaxedSimd: js.relaxedSimd, threads: js.threads },
+    js: { kernels, weightFormats: js.weightFormats, kvCache: js.kvCache, relaxedSimd: js.relaxedSimd, threads: js.threads },
     ort: { version: ort.env.versions.common, weightFormat: ortBackend.info.weightFormat, threads: ortBackend.info.threads },
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), platform: platform(), arch: arch() },
   };

@@ -212,6 +212,8 @@ test('the phase plan is measured once, written atomically beside the exports, an
     const saved = JSON.parse(readFileSync(first.file!, 'utf8')) as { key: Record<string, unknown>; plan: PhasePlan };
     assert.deepEqual(saved.plan, first.plan);
     assert.equal((saved.key.machine as { cores: number }).cores > 0, true);
+    assert.match((saved.key.js as { kernels: string }).kernels, /^[0-9a-f]{16}$/, 'the WASM kernels, hashed, stand for the js engine\'s version');
+    assert.equal((saved.key.ort as { version: string }).version.length > 0, true);
     assert.equal(js.cachedPositions + ortBackend.cachedPositions, 0, 'measuring leaves both caches empty');
     const again = await phasePlan(js, ortBackend, dir);
     assert.equal(again.source, 'cached');
