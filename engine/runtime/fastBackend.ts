@@ -112,13 +112,15 @@ const TILED_ROWS = 4;
 const K_TILED_ROWS = { q4_k: 16, q5_k: 16, q6_k: 8 } as const;
 
 /**
- * With relaxed SIMD, the tokens from which the int8 tiles (matmul_*_i8tiles, bands re-laid per
- * call) beat the decode kernels, which stream the packed weights once per token. Measured (1
- * thread, 1536 -> 1536, microseconds for N = 6 / 8 / 12 tokens, decode against tiles): Q8_0
- * 585 / 791 / 1105 against 652 / 673 / 832; Q4_K 658 / 868 / 1257 against 954 / 958 / 1164;
- * Q6_K 1281 / 1648 / 2598 against 1721 / 1658 / 1965.
+ * With relaxed SIMD, the tokens from which the tiles beat the decode kernels, which stream the
+ * packed weights once per token: the int8 tiles (matmul_*_i8tiles, bands re-laid per call) for
+ * Q8_0, Q4_K and Q6_K, the f32 tiles for Q5_K. Measured (1 thread, 1536 -> 1536, microseconds,
+ * decode against tiles): Q8_0 for N = 6 / 8 / 12 tokens 585 / 791 / 1105 against 652 / 673 /
+ * 832; the K-quants' int8 decode kernels for N = 16 / 24 / 32: Q4_K 1177 / 1770 / 2394 against
+ * 1392 / 1878 / 2344, Q5_K 2071 / 3064 / 4259 against 2365 / 3131 / 3913, Q6_K 1971 / 2929 /
+ * 4012 against 2103 / 2620 / 3141.
  */
-const RELAXED_TILED_ROWS = { q8_0: 8, q4_k: 12, q6_k: 8 } as const;
+const RELAXED_TILED_ROWS = { q8_0: 8, q4_k: 32, q5_k: 24, q6_k: 20 } as const;
 
 /**
  * matmul_qk_f32's kind and the decode kernel of each K-quant format, and its relaxed-SIMD twin
@@ -412,17 +414,18 @@ export class FastBackend implements InferenceBackend, KvRowStore {
       // Prefill: blocks of rows expanded to f32 for the tiles; decode: Q8_K integer products.
       const k = K_KERNELS[S.format];
       const { xq, xs, xb, xm, wbuf } = this.acts;
-      if (S.format === 'q4_k' && N >= RELAXED_TILED_ROWS.q4_k && this.relaxedSimd) {
+      const tiled = N >= (this.relaxedSimd ? RELAXED_TILED_ROWS : K_TILED_ROWS)[S.format];
+      if (S.format === 'q4_k' && tiled && this.relaxedSimd) {
         this.quantize7(inp, N, C);
         this.pool.run('matmul_q4k_i8tiles', [out, xq, xs, xm, S.w, S.s, bias, wbuf, N, C, OC, mode], OC, 32, minRows);
         return;
       }
-      if (S.format === 'q6_k' && N >= RELAXED_TILED_ROWS.q6_k && this.relaxedSimd) {
+      if (S.format === 'q6_k' && tiled && this.relaxedSimd) {
         this.quantize7(inp, N, C);
         this.pool.run('matmul_q6k_i8tiles', [out, xq, xs, S.w, S.s, bias, wbuf, N, C, OC, mode], OC, 32, minRows);
         return;
       }
-      if (N >= K_TILED_ROWS[S.format]) {
+      if (tiled) {
         this.pool.run('matmul_qk_f32', [out, inp, S.w, S.s, bias, wbuf, N, C, OC, mode, k.kind], OC, 32, minRows);
         return;
       }
