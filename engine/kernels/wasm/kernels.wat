@@ -1478,10 +1478,10 @@
   ;; ---- K-quant decode on 8-bit input: relaxed int8 dots ----
   ;; i16x8.relaxed_dot_i8x16_i7x16_s takes its first operand as signed bytes and its second in
   ;; [0, 127]: the input's 8-bit q (quantize_q8k_i8, |q| <= 127) goes first and the weights'
-  ;; codes, which are small and unsigned (Q4_K 0..15, Q6_K 0..63), second, so nothing is rounded
+  ;; codes, small and unsigned (Q4_K 0..15, Q5_K 0..31, Q6_K 0..63), second, so nothing is rounded
   ;; to 7 bits and a pair of products fits i16 (2 x 127 x 63 = 16002: no engine saturates).
   ;; i32x4.dot_i16x8_s with the code group's scale splat then widens and scales in one step.
-  ;; Lane j of a 16-code group's dot holds codes 4j .. 4j + 3, as in matmul_q4k / matmul_q6k, and
+  ;; Lane j of a 16-code group's dot holds codes 4j .. 4j + 3, as in matmul_q4k / q5k / q6k, and
   ;; the integers are exact, so every lane's sum, the float32 steps and the results are theirs bit
   ;; for bit, at 16 products an instruction where their i16 dots take 8.
 
