@@ -55,7 +55,9 @@ for (const name of ORACLE_MODELS) {
     assert.equal(j.stop_reason, 'max-tokens');
     assert.equal(j.timings.prompt_tokens, 8);
     assert.equal(j.timings.new_tokens, 16);
-    assert.ok(['js', 'ort-cpu', 'ort-webgpu'].includes(j.timings.backend as string), `backend ${String(j.timings.backend)}`);
+    assert.ok(['js', 'ort-cpu', 'ort-webgpu', 'ort-cpu+js'].includes(j.timings.backend as string), `backend ${String(j.timings.backend)}`);
+    // auto's phase split says which engine read the prompt and which wrote.
+    if (j.timings.backend === 'ort-cpu+js') assert.match(j.timings.decode_engine as string, /^(js|ort-cpu) \(15 tokens\)/);
     for (const k of ['prefill_ms', 'decode_ms']) assert.ok(typeof j.timings[k] === 'number' && (j.timings[k] as number) >= 0, k);
   });
 
