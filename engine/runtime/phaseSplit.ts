@@ -143,7 +143,7 @@ export interface PhaseSplitChoice {
   /** The split, or the js backend alone when it measured faster in both phases (onnxruntime is then released). */
   backend: PhaseSplitBackend | FastBackend;
   planned: PhasePlanResult;
-  /** For the status: "ort-cpu prefill from 96 tokens, js decode (measured at first load)". */
+  /** For the status: "ort-cpu prefill from 3 tokens, js decode (measured now: 8 tokens in 42 ms on ort-cpu, 95 ms on js; ...)". */
   description: string;
 }
 
@@ -161,7 +161,7 @@ export async function createPhaseSplit(model: Model, opts: PhaseSplitOptions): P
     const how = planned.source === 'cached' ? 'as measured at an earlier load' : 'measured now';
     const m = plan.measured;
     const at = (i: number): string => `${m.tokens[i]} tokens in ${Math.round(m.ortMs[i]!)} ms on ort-cpu, ${Math.round(m.jsMs[i]!)} ms on js`;
-    const measured = `${how}: ${at(0)}; ${at(m.tokens.length - 1)}; a decode step ${m.ortDecodeMs.toFixed(1)} and ${m.jsDecodeMs.toFixed(1)} ms`;
+    const measured = `${how}: ${at(0)}; ${at(m.tokens.length - 1)}; a decode step in ${m.ortDecodeMs.toFixed(1)} ms on ort-cpu, ${m.jsDecodeMs.toFixed(1)} ms on js`;
     const description = `${describePlan(plan)} (${measured}${planned.note ? `; ${planned.note}` : ''})`;
     if (plan.prefill === 'js' && plan.decode === 'js') {
       ortBackend.dispose();

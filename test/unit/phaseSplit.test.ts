@@ -259,7 +259,7 @@ test('auto runs the split with the cached plan and says so; a model onnxruntime 
     try {
       assert.equal(choice.name, 'ort-cpu+js');
       assert.ok(choice.backend instanceof PhaseSplitBackend);
-      assert.match(choice.reason, /^ort-cpu\+js \(auto: ort-cpu prefill from 6 tokens, js decode \(as measured at an earlier load: 2 tokens in 3 ms on ort-cpu, 2 ms on js; 30 tokens in 4 ms on ort-cpu, 8 ms on js; a decode step 2\.0 and 1\.0 ms\); ort-webgpu: /);
+      assert.match(choice.reason, /^ort-cpu\+js \(auto: ort-cpu prefill from 6 tokens, js decode \(as measured at an earlier load: 2 tokens in 3 ms on ort-cpu, 2 ms on js; 30 tokens in 4 ms on ort-cpu, 8 ms on js; a decode step in 2\.0 ms on ort-cpu, 1\.0 ms on js\); ort-webgpu: /);
     } finally {
       choice.backend.dispose();
     }
