@@ -26,6 +26,8 @@ import { selectBackend, splitMemoryRefusal } from '../../engine/runtime/select';
 import { f16ToF32Scalar, f32ToF16Scalar } from '../../engine/formats/half';
 import { Generator } from '../../engine/generate/generator';
 import { mulberry32 } from '../../engine/model/init';
+import { WorkerState } from '../../engine/worker/workerState';
+import type { GenerateRequest, GenerateResultMessage, LoadRequest, LoadResult } from '../../engine/worker/protocol';
 import { ORACLE_MODELS, oracleDir, maxAbsDiff } from './oracle';
 
 const TOLERANCE: Record<KvCacheFormat, number> = { f32: 5e-5, f16: 1e-2 };
@@ -237,6 +239,20 @@ test('the phase plan is measured once, written atomically beside the exports, an
   }
 });
 
+/** Measures the plan once and replaces it with SPLIT in the cache, so a choice does not depend on this machine's load. */
+async function pinPlan(model: ReturnType<typeof loadModel>, dir: string): Promise<void> {
+  const js = await FastBackend.create(model, { threads: 1, kvCache: 'f16' });
+  const ortBackend = await OrtBackend.create(model, { threads: 1, cacheDir: dir });
+  try {
+    const { file } = await phasePlan(js, ortBackend, dir);
+    const saved = JSON.parse(readFileSync(file!, 'utf8')) as { key: unknown; plan: PhasePlan };
+    writeFileSync(file!, JSON.stringify({ key: saved.key, plan: SPLIT }));
+  } finally {
+    js.dispose();
+    ortBackend.dispose();
+  }
+}
+
 /** What the split holds for gpt2-tiny with an f16 js cache: f32 weights twice, an f16 and an f32 cache of 64 positions. */
 function splitNeed(model: ReturnType<typeof loadModel>): number {
   const c = model.config;
@@ -247,14 +263,7 @@ test('auto runs the split with the cached plan and says so; a model onnxruntime 
   const model = loadModel(oracleDir('gpt2-tiny'));
   const dir = mkdtempSync(join(tmpdir(), 'limelight-phase-auto-'));
   try {
-    // Measure once, then pin the plan in the cache so the choice does not depend on this machine's load.
-    const js = await FastBackend.create(model, { threads: 1, kvCache: 'f16' });
-    const ortBackend = await OrtBackend.create(model, { threads: 1, cacheDir: dir });
-    const { file } = await phasePlan(js, ortBackend, dir);
-    const saved = JSON.parse(readFileSync(file!, 'utf8')) as { key: unknown; plan: PhasePlan };
-    writeFileSync(file!, JSON.stringify({ key: saved.key, plan: SPLIT }));
-    js.dispose();
-    ortBackend.dispose();
+    await pinPlan(model, dir);
     const choice = await selectBackend(model, { setting: 'auto', threads: 1, kvCache: 'f16', cacheDir: dir, availableMemory: 2 ** 40 });
     try {
       assert.equal(choice.name, 'ort-cpu+js');
@@ -283,6 +292,35 @@ test('auto runs the split with the cached plan and says so; a model onnxruntime 
       fallback.backend.dispose();
     }
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the engine worker loads auto as the split, reports which engine did what per request, and frees both caches when idle', async () => {
+  const modelDir = oracleDir('gpt2-tiny');
+  const dir = mkdtempSync(join(tmpdir(), 'limelight-phase-worker-'));
+  const engine = new WorkerState(() => {});
+  try {
+    await pinPlan(loadModel(modelDir), dir);
+    const signal = new AbortController().signal;
+    const load: LoadRequest = { type: 'load', modelDir, backend: 'auto', threads: 1, weightFormat: 'f32', kvCacheFormat: 'f16', onnxCacheDir: dir, idleReleaseSeconds: 0.2 };
+    const info = (await engine.handle(1, load, signal)) as LoadResult;
+    assert.equal(info.backend, 'ort-cpu+js');
+    assert.match(info.reason, /^ort-cpu\+js \(auto: ort-cpu prefill from 6 tokens, js decode /);
+    const c = loadModel(modelDir).config;
+    assert.equal(info.kvBytesPerPosition, 2 * c.nLayer * c.nKvHead * c.headDim * 2, "the generator's cache is the js backend's f16 one");
+    const promptIds = Array.from({ length: 20 }, (_, i) => (i * 37) % c.vocabSize);
+    const gen: GenerateRequest = { type: 'generate', promptIds, maxNewTokens: 4, stopTokenIds: [] };
+    const first = (await engine.handle(2, gen, signal)) as GenerateResultMessage;
+    assert.match(first.timings.prefill_engine!, /^ort-cpu \(20 tokens\); KV cache moved to js: 20 positions in \d+ ms$/);
+    assert.equal(first.timings.decode_engine, 'js (3 tokens)');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(engine.idleReleases, 1);
+    const again = (await engine.handle(3, gen, signal)) as GenerateResultMessage;
+    assert.deepEqual(again.newIds, first.newIds);
+    assert.equal(again.timings.reused_tokens, 0, 'the idle release emptied the caches');
+  } finally {
+    engine.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
 });
