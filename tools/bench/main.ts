@@ -5,11 +5,13 @@
 //   train      training steps (tools/bench/train.ts)
 //   latency    completion latency as the user sees it, typing replayed through the pipeline (tools/bench/latency.ts);
 //              with --remote, against a loopback inference server: what Limelight adds to the server's own time (tools/bench/remoteLatency.ts)
+//   relaxed    decode with the relaxed-SIMD kernels against the portable ones, in turns (tools/bench/relaxedDecode.ts)
 import { INFERENCE_OPTIONS, runInferenceBench } from './inference';
 import { runTrainBench } from './train';
 import { runLatencyBench } from './latency';
 import { runRemoteLatencyBench } from './remoteLatency';
 import { runAccuracyBench } from './accuracy';
+import { RELAXED_USAGE, runRelaxedDecodeBench } from './relaxedDecode';
 import { pauseBackgroundTraining } from '../pretrain/pauseFile';
 
 const HELP = `npm run bench [-- <subcommand>] [-- options]
@@ -26,7 +28,8 @@ train      [--shapes a,b] [--modes full,lora] [--kernels wasm,ref] [--threads a,
 latency    [--backends js,js:q8_0,ort-cpu] [--keystrokes N] [--ms-per-char N] [--threads N]
            [--engine worker|local] [--files DIR] [--json] [--trace]   completion latency, typing replayed
 latency --remote [--server-ms N] [--api llama-infill|ollama|openai-completions] [--keystrokes N] [--invokes N] [--json]
-                                                    the remote backend's overhead over a loopback server's own time`;
+                                                    the remote backend's overhead over a loopback server's own time
+${RELAXED_USAGE}`;
 
 // A background pretraining job (docs/pretraining.md) sleeps while a benchmark runs.
 pauseBackgroundTraining();
@@ -36,6 +39,11 @@ if (first === '--help' || first === '-h' || first === 'help') {
 } else if (first === 'accuracy') {
   runAccuracyBench(rest).catch((e: unknown) => {
     console.error(`bench accuracy: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  });
+} else if (first === 'relaxed') {
+  runRelaxedDecodeBench(rest).catch((e: unknown) => {
+    console.error(`bench relaxed: ${e instanceof Error ? e.message : String(e)}`);
     process.exitCode = 1;
   });
 } else if (first === 'train') {
@@ -53,6 +61,6 @@ if (first === '--help' || first === '-h' || first === 'help') {
     process.exitCode = 2;
   }
 } else {
-  console.error(`bench: unknown subcommand "${first}". Use none (inference), accuracy, train or latency; --help lists the options.`);
+  console.error(`bench: unknown subcommand "${first}". Use none (inference), accuracy, train, latency or relaxed; --help lists the options.`);
   process.exitCode = 2;
 }
