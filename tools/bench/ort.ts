@@ -4,6 +4,7 @@
 //   node out/tools/bench/ort.js [--device cpu|webgpu] [--threads N] [--spin] [--formats f32,q8_0] [--shapes gpt2-124m,starter] [--runs N] [--json]
 //   node out/tools/bench/ort.js --probe      {"reason": null} when a WebGPU adapter exists, else why not
 import { join } from 'node:path';
+import { loadModel } from '../../engine/model/load';
 import { OrtBackend, type OrtDevice } from '../../engine/runtime/ortBackend';
 import { createPhaseSplit } from '../../engine/runtime/phaseSplit';
 import { FastBackend } from '../../engine/runtime/fastBackend';
@@ -13,6 +14,7 @@ import type { WeightFormat } from '../../engine/runtime/fastBackend';
 import { BENCH_CONTEXT, BENCH_SHAPES, benchModel, bounds, matrixParams, timeDecoder, type InferenceRow } from './inference';
 import { measureMachine } from './machine';
 import { llamaPeerDir } from './llamaPeer';
+import { REAL_FORMATS, REAL_SHAPES, realShapeGguf, type RealFormat } from './realShapes';
 
 /** Weight formats the ONNX export has (MatMulNBits 8-bit blocks of 32 with a float scale for q8_0). */
 export const ORT_FORMATS: readonly OnnxWeightFormat[] = ['f32', 'q8_0'];
@@ -21,16 +23,25 @@ function isOrtFormat(w: string): w is OnnxWeightFormat {
   return (ORT_FORMATS as readonly string[]).includes(w);
 }
 
-/** One table row for onnxruntime on `device`; the export is cached beside the bench's other files. */
-export async function measureOrt(device: OrtDevice, shape: string, weights: OnnxWeightFormat, threads: number, runs: number, spin = false): Promise<InferenceRow> {
+function isRealShape(shape: string): boolean {
+  return REAL_SHAPES[shape] !== undefined;
+}
+
+/**
+ * One table row for onnxruntime on `device`; the export is cached beside the bench's other files.
+ * A real-model shape runs its GGUF file's blocks as they are (MatMulNBits), `weights` naming the file.
+ */
+export async function measureOrt(device: OrtDevice, shape: string, weights: OnnxWeightFormat | RealFormat, threads: number, runs: number, spin = false): Promise<InferenceRow> {
   const machine = await measureMachine(threads);
-  const model = benchModel(shape);
+  const real = isRealShape(shape);
+  const model = real ? loadModel(realShapeGguf(shape, weights as RealFormat)) : benchModel(shape);
   const c = model.config;
-  const be = await OrtBackend.create(model, { device, threads, weightFormat: weights, contextLength: BENCH_CONTEXT, cacheDir: join(llamaPeerDir(), 'onnx'), spin });
+  const weightFormat: OnnxWeightFormat = weights === 'q8_0' && !real ? 'q8_0' : 'f32';
+  const be = await OrtBackend.create(model, { device, threads, weightFormat, contextLength: BENCH_CONTEXT, cacheDir: join(llamaPeerDir(), 'onnx'), spin });
   try {
     const timings = await timeDecoder(async (tokens, pos) => (await be.forward(tokens, pos)).logits, c.vocabSize, runs);
-    // Bytes a decode step reads: the matrices (lm head included), as the llama.cpp row counts them.
-    const weightBytes = matrixParams(c) * (weights === 'f32' ? 4 : 36 / 32);
+    // Bytes a decode step reads: the matrices (lm head included), as the llama.cpp row counts them; a GGUF file's as stored.
+    const weightBytes = real ? model.weightBytes() : matrixParams(c) * (weights === 'f32' ? 4 : 36 / 32);
     return {
       engine: device === 'webgpu' ? 'onnxruntime ort-webgpu' : 'onnxruntime ort-cpu',
       shape,
@@ -51,13 +62,17 @@ export async function measureOrt(device: OrtDevice, shape: string, weights: Onnx
 /**
  * The auto row: ort-cpu and js on the same model, each phase on the engine measured faster for
  * it at the first load (the plan is cached beside the bench's exports, as the extension caches it).
+ * A real-model shape runs its GGUF file as the extension would: js as the file holds it, onnxruntime on its blocks.
  */
-export async function measureAuto(shape: string, weights: OnnxWeightFormat, threads: number, runs: number): Promise<InferenceRow> {
+export async function measureAuto(shape: string, weights: OnnxWeightFormat | RealFormat, threads: number, runs: number): Promise<InferenceRow> {
   const machine = await measureMachine(threads);
-  const model = benchModel(shape);
+  const real = isRealShape(shape);
+  const model = real ? loadModel(realShapeGguf(shape, weights as RealFormat)) : benchModel(shape);
   const c = model.config;
   const cacheDir = join(llamaPeerDir(), 'onnx');
-  const split = await createPhaseSplit(model, { js: { threads, weightFormat: weights, contextLength: BENCH_CONTEXT }, ort: { threads, weightFormat: weights, contextLength: BENCH_CONTEXT }, cacheDir });
+  const js = { threads, weightFormat: real ? ('auto' as const) : (weights as OnnxWeightFormat), contextLength: BENCH_CONTEXT };
+  const ort = { threads, weightFormat: weights === 'q8_0' && !real ? ('q8_0' as const) : ('f32' as const), contextLength: BENCH_CONTEXT };
+  const split = await createPhaseSplit(model, { js, ort, cacheDir });
   const be = split.backend;
   try {
     const timings = await timeDecoder(async (tokens, pos) => (await be.forward(tokens, pos)).logits, c.vocabSize, runs);
@@ -77,12 +92,13 @@ function argValue(args: readonly string[], name: string): string | undefined {
 /** `--one ort-cpu|ort-webgpu|auto shape weights threads runs`: one row as JSON (or {"skip": why}) for the main table. */
 async function one(args: readonly string[]): Promise<void> {
   const [, engine, shape, weights, threads, runs] = args;
-  if (!isOrtFormat(weights!)) {
-    console.log(JSON.stringify({ skip: `the ONNX export has no ${weights} weights (${ORT_FORMATS.join(', ')})` }));
+  const realFormat = isRealShape(shape!) && (REAL_FORMATS as readonly string[]).includes(weights!);
+  if (!isOrtFormat(weights!) && !realFormat) {
+    console.log(JSON.stringify({ skip: `the ONNX export has no ${weights} weights (${ORT_FORMATS.join(', ')}; a real-model shape's GGUF formats ${REAL_FORMATS.join(', ')})` }));
   } else if (engine === 'auto') {
-    console.log(JSON.stringify(await measureAuto(shape!, weights, Number(threads), Number(runs))));
+    console.log(JSON.stringify(await measureAuto(shape!, weights as OnnxWeightFormat | RealFormat, Number(threads), Number(runs))));
   } else {
-    console.log(JSON.stringify(await measureOrt(engine === 'ort-webgpu' ? 'webgpu' : 'cpu', shape!, weights, Number(threads), Number(runs))));
+    console.log(JSON.stringify(await measureOrt(engine === 'ort-webgpu' ? 'webgpu' : 'cpu', shape!, weights as OnnxWeightFormat | RealFormat, Number(threads), Number(runs))));
   }
 }
 
