@@ -6,20 +6,11 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from '../../engine/io/atomicFile';
 
 /** Where the run keeps its checkpoints, log and pause files; outside any work tree. */
 export const PRETRAIN_HOME = process.env['LIMELIGHT_PRETRAIN_HOME'] ?? join(homedir(), '.cache', 'limelight-pretrain');
 export const PAUSE_DIR = join(PRETRAIN_HOME, 'pause');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but belongs to another user.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Pauses the background pretraining until this process exits (a no-op where nothing can be written). */
 export function pauseBackgroundTraining(dir = PAUSE_DIR): void {
@@ -46,7 +37,7 @@ export function pauseHolders(dir = PAUSE_DIR): number[] {
   for (const name of names) {
     const pid = Number(name);
     if (!/^\d+$/.test(name) || pid < 1) continue;
-    if (alive(pid)) live.push(pid);
+    if (processAlive(pid)) live.push(pid);
     else rmSync(join(dir, name), { force: true });
   }
   return live;
