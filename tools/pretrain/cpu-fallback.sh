@@ -35,7 +35,8 @@ case "${1:-}" in
       --target=node20 --format=cjs --log-level=warning --entry-names='[name]' --outdir="$HOME_DIR/bin"
     IONICE=()
     if command -v ionice >/dev/null; then IONICE=(ionice -c 3); fi
-    nohup "${IONICE[@]}" nice -n 19 node "$HOME_DIR/bin/cpuPretrain.js" --data .cache/corpus --run "$HOME_DIR/run" "$@" >>"$LOG" 2>&1 &
+    # setsid: its own session, so the job outlives the shell (and the process group) that started it.
+    setsid nohup "${IONICE[@]}" nice -n 19 node "$HOME_DIR/bin/cpuPretrain.js" --data .cache/corpus --run "$HOME_DIR/run" "$@" >>"$LOG" 2>&1 &
     echo $! >"$PID_FILE"
     echo "cpu-fallback: started pid $! (log: $LOG)"
     ;;
