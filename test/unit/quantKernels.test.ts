@@ -5,7 +5,8 @@
 // Q4_K / Q5_K / Q6_K parts against the reference backend on the same weights dequantized.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Arena, createSharedMemory, blockScratchBytes, MatmulMode } from '../../engine/kernels/wasm/kernels';
+import { Arena, blockScratchBytes, MatmulMode } from '../../engine/kernels/wasm/kernels';
+import { kernelMemory } from '../harness/kernelMemory';
 import { ComputePool } from '../../engine/runtime/pool';
 import { matmulForward } from '../../engine/kernels/matmul';
 import {
@@ -22,23 +23,11 @@ import { ReferenceBackend } from '../../engine/runtime/referenceBackend';
 import { FastBackend } from '../../engine/runtime/fastBackend';
 import { maxAbsDiff, kl, randn } from './oracle';
 
-const memory = createSharedMemory(64 << 20);
-const f32 = new Float32Array(memory.buffer);
+const { memory, put, read } = kernelMemory(64 << 20);
 const pools: ComputePool[] = [];
 after(async () => {
   for (const p of pools) await p.dispose();
 });
-
-
-function put(arena: Arena, data: ArrayBufferView): number {
-  const at = arena.alloc(data.byteLength);
-  new Uint8Array(memory.buffer, at, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  return at;
-}
-
-function read(at: number, n: number): Float32Array {
-  return f32.slice(at / 4, at / 4 + n);
-}
 
 function relErr(a: Float32Array, b: Float32Array): number {
   let scale = 1e-6;
@@ -332,5 +321,4 @@ test('FastBackend on Q4_K / Q5_K / Q6_K parts stays close to the reference on th
     }
   }
 });
-
 

@@ -8,29 +8,23 @@
 // weights whose codes and scales sit at the ends of their ranges.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Arena, createSharedMemory, MatmulMode, relaxedSimdAvailable } from '../../engine/kernels/wasm/kernels';
+import { Arena, MatmulMode, relaxedSimdAvailable } from '../../engine/kernels/wasm/kernels';
 import { ComputePool, inferenceKernels } from '../../engine/runtime/pool';
 import {
   matmulQ4KForward, matmulQ5KForward, matmulQ6KForward, packQ4KForward, packQ5KForward, packQ6KForward, q8kInputLayout, quantizeQ8KForward,
   Q4K_META_BYTES, Q4K_QS_BYTES, Q4K_WINDOW, Q5K_META_BYTES, Q6K_META_BYTES, Q6K_QS_BYTES, Q6K_WINDOW, Q8K_SUMS, QK,
 } from '../../engine/kernels/quantK';
 import { mulberry32 } from '../../engine/model/init';
+import { kernelMemory } from '../harness/kernelMemory';
 import { randn } from './oracle';
 
 const relaxed = relaxedSimdAvailable();
 const skip = relaxed ? false : 'this engine has no relaxed SIMD';
-const memory = createSharedMemory(32 << 20);
-const f32 = new Float32Array(memory.buffer);
+const { memory, f32, put } = kernelMemory(32 << 20);
 const pools: ComputePool[] = [];
 after(async () => {
   for (const p of pools) await p.dispose();
 });
-
-function put(arena: Arena, data: ArrayBufferView): number {
-  const at = arena.alloc(data.byteLength);
-  new Uint8Array(memory.buffer, at, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  return at;
-}
 
 /** Each format's file block, packer, stream sizes, kernels, reference and input window. */
 const KQ = {

@@ -16,7 +16,8 @@
 //   weights' own rounding. Bounds 1e-4 and 2e-5, about 8x and 10x the measurements.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Arena, createSharedMemory, blockScratchBytes, kernelsModule, instantiateKernels, relaxedSimdAvailable, MatmulMode } from '../../engine/kernels/wasm/kernels';
+import { Arena, blockScratchBytes, kernelsModule, instantiateKernels, relaxedSimdAvailable, MatmulMode } from '../../engine/kernels/wasm/kernels';
+import { kernelMemory } from '../harness/kernelMemory';
 import { matmulQ8Forward, packQ8Forward, quantizeQ8Forward, q7TiledIndex, Q8_BLOCK, Q8_PACK_ROWS } from '../../engine/kernels/quantize';
 import { packQ4KForward, packQ6KForward, Q4K_META_BYTES, Q4K_QS_BYTES, Q6K_META_BYTES, Q6K_QS_BYTES, QK } from '../../engine/kernels/quantK';
 import { matmulForward } from '../../engine/kernels/matmul';
@@ -30,18 +31,11 @@ import { kl, maxAbsDiff, randn } from './oracle';
 
 const relaxed = relaxedSimdAvailable();
 const skip = relaxed ? false : 'this engine has no relaxed SIMD';
-const memory = createSharedMemory(16 << 20);
-const f32 = new Float32Array(memory.buffer);
+const { memory, f32, put } = kernelMemory(16 << 20);
 const pools: ComputePool[] = [];
 after(async () => {
   for (const p of pools) await p.dispose();
 });
-
-function put(arena: Arena, data: Float32Array | Int8Array | Uint8Array): number {
-  const at = arena.alloc(data.byteLength);
-  new Uint8Array(memory.buffer, at, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  return at;
-}
 
 /** The K-quant int8 tile kernels and their weights' packed layouts. */
 const K_TILES = {

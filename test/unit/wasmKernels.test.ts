@@ -2,7 +2,8 @@
 // (odd widths included), run by 1 thread and by a pool of 3.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, f32Bits, MatmulMode } from '../../engine/kernels/wasm/kernels';
+import { Arena, attentionScratchBytes, blockScratchBytes, f32Bits, MatmulMode } from '../../engine/kernels/wasm/kernels';
+import { kernelMemory } from '../harness/kernelMemory';
 import { normForward } from '../../engine/kernels/norms';
 import { ComputePool } from '../../engine/runtime/pool';
 import { matmulForward, packF32Forward, F32_PACK_ROWS } from '../../engine/kernels/matmul';
@@ -13,20 +14,13 @@ import { bytesFor, dequantize, quantize } from '../../engine/formats/formats';
 import { mulberry32 } from '../../engine/model/init';
 import { maxAbsDiff, randn } from './oracle';
 
-const memory = createSharedMemory(64 << 20);
-const f32 = new Float32Array(memory.buffer);
+const { memory, put, read } = kernelMemory(64 << 20);
 const pools: ComputePool[] = [];
 after(async () => {
   for (const p of pools) await p.dispose();
 });
 
-
 /** Copies `data` into the shared memory, returning its byte offset. */
-function put(arena: Arena, data: Float32Array | Uint16Array | Int8Array | Int16Array): number {
-  const at = arena.alloc(data.byteLength);
-  new Uint8Array(memory.buffer, at, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  return at;
-}
 
 /** An f32 weight (OC, C) in the decode kernel's packed layout: its byte offset. */
 function putF32Packed(arena: Arena, w: Float32Array, OC: number, C: number): number {
@@ -42,10 +36,6 @@ function putQ8(arena: Arena, wq: Int8Array, ws: Float32Array, OC: number, C: num
   const sp = new Float32Array((rows * C) / 32);
   packQ8Forward(wp, sp, wq, ws, OC, C);
   return [put(arena, wp), put(arena, sp)];
-}
-
-function read(at: number, n: number): Float32Array {
-  return f32.slice(at / 4, at / 4 + n);
 }
 
 function relErr(a: Float32Array, b: Float32Array): number {
