@@ -20,10 +20,10 @@ export interface CuratedModel {
 // 0.5B files are lmstudio-community's; the 1.5B ones mradermacher's (both quantized from
 // Qwen/Qwen2.5-Coder-*, Apache-2.0).
 export const CURATED_MODELS: readonly CuratedModel[] = [
-  { label: 'Qwen2.5-Coder 0.5B base, Q8_0', repo: 'lmstudio-community/Qwen2.5-Coder-0.5B-GGUF', file: 'Qwen2.5-Coder-0.5B-Q8_0.gguf', bytes: 531e6, license: 'Apache-2.0', tokensPerSecond: 44 },
-  { label: 'Qwen2.5-Coder 0.5B base, Q4_K_M', repo: 'lmstudio-community/Qwen2.5-Coder-0.5B-GGUF', file: 'Qwen2.5-Coder-0.5B-Q4_K_M.gguf', bytes: 398e6, license: 'Apache-2.0', tokensPerSecond: 42 },
-  { label: 'Qwen2.5-Coder 1.5B base, Q8_0', repo: 'mradermacher/Qwen2.5-Coder-1.5B-GGUF', file: 'Qwen2.5-Coder-1.5B.Q8_0.gguf', bytes: 1.65e9, license: 'Apache-2.0', tokensPerSecond: 16 },
-  { label: 'Qwen2.5-Coder 1.5B base, Q4_K_M', repo: 'mradermacher/Qwen2.5-Coder-1.5B-GGUF', file: 'Qwen2.5-Coder-1.5B.Q4_K_M.gguf', bytes: 986e6, license: 'Apache-2.0', tokensPerSecond: 15 },
+  { label: 'Qwen2.5-Coder 0.5B base, Q8_0', repo: 'lmstudio-community/Qwen2.5-Coder-0.5B-GGUF', file: 'Qwen2.5-Coder-0.5B-Q8_0.gguf', bytes: 531e6, license: 'Apache-2.0', tokensPerSecond: 46 },
+  { label: 'Qwen2.5-Coder 0.5B base, Q4_K_M', repo: 'lmstudio-community/Qwen2.5-Coder-0.5B-GGUF', file: 'Qwen2.5-Coder-0.5B-Q4_K_M.gguf', bytes: 398e6, license: 'Apache-2.0', tokensPerSecond: 48 },
+  { label: 'Qwen2.5-Coder 1.5B base, Q8_0', repo: 'mradermacher/Qwen2.5-Coder-1.5B-GGUF', file: 'Qwen2.5-Coder-1.5B.Q8_0.gguf', bytes: 1.65e9, license: 'Apache-2.0', tokensPerSecond: 17 },
+  { label: 'Qwen2.5-Coder 1.5B base, Q4_K_M', repo: 'mradermacher/Qwen2.5-Coder-1.5B-GGUF', file: 'Qwen2.5-Coder-1.5B.Q4_K_M.gguf', bytes: 986e6, license: 'Apache-2.0', tokensPerSecond: 23 },
 ];
 
 export function curatedText(m: CuratedModel): { label: string; description: string; detail: string } {
