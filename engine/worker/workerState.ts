@@ -68,7 +68,6 @@ interface Loaded {
   /** null while released for idleness: created again by the next request that needs it. */
   backend: InferenceBackend | null;
   generator: Generator | null;
-  tokenizer: Tokenizer | null;
   /** The model's tokenizer with its prompt layouts (null: it carries no tokenizer). */
   prompts: ModelPrompts | null;
   /** The completion prompts' builder, made at the first buildPrompt: it keeps the prefix window's start between requests. */
@@ -182,7 +181,6 @@ export class WorkerState {
     const held = js !== null ? js.weightFormat : weightFormat === 'q8_0' ? 'q8_0' : 'f32';
     const reason = [choice.reason, `${held} weights`, ...(cap.note ? [cap.note] : [])].join('; ');
     const prompts = loadModelPrompts(model.dir ?? req.modelDir, c);
-    const tokenizer = prompts?.tokenizer ?? null;
     const info: LoadResult = {
       modelDir: req.modelDir,
       backend: backend.name,
@@ -200,7 +198,7 @@ export class WorkerState {
       memoryNote: fit.message,
     };
     const recreate = backend instanceof FastBackend ? { threads: backend.threads, contextLength: backend.contextLength, weightFormat, kvCache: backend.kvCache } : null;
-    this.loaded = { request: req, backend, generator: new Generator(backend, generatorOptions(req, backend)), tokenizer, prompts, completionPrompts: null, info, model, inspection: null, recreate };
+    this.loaded = { request: req, backend, generator: new Generator(backend, generatorOptions(req, backend)), prompts, completionPrompts: null, info, model, inspection: null, recreate };
     return info;
   }
 
@@ -218,7 +216,7 @@ export class WorkerState {
     const l = this.needLoaded();
     const { type: _type, ...input } = req;
     const query: InspectInput = input;
-    return toWire(await inspect(this.inspectionModel(l), query, { signal, tokenizer: l.tokenizer }));
+    return toWire(await inspect(this.inspectionModel(l), query, { signal, tokenizer: l.prompts?.tokenizer ?? null }));
   }
 
   /** A float32 view of the loaded weights: the model itself when it is float32, else a copy kept while it is small. */
@@ -232,8 +230,8 @@ export class WorkerState {
   /** Tokens per text with the model's tokenizer (the loaded one when it is that model; the starter's encoding for a model without one). */
   private countTokens(req: CountTokensRequest): number[] {
     const l = this.loaded;
-    const tokenizer = l !== null && l.request.modelDir === req.modelDir ? l.tokenizer : (loadModelPrompts(req.modelDir, readModelConfig(req.modelDir))?.tokenizer ?? null);
-    const t = tokenizer ?? getTokenizer(STARTER_ENCODING);
+    const prompts = l !== null && l.request.modelDir === req.modelDir ? l.prompts : loadModelPrompts(req.modelDir, readModelConfig(req.modelDir));
+    const t = prompts?.tokenizer ?? getTokenizer(STARTER_ENCODING);
     return req.texts.map((text) => t.encode(text).length);
   }
 
@@ -267,7 +265,7 @@ export class WorkerState {
       l.backend = backend;
       l.generator = new Generator(backend, generatorOptions(l.request, backend));
     }
-    return { backend: l.backend, generator: l.generator, tokenizer: l.tokenizer };
+    return { backend: l.backend, generator: l.generator, tokenizer: l.prompts?.tokenizer ?? null };
   }
 
   private async generate(id: number, req: GenerateRequest, signal: AbortSignal): Promise<GenerateResultMessage> {

@@ -30,11 +30,14 @@ import { prepareOutDir, readTrainerState, restoreCheckpoint, saveCheckpoint } fr
 import { Trainer, TRAINER_DEFAULTS, type TrainerOptions } from '../../engine/train/trainer';
 import { TrainPool } from '../../engine/train/trainPool';
 import { STARTER_ENCODING } from '../../engine/tokenizer/promptFormats';
+import { getTokenizer } from '../../engine/tokenizer/tokenizer';
 import { IGNORE_INDEX } from '../../engine/kernels/crossEntropy';
 import { PAUSE_DIR, PRETRAIN_HOME, pauseHolders } from './pauseFile';
 
-const VOCAB = 50284; // p50k_edit: 50281 BPE ranks (incl. <|endoftext|> = 50256) + 3 FIM tokens
-const EOT = 50256;
+/** The starter's encoding: the corpus's ids and the model's vocabulary (50281 BPE ranks + 3 FIM tokens). */
+const STARTER = getTokenizer(STARTER_ENCODING);
+const VOCAB = STARTER.vocabSize;
+const EOT = STARTER.special.eot!;
 const USAGE = 'Usage: node cpuPretrain.js [--data DIR] [--run DIR] [--hidden C --layers L --ffn FF --seq T --batch B --accum K] [--tokens N] [--lr LR] [--warmup N] [--max-steps N] [--checkpoint-minutes M] [--eval-windows N] [--threads N] [--seed N]';
 
 export interface PretrainArgs {
