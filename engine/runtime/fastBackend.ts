@@ -6,14 +6,13 @@
 // Embeddings, RoPE and SwiGLU stay in TypeScript (O(T C) work, read in place).
 import { qkvWidth, fcWidth, type ModelConfig } from '../model/config';
 import type { Model, WeightPart } from '../model/model';
-import { swigluForward } from '../kernels/activations';
 import { ropeForward, ropeTables } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
 import { Q8_BLOCK, Q8_PACK_ROWS } from '../kernels/quantize';
 import { F32_PACK_ROWS } from '../kernels/matmul';
 import { dequantizeRows } from '../formats/formats';
 import { f16ToF32, f32BitsToF16Bits } from '../formats/half';
-import { Arena, createSharedMemory, attentionScratchBytes, blockScratchBytes, f32Bits, MatmulMode } from '../kernels/wasm/kernels';
+import { Arena, createSharedMemory, attentionParts, attentionScratchBytes, blockScratchBytes, f32Bits, MatmulMode } from '../kernels/wasm/kernels';
 import { ComputePool, inferenceKernels, poolThreads } from './pool';
 import { restoreCacheOf, saveCacheOf, type CacheView, type KvSnapshot } from './kvSnapshot';
 import type { KvLayers, KvRowStore } from './kvRows';
@@ -338,15 +337,18 @@ export class FastBackend implements InferenceBackend, KvRowStore {
       if (attention) {
         this.captureAttention(attention, l, kL, vL, pos, Tc, t0, T, keys);
       } else {
-        const args = [a.att, a.qkv, kL, vL, a.scratch, pos, c.nHead, c.nKvHead, HD, this.contextLength, QKV, c.slidingWindow ?? 0, this.kvCache === 'f16' ? 1 : 0];
-        this.pool.run('attention', args, Tc * c.nHead, 1, Math.ceil(MIN_ATTENTION_MACS_PER_THREAD / (2 * (pos + Tc) * HD)));
+        const G = c.nHead / c.nKvHead;
+        const parts = attentionParts(Tc * c.nKvHead, G, this.pool.threads);
+        const args = [a.att, a.qkv, kL, vL, a.scratch, pos, c.nHead, c.nKvHead, HD, this.contextLength, QKV, c.slidingWindow ?? 0, this.kvCache === 'f16' ? 1 : 0, parts];
+        const itemMacs = 2 * (pos + Tc) * HD * Math.ceil(G / parts);
+        this.pool.run('attention', args, Tc * c.nKvHead * parts, 1, Math.ceil(MIN_ATTENTION_MACS_PER_THREAD / itemMacs));
       }
       this.linear(a.x, a.att, w.attnOut, Tc, MatmulMode.ACCUMULATE);
       // x = x + mlp(norm2(x))
       this.norm(w.ln2, Tc);
       if (c.mlp === 'swiglu') {
         this.linear(a.fc, a.xn, w.fc, Tc, MatmulMode.STORE);
-        swigluForward(view(a.act, Tc * c.ffn), view(a.fc, Tc * 2 * c.ffn), Tc, c.ffn);
+        this.pool.run('swiglu', [a.act, a.fc, c.ffn], Tc, 1, Math.ceil(MIN_MACS_PER_THREAD / c.ffn));
         this.linear(a.x, a.act, w.proj, Tc, MatmulMode.ACCUMULATE);
       } else {
         this.linear(a.fc, a.xn, w.fc, Tc, MatmulMode.GELU);
@@ -611,7 +613,7 @@ function planMemory(model: Model, opts: FastBackendOptions, threads: number): Pl
     xb: arena.alloc(Math.ceil((rows * maxIn) / QK) * Q8K_SUMS * 2),
     xm: arena.alloc(Math.ceil((rows * maxIn) / Q8_BLOCK) * 4),
     logits: arena.alloc(LOGIT_ROWS * c.vocabSize * 4),
-    scratch: arena.alloc(threads * attentionScratchBytes(c.headDim)),
+    scratch: arena.alloc(threads * attentionScratchBytes(c.headDim, c.nHead / c.nKvHead)),
     wbuf: formats.some((f) => f !== 'f16') ? arena.alloc(threads * blockScratchBytes(maxIn)) : 0,
   };
   const staging = arena.alloc(STAGING_BYTES);

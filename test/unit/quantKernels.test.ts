@@ -280,7 +280,8 @@ test('FastBackend on Q4_K / Q5_K / Q6_K parts stays close to the reference on th
       relaxed.dispose();
     }
     // One token at a time, every product a decode product: the relaxed build's int8 kernels
-    // (Q4_K, Q5_K, Q6_K) give the portable kernels' logits bit for bit.
+    // (Q4_K, Q5_K, Q6_K) give the portable kernels' products bit for bit (relaxedKDecode.test.ts);
+    // only attention's fused multiply-adds round differently (measured 4.8e-7 on logits of about 1; the bound leaves 200x).
     const stepwise = async (relaxedSimd: boolean): Promise<Float32Array> => {
       const b = await FastBackend.create(model, { threads, weightFormat: 'auto', chunk: 1, relaxedSimd });
       try {
@@ -289,7 +290,8 @@ test('FastBackend on Q4_K / Q5_K / Q6_K parts stays close to the reference on th
         b.dispose();
       }
     };
-    assert.deepEqual(await stepwise(true), await stepwise(false), `decode with and without relaxed SIMD, ${threads} thread(s)`);
+    const drift = maxAbsDiff(await stepwise(true), await stepwise(false));
+    assert.ok(drift < 1e-4, `decode with and without relaxed SIMD, ${threads} thread(s): ${drift}`);
     // Chunks of 16 on the portable kernels: prefill in the expanded blocks (f32 tiles), then the
     // other tokens decoded one at a time (Q8_K integer products).
     const be = await FastBackend.create(model, { threads, weightFormat: 'auto', chunk: 16, relaxedSimd: false });

@@ -2,13 +2,13 @@
 // (odd widths included), run by 1 thread and by a pool of 3.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Arena, attentionScratchBytes, blockScratchBytes, f32Bits, MatmulMode } from '../../engine/kernels/wasm/kernels';
+import { Arena, attentionParts, attentionScratchBytes, blockScratchBytes, f32Bits, MatmulMode } from '../../engine/kernels/wasm/kernels';
 import { kernelMemory } from '../harness/kernelMemory';
 import { normForward } from '../../engine/kernels/norms';
-import { ComputePool } from '../../engine/runtime/pool';
+import { ComputePool, inferenceKernels } from '../../engine/runtime/pool';
 import { matmulForward, packF32Forward, F32_PACK_ROWS } from '../../engine/kernels/matmul';
 import { attentionForward } from '../../engine/kernels/attention';
-import { geluForward } from '../../engine/kernels/activations';
+import { geluForward, swigluForward } from '../../engine/kernels/activations';
 import { quantizeQ8Forward, matmulQ8Forward, packQ8Forward, packQ8FromBlocks, q8InputLayout, dequantizeQ8, toF16, fromF16, Q8_PACK_ROWS } from '../../engine/kernels/quantize';
 import { bytesFor, dequantize, quantize } from '../../engine/formats/formats';
 import { mulberry32 } from '../../engine/model/init';
@@ -162,11 +162,31 @@ for (const threads of [1, 3]) {
     }
   });
 
-  test(`fused attention matches the reference (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
+  test(`SwiGLU matches the reference (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
     const pool = await poolReady;
-    const rand = mulberry32(13 + threads);
-    for (const [pos, T, NH, KVH, HD, window] of [[0, 1, 1, 1, 4, 0], [0, 7, 4, 2, 6, 0], [70, 3, 3, 3, 16, 0], [5, 130, 2, 1, 8, 0], [40, 9, 4, 4, 5, 17], [200, 1, 12, 12, 64, 0]] as const) {
+    const rand = mulberry32(19 + threads);
+    for (const [N, FF] of [[1, 4864], [3, 7], [9, 37], [2, 1]] as const) {
       const arena = new Arena();
+      const inp = randn(N * 2 * FF, rand, 4);
+      inp[0] = -120; // e^-g past float32's range: silu = 0
+      if (FF > 1) inp[1] = 95; // silu(g) = g
+      const want = new Float32Array(N * FF);
+      swigluForward(want, inp, N, FF);
+      const out = arena.alloc(want.byteLength);
+      pool.run('swiglu', [out, put(arena, inp), FF], N);
+      assert.ok(relErr(read(out, want.length), want) < 1e-6, `swiglu N=${N} FF=${FF}`);
+    }
+  });
+
+  test(`fused attention matches the reference, portable and relaxed (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
+    const relaxed = await poolReady;
+    const portable = await ComputePool.create(memory, threads, inferenceKernels(false));
+    pools.push(portable);
+    const rand = mulberry32(13 + threads);
+    // [pos, T, NH, KVH, HD, window]: grouped heads (G = NH / KVH up to 7, as Qwen2.5-Coder-0.5B's 14 / 2), cut into every number of parts.
+    const shapes = [[0, 1, 1, 1, 4, 0], [0, 7, 4, 2, 6, 0], [70, 3, 3, 3, 16, 0], [5, 130, 2, 1, 8, 0], [40, 9, 4, 4, 5, 17], [200, 1, 12, 12, 64, 0], [133, 1, 14, 2, 64, 0], [66, 2, 12, 2, 32, 50], [9, 3, 6, 1, 12, 0], [70, 1, 2, 1, 32, 50]] as const;
+    for (const [pos, T, NH, KVH, HD, window] of shapes) {
+      const G = NH / KVH;
       const ctx = pos + T + 3;
       const qkvStride = (NH + 2 * KVH) * HD;
       const qkv = randn(T * qkvStride, rand, 3);
@@ -179,11 +199,16 @@ for (const threads of [1, 3]) {
         const want = new Float32Array(T * NH * HD);
         const [kr, vr] = half ? [fromF16(kh), fromF16(vh)] : [k, v];
         attentionForward(want, null, qkv, kr, vr, new Float32Array(ctx), pos, T, NH, KVH, HD, ctx, qkvStride, window === 0 ? null : window);
-        const out = arena.alloc(want.byteLength);
-        const scratch = arena.alloc(attentionScratchBytes(HD) * threads);
-        const [kc, vc] = half ? [put(arena, kh), put(arena, vh)] : [put(arena, k), put(arena, v)];
-        pool.run('attention', [out, put(arena, qkv), kc, vc, scratch, pos, NH, KVH, HD, ctx, qkvStride, window, half], T * NH);
-        assert.ok(maxAbsDiff(read(out, want.length), want) < 1e-5, `attention f${half ? 16 : 32} pos=${pos} T=${T} NH=${NH} KVH=${KVH} HD=${HD} window=${window}`);
+        for (const parts of new Set([1, G, Math.min(G, 4), attentionParts(T * KVH, G, threads)])) {
+          for (const [build, pool] of [['relaxed', relaxed], ['portable', portable]] as const) {
+            const arena = new Arena();
+            const out = arena.alloc(want.byteLength);
+            const scratch = arena.alloc(attentionScratchBytes(HD, G) * threads);
+            const [kc, vc] = half ? [put(arena, kh), put(arena, vh)] : [put(arena, k), put(arena, v)];
+            pool.run('attention', [out, put(arena, qkv), kc, vc, scratch, pos, NH, KVH, HD, ctx, qkvStride, window, half, parts], T * KVH * parts);
+            assert.ok(maxAbsDiff(read(out, want.length), want) < 1e-5, `attention ${build} f${half ? 16 : 32} pos=${pos} T=${T} NH=${NH} KVH=${KVH} HD=${HD} window=${window} parts=${parts}`);
+          }
+        }
       }
     }
   });

@@ -77,10 +77,16 @@ export interface WasmKernels {
    * RMSNorm (w), into out; eps as its float32 bits (f32Bits).
    */
   norm(out: number, inp: number, w: number, bias: number, C: number, epsBits: number, rms: number, a: number, b: number): void;
-  /** Fused causal attention over the KV cache (f32, or f16 with half = 1) for work items [a, b) = t * NH + h. */
+  /** Rows [a, b) of out (N, FF) = silu(gate) * up of inp (N, 2 FF) = [gate | up] per row. Reference: swigluForward. */
+  swiglu(out: number, inp: number, FF: number, a: number, b: number): void;
+  /**
+   * Fused causal attention over the KV cache (f32, or f16 with half = 1) for work items [a, b) =
+   * (t * KVH + g) * parts + part: the query heads of key/value group g (NH / KVH of them) cut
+   * into `parts` runs (attentionParts); scratch holds attentionScratchBytes(HD, NH / KVH) per thread.
+   */
   attention(
     out: number, qkv: number, kc: number, vc: number, scratch: number, pos: number, NH: number, KVH: number, HD: number,
-    ctx: number, qkvStride: number, window: number, half: number, a: number, b: number, tid: number,
+    ctx: number, qkvStride: number, window: number, half: number, parts: number, a: number, b: number, tid: number,
   ): void;
   /**
    * Relaxed module only: rows [a, b) of x (N, C) to 7-bit Q8_0 (d = max|x| / 63, q in -63..63) for
@@ -141,7 +147,7 @@ export interface WasmKernels {
 export const MatmulMode = { STORE: 0, ACCUMULATE: 1, GELU: 2 } as const;
 
 /** The kernels a pool can run, by index (the index travels through shared memory). */
-export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'quantize_q8_7', 'matmul_q8_i8tiles', 'matmul_q4k_i8tiles', 'matmul_q6k_i8tiles', 'quantize_q8k', 'matmul_q4k', 'matmul_q5k', 'matmul_q6k', 'quantize_q8k_i8', 'matmul_q4k_i8', 'matmul_q5k_i8', 'matmul_q6k_i8', 'matmul_qk_f32', 'norm', 'attention', 'stream_sum', 'touch_pages', 'pack_q8_0', 'flops'] as const;
+export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'quantize_q8_7', 'matmul_q8_i8tiles', 'matmul_q4k_i8tiles', 'matmul_q6k_i8tiles', 'quantize_q8k', 'matmul_q4k', 'matmul_q5k', 'matmul_q6k', 'quantize_q8k_i8', 'matmul_q4k_i8', 'matmul_q5k_i8', 'matmul_q6k_i8', 'matmul_qk_f32', 'norm', 'swiglu', 'attention', 'stream_sum', 'touch_pages', 'pack_q8_0', 'flops'] as const;
 export type KernelOp = (typeof KERNEL_OPS)[number];
 
 const F32_BITS = new Float32Array(1);
@@ -153,9 +159,19 @@ export function f32Bits(x: number): number {
   return I32_OF_F32[0]!;
 }
 
-/** Bytes of per-thread scratch the attention kernel needs for head width HD. */
-export function attentionScratchBytes(HD: number): number {
-  return HD * 4 + 256;
+/** Bytes of per-thread scratch the attention kernel needs for head width HD and G query heads per key/value head. */
+export function attentionScratchBytes(HD: number, G: number): number {
+  return G * (HD * 4 + 16) + 256;
+}
+
+/**
+ * How many runs the attention kernel cuts each key/value group's G query heads into, for
+ * `groups` = rows x key/value heads: one run per group reads each key once for all its heads,
+ * but decoding has as few groups as key/value heads (2 on Qwen2.5), so they are cut until every
+ * thread has about two work items.
+ */
+export function attentionParts(groups: number, G: number, threads: number): number {
+  return Math.max(1, Math.min(G, Math.ceil((2 * threads) / groups)));
 }
 
 /** Bytes of per-thread scratch matmul_q8_f32 and matmul_f32p_blocks need for input width C (32 rows of f32). */
