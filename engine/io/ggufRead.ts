@@ -87,6 +87,13 @@ const MAX_ARRAY_LENGTH = 1 << 24;
 /** All array elements of the metadata together (bounds the memory the header takes). */
 const MAX_METADATA_VALUES = 1 << 25;
 const MAX_NESTING = 16;
+/**
+ * Arrays longer than this (a vocabulary, its merges, token types and scores) are checked and
+ * stepped over when the header is read, and parsed from the file again each time their value is
+ * read: loading a model's weights needs only its config, and a 151k-token vocabulary with its
+ * merges, parsed into JS strings for nothing, grew the heap by 15-20 MB that stayed resident.
+ */
+const LAZY_ARRAY_LENGTH = 4096;
 /** Smallest encodings, to bound counts by the bytes left in the file. */
 const MIN_KV_BYTES = 8 + 1 + 4 + 1; // key length, a 1-byte key, type, a u8
 const MIN_TENSOR_INFO_BYTES = 8 + 1 + 4 + 4 + 8; // name length, a 1-byte name, n_dims = 0, type, offset
@@ -140,6 +147,13 @@ class Cursor {
   /** Where the cursor is, for messages: the metadata entry or tensor info, and the array element. */
   get place(): string {
     return this.item >= 0 ? `${this.where}, element ${this.item},` : this.where;
+  }
+
+  /** Moves to file offset `at` (the next read fills the window from there). */
+  seek(at: number): void {
+    this.start = at;
+    this.pos = 0;
+    this.end = 0;
   }
 
   fail(what: string, todo: string = DAMAGED): never {
@@ -252,13 +266,26 @@ class Cursor {
   }
   /** A GGUF string: u64 length, then that many bytes of UTF-8 (invalid bytes become U+FFFD). */
   str(limit = MAX_STRING_BYTES): string {
-    const n = this.u64();
-    if (n > this.left) this.fail(`${this.place} claims a string of ${n > Number.MAX_SAFE_INTEGER ? 'more than 2^53' : n} bytes, but only ${this.left} bytes are left in the file`, CUT_OR_DAMAGED);
-    if (n > limit) this.fail(`${this.place} holds a string of ${n} bytes, more than the ${limit} allowed`);
+    const n = this.strLength(limit);
     this.need(n);
     const s = this.buf.toString('utf8', this.pos, this.pos + n);
     this.pos += n;
     return s;
+  }
+  /** Steps over a string, its length checked as str checks it, without reading its bytes. */
+  skipStr(): void {
+    this.jump(this.strLength(MAX_STRING_BYTES));
+  }
+  /** Steps over n bytes the caller has checked the file holds. */
+  jump(n: number): void {
+    if (n <= this.end - this.pos) this.pos += n;
+    else this.seek(this.at + n);
+  }
+  private strLength(limit: number): number {
+    const n = this.u64();
+    if (n > this.left) this.fail(`${this.place} claims a string of ${n > Number.MAX_SAFE_INTEGER ? 'more than 2^53' : n} bytes, but only ${this.left} bytes are left in the file`, CUT_OR_DAMAGED);
+    if (n > limit) this.fail(`${this.place} holds a string of ${n} bytes, more than the ${limit} allowed`);
+    return n;
   }
   /** `count` fixed-size numbers read by `read(buf, offset)`, a window at a time. */
   numbers(count: number, size: number, read: (b: Buffer, at: number) => number): number[] {
@@ -329,8 +356,15 @@ const READERS: Partial<Record<GgufElementType, (b: Buffer, at: number) => number
   f64: (b, at) => b.readDoubleLE(at),
 };
 
-/** An array's element type, length and elements (the type id has been read). */
-function readArray(c: Cursor, budget: Budget, depth: number): GgufArray {
+/** The file as openGguf found it, for reading a lazy array's elements again. */
+interface FileStamp {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** An array's element type, length and elements (the type id has been read); a long one of strings or numbers as a lazy array. */
+function readArray(c: Cursor, budget: Budget, depth: number, stamp: FileStamp): GgufArray {
   if (depth > MAX_NESTING) c.fail(`${c.where} nests arrays more than ${MAX_NESTING} deep`);
   const of = valueType(c, c.u32(), 'an array');
   const n = c.u64();
@@ -341,6 +375,50 @@ function readArray(c: Cursor, budget: Budget, depth: number): GgufArray {
   if (n > MAX_ARRAY_LENGTH) c.fail(`${c.where} holds an array of ${n} values, more than the ${MAX_ARRAY_LENGTH} allowed`);
   budget.values += n;
   if (budget.values > MAX_METADATA_VALUES) c.fail(`the metadata holds more than ${MAX_METADATA_VALUES} values in arrays, far more than any model needs`);
+  const size = GGUF_FIXED_SIZE[of];
+  if (n > LAZY_ARRAY_LENGTH && (of === 'string' || READERS[of] !== undefined)) {
+    const at = c.at;
+    if (of === 'string') {
+      for (let i = 0; i < n; i++) {
+        c.item = i;
+        c.skipStr();
+      }
+      c.item = -1;
+    } else c.jump(n * size!); // n <= left / size was checked above
+    return lazyArray(stamp, c.where, at, of, n);
+  }
+  return readElements(c, of, n, budget, depth, stamp);
+}
+
+/**
+ * An array whose elements are read from the file at each read of its value (FileStamp: refused
+ * if the file changed since it was opened).
+ */
+function lazyArray(stamp: FileStamp, where: string, at: number, of: GgufElementType, n: number): GgufArray {
+  return {
+    type: 'array',
+    of,
+    get value() {
+      return readAgain(stamp, where, at, (c) => readElements(c, of, n, { values: 0 }, 1, stamp).value);
+    },
+  } as GgufArray;
+}
+
+function readAgain<T>(stamp: FileStamp, where: string, at: number, read: (c: Cursor) => T): T {
+  const { fd, size, mtimeMs } = openFile(stamp.path);
+  try {
+    if (size !== stamp.size || mtimeMs !== stamp.mtimeMs) throw new GgufError(`${stamp.path}: the file changed on disk after it was opened, so ${where} cannot be read. Load the model again.`);
+    const c = new Cursor(fd, size, stamp.path);
+    c.where = where;
+    c.seek(at);
+    return read(c);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** An array's n elements of type `of`. */
+function readElements(c: Cursor, of: GgufElementType, n: number, budget: Budget, depth: number, stamp: FileStamp): GgufArray {
   const read = READERS[of];
   if (read !== undefined) return { type: 'array', of: of as 'u8', value: c.numbers(n, GGUF_FIXED_SIZE[of]!, read) };
   switch (of) {
@@ -372,13 +450,13 @@ function readArray(c: Cursor, budget: Budget, depth: number): GgufArray {
     default: {
       const value = new Array<GgufArray>(n);
       // Each element is an array value itself: its element type, length and elements.
-      for (let i = 0; i < n; i++) value[i] = readArray(c, budget, depth + 1);
+      for (let i = 0; i < n; i++) value[i] = readArray(c, budget, depth + 1, stamp);
       return { type: 'array', of: 'array', value };
     }
   }
 }
 
-function readMetadata(c: Cursor, count: number): Map<string, GgufValue> {
+function readMetadata(c: Cursor, count: number, stamp: FileStamp): Map<string, GgufValue> {
   const metadata = new Map<string, GgufValue>();
   const budget: Budget = { values: 0 };
   for (let i = 0; i < count; i++) {
@@ -388,7 +466,7 @@ function readMetadata(c: Cursor, count: number): Map<string, GgufValue> {
     if (metadata.has(key)) c.fail(`the metadata holds the key ${quote(key)} twice`);
     c.where = `metadata ${quote(key)}`;
     const t = valueType(c, c.u32(), 'its value');
-    metadata.set(key, t === 'array' ? readArray(c, budget, 1) : readScalar(c, t));
+    metadata.set(key, t === 'array' ? readArray(c, budget, 1, stamp) : readScalar(c, t));
   }
   return metadata;
 }
@@ -657,7 +735,7 @@ class OpenGguf implements GgufFile {
   }
 }
 
-function openFile(path: string): { fd: number; size: number } {
+function openFile(path: string): { fd: number; size: number; mtimeMs: number } {
   const cannot = (e: unknown): GgufError => {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return new GgufError(`${path}: no such file. Check the path, or choose the model again.`);
@@ -680,7 +758,8 @@ function openFile(path: string): { fd: number; size: number } {
     throw cannot(e);
   }
   try {
-    return { fd, size: fstatSync(fd).size };
+    const st = fstatSync(fd);
+    return { fd, size: st.size, mtimeMs: st.mtimeMs };
   } catch (e) {
     closeSync(fd);
     throw cannot(e);
@@ -689,13 +768,13 @@ function openFile(path: string): { fd: number; size: number } {
 
 /** Opens a GGUF file and reads and checks its header; the tensor data is read on request. */
 export function openGguf(path: string): GgufFile {
-  const { fd, size } = openFile(path);
+  const { fd, size, mtimeMs } = openFile(path);
   try {
     const c = new Cursor(fd, size, path);
     const version = checkStart(c);
     const nTensors = countField(c, 'tensors', MIN_TENSOR_INFO_BYTES);
     const nKv = countField(c, 'metadata entries', MIN_KV_BYTES);
-    const metadata = readMetadata(c, nKv);
+    const metadata = readMetadata(c, nKv, { path, size, mtimeMs });
     const alignment = alignmentOf(c, metadata);
     const raw = readTensorInfos(c, nTensors, alignment);
     const dataOffset = Math.ceil(c.at / alignment) * alignment;

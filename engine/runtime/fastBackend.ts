@@ -71,7 +71,7 @@ interface Acts {
   xs: number; // (R, max width / 32) f32 Q8_0 scales, or (R, max width / 256) Q8_K scales
   xb: number; // (R, max width / 256, 16) int16 Q8_K input sums
   xm: number; // (R, max width / 32) f32 7-bit input's block sums times their scales (quantize_q8_7)
-  logits: number; // (LOGIT_ROWS, V)
+  logits: number; // (LOGIT_ROWS, V) in fc's region
   scratch: number; // (threads, attention scratch)
   wbuf: number; // (threads, 32, max width) packed weight blocks as row-major f32 for prefill, or 0
 }
@@ -159,6 +159,8 @@ export class FastBackend implements InferenceBackend, KvRowStore {
   readonly relaxedSimd: boolean;
   /** Bytes of weights the kernels stream per decoded token (the bandwidth bound's numerator). */
   readonly weightBytes: number;
+  /** Bytes of its shared memory (weights as packed, KV cache, one chunk's activations), all resident once loaded. */
+  readonly memoryBytes: number;
   private readonly pool: ComputePool;
   private readonly f32: Float32Array;
   private readonly u32: Uint32Array; // the same memory, for f32 bits
@@ -197,6 +199,7 @@ export class FastBackend implements InferenceBackend, KvRowStore {
     this.kCache = plan.kCache;
     this.vCache = plan.vCache;
     this.weightBytes = plan.weightBytes;
+    this.memoryBytes = plan.bytes;
     this.f32 = new Float32Array(pool.memory.buffer);
     this.u32 = new Uint32Array(pool.memory.buffer);
     this.u16 = new Uint16Array(pool.memory.buffer);
@@ -600,24 +603,27 @@ function planMemory(model: Model, opts: FastBackendOptions, threads: number): Pl
   const all = [...layers.flatMap((l) => [l.qkv, l.attnOut, l.fc, l.proj]), lmHead];
   const formats = [...new Set(all.flatMap((L) => L.segments.map((s) => s.format)))];
   const segRows = Math.max(...all.filter((L) => L.segments.length > 1).flatMap((L) => L.segments.map((s) => s.rows)), 0);
+  // One region, never needed by two at once: the MLP's fc, the logits (taken from xn after the
+  // layers) and the staging area (only while packing, before any forward). The gated product
+  // has its own: the swiglu kernel's threads write rows that others may not have read yet.
+  const mlp = arena.alloc(Math.max(rows * FCW * 4, LOGIT_ROWS * c.vocabSize * 4, STAGING_BYTES));
   const acts: Acts = {
     x: arena.alloc(rows * c.hidden * 4),
     xn: arena.alloc(rows * c.hidden * 4),
     qkv: arena.alloc(rows * QKV * 4),
     att: arena.alloc(rows * attnW * 4),
-    fc: arena.alloc(rows * FCW * 4),
+    fc: mlp,
     segOut: segRows > 0 ? arena.alloc(rows * segRows * 4) : 0,
     act: arena.alloc(rows * c.ffn * 4),
     xq: arena.alloc(rows * maxIn * 2),
     xs: arena.alloc(Math.ceil((rows * maxIn) / Q8_BLOCK) * 4),
     xb: arena.alloc(Math.ceil((rows * maxIn) / QK) * Q8K_SUMS * 2),
     xm: arena.alloc(Math.ceil((rows * maxIn) / Q8_BLOCK) * 4),
-    logits: arena.alloc(LOGIT_ROWS * c.vocabSize * 4),
+    logits: mlp,
     scratch: arena.alloc(threads * attentionScratchBytes(c.headDim, c.nHead / c.nKvHead)),
     wbuf: formats.some((f) => f !== 'f16') ? arena.alloc(threads * blockScratchBytes(maxIn)) : 0,
   };
-  const staging = arena.alloc(STAGING_BYTES);
-  return { bytes: arena.size, ctx, rows, formats, layers, lnf, lmHead, acts, kCache, vCache, kvCache, staging, weightBytes };
+  return { bytes: arena.size, ctx, rows, formats, layers, lnf, lmHead, acts, kCache, vCache, kvCache, staging: mlp, weightBytes };
 }
 
 /** Copies (and converts) the model's weights into their planned places. */

@@ -113,7 +113,12 @@ const CHUNK_ROWS = 256;
  * part's bytes are read once.
  */
 function rowReader(p: WeightPart): (r0: number, n: number) => Uint8Array {
-  if (p.readRows !== undefined) return p.readRows;
+  const readRows = p.readRows;
+  if (readRows !== undefined) {
+    // Every chunk into the buffer of the first (the largest: chunks go in order), overwritten by the next read.
+    let buf: Uint8Array | undefined;
+    return (r0, n) => (buf = readRows(r0, n, buf));
+  }
   const data = p.data;
   const rowBytes = data.byteLength / p.rows;
   return (r0, n) => data.subarray(r0 * rowBytes, (r0 + n) * rowBytes);
@@ -162,12 +167,20 @@ export function packSegment(buf: ArrayBuffer, seg: Segment, C: number, stage?: P
     packKQuant(buf, seg, seg.format, C);
     return;
   }
-  const f32 = new Float32Array(CHUNK_ROWS * C);
   const padded = Math.ceil(seg.rows / Q8_PACK_ROWS) * Q8_PACK_ROWS; // packed f32 groups are as tall (F32_PACK_ROWS)
   const wp = seg.format === 'q8_0' ? new Int8Array(buf, seg.w, padded * C) : null;
   const sp = seg.format === 'q8_0' ? new Float32Array(buf, seg.s, (padded * C) / Q8_BLOCK) : null;
-  const q = seg.format === 'q8_0' ? new Int8Array(CHUNK_ROWS * C) : null;
-  const s = seg.format === 'q8_0' ? new Float32Array((CHUNK_ROWS * C) / Q8_BLOCK) : null;
+  // Scratch made when a chunk first needs it: a Q8_0 file's matrices (staged) and its blocks copied as they are need none.
+  // Made for every segment, a Q8_0 0.5B model's unused scratch came to 240 MB of garbage per load, of which malloc's heap held 34 MB resident at the peak.
+  let f32: Float32Array | undefined; // (CHUNK_ROWS, C)
+  let q: Int8Array | undefined; // (CHUNK_ROWS, C)
+  let s: Float32Array | undefined; // (CHUNK_ROWS, C / 32)
+  const dequantized = (type: WeightType, bytes: Uint8Array, n: number): Float32Array => {
+    f32 ??= new Float32Array(CHUNK_ROWS * C);
+    const out = f32.subarray(0, n * C);
+    dequantizeRows(type, bytes, 0, n, C, out);
+    return out;
+  };
   const f32out = seg.format === 'f32' ? new Float32Array(buf, seg.w, (seg.packed ? padded : seg.rows) * C) : null;
   const f16out = seg.format === 'f16' ? new Uint16Array(buf, seg.w, seg.rows * C) : null;
   let base = 0;
@@ -184,25 +197,23 @@ export function packSegment(buf: ArrayBuffer, seg: Segment, C: number, stage?: P
       const at = base + r;
       const bytes = rows(r, n);
       const groupEnd = (at + Math.ceil(n / 4) * 4) * C;
-      if (wp !== null && sp !== null && q !== null && s !== null) {
+      if (wp !== null && sp !== null) {
         const wChunk = wp.subarray(at * C, groupEnd);
         const sChunk = sp.subarray((at * C) / Q8_BLOCK, groupEnd / Q8_BLOCK);
         if (p.type === 'Q8_0' || p.type === 'Q4_0' || p.type === 'Q5_0') packQ8FromBlocks(wChunk, sChunk, bytes, p.type, n, C);
         else {
-          dequantizeRows(p.type, bytes, 0, n, C, f32.subarray(0, n * C));
-          quantizeQ8Forward(q, s, f32, n, C);
+          q ??= new Int8Array(CHUNK_ROWS * C);
+          s ??= new Float32Array((CHUNK_ROWS * C) / Q8_BLOCK);
+          quantizeQ8Forward(q, s, dequantized(p.type, bytes, n), n, C);
           packQ8Forward(wChunk, sChunk, q, s, n, C);
         }
       } else if (f16out !== null) {
         if (p.type === 'F16') new Uint8Array(buf, seg.w + at * C * 2, n * C * 2).set(bytes);
-        else {
-          dequantizeRows(p.type, bytes, 0, n, C, f32.subarray(0, n * C));
-          f32ToF16(f16out.subarray(at * C, (at + n) * C), f32.subarray(0, n * C));
-        }
+        else f32ToF16(f16out.subarray(at * C, (at + n) * C), dequantized(p.type, bytes, n));
       } else if (f32out !== null) {
-        dequantizeRows(p.type, bytes, 0, n, C, f32.subarray(0, n * C));
-        if (seg.packed) packF32Forward(f32out.subarray(at * C, groupEnd), f32.subarray(0, n * C), n, C);
-        else f32out.set(f32.subarray(0, n * C), at * C);
+        const x = dequantized(p.type, bytes, n);
+        if (seg.packed) packF32Forward(f32out.subarray(at * C, groupEnd), x, n, C);
+        else f32out.set(x, at * C);
       }
     }
     base += p.rows;

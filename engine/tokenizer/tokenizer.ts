@@ -14,7 +14,6 @@
 // streaming TextDecoder across calls, so a split character would leak into the next call.
 
 import { GptEncoding } from 'gpt-tokenizer/GptEncoding';
-import p50kRanks from 'gpt-tokenizer/bpeRanks/p50k_base';
 
 export const SUPPORTED_ENCODINGS = ['r50k_base', 'p50k_base', 'p50k_edit'] as const;
 export type EncodingName = (typeof SUPPORTED_ENCODINGS)[number];
@@ -127,7 +126,17 @@ function appendAll(out: number[], ids: readonly number[]): void {
 // r50k_base's 50256 merges are p50k_base's first 50256 (p50k only appends the whitespace
 // runs), so one table serves all three and bundles carry ~0.6 MB less.
 const R50K_MERGES = 50256;
-const RANKS: Record<EncodingName, RankTable> = { r50k_base: p50kRanks.slice(0, R50K_MERGES), p50k_base: p50kRanks, p50k_edit: p50kRanks };
+let p50kRanks: RankTable | undefined;
+
+/**
+ * An encoding's merges, the table loaded on first use: a process that runs a model with a
+ * vocabulary of its own (a GGUF file, tokenizer.json) never holds it (13 MB resident once loaded).
+ */
+function ranksOf(encoding: EncodingName): RankTable {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when first needed, and getTokenizer is synchronous
+  p50kRanks ??= (require('gpt-tokenizer/bpeRanks/p50k_base') as { default: RankTable }).default;
+  return encoding === 'r50k_base' ? p50kRanks.slice(0, R50K_MERGES) : p50kRanks;
+}
 
 // The special tokens the engine uses; each encoding defines some of them.
 const KNOWN_SPECIALS = [EOT_TEXT, FIM_PREFIX_TEXT, FIM_MIDDLE_TEXT, FIM_SUFFIX_TEXT];
@@ -183,7 +192,7 @@ export class EncodingTokenizer implements Tokenizer {
   private longestTokenBytes = 0;
 
   constructor(readonly encoding: EncodingName) {
-    this.ranks = RANKS[encoding];
+    this.ranks = ranksOf(encoding);
     this.api = GptEncoding.getEncodingApi(encoding, () => this.ranks);
     this.vocabSize = this.api.vocabularySize;
     this.specialIds = new Map();

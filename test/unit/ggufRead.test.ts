@@ -1,7 +1,8 @@
 // GGUF reader and writer: round trips of every metadata value type and of tensors in several
 // formats and alignments, version 2 files, hand-built damaged files that must each give a
 // GgufError naming the fault and what to do, a truncation sweep over every byte of a small
-// file, reads into a caller's buffer, the GPT-2 export read back, and a 150k-token header.
+// file, reads into a caller's buffer, the GPT-2 export read back, a 150k-token header, and
+// long arrays read from the file only when asked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -557,5 +558,42 @@ test('a header with a 151k-token vocabulary and 151k merges opens quickly (time 
       g.close();
     }
     console.log(`openGguf: ${(readFileSync(path).length / 2 ** 20).toFixed(1)} MiB header with ${n} tokens and ${n} merges in ${best.toFixed(0)} ms (best of 3)`);
+  });
+});
+
+test('long arrays (a vocabulary) are checked at open and read from the file when asked: a damaged element fails at open, a file changed since is refused', () => {
+  withDir((dir) => {
+    const n = 5000;
+    const tokens = Array.from({ length: n }, (_, i) => `tok${i}`);
+    const types = Array.from({ length: n }, (_, i) => i % 3);
+    const path = join(dir, 'vocab.gguf');
+    const metadata: Array<[string, GgufValue]> = [
+      ARCH_VALUE,
+      ['tokenizer.ggml.tokens', { type: 'array', of: 'string', value: tokens }],
+      ['tokenizer.ggml.token_type', { type: 'array', of: 'i32', value: types }],
+      ['after', { type: 'array', of: 'u8', value: [1, 2] }],
+    ];
+    writeGguf(path, { metadata, tensors: [tensorOf('w', [32], 'F32', 1)] });
+    const g = openGguf(path);
+    assert.deepEqual(g.getStringArray('tokenizer.ggml.tokens'), tokens);
+    assert.deepEqual(g.getNumberArray('tokenizer.ggml.token_type'), types);
+    assert.deepEqual(g.getNumberArray('after'), [1, 2], 'the entries after the long arrays are in place');
+    g.close();
+    assert.deepEqual(g.getStringArray('tokenizer.ggml.tokens').slice(-2), tokens.slice(-2), 'read again after close');
+
+    // The file changed on disk after opening: the header's values stay, the long arrays are refused.
+    const h = openGguf(path);
+    const bytes = readFileSync(path);
+    const at = bytes.indexOf('tok4321');
+    writeFileSync(path, Buffer.concat([bytes, Buffer.alloc(32)]));
+    assert.equal(h.getString('general.architecture'), 'llama');
+    assert.throws(() => h.getStringArray('tokenizer.ggml.tokens'), (e: unknown) => e instanceof GgufError && /changed on disk after it was opened, so metadata "tokenizer\.ggml\.tokens" cannot be read\. Load the model again\./.test(e.message));
+    h.close();
+
+    // One element's length runs past the end of the file: found at open, as for a short array.
+    const damaged = Buffer.from(bytes);
+    damaged.writeBigUInt64LE(2n ** 40n, at - 8);
+    writeFileSync(path, damaged);
+    assert.throws(() => openGguf(path), (e: unknown) => e instanceof GgufError && /metadata "tokenizer\.ggml\.tokens", element 4321, claims a string of 1099511627776 bytes/.test(e.message));
   });
 });

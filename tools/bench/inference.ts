@@ -7,8 +7,9 @@
 //   decode at context 128 (16 steps) and near 1024 (8 steps from position 1000).
 // Beside each row: the bandwidth bound on decode (read bandwidth / weight bytes per token)
 // and the compute bound on prefill (peak flops / 2 x matrix parameters per token), measured
-// in that process with the same thread count, and the ratios to llama.cpp's row of the same
-// shape, weights and threads and to the decode bound.
+// with the same thread count in a child of that process (so its buffers are not in the RSS),
+// the ratios to llama.cpp's row of the same shape, weights and threads and to the decode
+// bound, and for the js engine on a real-model shape the memory goal beside its peak RSS.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ import { measureMachine, type MachineLimits } from './machine';
 import { ensureLlamaPeer, llamaPeerDir } from './llamaPeer';
 import { REAL_FORMATS, REAL_SHAPES, realShapeGguf, type RealFormat } from './realShapes';
 import { loadModel } from '../../engine/model/load';
+import { kvBytesPerPosition } from '../../engine/model/memory';
 
 export const BENCH_SHAPES: Record<string, ModelConfig> = {
   'gpt2-124m': configFromHF({ model_type: 'gpt2', vocab_size: 50257, n_positions: 1024, n_embd: 768, n_layer: 12, n_head: 12 }),
@@ -36,6 +38,8 @@ const TTFT_PROMPT = 128;
 const LONG_CTX = 1000;
 /** KV-cache positions the measurements need. */
 export const BENCH_CONTEXT = LONG_CTX + 16;
+/** The real-models issue's memory goal: peak RSS at most this times the GGUF file, plus the KV cache. */
+const RSS_GOAL_FILE_FACTOR = 1.25;
 
 /** Backends the table can hold, in the order each configuration runs them (the peer first, for the ratios). */
 /**
@@ -63,6 +67,8 @@ export interface InferenceRow {
   decode128TokPerS: number;
   decode1024TokPerS: number;
   peakRssMB: number;
+  /** Real-model shapes on the js engine: the memory goal for peakRssMB (RSS_GOAL_FILE_FACTOR x file + KV cache), MiB. */
+  rssGoalMB?: number;
   weightMB: number;
   machine: MachineLimits;
   /** read bandwidth / weight bytes per token */
@@ -181,7 +187,7 @@ export async function timeDecoder(forward: BenchForward, vocabSize: number, runs
 function warmPageCache(path: string): void {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.allocUnsafe(1 << 24);
+    const buf = Buffer.allocUnsafe(1 << 20);
     for (let at = 0; readSync(fd, buf, 0, buf.length, at) > 0; at += buf.length);
   } finally {
     closeSync(fd);
@@ -203,6 +209,7 @@ async function measureJs(shape: string, weights: WeightFormat | RealFormat, thre
   const kvCache = engine === 'js-kv16' ? 'f16' : 'f32';
   const machine = await measureMachine(threads);
   let loadToFirstTokenMs: number | undefined;
+  let rssGoalMB: number | undefined;
   let be: FastBackend;
   if (isRealShape(shape)) {
     const path = realShapeGguf(shape, weights as RealFormat);
@@ -212,6 +219,7 @@ async function measureJs(shape: string, weights: WeightFormat | RealFormat, thre
     be.forwardSync(Int32Array.of(1), 0);
     loadToFirstTokenMs = performance.now() - t;
     be.releaseCache();
+    rssGoalMB = (RSS_GOAL_FILE_FACTOR * statSync(path).size + kvBytesPerPosition(be.config, kvCache) * be.contextLength) / 2 ** 20;
   } else {
     be = await FastBackend.create(benchModel(shape), { threads, weightFormat: weights as WeightFormat, relaxedSimd, kvCache });
   }
@@ -226,6 +234,7 @@ async function measureJs(shape: string, weights: WeightFormat | RealFormat, thre
     ...timings,
     ...(loadToFirstTokenMs !== undefined ? { loadToFirstTokenMs } : {}),
     peakRssMB: process.resourceUsage().maxRSS / 1024,
+    ...(rssGoalMB !== undefined ? { rssGoalMB } : {}),
     weightMB: be.weightBytes / 2 ** 20,
     machine,
     ...bounds(c, be.weightBytes, machine),
@@ -390,7 +399,7 @@ export function runInferenceBench(argv: readonly string[] = []): { rows: Inferen
       engines = engines.filter((e) => e !== 'ort-webgpu');
     }
   }
-  log('engine                            shape              weights thr  prefill512   TTFT128ms  dec@128  dec@1024  bound-dec  bound-pre  RSS MB   GB/s  GFLOP/s  pre/peer dec/peer d1k/peer dec/bound  load ms');
+  log('engine                            shape              weights thr  prefill512   TTFT128ms  dec@128  dec@1024  bound-dec  bound-pre  RSS MB  goal MB   GB/s  GFLOP/s  pre/peer dec/peer d1k/peer dec/bound  load ms');
   for (const shape of shapes) {
     for (const weights of formatsOf(shape)) {
       for (const threads of threadList) {
@@ -417,7 +426,7 @@ export function runInferenceBench(argv: readonly string[] = []): { rows: Inferen
           }
           rows.push(r);
           log(
-            `${head} ${fmt(r.prefillTokPerS)}  ${fmt(r.ttftMs)}  ${fmt(r.decode128TokPerS)} ${fmt(r.decode1024TokPerS)}  ${r.gpu === undefined ? `${fmt(r.decodeBoundTokPerS)}  ${fmt(r.prefillBoundTokPerS)}` : `${'-'.padStart(8)}  ${'-'.padStart(8)}`} ${fmt(r.peakRssMB, 0)} ${fmt(r.machine.readBytesPerS / 1e9)} ${fmt(r.machine.peakFlopsPerS / 1e9)}  ${ratio(r.prefillVsPeer)} ${ratio(r.decode128VsPeer)} ${ratio(r.decode1024VsPeer)} ${ratio(r.decodeVsBound)} ${r.loadToFirstTokenMs === undefined ? '       -' : fmt(r.loadToFirstTokenMs, 0)}`,
+            `${head} ${fmt(r.prefillTokPerS)}  ${fmt(r.ttftMs)}  ${fmt(r.decode128TokPerS)} ${fmt(r.decode1024TokPerS)}  ${r.gpu === undefined ? `${fmt(r.decodeBoundTokPerS)}  ${fmt(r.prefillBoundTokPerS)}` : `${'-'.padStart(8)}  ${'-'.padStart(8)}`} ${fmt(r.peakRssMB, 0)} ${r.rssGoalMB === undefined ? '       -' : fmt(r.rssGoalMB, 0)} ${fmt(r.machine.readBytesPerS / 1e9)} ${fmt(r.machine.peakFlopsPerS / 1e9)}  ${ratio(r.prefillVsPeer)} ${ratio(r.decode128VsPeer)} ${ratio(r.decode1024VsPeer)} ${ratio(r.decodeVsBound)} ${r.loadToFirstTokenMs === undefined ? '       -' : fmt(r.loadToFirstTokenMs, 0)}`,
           );
           if (engine === 'auto') log(autoRatios(r, rows));
         }
