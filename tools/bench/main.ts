@@ -18,7 +18,7 @@ const HELP = `npm run bench [-- <subcommand>] [-- options]
 
 (no subcommand)  inference table: limelight-js, onnxruntime ort-cpu and ort-webgpu, llama.cpp (node-llama-cpp)
                  on the same shapes and random weights: prefill 512 tok/s, time to first token (128-token
-                 prompt), decode at 128 and 1024, peak RSS, decode/prefill bounds, ratios to llama.cpp and to
+                 prompt; cold, 1024-token prompt), decode at 128 and 1024, peak RSS, decode/prefill bounds, ratios to llama.cpp and to
                  the decode bound
 ${INFERENCE_OPTIONS}
 

@@ -39,7 +39,7 @@ export async function measureOrt(device: OrtDevice, shape: string, weights: Onnx
   const weightFormat: OnnxWeightFormat = weights === 'q8_0' && !real ? 'q8_0' : 'f32';
   const be = await OrtBackend.create(model, { device, threads, weightFormat, contextLength: BENCH_CONTEXT, cacheDir: join(llamaPeerDir(), 'onnx'), spin });
   try {
-    const timings = await timeDecoder(async (tokens, pos) => (await be.forward(tokens, pos)).logits, c.vocabSize, runs);
+    const timings = await timeDecoder(async (tokens, pos) => (await be.forward(tokens, pos)).logits, c, runs);
     // Bytes a decode step reads: the matrices (lm head included), as the llama.cpp row counts them; a GGUF file's as stored.
     const weightBytes = real ? model.weightBytes() : matrixParams(c) * (weights === 'f32' ? 4 : 36 / 32);
     return {
@@ -75,7 +75,7 @@ export async function measureAuto(shape: string, weights: OnnxWeightFormat | Rea
   const split = await createPhaseSplit(model, { js, ort, cacheDir });
   const be = split.backend;
   try {
-    const timings = await timeDecoder(async (tokens, pos) => (await be.forward(tokens, pos)).logits, c.vocabSize, runs);
+    const timings = await timeDecoder(async (tokens, pos) => (await be.forward(tokens, pos)).logits, c, runs);
     // Decode reads the js backend's weights.
     const weightBytes = (be instanceof FastBackend ? be : be.js).weightBytes;
     return { engine: 'limelight auto (ort-cpu + js)', plan: split.description, shape, weights, threads, ...timings, peakRssMB: process.resourceUsage().maxRSS / 1024, weightMB: weightBytes / 2 ** 20, machine, ...bounds(c, weightBytes, machine) };
