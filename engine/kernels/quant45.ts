@@ -7,9 +7,10 @@
 //
 // Packed layout, groups of 4 rows as packQ8Forward's (one pass over a group reads its bytes in
 // order, and the 4 rows' dots meet floats as one vector):
-//   w (ceil(OC/4), C/32, 4 x 16 | 4 x 16 + 4 x 4) bytes: per group and block the 4 rows' 16
+//   w (ceil(OC/4), C/32, 4 x 16 | 4 x 16 + 16) bytes: per group and block the 4 rows' 16
 //     code bytes as the file holds them (byte i: code i | code 16 + i << 4), then for Q5_0 the
-//     4 rows' fifth bits, one 32-bit word each placed as Q5_K's (q5Word);
+//     4 rows' fifth bits in 16 bytes (q5Bits: one vector load a block, each row's bits two
+//     shifts away from bit 4 of its codes' bytes);
 //   s (ceil(OC/4), C/32, 4) f32 the blocks' scales (F16 widened), as packQ8Forward's.
 // The rows that fill the last group are zero. 20 and 24 bytes per 32 weights against the file's 18
 // and 22 (Q8_0's layout took 36).
@@ -27,23 +28,16 @@ export const Q45: Record<Q45Type, { block: number; group: number; offset: number
 };
 
 /**
- * A block's fifth bits (file: bit j of qh is code j's) placed for the kernels: splat as 32 bits,
- * byte i % 4 of the word holds the bit of code i at bit i >> 2 and of code 16 + i at 4 + (i >> 2)
- * (i = 0..15), so one mask and compare per 16 codes turns them into 16 or 0 for each code's byte.
+ * Row r's fifth bits (file: bit j of qh is code j's) or-ed into the 16 bytes a group's block keeps
+ * them in: byte i gets the bit of code i at bit r and of code 16 + i at bit 4 + r.
  */
-export function q5Word(qh: number): number {
-  let w = 0;
-  for (let i = 0; i < 16; i++) {
-    const at = 8 * (i & 3) + (i >> 2);
-    w |= ((qh >>> i) & 1) << at;
-    w |= ((qh >>> (i + 16)) & 1) << (at + 4);
-  }
-  return w >>> 0;
+export function q5Bits(dst: Uint8Array, qh: number, r: number): void {
+  for (let i = 0; i < 16; i++) dst[i] = dst[i]! | (((qh >>> i) & 1) << r) | (((qh >>> (i + 16)) & 1) << (4 + r));
 }
 
 /**
  * Rows of a GGUF Q4_0 or Q5_0 matrix (OC, C), its blocks as the file holds them, into the packed
- * layout: the code bytes kept, the scales widened, Q5_0's fifth bits re-placed (q5Word). OC may
+ * layout: the code bytes kept, the scales widened, Q5_0's fifth bits re-placed (q5Bits). OC may
  * be any count (the last group's missing rows are zero); C % 32 == 0.
  */
 export function packQ45Forward(
@@ -59,16 +53,15 @@ export function packQ45Forward(
   const qs = type === 'Q5_0' ? 6 : 2;
   const half = f16FloatTable();
   const groups = Math.ceil(OC / Q8_PACK_ROWS);
-  const words = new DataView(wp.buffer, wp.byteOffset, wp.byteLength);
   for (let g = 0; g < groups; g++) {
     for (let b = 0; b < nb; b++) {
       const dst = (g * nb + b) * group;
+      if (type === 'Q5_0') wp.fill(0, dst + 64, dst + 80);
       for (let r = 0; r < Q8_PACK_ROWS; r++) {
         const o = g * Q8_PACK_ROWS + r;
         const tile = (g * nb + b) * Q8_PACK_ROWS + r;
         if (o >= OC) {
           wp.fill(0, dst + 16 * r, dst + 16 * (r + 1));
-          if (type === 'Q5_0') words.setUint32(dst + 64 + 4 * r, 0, true);
           sp[tile] = 0;
           continue;
         }
@@ -77,7 +70,7 @@ export function packQ45Forward(
         wp.set(blocks.subarray(at + qs, at + qs + 16), dst + 16 * r);
         if (type === 'Q5_0') {
           const qh = (blocks[at + 2]! | (blocks[at + 3]! << 8) | (blocks[at + 4]! << 16) | (blocks[at + 5]! << 24)) >>> 0;
-          words.setUint32(dst + 64 + 4 * r, q5Word(qh), true);
+          q5Bits(wp.subarray(dst + 64, dst + 80), qh, r);
         }
       }
     }

@@ -1723,11 +1723,14 @@
   ;; Weights stay in ggml's blocks of 32 (engine/formats/q4_0.ts, q4_1_q5.ts), packed by
   ;; packQ45Forward (engine/kernels/quant45.ts) in groups of 4 rows like packQ8Forward: per group
   ;; and block, the 4 rows' 16 code bytes (byte i: code i | code 16 + i << 4, as the file has
-  ;; them), then for Q5_0 the 4 rows' fifth-bit words placed as Q5_K's (byte i % 4 holds the
-  ;; bit of code i at i >> 2 and of code 16 + i at 4 + (i >> 2)): w (ceil(OC/4), C/32, 64 | 80)
-  ;; bytes; the scales as packQ8Forward's, ws (ceil(OC/4), C/32, 4) f32. 20 and 24 bytes per 32
-  ;; weights against the file's 18 and 22. $kind 0: Q4_0 (codes 0..15, weight d (q - 8)), 1:
-  ;; Q5_0 (codes 0..31, weight d (q - 16)). References: matmulQ45Forward in quant45.ts.
+  ;; them), then for Q5_0 the 4 rows' fifth bits in 16 bytes (byte i: bit r for row r's code i,
+  ;; bit 4 + r for its code 16 + i): w (ceil(OC/4), C/32, 64 | 80) bytes; the scales as
+  ;; packQ8Forward's, ws (ceil(OC/4), C/32, 4) f32. 20 and 24 bytes per 32 weights against the
+  ;; file's 18 and 22. $kind 0: Q4_0 (codes 0..15, weight d (q - 8)), 1: Q5_0 (codes 0..31,
+  ;; weight d (q - 16)). A row's codes are two ops a half: the low nibbles masked, the high ones
+  ;; shifted by 4 as i16 and masked (bits crossing from the neighbouring byte fall outside the
+  ;; mask); a fifth bit moves to bit 4 the same way (row r: the bytes shifted left 4 - r, or right
+  ;; r, as i16) and is or-ed in. References: matmulQ45Forward in quant45.ts.
 
   ;; The unsigned codes of columns [16 h, 16 h + 16) of row r of the group block at $g.
   (func $codes45 (param $g i32) (param $r i32) (param $h i32) (param $kind i32) (result v128)
@@ -1737,10 +1740,7 @@
       (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15)))
     (if (result v128) (local.get $kind)
       (then (v128.or (local.get $c) (v128.and
-        (i8x16.eq
-          (v128.and (i16x8.shr_u (v128.load32_splat offset=64 (i32.add (local.get $g) (i32.shl (local.get $r) (i32.const 2)))) (i32.shl (local.get $h) (i32.const 2)))
-            (v128.const i8x16 1 1 1 1 2 2 2 2 4 4 4 4 8 8 8 8))
-          (v128.const i8x16 1 1 1 1 2 2 2 2 4 4 4 4 8 8 8 8))
+        (i16x8.shr_u (i16x8.shl (v128.load offset=64 (local.get $g)) (i32.sub (i32.const 4) (i32.shl (local.get $h) (i32.const 2)))) (local.get $r))
         (v128.const i8x16 16 16 16 16 16 16 16 16 16 16 16 16 16 16 16 16))))
       (else (local.get $c))))
 
@@ -1753,16 +1753,13 @@
   (func (export "matmul_q45")
     (param $out i32) (param $xq i32) (param $xs i32) (param $w i32) (param $ws i32) (param $bias i32)
     (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $kind i32) (param $a i32) (param $b i32)
-    (local $nb i32) (local $G i32) (local $n i32) (local $o i32) (local $e i32) (local $sh i32)
-    (local $x i32) (local $xsp i32) (local $wp i32) (local $sp i32)
-    (local $xa v128) (local $xb v128) (local $c v128) (local $off v128) (local $k0f v128) (local $k16 v128) (local $hm v128)
+    (local $nb i32) (local $n i32) (local $o i32) (local $e i32) (local $x i32) (local $xsp i32) (local $wp i32) (local $sp i32)
+    (local $v v128) (local $h v128) (local $k0f v128) (local $k16 v128) (local $c v128) (local $off v128)
     (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128) (local $acc v128)
     (local.set $nb (i32.shr_u (local.get $C) (i32.const 5)))
-    (local.set $G (i32.add (i32.const 64) (i32.shl (local.get $kind) (i32.const 4))))
-    (local.set $off (i8x16.splat (i32.shl (i32.const 8) (local.get $kind))))
     (local.set $k0f (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
     (local.set $k16 (v128.const i8x16 16 16 16 16 16 16 16 16 16 16 16 16 16 16 16 16))
-    (local.set $hm (v128.const i8x16 1 1 1 1 2 2 2 2 4 4 4 4 8 8 8 8))
+    (local.set $off (i8x16.splat (i32.shl (i32.const 8) (local.get $kind))))
     (local.set $o (local.get $a))
     (block $oDone (loop $oLoop
       (br_if $oDone (i32.ge_u (local.get $o) (local.get $b)))
@@ -1771,71 +1768,125 @@
         (br_if $nDone (i32.ge_u (local.get $n) (local.get $N)))
         (local.set $x (i32.add (local.get $xq) (i32.shl (i32.mul (local.get $n) (local.get $C)) (i32.const 1))))
         (local.set $xsp (i32.add (local.get $xs) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 2))))
-        (local.set $wp (i32.add (local.get $w) (i32.mul (i32.mul (i32.shr_u (local.get $o) (i32.const 2)) (local.get $nb)) (local.get $G))))
+        (local.set $wp (i32.add (local.get $w) (i32.mul (i32.mul (i32.shr_u (local.get $o) (i32.const 2)) (local.get $nb))
+          (i32.add (i32.const 64) (i32.shl (local.get $kind) (i32.const 4))))))
         (local.set $sp (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $o) (local.get $nb)) (i32.const 2))))
         (local.set $e (i32.add (local.get $xsp) (i32.shl (local.get $nb) (i32.const 2))))
         (local.set $acc (v128.const i32x4 0 0 0 0))
-        (block $bDone (loop $bLoop
-          (br_if $bDone (i32.ge_u (local.get $xsp) (local.get $e)))
-          (local.set $d0 (v128.const i32x4 0 0 0 0)) (local.set $d1 (v128.const i32x4 0 0 0 0))
-          (local.set $d2 (v128.const i32x4 0 0 0 0)) (local.set $d3 (v128.const i32x4 0 0 0 0))
-          ;; The block's two halves of 16 columns (shift 0: low nibbles, 4: high), as a loop (matmul_q8).
-          (local.set $sh (i32.const 0))
-          (loop $hLoop
-            (local.set $xa (v128.load (local.get $x)))
-            (local.set $xb (v128.load offset=16 (local.get $x)))
-            (local.set $c (v128.and (i16x8.shr_u (v128.load offset=0 (local.get $wp)) (local.get $sh)) (local.get $k0f)))
-            (if (local.get $kind) (then (local.set $c (v128.or (local.get $c) (v128.and (i8x16.eq (v128.and
-              (i16x8.shr_u (v128.load32_splat offset=64 (local.get $wp)) (local.get $sh)) (local.get $hm)) (local.get $hm)) (local.get $k16))))))
-            (local.set $c (i8x16.sub (local.get $c) (local.get $off)))
+        (if (local.get $kind)
+          (then (loop $q5
+            (local.set $v (v128.load offset=0 (local.get $wp)))
+            (local.set $h (v128.load offset=64 (local.get $wp)))
+            (local.set $c (i8x16.sub (v128.or (v128.and (local.get $v) (local.get $k0f)) (v128.and (i16x8.shl (local.get $h) (i32.const 4)) (local.get $k16))) (local.get $off)))
+            (local.set $d0 (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (v128.load offset=0 (local.get $x)))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (v128.load offset=16 (local.get $x)))))
+            (local.set $c (i8x16.sub (v128.or (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f)) (v128.and (local.get $h) (local.get $k16))) (local.get $off)))
             (local.set $d0 (i32x4.add (local.get $d0) (i32x4.add
-              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (local.get $xa)) (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (local.get $xb)))))
-            (local.set $c (v128.and (i16x8.shr_u (v128.load offset=16 (local.get $wp)) (local.get $sh)) (local.get $k0f)))
-            (if (local.get $kind) (then (local.set $c (v128.or (local.get $c) (v128.and (i8x16.eq (v128.and
-              (i16x8.shr_u (v128.load32_splat offset=68 (local.get $wp)) (local.get $sh)) (local.get $hm)) (local.get $hm)) (local.get $k16))))))
-            (local.set $c (i8x16.sub (local.get $c) (local.get $off)))
+              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (v128.load offset=32 (local.get $x)))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (v128.load offset=48 (local.get $x))))))
+            (local.set $v (v128.load offset=16 (local.get $wp)))
+            (local.set $c (i8x16.sub (v128.or (v128.and (local.get $v) (local.get $k0f)) (v128.and (i16x8.shl (local.get $h) (i32.const 3)) (local.get $k16))) (local.get $off)))
+            (local.set $d1 (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (v128.load offset=0 (local.get $x)))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (v128.load offset=16 (local.get $x)))))
+            (local.set $c (i8x16.sub (v128.or (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f)) (v128.and (i16x8.shr_u (local.get $h) (i32.const 1)) (local.get $k16))) (local.get $off)))
             (local.set $d1 (i32x4.add (local.get $d1) (i32x4.add
-              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (local.get $xa)) (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (local.get $xb)))))
-            (local.set $c (v128.and (i16x8.shr_u (v128.load offset=32 (local.get $wp)) (local.get $sh)) (local.get $k0f)))
-            (if (local.get $kind) (then (local.set $c (v128.or (local.get $c) (v128.and (i8x16.eq (v128.and
-              (i16x8.shr_u (v128.load32_splat offset=72 (local.get $wp)) (local.get $sh)) (local.get $hm)) (local.get $hm)) (local.get $k16))))))
-            (local.set $c (i8x16.sub (local.get $c) (local.get $off)))
+              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (v128.load offset=32 (local.get $x)))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (v128.load offset=48 (local.get $x))))))
+            (local.set $v (v128.load offset=32 (local.get $wp)))
+            (local.set $c (i8x16.sub (v128.or (v128.and (local.get $v) (local.get $k0f)) (v128.and (i16x8.shl (local.get $h) (i32.const 2)) (local.get $k16))) (local.get $off)))
+            (local.set $d2 (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (v128.load offset=0 (local.get $x)))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (v128.load offset=16 (local.get $x)))))
+            (local.set $c (i8x16.sub (v128.or (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f)) (v128.and (i16x8.shr_u (local.get $h) (i32.const 2)) (local.get $k16))) (local.get $off)))
             (local.set $d2 (i32x4.add (local.get $d2) (i32x4.add
-              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (local.get $xa)) (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (local.get $xb)))))
-            (local.set $c (v128.and (i16x8.shr_u (v128.load offset=48 (local.get $wp)) (local.get $sh)) (local.get $k0f)))
-            (if (local.get $kind) (then (local.set $c (v128.or (local.get $c) (v128.and (i8x16.eq (v128.and
-              (i16x8.shr_u (v128.load32_splat offset=76 (local.get $wp)) (local.get $sh)) (local.get $hm)) (local.get $hm)) (local.get $k16))))))
-            (local.set $c (i8x16.sub (local.get $c) (local.get $off)))
+              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (v128.load offset=32 (local.get $x)))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (v128.load offset=48 (local.get $x))))))
+            (local.set $v (v128.load offset=48 (local.get $wp)))
+            (local.set $c (i8x16.sub (v128.or (v128.and (local.get $v) (local.get $k0f)) (v128.and (i16x8.shl (local.get $h) (i32.const 1)) (local.get $k16))) (local.get $off)))
+            (local.set $d3 (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (v128.load offset=0 (local.get $x)))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (v128.load offset=16 (local.get $x)))))
+            (local.set $c (i8x16.sub (v128.or (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f)) (v128.and (i16x8.shr_u (local.get $h) (i32.const 3)) (local.get $k16))) (local.get $off)))
             (local.set $d3 (i32x4.add (local.get $d3) (i32x4.add
-              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (local.get $xa)) (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (local.get $xb)))))
-            (local.set $x (i32.add (local.get $x) (i32.const 32)))
-            (local.set $sh (i32.add (local.get $sh) (i32.const 4)))
-            (br_if $hLoop (i32.lt_u (local.get $sh) (i32.const 8))))
-          (local.set $wp (i32.add (local.get $wp) (local.get $G)))
-          (local.set $d0 (call $rows4 (local.get $d0) (local.get $d1) (local.get $d2) (local.get $d3)))
-          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d0))
-            (f32x4.mul (v128.load (local.get $sp)) (v128.load32_splat (local.get $xsp))))))
-          (local.set $xsp (i32.add (local.get $xsp) (i32.const 4)))
-          (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
-          (br $bLoop)))
+              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (v128.load offset=32 (local.get $x)))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (v128.load offset=48 (local.get $x))))))
+            (local.set $d0 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $d0) (local.get $d1))
+              (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $d0) (local.get $d1))))
+            (local.set $d2 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $d2) (local.get $d3))
+              (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $d2) (local.get $d3))))
+            (local.set $d0 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $d0) (local.get $d2))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $d0) (local.get $d2))))
+            (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d0))
+              (f32x4.mul (v128.load (local.get $sp)) (v128.load32_splat (local.get $xsp))))))
+            (local.set $x (i32.add (local.get $x) (i32.const 64)))
+            (local.set $wp (i32.add (local.get $wp) (i32.const 80)))
+            (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
+            (local.set $xsp (i32.add (local.get $xsp) (i32.const 4)))
+            (br_if $q5 (i32.lt_u (local.get $xsp) (local.get $e)))))
+          (else (loop $q4
+            (local.set $v (v128.load offset=0 (local.get $wp)))
+            (local.set $c (i8x16.sub (v128.and (local.get $v) (local.get $k0f)) (local.get $off)))
+            (local.set $d0 (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (v128.load offset=0 (local.get $x)))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (v128.load offset=16 (local.get $x)))))
+            (local.set $c (i8x16.sub (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f)) (local.get $off)))
+            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (v128.load offset=32 (local.get $x)))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (v128.load offset=48 (local.get $x))))))
+            (local.set $v (v128.load offset=16 (local.get $wp)))
+            (local.set $c (i8x16.sub (v128.and (local.get $v) (local.get $k0f)) (local.get $off)))
+            (local.set $d1 (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (v128.load offset=0 (local.get $x)))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (v128.load offset=16 (local.get $x)))))
+            (local.set $c (i8x16.sub (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f)) (local.get $off)))
+            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (v128.load offset=32 (local.get $x)))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (v128.load offset=48 (local.get $x))))))
+            (local.set $v (v128.load offset=32 (local.get $wp)))
+            (local.set $c (i8x16.sub (v128.and (local.get $v) (local.get $k0f)) (local.get $off)))
+            (local.set $d2 (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (v128.load offset=0 (local.get $x)))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (v128.load offset=16 (local.get $x)))))
+            (local.set $c (i8x16.sub (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f)) (local.get $off)))
+            (local.set $d2 (i32x4.add (local.get $d2) (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (v128.load offset=32 (local.get $x)))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (v128.load offset=48 (local.get $x))))))
+            (local.set $v (v128.load offset=48 (local.get $wp)))
+            (local.set $c (i8x16.sub (v128.and (local.get $v) (local.get $k0f)) (local.get $off)))
+            (local.set $d3 (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (v128.load offset=0 (local.get $x)))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (v128.load offset=16 (local.get $x)))))
+            (local.set $c (i8x16.sub (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f)) (local.get $off)))
+            (local.set $d3 (i32x4.add (local.get $d3) (i32x4.add
+              (i32x4.dot_i16x8_s (i16x8.shl (local.get $c) (i32.const 8)) (v128.load offset=32 (local.get $x)))
+              (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $c) (i32.const 8)) (v128.load offset=48 (local.get $x))))))
+            (local.set $d0 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $d0) (local.get $d1))
+              (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $d0) (local.get $d1))))
+            (local.set $d2 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $d2) (local.get $d3))
+              (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $d2) (local.get $d3))))
+            (local.set $d0 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $d0) (local.get $d2))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $d0) (local.get $d2))))
+            (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d0))
+              (f32x4.mul (v128.load (local.get $sp)) (v128.load32_splat (local.get $xsp))))))
+            (local.set $x (i32.add (local.get $x) (i32.const 64)))
+            (local.set $wp (i32.add (local.get $wp) (i32.const 64)))
+            (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
+            (local.set $xsp (i32.add (local.get $xsp) (i32.const 4)))
+            (br_if $q4 (i32.lt_u (local.get $xsp) (local.get $e))))))
         (call $store4 (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2)))
           (local.get $acc) (local.get $bias) (local.get $o) (local.get $mode) (local.get $b))
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
         (br $nLoop)))
       (local.set $o (i32.add (local.get $o) (i32.const 4)))
       (br $oLoop))))
-
-  ;; The lane sums of four i32x4 as one vector [sum d0, sum d1, sum d2, sum d3] (matmul_q8's order of adds).
-  (func $rows4 (param $d0 v128) (param $d1 v128) (param $d2 v128) (param $d3 v128) (result v128)
-    (local.set $d0 (i32x4.add
-      (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $d0) (local.get $d1))
-      (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $d0) (local.get $d1))))
-    (local.set $d2 (i32x4.add
-      (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $d2) (local.get $d3))
-      (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $d2) (local.get $d3))))
-    (i32x4.add
-      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $d0) (local.get $d2))
-      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $d0) (local.get $d2))))
 
   ;; out (N, OC) (by mode, $store) = inp (N, C) f32 . Q4_0 / Q5_0 w^T expanded to f32 + bias,
   ;; columns [a, b) (a a multiple of 32), for many input rows: as matmul_q8_f32, each block of 32
@@ -1948,16 +1999,12 @@
   (func (export "matmul_q45_i8")
     (param $out i32) (param $xq i32) (param $xs i32) (param $xb i32) (param $w i32) (param $ws i32) (param $bias i32)
     (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $kind i32) (param $a i32) (param $b i32)
-    (local $nb i32) (local $G i32) (local $n i32) (local $o i32) (local $e i32) (local $sh i32) (local $offShift i32)
-    (local $x i32) (local $xsp i32) (local $xbp i32) (local $wp i32) (local $sp i32)
-    (local $xv v128) (local $c v128) (local $k0f v128) (local $k16 v128) (local $hm v128) (local $ones v128)
+    (local $nb i32) (local $n i32) (local $o i32) (local $e i32) (local $x i32) (local $xsp i32) (local $wp i32) (local $sp i32) (local $xbp i32)
+    (local $v v128) (local $h v128) (local $k0f v128) (local $k16 v128) (local $xl v128) (local $xh v128) (local $ones v128)
     (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128) (local $acc v128)
     (local.set $nb (i32.shr_u (local.get $C) (i32.const 5)))
-    (local.set $G (i32.add (i32.const 64) (i32.shl (local.get $kind) (i32.const 4))))
-    (local.set $offShift (i32.add (i32.const 3) (local.get $kind)))
     (local.set $k0f (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
     (local.set $k16 (v128.const i8x16 16 16 16 16 16 16 16 16 16 16 16 16 16 16 16 16))
-    (local.set $hm (v128.const i8x16 1 1 1 1 2 2 2 2 4 4 4 4 8 8 8 8))
     (local.set $ones (v128.const i16x8 1 1 1 1 1 1 1 1))
     (local.set $o (local.get $a))
     (block $oDone (loop $oLoop
@@ -1968,47 +2015,95 @@
         (local.set $x (i32.add (local.get $xq) (i32.mul (local.get $n) (local.get $C))))
         (local.set $xsp (i32.add (local.get $xs) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 2))))
         (local.set $xbp (i32.add (local.get $xb) (i32.shl (i32.mul (local.get $n) (local.get $nb)) (i32.const 2))))
-        (local.set $wp (i32.add (local.get $w) (i32.mul (i32.mul (i32.shr_u (local.get $o) (i32.const 2)) (local.get $nb)) (local.get $G))))
+        (local.set $wp (i32.add (local.get $w) (i32.mul (i32.mul (i32.shr_u (local.get $o) (i32.const 2)) (local.get $nb))
+          (i32.add (i32.const 64) (i32.shl (local.get $kind) (i32.const 4))))))
         (local.set $sp (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $o) (local.get $nb)) (i32.const 2))))
         (local.set $e (i32.add (local.get $xsp) (i32.shl (local.get $nb) (i32.const 2))))
         (local.set $acc (v128.const i32x4 0 0 0 0))
-        (block $bDone (loop $bLoop
-          (br_if $bDone (i32.ge_u (local.get $xsp) (local.get $e)))
-          (local.set $d0 (v128.const i32x4 0 0 0 0)) (local.set $d1 (v128.const i32x4 0 0 0 0))
-          (local.set $d2 (v128.const i32x4 0 0 0 0)) (local.set $d3 (v128.const i32x4 0 0 0 0))
-          (local.set $sh (i32.const 0))
-          (loop $hLoop
-            (local.set $xv (v128.load (local.get $x)))
-            (local.set $c (v128.and (i16x8.shr_u (v128.load offset=0 (local.get $wp)) (local.get $sh)) (local.get $k0f)))
-            (if (local.get $kind) (then (local.set $c (v128.or (local.get $c) (v128.and (i8x16.eq (v128.and
-              (i16x8.shr_u (v128.load32_splat offset=64 (local.get $wp)) (local.get $sh)) (local.get $hm)) (local.get $hm)) (local.get $k16))))))
-            (local.set $d0 (i16x8.add (local.get $d0) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xv) (local.get $c))))
-            (local.set $c (v128.and (i16x8.shr_u (v128.load offset=16 (local.get $wp)) (local.get $sh)) (local.get $k0f)))
-            (if (local.get $kind) (then (local.set $c (v128.or (local.get $c) (v128.and (i8x16.eq (v128.and
-              (i16x8.shr_u (v128.load32_splat offset=68 (local.get $wp)) (local.get $sh)) (local.get $hm)) (local.get $hm)) (local.get $k16))))))
-            (local.set $d1 (i16x8.add (local.get $d1) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xv) (local.get $c))))
-            (local.set $c (v128.and (i16x8.shr_u (v128.load offset=32 (local.get $wp)) (local.get $sh)) (local.get $k0f)))
-            (if (local.get $kind) (then (local.set $c (v128.or (local.get $c) (v128.and (i8x16.eq (v128.and
-              (i16x8.shr_u (v128.load32_splat offset=72 (local.get $wp)) (local.get $sh)) (local.get $hm)) (local.get $hm)) (local.get $k16))))))
-            (local.set $d2 (i16x8.add (local.get $d2) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xv) (local.get $c))))
-            (local.set $c (v128.and (i16x8.shr_u (v128.load offset=48 (local.get $wp)) (local.get $sh)) (local.get $k0f)))
-            (if (local.get $kind) (then (local.set $c (v128.or (local.get $c) (v128.and (i8x16.eq (v128.and
-              (i16x8.shr_u (v128.load32_splat offset=76 (local.get $wp)) (local.get $sh)) (local.get $hm)) (local.get $hm)) (local.get $k16))))))
-            (local.set $d3 (i16x8.add (local.get $d3) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xv) (local.get $c))))
-            (local.set $x (i32.add (local.get $x) (i32.const 16)))
-            (local.set $sh (i32.add (local.get $sh) (i32.const 4)))
-            (br_if $hLoop (i32.lt_u (local.get $sh) (i32.const 8))))
-          (local.set $wp (i32.add (local.get $wp) (local.get $G)))
-          (local.set $d0 (i32x4.sub
-            (call $rows4 (i32x4.dot_i16x8_s (local.get $d0) (local.get $ones)) (i32x4.dot_i16x8_s (local.get $d1) (local.get $ones))
-              (i32x4.dot_i16x8_s (local.get $d2) (local.get $ones)) (i32x4.dot_i16x8_s (local.get $d3) (local.get $ones)))
-            (i32x4.splat (i32.shl (i32.load (local.get $xbp)) (local.get $offShift)))))
-          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d0))
-            (f32x4.mul (v128.load (local.get $sp)) (v128.load32_splat (local.get $xsp))))))
-          (local.set $xsp (i32.add (local.get $xsp) (i32.const 4)))
-          (local.set $xbp (i32.add (local.get $xbp) (i32.const 4)))
-          (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
-          (br $bLoop)))
+        (if (local.get $kind)
+          (then (loop $q5
+            (local.set $xl (v128.load (local.get $x)))
+            (local.set $xh (v128.load offset=16 (local.get $x)))
+            (local.set $v (v128.load offset=0 (local.get $wp)))
+            (local.set $h (v128.load offset=64 (local.get $wp)))
+            (local.set $d0 (i32x4.dot_i16x8_s (i16x8.add
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xl) (v128.or (v128.and (local.get $v) (local.get $k0f)) (v128.and (i16x8.shl (local.get $h) (i32.const 4)) (local.get $k16))))
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xh) (v128.or (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f)) (v128.and (local.get $h) (local.get $k16)))))
+              (local.get $ones)))
+            (local.set $v (v128.load offset=16 (local.get $wp)))
+            (local.set $d1 (i32x4.dot_i16x8_s (i16x8.add
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xl) (v128.or (v128.and (local.get $v) (local.get $k0f)) (v128.and (i16x8.shl (local.get $h) (i32.const 3)) (local.get $k16))))
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xh) (v128.or (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f)) (v128.and (i16x8.shr_u (local.get $h) (i32.const 1)) (local.get $k16)))))
+              (local.get $ones)))
+            (local.set $v (v128.load offset=32 (local.get $wp)))
+            (local.set $d2 (i32x4.dot_i16x8_s (i16x8.add
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xl) (v128.or (v128.and (local.get $v) (local.get $k0f)) (v128.and (i16x8.shl (local.get $h) (i32.const 2)) (local.get $k16))))
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xh) (v128.or (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f)) (v128.and (i16x8.shr_u (local.get $h) (i32.const 2)) (local.get $k16)))))
+              (local.get $ones)))
+            (local.set $v (v128.load offset=48 (local.get $wp)))
+            (local.set $d3 (i32x4.dot_i16x8_s (i16x8.add
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xl) (v128.or (v128.and (local.get $v) (local.get $k0f)) (v128.and (i16x8.shl (local.get $h) (i32.const 1)) (local.get $k16))))
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xh) (v128.or (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f)) (v128.and (i16x8.shr_u (local.get $h) (i32.const 3)) (local.get $k16)))))
+              (local.get $ones)))
+            (local.set $d0 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $d0) (local.get $d1))
+              (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $d0) (local.get $d1))))
+            (local.set $d2 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $d2) (local.get $d3))
+              (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $d2) (local.get $d3))))
+            (local.set $d0 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $d0) (local.get $d2))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $d0) (local.get $d2))))
+            (local.set $d0 (i32x4.sub (local.get $d0) (i32x4.splat (i32.shl (i32.load (local.get $xbp)) (i32.const 4)))))
+            (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d0))
+              (f32x4.mul (v128.load (local.get $sp)) (v128.load32_splat (local.get $xsp))))))
+            (local.set $x (i32.add (local.get $x) (i32.const 32)))
+            (local.set $xbp (i32.add (local.get $xbp) (i32.const 4)))
+            (local.set $wp (i32.add (local.get $wp) (i32.const 80)))
+            (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
+            (local.set $xsp (i32.add (local.get $xsp) (i32.const 4)))
+            (br_if $q5 (i32.lt_u (local.get $xsp) (local.get $e)))))
+          (else (loop $q4
+            (local.set $xl (v128.load (local.get $x)))
+            (local.set $xh (v128.load offset=16 (local.get $x)))
+            (local.set $v (v128.load offset=0 (local.get $wp)))
+            (local.set $d0 (i32x4.dot_i16x8_s (i16x8.add
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xl) (v128.and (local.get $v) (local.get $k0f)))
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xh) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f))))
+              (local.get $ones)))
+            (local.set $v (v128.load offset=16 (local.get $wp)))
+            (local.set $d1 (i32x4.dot_i16x8_s (i16x8.add
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xl) (v128.and (local.get $v) (local.get $k0f)))
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xh) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f))))
+              (local.get $ones)))
+            (local.set $v (v128.load offset=32 (local.get $wp)))
+            (local.set $d2 (i32x4.dot_i16x8_s (i16x8.add
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xl) (v128.and (local.get $v) (local.get $k0f)))
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xh) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f))))
+              (local.get $ones)))
+            (local.set $v (v128.load offset=48 (local.get $wp)))
+            (local.set $d3 (i32x4.dot_i16x8_s (i16x8.add
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xl) (v128.and (local.get $v) (local.get $k0f)))
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xh) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $k0f))))
+              (local.get $ones)))
+            (local.set $d0 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $d0) (local.get $d1))
+              (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $d0) (local.get $d1))))
+            (local.set $d2 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $d2) (local.get $d3))
+              (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $d2) (local.get $d3))))
+            (local.set $d0 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $d0) (local.get $d2))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $d0) (local.get $d2))))
+            (local.set $d0 (i32x4.sub (local.get $d0) (i32x4.splat (i32.shl (i32.load (local.get $xbp)) (i32.const 3)))))
+            (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (f32x4.convert_i32x4_s (local.get $d0))
+              (f32x4.mul (v128.load (local.get $sp)) (v128.load32_splat (local.get $xsp))))))
+            (local.set $x (i32.add (local.get $x) (i32.const 32)))
+            (local.set $xbp (i32.add (local.get $xbp) (i32.const 4)))
+            (local.set $wp (i32.add (local.get $wp) (i32.const 64)))
+            (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
+            (local.set $xsp (i32.add (local.get $xsp) (i32.const 4)))
+            (br_if $q4 (i32.lt_u (local.get $xsp) (local.get $e))))))
         (call $store4 (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $OC)) (local.get $o)) (i32.const 2)))
           (local.get $acc) (local.get $bias) (local.get $o) (local.get $mode) (local.get $b))
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
