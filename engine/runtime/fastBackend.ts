@@ -1,7 +1,8 @@
 // The fast JS backend: the same forward pass as ReferenceBackend (the reference), with the matrix
 // products (GELU fused into the MLP's first), attention and norms in WebAssembly SIMD kernels
 // split across a pool of threads.
-// Weights are packed once at load into one shared memory, in f32, f16 or Q8_0; activations
+// Weights are packed once at load into one shared memory, in f32, f16, Q8_0 or (under 'auto')
+// the file's own Q4_0, Q5_0 and K-quant blocks (packWeights.ts); activations
 // and the KV cache (layer, kv_head, position, head_dim), f32 or f16, live there too, so no thread copies.
 // Embeddings, RoPE and SwiGLU stay in TypeScript (O(T C) work, read in place).
 import { qkvWidth, fcWidth, type ModelConfig } from '../model/config';
@@ -116,13 +117,15 @@ const K_TILED_ROWS = { q4_k: 16, q5_k: 16, q6_k: 8 } as const;
 /**
  * With relaxed SIMD, the tokens from which the tiles beat the decode kernels, which stream the
  * packed weights once per token: the int8 tiles (matmul_*_i8tiles, bands re-laid per call) for
- * Q8_0, Q4_K and Q6_K, the f32 tiles for Q5_K. Measured (1 thread, 1536 -> 1536, microseconds,
+ * Q8_0, Q4_0, Q5_0, Q4_K and Q6_K, the f32 tiles for Q5_K. Q4_0 and Q5_0 (1 thread, 896 -> 4864,
+ * decode against tiles, load 4): Q4_0 for N = 16 / 24 / 32 2155 / 3033 / 4128 against 2609 / 3323 /
+ * 4254, Q5_0 for N = 8 / 10 / 12 1670 / 2169 / 2508 against 1776 / 2198 / 2187. Measured (1 thread, 1536 -> 1536, microseconds,
  * decode against tiles): Q8_0 for N = 6 / 8 / 12 tokens 585 / 791 / 1105 against 652 / 673 /
  * 832; the K-quants' int8 decode kernels for N = 16 / 24 / 32: Q4_K 1177 / 1770 / 2394 against
  * 1392 / 1878 / 2344, Q5_K 2071 / 3064 / 4259 against 2365 / 3131 / 3913, Q6_K 1971 / 2929 /
  * 4012 against 2103 / 2620 / 3141.
  */
-const RELAXED_TILED_ROWS = { q8_0: 8, q4_0: 8, q5_0: 8, q4_k: 32, q5_k: 24, q6_k: 20 } as const;
+const RELAXED_TILED_ROWS = { q8_0: 8, q4_0: 32, q5_0: 11, q4_k: 32, q5_k: 24, q6_k: 20 } as const;
 
 /**
  * matmul_qk_f32's kind and the decode kernel of each K-quant format, and its relaxed-SIMD twin
