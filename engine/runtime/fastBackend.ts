@@ -19,8 +19,9 @@ import { ComputePool, inferenceKernels, poolThreads } from './pool';
 import { restoreCacheOf, saveCacheOf, type CacheView, type KvSnapshot } from './kvSnapshot';
 import type { KvLayers, KvRowStore } from './kvRows';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
-import { isKQuant, isQ45, packSegment, planLinear, vectorAsF32, WEIGHT_FORMATS, type KernelFormat, type Linear, type PackStage, type Segment, type WeightFormat } from './packWeights';
+import { isKQuant, isQ45, packSegment, planLinear, vectorAsF32, Q45_TYPE, WEIGHT_FORMATS, type KernelFormat, type Linear, type PackStage, type Segment, type WeightFormat } from './packWeights';
 import { Q4K_WINDOW, Q6K_WINDOW, Q8K_SUMS, QK } from '../kernels/quantK';
+import { Q45 } from '../kernels/quant45';
 
 export { WEIGHT_FORMATS, type KernelFormat, type WeightFormat } from './packWeights';
 
@@ -117,13 +118,13 @@ const K_TILED_ROWS = { q4_k: 16, q5_k: 16, q6_k: 8 } as const;
 /**
  * With relaxed SIMD, the tokens from which the tiles beat the decode kernels, which stream the
  * packed weights once per token: the int8 tiles (matmul_*_i8tiles, bands re-laid per call) for
- * Q8_0, Q4_0, Q5_0, Q4_K and Q6_K, the f32 tiles for Q5_K. Q4_0 and Q5_0 (1 thread, 896 -> 4864,
- * decode against tiles, load 4): Q4_0 for N = 16 / 24 / 32 2155 / 3033 / 4128 against 2609 / 3323 /
- * 4254, Q5_0 for N = 8 / 10 / 12 1670 / 2169 / 2508 against 1776 / 2198 / 2187. Measured (1 thread, 1536 -> 1536, microseconds,
+ * Q8_0, Q4_0, Q5_0, Q4_K and Q6_K, the f32 tiles for Q5_K. Measured (1 thread, 1536 -> 1536, microseconds,
  * decode against tiles): Q8_0 for N = 6 / 8 / 12 tokens 585 / 791 / 1105 against 652 / 673 /
  * 832; the K-quants' int8 decode kernels for N = 16 / 24 / 32: Q4_K 1177 / 1770 / 2394 against
  * 1392 / 1878 / 2344, Q5_K 2071 / 3064 / 4259 against 2365 / 3131 / 3913, Q6_K 1971 / 2929 /
- * 4012 against 2103 / 2620 / 3141.
+ * 4012 against 2103 / 2620 / 3141. Q4_0 and Q5_0 (1 thread, 896 -> 4864, load 4): Q4_0 for N = 16
+ * / 24 / 32 2155 / 3033 / 4128 against 2609 / 3323 / 4254, Q5_0 for N = 8 / 10 / 12 1670 / 2169 /
+ * 2508 against 1776 / 2198 / 2187 (their bands cost more to lay than Q8_0's).
  */
 const RELAXED_TILED_ROWS = { q8_0: 8, q4_0: 32, q5_0: 11, q4_k: 32, q5_k: 24, q6_k: 20 } as const;
 
@@ -416,8 +417,7 @@ export class FastBackend implements InferenceBackend, KvRowStore {
     } else if (S.format === 'f16') {
       this.pool.run('matmul_f16', [out, inp, S.w, bias, N, C, OC, mode], OC, 2, minRows);
     } else if (isQ45(S.format)) {
-      // matmul_q45* take Q4_0 as kind 0, Q5_0 as kind 1.
-      const kind = S.format === 'q5_0' ? 1 : 0;
+      const kind = Q45[Q45_TYPE[S.format]].kind;
       const { xq, xs, xb, wbuf } = this.acts;
       if (this.relaxedSimd && N >= RELAXED_TILED_ROWS[S.format]) {
         this.quantize7(inp, N, C);

@@ -1746,10 +1746,9 @@
 
   ;; out (N, OC) (by mode, $store4) = quantize_q8 input (xq, xs) . Q4_0 / Q5_0 weights^T + bias,
   ;; columns [a, b) (a a multiple of 4), for few input rows: matmul_q8's pass over a group of 4
-  ;; rows, each row's codes unpacked to int8 q - 8 (q - 16) in place of the stored int8. The
-  ;; nibbles of both halves of a block come from one 16-byte load shifted by 0 or 4 as i16 (the
-  ;; bits crossing from the neighbouring byte are masked off), and the fifth bits from one
-  ;; 32-bit splat the same way. C % 32 == 0.
+  ;; rows, each row's codes unpacked to int8 q - 8 (q - 16) in place of the stored int8. One loop
+  ;; per kind, its 4 rows and 2 halves written out: shifts by constants, no branch per row (a
+  ;; loop over the halves with a variable shift and a branch on kind ran 2.5x slower). C % 32 == 0.
   (func (export "matmul_q45")
     (param $out i32) (param $xq i32) (param $xs i32) (param $w i32) (param $ws i32) (param $bias i32)
     (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $kind i32) (param $a i32) (param $b i32)
