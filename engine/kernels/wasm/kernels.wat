@@ -1748,7 +1748,8 @@
   ;; columns [a, b) (a a multiple of 4), for few input rows: matmul_q8's pass over a group of 4
   ;; rows, each row's codes unpacked to int8 q - 8 (q - 16) in place of the stored int8. One loop
   ;; per kind, its 4 rows and 2 halves written out: shifts by constants, no branch per row (a
-  ;; loop over the halves with a variable shift and a branch on kind ran 2.5x slower). C % 32 == 0.
+  ;; loop over the halves with a variable shift and a branch on kind: Q4_0 relaxed, 0.5B decode set,
+  ;; 1 thread, 9.6 against 4.5 ms). C % 32 == 0.
   (func (export "matmul_q45")
     (param $out i32) (param $xq i32) (param $xs i32) (param $w i32) (param $ws i32) (param $bias i32)
     (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $kind i32) (param $a i32) (param $b i32)
