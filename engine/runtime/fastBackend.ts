@@ -122,11 +122,11 @@ const K_TILED_ROWS = { q4_k: 16, q5_k: 16, q6_k: 8 } as const;
  * decode against tiles): Q8_0 for N = 6 / 8 / 12 tokens 585 / 791 / 1105 against 652 / 673 /
  * 832; the K-quants' int8 decode kernels for N = 16 / 24 / 32: Q4_K 1177 / 1770 / 2394 against
  * 1392 / 1878 / 2344, Q5_K 2071 / 3064 / 4259 against 2365 / 3131 / 3913, Q6_K 1971 / 2929 /
- * 4012 against 2103 / 2620 / 3141. Q4_0 and Q5_0 (1 thread, 896 -> 4864, load 4): Q4_0 for N = 16
- * / 24 / 32 2155 / 3033 / 4128 against 2609 / 3323 / 4254, Q5_0 for N = 8 / 10 / 12 1670 / 2169 /
- * 2508 against 1776 / 2198 / 2187 (their bands cost more to lay than Q8_0's).
+ * 4012 against 2103 / 2620 / 3141. Q4_0 and Q5_0 (1 thread, 896 -> 4864, load 3): Q4_0 for N = 16
+ * / 20 / 24 2182 / 2707 / 3243 against 2347 / 2644 / 3065, Q5_0 for N = 5 / 6 / 8 1134 / 1367 /
+ * 1808 against 1381 / 1367 / 1376.
  */
-const RELAXED_TILED_ROWS = { q8_0: 8, q4_0: 32, q5_0: 11, q4_k: 32, q5_k: 24, q6_k: 20 } as const;
+const RELAXED_TILED_ROWS = { q8_0: 8, q4_0: 20, q5_0: 7, q4_k: 32, q5_k: 24, q6_k: 20 } as const;
 
 /**
  * matmul_qk_f32's kind and the decode kernel of each K-quant format, and its relaxed-SIMD twin

@@ -2113,16 +2113,19 @@
 
   ;; out (N, OC) (by mode, $store) = quantize_q8_7 input (xq, xs) . Q4_0 / Q5_0 w^T + bias, columns
   ;; [a, b) (a a multiple of 32), for many input rows: as matmul_q8_i8tiles, each group of 4 rows
-  ;; laid into the band with its codes as int8 q - 8 (q - 16) and its scales. C % 32 == 0.
+  ;; laid into the band with its codes as int8 q - 8 (q - 16) (written out per kind, as the decode
+  ;; kernels unpack them) and its scales. C % 32 == 0.
   ;; Reference: the dequantized weights times the dequantized 7-bit input.
   (func (export "matmul_q45_i8tiles")
     (param $out i32) (param $xq i32) (param $xs i32) (param $w i32) (param $ws i32) (param $bias i32) (param $scratch i32)
     (param $N i32) (param $C i32) (param $OC i32) (param $mode i32) (param $kind i32) (param $a i32) (param $b i32) (param $tid i32)
     (local $nb i32) (local $G i32) (local $buf i32) (local $ob i32) (local $oe i32) (local $o i32) (local $gp i32)
-    (local $g i32) (local $sp i32) (local $blk i32) (local $off v128)
+    (local $g i32) (local $sp i32) (local $blk i32) (local $off v128) (local $h v128) (local $k0f v128) (local $k16 v128)
     (local.set $nb (i32.shr_u (local.get $C) (i32.const 5)))
     (local.set $G (i32.add (i32.const 64) (i32.shl (local.get $kind) (i32.const 4))))
     (local.set $off (i8x16.splat (i32.shl (i32.const 8) (local.get $kind))))
+    (local.set $k0f (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+    (local.set $k16 (v128.const i8x16 16 16 16 16 16 16 16 16 16 16 16 16 16 16 16 16))
     (local.set $buf (i32.add (local.get $scratch) (i32.mul (local.get $tid) (i32.shl (local.get $C) (i32.const 7)))))
     (local.set $ob (local.get $a))
     (block $obDone (loop $obLoop
@@ -2138,19 +2141,34 @@
         (local.set $blk (i32.const 0))
         (block $bDone (loop $bLoop
           (br_if $bDone (i32.ge_u (local.get $blk) (local.get $nb)))
-          (call $transpose4 (local.get $gp)
-            (i8x16.sub (call $codes45 (local.get $g) (i32.const 0) (i32.const 0) (local.get $kind)) (local.get $off))
-            (i8x16.sub (call $codes45 (local.get $g) (i32.const 1) (i32.const 0) (local.get $kind)) (local.get $off))
-            (i8x16.sub (call $codes45 (local.get $g) (i32.const 2) (i32.const 0) (local.get $kind)) (local.get $off))
-            (i8x16.sub (call $codes45 (local.get $g) (i32.const 3) (i32.const 0) (local.get $kind)) (local.get $off)))
-          (call $transpose4 (i32.add (local.get $gp) (i32.const 64))
-            (i8x16.sub (call $codes45 (local.get $g) (i32.const 0) (i32.const 1) (local.get $kind)) (local.get $off))
-            (i8x16.sub (call $codes45 (local.get $g) (i32.const 1) (i32.const 1) (local.get $kind)) (local.get $off))
-            (i8x16.sub (call $codes45 (local.get $g) (i32.const 2) (i32.const 1) (local.get $kind)) (local.get $off))
-            (i8x16.sub (call $codes45 (local.get $g) (i32.const 3) (i32.const 1) (local.get $kind)) (local.get $off)))
+          (if (local.get $kind)
+            (then
+            (local.set $h (v128.load offset=64 (local.get $g)))
+            (call $transpose4 (local.get $gp)
+              (i8x16.sub (v128.or (v128.and (v128.load offset=0 (local.get $g)) (local.get $k0f)) (v128.and (i16x8.shl (local.get $h) (i32.const 4)) (local.get $k16))) (local.get $off))
+              (i8x16.sub (v128.or (v128.and (v128.load offset=16 (local.get $g)) (local.get $k0f)) (v128.and (i16x8.shl (local.get $h) (i32.const 3)) (local.get $k16))) (local.get $off))
+              (i8x16.sub (v128.or (v128.and (v128.load offset=32 (local.get $g)) (local.get $k0f)) (v128.and (i16x8.shl (local.get $h) (i32.const 2)) (local.get $k16))) (local.get $off))
+              (i8x16.sub (v128.or (v128.and (v128.load offset=48 (local.get $g)) (local.get $k0f)) (v128.and (i16x8.shl (local.get $h) (i32.const 1)) (local.get $k16))) (local.get $off)))
+            (call $transpose4 (i32.add (local.get $gp) (i32.const 64))
+              (i8x16.sub (v128.or (v128.and (i16x8.shr_u (v128.load offset=0 (local.get $g)) (i32.const 4)) (local.get $k0f)) (v128.and (local.get $h) (local.get $k16))) (local.get $off))
+              (i8x16.sub (v128.or (v128.and (i16x8.shr_u (v128.load offset=16 (local.get $g)) (i32.const 4)) (local.get $k0f)) (v128.and (i16x8.shr_u (local.get $h) (i32.const 1)) (local.get $k16))) (local.get $off))
+              (i8x16.sub (v128.or (v128.and (i16x8.shr_u (v128.load offset=32 (local.get $g)) (i32.const 4)) (local.get $k0f)) (v128.and (i16x8.shr_u (local.get $h) (i32.const 2)) (local.get $k16))) (local.get $off))
+              (i8x16.sub (v128.or (v128.and (i16x8.shr_u (v128.load offset=48 (local.get $g)) (i32.const 4)) (local.get $k0f)) (v128.and (i16x8.shr_u (local.get $h) (i32.const 3)) (local.get $k16))) (local.get $off)))
+            (local.set $g (i32.add (local.get $g) (i32.const 80))))
+            (else
+            (call $transpose4 (local.get $gp)
+              (i8x16.sub (v128.and (v128.load offset=0 (local.get $g)) (local.get $k0f)) (local.get $off))
+              (i8x16.sub (v128.and (v128.load offset=16 (local.get $g)) (local.get $k0f)) (local.get $off))
+              (i8x16.sub (v128.and (v128.load offset=32 (local.get $g)) (local.get $k0f)) (local.get $off))
+              (i8x16.sub (v128.and (v128.load offset=48 (local.get $g)) (local.get $k0f)) (local.get $off)))
+            (call $transpose4 (i32.add (local.get $gp) (i32.const 64))
+              (i8x16.sub (v128.and (i16x8.shr_u (v128.load offset=0 (local.get $g)) (i32.const 4)) (local.get $k0f)) (local.get $off))
+              (i8x16.sub (v128.and (i16x8.shr_u (v128.load offset=16 (local.get $g)) (i32.const 4)) (local.get $k0f)) (local.get $off))
+              (i8x16.sub (v128.and (i16x8.shr_u (v128.load offset=32 (local.get $g)) (i32.const 4)) (local.get $k0f)) (local.get $off))
+              (i8x16.sub (v128.and (i16x8.shr_u (v128.load offset=48 (local.get $g)) (i32.const 4)) (local.get $k0f)) (local.get $off)))
+            (local.set $g (i32.add (local.get $g) (i32.const 64)))))
           (call $bandStart (local.get $gp) (i32.const 0) (i32.const 128) (i32.const 128))
           (v128.store offset=144 (local.get $gp) (v128.load (local.get $sp)))
-          (local.set $g (i32.add (local.get $g) (local.get $G)))
           (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
           (local.set $gp (i32.add (local.get $gp) (i32.const 192)))
           (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
