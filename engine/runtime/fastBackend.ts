@@ -1,7 +1,8 @@
 // The fast JS backend: the same forward pass as ReferenceBackend (the reference), with the matrix
 // products (GELU fused into the MLP's first), attention and norms in WebAssembly SIMD kernels
 // split across a pool of threads.
-// Weights are packed once at load into one shared memory, in f32, f16 or Q8_0; activations
+// Weights are packed once at load into one shared memory, in f32, f16, Q8_0 or (under 'auto')
+// the file's own Q4_0, Q5_0 and K-quant blocks (packWeights.ts); activations
 // and the KV cache (layer, kv_head, position, head_dim), f32 or f16, live there too, so no thread copies.
 // Embeddings, RoPE and SwiGLU stay in TypeScript (O(T C) work, read in place).
 import { qkvWidth, fcWidth, type ModelConfig } from '../model/config';
@@ -17,8 +18,9 @@ import { ComputePool, inferenceKernels, poolThreads } from './pool';
 import { restoreCacheOf, saveCacheOf, type CacheView, type KvSnapshot } from './kvSnapshot';
 import type { KvLayers, KvRowStore } from './kvRows';
 import { checkForwardInputs, type ForwardOptions, type ForwardResult, type InferenceBackend } from './backend';
-import { isKQuant, packSegment, planLinear, vectorAsF32, WEIGHT_FORMATS, type KernelFormat, type Linear, type PackStage, type Segment, type WeightFormat } from './packWeights';
+import { isKQuant, isQ45, packSegment, planLinear, vectorAsF32, Q45_TYPE, WEIGHT_FORMATS, type KernelFormat, type Linear, type PackStage, type Segment, type WeightFormat } from './packWeights';
 import { Q4K_WINDOW, Q6K_WINDOW, Q8K_SUMS, QK } from '../kernels/quantK';
+import { Q45 } from '../kernels/quant45';
 
 export { WEIGHT_FORMATS, type KernelFormat, type WeightFormat } from './packWeights';
 
@@ -67,9 +69,9 @@ interface Acts {
   fc: number; // (R, FF or 2 FF)
   segOut: number; // (R, max segment rows) one segment's output, before it is placed in its columns
   act: number; // (R, FF)
-  xq: number; // (R, max width) int16 Q8_0 or Q8_K input, or quantize_q8_7's bytes (ceil(R/4) 4 max width <= 2 R max width for R >= 3)
+  xq: number; // (R, max width) int16 Q8_0 or Q8_K input, or quantize_q8_7's bytes (ceil(R/4) 4 max width <= 2 R max width for R >= 3), or quantize_q8_i8's
   xs: number; // (R, max width / 32) f32 Q8_0 scales, or (R, max width / 256) Q8_K scales
-  xb: number; // (R, max width / 256, 16) int16 Q8_K input sums
+  xb: number; // (R, max width / 256, 16) int16 Q8_K input sums, or (R, max width / 32) int32 Q8_0 block sums (quantize_q8_i8): as many bytes
   xm: number; // (R, max width / 32) f32 7-bit input's block sums times their scales (quantize_q8_7)
   logits: number; // (LOGIT_ROWS, V) in fc's region
   scratch: number; // (threads, attention scratch)
@@ -92,6 +94,8 @@ const MIN_PACK_GROUPS_PER_THREAD = 16;
  */
 const Q8_0_LAYOUT = 1;
 const Q8_7_LAYOUT = 2;
+/** xq/xs/xb holding quantize_q8_i8's layout (Q8_0's values as int8 in order, with block sums). */
+const Q8_0_I8_LAYOUT = 3;
 
 /**
  * Tokens from which a product with packed weights expands blocks of 32 rows to row-major f32
@@ -113,13 +117,15 @@ const K_TILED_ROWS = { q4_k: 16, q5_k: 16, q6_k: 8 } as const;
 /**
  * With relaxed SIMD, the tokens from which the tiles beat the decode kernels, which stream the
  * packed weights once per token: the int8 tiles (matmul_*_i8tiles, bands re-laid per call) for
- * Q8_0, Q4_K and Q6_K, the f32 tiles for Q5_K. Measured (1 thread, 1536 -> 1536, microseconds,
+ * Q8_0, Q4_0, Q5_0, Q4_K and Q6_K, the f32 tiles for Q5_K. Measured (1 thread, 1536 -> 1536, microseconds,
  * decode against tiles): Q8_0 for N = 6 / 8 / 12 tokens 585 / 791 / 1105 against 652 / 673 /
  * 832; the K-quants' int8 decode kernels for N = 16 / 24 / 32: Q4_K 1177 / 1770 / 2394 against
  * 1392 / 1878 / 2344, Q5_K 2071 / 3064 / 4259 against 2365 / 3131 / 3913, Q6_K 1971 / 2929 /
- * 4012 against 2103 / 2620 / 3141.
+ * 4012 against 2103 / 2620 / 3141. Q4_0 and Q5_0 (1 thread, 896 -> 4864, load 3): Q4_0 for N = 16
+ * / 20 / 24 2182 / 2707 / 3243 against 2347 / 2644 / 3065, Q5_0 for N = 5 / 6 / 8 1134 / 1367 /
+ * 1808 against 1381 / 1367 / 1376.
  */
-const RELAXED_TILED_ROWS = { q8_0: 8, q4_k: 32, q5_k: 24, q6_k: 20 } as const;
+const RELAXED_TILED_ROWS = { q8_0: 8, q4_0: 20, q5_0: 7, q4_k: 32, q5_k: 24, q6_k: 20 } as const;
 
 /**
  * matmul_qk_f32's kind and the decode kernel of each K-quant format, and its relaxed-SIMD twin
@@ -155,7 +161,7 @@ export class FastBackend implements InferenceBackend, KvRowStore {
   readonly weightFormats: readonly KernelFormat[];
   readonly threads: number;
   readonly kvCache: KvCacheFormat;
-  /** Whether the kernels are the relaxed-SIMD build (Q8_0, Q4_K and Q6_K prefill then run the int8 tiles, K-quant decode the int8 dots). */
+  /** Whether the kernels are the relaxed-SIMD build (Q8_0, Q4_0, Q5_0, Q4_K and Q6_K prefill then run the int8 tiles, Q4_0, Q5_0 and K-quant decode the int8 dots). */
   readonly relaxedSimd: boolean;
   /** Bytes of weights the kernels stream per decoded token (the bandwidth bound's numerator). */
   readonly weightBytes: number;
@@ -221,10 +227,10 @@ export class FastBackend implements InferenceBackend, KvRowStore {
     packWeights(model, plan, pool.memory, stage);
   }
 
-  /** The one settable format every matrix runs in, or 'mixed' (several formats, or the file's own K-quant blocks: see weightFormats). */
+  /** The one settable format every matrix runs in, or 'mixed' (several formats, or the file's own Q4_0, Q5_0 or K-quant blocks: see weightFormats). */
   get weightFormat(): WeightFormat | 'mixed' {
     const only = this.weightFormats.length === 1 ? this.weightFormats[0]! : 'mixed';
-    return only === 'mixed' || isKQuant(only) ? 'mixed' : only;
+    return only === 'mixed' || isKQuant(only) || isQ45(only) ? 'mixed' : only;
   }
 
   static async create(model: Model, opts: FastBackendOptions = {}): Promise<FastBackend> {
@@ -415,6 +421,23 @@ export class FastBackend implements InferenceBackend, KvRowStore {
       this.pool.run('matmul_f32', [out, inp, S.w, bias, N, C, OC, mode], OC, 4, minRows);
     } else if (S.format === 'f16') {
       this.pool.run('matmul_f16', [out, inp, S.w, bias, N, C, OC, mode], OC, 2, minRows);
+    } else if (isQ45(S.format)) {
+      const kind = Q45[Q45_TYPE[S.format]].kind;
+      const { xq, xs, xb, wbuf } = this.acts;
+      if (this.relaxedSimd && N >= RELAXED_TILED_ROWS[S.format]) {
+        this.quantize7(inp, N, C);
+        this.pool.run('matmul_q45_i8tiles', [out, xq, xs, S.w, S.s, bias, wbuf, N, C, OC, mode, kind], OC, 32, minRows);
+      } else if (!this.relaxedSimd && N >= TILED_ROWS) {
+        this.pool.run('matmul_q45_f32', [out, inp, S.w, S.s, bias, wbuf, N, C, OC, mode, kind], OC, 32, minRows);
+      } else if (this.relaxedSimd) {
+        if (this.quantized !== Q8_0_I8_LAYOUT) this.pool.run('quantize_q8_i8', [xq, xs, xb, inp, N, C], N, 1, Math.ceil(MIN_MACS_PER_THREAD / C));
+        this.quantized = Q8_0_I8_LAYOUT;
+        this.pool.run('matmul_q45_i8', [out, xq, xs, xb, S.w, S.s, bias, N, C, OC, mode, kind], OC, Q8_PACK_ROWS, minRows);
+      } else {
+        if (this.quantized !== Q8_0_LAYOUT) this.pool.run('quantize_q8', [xq, xs, inp, N, C], N, 1, Math.ceil(MIN_MACS_PER_THREAD / C));
+        this.quantized = Q8_0_LAYOUT;
+        this.pool.run('matmul_q45', [out, xq, xs, S.w, S.s, bias, N, C, OC, mode, kind], OC, Q8_PACK_ROWS, minRows);
+      }
     } else if (isKQuant(S.format)) {
       // Prefill: blocks of rows expanded to f32 for the tiles; decode: Q8_K integer products.
       const k = K_KERNELS[S.format];

@@ -3,16 +3,17 @@
 // packed by 4 rows, f16, Q8_0 packed by 4 rows). A fused parameter (q|k|v, gate|up) whose
 // parts came from the file in different formats (a Q4_K_M file mixes Q4_K and Q6_K) keeps a
 // segment per part; parts in the same format share one.
-// Packing converts the file's blocks chunk by chunk, never the whole matrix at once: Q8_0,
-// Q4_0 and Q5_0 go to the Q8_0 kernels exactly (same scale, same integers: packQ8FromBlocks);
-// Q4_K, Q5_K and Q6_K run
-// in kernels of their own under 'auto' (their quant bits kept, the factors unpacked:
-// engine/kernels/quantK.ts); the K-quants under an explicit setting go through float32 and
-// are quantized to Q8_0.
+// Packing converts the file's blocks chunk by chunk, never the whole matrix at once: Q8_0 goes
+// to the Q8_0 kernels exactly (same scale, same integers: packQ8FromBlocks); under 'auto', Q4_0
+// and Q5_0 run in kernels of their own (their codes kept, the scales widened:
+// engine/kernels/quant45.ts), and so do Q4_K, Q5_K and Q6_K (their quant bits kept, the factors
+// unpacked: engine/kernels/quantK.ts). Under an explicit q8_0 setting Q4_0 and Q5_0 go to the
+// Q8_0 kernels exactly, and the K-quants through float32, quantized to Q8_0.
 import { dequantizeRows, type WeightType } from '../formats/formats';
 import { f16FloatTable, f32ToF16 } from '../formats/half';
 import { packF32Forward, F32_PACK_ROWS } from '../kernels/matmul';
 import { packQ8Forward, packQ8FromBlocks, quantizeQ8Forward, Q8_BLOCK, Q8_PACK_ROWS } from '../kernels/quantize';
+import { packQ45Forward, q45Bytes, type Q45Type } from '../kernels/quant45';
 import { packQ4KForward, packQ5KForward, packQ6KForward, QK, Q4K_META_BYTES, Q4K_QS_BYTES, Q5K_META_BYTES, Q6K_META_BYTES, Q6K_QS_BYTES } from '../kernels/quantK';
 import type { Arena } from '../kernels/wasm/kernels';
 import type { WeightPart } from '../model/model';
@@ -20,9 +21,13 @@ import type { WeightPart } from '../model/model';
 /** How the matrices are held for the kernels; 'auto' keeps each tensor as close to its file's format as the kernels allow. */
 export type WeightFormat = 'f32' | 'f16' | 'q8_0';
 export const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'f16', 'q8_0'];
-/** The formats segments run in: the settings' formats, and the file's own K-quant blocks (reached only through 'auto'). */
-export type KernelFormat = WeightFormat | KQuantFormat;
+/** The formats segments run in: the settings' formats, and the file's own Q4_0, Q5_0 and K-quant blocks (reached only through 'auto'). */
+export type KernelFormat = WeightFormat | Q45Format | KQuantFormat;
 export type KQuantFormat = 'q4_k' | 'q5_k' | 'q6_k';
+export type Q45Format = 'q4_0' | 'q5_0';
+
+/** A Q4_0 / Q5_0 kernel format's file format. */
+export const Q45_TYPE: Record<Q45Format, Q45Type> = { q4_0: 'Q4_0', q5_0: 'Q5_0' };
 
 /** A K-quant kernel format's file format and bytes per 256 weights of its two streams. */
 const KQUANT: Record<KQuantFormat, { type: WeightType; qs: number; meta: number; pack: typeof packQ4KForward }> = {
@@ -35,13 +40,17 @@ export function isKQuant(format: KernelFormat): format is KQuantFormat {
   return format === 'q4_k' || format === 'q5_k' || format === 'q6_k';
 }
 
+export function isQ45(format: KernelFormat): format is Q45Format {
+  return format === 'q4_0' || format === 'q5_0';
+}
+
 /** Consecutive output rows [o0, o0 + rows) of a linear layer in one kernel format. */
 export interface Segment {
   format: KernelFormat;
   /** f32 in packF32Forward's layout (every f32 weight whose width is a multiple of 4). */
   packed: boolean;
-  w: number; // (rows, C) f32 or f16 bits; packed f32 (ceil(rows/4), C/4, 4, 4); Q8_0 int8 (ceil(rows/4), C/32, 4, 32) as packQ8Forward; Q4_K / Q5_K / Q6_K quant bits (rows, C/256, 128 | 128 | 192) as quantK.ts packs them
-  s: number; // Q8_0 scales (ceil(rows/4), C/32, 4); Q4_K / Q5_K / Q6_K factors (rows, C/256, 24 | 56 | 20); else 0
+  w: number; // (rows, C) f32 or f16 bits; packed f32 (ceil(rows/4), C/4, 4, 4); Q8_0 int8 (ceil(rows/4), C/32, 4, 32) as packQ8Forward; Q4_0 / Q5_0 codes (ceil(rows/4), C/32, 64 | 80) as packQ45Forward; Q4_K / Q5_K / Q6_K quant bits (rows, C/256, 128 | 128 | 192) as quantK.ts packs them
+  s: number; // Q8_0, Q4_0, Q5_0 scales (ceil(rows/4), C/32, 4); Q4_K / Q5_K / Q6_K factors (rows, C/256, 24 | 56 | 20); else 0
   o0: number;
   rows: number;
   /** The file's parts this segment holds, in row order. */
@@ -58,6 +67,10 @@ export interface Linear {
 
 /** The kernel format a stored tensor runs in, given the setting ('auto' = nearest to the file). */
 function runFormat(stored: WeightType, asked: WeightFormat | 'auto', C: number): KernelFormat {
+  if (asked === 'auto' && C % Q8_BLOCK === 0) {
+    if (stored === 'Q4_0') return 'q4_0';
+    if (stored === 'Q5_0') return 'q5_0';
+  }
   if (asked === 'auto' && C % QK === 0) {
     if (stored === 'Q4_K') return 'q4_k';
     if (stored === 'Q5_K') return 'q5_k';
@@ -71,6 +84,7 @@ function runFormat(stored: WeightType, asked: WeightFormat | 'auto', C: number):
 /** Bytes of the weight stream (w) and of the scale stream (s) of `rows` rows of width C, padded to the format's packed groups. */
 function segmentBytes(format: KernelFormat, packed: boolean, rows: number, C: number): { w: number; s: number } {
   if (isKQuant(format)) return { w: (rows * C * KQUANT[format].qs) / QK, s: (rows * C * KQUANT[format].meta) / QK };
+  if (isQ45(format)) return q45Bytes(Q45_TYPE[format], rows, C);
   // Packed layouts hold whole groups of 4 rows (the last one zero-filled).
   const group = format === 'q8_0' ? Q8_PACK_ROWS : packed ? F32_PACK_ROWS : 1;
   const padded = Math.ceil(rows / group) * group;
@@ -167,6 +181,10 @@ export function packSegment(buf: ArrayBuffer, seg: Segment, C: number, stage?: P
     packKQuant(buf, seg, seg.format, C);
     return;
   }
+  if (isQ45(seg.format)) {
+    packQ45(buf, seg, Q45_TYPE[seg.format], C);
+    return;
+  }
   const padded = Math.ceil(seg.rows / Q8_PACK_ROWS) * Q8_PACK_ROWS; // packed f32 groups are as tall (F32_PACK_ROWS)
   const wp = seg.format === 'q8_0' ? new Int8Array(buf, seg.w, padded * C) : null;
   const sp = seg.format === 'q8_0' ? new Float32Array(buf, seg.s, (padded * C) / Q8_BLOCK) : null;
@@ -233,6 +251,23 @@ function packKQuant(buf: ArrayBuffer, seg: Segment, format: KQuantFormat, C: num
       const n = Math.min(CHUNK_ROWS, p.rows - r);
       const at = base + r;
       k.pack(new Uint8Array(buf, seg.w + at * qsRow, n * qsRow), new Uint8Array(buf, seg.s + at * metaRow, n * metaRow), rows(r, n), n, C);
+    }
+    base += p.rows;
+  }
+}
+
+/** A Q4_0 / Q5_0 segment's parts into its two streams (packQ45Forward), CHUNK_ROWS rows at a time (parts start on a group of 4 rows: planLinear). */
+function packQ45(buf: ArrayBuffer, seg: Segment, type: Q45Type, C: number): void {
+  const { w: wRow, s: sRow } = q45Bytes(type, Q8_PACK_ROWS, C);
+  let base = 0;
+  for (const p of seg.parts) {
+    if (p.type !== type) throw new Error(`packSegment: a ${type} segment holds a ${p.type} part`);
+    const rows = rowReader(p);
+    for (let r = 0; r < p.rows; r += CHUNK_ROWS) {
+      const n = Math.min(CHUNK_ROWS, p.rows - r);
+      const groups = (base + r) / Q8_PACK_ROWS;
+      const { w, s } = q45Bytes(type, n, C);
+      packQ45Forward(new Uint8Array(buf, seg.w + groups * wRow, w), new Float32Array(buf, seg.s + groups * sRow, s / 4), rows(r, n), type, n, C);
     }
     base += p.rows;
   }

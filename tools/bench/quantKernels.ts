@@ -1,8 +1,8 @@
 // Decode-product benchmark of the quantized kernels: one token (N = 1) through one layer set of
 // the Qwen2.5-0.5B and Qwen2.5-1.5B shapes (q|k|v, o, gate|up, down, and the 151936-row head),
-// with the weights held as the fast backend holds them in q8_0, q4_k, q5_k and q6_k, on 1 and
-// 2 threads, with the portable kernels and the relaxed-SIMD build's (the K-quants then run the
-// int8 decode kernels; Q8_0 the same kernel, a control for the noise), passes of
+// with the weights held as the fast backend holds them in q8_0, q4_0, q5_0, q4_k, q5_k and q6_k, on
+// 1 and 2 threads, with the portable kernels and the relaxed-SIMD build's (Q4_0, Q5_0 and the
+// K-quants then run the int8 decode kernels; Q8_0 the same kernel, a control for the noise), passes of
 // the two builds taking turns. Each product runs as FastBackend.segment runs it (the input
 // quantized, then the product on the pool); the products run in sequence so the head (hundreds of MB) leaves the
 // caches cold for the next pass, as a real decode step finds them. Prints medians of --runs
@@ -15,6 +15,7 @@ import { loadavg } from 'node:os';
 import { Arena, createSharedMemory, relaxedSimdAvailable } from '../../engine/kernels/wasm/kernels';
 import { ComputePool, inferenceKernels } from '../../engine/runtime/pool';
 import { Q8_BLOCK } from '../../engine/kernels/quantize';
+import { q45Bytes } from '../../engine/kernels/quant45';
 import { Q4K_META_BYTES, Q4K_QS_BYTES, Q4K_WINDOW, Q5K_META_BYTES, Q6K_META_BYTES, Q6K_QS_BYTES, Q6K_WINDOW, Q8K_SUMS, QK } from '../../engine/kernels/quantK';
 
 /** Bytes per 256 weights of the K-quants' streams, their decode kernels (portable, relaxed build) and input windows. */
@@ -24,8 +25,8 @@ const K = {
   q6_k: { qs: Q6K_QS_BYTES, meta: Q6K_META_BYTES, op: 'matmul_q6k', i8op: 'matmul_q6k_i8', S: Q6K_WINDOW },
 } as const;
 
-type Format = 'q8_0' | 'q4_k' | 'q5_k' | 'q6_k';
-const FORMATS: readonly Format[] = ['q8_0', 'q4_k', 'q5_k', 'q6_k'];
+type Format = 'q8_0' | 'q4_0' | 'q5_0' | 'q4_k' | 'q5_k' | 'q6_k';
+const FORMATS: readonly Format[] = ['q8_0', 'q4_0', 'q5_0', 'q4_k', 'q5_k', 'q6_k'];
 
 interface Matrix {
   name: string;
@@ -54,6 +55,7 @@ const SHAPES: Record<string, Matrix[]> = {
 function streams(format: Format, m: Matrix): { w: number; s: number } | null {
   const n = m.C * m.OC;
   if (format === 'q8_0') return m.C % Q8_BLOCK === 0 ? { w: Math.ceil(m.OC / 4) * 4 * m.C, s: (Math.ceil(m.OC / 4) * 4 * m.C * 4) / Q8_BLOCK } : null;
+  if (format === 'q4_0' || format === 'q5_0') return m.C % Q8_BLOCK === 0 ? q45Bytes(format === 'q4_0' ? 'Q4_0' : 'Q5_0', m.OC, m.C) : null;
   if (m.C % QK !== 0) return null;
   return { w: (n * K[format].qs) / QK, s: (n * K[format].meta) / QK };
 }
@@ -79,7 +81,7 @@ function fill(mem: Uint8Array, format: Format, at: { w: number; s: number }, byt
   }
   w.fill(0x11, w32.length * 4);
   const s = new DataView(mem.buffer, at.s, bytes.s);
-  if (format === 'q8_0') {
+  if (format === 'q8_0' || format === 'q4_0' || format === 'q5_0') {
     for (let i = 0; i < bytes.s; i += 4) s.setFloat32(i, 0.001, true);
     return;
   }
@@ -102,6 +104,14 @@ function product(pool: ComputePool, relaxed: boolean, format: Format, p: Placed,
   if (format === 'q8_0') {
     pool.run('quantize_q8', [xq, xs, x, 1, C], 1);
     pool.run('matmul_q8', [out, xq, xs, p.at.w, p.at.s, 0, 1, C, OC, 0], OC, 4);
+    return;
+  }
+  if (format === 'q4_0' || format === 'q5_0') {
+    const kind = format === 'q5_0' ? 1 : 0;
+    if (relaxed) pool.run('quantize_q8_i8', [xq, xs, xb, x, 1, C], 1);
+    else pool.run('quantize_q8', [xq, xs, x, 1, C], 1);
+    if (relaxed) pool.run('matmul_q45_i8', [out, xq, xs, xb, p.at.w, p.at.s, 0, 1, C, OC, 0, kind], OC, 4);
+    else pool.run('matmul_q45', [out, xq, xs, p.at.w, p.at.s, 0, 1, C, OC, 0, kind], OC, 4);
     return;
   }
   const { op, i8op, S } = K[format];

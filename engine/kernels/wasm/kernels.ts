@@ -133,6 +133,36 @@ export interface WasmKernels {
   matmul_q5k_i8?(out: number, xq: number, xd: number, xb: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
   /** Relaxed module only: matmul_q6k on quantize_q8k_i8's input (S = 64), as matmul_q4k_i8. */
   matmul_q6k_i8?(out: number, xq: number, xd: number, xb: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, mode: number, a: number, b: number): void;
+  /**
+   * out (N, OC) = quantize_q8 input (xq, xs) . Q4_0 (kind 0) or Q5_0 (kind 1) weights^T + bias,
+   * columns [a, b) (a a multiple of 4), by `mode`; w, ws as packQ45Forward lays them out (groups
+   * of 4 rows interleaved per block). C % 32 == 0. Reference: matmulQ45Forward.
+   */
+  matmul_q45(out: number, xq: number, xs: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, mode: number, kind: number, a: number, b: number): void;
+  /**
+   * out (N, OC) = inp (N, C) f32 . Q4_0 / Q5_0 w (packed as for matmul_q45) expanded to f32 (as
+   * the format's dequantizer) ^T + bias, columns [a, b) (a a multiple of 32), by `mode`; scratch
+   * holds blockScratchBytes(C) per thread.
+   */
+  matmul_q45_f32(
+    out: number, inp: number, w: number, ws: number, bias: number, scratch: number, N: number, C: number, OC: number, mode: number, kind: number,
+    a: number, b: number, tid: number,
+  ): void;
+  /**
+   * Relaxed module only: rows [a, b) of x (N, C) to Q8_0 as quantize_q8 (same d and q), the values
+   * as int8 in order: xq (N, C) bytes, xs (N, C/32) f32 d, xb (N, C/32) i32 block sums of q. C % 32 == 0.
+   */
+  quantize_q8_i8?(xq: number, xs: number, xb: number, x: number, N: number, C: number, a: number, b: number): void;
+  /** Relaxed module only: matmul_q45 on quantize_q8_i8's input (xq, xs, xb), with the relaxed int8 dot: the same results bit for bit. */
+  matmul_q45_i8?(
+    out: number, xq: number, xs: number, xb: number, w: number, ws: number, bias: number, N: number, C: number, OC: number, mode: number, kind: number,
+    a: number, b: number,
+  ): void;
+  /** Relaxed module only: as matmul_q8_i8tiles for Q4_0 / Q5_0 weights packed by packQ45Forward (w, ws). C % 32 == 0. */
+  matmul_q45_i8tiles?(
+    out: number, xq: number, xs: number, w: number, ws: number, bias: number, scratch: number, N: number, C: number, OC: number, mode: number,
+    kind: number, a: number, b: number, tid: number,
+  ): void;
   /** Benchmark probe: streams floats [a, b) of x, sum into out[tid]. */
   stream_sum(out: number, x: number, a: number, b: number, tid: number): void;
   /** GGUF Q8_0 rows at src (rows, nb blocks of 34 bytes) to packQ8Forward's int8 layout at dst, groups of 4 rows [a, b); the scales are the caller's. */
@@ -147,7 +177,7 @@ export interface WasmKernels {
 export const MatmulMode = { STORE: 0, ACCUMULATE: 1, GELU: 2 } as const;
 
 /** The kernels a pool can run, by index (the index travels through shared memory). */
-export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'quantize_q8_7', 'matmul_q8_i8tiles', 'matmul_q4k_i8tiles', 'matmul_q6k_i8tiles', 'quantize_q8k', 'matmul_q4k', 'matmul_q5k', 'matmul_q6k', 'quantize_q8k_i8', 'matmul_q4k_i8', 'matmul_q5k_i8', 'matmul_q6k_i8', 'matmul_qk_f32', 'norm', 'swiglu', 'attention', 'stream_sum', 'touch_pages', 'pack_q8_0', 'flops'] as const;
+export const KERNEL_OPS = ['matmul_f32', 'matmul_f32p', 'matmul_f32p_blocks', 'matmul_f16', 'quantize_q8', 'matmul_q8', 'matmul_q8_f32', 'quantize_q8_7', 'matmul_q8_i8tiles', 'matmul_q4k_i8tiles', 'matmul_q6k_i8tiles', 'quantize_q8k', 'matmul_q4k', 'matmul_q5k', 'matmul_q6k', 'quantize_q8k_i8', 'matmul_q4k_i8', 'matmul_q5k_i8', 'matmul_q6k_i8', 'matmul_qk_f32', 'matmul_q45', 'matmul_q45_f32', 'quantize_q8_i8', 'matmul_q45_i8', 'matmul_q45_i8tiles', 'norm', 'swiglu', 'attention', 'stream_sum', 'touch_pages', 'pack_q8_0', 'flops'] as const;
 export type KernelOp = (typeof KERNEL_OPS)[number];
 
 const F32_BITS = new Float32Array(1);
