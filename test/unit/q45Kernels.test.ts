@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Arena, blockScratchBytes, MatmulMode, relaxedSimdAvailable } from '../../engine/kernels/wasm/kernels';
 import { kernelMemory } from '../harness/kernelMemory';
+import { kernelInputs, storedProduct } from '../harness/kernelCases';
 import { ComputePool, inferenceKernels } from '../../engine/runtime/pool';
 import { matmulForward } from '../../engine/kernels/matmul';
 import { quantizeQ8Forward, q8InputLayout, Q8_BLOCK } from '../../engine/kernels/quantize';
@@ -43,10 +44,6 @@ const TYPES: readonly Q45Type[] = ['Q4_0', 'Q5_0'];
 const SHAPES = [[1, 32, 5], [2, 96, 37], [1, 224, 70], [3, 64, 3], [5, 160, 33], [1, 896, 130]] as const;
 const TILE_SHAPES = [[4, 32, 5], [5, 96, 37], [9, 224, 70], [13, 64, 33], [8, 160, 3]] as const;
 
-function gelu(x: number): number {
-  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
-}
-
 /** Random weights (OC, C) quantized to `type` (with row 0 at every code's extreme: a block of +max and -max), and their dequantized values. */
 function weights(type: Q45Type, OC: number, C: number, rand: () => number): { bytes: Uint8Array; deq: Float32Array } {
   const w = randn(OC * C, rand, 0.1);
@@ -57,28 +54,6 @@ function weights(type: Q45Type, OC: number, C: number, rand: () => number): { by
   const deq = new Float32Array(OC * C);
   dequantize(type, bytes, deq);
   return { bytes, deq };
-}
-
-/** Input rows (N, C): random, then all +1, all -1, zeros, +-3 alternating. */
-function inputs(N: number, C: number, rand: () => number): Float32Array {
-  const x = randn(N * C, rand, 2);
-  for (let n = 0; n < N; n++) {
-    const row = x.subarray(n * C, (n + 1) * C);
-    if (n % 5 === 1) row.fill(1);
-    if (n % 5 === 2) row.fill(-1);
-    if (n % 5 === 3) row.fill(0);
-    if (n % 5 === 4) row.forEach((_, i) => (row[i] = i % 2 ? 3 : -3));
-  }
-  return x;
-}
-
-/** product + bias stored by `mode` over base, as the kernels' $store does (GELU in float64 here). */
-function stored(product: Float32Array, bias: Float32Array, base: Float32Array, mode: number): Float32Array {
-  const OC = bias.length;
-  return product.map((v, i) => {
-    const y = v + bias[i % OC]!;
-    return mode === MatmulMode.STORE ? y : mode === MatmulMode.ACCUMULATE ? base[i]! + y : gelu(y);
-  });
 }
 
 function relErr(got: Float32Array, want: Float32Array): number {
@@ -135,7 +110,7 @@ for (const threads of [1, 3]) {
     const pool = await poolReady;
     const rand = mulberry32(5 + threads);
     for (const [N, C] of [[1, 32], [5, 96], [3, 896]] as const) {
-      const x = inputs(N, C, rand);
+      const x = kernelInputs(N, C, rand);
       x.fill(0, 0, 32);
       const nb = C / Q8_BLOCK;
       const q = new Int8Array(N * C);
@@ -167,7 +142,7 @@ for (const threads of [1, 3]) {
         const wp = new Uint8Array(wBytes);
         const sp = new Float32Array(sBytes / 4);
         packQ45Forward(wp, sp, bytes, type, OC, C);
-        const x = inputs(N, C, rand);
+        const x = kernelInputs(N, C, rand);
         const bias = randn(OC, rand);
         const base = randn(N * OC, rand);
         const q = new Int8Array(N * C);
@@ -197,7 +172,7 @@ for (const threads of [1, 3]) {
           portablePool.run('matmul_q45', [portable, xq, xs, w, ws, bo, N, C, OC, mode, kind], OC, 4);
           const p = read(portable, N * OC);
           if (mode === MatmulMode.STORE) assert.deepEqual(p, want, `${type} ${shape}: as the reference`);
-          else assert.ok(relErr(p, stored(want.map((v, i) => v - bias[i % OC]!), bias, base, mode)) < 1e-5, `${type} ${shape} mode ${mode}`);
+          else assert.ok(relErr(p, storedProduct(want.map((v, i) => v - bias[i % OC]!), bias, base, mode)) < 1e-5, `${type} ${shape} mode ${mode}`);
           if (pool === null) continue;
           new Float32Array(memory.buffer, got, N * OC).set(base);
           pool.run('quantize_q8_i8', [xq, xs, xb, xo, N, C], N);
@@ -218,7 +193,7 @@ for (const threads of [1, 3]) {
         const wp = new Uint8Array(wBytes);
         const sp = new Float32Array(sBytes / 4);
         packQ45Forward(wp, sp, bytes, type, OC, C);
-        const x = inputs(N, C, rand);
+        const x = kernelInputs(N, C, rand);
         const bias = randn(OC, rand);
         const base = randn(N * OC, rand);
         const exact = new Float32Array(N * OC);
@@ -243,13 +218,13 @@ for (const threads of [1, 3]) {
         for (const mode of [MatmulMode.STORE, MatmulMode.ACCUMULATE, MatmulMode.GELU]) {
           new Float32Array(memory.buffer, out, N * OC).set(base);
           portablePool.run('matmul_q45_f32', [out, xo, w, ws, bo, scratch, N, C, OC, mode, kind], OC, 32);
-          const e = relErr(read(out, N * OC), stored(exact, bias, base, mode));
+          const e = relErr(read(out, N * OC), storedProduct(exact, bias, base, mode));
           assert.ok(e < 1e-5, `${type} ${shape} mode ${mode}: f32 tiles ${e}`);
           if (pool === null) continue;
           new Float32Array(memory.buffer, out, N * OC).set(base);
           pool.run('quantize_q8_7', [xq, xs, 0, xo, N, C], N);
           pool.run('matmul_q45_i8tiles', [out, xq, xs, w, ws, bo, scratch, N, C, OC, mode, kind], OC, 32);
-          const t = relErr(read(out, N * OC), stored(tiled, bias, base, mode));
+          const t = relErr(read(out, N * OC), storedProduct(tiled, bias, base, mode));
           assert.ok(t < 1e-5, `${type} ${shape} mode ${mode}: int8 tiles ${t}`);
         }
       }

@@ -16,6 +16,7 @@ import {
 } from '../../engine/kernels/quantK';
 import { mulberry32 } from '../../engine/model/init';
 import { kernelMemory } from '../harness/kernelMemory';
+import { kernelInputs } from '../harness/kernelCases';
 import { randn } from './oracle';
 
 const relaxed = relaxedSimdAvailable();
@@ -59,19 +60,6 @@ function kBlocks(type: keyof typeof KQ, OC: number, C: number, rand: () => numbe
   return bytes;
 }
 
-/** Input rows (N, C): random, all +1, all -1, zeros, +-1 alternating, then random again. */
-function inputs(N: number, C: number, rand: () => number): Float32Array {
-  const x = randn(N * C, rand, 2);
-  for (let n = 0; n < N; n++) {
-    const row = x.subarray(n * C, (n + 1) * C);
-    if (n % 5 === 1) row.fill(1);
-    if (n % 5 === 2) row.fill(-1);
-    if (n % 5 === 3) row.fill(0);
-    if (n % 5 === 4) row.forEach((_, i) => (row[i] = i % 2 ? 3 : -3));
-  }
-  return x;
-}
-
 test('the portable build has none of the int8 decode kernels', async () => {
   const pool = await ComputePool.create(memory, 1, inferenceKernels(false));
   pools.push(pool);
@@ -87,7 +75,7 @@ for (const threads of [1, 3]) {
     const pool = await poolReady;
     const rand = mulberry32(7 + threads);
     for (const [N, C] of [[1, 256], [5, 1536], [2, 8960]] as const) {
-      const x = inputs(N, C, rand);
+      const x = kernelInputs(N, C, rand);
       x.fill(0, 0, 256); // an all-zero block: scale 0, values 0
       const nb = C / QK;
       const q = new Int16Array(N * C);
@@ -120,7 +108,7 @@ for (const threads of [1, 3]) {
         const wq = new Uint8Array(OC * nb * qs);
         const wm = new Uint8Array(OC * nb * meta);
         pack(wq, wm, bytes, OC, C);
-        const x = inputs(N, C, rand);
+        const x = kernelInputs(N, C, rand);
         const bias = randn(OC, rand);
         const base = randn(N * OC, rand);
         const q = new Int16Array(N * C);

@@ -18,6 +18,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Arena, blockScratchBytes, kernelsModule, instantiateKernels, relaxedSimdAvailable, MatmulMode } from '../../engine/kernels/wasm/kernels';
 import { kernelMemory } from '../harness/kernelMemory';
+import { storedProduct } from '../harness/kernelCases';
 import { matmulQ8Forward, packQ8Forward, quantizeQ8Forward, q7TiledIndex, Q8_BLOCK, Q8_PACK_ROWS } from '../../engine/kernels/quantize';
 import { packQ4KForward, packQ6KForward, Q4K_META_BYTES, Q4K_QS_BYTES, Q6K_META_BYTES, Q6K_QS_BYTES, QK } from '../../engine/kernels/quantK';
 import { matmulForward } from '../../engine/kernels/matmul';
@@ -43,17 +44,9 @@ const K_TILES = {
   Q6_K: { op: 'matmul_q6k_i8tiles', qsBytes: Q6K_QS_BYTES, metaBytes: Q6K_META_BYTES, pack: packQ6KForward },
 } as const;
 
-function gelu(x: number): number {
-  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
-}
-
 /** A product's output (got) against product + bias, stored by `mode` over base, within 1e-5 of its largest value. */
 function assertStored(got: Float32Array, product: Float32Array, bias: Float32Array, base: Float32Array, mode: number, what: string): void {
-  const OC = bias.length;
-  const want = product.map((v, i) => {
-    const y = v + bias[i % OC]!;
-    return mode === MatmulMode.STORE ? y : mode === MatmulMode.ACCUMULATE ? base[i]! + y : gelu(y);
-  });
+  const want = storedProduct(product, bias, base, mode);
   const scale = Math.max(1e-6, ...want.map(Math.abs));
   assert.ok(maxAbsDiff(got, want) / scale < 1e-5, `${what}: ${maxAbsDiff(got, want) / scale}`);
 }
