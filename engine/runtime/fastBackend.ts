@@ -68,7 +68,7 @@ interface Acts {
   att: number; // (R, NH HD)
   fc: number; // (R, FF or 2 FF)
   segOut: number; // (R, max segment rows) one segment's output, before it is placed in its columns
-  act: number; // (R, FF)
+  act: number; // (R, FF) in fc's region (planMemory)
   xq: number; // (R, max width) int16 Q8_0 or Q8_K input, or quantize_q8_7's bytes (ceil(R/4) 4 max width <= 2 R max width for R >= 3), or quantize_q8_i8's
   xs: number; // (R, max width / 32) f32 Q8_0 scales, or (R, max width / 256) Q8_K scales
   xb: number; // (R, max width / 256, 16) int16 Q8_K input sums, or (R, max width / 32) int32 Q8_0 block sums (quantize_q8_i8): as many bytes
@@ -357,7 +357,8 @@ export class FastBackend implements InferenceBackend, KvRowStore {
       this.norm(w.ln2, Tc);
       if (c.mlp === 'swiglu') {
         this.linear(a.fc, a.xn, w.fc, Tc, MatmulMode.STORE);
-        this.pool.run('swiglu', [a.act, a.fc, c.ffn], Tc, 1, Math.ceil(MIN_MACS_PER_THREAD / c.ffn));
+        // In place over fc (planMemory), so in row order on this thread alone: row t's output lands on rows already read.
+        this.pool.run('swiglu', [a.act, a.fc, c.ffn], Tc, 1, Tc);
         this.linear(a.x, a.act, w.proj, Tc, MatmulMode.ACCUMULATE);
       } else {
         this.linear(a.fc, a.xn, w.fc, Tc, MatmulMode.GELU);
@@ -626,9 +627,10 @@ function planMemory(model: Model, opts: FastBackendOptions, threads: number): Pl
   const all = [...layers.flatMap((l) => [l.qkv, l.attnOut, l.fc, l.proj]), lmHead];
   const formats = [...new Set(all.flatMap((L) => L.segments.map((s) => s.format)))];
   const segRows = Math.max(...all.filter((L) => L.segments.length > 1).flatMap((L) => L.segments.map((s) => s.rows)), 0);
-  // One region, never needed by two at once: the MLP's fc, the logits (taken from xn after the
-  // layers) and the staging area (only while packing, before any forward). The gated product
-  // has its own: the swiglu kernel's threads write rows that others may not have read yet.
+  // One region, never needed by two at once: the MLP's fc, its gated product written over it
+  // (the swiglu kernel, run in row order on one thread, writes each row over rows it has read),
+  // the logits (taken from xn after the layers) and the staging area (only while packing,
+  // before any forward).
   const mlp = arena.alloc(Math.max(rows * FCW * 4, LOGIT_ROWS * c.vocabSize * 4, STAGING_BYTES));
   const acts: Acts = {
     x: arena.alloc(rows * c.hidden * 4),
@@ -637,7 +639,7 @@ function planMemory(model: Model, opts: FastBackendOptions, threads: number): Pl
     att: arena.alloc(rows * attnW * 4),
     fc: mlp,
     segOut: segRows > 0 ? arena.alloc(rows * segRows * 4) : 0,
-    act: arena.alloc(rows * c.ffn * 4),
+    act: mlp,
     xq: arena.alloc(rows * maxIn * 2),
     xs: arena.alloc(Math.ceil((rows * maxIn) / Q8_BLOCK) * 4),
     xb: arena.alloc(Math.ceil((rows * maxIn) / QK) * Q8K_SUMS * 2),

@@ -126,15 +126,15 @@ test('the fast backend rejects an unknown KV cache format', async () => {
   await assert.rejects(FastBackend.create(model, { kvCache: 'q8' as never }), /Unknown KV cache format "q8"; use one of f32, f16/);
 });
 
-test('beyond its weights and KV cache the backend holds one chunk of activations: the MLP output, the logits and the load staging share one region', async () => {
+test('beyond its weights and KV cache the backend holds one chunk of activations: the MLP output, the gated product, the logits and the load staging share one region', async () => {
   // SwiGLU, 256-token chunks: the MLP's (256, 2 x 1024) output is 2 MiB, the gated product 1 MiB, 8 rows of 50000 logits 1.6 MB, the staging area 4 MiB.
   const config = configFromHF({ model_type: 'llama', vocab_size: 50000, hidden_size: 64, intermediate_size: 1024, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 256, tie_word_embeddings: true });
   const model = randomModel(config, 1);
   const be = await FastBackend.create(model, { threads: 1, chunk: 256 });
   try {
     const activations = be.memoryBytes - be.weightBytes - kvBytesPerPosition(config) * be.contextLength;
-    // Shared: the 4 MiB region; the gated product's 1 MiB (its own: the swiglu kernel's threads write rows others may not have read) and about 1 MiB for the rest (x, xn, qkv, att, the quantized input, scratch, norms); apart it would be 3.6 MB more.
-    assert.ok(activations < 6.5 * 2 ** 20, `${(activations / 2 ** 20).toFixed(2)} MiB of activations`);
+    // Shared: the 4 MiB region, and about 1 MiB for the rest (x, xn, qkv, att, the quantized input, scratch, norms); apart it would be 4.6 MB more.
+    assert.ok(activations < 6 * 2 ** 20, `${(activations / 2 ** 20).toFixed(2)} MiB of activations`);
     const ids = Int32Array.from({ length: 20 }, (_, i) => (i * 7919) % config.vocabSize);
     const ref = new ReferenceBackend(model).forwardSync(ids, 0, { allLogits: true }).logits;
     assert.ok(maxAbsDiff(be.forwardSync(ids, 0, { allLogits: true }).logits, ref) < 1e-4, 'logits of every position equal the reference');

@@ -175,6 +175,10 @@ for (const threads of [1, 3]) {
       const out = arena.alloc(want.byteLength);
       pool.run('swiglu', [out, put(arena, inp), FF], N);
       assert.ok(relErr(read(out, want.length), want) < 1e-6, `swiglu N=${N} FF=${FF}`);
+      // In place, as the fast backend runs it: the rows in order on the calling thread.
+      const both = put(arena, inp);
+      pool.run('swiglu', [both, both, FF], N, 1, N);
+      assert.ok(relErr(read(both, want.length), want) < 1e-6, `swiglu in place N=${N} FF=${FF}`);
     }
   });
 

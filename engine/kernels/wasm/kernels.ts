@@ -77,7 +77,11 @@ export interface WasmKernels {
    * RMSNorm (w), into out; eps as its float32 bits (f32Bits).
    */
   norm(out: number, inp: number, w: number, bias: number, C: number, epsBits: number, rms: number, a: number, b: number): void;
-  /** Rows [a, b) of out (N, FF) = silu(gate) * up of inp (N, 2 FF) = [gate | up] per row. Reference: swigluForward. */
+  /**
+   * Rows [a, b) of out (N, FF) = silu(gate) * up of inp (N, 2 FF) = [gate | up] per row; out may
+   * be inp itself when the rows run in order on one thread (row r lands on rows <= r, already
+   * read). Reference: swigluForward.
+   */
   swiglu(out: number, inp: number, FF: number, a: number, b: number): void;
   /**
    * Fused causal attention over the KV cache (f32, or f16 with half = 1) for work items [a, b) =
