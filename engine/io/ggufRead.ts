@@ -391,15 +391,23 @@ function readArray(c: Cursor, budget: Budget, depth: number, stamp: FileStamp): 
 }
 
 /**
- * An array whose elements are read from the file at each read of its value (FileStamp: refused
- * if the file changed since it was opened).
+ * An array whose elements are read from the file when its value is read (FileStamp: refused if
+ * the file changed since it was opened). The elements are held weakly: a caller that reads
+ * `value` again while it still holds them (a loop over `a.value[i]`, the writer copying a file's
+ * vocabulary) gets the same array, not another pass over the file; once dropped, they go.
  */
 function lazyArray(stamp: FileStamp, where: string, at: number, of: GgufElementType, n: number): GgufArray {
+  let held: WeakRef<unknown[]> | undefined;
   return {
     type: 'array',
     of,
     get value() {
-      return readAgain(stamp, where, at, (c) => readElements(c, of, n, { values: 0 }, 1, stamp).value);
+      let value = held?.deref();
+      if (value === undefined) {
+        value = readAgain(stamp, where, at, (c) => readElements(c, of, n, { values: 0 }, 1, stamp).value);
+        held = new WeakRef(value);
+      }
+      return value;
     },
   } as GgufArray;
 }

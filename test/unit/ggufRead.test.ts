@@ -575,7 +575,10 @@ test('long arrays (a vocabulary) are checked at open and read from the file when
     ];
     writeGguf(path, { metadata, tensors: [tensorOf('w', [32], 'F32', 1)] });
     const g = openGguf(path);
-    assert.deepEqual(g.getStringArray('tokenizer.ggml.tokens'), tokens);
+    const read = g.getStringArray('tokenizer.ggml.tokens');
+    assert.deepEqual(read, tokens);
+    // Read again while held (the writer's checkArray reads a.value per element): the same array, no second pass over the file.
+    assert.equal(g.getStringArray('tokenizer.ggml.tokens'), read);
     assert.deepEqual(g.getNumberArray('tokenizer.ggml.token_type'), types);
     assert.deepEqual(g.getNumberArray('after'), [1, 2], 'the entries after the long arrays are in place');
     g.close();
