@@ -238,39 +238,39 @@ export function packSegment(buf: ArrayBuffer, seg: Segment, C: number, stage?: P
   }
 }
 
-/** A K-quant segment's parts into its two streams (packQ4KForward, packQ5KForward, packQ6KForward): the quant bits kept, the factors unpacked. */
-function packKQuant(buf: ArrayBuffer, seg: Segment, format: KQuantFormat, C: number): void {
-  const k = KQUANT[format];
-  const qsRow = (C * k.qs) / QK;
-  const metaRow = (C * k.meta) / QK;
+/**
+ * Calls pack(bytes, at, n) for every CHUNK_ROWS rows of a segment's parts, in order: the file's
+ * bytes of rows [at, at + n) of the segment (each part must be in the segment's file format).
+ */
+function forEachChunk(seg: Segment, type: WeightType, pack: (bytes: Uint8Array, at: number, n: number) => void): void {
   let base = 0;
   for (const p of seg.parts) {
-    if (p.type !== k.type) throw new Error(`packSegment: a ${format} segment holds a ${p.type} part`);
+    if (p.type !== type) throw new Error(`packSegment: a ${seg.format} segment holds a ${p.type} part`);
     const rows = rowReader(p);
     for (let r = 0; r < p.rows; r += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, p.rows - r);
-      const at = base + r;
-      k.pack(new Uint8Array(buf, seg.w + at * qsRow, n * qsRow), new Uint8Array(buf, seg.s + at * metaRow, n * metaRow), rows(r, n), n, C);
+      pack(rows(r, n), base + r, n);
     }
     base += p.rows;
   }
 }
 
-/** A Q4_0 / Q5_0 segment's parts into its two streams (packQ45Forward), CHUNK_ROWS rows at a time (parts start on a group of 4 rows: planLinear). */
+/** A K-quant segment's parts into its two streams (packQ4KForward, packQ5KForward, packQ6KForward): the quant bits kept, the factors unpacked. */
+function packKQuant(buf: ArrayBuffer, seg: Segment, format: KQuantFormat, C: number): void {
+  const k = KQUANT[format];
+  const qsRow = (C * k.qs) / QK;
+  const metaRow = (C * k.meta) / QK;
+  forEachChunk(seg, k.type, (bytes, at, n) => k.pack(new Uint8Array(buf, seg.w + at * qsRow, n * qsRow), new Uint8Array(buf, seg.s + at * metaRow, n * metaRow), bytes, n, C));
+}
+
+/** A Q4_0 / Q5_0 segment's parts into its two streams (packQ45Forward; parts start on a group of 4 rows: planLinear). */
 function packQ45(buf: ArrayBuffer, seg: Segment, type: Q45Type, C: number): void {
-  const { w: wRow, s: sRow } = q45Bytes(type, Q8_PACK_ROWS, C);
-  let base = 0;
-  for (const p of seg.parts) {
-    if (p.type !== type) throw new Error(`packSegment: a ${type} segment holds a ${p.type} part`);
-    const rows = rowReader(p);
-    for (let r = 0; r < p.rows; r += CHUNK_ROWS) {
-      const n = Math.min(CHUNK_ROWS, p.rows - r);
-      const groups = (base + r) / Q8_PACK_ROWS;
-      const { w, s } = q45Bytes(type, n, C);
-      packQ45Forward(new Uint8Array(buf, seg.w + groups * wRow, w), new Float32Array(buf, seg.s + groups * sRow, s / 4), rows(r, n), type, n, C);
-    }
-    base += p.rows;
-  }
+  const { w: wGroup, s: sGroup } = q45Bytes(type, Q8_PACK_ROWS, C);
+  forEachChunk(seg, type, (bytes, at, n) => {
+    const groups = at / Q8_PACK_ROWS;
+    const { w, s } = q45Bytes(type, n, C);
+    packQ45Forward(new Uint8Array(buf, seg.w + groups * wGroup, w), new Float32Array(buf, seg.s + groups * sGroup, s / 4), bytes, type, n, C);
+  });
 }
 
 /** A 1-D parameter (norm weight, bias) as float32, whatever its parts' formats. */
