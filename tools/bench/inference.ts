@@ -266,7 +266,7 @@ async function measurePeer(shape: string, weights: WeightFormat | RealFormat, th
   const llama = await lib.getLlama({ gpu: gpu ? 'vulkan' : false, build: 'never', logLevel: 'error' });
   if (gpu && llama.gpu !== 'vulkan') throw new Error(`llama.cpp found no Vulkan GPU (got ${String(llama.gpu)})`);
   const model = await llama.loadModel({ modelPath: path, gpuLayers: gpu ? 'max' : 0 });
-  const context = await model.createContext({ contextSize: 1040, batchSize: PREFILL, threads });
+  const context = await model.createContext({ contextSize: BENCH_CONTEXT, batchSize: PREFILL, threads });
   const seq = context.getSequence();
   const ids = promptIds(BENCH_CONTEXT, c.vocabSize);
   const long = longPrompt(c);
